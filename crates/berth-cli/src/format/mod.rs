@@ -1,0 +1,1 @@
+//! Output formatting: Go-template `--format`, tables, units.

@@ -1,0 +1,3 @@
+//! The `berth` binary.
+mod format;
+fn main() {}

@@ -1,0 +1,2 @@
+//! The berth Engine.
+#![warn(missing_docs)]

@@ -1,0 +1,33 @@
+//! berth's storage foundation. [`Store`] opens a data root and hands out its parts: the SQLite
+//! metadata database ([`db::Db`]), the blob [`content::ContentStore`], the [`layer::LayerStore`]
+//! of read-only layers and the graph driver ([`driver::GraphDriver`]) that unions them.
+//!
+//! Nothing in this crate knows about containers' processes or the CLI; the engine crate builds on it.
+#![warn(missing_docs)]
+
+/// Layer tar apply (OCI whiteouts → overlay form), change lists and layer tar production.
+pub mod archive;
+/// Blobs by sha256 digest, verified while written and published by atomic rename.
+pub mod content;
+/// The SQLite metadata database: connection setup, migrations, transactions.
+pub mod db;
+/// `sha256:` digests and hashing readers/writers.
+pub mod digest;
+/// Graph drivers (overlay, vfs) behind the [`driver::GraphDriver`] trait.
+pub mod driver;
+/// `ErrorKind`, the error classes every berth crate maps its errors onto.
+pub mod error;
+/// Small filesystem helpers: durable writes, tree sizes, tree copies, random IDs.
+pub mod fsutil;
+/// The crash-recovery journal: staging dirs and paths that a crash may have left half done.
+pub mod journal;
+/// The layer store: layers unpacked once, keyed by diff-id and chain-id, freed when unused.
+pub mod layer;
+/// `Mount`, a serialized mount(2) call, and the guard that undoes it.
+pub mod mount;
+/// Every table of the metadata database and the ordered migrations that build them.
+pub mod schema;
+mod store;
+
+pub use error::ErrorKind;
+pub use store::{Store, StoreError, StoreOptions};
