@@ -1,1 +1,203 @@
-//! TODO
+//! [`Db`] is the SQLite metadata database of a data root (`<root>/berth.db`): WAL journal, a busy
+//! timeout so concurrent CLI processes queue instead of failing, foreign keys on, and the
+//! [`crate::schema`] migrations applied on open.
+//!
+//! Ordering guarantees (the rules every store in berth follows):
+//! - every multi-step metadata change is one `IMMEDIATE` transaction ([`Db::write`]), so a crash
+//!   leaves the old rows or the new rows, never a mix, and two processes racing for the same
+//!   name are decided by SQLite (the loser sees the winner's row);
+//! - files are created **before** the row that points at them and removed **after** it, under a
+//!   [`crate::journal`] entry, so a crash can only leave files without rows, never rows without
+//!   files, and the journal names exactly which files to look at on the next open;
+//! - `synchronous=FULL`: a committed change survives power loss, not only a killed process.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::schema;
+
+/// A failure of the metadata database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite reported an error.
+    #[error("metadata database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer berth.
+    #[error("metadata database {path} has schema version {found}, newer than this berth ({supported}); upgrade berth")]
+    TooNew {
+        /// Database path.
+        path: String,
+        /// Version found.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+}
+
+/// The metadata database connection.
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let mut db = Db { conn };
+        db.migrate(path)?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), DbError> {
+        let version: u32 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > schema::current_version() {
+            return Err(DbError::TooNew {
+                path: path.display().to_string(),
+                found: version,
+                supported: schema::current_version(),
+            });
+        }
+        if version == schema::current_version() {
+            return Ok(());
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            // Another process may have migrated while we waited for the lock.
+            let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as u32 {
+                tx.commit()?;
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as u32 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The connection, for reads.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one `IMMEDIATE` write transaction, committing when it returns `Ok`.
+    pub fn write<T, E>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Reads a `meta` value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, DbError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a `meta` value.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), DbError> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// The current time as RFC 3339 with nanoseconds, the form berth stores.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_migrates_and_reopens() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("berth.db");
+        let mut db = Db::open(&p).unwrap();
+        db.set_meta("storage_driver", "vfs").unwrap();
+        drop(db);
+        let db = Db::open(&p).unwrap();
+        assert_eq!(db.meta("storage_driver").unwrap().as_deref(), Some("vfs"));
+        let v: u32 = db
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema::current_version());
+        let mode: String = db
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("berth.db");
+        drop(Db::open(&p).unwrap());
+        let c = Connection::open(&p).unwrap();
+        c.pragma_update(None, "user_version", 999).unwrap();
+        drop(c);
+        let err = Db::open(&p).err().unwrap();
+        assert!(err.to_string().contains("newer than this berth"), "{err}");
+    }
+
+    #[test]
+    fn failed_write_rolls_back() {
+        let t = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&t.path().join("berth.db")).unwrap();
+        let r: Result<(), rusqlite::Error> = db.write(|tx| {
+            tx.execute("INSERT INTO meta(key, value) VALUES ('a', 'b')", [])?;
+            tx.execute("INSERT INTO nosuchtable VALUES (1)", [])?;
+            Ok(())
+        });
+        assert!(r.is_err());
+        assert_eq!(db.meta("a").unwrap(), None);
+    }
+
+    /// Every migration upgrades a database built by the previous version: build each version
+    /// step by step with a row in it and check the next migration keeps it.
+    #[test]
+    fn each_migration_upgrades_the_previous_version() {
+        let t = tempfile::tempdir().unwrap();
+        for upto in 1..=schema::MIGRATIONS.len() {
+            let p = t.path().join(format!("v{upto}.db"));
+            let c = Connection::open(&p).unwrap();
+            for sql in &schema::MIGRATIONS[..upto - 1] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", (upto - 1) as u32)
+                .unwrap();
+            drop(c);
+            let db = Db::open(&p).unwrap();
+            let v: u32 = db
+                .conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, schema::current_version());
+        }
+    }
+}

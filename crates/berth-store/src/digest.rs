@@ -218,10 +218,7 @@ mod tests {
 
     #[test]
     fn rejects_like_docker() {
-        assert_eq!(
-            Digest::parse("sha256:abc"),
-            Err(DigestError::InvalidLength)
-        );
+        assert_eq!(Digest::parse("sha256:abc"), Err(DigestError::InvalidLength));
         assert_eq!(
             Digest::parse("md5:0123456789abcdef0123456789abcdef"),
             Err(DigestError::UnsupportedAlgorithm)

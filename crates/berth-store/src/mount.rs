@@ -119,11 +119,18 @@ impl Mount {
         let data_c = cstring(&data).map_err(fail)?;
         let read_only_bind = flags & libc::MS_BIND != 0 && flags & libc::MS_RDONLY != 0;
         let do_mount = move || -> io::Result<()> {
-            let first = if read_only_bind { flags & !libc::MS_RDONLY } else { flags };
+            let first = if read_only_bind {
+                flags & !libc::MS_RDONLY
+            } else {
+                flags
+            };
             sys_mount(&source, &target_c, &fstype, first, &data_c)?;
             if read_only_bind {
                 // A bind mount ignores MS_RDONLY on the first call; a remount makes it read-only.
-                let remount = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | (flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC));
+                let remount = libc::MS_BIND
+                    | libc::MS_REMOUNT
+                    | libc::MS_RDONLY
+                    | (flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC));
                 sys_mount(&source, &target_c, &fstype, remount, &data_c)?;
             }
             Ok(())
@@ -154,7 +161,8 @@ impl Mount {
 }
 
 fn cstring(s: &str) -> io::Result<CString> {
-    CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in mount argument"))
+    CString::new(s)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in mount argument"))
 }
 
 fn sys_mount(

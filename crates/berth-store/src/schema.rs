@@ -1,1 +1,74 @@
-//! TODO
+//! The metadata schema, as one ordered list of [`MIGRATIONS`]. The database's `user_version` is the
+//! number of migrations applied; [`crate::db::Db::open`] applies the missing ones in one
+//! transaction each. Never edit a released migration: append a new one (and a test upgrading a
+//! database built by the previous version).
+//!
+//! Tables (v1):
+//!
+//! ```text
+//! meta      (key PK, value)                 storage driver chosen for this root, schema facts
+//! journal   (kind, key, owner_pid, owner_start, created_at; PK kind+key)
+//!                                           paths a multi-step change may leave half done; see journal.rs
+//! layers    (chain_id PK, diff_id, parent → layers, cache_id UNIQUE, size, created_at)
+//!                                           one row per unpacked layer; its files are
+//!                                           <root>/layers/<cache_id>, its tar blob blobs/sha256/<diff_id>
+//! images    (id PK = sha256 of config, config BLOB, top_layer → layers, size, parent, created, added_at)
+//!                                           the config bytes are kept verbatim: their digest is the ID
+//! image_refs(name PK, image_id → images, kind 'tag'|'digest', created_at)
+//!                                           normalized names (`docker.io/library/busybox:latest`)
+//! ```
+//!
+//! A layer is alive while it is the top layer of an image (later: of a container) or the parent of
+//! a live layer; nothing stores a reference count that could drift from that.
+
+/// The migrations, in order. Index `i` upgrades a database from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: the image half of the storage model.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE journal (
+        kind        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        owner_pid   INTEGER NOT NULL,
+        owner_start INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE TABLE layers (
+        chain_id   TEXT PRIMARY KEY,
+        diff_id    TEXT NOT NULL,
+        parent     TEXT REFERENCES layers(chain_id),
+        cache_id   TEXT NOT NULL UNIQUE,
+        size       INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX layers_parent ON layers(parent);
+    CREATE INDEX layers_diff_id ON layers(diff_id);
+    CREATE TABLE images (
+        id         TEXT PRIMARY KEY,
+        config     BLOB NOT NULL,
+        top_layer  TEXT REFERENCES layers(chain_id),
+        size       INTEGER NOT NULL,
+        parent     TEXT,
+        created    TEXT NOT NULL,
+        added_at   TEXT NOT NULL
+    );
+    CREATE INDEX images_parent ON images(parent);
+    CREATE INDEX images_top_layer ON images(top_layer);
+    CREATE TABLE image_refs (
+        name       TEXT PRIMARY KEY,
+        image_id   TEXT NOT NULL REFERENCES images(id),
+        kind       TEXT NOT NULL CHECK (kind IN ('tag', 'digest')),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX image_refs_image ON image_refs(image_id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn current_version() -> u32 {
+    MIGRATIONS.len() as u32
+}

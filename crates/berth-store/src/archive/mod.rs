@@ -1,20 +1,48 @@
-//! Layer tars in and out. [`apply_tar`] unpacks an OCI layer tar into a layer directory, turning
-//! `.wh.` whiteouts into overlay's on-disk form (or deleting, for drivers without whiteouts);
-//! [`overlay_changes`] / [`naive_changes`] list what a writable layer changed; [`write_overlay_upper_tar`]
-//! and [`write_changes_tar`] produce a layer tar from those changes; [`write_tree_tar`] exports a tree.
+//! [`apply_tar`] unpacks an OCI layer tar into a layer directory, turning `.wh.` whiteouts into
+//! overlay's on-disk form (or deleting, for drivers without whiteouts); [`overlay_changes`] and
+//! [`naive_changes`] list what a writable layer changed; [`write_overlay_upper_tar`] and
+//! [`write_changes_tar`] produce a layer tar from those changes; [`write_tree_tar`] exports a tree;
+//! [`decompress`] sniffs gzip and zstd layers.
 //!
-//! Every file operation here stays inside the directory it was given: names are resolved with
-//! `openat2(RESOLVE_BENEATH)` from a directory fd, never by string-prefix checks.
+//! Every file operation here stays inside the directory it was given. Paths go through
+//! [`safe::SafeRoot`]: tar names are cleaned lexically (absolute names and `..` that climbs out are
+//! refused with [`ArchiveError::Escape`]), parent directories are resolved from a directory fd with
+//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, and final components are handled with `*at`
+//! calls that never follow a symlink. There are no string-prefix checks on resolved paths.
+//!
+//! Tar format written (what `docker commit` produces): ustar headers, PAX records when a name,
+//! link target, id, size or time does not fit and for xattrs (`SCHILY.xattr.*`), names without a
+//! leading `./` or `/`, directories with a trailing `/`, second-precision mtimes, numeric owners
+//! with empty user and group names, parents before children, siblings sorted by name. Overlay's
+//! private xattrs (`trusted.overlay.*`, `user.overlay.*`) are never read from a tar nor written
+//! into one.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+
+use crate::ErrorKind;
+
+mod apply;
+mod changes;
+mod compression;
+pub mod safe;
+mod write;
+mod xattr;
+
+/// Hostile layer tars that try to escape the layer root, and the sandbox that checks they did not.
+#[cfg(any(test, feature = "hostile-corpus"))]
+pub mod hostile;
+
+pub use safe::SafeRoot;
 
 /// How `.wh.` entries of a layer tar are materialized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhiteoutMode {
     /// Overlay form: `.wh.NAME` → char device 0:0 `NAME`; `.wh..wh..opq` → `trusted.overlay.opaque=y`.
+    /// The layer is unpacked into its own empty directory.
     Overlay,
     /// Full-copy drivers (vfs): the layer is applied on a copy of its parent, so whiteouts delete.
+    /// Entries of the layer itself survive its own whiteouts and opaque markers, in any tar order.
     Delete,
 }
 
@@ -25,7 +53,7 @@ pub struct ApplyOptions {
     pub whiteouts: WhiteoutMode,
 }
 
-/// A failure while reading or writing a layer tar.
+/// A failure while reading or writing a layer tar, or while working on a tree beneath a root.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     /// An I/O failure on a path inside the layer.
@@ -36,7 +64,7 @@ pub enum ArchiveError {
         /// The underlying error.
         source: io::Error,
     },
-    /// A tar entry tries to write outside the layer root.
+    /// A tar entry (or a path given to [`SafeRoot`]) tries to reach outside the root.
     #[error("refusing to extract {path:?}: {reason}")]
     Escape {
         /// The entry name as found in the tar.
@@ -47,6 +75,34 @@ pub enum ArchiveError {
     /// The tar stream itself is malformed.
     #[error("invalid layer tar: {0}")]
     Invalid(String),
+}
+
+impl ArchiveError {
+    /// The class of this failure: a hostile or malformed tar is the caller's input
+    /// ([`ErrorKind::InvalidArgument`]); an I/O failure is [`ErrorKind::Internal`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ArchiveError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                ErrorKind::NotFound
+            }
+            ArchiveError::Io { .. } => ErrorKind::Internal,
+            ArchiveError::Escape { .. } | ArchiveError::Invalid(_) => ErrorKind::InvalidArgument,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<String>, source: impl Into<io::Error>) -> ArchiveError {
+        ArchiveError::Io {
+            path: path.into(),
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn escape(path: impl Into<String>, reason: impl Into<String>) -> ArchiveError {
+        ArchiveError::Escape {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// What kind of change a path underwent, as `docker diff` reports it.
@@ -60,6 +116,26 @@ pub enum ChangeKind {
     Deleted,
 }
 
+impl ChangeKind {
+    /// The letter `docker diff` prints: `C`, `A` or `D`.
+    pub fn letter(self) -> char {
+        match self {
+            ChangeKind::Modified => 'C',
+            ChangeKind::Added => 'A',
+            ChangeKind::Deleted => 'D',
+        }
+    }
+
+    /// The number the Engine API uses in `GET /containers/{id}/changes`: 0 = C, 1 = A, 2 = D.
+    pub fn api_kind(self) -> u8 {
+        match self {
+            ChangeKind::Modified => 0,
+            ChangeKind::Added => 1,
+            ChangeKind::Deleted => 2,
+        }
+    }
+}
+
 /// One line of `docker diff`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Change {
@@ -69,37 +145,78 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
-/// Unpacks an uncompressed layer tar into `root`. Returns the number of content bytes written.
-pub fn apply_tar<R: Read>(_tar: R, _root: &Path, _opts: &ApplyOptions) -> Result<u64, ArchiveError> {
-    unimplemented!("archive::apply_tar")
+impl std::fmt::Display for Change {
+    /// `docker diff`'s line: `C /etc`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind.letter(), self.path)
+    }
+}
+
+/// Unpacks an uncompressed layer tar into the existing directory `root`. Returns the number of
+/// content bytes written (the sum of the sizes of the regular files created).
+///
+/// Names may be `./bin/x` or `bin/x`; PAX and GNU long names are read; missing parents are created
+/// 0755 root:root; owners, modes, mtimes, xattrs (minus overlay's own), hardlinks, symlinks,
+/// devices and fifos are restored; whiteouts follow `opts.whiteouts`. Any entry that would reach
+/// outside `root` fails the whole apply with [`ArchiveError::Escape`]; what was written before
+/// stays (callers unpack into a staging directory they discard on error).
+pub fn apply_tar<R: Read>(tar: R, root: &Path, opts: &ApplyOptions) -> Result<u64, ArchiveError> {
+    apply::apply(tar, root, opts)
 }
 
 /// Wraps a possibly compressed stream (gzip, zstd or plain tar, sniffed from its magic bytes).
-pub fn decompress<'a, R: Read + 'a>(_r: R) -> io::Result<Box<dyn Read + 'a>> {
-    unimplemented!("archive::decompress")
+/// The stream is decoded as it is read; nothing is buffered beyond a small read-ahead.
+pub fn decompress<'a, R: Read + 'a>(r: R) -> io::Result<Box<dyn Read + 'a>> {
+    compression::decompress(r)
 }
 
-/// Changes of an overlay upper dir over its lower dirs (`lowers` top-most first).
-pub fn overlay_changes(_upper: &Path, _lowers: &[PathBuf]) -> Result<Vec<Change>, ArchiveError> {
-    unimplemented!("archive::overlay_changes")
+/// Changes of an overlay upper dir over its lower dirs (`lowers` top-most first), sorted by path.
+///
+/// A 0:0 char device is a deletion (a deleted directory tree is one `D`); an opaque directory is
+/// `C` (or `A` if nothing was below) plus a `D` for every lower child it hides and an `A` for each
+/// of its own children; a directory that existed below is `C` when its mode, owner or xattrs
+/// changed or anything below it changed; every other entry is `C` if it existed below, else `A`.
+pub fn overlay_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>, ArchiveError> {
+    changes::overlay_changes(upper, lowers)
 }
 
-/// Changes of `new` against `old` (a full copy it started from), by comparing metadata.
-pub fn naive_changes(_old: Option<&Path>, _new: &Path) -> Result<Vec<Change>, ArchiveError> {
-    unimplemented!("archive::naive_changes")
+/// Changes of `new` against `old` (a full copy it started from, or nothing), sorted by path, by
+/// comparing type, mode, owner, size, mtime, symlink target, device number and xattrs. Directory
+/// sizes and mtimes are ignored (as in Docker's naive diff); a directory is `C` when its own
+/// metadata changed or anything below it changed. A deleted tree is one `D`.
+pub fn naive_changes(old: Option<&Path>, new: &Path) -> Result<Vec<Change>, ArchiveError> {
+    changes::naive_changes(old, new)
 }
 
-/// Writes an overlay upper dir as an OCI layer tar (whiteouts → `.wh.` entries).
-pub fn write_overlay_upper_tar<W: Write>(_upper: &Path, _out: W) -> Result<W, ArchiveError> {
-    unimplemented!("archive::write_overlay_upper_tar")
+/// Writes an overlay upper dir as an OCI layer tar (whiteouts → `.wh.` entries, opaque
+/// directories → the directory entry plus `.wh..wh..opq`). Returns `out` once the tar is complete.
+pub fn write_overlay_upper_tar<W: Write>(upper: &Path, out: W) -> Result<W, ArchiveError> {
+    write::write_overlay_upper(upper, out)
 }
 
-/// Writes the given changes of the full tree `root` as an OCI layer tar.
-pub fn write_changes_tar<W: Write>(_root: &Path, _changes: &[Change], _out: W) -> Result<W, ArchiveError> {
-    unimplemented!("archive::write_changes_tar")
+/// Writes the given changes of the full tree `root` as an OCI layer tar: `D` → a `.wh.` entry,
+/// `A`/`C` → the entry from `root` (a directory without its children), plus any ancestor
+/// directory the list leaves out. Returns `out` once the tar is complete.
+pub fn write_changes_tar<W: Write>(
+    root: &Path,
+    changes: &[Change],
+    out: W,
+) -> Result<W, ArchiveError> {
+    write::write_changes(root, changes, out)
 }
 
-/// Writes the whole tree `root` as a tar (for `export`), skipping the given absolute paths.
-pub fn write_tree_tar<W: Write>(_root: &Path, _out: W) -> Result<W, ArchiveError> {
-    unimplemented!("archive::write_tree_tar")
+/// Writes the whole tree `root` (not the root directory entry itself) as a tar, for `export` of a
+/// merged root filesystem. Returns `out` once the tar is complete.
+pub fn write_tree_tar<W: Write>(root: &Path, out: W) -> Result<W, ArchiveError> {
+    write::write_tree(root, out)
 }
+
+/// Size of the read-ahead put in front of a tar stream that is read header by header.
+const READ_AHEAD: usize = 256 * 1024;
+
+fn buffered<R: Read>(r: R) -> BufReader<R> {
+    BufReader::with_capacity(READ_AHEAD, r)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,194 @@
-//! TODO
+//! [`GraphDriver`] turns a chain of layer directories into a root filesystem. Each layer has an
+//! ID chosen by the store (never user input) and an optional parent. A driver creates, removes and
+//! describes layer directories and returns the [`Mount`]s that show a layer as a full tree; it never
+//! calls mount(2) itself (the caller owns the mount's lifetime).
+//!
+//! Two backends: [`overlay::OverlayDriver`] (shared read-only lower dirs + one upper dir per
+//! container, the default) and [`vfs::VfsDriver`] (every layer a full copy; works on any
+//! filesystem). [`detect`] picks one for a new data root.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::archive::{ArchiveError, Change, WhiteoutMode};
+use crate::mount::Mount;
+
+pub mod overlay;
+pub mod vfs;
+
+#[cfg(test)]
+mod testsuite;
+
+/// A failure of a graph driver.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// An I/O failure on a layer path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// Reading or writing a layer tar failed.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The layer directory does not exist.
+    #[error("layer {0} does not exist")]
+    NoSuchLayer(String),
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DriverError + '_ {
+    move |source| DriverError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// How to see a layer as a whole tree: the directory, and the mounts (in order) that make it so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rootfs {
+    /// Where the tree appears once `mounts` are mounted there (in order).
+    pub path: PathBuf,
+    /// Mounts to perform on `path`; empty when the directory already is the tree (vfs).
+    pub mounts: Vec<Mount>,
+}
+
+/// The operations berth needs from a union/copy filesystem backend.
+pub trait GraphDriver: Send + Sync {
+    /// Driver name as `info` and `inspect` report it (`overlay2`, `vfs`).
+    fn name(&self) -> &'static str;
+    /// How layer tars must be unpacked for this driver.
+    fn whiteout_mode(&self) -> WhiteoutMode;
+    /// Creates the (empty, or for vfs: parent-copy) directory of layer `id` on `parent`.
+    fn create(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError>;
+    /// Removes everything of layer `id`; a missing or half-created layer is not an error.
+    fn remove(&self, id: &str) -> Result<(), DriverError>;
+    /// The directory a layer tar is unpacked into.
+    fn apply_dir(&self, id: &str) -> PathBuf;
+    /// How to see layer `id` as a full tree, writable (a container's layer) or not.
+    fn rootfs(&self, id: &str, writable: bool) -> Result<Rootfs, DriverError>;
+    /// What layer `id` changed relative to `parent`, as `docker diff` lists it.
+    fn changes(&self, id: &str, parent: Option<&str>) -> Result<Vec<Change>, DriverError>;
+    /// Writes what layer `id` changed relative to `parent` as an OCI layer tar.
+    fn write_diff(
+        &self,
+        id: &str,
+        parent: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<(), DriverError>;
+    /// Bytes that layer `id` adds over `parent` (`SizeRw` for a container layer).
+    fn diff_size(&self, id: &str, parent: Option<&str>) -> Result<u64, DriverError>;
+    /// Driver-specific facts about layer `id` for `inspect` → `GraphDriver.Data`.
+    fn metadata(&self, id: &str) -> BTreeMap<String, String>;
+    /// Facts for `info` (`Backing Filesystem`, `Supports d_type`...).
+    fn status(&self) -> Vec<(String, String)>;
+}
+
+/// The graph drivers berth has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// overlayfs with short lower-dir links.
+    Overlay,
+    /// Full copies.
+    Vfs,
+}
+
+impl DriverKind {
+    /// The name stored in the data root and printed by `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriverKind::Overlay => "overlay2",
+            DriverKind::Vfs => "vfs",
+        }
+    }
+
+    /// Parses `overlay`, `overlay2` or `vfs`.
+    pub fn parse(s: &str) -> Option<DriverKind> {
+        match s {
+            "overlay" | "overlay2" => Some(DriverKind::Overlay),
+            "vfs" => Some(DriverKind::Vfs),
+            _ => None,
+        }
+    }
+
+    /// Builds the driver over `<root>/layers`.
+    pub fn open(self, root: &Path) -> io::Result<Box<dyn GraphDriver>> {
+        let dir = root.join("layers");
+        Ok(match self {
+            DriverKind::Overlay => Box::new(overlay::OverlayDriver::open(&dir)?),
+            DriverKind::Vfs => Box::new(vfs::VfsDriver::open(&dir)?),
+        })
+    }
+}
+
+/// Why overlay cannot serve a data root (so vfs is used), or `Ok` if it can.
+pub fn overlay_usable(root: &Path) -> Result<(), String> {
+    let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    if !fs.lines().any(|l| l.trim_end().ends_with("\toverlay")) {
+        return Err("the kernel has no overlay filesystem".into());
+    }
+    if !supports_d_type(root) {
+        return Err(format!(
+            "the backing filesystem of {} does not support d_type",
+            root.display()
+        ));
+    }
+    overlay::probe_mount(root).map_err(|e| format!("a test overlay mount failed: {e}"))
+}
+
+/// The driver for a new data root: overlay where it works, else vfs.
+pub fn detect(root: &Path) -> DriverKind {
+    match overlay_usable(root) {
+        Ok(()) => DriverKind::Overlay,
+        Err(_) => DriverKind::Vfs,
+    }
+}
+
+/// True when readdir on `dir`'s filesystem reports file types (d_type), which overlay needs.
+pub fn supports_d_type(dir: &Path) -> bool {
+    let probe = dir.join(format!(".d_type-probe-{}", crate::fsutil::random_hex(4)));
+    if std::fs::create_dir(&probe).is_err() {
+        return false;
+    }
+    let ok = (|| -> io::Result<bool> {
+        std::fs::write(probe.join("f"), b"")?;
+        let fd = rustix::fs::open(
+            &probe,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )?;
+        let dir = rustix::fs::Dir::read_from(&fd)?;
+        for entry in dir {
+            let entry = entry?;
+            if entry.file_name().to_bytes() == b"f" {
+                return Ok(entry.file_type() != rustix::fs::FileType::Unknown);
+            }
+        }
+        Ok(false)
+    })()
+    .unwrap_or(false);
+    let _ = std::fs::remove_dir_all(&probe);
+    ok
+}
+
+/// The backing filesystem of `path` by its statfs magic, named as `docker info` names it.
+pub fn backing_filesystem(path: &Path) -> String {
+    let Ok(st) = rustix::fs::statfs(path) else {
+        return "unknown".into();
+    };
+    match st.f_type as u64 {
+        0xEF53 => "extfs",
+        0x5846_5342 => "xfs",
+        0x9123_683E => "btrfs",
+        0x0102_1994 => "tmpfs",
+        0x794C_7630 => "overlayfs",
+        0x2FC1_2FC1 => "zfs",
+        0x6969 => "nfs",
+        0x6573_5546 => "fuse",
+        0xF2F5_2010 => "f2fs",
+        _ => "unknown",
+    }
+    .to_string()
+}
