@@ -1,0 +1,424 @@
+//! `ExecSpec` describes a process to run in a running container (`docker exec`); [`exec`] runs
+//! it through [`Runtime::exec`] and returns its exit code, passing the caller's stdio straight
+//! through, or, with a terminal, proxying the pty the runtime hands over (raw mode, resizes).
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use oci_spec::runtime::Process;
+use rustix::event::{PollFd, PollFlags};
+use serde::{Deserialize, Serialize};
+
+use crate::attach::AttachIo;
+use crate::fdio::{self, OutBuf};
+use crate::runtime::{read_pid_file, ExecOptions, ProcessIo, Runtime, RuntimeError, StartFailure};
+use crate::spec::{capabilities_for, merge_env, User, DEFAULT_PATH_ENV};
+use crate::term::{self, PtyPair, RawMode, WinSize, WinchPipe};
+
+/// The process to run.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExecSpec {
+    /// Command and arguments.
+    pub args: Vec<String>,
+    /// `KEY=value` entries: the container's environment followed by the exec's own.
+    pub env: Vec<String>,
+    /// Working directory (`""`: `/`).
+    pub cwd: String,
+    /// Numeric identity.
+    pub user: User,
+    /// Allocate a terminal (`-t`).
+    pub tty: bool,
+    /// The container's hostname (for `HOSTNAME`).
+    pub hostname: String,
+    /// With a terminal: its initial size ([`exec`] fills it from the caller's terminal).
+    #[serde(default)]
+    pub console_size: Option<WinSize>,
+}
+
+impl ExecSpec {
+    /// The OCI process description written to `process.json`.
+    pub fn to_oci(&self) -> Process {
+        let mut defaults = vec![
+            DEFAULT_PATH_ENV.to_string(),
+            format!("HOSTNAME={}", self.hostname),
+        ];
+        if self.tty {
+            defaults.push("TERM=xterm".to_string());
+        }
+        let mut user = oci_spec::runtime::User::default();
+        user.set_uid(self.user.uid)
+            .set_gid(self.user.gid)
+            .set_additional_gids(
+                (!self.user.additional_gids.is_empty()).then(|| self.user.additional_gids.clone()),
+            );
+        let mut p = Process::default();
+        let console_size = self.console_size.filter(|_| self.tty).and_then(|ws| {
+            oci_spec::runtime::BoxBuilder::default()
+                .height(u64::from(ws.rows))
+                .width(u64::from(ws.cols))
+                .build()
+                .ok()
+        });
+        p.set_terminal(self.tty.then_some(true))
+            .set_console_size(console_size)
+            .set_user(user)
+            .set_args(Some(self.args.clone()))
+            .set_command_line(None)
+            .set_env(Some(merge_env(defaults, &self.env)))
+            .set_cwd(PathBuf::from(if self.cwd.is_empty() {
+                "/"
+            } else {
+                &self.cwd
+            }))
+            .set_capabilities(Some(capabilities_for(self.user.uid)))
+            .set_rlimits(None)
+            .set_no_new_privileges(None)
+            .set_apparmor_profile(None)
+            .set_oom_score_adj(None)
+            .set_selinux_label(None)
+            .set_io_priority(None)
+            .set_scheduler(None)
+            .set_exec_cpu_affinity(None);
+        p
+    }
+}
+
+/// How to run the process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecMode {
+    /// Forward stdin (`-i`).
+    pub interactive: bool,
+    /// Return once the process runs (`-d`).
+    pub detach: bool,
+}
+
+/// How an exec ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecOutcome {
+    /// The process exited with this code (128+n for signal n).
+    Exited(i32),
+    /// Detached: the process runs with this host pid.
+    Detached {
+        /// Host pid.
+        pid: i32,
+    },
+}
+
+/// A failed exec.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The runtime could not start the process (`docker exec` exits 126).
+    #[error(transparent)]
+    Start(StartFailure),
+    /// The runtime failed otherwise.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// A file or descriptor operation failed.
+    #[error("exec in {id}: {source}")]
+    Io {
+        /// Container ID.
+        id: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// A combination berth does not support yet.
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+impl ExecError {
+    /// The error's class.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            ExecError::Runtime(e) => e.kind(),
+            ExecError::Start(_) | ExecError::Unsupported(_) => {
+                berth_store::ErrorKind::InvalidArgument
+            }
+            ExecError::Io { .. } => berth_store::ErrorKind::Internal,
+        }
+    }
+}
+
+/// Removes the exec's files when it ends.
+struct ExecFiles {
+    process: PathBuf,
+    pid: PathBuf,
+}
+
+impl Drop for ExecFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.process);
+        let _ = std::fs::remove_file(&self.pid);
+    }
+}
+
+/// A unique name for an exec's files.
+fn exec_name() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "exec-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs `spec` in the running container `id`. The process description and pid file are
+/// written in `work_dir` (the container directory) and removed afterwards.
+pub fn exec(
+    runtime: &dyn Runtime,
+    id: &str,
+    work_dir: &Path,
+    spec: &ExecSpec,
+    mode: ExecMode,
+    io: AttachIo<'_>,
+) -> Result<ExecOutcome, ExecError> {
+    let ioerr = |source| ExecError::Io {
+        id: id.to_string(),
+        source,
+    };
+    let name = exec_name();
+    let files = ExecFiles {
+        process: work_dir.join(format!("{name}.json")),
+        pid: work_dir.join(format!("{name}.pid")),
+    };
+    let caller_size = term::window_size(io.stdout).or_else(|| term::window_size(io.stdin));
+    let mut spec = spec.clone();
+    if spec.tty && spec.console_size.is_none() {
+        // Sized before the process starts: runc's own resize would race with it.
+        spec.console_size = caller_size;
+    }
+    let json = serde_json::to_vec(&spec.to_oci()).map_err(|e| ioerr(e.into()))?;
+    std::fs::write(&files.process, json).map_err(ioerr)?;
+    let start_failure = |e: RuntimeError| match e {
+        RuntimeError::Failed { message, .. } => ExecError::Start(StartFailure::exec(&message)),
+        other => ExecError::Runtime(other),
+    };
+
+    if mode.detach {
+        if spec.tty {
+            return Err(ExecError::Unsupported(
+                "exec with both -d and -t is not supported yet",
+            ));
+        }
+        let proc = runtime.exec(
+            id,
+            &files.process,
+            ExecOptions {
+                pid_file: Some(files.pid.clone()),
+                detach: true,
+                ..Default::default()
+            },
+        )?;
+        proc.wait().map_err(start_failure)?;
+        let pid = read_pid_file(&files.pid)?;
+        return Ok(ExecOutcome::Detached { pid });
+    }
+
+    if !spec.tty {
+        let dup = |fd: BorrowedFd<'_>| -> Result<Stdio, ExecError> {
+            Ok(Stdio::from(fd.try_clone_to_owned().map_err(ioerr)?))
+        };
+        let proc = runtime.exec(
+            id,
+            &files.process,
+            ExecOptions {
+                pid_file: Some(files.pid.clone()),
+                io: ProcessIo {
+                    stdin: if mode.interactive {
+                        dup(io.stdin)?
+                    } else {
+                        Stdio::null()
+                    },
+                    stdout: dup(io.stdout)?,
+                    stderr: dup(io.stderr)?,
+                },
+                ..Default::default()
+            },
+        )?;
+        return proc.wait().map(ExecOutcome::Exited).map_err(start_failure);
+    }
+
+    // runc gives an attached (non-detached) exec's terminal to its own stdio: hand it the
+    // slave of a pty of ours and proxy the master, so that any caller descriptors work.
+    let pty = PtyPair::open().map_err(ioerr)?;
+    if let Some(ws) = caller_size {
+        let _ = term::set_window_size(pty.master.as_fd(), ws);
+    }
+    let dup = |fd: &OwnedFd| -> Result<Stdio, ExecError> {
+        Ok(Stdio::from(fd.try_clone().map_err(ioerr)?))
+    };
+    let mut proc = runtime.exec(
+        id,
+        &files.process,
+        ExecOptions {
+            pid_file: Some(files.pid.clone()),
+            io: ProcessIo {
+                stdin: dup(&pty.slave)?,
+                stdout: dup(&pty.slave)?,
+                stderr: dup(&pty.slave)?,
+            },
+            ..Default::default()
+        },
+    )?;
+    drop(pty.slave);
+    let runtime_pid = rustix::process::Pid::from_raw(proc.id() as i32);
+    // runc answers SIGWINCH by copying our pty's size to the container's.
+    let mut resized = || {
+        if let Some(pid) = runtime_pid {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::WINCH);
+        }
+    };
+    let proxied = proxy_pty(
+        &pty.master,
+        mode.interactive,
+        io,
+        &mut || !matches!(proc.try_wait(), Ok(None)),
+        &mut resized,
+    );
+    drop(pty.master);
+    let code = proc.wait().map_err(start_failure)?;
+    proxied.map_err(ioerr)?;
+    Ok(ExecOutcome::Exited(code))
+}
+
+/// Copies between the caller's terminal and a pty master until the master reports end of
+/// output, or `done()` says the process is gone and its output stops.
+fn proxy_pty(
+    master: &OwnedFd,
+    interactive: bool,
+    io: AttachIo<'_>,
+    done: &mut dyn FnMut() -> bool,
+    resized: &mut dyn FnMut(),
+) -> io::Result<()> {
+    fdio::set_nonblocking(master.as_fd(), true)?;
+    let _raw = if interactive && term::is_terminal(io.stdin) {
+        Some(RawMode::enter(io.stdin)?)
+    } else {
+        None
+    };
+    let winch = if term::is_terminal(io.stdout) {
+        WinchPipe::install().ok()
+    } else {
+        None
+    };
+    let size = || term::window_size(io.stdout).or_else(|| term::window_size(io.stdin));
+    if let Some(ws) = size() {
+        let _ = term::set_window_size(master.as_fd(), ws);
+    }
+    let mut to_master = OutBuf::default();
+    let mut stdin_open = interactive;
+    let mut stdout_ok = true;
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut finish_by: Option<Instant> = None;
+    loop {
+        if finish_by.is_none() && done() {
+            // The process exited; give its remaining output a moment.
+            finish_by = Some(Instant::now() + Duration::from_millis(500));
+        }
+        if finish_by.is_some_and(|d| Instant::now() >= d) {
+            return Ok(());
+        }
+        let mut fds = vec![PollFd::new(
+            master,
+            if to_master.is_empty() {
+                PollFlags::IN
+            } else {
+                PollFlags::IN | PollFlags::OUT
+            },
+        )];
+        let stdin_idx = (stdin_open && to_master.len() < (1 << 20)).then(|| {
+            fds.push(PollFd::from_borrowed_fd(io.stdin, PollFlags::IN));
+            fds.len() - 1
+        });
+        let winch_idx = winch.as_ref().map(|w| {
+            fds.push(PollFd::new(w, PollFlags::IN));
+            fds.len() - 1
+        });
+        fdio::poll(&mut fds, Some(Duration::from_millis(100)))?;
+        let revents: Vec<PollFlags> = fds.iter().map(|f| f.revents()).collect();
+        drop(fds);
+        if fdio::readable(revents[0]) {
+            match fdio::read_some(master.as_fd(), &mut buf)? {
+                fdio::Read::Data(n) => {
+                    if stdout_ok {
+                        if let Err(e) = fdio::write_all(io.stdout, &buf[..n]) {
+                            if e.kind() != io::ErrorKind::BrokenPipe {
+                                return Err(e);
+                            }
+                            stdout_ok = false;
+                        }
+                    }
+                }
+                fdio::Read::WouldBlock => {}
+                fdio::Read::Eof => return Ok(()),
+            }
+        }
+        if revents[0].contains(PollFlags::OUT) {
+            to_master.flush_to(master.as_fd())?;
+        }
+        if let Some(i) = stdin_idx {
+            if fdio::readable(revents[i]) {
+                match fdio::read_some(io.stdin, &mut buf)? {
+                    fdio::Read::Data(n) => {
+                        to_master.push(&buf[..n]);
+                        to_master.flush_to(master.as_fd())?;
+                    }
+                    fdio::Read::WouldBlock => {}
+                    fdio::Read::Eof => stdin_open = false,
+                }
+            }
+        }
+        if let (Some(i), Some(w)) = (winch_idx, winch.as_ref()) {
+            if fdio::readable(revents[i]) && w.drain() {
+                if let Some(ws) = size() {
+                    let _ = term::set_window_size(master.as_fd(), ws);
+                    resized();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_process_json() {
+        let spec = ExecSpec {
+            args: vec!["sh".into()],
+            env: vec!["PATH=/bin".into(), "A=1".into()],
+            cwd: "".into(),
+            user: User {
+                uid: 1000,
+                gid: 1000,
+                additional_gids: vec![1000],
+            },
+            tty: true,
+            hostname: "h".into(),
+            console_size: Some(WinSize { rows: 24, cols: 80 }),
+        };
+        let j = serde_json::to_value(spec.to_oci()).unwrap();
+        assert_eq!(j["terminal"], true);
+        assert_eq!(
+            j["consoleSize"],
+            serde_json::json!({"height": 24, "width": 80})
+        );
+        assert_eq!(j["cwd"], "/");
+        assert_eq!(
+            j["env"],
+            serde_json::json!(["PATH=/bin", "HOSTNAME=h", "TERM=xterm", "A=1"])
+        );
+        assert_eq!(
+            j["user"],
+            serde_json::json!({"uid": 1000, "gid": 1000, "additionalGids": [1000]})
+        );
+        assert!(j["capabilities"].get("effective").is_none());
+        assert!(j.get("rlimits").is_none());
+        assert!(j.get("noNewPrivileges").is_none());
+    }
+}

@@ -1,0 +1,782 @@
+//! `LogWriter` appends a container's output to its log in Docker's `json-file` format, one
+//! `{"log":"…","stream":"stdout","time":"…"}` object per line, and [`read_logs`](crate::logs::read_logs) prints it back
+//! for `berth logs` (`--tail`, `--since`, `--until`, `--timestamps`, `--follow`).
+//!
+//! Like Docker: output is split at newlines, a line longer than 16 KiB becomes several entries
+//! (only the last carries the `\n`), a final line without newline is written as is when the
+//! stream ends, a tty's output is all `stdout`, and strings are escaped the way Docker's
+//! encoder does it (`<`, `>`, `&` and control characters as `\u00XX`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest log entry; longer lines are split.
+pub const MAX_ENTRY: usize = 16 * 1024;
+
+/// How often `--follow` looks for appended output.
+const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Which output stream an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output (and all of a tty's output).
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// A log that cannot be read, or a bad `--since`/`--until`/`--tail` value.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// Reading or writing failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The log file (or `-` for the output).
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A time value that is neither a timestamp nor a duration.
+    #[error(
+        "invalid value for \"{field}\": failed to parse value as time or duration: \"{value}\""
+    )]
+    InvalidTime {
+        /// `since` or `until`.
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
+}
+
+impl LogError {
+    /// The error's class.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            LogError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                berth_store::ErrorKind::NotFound
+            }
+            LogError::Io { .. } => berth_store::ErrorKind::Internal,
+            LogError::InvalidTime { .. } => berth_store::ErrorKind::InvalidArgument,
+        }
+    }
+}
+
+/// `time` as Go's RFC 3339 with nanoseconds and trailing zeros trimmed (the `time` field).
+pub fn format_time(t: DateTime<Utc>) -> String {
+    let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = t.timestamp_subsec_nanos();
+    if nanos == 0 {
+        return base + "Z";
+    }
+    let frac = format!("{nanos:09}");
+    format!("{base}.{}Z", frac.trim_end_matches('0'))
+}
+
+/// `time` with exactly nine fractional digits, as `docker logs -t` prints it.
+pub fn format_time_fixed(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+/// Appends `bytes` as a JSON string the way Docker's log encoder does: invalid UTF-8 becomes
+/// U+FFFD, `"` and `\` are escaped, `\n` `\r` as themselves, other control characters and
+/// `<` `>` `&` U+2028 U+2029 as `\uXXXX`.
+fn push_json_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                c if (c as u32) < 0x20
+                    || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') =>
+                {
+                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+                }
+                c => {
+                    let mut b = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                }
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
+}
+
+/// Appends one encoded entry (with its trailing newline) to `out`.
+pub fn encode_entry(out: &mut Vec<u8>, stream: Stream, log: &[u8], time: DateTime<Utc>) {
+    out.extend_from_slice(b"{\"log\":");
+    push_json_string(out, log);
+    out.extend_from_slice(b",\"stream\":\"");
+    out.extend_from_slice(stream.name().as_bytes());
+    out.extend_from_slice(b"\",\"time\":\"");
+    out.extend_from_slice(format_time(time).as_bytes());
+    out.extend_from_slice(b"\"}\n");
+}
+
+/// Appends a container's output to its json-file log.
+#[derive(Debug)]
+pub struct LogWriter {
+    file: File,
+    path: PathBuf,
+    partial: [Vec<u8>; 2],
+}
+
+impl LogWriter {
+    /// Opens (creating, mode 0640) the log at `path` for appending.
+    pub fn open(path: &Path) -> Result<LogWriter, LogError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|source| LogError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(LogWriter {
+            file,
+            path: path.to_path_buf(),
+            partial: [Vec::new(), Vec::new()],
+        })
+    }
+
+    fn slot(stream: Stream) -> usize {
+        match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        }
+    }
+
+    /// Logs output read from `stream` at `now`: every complete line, and 16 KiB pieces of a
+    /// line that grows past [`MAX_ENTRY`]; the rest waits for more output.
+    pub fn write(
+        &mut self,
+        stream: Stream,
+        data: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), LogError> {
+        let pending = &mut self.partial[Self::slot(stream)];
+        pending.extend_from_slice(data);
+        let mut out = Vec::new();
+        let mut start = 0;
+        loop {
+            let rest = &pending[start..];
+            match rest.iter().take(MAX_ENTRY).position(|&b| b == b'\n') {
+                Some(i) => {
+                    encode_entry(&mut out, stream, &rest[..=i], now);
+                    start += i + 1;
+                }
+                None if rest.len() >= MAX_ENTRY => {
+                    encode_entry(&mut out, stream, &rest[..MAX_ENTRY], now);
+                    start += MAX_ENTRY;
+                }
+                None => break,
+            }
+        }
+        pending.drain(..start);
+        self.append(&out)
+    }
+
+    /// Logs whatever is left of `stream` (a last line without newline): call at end of stream.
+    pub fn finish(&mut self, stream: Stream, now: DateTime<Utc>) -> Result<(), LogError> {
+        let pending = std::mem::take(&mut self.partial[Self::slot(stream)]);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut out = Vec::new();
+        encode_entry(&mut out, stream, &pending, now);
+        self.append(&out)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), LogError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes).map_err(|source| LogError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// One decoded log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The stream it came from.
+    pub stream: Stream,
+    /// The output (ending in `\n` unless it was split or was the last piece).
+    pub log: String,
+    /// When the shim read it.
+    pub time: DateTime<Utc>,
+}
+
+impl LogEntry {
+    /// Decodes one line of a json-file log.
+    pub fn parse(line: &[u8]) -> Option<LogEntry> {
+        #[derive(Deserialize)]
+        struct Raw {
+            log: String,
+            stream: Stream,
+            time: String,
+        }
+        let raw: Raw = serde_json::from_slice(line).ok()?;
+        let time = DateTime::parse_from_rfc3339(&raw.time)
+            .ok()?
+            .with_timezone(&Utc);
+        Some(LogEntry {
+            stream: raw.stream,
+            log: raw.log,
+            time,
+        })
+    }
+}
+
+/// What `berth logs` asks for.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// Print stdout entries.
+    pub stdout: bool,
+    /// Print stderr entries.
+    pub stderr: bool,
+    /// Only the last N entries (`None`: all).
+    pub tail: Option<usize>,
+    /// Only entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries at or before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Prefix each entry with its time (fixed 9-digit RFC 3339) and a space.
+    pub timestamps: bool,
+    /// Keep printing appended entries until the container stops.
+    pub follow: bool,
+}
+
+impl Default for LogOptions {
+    fn default() -> LogOptions {
+        LogOptions {
+            stdout: true,
+            stderr: true,
+            tail: None,
+            since: None,
+            until: None,
+            timestamps: false,
+            follow: false,
+        }
+    }
+}
+
+/// Parses `--tail`: a count, or anything else (`all`, negative, garbage) for everything, as
+/// Docker's daemon does.
+pub fn parse_tail(value: &str) -> Option<usize> {
+    value.trim().parse::<usize>().ok()
+}
+
+/// Parses a Go duration (`300ms`, `-1.5h`, `2h45m`); `None` if it is not one.
+fn parse_go_duration(value: &str) -> Option<f64> {
+    let (sign, mut s) = match value.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, value.strip_prefix('+').unwrap_or(value)),
+    };
+    if s == "0" {
+        return Some(0.0);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    while !s.is_empty() {
+        let num_len = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = s[..num_len].parse().ok()?;
+        s = &s[num_len..];
+        let unit_len = s
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(s.len());
+        let scale = match &s[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        s = &s[unit_len..];
+        total += n * scale;
+    }
+    Some(sign * total)
+}
+
+/// Parses a `--since`/`--until` value like Docker: a Go duration before `now` (`10m`, `1h30m`),
+/// an RFC 3339 time (`2026-11-24T10:00:00Z`, with or without fraction or zone; no zone means
+/// local time; `2026-11-24T10:00`, `2026-11-24` too), or a Unix timestamp (`1700000000.5`).
+pub fn parse_time(
+    field: &'static str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, LogError> {
+    let invalid = || LogError::InvalidTime {
+        field,
+        value: value.to_string(),
+    };
+    if value != "0" {
+        if let Some(secs) = parse_go_duration(value) {
+            let d = chrono::Duration::nanoseconds((secs * 1e9) as i64);
+            return Ok(now - d);
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let local = |n: NaiveDateTime| {
+        Local
+            .from_local_datetime(&n)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(value, fmt) {
+            return local(n).ok_or_else(invalid);
+        }
+    }
+    if let Ok(n) = NaiveDateTime::parse_from_str(&format!("{value}:00"), "%Y-%m-%dT%H:%M") {
+        return local(n).ok_or_else(invalid);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return local(d.and_hms_opt(0, 0, 0).ok_or_else(invalid)?).ok_or_else(invalid);
+    }
+    if value.contains('-') {
+        return Err(invalid());
+    }
+    let (secs, frac) = value.split_once('.').unwrap_or((value, ""));
+    let secs: i64 = secs.parse().map_err(|_| invalid())?;
+    let nanos: u32 = if frac.is_empty() {
+        0
+    } else {
+        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        format!("{frac:0<9}").parse().map_err(|_| invalid())?
+    };
+    DateTime::from_timestamp(secs, nanos).ok_or_else(invalid)
+}
+
+/// Where [`read_logs`] stands in the log.
+struct Printer<'a> {
+    opts: &'a LogOptions,
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    /// Set once an entry after `until` shows up.
+    done: bool,
+}
+
+impl Printer<'_> {
+    fn entry(&mut self, line: &[u8]) -> io::Result<()> {
+        let Some(e) = LogEntry::parse(line) else {
+            return Ok(());
+        };
+        if self.opts.since.is_some_and(|s| e.time < s) {
+            return Ok(());
+        }
+        if self.opts.until.is_some_and(|u| e.time > u) {
+            self.done = true;
+            return Ok(());
+        }
+        let w: &mut dyn Write = match e.stream {
+            Stream::Stdout if self.opts.stdout => &mut *self.out,
+            Stream::Stderr if self.opts.stderr => &mut *self.err,
+            _ => return Ok(()),
+        };
+        if self.opts.timestamps {
+            write!(w, "{} ", format_time_fixed(e.time))?;
+        }
+        w.write_all(e.log.as_bytes())
+    }
+}
+
+/// Byte offset where the last `n` lines of `file` (of length `len`) begin.
+fn tail_offset(file: &mut File, len: u64, n: usize) -> io::Result<u64> {
+    if n == 0 {
+        return Ok(len);
+    }
+    let mut pos = len;
+    let mut newlines = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    // The file's last byte is normally a newline ending the last line; it does not count.
+    let mut skip_last = true;
+    while pos > 0 {
+        let step = (pos as usize).min(buf.len());
+        pos -= step as u64;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut buf[..step])?;
+        for i in (0..step).rev() {
+            if buf[i] == b'\n' {
+                if skip_last && pos + i as u64 == len - 1 {
+                    skip_last = false;
+                    continue;
+                }
+                newlines += 1;
+                if newlines == n {
+                    return Ok(pos + i as u64 + 1);
+                }
+            }
+        }
+        skip_last = false;
+    }
+    Ok(0)
+}
+
+/// Prints the log at `path` to `out` (stdout entries) and `err` (stderr entries). With
+/// `follow`, keeps printing appended entries while `running()` says the container runs, then
+/// prints what is left and returns.
+pub fn read_logs(
+    path: &Path,
+    opts: &LogOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    running: &mut dyn FnMut() -> bool,
+) -> Result<(), LogError> {
+    let ioerr = |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(ioerr)?;
+    let len = file.metadata().map_err(ioerr)?.len();
+    let start = match opts.tail {
+        Some(n) => tail_offset(&mut file, len, n).map_err(ioerr)?,
+        None => 0,
+    };
+    file.seek(SeekFrom::Start(start)).map_err(ioerr)?;
+    let mut reader = BufReader::new(file);
+    let mut printer = Printer {
+        opts,
+        out,
+        err,
+        done: false,
+    };
+    let mut line = Vec::new();
+    loop {
+        pump_lines(&mut reader, &mut line, &mut printer).map_err(|e| e.into_log_error(path))?;
+        if !opts.follow || printer.done {
+            return Ok(());
+        }
+        if !running() {
+            // One last look: the shim writes everything before it reports the exit.
+            pump_lines(&mut reader, &mut line, &mut printer).map_err(|e| e.into_log_error(path))?;
+            return Ok(());
+        }
+        std::thread::sleep(FOLLOW_INTERVAL);
+    }
+}
+
+/// Which side of [`pump_lines`] failed.
+enum PumpError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+impl PumpError {
+    fn into_log_error(self, path: &Path) -> LogError {
+        match self {
+            PumpError::Read(source) => LogError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            PumpError::Write(source) => LogError::Io {
+                path: PathBuf::from("-"),
+                source,
+            },
+        }
+    }
+}
+
+/// Prints every complete line written so far; a partial last line stays in `line` until the
+/// rest of it is written.
+fn pump_lines(
+    reader: &mut BufReader<File>,
+    line: &mut Vec<u8>,
+    printer: &mut Printer<'_>,
+) -> Result<(), PumpError> {
+    while !printer.done {
+        let n = reader.read_until(b'\n', line).map_err(PumpError::Read)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        printer.entry(line).map_err(PumpError::Write)?;
+        line.clear();
+    }
+    printer.out.flush().map_err(PumpError::Write)?;
+    printer.err.flush().map_err(PumpError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn entries_are_encoded_like_dockers() {
+        let mut out = Vec::new();
+        encode_entry(
+            &mut out,
+            Stream::Stdout,
+            "a<b>&c \"q\" é\\\n".as_bytes(),
+            t("2026-11-24T10:33:56.580375952Z"),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"log\":\"a\\u003cb\\u003e\\u0026c \\\"q\\\" é\\\\\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-24T10:33:56.580375952Z\"}\n"
+        );
+        let mut out = Vec::new();
+        encode_entry(
+            &mut out,
+            Stream::Stderr,
+            b"x\x01y\tz\r\n\xff",
+            t("2026-11-24T10:33:57.7851Z"),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"log\":\"x\\u0001y\\u0009z\\r\\n\\ufffd\",\"stream\":\"stderr\",\"time\":\"2026-11-24T10:33:57.7851Z\"}\n"
+        );
+        assert_eq!(
+            format_time(t("2026-11-24T10:00:00Z")),
+            "2026-11-24T10:00:00Z"
+        );
+        assert_eq!(
+            format_time_fixed(t("2026-11-24T10:00:00.5Z")),
+            "2026-11-24T10:00:00.500000000Z"
+        );
+    }
+
+    #[test]
+    fn writer_splits_lines_like_docker() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c-json.log");
+        let now = t("2026-11-24T10:00:00.1Z");
+        let mut w = LogWriter::open(&path).unwrap();
+        w.write(Stream::Stdout, b"one\ntw", now).unwrap();
+        w.write(Stream::Stderr, b"err\n", now).unwrap();
+        w.write(Stream::Stdout, b"o\n", now).unwrap();
+        let mut long = vec![b'a'; 20000];
+        long.push(b'\n');
+        w.write(Stream::Stdout, &long[..10000], now).unwrap();
+        w.write(Stream::Stdout, &long[10000..], now).unwrap();
+        w.write(Stream::Stdout, b"noeol", now).unwrap();
+        w.finish(Stream::Stdout, now).unwrap();
+        w.finish(Stream::Stderr, now).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let entries: Vec<LogEntry> = text
+            .lines()
+            .map(|l| LogEntry::parse(l.as_bytes()).unwrap())
+            .collect();
+        let logs: Vec<(Stream, usize)> = entries.iter().map(|e| (e.stream, e.log.len())).collect();
+        assert_eq!(
+            logs,
+            [
+                (Stream::Stdout, 4),
+                (Stream::Stderr, 4),
+                (Stream::Stdout, 4),
+                (Stream::Stdout, 16384),
+                (Stream::Stdout, 3617),
+                (Stream::Stdout, 5)
+            ]
+        );
+        assert_eq!(entries[2].log, "two\n");
+        assert_eq!(entries[5].log, "noeol");
+        assert_eq!(entries[0].time, now);
+    }
+
+    fn sample_log(dir: &Path) -> PathBuf {
+        let path = dir.join("log.json");
+        let mut w = LogWriter::open(&path).unwrap();
+        for (i, (s, text)) in [
+            (Stream::Stdout, "l1\n"),
+            (Stream::Stderr, "e2\n"),
+            (Stream::Stdout, "l3\n"),
+            (Stream::Stdout, "l4\n"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let at = t("2026-11-24T10:00:00Z") + chrono::Duration::seconds(i as i64 * 10);
+            w.write(*s, text.as_bytes(), at).unwrap();
+        }
+        path
+    }
+
+    fn read(path: &Path, opts: &LogOptions) -> (String, String) {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        read_logs(path, opts, &mut o, &mut e, &mut || false).unwrap();
+        (String::from_utf8(o).unwrap(), String::from_utf8(e).unwrap())
+    }
+
+    #[test]
+    fn reader_tail_since_until_timestamps() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = sample_log(tmp.path());
+        assert_eq!(
+            read(&path, &LogOptions::default()),
+            ("l1\nl3\nl4\n".into(), "e2\n".into())
+        );
+        let tail = |n| LogOptions {
+            tail: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(read(&path, &tail(2)), ("l3\nl4\n".into(), "".into()));
+        assert_eq!(read(&path, &tail(3)), ("l3\nl4\n".into(), "e2\n".into()));
+        assert_eq!(read(&path, &tail(0)), ("".into(), "".into()));
+        assert_eq!(
+            read(&path, &tail(99)),
+            ("l1\nl3\nl4\n".into(), "e2\n".into())
+        );
+        let since = LogOptions {
+            since: Some(t("2026-11-24T10:00:10Z")),
+            until: Some(t("2026-11-24T10:00:20Z")),
+            ..Default::default()
+        };
+        assert_eq!(read(&path, &since), ("l3\n".into(), "e2\n".into()));
+        let ts = LogOptions {
+            timestamps: true,
+            stderr: false,
+            tail: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(read(&path, &ts).0, "2026-11-24T10:00:30.000000000Z l4\n");
+        assert_eq!(parse_tail("all"), None);
+        assert_eq!(parse_tail("-3"), None);
+        assert_eq!(parse_tail("5"), Some(5));
+    }
+
+    #[test]
+    fn follow_prints_appends_until_the_container_stops() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = sample_log(tmp.path());
+        let p2 = path.clone();
+        let writer = std::thread::spawn(move || {
+            let mut w = LogWriter::open(&p2).unwrap();
+            for i in 0..5 {
+                std::thread::sleep(Duration::from_millis(50));
+                w.write(Stream::Stdout, format!("f{i}\n").as_bytes(), Utc::now())
+                    .unwrap();
+            }
+            // A line written in two pieces is printed whole.
+            w.write(Stream::Stdout, b"pa", Utc::now()).unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            w.write(Stream::Stdout, b"rt\n", Utc::now()).unwrap();
+        });
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let opts = LogOptions {
+            follow: true,
+            tail: Some(1),
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let mut running = || started.elapsed() < Duration::from_millis(1200);
+        read_logs(&path, &opts, &mut o, &mut e, &mut running).unwrap();
+        writer.join().unwrap();
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "l4\nf0\nf1\nf2\nf3\nf4\npart\n"
+        );
+    }
+
+    #[test]
+    fn time_values_parse_like_docker() {
+        let now = t("2026-11-24T10:00:00Z");
+        assert_eq!(
+            parse_time("since", "10m", now).unwrap(),
+            t("2026-11-24T09:50:00Z")
+        );
+        assert_eq!(
+            parse_time("since", "1h30m", now).unwrap(),
+            t("2026-11-24T08:30:00Z")
+        );
+        assert_eq!(
+            parse_time("since", "1.5s", now).unwrap(),
+            t("2026-11-24T09:59:58.5Z")
+        );
+        assert_eq!(
+            parse_time("since", "-1h", now).unwrap(),
+            t("2026-11-24T11:00:00Z")
+        );
+        assert_eq!(
+            parse_time("since", "2026-11-24T09:00:00.25Z", now).unwrap(),
+            t("2026-11-24T09:00:00.25Z")
+        );
+        assert_eq!(
+            parse_time("since", "2026-11-24T09:00:00+01:00", now).unwrap(),
+            t("2026-11-24T08:00:00Z")
+        );
+        assert_eq!(
+            parse_time("since", "1700000000", now).unwrap(),
+            t("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            parse_time("since", "1700000000.5", now).unwrap(),
+            t("2023-11-14T22:13:20.5Z")
+        );
+        assert_eq!(
+            parse_time("since", "0", now).unwrap(),
+            t("1970-01-01T00:00:00Z")
+        );
+        let local = |s: &str| {
+            Local
+                .from_local_datetime(
+                    &NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap(),
+                )
+                .earliest()
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            parse_time("since", "2026-11-24T09:00:00", now).unwrap(),
+            local("2026-11-24T09:00:00")
+        );
+        assert_eq!(
+            parse_time("since", "2026-11-24T09:05", now).unwrap(),
+            local("2026-11-24T09:05:00")
+        );
+        assert_eq!(
+            parse_time("since", "2026-11-24T09", now).unwrap(),
+            local("2026-11-24T09:00:00")
+        );
+        assert_eq!(
+            parse_time("since", "2026-11-24", now).unwrap(),
+            local("2026-11-24T00:00:00")
+        );
+        assert_eq!(
+            parse_time("since", "foo", now).unwrap_err().to_string(),
+            "invalid value for \"since\": failed to parse value as time or duration: \"foo\""
+        );
+        assert!(parse_time("until", "2020-13-01", now).is_err());
+        assert!(parse_time("until", "10x", now).is_err());
+    }
+}

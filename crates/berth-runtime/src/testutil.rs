@@ -1,0 +1,169 @@
+//! `TestEnv` gives a test a temporary data root (deliberately long, to exercise the `sun_path`
+//! limit), a busybox root filesystem, an isolated `runc --root`, and cleanup of every
+//! container and shim it started, even when the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::runtime::{Runc, Runtime};
+use crate::shim::ProcessStamp;
+use crate::spec::{write_bundle, ContainerSpec, EtcFiles, User};
+
+pub(crate) struct TestEnv {
+    _tmp: tempfile::TempDir,
+    pub(crate) base: PathBuf,
+    pub(crate) rootfs: PathBuf,
+    runc_root: PathBuf,
+    prefix: String,
+    ids: Mutex<Vec<String>>,
+    shims: Mutex<Vec<ProcessStamp>>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn have(cmd: &str) -> bool {
+    Command::new(cmd)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Fills `rootfs` with busybox and its applets, a passwd/group pair and a few test files.
+pub(crate) fn busybox_rootfs(rootfs: &Path) {
+    let bin = rootfs.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+    let list = Command::new("/bin/busybox").arg("--list").output().unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet != "busybox" {
+            let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+        }
+    }
+    for d in ["etc", "proc", "sys", "dev", "tmp", "root", "sbin"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/tmp:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rootfs.join("etc/group"),
+        "root:x:0:\nalice:x:1000:\nwheel:x:10:alice\n",
+    )
+    .unwrap();
+    std::fs::write(rootfs.join("etc/notexec"), "not a program\n").unwrap();
+}
+
+impl TestEnv {
+    /// A fresh environment, or `None` (the test is skipped) without root, runc or busybox.
+    pub(crate) fn new(prefix: &str) -> Option<TestEnv> {
+        if !rustix::process::geteuid().is_root()
+            || !have("runc")
+            || !Path::new("/bin/busybox").exists()
+        {
+            eprintln!("skipped: needs root, runc and /bin/busybox");
+            return None;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join(format!("data-root-{}", "x".repeat(90)));
+        let rootfs = base.join("rootfs");
+        busybox_rootfs(&rootfs);
+        let runc_root = base.join("runc");
+        std::fs::create_dir_all(&runc_root).unwrap();
+        Some(TestEnv {
+            _tmp: tmp,
+            base,
+            rootfs,
+            runc_root,
+            prefix: prefix.to_string(),
+            ids: Mutex::new(Vec::new()),
+            shims: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn runc(&self) -> Runc {
+        Runc::new("runc", &self.runc_root)
+    }
+
+    /// A unique container ID, deleted from runc when the environment is dropped.
+    pub(crate) fn id(&self, name: &str) -> String {
+        let id = format!(
+            "{}-{name}-{}-{}",
+            self.prefix,
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        self.ids.lock().unwrap().push(id.clone());
+        id
+    }
+
+    /// The container's directory, with its hosts, hostname and resolv.conf files.
+    pub(crate) fn container_dir(&self, id: &str) -> PathBuf {
+        let dir = self.base.join("containers").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("hosts"), "127.0.0.1\tlocalhost\n").unwrap();
+        std::fs::write(dir.join("hostname"), "testhost\n").unwrap();
+        std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+        dir
+    }
+
+    /// Docker's defaults for running `args` in this environment's rootfs.
+    pub(crate) fn spec(&self, id: &str, args: &[&str]) -> ContainerSpec {
+        let dir = self.container_dir(id);
+        ContainerSpec {
+            id: id.to_string(),
+            rootfs: self.rootfs.clone(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            hostname: "testhost".into(),
+            user: User::root(),
+            etc_files: Some(EtcFiles::in_dir(&dir)),
+            cgroup_parent: Some("/berth-test".into()),
+            ..Default::default()
+        }
+    }
+
+    /// Writes the bundle for `args` (after `customize`) and returns its directory.
+    pub(crate) fn bundle(
+        &self,
+        id: &str,
+        args: &[&str],
+        customize: impl FnOnce(&mut ContainerSpec),
+    ) -> PathBuf {
+        let mut spec = self.spec(id, args);
+        customize(&mut spec);
+        let bundle = self.container_dir(id).join("bundle");
+        write_bundle(&bundle, &spec.to_oci().unwrap()).unwrap();
+        bundle
+    }
+
+    /// Remembers a shim to kill on drop.
+    pub(crate) fn track_shim(&self, stamp: ProcessStamp) {
+        self.shims.lock().unwrap().push(stamp);
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        for s in self.shims.lock().unwrap().iter() {
+            if s.is_alive() {
+                let _ = rustix::process::kill_process(
+                    rustix::process::Pid::from_raw(s.pid).unwrap(),
+                    rustix::process::Signal::KILL,
+                );
+            }
+        }
+        let runc = self.runc();
+        for id in self.ids.lock().unwrap().iter() {
+            let _ = runc.delete(id, true);
+        }
+        // The containers' parent cgroup, once no test uses it any more (busy otherwise).
+        if let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") {
+            for c in controllers.flatten() {
+                let _ = std::fs::remove_dir(c.path().join("berth-test"));
+            }
+        }
+    }
+}
