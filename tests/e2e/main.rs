@@ -1,1 +1,8 @@
-//! End-to-end tests: each runs the built `berth` binary against its own data root.
+//! End-to-end tests: each runs the built `berth` binary against its own data root in a temp dir,
+//! as a user would, and checks what the user sees (output, exit codes, files on disk). Mounts a
+//! test leaves are removed by the harness even when the test fails.
+
+mod harness;
+
+mod images;
+mod layers;

@@ -1,11 +1,96 @@
 //! The `berth` command line: clap commands, tables, `--format` templates and progress bars. The
-//! binary in `main.rs` only calls [`run`].
+//! binary in `main.rs` only calls [`run`]; every command returns an [`exit::Exit`] or a
+//! [`error::CliError`] whose text is printed as is, and the process exit code follows from it.
 #![warn(missing_docs)]
 
+/// The command-line grammar.
+pub mod cli;
+/// Command implementations.
+pub mod commands;
+/// Printed failures.
+pub mod error;
+/// Exit codes.
+pub mod exit;
 /// Output formatting: Go-template `--format`, tables, human-readable units.
 pub mod format;
+/// The printing conventions every command shares.
+pub mod output;
+/// Progress bars on terminals.
+pub mod progress;
+
+use std::process::ExitCode;
+
+use berth_engine::{Engine, EngineOptions};
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ImageCommand};
+use crate::error::{CliError, CliResult};
+use crate::exit::Exit;
 
 /// Runs the command line and returns the process exit code.
-pub fn run() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            let code = match e.kind() {
+                K::DisplayHelp
+                | K::DisplayVersion
+                | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                K::MissingRequiredArgument | K::TooFewValues => 1,
+                _ => 125,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            if !err.message.is_empty() {
+                eprintln!("{}", err.message);
+            }
+            err.exit.into()
+        }
+    }
+}
+
+fn open_engine(cli: &Cli) -> Result<Engine, CliError> {
+    Engine::open(EngineOptions {
+        root: cli.root.clone(),
+        storage_driver: cli.storage_driver.clone(),
+    })
+    .map_err(|e| CliError::usage(format!("berth: {e}")).with_exit(Exit::Engine))
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    use commands::{image, inspect, system};
+    if cli.version {
+        println!("{}", system::short_version());
+        return Ok(Exit::Ok);
+    }
+    let Some(command) = &cli.command else {
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return Ok(Exit::Ok);
+    };
+    if let Command::Version(args) = command {
+        return system::version(args);
+    }
+    let mut engine = open_engine(&cli)?;
+    let e = &mut engine;
+    match command {
+        Command::Version(_) => unreachable!("handled above"),
+        Command::Info(a) => system::info(e, a),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(e, a),
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load(e, a),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(e, a),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images(e, a),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi(e, a),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag(e, a),
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => image::history(e, a),
+        Command::Image(ImageCommand::Inspect(a)) => image::inspect(e, a),
+        Command::Image(ImageCommand::Prune(a)) => image::prune(e, a),
+        Command::Inspect(a) => inspect::inspect(e, a),
+    }
 }

@@ -1,2 +1,17 @@
-//! The berth Engine.
+//! The berth [`Engine`]: the one API the CLI and the Docker API server call. It owns the data
+//! root (`berth_store::Store`) and implements every verb on top of the image, volume and runtime
+//! crates; output formatting stays in the callers.
 #![warn(missing_docs)]
+
+mod engine;
+/// `EngineError`, with Docker's texts and an `ErrorKind` for exit codes and HTTP statuses.
+pub mod error;
+/// Image verbs: import, load, save, list, inspect, tag, remove, history, prune.
+pub mod image;
+/// `info` and `version`.
+pub mod info;
+/// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).
+pub mod types;
+
+pub use engine::{Engine, EngineOptions};
+pub use error::EngineError;

@@ -1,0 +1,49 @@
+//! `inspect`: finds each name among images (later also containers and volumes, in Docker's
+//! order: containers first), or only the kind `--type` names.
+
+use berth_engine::{Engine, EngineError};
+
+use crate::cli::InspectArgs;
+use crate::error::{CliError, CliResult};
+use crate::exit::Exit;
+use crate::output;
+
+/// `berth inspect`.
+pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
+    if let Some(kind) = &args.kind {
+        if !matches!(kind.as_str(), "image" | "container" | "volume") {
+            return Err(CliError::usage(format!(
+                "\"{kind}\" is not a valid value for --type"
+            )));
+        }
+    }
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in &args.names {
+        let wants = |k: &str| args.kind.as_deref().is_none_or(|t| t == k);
+        let mut value = None;
+        if wants("image") {
+            match engine.inspect_image(name) {
+                Ok(i) => value = Some(serde_json::to_value(i).expect("inspect types serialize")),
+                Err(EngineError::NoSuchImage(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match value {
+            Some(v) => found.push(v),
+            None => missing.push(name.clone()),
+        }
+    }
+    output::print_inspect(&found, args.format.as_deref())?;
+    for name in &missing {
+        match args.kind.as_deref() {
+            Some(k) => eprintln!("Error: No such {k}: {name}"),
+            None => eprintln!("Error: No such object: {name}"),
+        }
+    }
+    Ok(if missing.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}

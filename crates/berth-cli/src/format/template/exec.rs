@@ -1,0 +1,611 @@
+//! [`execute`] walks a parsed template over a [`TemplateData`] with Go's `text/template`
+//! semantics: missing map keys print `<no value>`, `if` on empty values is false, variables are
+//! scoped to their block, and errors read `template: :1:2: executing "" at <.X>: ...`.
+
+use serde_json::{Number, Value};
+
+use super::funcs::{self, FuncSet};
+use super::parse::{Arg, Command, Node, Pipe, Tree};
+use super::TemplateData;
+use crate::format::gofmt::{go_kind_of_field, go_type_name, sprint_value, GoKind};
+
+/// A value during execution.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    /// Go's invalid `reflect.Value`: a missing map key. Prints `<no value>`.
+    Missing,
+    /// The data the template runs over (it may have methods).
+    Root,
+    /// A JSON value and the Go kind it stands for.
+    Data(Value, GoKind),
+}
+
+impl Val {
+    pub fn of(v: Value) -> Val {
+        Val::Data(v, GoKind::Any)
+    }
+
+    pub fn str(s: impl Into<String>) -> Val {
+        Val::of(Value::String(s.into()))
+    }
+}
+
+const MAX_DEPTH: usize = 100_000;
+
+/// How a list walk ended.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+struct State<'a> {
+    text: &'a str,
+    tree: &'a Tree,
+    name: String,
+    data: &'a dyn TemplateData,
+    root: Value,
+    funcs: FuncSet,
+    vars: Vec<(String, Val)>,
+    out: String,
+    depth: usize,
+}
+
+/// Runs `tree` over `data`. Returns what was written, and the error that stopped it if any.
+pub(crate) fn execute(
+    text: &str,
+    tree: &Tree,
+    data: &dyn TemplateData,
+    funcs: FuncSet,
+) -> (String, Result<(), String>) {
+    let mut s = State {
+        text,
+        tree,
+        name: String::new(),
+        data,
+        root: data.to_value(),
+        funcs,
+        vars: vec![("$".into(), Val::Root)],
+        out: String::new(),
+        depth: 0,
+    };
+    let r = s.walk_list(&Val::Root, &tree.root).map(|_| ());
+    (s.out, r)
+}
+
+type EResult<T> = Result<T, String>;
+
+impl State<'_> {
+    /// Go's `state.errorf`: location and context of the node, then the message.
+    fn err(
+        &self,
+        pos: usize,
+        context: &dyn std::fmt::Display,
+        msg: impl std::fmt::Display,
+    ) -> String {
+        let before = &self.text[..pos.min(self.text.len())];
+        let line = 1 + before.matches('\n').count();
+        let col = match before.rfind('\n') {
+            Some(nl) => pos - (nl + 1),
+            None => pos,
+        };
+        format!(
+            "template: :{line}:{col}: executing {} at <{context}>: {msg}",
+            crate::format::gofmt::go_quote(&self.name)
+        )
+    }
+
+    fn resolve(&self, v: Val) -> Val {
+        match v {
+            Val::Root => Val::Data(self.root.clone(), GoKind::Any),
+            other => other,
+        }
+    }
+
+    fn walk_list(&mut self, dot: &Val, list: &[Node]) -> EResult<Flow> {
+        for node in list {
+            match self.walk(dot, node)? {
+                Flow::Normal => {}
+                flow => return Ok(flow),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Val, node: &Node) -> EResult<Flow> {
+        match node {
+            Node::Text(t) => self.out.push_str(t),
+            Node::Action { pipe } => {
+                let v = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.print_value(v);
+                }
+            }
+            Node::If {
+                pipe,
+                list,
+                else_list,
+            }
+            | Node::With {
+                pipe,
+                list,
+                else_list,
+            } => {
+                let mark = self.vars.len();
+                let v = self.eval_pipeline(dot, pipe)?;
+                let flow = if self.truth(&v) {
+                    let new_dot = if matches!(node, Node::With { .. }) {
+                        v
+                    } else {
+                        dot.clone()
+                    };
+                    self.walk_list(&new_dot, list)?
+                } else if let Some(else_list) = else_list {
+                    self.walk_list(dot, else_list)?
+                } else {
+                    Flow::Normal
+                };
+                self.vars.truncate(mark);
+                return Ok(flow);
+            }
+            Node::Range {
+                pipe,
+                list,
+                else_list,
+            } => {
+                let mark = self.vars.len();
+                let r = self.walk_range(dot, pipe, list, else_list.as_deref());
+                self.vars.truncate(mark);
+                r?;
+            }
+            Node::Template { pos, name, pipe } => {
+                let Some(body) = self.tree.defines.get(name) else {
+                    return Err(self.err(
+                        *pos,
+                        &format!("{{{{template {}}}}}", crate::format::gofmt::go_quote(name)),
+                        format!(
+                            "template {} not defined",
+                            crate::format::gofmt::go_quote(name)
+                        ),
+                    ));
+                };
+                if self.depth >= MAX_DEPTH {
+                    return Err(self.err(
+                        *pos,
+                        &name,
+                        format!("exceeded maximum template depth ({MAX_DEPTH})"),
+                    ));
+                }
+                let new_dot = match pipe {
+                    Some(p) => self.eval_pipeline(dot, p)?,
+                    None => Val::Missing,
+                };
+                let saved_vars =
+                    std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone())]);
+                let saved_name = std::mem::replace(&mut self.name, name.clone());
+                self.depth += 1;
+                let r = self.walk_list(&new_dot, body);
+                self.depth -= 1;
+                self.name = saved_name;
+                self.vars = saved_vars;
+                r?;
+            }
+            Node::Break => return Ok(Flow::Break),
+            Node::Continue => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk_range(
+        &mut self,
+        dot: &Val,
+        pipe: &Pipe,
+        list: &[Node],
+        else_list: Option<&[Node]>,
+    ) -> EResult<()> {
+        let v = self.eval_pipeline(dot, pipe)?;
+        let v = self.resolve(v);
+        let items: Vec<(Val, Val)> = match &v {
+            Val::Data(Value::Array(a), _) => a
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (Val::of(Value::from(i)), Val::of(e.clone())))
+                .collect(),
+            Val::Data(Value::Object(m), _) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                keys.into_iter()
+                    .map(|k| {
+                        (
+                            Val::str(k.clone()),
+                            Val::Data(m[k.as_str()].clone(), go_kind_of_field(k)),
+                        )
+                    })
+                    .collect()
+            }
+            Val::Data(Value::Number(n), _) if n.as_i64().is_some() => {
+                let count = n.as_i64().unwrap_or(0);
+                if count <= 0 {
+                    if let Some(else_list) = else_list {
+                        self.walk_list(dot, else_list)?;
+                    }
+                    return Ok(());
+                }
+                let items = (0..count).map(|i| (Val::of(Value::from(i)), Val::of(Value::from(i))));
+                return self.range_items(pipe, list, items);
+            }
+            Val::Missing | Val::Data(Value::Null, _) => Vec::new(),
+            Val::Data(other, kind) => {
+                return Err(self.err(
+                    pipe.pos,
+                    &range_context(pipe),
+                    format!("range can't iterate over {}", sprint_value(other, *kind)),
+                ))
+            }
+            Val::Root => Vec::new(),
+        };
+        if items.is_empty() {
+            if let Some(else_list) = else_list {
+                self.walk_list(dot, else_list)?;
+            }
+            return Ok(());
+        }
+        self.range_items(pipe, list, items.into_iter())
+    }
+
+    /// Runs the body of a `range` once per (index, element), binding the declared variables.
+    fn range_items(
+        &mut self,
+        pipe: &Pipe,
+        list: &[Node],
+        items: impl Iterator<Item = (Val, Val)>,
+    ) -> EResult<()> {
+        let mark = self.vars.len();
+        for (index, elem) in items {
+            let n = self.vars.len();
+            if !pipe.decl.is_empty() {
+                if pipe.is_assign {
+                    let first = if pipe.decl.len() > 1 {
+                        index.clone()
+                    } else {
+                        elem.clone()
+                    };
+                    self.set_var(&pipe.decl[0], first);
+                } else if n >= 1 {
+                    self.vars[n - 1].1 = elem.clone();
+                }
+            }
+            if pipe.decl.len() > 1 {
+                if pipe.is_assign {
+                    self.set_var(&pipe.decl[1], elem.clone());
+                } else if n >= 2 {
+                    self.vars[n - 2].1 = index.clone();
+                }
+            }
+            let flow = self.walk_list(&elem, list);
+            self.vars.truncate(mark);
+            match flow? {
+                Flow::Break => break,
+                Flow::Continue | Flow::Normal => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn set_var(&mut self, name: &str, v: Val) {
+        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            slot.1 = v;
+        }
+    }
+
+    fn truth(&self, v: &Val) -> bool {
+        match v {
+            Val::Missing => false,
+            Val::Root => true,
+            Val::Data(d, _) => match d {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+                Value::String(s) => !s.is_empty(),
+                Value::Array(a) => !a.is_empty(),
+                Value::Object(o) => !o.is_empty(),
+            },
+        }
+    }
+
+    fn print_value(&mut self, v: Val) {
+        match v {
+            Val::Missing => self.out.push_str("<no value>"),
+            Val::Root => {
+                let s = sprint_value(&self.root, GoKind::Any);
+                self.out.push_str(&s);
+            }
+            Val::Data(d, kind) => self.out.push_str(&sprint_value(&d, kind)),
+        }
+    }
+
+    fn eval_pipeline(&mut self, dot: &Val, pipe: &Pipe) -> EResult<Val> {
+        let mut value: Option<Val> = None;
+        for cmd in &pipe.cmds {
+            value = Some(self.eval_command(dot, cmd, value)?);
+        }
+        let value = value.unwrap_or(Val::Missing);
+        for var in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(var, value.clone());
+            } else {
+                self.vars.push((var.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn eval_command(&mut self, dot: &Val, cmd: &Command, fin: Option<Val>) -> EResult<Val> {
+        let first = &cmd.args[0];
+        match first {
+            Arg::Field { pos, idents } => {
+                return self.eval_field_chain(dot, dot.clone(), idents, first, *pos, &cmd.args, fin)
+            }
+            Arg::Chain { pos, node, fields } => {
+                if matches!(node.as_ref(), Arg::Nil { .. }) {
+                    return Err(self.err(
+                        *pos,
+                        first,
+                        format!("indirection through explicit nil in {first}"),
+                    ));
+                }
+                let recv = self.eval_arg(dot, node)?;
+                return self.eval_field_chain(dot, recv, fields, first, *pos, &cmd.args, fin);
+            }
+            Arg::Identifier { pos, name } => {
+                return self.eval_function(dot, name, *pos, first, &cmd.args, fin)
+            }
+            Arg::Pipe(p) => {
+                self.not_a_function(first, &cmd.args, &fin)?;
+                return self.eval_pipeline(dot, p);
+            }
+            Arg::Variable { pos, idents } => {
+                let v = self.var_value(&idents[0], *pos, first)?;
+                if idents.len() == 1 {
+                    self.not_a_function(first, &cmd.args, &fin)?;
+                    return Ok(v);
+                }
+                return self.eval_field_chain(dot, v, &idents[1..], first, *pos, &cmd.args, fin);
+            }
+            _ => {}
+        }
+        self.not_a_function(first, &cmd.args, &fin)?;
+        match first {
+            Arg::Bool { val, .. } => Ok(Val::of(Value::Bool(*val))),
+            Arg::Dot { .. } => Ok(dot.clone()),
+            Arg::Nil { pos } => Err(self.err(*pos, first, "nil is not a command")),
+            Arg::Number { pos, num } => self.ideal_number(*pos, first, num),
+            Arg::String { val, .. } => Ok(Val::str(val.clone())),
+            _ => Err(self.err(
+                first.pos(),
+                first,
+                format!("can't evaluate command {first}"),
+            )),
+        }
+    }
+
+    fn ideal_number(&self, pos: usize, node: &Arg, num: &super::parse::Number) -> EResult<Val> {
+        let floaty = !num.is_char
+            && !num.text.to_ascii_lowercase().starts_with("0x")
+            && num.text.contains(['.', 'e', 'E', 'p', 'P']);
+        if floaty {
+            if let Some(f) = num.float.and_then(Number::from_f64) {
+                return Ok(Val::of(Value::Number(f)));
+            }
+        }
+        match num.int {
+            Some(i) => Ok(Val::of(Value::from(i))),
+            None => Err(self.err(pos, node, format!("{} overflows int", num.text))),
+        }
+    }
+
+    fn not_a_function(&self, first: &Arg, args: &[Arg], fin: &Option<Val>) -> EResult<()> {
+        if args.len() > 1 || fin.is_some() {
+            return Err(self.err(
+                first.pos(),
+                first,
+                format!("can't give argument to non-function {first}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn var_value(&self, name: &str, pos: usize, node: &Arg) -> EResult<Val> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| self.err(pos, node, format!("undefined variable: {name}")))
+    }
+
+    /// Evaluates the arguments of a call (everything after the first word), then the piped value.
+    fn eval_args(&mut self, dot: &Val, args: &[Arg], fin: Option<Val>) -> EResult<Vec<Val>> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args.iter().skip(1) {
+            vals.push(self.eval_arg(dot, a)?);
+        }
+        if let Some(f) = fin {
+            vals.push(f);
+        }
+        Ok(vals)
+    }
+
+    fn eval_arg(&mut self, dot: &Val, arg: &Arg) -> EResult<Val> {
+        match arg {
+            Arg::Dot { .. } => Ok(dot.clone()),
+            Arg::Nil { .. } => Ok(Val::of(Value::Null)),
+            Arg::Field { pos, idents } => {
+                self.eval_field_chain(dot, dot.clone(), idents, arg, *pos, &[], None)
+            }
+            Arg::Variable { pos, idents } => {
+                let v = self.var_value(&idents[0], *pos, arg)?;
+                if idents.len() == 1 {
+                    return Ok(v);
+                }
+                self.eval_field_chain(dot, v, &idents[1..], arg, *pos, &[], None)
+            }
+            Arg::Pipe(p) => self.eval_pipeline(dot, p),
+            Arg::Identifier { pos, name } => self.eval_function(dot, name, *pos, arg, &[], None),
+            Arg::Chain { pos, node, fields } => {
+                let recv = self.eval_arg(dot, node)?;
+                self.eval_field_chain(dot, recv, fields, arg, *pos, &[], None)
+            }
+            Arg::Bool { val, .. } => Ok(Val::of(Value::Bool(*val))),
+            Arg::Number { pos, num } => self.ideal_number(*pos, arg, num),
+            Arg::String { val, .. } => Ok(Val::str(val.clone())),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field_chain(
+        &mut self,
+        dot: &Val,
+        receiver: Val,
+        idents: &[String],
+        node: &Arg,
+        pos: usize,
+        args: &[Arg],
+        fin: Option<Val>,
+    ) -> EResult<Val> {
+        let n = idents.len();
+        let mut recv = receiver;
+        for ident in &idents[..n - 1] {
+            recv = self.eval_field(dot, recv, ident, node, pos, &[], None)?;
+        }
+        self.eval_field(dot, recv, &idents[n - 1], node, pos, args, fin)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field(
+        &mut self,
+        dot: &Val,
+        receiver: Val,
+        name: &str,
+        node: &Arg,
+        pos: usize,
+        args: &[Arg],
+        fin: Option<Val>,
+    ) -> EResult<Val> {
+        let has_args = args.len() > 1 || fin.is_some();
+        if let Val::Root = receiver {
+            let data = self.data;
+            let mut probe_args = Vec::new();
+            if has_args {
+                let vals = self.eval_args(dot, args, fin.clone())?;
+                probe_args = vals.into_iter().map(|v| self.to_json(v)).collect();
+            }
+            if let Some(r) = data.call(name, &probe_args) {
+                return r
+                    .map(|v| Val::Data(v, go_kind_of_field(name)))
+                    .map_err(|m| self.err(pos, node, m));
+            }
+            if let Some(type_name) = data.struct_name() {
+                let Some(v) = self.root.get(name).cloned() else {
+                    return Err(self.err(
+                        pos,
+                        node,
+                        format!("can't evaluate field {name} in type {type_name}"),
+                    ));
+                };
+                if has_args {
+                    return Err(self.err(
+                        pos,
+                        node,
+                        format!(
+                            "wrong number of args for {name}: want 0 got {}",
+                            probe_args.len()
+                        ),
+                    ));
+                }
+                return Ok(Val::Data(v, go_kind_of_field(name)));
+            }
+            let root = Val::Data(self.root.clone(), GoKind::Any);
+            return self.eval_field(dot, root, name, node, pos, args, fin);
+        }
+        match receiver {
+            Val::Missing => Ok(Val::Missing),
+            Val::Data(Value::Null, _) => Ok(Val::Missing),
+            Val::Data(Value::Object(map), _) => {
+                if has_args {
+                    return Err(self.err(
+                        pos,
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                Ok(match map.get(name) {
+                    Some(v) => Val::Data(v.clone(), go_kind_of_field(name)),
+                    None => Val::Missing,
+                })
+            }
+            Val::Data(other, _) => Err(self.err(
+                pos,
+                node,
+                format!(
+                    "can't evaluate field {name} in type {}",
+                    go_type_name(&other)
+                ),
+            )),
+            Val::Root => unreachable!("handled above"),
+        }
+    }
+
+    fn to_json(&self, v: Val) -> Value {
+        match v {
+            Val::Missing => Value::Null,
+            Val::Root => self.root.clone(),
+            Val::Data(d, _) => d,
+        }
+    }
+
+    fn eval_function(
+        &mut self,
+        dot: &Val,
+        name: &str,
+        pos: usize,
+        node: &Arg,
+        args: &[Arg],
+        fin: Option<Val>,
+    ) -> EResult<Val> {
+        if name == "and" || name == "or" {
+            let nargs = args.len().saturating_sub(1) + usize::from(fin.is_some());
+            if nargs == 0 {
+                return Err(self.err(
+                    pos,
+                    node,
+                    format!("wrong number of args for {name}: want at least 1 got 0"),
+                ));
+            }
+            let mut v = Val::Missing;
+            for a in args.iter().skip(1) {
+                v = self.eval_arg(dot, a)?;
+                if self.truth(&v) == (name == "or") {
+                    return Ok(v);
+                }
+            }
+            if let Some(f) = fin {
+                v = f;
+            }
+            return Ok(v);
+        }
+        let vals = self.eval_args(dot, args, fin)?;
+        if name == "json" && self.funcs == FuncSet::Docker {
+            if let [Val::Root] = vals.as_slice() {
+                let html = self.data.json_escapes_html();
+                return Ok(Val::str(crate::format::gofmt::go_json(&self.root, html)));
+            }
+        }
+        let vals: Vec<Val> = vals.into_iter().map(|v| self.resolve(v)).collect();
+        funcs::call(self.funcs, name, vals).map_err(|m| self.err(pos, node, m))
+    }
+}
+
+fn range_context(pipe: &Pipe) -> String {
+    format!("{{{{range {pipe}}}}}")
+}

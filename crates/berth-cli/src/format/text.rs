@@ -1,0 +1,142 @@
+//! Short forms the docker CLI prints: [`short_id`] (12-hex IDs), [`truncate_with_ellipsis`]
+//! (cut to a display width, ending in `…`) and [`ps_command`] (the quoted `COMMAND` column).
+
+use unicode_width::UnicodeWidthChar;
+
+pub use super::gofmt::go_quote;
+
+/// Length of a short ID.
+pub const SHORT_ID_LEN: usize = 12;
+
+/// `stringid.TruncateID`: drops any `algorithm:` prefix and keeps 12 characters
+/// (`sha256:adb5f1ec7e9b5b8c...` → `adb5f1ec7e9b`).
+pub fn short_id(id: &str) -> &str {
+    let id = match id.find(':') {
+        Some(i) => &id[i + 1..],
+        None => id,
+    };
+    match id.char_indices().nth(SHORT_ID_LEN) {
+        Some((cut, _)) => &id[..cut],
+        None => id,
+    }
+}
+
+/// Display width of a character as the CLI counts it for truncation: 2 for East Asian wide and
+/// full-width characters, 1 for everything else.
+fn char_width(c: char) -> usize {
+    if c.width() == Some(2) {
+        2
+    } else {
+        1
+    }
+}
+
+/// The CLI's `Ellipsis`: `s` cut to at most `max_width` display columns, the last one being `…`
+/// when something was cut. A width of 1 keeps only the first character, 0 gives "".
+pub fn truncate_with_ellipsis(s: &str, max_width: usize) -> String {
+    if max_width == 0 {
+        return String::new();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    if max_width == 1 {
+        return chars.first().map(|c| c.to_string()).unwrap_or_default();
+    }
+    let mut widths = Vec::with_capacity(chars.len());
+    let mut total = 0;
+    for &c in &chars {
+        total += char_width(c);
+        widths.push(total);
+    }
+    if total <= max_width {
+        return s.to_string();
+    }
+    // Keep the longest prefix that fits in max_width - 1, then add the ellipsis.
+    let keep = widths.iter().take_while(|&&w| w < max_width).count();
+    if keep == 0 {
+        // The CLI finds no cut point when the first character is already too wide, and then
+        // returns the string whole.
+        return s.to_string();
+    }
+    let mut out: String = chars[..keep].iter().collect();
+    out.push('…');
+    out
+}
+
+/// The `COMMAND` column of `docker ps`: the command line, cut to 20 columns unless `no_trunc`,
+/// then quoted Go-style (`"sh -c 'sleep…"`).
+pub fn ps_command(command: &str, no_trunc: bool) -> String {
+    if no_trunc {
+        go_quote(command)
+    } else {
+        go_quote(&truncate_with_ellipsis(command, 20))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids() {
+        let cases = [
+            ("sha256:adb5f1ec7e9b5b8c3ad8d0c6bb2ff2c2", "adb5f1ec7e9b"),
+            ("adb5f1ec7e9b5b8c3ad8d0c6bb2ff2c2", "adb5f1ec7e9b"),
+            ("abcd", "abcd"),
+            ("sha256:abcd", "abcd"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(short_id(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn ellipsis_like_docker() {
+        // From docker/cli displayutils_test.go and ps output.
+        let cases: &[(&str, usize, &str)] = &[
+            ("t\u{1F433}ststring", 0, ""),
+            ("t\u{1F433}ststring", 1, "t"),
+            ("t\u{1F433}ststring", 2, "t…"),
+            ("t\u{1F433}ststring", 6, "t\u{1F433}st…"),
+            ("t\u{1F433}ststring", 20, "t\u{1F433}ststring"),
+            ("你好世界teststring", 0, ""),
+            ("你好世界teststring", 1, "你"),
+            ("你好世界teststring", 3, "你…"),
+            ("你好世界teststring", 6, "你好…"),
+            ("你好世界teststring", 20, "你好世界teststring"),
+            ("你好", 2, "你好"),
+            ("teststring", 0, ""),
+            ("teststring", 1, "t"),
+            ("teststring", 3, "te…"),
+            ("teststring", 10, "teststring"),
+            ("sh -c 'sleep 1000; echo done'", 20, "sh -c 'sleep 1000; …"),
+            ("", 5, ""),
+        ];
+        for &(s, w, want) in cases {
+            assert_eq!(truncate_with_ellipsis(s, w), want, "{s} {w}");
+        }
+    }
+
+    #[test]
+    fn ps_commands() {
+        let cases = [
+            ("sh", false, "\"sh\""),
+            (
+                "sh -c 'sleep 1000; echo done'",
+                false,
+                "\"sh -c 'sleep 1000; …\"",
+            ),
+            ("sh -c 'sleep 10'", false, "\"sh -c 'sleep 10'\""),
+            (
+                "sh -c 'sleep 1000; echo done'",
+                true,
+                "\"sh -c 'sleep 1000; echo done'\"",
+            ),
+            ("echo \"hi\"", false, "\"echo \\\"hi\\\"\""),
+            ("", false, "\"\""),
+        ];
+        for (cmd, no_trunc, want) in cases {
+            assert_eq!(ps_command(cmd, no_trunc), want, "{cmd}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! [`Engine::open`] is where berth is wired together (containerd's `plugin.go` in one function):
+//! it opens the data root with the chosen storage driver; every verb then lives in its own module
+//! as an `impl Engine` block.
+
+use std::path::PathBuf;
+
+use berth_store::driver::DriverKind;
+use berth_store::{Store, StoreOptions};
+
+use crate::error::EngineError;
+
+/// How to open the engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Data root (`--root`).
+    pub root: PathBuf,
+    /// `--storage-driver`, if given.
+    pub storage_driver: Option<String>,
+}
+
+/// The engine over one data root.
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) opts: EngineOptions,
+}
+
+impl Engine {
+    /// Opens the data root, creating it on first use.
+    pub fn open(opts: EngineOptions) -> Result<Engine, EngineError> {
+        let driver = match &opts.storage_driver {
+            None => None,
+            Some(name) => Some(DriverKind::parse(name).ok_or_else(|| {
+                EngineError::InvalidArgument(format!(
+                    "unknown storage driver {name:?}: berth supports overlay (overlay2) and vfs"
+                ))
+            })?),
+        };
+        let store = Store::open(&StoreOptions {
+            root: opts.root.clone(),
+            driver,
+        })?;
+        Ok(Engine { store, opts })
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The data root.
+    pub fn root(&self) -> &std::path::Path {
+        &self.opts.root
+    }
+}

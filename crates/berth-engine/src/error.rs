@@ -1,0 +1,66 @@
+//! [`EngineError`] is every failure the engine reports. Its `Display` is the text Docker's daemon
+//! would send (`No such image: busybox:latest`, `conflict: unable to delete ...`), and [`kind`]
+//! classifies it so the CLI picks an exit code and the API an HTTP status in one place.
+//!
+//! [`kind`]: EngineError::kind
+
+use berth_store::ErrorKind;
+
+/// A failure of an engine operation.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No image by that name or ID.
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    /// The request conflicts with the current state; the text is Docker's full message.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is malformed; the text is Docker's full message.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Something named does not exist; the text is Docker's full message.
+    #[error("{0}")]
+    NotFound(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] berth_store::StoreError),
+    /// The image store failed.
+    #[error(transparent)]
+    Image(#[from] berth_image::store::ImageStoreError),
+    /// An image archive could not be loaded.
+    #[error(transparent)]
+    Load(#[from] berth_image::load::LoadError),
+    /// Images could not be saved.
+    #[error(transparent)]
+    Save(#[from] berth_image::save::SaveError),
+    /// A root filesystem could not be imported.
+    #[error(transparent)]
+    Import(#[from] berth_image::import::ImportError),
+    /// A reference is malformed.
+    #[error("{0}")]
+    Reference(#[from] berth_image::reference::ReferenceError),
+    /// An I/O failure outside the store.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl EngineError {
+    /// The class of the failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::NoSuchImage(_) | EngineError::NotFound(_) => ErrorKind::NotFound,
+            EngineError::Conflict(_) => ErrorKind::Conflict,
+            EngineError::InvalidArgument(_) | EngineError::Reference(_) => {
+                ErrorKind::InvalidArgument
+            }
+            EngineError::Store(e) => e.kind(),
+            EngineError::Image(e) => e.kind(),
+            EngineError::Load(e) => e.kind(),
+            EngineError::Import(berth_image::import::ImportError::Change(_)) => {
+                ErrorKind::InvalidArgument
+            }
+            EngineError::Import(berth_image::import::ImportError::Store(e)) => e.kind(),
+            EngineError::Save(_) | EngineError::Io(_) => ErrorKind::Internal,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `rmi`: untag and delete images with Docker's rules. Given a name, the name is removed and the
+//! image deleted only if no other name is left; given an ID, an image with several names needs
+//! `-f`, which removes them all; an image with child images is never deleted.
+
+use berth_image::reference::Reference;
+use berth_image::store::ImageStore;
+
+use super::Designation;
+use crate::types::ImageDeleteItem;
+use crate::{Engine, EngineError};
+
+impl Engine {
+    /// `docker rmi [-f] NAME`.
+    pub fn remove_image(
+        &mut self,
+        name: &str,
+        force: bool,
+    ) -> Result<Vec<ImageDeleteItem>, EngineError> {
+        let (image, designation) = self.resolve_image(name)?;
+        let short = image.id.short().to_string();
+        let mut report = Vec::new();
+        let mut images = ImageStore::new(&mut self.store);
+        let names = images.names(Some(&image.id))?;
+        let familiar = |n: &str| {
+            Reference::parse(n)
+                .map(|r| r.familiar_string())
+                .unwrap_or_else(|_| n.to_string())
+        };
+        match designation {
+            Designation::Name(r) => {
+                images.remove_name(&r.to_string())?;
+                report.push(ImageDeleteItem::Untagged(r.familiar_string()));
+                if names.len() > 1 {
+                    return Ok(report);
+                }
+            }
+            Designation::Id => {
+                if names.len() > 1 && !force {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories"
+                    )));
+                }
+                for n in &names {
+                    images.remove_name(&n.name)?;
+                    report.push(ImageDeleteItem::Untagged(familiar(&n.name)));
+                }
+            }
+        }
+        if images.has_children(&image.id)? {
+            if report.is_empty() {
+                return Err(EngineError::Conflict(format!(
+                    "conflict: unable to delete {short} (cannot be forced) - image has dependent child images"
+                )));
+            }
+            return Ok(report);
+        }
+        let freed = images.delete(&image.id)?;
+        report.push(ImageDeleteItem::Deleted(image.id.to_string()));
+        report.extend(
+            freed
+                .into_iter()
+                .map(|l| ImageDeleteItem::Deleted(l.chain_id.to_string())),
+        );
+        Ok(report)
+    }
+}

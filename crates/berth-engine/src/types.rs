@@ -1,0 +1,148 @@
+//! Docker-shaped JSON types that the CLI prints and the API server returns: field names, order
+//! and `null`-versus-omitted exactly as Docker's Engine API (v1.41) has them.
+
+use std::collections::BTreeMap;
+
+use berth_image::config::ContainerConfig;
+use serde::{Deserialize, Serialize};
+
+/// `GraphDriver` of image and container inspect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GraphDriverData {
+    /// Driver facts (`LowerDir`, `UpperDir`...), `null` for drivers without any.
+    pub data: Option<BTreeMap<String, String>>,
+    /// Driver name.
+    pub name: String,
+}
+
+/// `RootFS` of image inspect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RootFsInfo {
+    /// Always `layers`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Diff IDs, bottom first.
+    pub layers: Vec<String>,
+}
+
+/// `Metadata` of image inspect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageMetadata {
+    /// When the image was last tagged (`0001-01-01T00:00:00Z` if never).
+    pub last_tag_time: String,
+}
+
+/// `docker image inspect` of one image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageInspect {
+    /// `sha256:` image ID.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Tags in familiar form.
+    pub repo_tags: Vec<String>,
+    /// Digest references in familiar form.
+    pub repo_digests: Vec<String>,
+    /// Parent image ID or `""`.
+    pub parent: String,
+    /// Comment.
+    pub comment: String,
+    /// Creation time, RFC 3339 with nanoseconds.
+    pub created: String,
+    /// Source container of a commit, or `""`.
+    pub container: String,
+    /// That container's config.
+    pub container_config: ContainerConfig,
+    /// Engine version that built it.
+    pub docker_version: String,
+    /// Author.
+    pub author: String,
+    /// Default container config.
+    pub config: ContainerConfig,
+    /// Architecture.
+    pub architecture: String,
+    /// CPU variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// OS.
+    pub os: String,
+    /// Total size of all layers.
+    pub size: i64,
+    /// Same as `Size` (kept for old clients).
+    pub virtual_size: i64,
+    /// Storage details of the top layer.
+    pub graph_driver: GraphDriverData,
+    /// Layers.
+    #[serde(rename = "RootFS")]
+    pub root_fs: RootFsInfo,
+    /// Tag time.
+    pub metadata: ImageMetadata,
+}
+
+/// One entry of `GET /images/json` (`docker images` builds its rows from these).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageSummary {
+    /// Number of containers using it (`-1`: not computed).
+    pub containers: i64,
+    /// Creation time, Unix seconds.
+    pub created: i64,
+    /// `sha256:` image ID.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Labels of the image config.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Parent image ID or `""`.
+    pub parent_id: String,
+    /// Digest references.
+    pub repo_digests: Vec<String>,
+    /// Tags.
+    pub repo_tags: Vec<String>,
+    /// Shared size (`-1`: not computed).
+    pub shared_size: i64,
+    /// Size.
+    pub size: i64,
+    /// Same as `Size`.
+    pub virtual_size: i64,
+}
+
+/// One row of `GET /images/{name}/history`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryItem {
+    /// Image ID for steps that are local images, else `<missing>`.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// The step's command.
+    pub created_by: String,
+    /// Tags of the image at this step.
+    pub tags: Option<Vec<String>>,
+    /// Bytes the step's layer added.
+    pub size: i64,
+    /// Comment.
+    pub comment: String,
+}
+
+/// What `rmi` did, one line each (`Untagged: x`, `Deleted: sha256:...`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ImageDeleteItem {
+    /// A name was removed.
+    Untagged(String),
+    /// An image or layer was deleted.
+    Deleted(String),
+}
+
+/// What `image prune` removed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImagePruneReport {
+    /// Each untag and delete, in order.
+    pub images_deleted: Vec<ImageDeleteItem>,
+    /// Bytes freed.
+    pub space_reclaimed: u64,
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs berth on Debian (as root): the runtime pieces it drives (runc, tini), busybox-static for
+# an offline demo image, then builds berth with cargo and installs it to /usr/local/bin.
+# Finally it runs berth's main job offline on the default data root (/var/lib/berth).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install.sh must run as root (berth mounts filesystems and creates namespaces)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends runc busybox-static tini gcc libc6-dev ca-certificates >/dev/null
+command -v cargo >/dev/null || { echo "cargo (Rust) is required to build berth" >&2; exit 1; }
+
+cargo build --release --locked
+install -m 0755 target/release/berth /usr/local/bin/berth
+
+# An image made from the host's busybox, so nothing is downloaded.
+if ! berth image inspect busybox >/dev/null 2>&1; then
+    scripts/busybox-rootfs.sh | berth import - busybox:latest >/dev/null
+fi
+berth images busybox

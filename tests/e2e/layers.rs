@@ -1,0 +1,1 @@
+//! Layers end to end.
