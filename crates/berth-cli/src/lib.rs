@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use berth_engine::{Engine, EngineOptions};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ImageCommand};
+use crate::cli::{Cli, Command, ContainerCommand, ImageCommand};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 
@@ -56,15 +56,20 @@ pub fn run() -> ExitCode {
 }
 
 fn open_engine(cli: &Cli) -> Result<Engine, CliError> {
-    Engine::open(EngineOptions {
+    Engine::open(engine_options(cli))
+        .map_err(|e| CliError::usage(format!("berth: {e}")).with_exit(Exit::Engine))
+}
+
+fn engine_options(cli: &Cli) -> EngineOptions {
+    EngineOptions {
         root: cli.root.clone(),
         storage_driver: cli.storage_driver.clone(),
-    })
-    .map_err(|e| CliError::usage(format!("berth: {e}")).with_exit(Exit::Engine))
+        shim_exe: None,
+    }
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{image, inspect, system};
+    use commands::{container, image, inspect, system};
     if cli.version {
         println!("{}", system::short_version());
         return Ok(Exit::Ok);
@@ -76,6 +81,9 @@ fn dispatch(cli: Cli) -> CliResult {
     };
     if let Command::Version(args) = command {
         return system::version(args);
+    }
+    if let Command::Shim { id } = command {
+        Engine::run_shim(engine_options(&cli), id);
     }
     let mut engine = open_engine(&cli)?;
     let e = &mut engine;
@@ -92,5 +100,28 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Image(ImageCommand::Inspect(a)) => image::inspect(e, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(e, a),
         Command::Inspect(a) => inspect::inspect(e, a),
+        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => container::run(e, a),
+        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
+            container::create(e, a)
+        }
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
+            container::start(e, a)
+        }
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => container::stop(e, a),
+        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => {
+            container::restart(e, a)
+        }
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => container::kill(e, a),
+        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => container::rm(e, a),
+        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => container::ps(e, a),
+        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => container::logs(e, a),
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => container::exec(e, a),
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => {
+            container::attach(e, a)
+        }
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => container::wait(e, a),
+        Command::Container(ContainerCommand::Inspect(a)) => container::inspect(e, a),
+        Command::Container(ContainerCommand::Prune(a)) => container::prune(e, a),
+        Command::Shim { .. } => unreachable!("handled above"),
     }
 }

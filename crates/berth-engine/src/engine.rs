@@ -16,6 +16,8 @@ pub struct EngineOptions {
     pub root: PathBuf,
     /// `--storage-driver`, if given.
     pub storage_driver: Option<String>,
+    /// The berth executable that runs shims (`berth shim <id>`); `None`: this process's own.
+    pub shim_exe: Option<PathBuf>,
 }
 
 /// The engine over one data root.
@@ -39,7 +41,18 @@ impl Engine {
             root: opts.root.clone(),
             driver,
         })?;
-        Ok(Engine { store, opts })
+        let mut engine = Engine { store, opts };
+        engine.recover_containers()?;
+        Ok(engine)
+    }
+
+    /// The program that runs shims.
+    pub(crate) fn shim_exe(&self) -> PathBuf {
+        self.opts
+            .shim_exe
+            .clone()
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| PathBuf::from("berth"))
     }
 
     /// The underlying store.

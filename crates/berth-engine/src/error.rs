@@ -12,6 +12,15 @@ pub enum EngineError {
     /// No image by that name or ID.
     #[error("No such image: {0}")]
     NoSuchImage(String),
+    /// No container by that name or ID.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// The runtime could not start the container's process (exit code 125/126/127).
+    #[error("{}", .0.message)]
+    StartFailed(berth_runtime::StartFailure),
+    /// A runtime, shim, attach, log or exec failure.
+    #[error(transparent)]
+    Process(#[from] berth_runtime::error::ProcessError),
     /// The request conflicts with the current state; the text is Docker's full message.
     #[error("{0}")]
     Conflict(String),
@@ -44,11 +53,37 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
 }
 
+impl From<berth_store::driver::DriverError> for EngineError {
+    fn from(e: berth_store::driver::DriverError) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
+impl From<rusqlite::Error> for EngineError {
+    fn from(e: rusqlite::Error) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
 impl EngineError {
+    /// The exit code `docker run`/`start` ends with for this error: the start failure's
+    /// 126/127, else 125.
+    pub fn run_exit_code(&self) -> i32 {
+        match self {
+            EngineError::StartFailed(f) => f.exit_code,
+            EngineError::Process(p) => p.exit_code(),
+            _ => 125,
+        }
+    }
+
     /// The class of the failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::NoSuchImage(_) | EngineError::NotFound(_) => ErrorKind::NotFound,
+            EngineError::NoSuchImage(_)
+            | EngineError::NoSuchContainer(_)
+            | EngineError::NotFound(_) => ErrorKind::NotFound,
+            EngineError::StartFailed(_) => ErrorKind::Internal,
+            EngineError::Process(e) => e.kind(),
             EngineError::Conflict(_) => ErrorKind::Conflict,
             EngineError::InvalidArgument(_) | EngineError::Reference(_) => {
                 ErrorKind::InvalidArgument

@@ -3,6 +3,8 @@
 //! crates; output formatting stays in the callers.
 #![warn(missing_docs)]
 
+/// Container verbs: create, start, stop, kill, rm, wait, logs, attach, exec, inspect, ps.
+pub mod container;
 mod engine;
 /// `EngineError`, with Docker's texts and an `ErrorKind` for exit codes and HTTP statuses.
 pub mod error;
@@ -12,6 +14,13 @@ pub mod image;
 pub mod info;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).
 pub mod types;
+/// go-units sizes and durations, as Docker words them.
+pub mod units;
 
 pub use engine::{Engine, EngineOptions};
 pub use error::EngineError;
+
+/// The current time as berth records it (RFC 3339, nanoseconds, UTC).
+pub(crate) fn now() -> String {
+    berth_store::db::now_rfc3339()
+}

@@ -55,14 +55,14 @@ fn row_to_layer(r: &rusqlite::Row<'_>) -> rusqlite::Result<Layer> {
 
 const LAYER_COLUMNS: &str = "chain_id, diff_id, parent, cache_id, size";
 
-/// True when a row points at the driver directory `cache_id`.
-pub(crate) fn layer_dir_claimed(
-    conn: &rusqlite::Connection,
-    cache_id: &str,
-) -> rusqlite::Result<bool> {
+/// True when a row points at the driver directory `cache_id`: an image layer, or a container's
+/// writable (`<id>`) or init (`<id>-init`) layer.
+pub fn layer_dir_claimed(conn: &rusqlite::Connection, cache_id: &str) -> rusqlite::Result<bool> {
+    let container = cache_id.strip_suffix("-init").unwrap_or(cache_id);
     conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM layers WHERE cache_id = ?1)",
-        [cache_id],
+        "SELECT EXISTS(SELECT 1 FROM layers WHERE cache_id = ?1)
+             OR EXISTS(SELECT 1 FROM containers WHERE id = ?2)",
+        [cache_id, container],
         |r| r.get(0),
     )
 }
@@ -225,13 +225,14 @@ impl Store {
         }
     }
 
-    /// True when a layer is the top of an image or the parent of another layer.
+    /// True when a layer is the top of an image or container, or the parent of another layer.
     pub(crate) fn layer_in_use(
         conn: &rusqlite::Connection,
         chain_id: &str,
     ) -> rusqlite::Result<bool> {
         conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM images WHERE top_layer = ?1)
+                 OR EXISTS(SELECT 1 FROM containers WHERE top_layer = ?1)
                  OR EXISTS(SELECT 1 FROM layers WHERE parent = ?1)",
             [chain_id],
             |r| r.get(0),

@@ -18,8 +18,20 @@
 //!                                           normalized names (`docker.io/library/busybox:latest`)
 //! ```
 //!
-//! A layer is alive while it is the top layer of an image (later: of a container) or the parent of
-//! a live layer; nothing stores a reference count that could drift from that.
+//! Tables (v2):
+//!
+//! ```text
+//! containers(id PK, name UNIQUE, image_id, image_ref, top_layer → layers, config, host_config,
+//!            mounts, status, pid, exit_code, error, oom_killed, created_at, started_at,
+//!            finished_at, restart_count)
+//!                                           config/host_config are Docker's JSON objects; mounts
+//!                                           the resolved mount points; the container's writable
+//!                                           and init layers are the driver dirs `<id>`, `<id>-init`,
+//!                                           its files <root>/containers/<id>/
+//! ```
+//!
+//! A layer is alive while it is the top layer of an image or of a container, or the parent of a
+//! live layer; nothing stores a reference count that could drift from that.
 
 /// The migrations, in order. Index `i` upgrades a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -65,6 +77,30 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     CREATE INDEX image_refs_image ON image_refs(image_id);
+    "#,
+    // v2: containers, each with its writable layer over an image's layers.
+    r#"
+    CREATE TABLE containers (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        image_id      TEXT NOT NULL,
+        image_ref     TEXT NOT NULL,
+        top_layer     TEXT REFERENCES layers(chain_id),
+        config        TEXT NOT NULL,
+        host_config   TEXT NOT NULL,
+        mounts        TEXT NOT NULL DEFAULT '[]',
+        status        TEXT NOT NULL,
+        pid           INTEGER NOT NULL DEFAULT 0,
+        exit_code     INTEGER NOT NULL DEFAULT 0,
+        error         TEXT NOT NULL DEFAULT '',
+        oom_killed    INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        started_at    TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+        finished_at   TEXT NOT NULL DEFAULT '0001-01-01T00:00:00Z',
+        restart_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX containers_top_layer ON containers(top_layer);
+    CREATE INDEX containers_image ON containers(image_id);
     "#,
 ];
 

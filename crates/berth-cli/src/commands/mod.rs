@@ -1,6 +1,7 @@
 //! One module per command family; each function takes parsed arguments and the engine and
 //! returns an [`crate::exit::Exit`]. Output formatting goes through [`crate::output`].
 
+pub mod container;
 pub mod image;
 pub mod inspect;
 pub mod system;

@@ -1,5 +1,4 @@
-//! Docker-shaped JSON types that the CLI prints and the API server returns: field names, order
-//! and `null`-versus-omitted exactly as Docker's Engine API (v1.41) has them.
+//! Image types: `image inspect`, `images`, `history`, `rmi`, `image prune`.
 
 use std::collections::BTreeMap;
 

@@ -6,8 +6,6 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::gofmt::format_float;
-
 const DECIMAL_UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 const BINARY_UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
 
@@ -30,13 +28,13 @@ pub fn human_size(bytes: f64) -> String {
 /// `docker images` and `docker ps -s` use 3 (`4.86MB`, `1.98MB (virtual 3.96MB)`).
 pub fn human_size_with_precision(bytes: f64, precision: usize) -> String {
     let (size, unit) = scale(bytes, 1000.0, &DECIMAL_UNITS);
-    format!("{}{unit}", format_float(size, 'g', Some(precision)))
+    format!("{}{unit}", significant(size, precision))
 }
 
 /// `units.BytesSize`: binary units, 4 significant digits (`1KiB`, `1.5MiB`).
 pub fn bytes_size(bytes: f64) -> String {
     let (size, unit) = scale(bytes, 1024.0, &BINARY_UNITS);
-    format!("{}{unit}", format_float(size, 'g', Some(4)))
+    format!("{}{unit}", significant(size, 4))
 }
 
 /// The `SIZE` column of `docker ps -s`: the writable layer, then the whole filesystem when known
@@ -87,7 +85,7 @@ fn parse_size(s: &str, base: i64) -> Result<i64, SizeError> {
         (&s[..=sep], &s[sep + 1..])
     };
     let size: f64 =
-        parse_go_float(num).ok_or_else(|| SizeError::InvalidNumber(super::gofmt::go_quote(num)))?;
+        parse_go_float(num).ok_or_else(|| SizeError::InvalidNumber(format!("{num:?}")))?;
     if size < 0.0 {
         return Err(SizeError::InvalidSize(s.to_string()));
     }
@@ -179,6 +177,36 @@ pub fn created_since(created: DateTime<Utc>) -> String {
 /// `<human_duration> ago` measured from `now`.
 pub fn created_since_at(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", human_duration(now - created))
+}
+
+/// Go's `%.{prec}g` for the finite, non-negative values sizes take (below 1000 after scaling):
+/// `prec` significant digits, trailing zeros dropped (`102.4`, `1.98`, `4`).
+fn significant(v: f64, prec: usize) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let prec = prec.max(1);
+    // Round to `prec` significant digits through scientific notation, then print plainly.
+    let sci = format!("{:.*e}", prec - 1, v);
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("numeric exponent");
+    if exp < -4 || exp >= prec as i32 {
+        let m = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{m}e{sign}{:02}", exp.abs());
+    }
+    let decimals = (prec as i32 - 1 - exp).max(0) as usize;
+    let rounded: f64 = mantissa.parse::<f64>().expect("numeric mantissa") * 10f64.powi(exp);
+    let text = format!("{rounded:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,581 @@
+//! Container commands: `run`, `create`, `start`, `stop`, `restart`, `kill`, `rm`, `ps`, `logs`,
+//! `exec`, `attach`, `wait`, `container inspect`, `container prune`, printed and exiting the way
+//! the docker CLI does (125 for engine errors of `run`, 126/127 when the command cannot be
+//! invoked or found, otherwise the container's own code).
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal};
+
+use berth_engine::container::{AttachRequest, ExecRequest, ListOptions, LogsRequest, Started};
+use berth_engine::types::{CreateRequest, HostConfig, PullPolicy, RestartPolicy, Ulimit};
+use berth_engine::{Engine, EngineError};
+use berth_image::config::ContainerConfig;
+use berth_runtime::attach::{AttachOutcome, DetachKeys};
+use berth_runtime::exec::ExecOutcome;
+use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
+
+use crate::cli::{
+    AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,
+    RmArgs, RunArgs, StartArgs, StopArgs,
+};
+use crate::error::{CliError, CliResult};
+use crate::exit::Exit;
+use crate::format::{self, units, Row};
+use crate::output;
+
+/// `berth: <text>` + docker's help pointer, as `docker run` prints CLI-side failures.
+fn run_usage_error(text: &str) -> CliError {
+    CliError {
+        message: format!("berth: {text}\n\nRun 'berth run --help' for more information"),
+        exit: Exit::Engine,
+    }
+}
+
+/// An engine error during `run`: `berth: Error response from daemon: ...`, exit 125/126/127.
+fn run_engine_error(e: EngineError) -> CliError {
+    let code = e.run_exit_code();
+    CliError {
+        message: format!(
+            "berth: Error response from daemon: {e}\n\nRun 'berth run --help' for more information"
+        ),
+        exit: match code {
+            126 => Exit::CannotInvoke,
+            127 => Exit::NotFound,
+            _ => Exit::Engine,
+        },
+    }
+}
+
+fn detach_keys(spec: Option<&str>) -> Result<DetachKeys, CliError> {
+    match spec {
+        None => Ok(DetachKeys::default()),
+        Some(s) => DetachKeys::parse(s).map_err(|e| CliError::usage(e.to_string())),
+    }
+}
+
+/// `-e K=V`, `-e K` (taken from berth's own environment when set) and `--env-file` lines.
+fn collect_env(args: &RunArgs) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    let mut push = |item: &str| {
+        if item.contains('=') {
+            out.push(item.to_string());
+        } else if let Ok(v) = std::env::var(item) {
+            out.push(format!("{item}={v}"));
+        }
+    };
+    for file in &args.env_file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            run_usage_error(&format!("open {}: {}", file.display(), output::io_text(&e)))
+        })?;
+        for line in text.lines() {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            push(line);
+        }
+    }
+    for e in &args.env {
+        push(e);
+    }
+    Ok(out)
+}
+
+fn parse_restart(s: &str) -> Result<RestartPolicy, CliError> {
+    let (name, count) = match s.split_once(':') {
+        Some((n, c)) => (
+            n,
+            c.parse::<i64>().map_err(|_| {
+                run_usage_error(
+                    "invalid restart policy format: maximum retry count must be an integer",
+                )
+            })?,
+        ),
+        None => (s, 0),
+    };
+    if !matches!(name, "no" | "always" | "unless-stopped" | "on-failure") {
+        return Err(run_usage_error(&format!("invalid restart policy '{name}'")));
+    }
+    Ok(RestartPolicy {
+        name: name.to_string(),
+        maximum_retry_count: count,
+    })
+}
+
+fn parse_ulimit(s: &str) -> Result<Ulimit, CliError> {
+    let bad = || {
+        run_usage_error(&format!(
+            "invalid argument \"{s}\" for \"--ulimit\" flag: invalid ulimit argument: {s}"
+        ))
+    };
+    let (name, values) = s.split_once('=').ok_or_else(bad)?;
+    let (soft, hard) = match values.split_once(':') {
+        Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+        None => {
+            let v: i64 = values.parse().map_err(|_| bad())?;
+            (v, v)
+        }
+    };
+    Ok(Ulimit {
+        name: name.to_string(),
+        soft,
+        hard,
+    })
+}
+
+/// Turns `run`/`create` flags into the request docker's CLI would send.
+fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliError> {
+    let pull = match args.pull.as_str() {
+        "missing" => PullPolicy::Missing,
+        "never" => PullPolicy::Never,
+        "always" => PullPolicy::Missing,
+        other => return Err(run_usage_error(&format!(
+            "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
+        ))),
+    };
+    if args.rm && args.restart.as_deref().is_some_and(|r| r != "no") {
+        return Err(run_usage_error(
+            "conflicting options: cannot specify both --restart and --rm",
+        ));
+    }
+    let mut labels = BTreeMap::new();
+    for l in &args.label {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        labels.insert(k.to_string(), v.to_string());
+    }
+    let env = collect_env(args)?;
+    let config = ContainerConfig {
+        hostname: args.hostname.clone().unwrap_or_default(),
+        user: args.user.clone().unwrap_or_default(),
+        attach_stdin: args.interactive && !detach,
+        attach_stdout: !detach,
+        attach_stderr: !detach,
+        tty: args.tty,
+        open_stdin: args.interactive,
+        stdin_once: args.interactive && !detach,
+        env: (!env.is_empty()).then_some(env),
+        cmd: (!args.command.is_empty()).then(|| args.command.clone()),
+        image: args.image.clone(),
+        working_dir: args.workdir.clone().unwrap_or_default(),
+        entrypoint: args.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                Vec::new()
+            } else {
+                vec![e.clone()]
+            }
+        }),
+        labels: Some(labels),
+        stop_signal: args.stop_signal.clone().unwrap_or_default(),
+        stop_timeout: args.stop_timeout,
+        ..Default::default()
+    };
+    let host_config = HostConfig {
+        network_mode: args.network.clone().unwrap_or_else(|| "none".into()),
+        restart_policy: match &args.restart {
+            Some(r) => parse_restart(r)?,
+            None => RestartPolicy::default(),
+        },
+        auto_remove: args.rm,
+        readonly_rootfs: args.read_only,
+        init: args.init.then_some(true),
+        runtime: args.runtime.clone().unwrap_or_else(|| "runc".into()),
+        ulimits: args
+            .ulimit
+            .iter()
+            .map(|u| parse_ulimit(u))
+            .collect::<Result<_, _>>()?,
+        group_add: (!args.group_add.is_empty()).then(|| args.group_add.clone()),
+        ..Default::default()
+    };
+    Ok(CreateRequest {
+        name: args.name.clone(),
+        config,
+        host_config,
+        pull,
+    })
+}
+
+/// Says `Unable to find image 'x:latest' locally` before a create that will not find it, as
+/// docker does before it pulls (berth has no registry client, so the create then fails).
+fn announce_missing_image(engine: &mut Engine, req: &CreateRequest) {
+    if req.pull == PullPolicy::Never {
+        return;
+    }
+    if let Err(EngineError::NoSuchImage(name)) = engine.resolve_image(&req.config.image) {
+        eprintln!("Unable to find image '{name}' locally");
+    }
+}
+
+/// `berth create`.
+pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
+    let req = create_request(args, true)?;
+    announce_missing_image(engine, &req);
+    let c = engine.create_container(req)?;
+    println!("{}", c.id);
+    Ok(Exit::Ok)
+}
+
+/// `berth run`.
+pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
+    let req = create_request(args, args.detach)?;
+    if args.tty && args.interactive && !io::stdin().is_terminal() {
+        return Err(CliError::usage("the input device is not a TTY"));
+    }
+    let keys = detach_keys(args.detach_keys.as_deref())?;
+    announce_missing_image(engine, &req);
+    let c = engine.create_container(req).map_err(run_engine_error)?;
+    if args.detach {
+        engine
+            .start_container(&c.id, false, None)
+            .map_err(run_engine_error)?;
+        println!("{}", c.id);
+        return Ok(Exit::Ok);
+    }
+    let console = if args.tty {
+        berth_runtime::term::window_size(std::os::fd::AsFd::as_fd(&io::stdout()))
+    } else {
+        None
+    };
+    let (_, started) = engine
+        .start_container(&c.id, true, console)
+        .map_err(run_engine_error)?;
+    let outcome = engine
+        .attach_container(
+            &c.id,
+            &AttachRequest {
+                stdin: args.interactive,
+                stdout: true,
+                stderr: true,
+                detach_keys: keys,
+                start: started == Started::AwaitingAttach,
+            },
+        )
+        .map_err(run_engine_error)?;
+    Ok(match outcome {
+        AttachOutcome::Exited(code) => Exit::Container(code),
+        AttachOutcome::Detached => Exit::Ok,
+    })
+}
+
+/// `berth start`.
+pub fn start(engine: &mut Engine, args: &StartArgs) -> CliResult {
+    if args.attach || args.interactive {
+        if args.names.len() > 1 {
+            return Err(CliError::usage(
+                "you cannot start and attach multiple containers at once",
+            ));
+        }
+        let keys = detach_keys(args.detach_keys.as_deref())?;
+        let name = &args.names[0];
+        let (c, started) = engine
+            .start_container(name, true, None)
+            .map_err(|e| start_error(e, name))?;
+        let outcome = engine.attach_container(
+            &c.id,
+            &AttachRequest {
+                stdin: args.interactive,
+                stdout: true,
+                stderr: true,
+                detach_keys: keys,
+                start: started == Started::AwaitingAttach,
+            },
+        )?;
+        return Ok(match outcome {
+            AttachOutcome::Exited(code) => Exit::Container(code),
+            AttachOutcome::Detached => Exit::Ok,
+        });
+    }
+    let mut failed = Vec::new();
+    for name in &args.names {
+        match engine.start_container(name, false, None) {
+            Ok(_) => println!("{name}"),
+            Err(e) => {
+                eprintln!("Error response from daemon: {e}");
+                failed.push(name.clone());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(Exit::Ok)
+    } else {
+        Err(CliError::usage(format!(
+            "Error: failed to start containers: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+fn start_error(e: EngineError, name: &str) -> CliError {
+    CliError::usage(format!(
+        "Error response from daemon: {e}\nError: failed to start containers: {name}"
+    ))
+}
+
+/// Runs `f` on every name, printing the name on success and docker's error otherwise.
+fn each(names: &[String], mut f: impl FnMut(&str) -> Result<(), EngineError>) -> CliResult {
+    let mut exit = Exit::Ok;
+    for name in names {
+        match f(name) {
+            Ok(()) => println!("{name}"),
+            Err(e) => {
+                eprintln!("{}", CliError::from(e).message);
+                exit = Exit::Failure;
+            }
+        }
+    }
+    Ok(exit)
+}
+
+/// `berth stop`.
+pub fn stop(engine: &mut Engine, args: &StopArgs) -> CliResult {
+    each(&args.names, |n| {
+        engine.stop_container(n, args.time).map(|_| ())
+    })
+}
+
+/// `berth restart`.
+pub fn restart(engine: &mut Engine, args: &StopArgs) -> CliResult {
+    each(&args.names, |n| {
+        engine.restart_container(n, args.time).map(|_| ())
+    })
+}
+
+/// `berth kill`.
+pub fn kill(engine: &mut Engine, args: &KillArgs) -> CliResult {
+    each(&args.names, |n| {
+        engine.kill_container(n, &args.signal).map(|_| ())
+    })
+}
+
+/// `berth rm`.
+pub fn rm(engine: &mut Engine, args: &RmArgs) -> CliResult {
+    each(&args.names, |n| {
+        engine.remove_container(n, args.force, args.volumes)
+    })
+}
+
+/// `berth wait`.
+pub fn wait(engine: &mut Engine, args: &NamesArg) -> CliResult {
+    let mut exit = Exit::Ok;
+    for name in &args.names {
+        match engine.wait_container(name) {
+            Ok(code) => println!("{code}"),
+            Err(e) => {
+                eprintln!("{}", CliError::from(e).message);
+                exit = Exit::Failure;
+            }
+        }
+    }
+    Ok(exit)
+}
+
+/// `berth ps`.
+pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
+    let filters = super::parse_filters(&args.filter)?;
+    let opts = ListOptions {
+        all: args.all,
+        limit: args.last.filter(|n| *n > 0).map(|n| n as usize),
+        latest: args.latest,
+        size: args.size,
+        filters,
+    };
+    let list = engine.list_containers(&opts)?;
+    let now = chrono::Utc::now();
+    let rows: Vec<Row> = list
+        .iter()
+        .map(|c| {
+            let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
+            let id = if args.no_trunc {
+                c.id.clone()
+            } else {
+                c.id[..12].to_string()
+            };
+            let mut row = Row::new("*formatter.ContainerContext")
+                .field("ID", id)
+                .field("Image", c.image.clone())
+                .field(
+                    "Command",
+                    format::text::ps_command(&c.command, args.no_trunc),
+                )
+                .field("CreatedAt", output::docker_time(&created))
+                .field("RunningFor", units::created_since_at(created, now))
+                .field("Ports", "")
+                .field("State", c.state.clone())
+                .field("Status", c.status.clone())
+                .field(
+                    "Names",
+                    c.names
+                        .iter()
+                        .map(|n| n.trim_start_matches('/'))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+                .field(
+                    "Mounts",
+                    c.mounts
+                        .iter()
+                        .map(|m| {
+                            if m.name.is_empty() {
+                                m.source.clone()
+                            } else {
+                                m.name.clone()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+                .field(
+                    "LocalVolumes",
+                    c.mounts
+                        .iter()
+                        .filter(|m| m.kind == "volume")
+                        .count()
+                        .to_string(),
+                )
+                .field("Networks", "")
+                .labels(c.labels.clone());
+            if let (Some(rw), Some(total)) = (c.size_rw, c.size_root_fs) {
+                row.set("Size", units::container_size(rw, total));
+            }
+            row
+        })
+        .collect();
+    let mut spec = format::CONTAINERS;
+    if args.size {
+        spec.table = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}";
+    }
+    if args.quiet && args.format.is_some() {
+        eprintln!("{}", format::IGNORING_CUSTOM_FORMAT_WARNING);
+    }
+    output::print_list(&rows, args.format.as_deref(), args.quiet, &spec)?;
+    Ok(Exit::Ok)
+}
+
+/// `berth logs`.
+pub fn logs(engine: &mut Engine, args: &LogsArgs) -> CliResult {
+    let now = chrono::Utc::now();
+    let time = |field: &'static str, v: &Option<String>| -> Result<_, CliError> {
+        v.as_deref()
+            .map(|s| parse_time(field, s, now))
+            .transpose()
+            .map_err(|e| CliError::usage(e.to_string()))
+    };
+    let options = LogOptions {
+        stdout: true,
+        stderr: true,
+        tail: parse_tail(&args.tail),
+        since: time("since", &args.since)?,
+        until: time("until", &args.until)?,
+        timestamps: args.timestamps,
+        follow: args.follow,
+    };
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    engine.container_logs(&args.name, &LogsRequest { options }, &mut out, &mut err)?;
+    Ok(Exit::Ok)
+}
+
+/// `berth exec`.
+pub fn exec(engine: &mut Engine, args: &ExecArgs) -> CliResult {
+    if args.tty && args.interactive && !io::stdin().is_terminal() {
+        return Err(CliError::usage("the input device is not a TTY"));
+    }
+    let req = ExecRequest {
+        args: args.command.clone(),
+        env: args.env.clone(),
+        workdir: args.workdir.clone().unwrap_or_default(),
+        user: args.user.clone().unwrap_or_default(),
+        tty: args.tty,
+        interactive: args.interactive,
+        detach: args.detach,
+    };
+    match engine.exec_in_container(&args.name, &req) {
+        Ok(ExecOutcome::Exited(code)) => Ok(Exit::Container(code)),
+        Ok(ExecOutcome::Detached { .. }) => Ok(Exit::Ok),
+        Err(e) => {
+            let code = e.run_exit_code();
+            let mut err = CliError::from(e);
+            if code == 126 || code == 127 {
+                err.exit = if code == 126 {
+                    Exit::CannotInvoke
+                } else {
+                    Exit::NotFound
+                };
+            }
+            Err(err)
+        }
+    }
+}
+
+/// `berth attach`.
+pub fn attach(engine: &mut Engine, args: &AttachArgs) -> CliResult {
+    let keys = detach_keys(args.detach_keys.as_deref())?;
+    let c = engine.container(&args.name)?;
+    if !c.state.status.is_running() {
+        return Err(CliError::usage(
+            "You cannot attach to a stopped container, start it first",
+        ));
+    }
+    if c.config.tty && !io::stdin().is_terminal() && !args.no_stdin && c.config.open_stdin {
+        return Err(CliError::usage("the input device is not a TTY"));
+    }
+    let outcome = engine.attach_container(
+        &c.id,
+        &AttachRequest {
+            stdin: !args.no_stdin && c.config.open_stdin,
+            stdout: true,
+            stderr: true,
+            detach_keys: keys,
+            start: false,
+        },
+    )?;
+    Ok(match outcome {
+        AttachOutcome::Exited(code) => Exit::Container(code),
+        AttachOutcome::Detached => Exit::Ok,
+    })
+}
+
+/// `berth container inspect`.
+pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for name in &args.names {
+        match engine.inspect_container(name, args.size) {
+            Ok(i) => found.push(serde_json::to_value(i).expect("inspect types serialize")),
+            Err(e) => errors.push(format!(
+                "Error: No such container: {name}{}",
+                if matches!(e, EngineError::NoSuchContainer(_)) {
+                    String::new()
+                } else {
+                    format!(" ({e})")
+                }
+            )),
+        }
+    }
+    output::print_inspect(&found, args.format.as_deref())?;
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Ok(if errors.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+/// `berth container prune`.
+pub fn prune(engine: &mut Engine, args: &ForceArg) -> CliResult {
+    if !args.force && !super::confirm("WARNING! This will remove all stopped containers.") {
+        return Ok(Exit::Ok);
+    }
+    let (removed, space) = engine.prune_containers()?;
+    if !removed.is_empty() {
+        println!("Deleted Containers:");
+        for id in &removed {
+            println!("{id}");
+        }
+        println!();
+    }
+    println!("Total reclaimed space: {}", units::human_size(space as f64));
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,308 @@
+//! `create`: a container record, its init and writable layers over the image's layers, and its
+//! directory — all or nothing. The image config's defaults are merged into the request the way
+//! Docker merges them (user values win; `Entrypoint` given without `Cmd` drops the image's `Cmd`).
+
+use berth_image::config::ContainerConfig;
+use berth_store::{fsutil, journal};
+use rusqlite::params;
+
+use super::{files, names, Container, ZERO_TIME};
+use crate::types::CreateRequest;
+use crate::{Engine, EngineError};
+
+/// Docker's merge of an image's config into a container's (`daemon.merge`).
+fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
+    if user.user.is_empty() {
+        user.user = image.user.clone();
+    }
+    if let Some(ports) = &image.exposed_ports {
+        let mine = user.exposed_ports.get_or_insert_with(Default::default);
+        for (k, v) in ports {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if let Some(image_env) = &image.env {
+        let mut env = image_env.clone();
+        for e in user.env.take().unwrap_or_default() {
+            let key = e.split_once('=').map(|(k, _)| k).unwrap_or(&e).to_string();
+            env.retain(|x| x.split_once('=').map(|(k, _)| k).unwrap_or(x) != key);
+            env.push(e);
+        }
+        user.env = Some(env);
+    }
+    let mut labels = image.labels.clone().unwrap_or_default();
+    labels.extend(user.labels.take().unwrap_or_default());
+    user.labels = Some(labels);
+    if user.entrypoint.as_ref().is_none_or(|e| e.is_empty()) {
+        if user.cmd.as_ref().is_none_or(|c| c.is_empty()) {
+            user.cmd = image.cmd.clone();
+            user.args_escaped = image.args_escaped;
+        }
+        if user.entrypoint.is_none() {
+            user.entrypoint = image.entrypoint.clone();
+        }
+    }
+    if user.working_dir.is_empty() {
+        user.working_dir = image.working_dir.clone();
+    }
+    if let Some(vols) = &image.volumes {
+        let mine = user.volumes.get_or_insert_with(Default::default);
+        for (k, v) in vols {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if user.stop_signal.is_empty() {
+        user.stop_signal = image.stop_signal.clone();
+    }
+    if user.healthcheck.is_none() {
+        user.healthcheck = image.healthcheck.clone();
+    }
+    if user.shell.is_none() {
+        user.shell = image.shell.clone();
+    }
+}
+
+impl Engine {
+    /// `docker create`: records a container and prepares its layers; nothing runs yet.
+    pub fn create_container(&mut self, req: CreateRequest) -> Result<Container, EngineError> {
+        let image_ref = req.config.image.clone();
+        let (image, _) = self.resolve_image(&image_ref)?;
+        let mut host_config = req.host_config;
+        if host_config.auto_remove && !matches!(host_config.restart_policy.name.as_str(), "" | "no")
+        {
+            return Err(EngineError::InvalidArgument(
+                "can't create 'AutoRemove' container with restart policy".into(),
+            ));
+        }
+        match host_config.network_mode.as_str() {
+            "" | "default" | "none" => host_config.network_mode = "none".into(),
+            "host" => {}
+            other => {
+                return Err(EngineError::NotFound(format!(
+                    "network {other} not found (berth offers --network none and --network host)"
+                )))
+            }
+        }
+        let mut config = req.config;
+        merge_image_config(
+            &mut config,
+            &image.config.config.clone().unwrap_or_default(),
+        );
+        let has_command = config.entrypoint.as_ref().is_some_and(|e| !e.is_empty())
+            || config.cmd.as_ref().is_some_and(|c| !c.is_empty());
+        if !has_command {
+            return Err(EngineError::InvalidArgument("No command specified".into()));
+        }
+        let id = fsutil::random_hex(32);
+        if config.hostname.is_empty() {
+            config.hostname = id[..12].to_string();
+        }
+        let name = match &req.name {
+            Some(n) => {
+                let n = names::validate(n)?;
+                self.check_name_free(&n)?;
+                n
+            }
+            None => self.unused_generated_name()?,
+        };
+        let top_cache = match &image.top_layer {
+            Some(top) => Some(
+                self.store
+                    .layer(top)?
+                    .ok_or_else(|| EngineError::NotFound(format!("layer {top} is missing")))?
+                    .cache_id,
+            ),
+            None => None,
+        };
+        journal::begin(self.store.db().conn(), "container", &id)?;
+        let prepared =
+            self.prepare_container_files(&id, top_cache.as_deref(), &config, &host_config);
+        if let Err(e) = prepared {
+            self.abandon_container_files(&id);
+            return Err(e);
+        }
+        let container = Container {
+            id: id.clone(),
+            name,
+            image_id: image.id.to_string(),
+            image_ref,
+            top_layer: image.top_layer.clone(),
+            config,
+            host_config,
+            mounts: Vec::new(),
+            state: super::State {
+                status: super::Status::Created,
+                pid: 0,
+                exit_code: 0,
+                error: String::new(),
+                oom_killed: false,
+                started_at: ZERO_TIME.into(),
+                finished_at: ZERO_TIME.into(),
+            },
+            created_at: crate::now(),
+            restart_count: 0,
+        };
+        if let Err(e) = self.insert_container(&container) {
+            self.abandon_container_files(&id);
+            return Err(e);
+        }
+        Ok(container)
+    }
+
+    fn check_name_free(&self, name: &str) -> Result<(), EngineError> {
+        let owner: Option<String> =
+            rusqlite::OptionalExtension::optional(self.store.db().conn().query_row(
+                "SELECT id FROM containers WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            ))?;
+        match owner {
+            Some(id) => Err(name_conflict(name, &id)),
+            None => Ok(()),
+        }
+    }
+
+    fn unused_generated_name(&self) -> Result<String, EngineError> {
+        for retry in 0..10 {
+            let n = names::generate(retry);
+            if self.check_name_free(&n).is_ok() {
+                return Ok(n);
+            }
+        }
+        Ok(format!("berth_{}", &fsutil::random_hex(6)))
+    }
+
+    fn prepare_container_files(
+        &mut self,
+        id: &str,
+        top_cache: Option<&str>,
+        config: &ContainerConfig,
+        host_config: &crate::types::HostConfig,
+    ) -> Result<(), EngineError> {
+        let driver = self.store.driver();
+        let init = format!("{id}-init");
+        driver.create(&init, top_cache)?;
+        files::populate_init_layer(&driver.apply_dir(&init))?;
+        driver.create(id, Some(&init))?;
+        let dir = self.container_dir(id);
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o710)
+                .create(&dir)?;
+        }
+        files::write_etc_files(&dir, &config.hostname, host_config.network_mode == "host")?;
+        Ok(())
+    }
+
+    /// Removes whatever `create` made for `id` before it was recorded.
+    fn abandon_container_files(&mut self, id: &str) {
+        let driver = self.store.driver();
+        let _ = driver.remove(id);
+        let _ = driver.remove(&format!("{id}-init"));
+        let _ = fsutil::remove_tree(&self.container_dir(id));
+        let _ = journal::end(self.store.db().conn(), "container", id);
+    }
+
+    fn insert_container(&mut self, c: &Container) -> Result<(), EngineError> {
+        let config = serde_json::to_string(&c.config).expect("configs serialize");
+        let host_config = serde_json::to_string(&c.host_config).expect("host configs serialize");
+        let mounts = serde_json::to_string(&c.mounts).expect("mounts serialize");
+        let result = self
+            .store
+            .db_mut()
+            .write(|tx| -> Result<(), rusqlite::Error> {
+                tx.execute(
+                    "INSERT INTO containers(id, name, image_id, image_ref, top_layer, config,
+                     host_config, mounts, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        c.id,
+                        c.name,
+                        c.image_id,
+                        c.image_ref,
+                        c.top_layer.as_ref().map(|t| t.to_string()),
+                        config,
+                        host_config,
+                        mounts,
+                        c.state.status.as_str(),
+                        c.created_at
+                    ],
+                )?;
+                journal::end(tx, "container", &c.id)?;
+                Ok(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            // Another process took the name between the check and the insert.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                let owner: String = self
+                    .store
+                    .db()
+                    .conn()
+                    .query_row(
+                        "SELECT id FROM containers WHERE name = ?1",
+                        [&c.name],
+                        |r| r.get(0),
+                    )
+                    .unwrap_or_default();
+                Err(name_conflict(&c.name, &owner))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Docker's name conflict text.
+pub(crate) fn name_conflict(name: &str, owner: &str) -> EngineError {
+    EngineError::Conflict(format!(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{owner}\". You have to remove (or rename) that container to be able to reuse that name."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_follows_docker() {
+        let image = ContainerConfig {
+            env: Some(vec!["PATH=/bin".into(), "A=1".into()]),
+            cmd: Some(vec!["sh".into()]),
+            entrypoint: None,
+            working_dir: "/w".into(),
+            ..Default::default()
+        };
+        let mut user = ContainerConfig {
+            env: Some(vec!["A=2".into(), "B=3".into()]),
+            ..Default::default()
+        };
+        merge_image_config(&mut user, &image);
+        assert_eq!(user.env.unwrap(), ["PATH=/bin", "A=2", "B=3"]);
+        assert_eq!(user.cmd.unwrap(), ["sh"]);
+        assert_eq!(user.working_dir, "/w");
+        assert_eq!(user.labels, Some(Default::default()));
+
+        let image = ContainerConfig {
+            cmd: Some(vec!["default".into()]),
+            entrypoint: Some(vec!["/ep".into()]),
+            ..Default::default()
+        };
+        let mut user = ContainerConfig {
+            entrypoint: Some(vec!["/other".into()]),
+            ..Default::default()
+        };
+        merge_image_config(&mut user, &image);
+        assert_eq!(user.cmd, None, "a user entrypoint drops the image's cmd");
+        let mut user = ContainerConfig {
+            cmd: Some(vec!["x".into()]),
+            ..Default::default()
+        };
+        merge_image_config(&mut user, &image);
+        assert_eq!(user.entrypoint.unwrap(), ["/ep"]);
+        assert_eq!(user.cmd.unwrap(), ["x"]);
+    }
+}

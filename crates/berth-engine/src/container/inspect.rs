@@ -1,0 +1,131 @@
+//! `inspect` of a container: Docker's JSON, with `--size` adding `SizeRw`/`SizeRootFs`.
+
+use serde_json::json;
+
+use super::Container;
+use crate::types::{ContainerInspect, ContainerStateInfo, GraphDriverData};
+use crate::{Engine, EngineError};
+
+impl Engine {
+    /// `docker inspect [--size] CONTAINER`.
+    pub fn inspect_container(
+        &mut self,
+        name: &str,
+        size: bool,
+    ) -> Result<ContainerInspect, EngineError> {
+        let c = self.container(name)?;
+        let dir = c.dir(self);
+        let driver = self.store.driver();
+        let data = driver.metadata(&c.id);
+        let (size_rw, size_root_fs) = if size {
+            let rw = driver.diff_size(&c.id, Some(&c.init_layer())).unwrap_or(0) as i64;
+            (Some(rw), Some(rw + self.image_size_of(&c)? as i64))
+        } else {
+            (None, None)
+        };
+        let mut args = c.command();
+        let path = if args.is_empty() {
+            String::new()
+        } else {
+            args.remove(0)
+        };
+        let mut config = c.config.clone();
+        config.image = c.image_ref.clone();
+        Ok(ContainerInspect {
+            id: c.id.clone(),
+            created: c.created_at.clone(),
+            path,
+            args,
+            state: state_info(&c),
+            image: c.image_id.clone(),
+            resolv_conf_path: dir.join("resolv.conf").display().to_string(),
+            hostname_path: dir.join("hostname").display().to_string(),
+            hosts_path: dir.join("hosts").display().to_string(),
+            log_path: self.log_path(&c.id).display().to_string(),
+            name: format!("/{}", c.name),
+            restart_count: c.restart_count,
+            driver: driver.name().to_string(),
+            platform: "linux".into(),
+            mount_label: String::new(),
+            process_label: String::new(),
+            app_armor_profile: String::new(),
+            exec_ids: None,
+            host_config: c.host_config.clone(),
+            graph_driver: GraphDriverData {
+                data: (!data.is_empty()).then_some(data),
+                name: driver.name().to_string(),
+            },
+            size_rw,
+            size_root_fs,
+            mounts: c.mounts.clone(),
+            config,
+            network_settings: network_settings(&c.host_config.network_mode),
+        })
+    }
+
+    /// Bytes of the image layers under a container.
+    pub(crate) fn image_size_of(&self, c: &Container) -> Result<u64, EngineError> {
+        Ok(match &c.top_layer {
+            Some(top) => self.store.layer_chain(top)?.iter().map(|l| l.size).sum(),
+            None => 0,
+        })
+    }
+}
+
+/// `State` from the record.
+pub(crate) fn state_info(c: &Container) -> ContainerStateInfo {
+    let s = &c.state;
+    ContainerStateInfo {
+        status: s.status.as_str().to_string(),
+        running: s.status.is_running(),
+        paused: s.status == super::Status::Paused,
+        restarting: s.status == super::Status::Restarting,
+        oom_killed: s.oom_killed,
+        dead: s.status == super::Status::Dead,
+        pid: s.pid,
+        exit_code: s.exit_code,
+        error: s.error.clone(),
+        started_at: s.started_at.clone(),
+        finished_at: s.finished_at.clone(),
+    }
+}
+
+/// Docker's `NetworkSettings` for the two network modes berth has.
+fn network_settings(mode: &str) -> serde_json::Value {
+    json!({
+        "Bridge": "",
+        "SandboxID": "",
+        "HairpinMode": false,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "Ports": {},
+        "SandboxKey": "",
+        "SecondaryIPAddresses": null,
+        "SecondaryIPv6Addresses": null,
+        "EndpointID": "",
+        "Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "MacAddress": "",
+        "Networks": {
+            mode: {
+                "IPAMConfig": null,
+                "Links": null,
+                "Aliases": null,
+                "NetworkID": "",
+                "EndpointID": "",
+                "Gateway": "",
+                "IPAddress": "",
+                "IPPrefixLen": 0,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "MacAddress": "",
+                "DriverOpts": null
+            }
+        }
+    })
+}

@@ -1,0 +1,264 @@
+//! `ps`: container summaries with Docker's filters and its `Status` wording (`Up 5 seconds`,
+//! `Exited (0) 3 minutes ago`, `Created`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Container, Status};
+use crate::types::ContainerSummary;
+use crate::units::human_duration;
+use crate::{Engine, EngineError};
+
+/// `ps` options.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    /// `-a`: include stopped containers.
+    pub all: bool,
+    /// `-n N` (implies all).
+    pub limit: Option<usize>,
+    /// `-l` (the latest, implies all).
+    pub latest: bool,
+    /// `-s`: compute sizes.
+    pub size: bool,
+    /// `--filter key=value`.
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+const FILTERS: &[&str] = &[
+    "id",
+    "name",
+    "label",
+    "status",
+    "exited",
+    "ancestor",
+    "before",
+    "since",
+    "volume",
+    "isolation",
+    "network",
+    "health",
+    "publish",
+    "expose",
+    "is-task",
+];
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Docker's `Status` column.
+pub(crate) fn status_text(c: &Container, now: DateTime<Utc>) -> String {
+    let since = |t: &str| {
+        parse_time(t)
+            .map(|t| human_duration(now - t))
+            .unwrap_or_default()
+    };
+    match c.state.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!("Up {}", since(&c.state.started_at)),
+        Status::Paused => format!("Up {} (Paused)", since(&c.state.started_at)),
+        Status::Restarting => format!(
+            "Restarting ({}) {} ago",
+            c.state.exit_code,
+            since(&c.state.finished_at)
+        ),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Exited => {
+            if c.state.finished_at.starts_with("0001") {
+                format!("Exited ({})", c.state.exit_code)
+            } else {
+                format!(
+                    "Exited ({}) {} ago",
+                    c.state.exit_code,
+                    since(&c.state.finished_at)
+                )
+            }
+        }
+        Status::Dead => "Dead".into(),
+    }
+}
+
+/// Docker's `Command` column: arguments containing a space are single-quoted.
+fn command_line(args: &[String]) -> String {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > 0 && a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn label_matches(labels: &BTreeMap<String, String>, f: &str) -> bool {
+    match f.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+        None => labels.contains_key(f),
+    }
+}
+
+impl Engine {
+    /// `GET /containers/json`: summaries, newest first.
+    pub fn list_containers(
+        &mut self,
+        opts: &ListOptions,
+    ) -> Result<Vec<ContainerSummary>, EngineError> {
+        for (k, values) in &opts.filters {
+            if !FILTERS.contains(&k.as_str()) {
+                return Err(EngineError::InvalidArgument(format!(
+                    "Invalid filter '{k}'"
+                )));
+            }
+            if k == "status" {
+                for v in values {
+                    if ![
+                        "created",
+                        "restarting",
+                        "running",
+                        "removing",
+                        "paused",
+                        "exited",
+                        "dead",
+                    ]
+                    .contains(&v.as_str())
+                    {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "Invalid filter 'status={v}'"
+                        )));
+                    }
+                }
+            }
+        }
+        let mut all = Vec::new();
+        for c in self.all_containers()? {
+            all.push(self.refresh(c)?);
+        }
+        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        let bound = |key: &str| -> Result<Option<String>, EngineError> {
+            match opts.filters.get(key).and_then(|v| v.first()) {
+                Some(name) => Ok(Some(self.lookup_container(name)?.created_at)),
+                None => Ok(None),
+            }
+        };
+        let before = bound("before")?;
+        let since = bound("since")?;
+        let show_all = opts.all
+            || opts.limit.is_some()
+            || opts.latest
+            || opts.filters.contains_key("status")
+            || opts.filters.contains_key("exited");
+        let ancestors: Vec<String> = match opts.filters.get("ancestor") {
+            Some(names) => {
+                let mut ids = Vec::new();
+                for n in names {
+                    if let Ok((img, _)) = self.resolve_image(n) {
+                        ids.push(img.id.to_string());
+                    }
+                }
+                ids
+            }
+            None => Vec::new(),
+        };
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for c in all {
+            if !show_all && !c.state.status.is_running() {
+                continue;
+            }
+            let f = &opts.filters;
+            if let Some(v) = f.get("id") {
+                if !v.iter().any(|p| c.id.starts_with(p.as_str())) {
+                    continue;
+                }
+            }
+            if let Some(v) = f.get("name") {
+                let ok = v.iter().any(|p| {
+                    regex::Regex::new(p)
+                        .map(|r| r.is_match(&c.name) || r.is_match(&format!("/{}", c.name)))
+                        .unwrap_or(false)
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            let labels = c.config.labels.clone().unwrap_or_default();
+            if let Some(v) = f.get("label") {
+                if !v.iter().all(|l| label_matches(&labels, l)) {
+                    continue;
+                }
+            }
+            if let Some(v) = f.get("status") {
+                if !v.iter().any(|s| s == c.state.status.as_str()) {
+                    continue;
+                }
+            }
+            if let Some(v) = f.get("exited") {
+                if c.state.status != Status::Exited
+                    || !v
+                        .iter()
+                        .any(|s| s.parse::<i32>().ok() == Some(c.state.exit_code))
+                {
+                    continue;
+                }
+            }
+            if f.contains_key("ancestor") && !ancestors.contains(&c.image_id) {
+                continue;
+            }
+            if before.as_ref().is_some_and(|b| c.created_at >= *b) {
+                continue;
+            }
+            if since.as_ref().is_some_and(|s| c.created_at <= *s) {
+                continue;
+            }
+            if let Some(v) = f.get("volume") {
+                let ok = c.mounts.iter().any(|m| {
+                    v.iter()
+                        .any(|want| m.name == *want || m.destination == *want || m.source == *want)
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            let (size_rw, size_root_fs) = if opts.size {
+                let rw = self
+                    .store
+                    .driver()
+                    .diff_size(&c.id, Some(&c.init_layer()))
+                    .unwrap_or(0) as i64;
+                (Some(rw), Some(rw + self.image_size_of(&c)? as i64))
+            } else {
+                (None, None)
+            };
+            out.push(ContainerSummary {
+                id: c.id.clone(),
+                names: vec![format!("/{}", c.name)],
+                image: c.image_ref.clone(),
+                image_id: c.image_id.clone(),
+                command: command_line(&c.command()),
+                created: parse_time(&c.created_at)
+                    .map(|t| t.timestamp())
+                    .unwrap_or(0),
+                ports: Vec::new(),
+                size_rw,
+                size_root_fs,
+                labels,
+                state: c.state.status.as_str().to_string(),
+                status: status_text(&c, now),
+                mounts: c.mounts.clone(),
+            });
+            if opts.latest && !out.is_empty() {
+                break;
+            }
+            if opts.limit.is_some_and(|n| out.len() >= n) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

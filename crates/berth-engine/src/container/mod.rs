@@ -1,0 +1,365 @@
+//! Container verbs of the [`Engine`]. This module owns the container record (one row of the
+//! `containers` table plus its directory `<root>/containers/<id>/`), finds containers the way
+//! Docker does (full ID, name, unique ID prefix), and keeps recorded state honest: a container
+//! recorded as running whose shim has died is recovered (killed, unmounted, marked exited) before
+//! anyone reads it.
+//!
+//! One file per verb: `create`, `start`, `stop` (also kill and restart), `remove`, `wait`,
+//! `logs`, `attach`, `exec`, `inspect`, `list`, `shim` (the hooks the shim process runs).
+
+use std::path::PathBuf;
+
+use berth_image::config::ContainerConfig;
+use berth_store::digest::Digest;
+use berth_volume::spec::api::MountPoint;
+use rusqlite::{params, OptionalExtension};
+
+use crate::types::HostConfig;
+use crate::{Engine, EngineError};
+
+mod attach;
+mod create;
+mod exec;
+mod files;
+mod inspect;
+mod list;
+mod logs;
+mod mounts;
+mod names;
+mod remove;
+pub mod shim;
+mod start;
+mod stop;
+mod wait;
+
+pub use attach::AttachRequest;
+pub use exec::ExecRequest;
+pub use list::ListOptions;
+pub use logs::LogsRequest;
+pub use start::Started;
+
+/// Docker's lifecycle states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, never started (or start failed before running).
+    Created,
+    /// Its process runs.
+    Running,
+    /// Frozen.
+    Paused,
+    /// Being restarted.
+    Restarting,
+    /// Being removed.
+    Removing,
+    /// Its process ended.
+    Exited,
+    /// Broken beyond use (a failed removal).
+    Dead,
+}
+
+impl Status {
+    /// Docker's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Restarting => "restarting",
+            Status::Removing => "removing",
+            Status::Exited => "exited",
+            Status::Dead => "dead",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "running" => Status::Running,
+            "paused" => Status::Paused,
+            "restarting" => Status::Restarting,
+            "removing" => Status::Removing,
+            "exited" => Status::Exited,
+            "dead" => Status::Dead,
+            _ => Status::Created,
+        }
+    }
+
+    /// Whether its process exists.
+    pub fn is_running(self) -> bool {
+        matches!(self, Status::Running | Status::Paused | Status::Restarting)
+    }
+}
+
+/// The recorded state of a container.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Lifecycle state.
+    pub status: Status,
+    /// Host pid of its init process while running.
+    pub pid: i64,
+    /// Last exit code.
+    pub exit_code: i32,
+    /// Why the last start failed.
+    pub error: String,
+    /// Killed by the OOM killer.
+    pub oom_killed: bool,
+    /// Last start (RFC 3339), `0001-01-01T00:00:00Z` if never.
+    pub started_at: String,
+    /// Last exit (RFC 3339), `0001-01-01T00:00:00Z` if never.
+    pub finished_at: String,
+}
+
+/// One container, as recorded.
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// 64-hex ID.
+    pub id: String,
+    /// Name without the leading `/`.
+    pub name: String,
+    /// Image ID it was created from.
+    pub image_id: String,
+    /// The image as the user named it.
+    pub image_ref: String,
+    /// Chain ID of the image's top layer (keeps the layers alive).
+    pub top_layer: Option<Digest>,
+    /// Config (image defaults merged with the request).
+    pub config: ContainerConfig,
+    /// Host config as requested.
+    pub host_config: HostConfig,
+    /// Resolved mount points (what `Mounts[]` reports).
+    pub mounts: Vec<MountPoint>,
+    /// State.
+    pub state: State,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Restarts so far.
+    pub restart_count: i64,
+}
+
+/// Docker's zero time, for never-set timestamps.
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+const COLUMNS: &str = "id, name, image_id, image_ref, top_layer, config, host_config, mounts, \
+    status, pid, exit_code, error, oom_killed, created_at, started_at, finished_at, restart_count";
+
+fn json_col<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn row_to_container(r: &rusqlite::Row<'_>) -> rusqlite::Result<Container> {
+    Ok(Container {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        image_id: r.get(2)?,
+        image_ref: r.get(3)?,
+        top_layer: r
+            .get::<_, Option<String>>(4)?
+            .and_then(|s| Digest::parse(&s).ok()),
+        config: json_col(r, 5)?,
+        host_config: json_col(r, 6)?,
+        mounts: json_col(r, 7)?,
+        state: State {
+            status: Status::parse(&r.get::<_, String>(8)?),
+            pid: r.get(9)?,
+            exit_code: r.get(10)?,
+            error: r.get(11)?,
+            oom_killed: r.get::<_, i64>(12)? != 0,
+            started_at: r.get(14)?,
+            finished_at: r.get(15)?,
+        },
+        created_at: r.get(13)?,
+        restart_count: r.get(16)?,
+    })
+}
+
+impl Container {
+    /// The container's directory of files (hosts, log, bundle, shim state).
+    pub fn dir(&self, engine: &Engine) -> PathBuf {
+        engine.container_dir(&self.id)
+    }
+
+    /// The init layer's driver ID.
+    pub fn init_layer(&self) -> String {
+        format!("{}-init", self.id)
+    }
+
+    /// Its command: entrypoint followed by cmd.
+    pub fn command(&self) -> Vec<String> {
+        let mut args = self.config.entrypoint.clone().unwrap_or_default();
+        args.extend(self.config.cmd.clone().unwrap_or_default());
+        args
+    }
+
+    /// Short ID.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12]
+    }
+}
+
+impl Engine {
+    /// `<root>/containers/<id>`.
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.root().join("containers").join(id)
+    }
+
+    /// Every container (state as recorded).
+    pub(crate) fn all_containers(&self) -> Result<Vec<Container>, EngineError> {
+        let conn = self.store.db().conn();
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers"))?;
+        let rows = stmt.query_map([], row_to_container)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn container_by_id(&self, id: &str) -> Result<Option<Container>, EngineError> {
+        Ok(self
+            .store
+            .db()
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"),
+                [id],
+                row_to_container,
+            )
+            .optional()?)
+    }
+
+    /// Finds a container by full ID, exact name (with or without `/`), or unique ID prefix —
+    /// Docker's order — and refreshes its state first.
+    pub fn container(&mut self, name_or_id: &str) -> Result<Container, EngineError> {
+        let c = self.lookup_container(name_or_id)?;
+        self.refresh(c)
+    }
+
+    /// Like [`Engine::container`] without the state refresh.
+    pub(crate) fn lookup_container(&self, name_or_id: &str) -> Result<Container, EngineError> {
+        let not_found = || EngineError::NoSuchContainer(name_or_id.to_string());
+        if name_or_id.is_empty() {
+            return Err(not_found());
+        }
+        if let Some(c) = self.container_by_id(name_or_id)? {
+            return Ok(c);
+        }
+        let conn = self.store.db().conn();
+        let name = name_or_id.strip_prefix('/').unwrap_or(name_or_id);
+        if let Some(c) = conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"),
+                [name],
+                row_to_container,
+            )
+            .optional()?
+        {
+            return Ok(c);
+        }
+        if name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM containers WHERE id >= ?1 AND id < ?2 LIMIT 2"
+            ))?;
+            let hi = format!("{name_or_id}\u{7f}");
+            let found: Vec<Container> = stmt
+                .query_map(params![name_or_id, hi], row_to_container)?
+                .collect::<Result<_, _>>()?;
+            match found.len() {
+                1 => return Ok(found.into_iter().next().expect("one")),
+                0 => {}
+                _ => {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "Multiple IDs found with provided prefix: {name_or_id}"
+                    )))
+                }
+            }
+        }
+        Err(not_found())
+    }
+
+    /// Writes a container's state columns.
+    pub(crate) fn save_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
+        self.store.db_mut().write(|tx| -> Result<(), EngineError> {
+            tx.execute(
+                "UPDATE containers SET status = ?2, pid = ?3, exit_code = ?4, error = ?5,
+                     oom_killed = ?6, started_at = ?7, finished_at = ?8 WHERE id = ?1",
+                params![
+                    id,
+                    s.status.as_str(),
+                    s.pid,
+                    s.exit_code,
+                    s.error,
+                    s.oom_killed as i64,
+                    s.started_at,
+                    s.finished_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A container recorded as running whose shim is gone (killed, crashed, machine rebooted)
+    /// is recovered: what is left of its processes is killed, the runtime state deleted, the
+    /// rootfs unmounted, and it is recorded as exited (137, or 255 if it had already ended).
+    pub(crate) fn refresh(&mut self, mut c: Container) -> Result<Container, EngineError> {
+        if !c.state.status.is_running() {
+            return Ok(c);
+        }
+        let dir = c.dir(self);
+        if berth_runtime::shim::shim_alive(&dir) {
+            return Ok(c);
+        }
+        // The shim may be finishing normally right now (its exit hook records the state):
+        // re-read before deciding it died.
+        if let Some(fresh) = self.container_by_id(&c.id)? {
+            if !fresh.state.status.is_running() {
+                return Ok(fresh);
+            }
+        }
+        let runtime = self.runtime_for(&c);
+        let exit = berth_runtime::shim::recover(&runtime, &c.id, &dir)
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        self.release_rootfs(&c);
+        c.state.status = Status::Exited;
+        c.state.pid = 0;
+        c.state.exit_code = exit.exit_code;
+        c.state.finished_at = crate::now();
+        if c.state.error.is_empty() {
+            c.state.error = "the container's shim exited unexpectedly".into();
+        }
+        self.save_state(&c.id, &c.state)?;
+        Ok(c)
+    }
+
+    /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).
+    pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::Runc {
+        let binary = match c.host_config.runtime.as_str() {
+            "" | "runc" => PathBuf::from("runc"),
+            other => PathBuf::from(other),
+        };
+        berth_runtime::Runc::new(binary, self.root().join("runtime"))
+    }
+
+    /// Unmounts the rootfs of container `id` if it is mounted (lazily if it is busy).
+    pub(crate) fn unmount_rootfs(&self, id: &str) -> Result<(), EngineError> {
+        use berth_store::mount::{is_mount_point, unmount};
+        let rootfs = match self.store.driver().rootfs(id, true) {
+            Ok(r) => r,
+            Err(berth_store::driver::DriverError::NoSuchLayer(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if rootfs.mounts.is_empty() || !is_mount_point(&rootfs.path) {
+            return Ok(());
+        }
+        if unmount(&rootfs.path, false).is_err() {
+            unmount(&rootfs.path, true)
+                .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
+        }
+        Ok(())
+    }
+
+    /// Unmounts the container's rootfs, ignoring failures (it ends up detached at worst).
+    pub(crate) fn release_rootfs(&self, c: &Container) {
+        let _ = self.unmount_rootfs(&c.id);
+    }
+}

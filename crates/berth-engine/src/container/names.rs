@@ -1,0 +1,137 @@
+//! Container names: validation with Docker's rule and text, and generated `adjective_surname`
+//! names for containers created without `--name`. The word lists are berth's own.
+
+use crate::EngineError;
+
+const ADJECTIVES: &[&str] = &[
+    "agile", "amber", "ancient", "bold", "brave", "bright", "brisk", "calm", "candid", "careful",
+    "cheerful", "clever", "cosmic", "crisp", "curious", "daring", "deft", "eager", "earnest",
+    "elated", "fearless", "fervent", "fond", "gallant", "gentle", "gifted", "golden", "hardy",
+    "humble", "jolly", "keen", "kind", "lively", "loyal", "lucid", "merry", "modest", "nimble",
+    "noble", "patient", "placid", "plucky", "polite", "proud", "quiet", "radiant", "rapid",
+    "serene", "sharp", "silent", "sleek", "steady", "stoic", "sturdy", "swift", "tender", "tidy",
+    "upbeat", "vivid", "warm", "wise", "witty", "zealous",
+];
+
+const SURNAMES: &[&str] = &[
+    "agnesi",
+    "archimedes",
+    "babbage",
+    "banach",
+    "bernoulli",
+    "bohr",
+    "boole",
+    "cantor",
+    "cauchy",
+    "cayley",
+    "chebyshev",
+    "copernicus",
+    "curie",
+    "darwin",
+    "dedekind",
+    "descartes",
+    "dirac",
+    "euclid",
+    "euler",
+    "faraday",
+    "fermat",
+    "fermi",
+    "feynman",
+    "fourier",
+    "galileo",
+    "galois",
+    "gauss",
+    "germain",
+    "goedel",
+    "hamilton",
+    "hardy",
+    "hilbert",
+    "hopper",
+    "huygens",
+    "hypatia",
+    "jacobi",
+    "joule",
+    "kelvin",
+    "kepler",
+    "kolmogorov",
+    "lagrange",
+    "laplace",
+    "leibniz",
+    "lovelace",
+    "markov",
+    "maxwell",
+    "meitner",
+    "mendel",
+    "minkowski",
+    "napier",
+    "newton",
+    "noether",
+    "ohm",
+    "pascal",
+    "pauli",
+    "planck",
+    "poincare",
+    "ramanujan",
+    "riemann",
+    "shannon",
+    "somerville",
+    "tesla",
+    "turing",
+    "volta",
+    "weierstrass",
+    "wiles",
+];
+
+/// Checks a user-given name (a leading `/` is allowed and dropped).
+pub fn validate(name: &str) -> Result<String, EngineError> {
+    let bare = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = bare.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && bare.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !ok {
+        return Err(EngineError::InvalidArgument(format!(
+            "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )));
+    }
+    Ok(bare.to_string())
+}
+
+/// A random `adjective_surname`, with a digit appended after the first `retry` collisions.
+pub fn generate(retry: usize) -> String {
+    let mut b = [0u8; 3];
+    getrandom::fill(&mut b).expect("the kernel's random source is available");
+    let name = format!(
+        "{}_{}",
+        ADJECTIVES[b[0] as usize % ADJECTIVES.len()],
+        SURNAMES[b[1] as usize % SURNAMES.len()]
+    );
+    if retry > 0 {
+        format!("{name}{}", b[2] % 10)
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_docker_rules() {
+        assert_eq!(validate("/web").unwrap(), "web");
+        assert_eq!(validate("a.b_c-1").unwrap(), "a.b_c-1");
+        for bad in ["a", "-x", "x y", "x/y", ""] {
+            let e = validate(bad).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                )
+            );
+        }
+        let g = generate(0);
+        assert!(validate(&g).is_ok(), "{g}");
+        assert!(g.contains('_'));
+    }
+}

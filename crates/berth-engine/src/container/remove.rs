@@ -1,0 +1,103 @@
+//! `rm` and `container prune`. A container's row goes first (in one transaction, with a journal
+//! entry), then its files: rootfs mount, writable and init layers, directory. A crash in between
+//! is finished by the next open.
+
+use berth_store::{fsutil, journal};
+
+use super::Container;
+use crate::{Engine, EngineError};
+
+impl Engine {
+    /// `docker rm [-f] [-v] NAME`.
+    pub fn remove_container(
+        &mut self,
+        name: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        if c.state.status.is_running() {
+            if !force {
+                return Err(EngineError::Conflict(format!(
+                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    c.id
+                )));
+            }
+            self.signal_and_wait(&c, libc::SIGKILL, 0)?;
+        }
+        // The shim of a --rm container may have removed it meanwhile.
+        match self.lookup_container(&c.id) {
+            Ok(c) => self.destroy_container(&c, volumes),
+            Err(EngineError::NoSuchContainer(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes a stopped container and everything it owns (anonymous volumes only with
+    /// `volumes`).
+    pub(crate) fn destroy_container(
+        &mut self,
+        c: &Container,
+        volumes: bool,
+    ) -> Result<(), EngineError> {
+        let deleted = self
+            .store
+            .db_mut()
+            .write(|tx| -> Result<bool, EngineError> {
+                let n = tx.execute("DELETE FROM containers WHERE id = ?1", [&c.id])?;
+                if n > 0 {
+                    journal::begin(tx, "container", &c.id)?;
+                }
+                Ok(n > 0)
+            })?;
+        if !deleted {
+            return Ok(());
+        }
+        self.remove_container_files(&c.id)?;
+        journal::end(self.store.db().conn(), "container", &c.id)?;
+        let _ = volumes;
+        Ok(())
+    }
+
+    /// Unmounts and deletes the files of container `id` (whose row is gone).
+    pub(crate) fn remove_container_files(&mut self, id: &str) -> Result<(), EngineError> {
+        self.unmount_rootfs(id)?;
+        let driver = self.store.driver();
+        driver.remove(id)?;
+        driver.remove(&format!("{id}-init"))?;
+        fsutil::remove_tree(&self.container_dir(id))?;
+        Ok(())
+    }
+
+    /// Finishes container creations and removals a crashed process left half done.
+    pub(crate) fn recover_containers(&mut self) -> Result<(), EngineError> {
+        for entry in journal::abandoned(self.store.db().conn(), "container")? {
+            if self.lookup_container(&entry.key).is_err() {
+                self.remove_container_files(&entry.key)?;
+            }
+            journal::end(self.store.db().conn(), "container", &entry.key)?;
+        }
+        Ok(())
+    }
+
+    /// `docker container prune`: removes every stopped container; returns their IDs and the
+    /// space their writable layers took.
+    pub fn prune_containers(&mut self) -> Result<(Vec<String>, u64), EngineError> {
+        let mut removed = Vec::new();
+        let mut space = 0;
+        for c in self.all_containers()? {
+            let c = self.refresh(c)?;
+            if c.state.status.is_running() {
+                continue;
+            }
+            space += self
+                .store
+                .driver()
+                .diff_size(&c.id, Some(&c.init_layer()))
+                .unwrap_or(0);
+            self.destroy_container(&c, false)?;
+            removed.push(c.id);
+        }
+        Ok((removed, space))
+    }
+}

@@ -1,0 +1,93 @@
+//! The engine side of a container's shim: `berth shim <id>` runs [`run_shim`], whose hooks record
+//! the container's start and exit in the database, unmount its root filesystem when it ends, and
+//! remove it (with its anonymous volumes) for `--rm`. The engine is opened lazily inside the hooks,
+//! after the shim has forked and detached, so no database handle crosses a fork.
+
+use berth_runtime::shim::{ExitInfo, ShimConfig, ShimHooks, SHIM_CONFIG};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::{State, Status};
+use crate::{Engine, EngineError, EngineOptions};
+
+struct EngineHooks {
+    opts: EngineOptions,
+    id: String,
+    engine: Option<Engine>,
+}
+
+impl EngineHooks {
+    fn engine(&mut self) -> Result<&mut Engine, EngineError> {
+        if self.engine.is_none() {
+            self.engine = Some(Engine::open(self.opts.clone())?);
+        }
+        Ok(self.engine.as_mut().expect("opened above"))
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+impl ShimHooks for EngineHooks {
+    fn started(&mut self, pid: i32, at: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
+        let id = self.id.clone();
+        let engine = self.engine()?;
+        let c = engine.lookup_container(&id)?;
+        let state = State {
+            status: Status::Running,
+            pid: pid as i64,
+            exit_code: 0,
+            error: String::new(),
+            oom_killed: false,
+            started_at: rfc3339(at),
+            finished_at: c.state.finished_at.clone(),
+        };
+        engine.save_state(&id, &state)?;
+        Ok(())
+    }
+
+    fn exited(&mut self, exit: &ExitInfo) {
+        let id = self.id.clone();
+        let Ok(engine) = self.engine() else { return };
+        let Ok(c) = engine.lookup_container(&id) else {
+            return;
+        };
+        let mut state = c.state.clone();
+        state.status = if exit.error.is_some() && c.state.status == Status::Created {
+            Status::Created
+        } else {
+            Status::Exited
+        };
+        state.pid = 0;
+        state.exit_code = exit.exit_code;
+        state.oom_killed = exit.oom_killed;
+        state.error = exit.error.clone().unwrap_or_default();
+        state.finished_at = rfc3339(exit.finished_at);
+        let _ = engine.save_state(&id, &state);
+        engine.release_rootfs(&c);
+        engine.release_mounts(&c);
+        if c.host_config.auto_remove {
+            let _ = engine.destroy_container(&c, true);
+        }
+    }
+}
+
+impl Engine {
+    /// The body of `berth shim <id>`: never returns.
+    pub fn run_shim(opts: EngineOptions, id: &str) -> ! {
+        let dir = opts.root.join("containers").join(id);
+        let config = match ShimConfig::load(&dir.join(SHIM_CONFIG)) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("berth shim: {e}");
+                std::process::exit(125);
+            }
+        };
+        let mut hooks = EngineHooks {
+            opts,
+            id: id.to_string(),
+            engine: None,
+        };
+        berth_runtime::shim::run_shim(config, &mut hooks)
+    }
+}

@@ -1,0 +1,173 @@
+//! `start`: mounts the container's root filesystem, writes its OCI bundle and hands it to a new
+//! shim, which creates and runs the process and records its life in the database. A failed start
+//! leaves the container `created` with Docker's exit code (127/126/...) and error, and nothing
+//! mounted; a `--rm` container whose start fails is removed.
+
+use std::process::Command;
+
+use berth_runtime::shim::{spawn_shim, ShimConfig, ShimStatus, StartMode};
+use berth_runtime::spec::{ContainerSpec, EtcFiles, NetworkMode, Rlimit};
+use berth_runtime::term::WinSize;
+
+use super::{files, Container, Status};
+use crate::{Engine, EngineError};
+
+/// What `start` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// The container was already running.
+    AlreadyRunning,
+    /// The process runs.
+    Running,
+    /// The process is created and waits for an attach client to start it.
+    AwaitingAttach,
+}
+
+impl Engine {
+    /// `docker start`: with `on_attach`, the shim starts the process only when the first attach
+    /// client asks (so `run` loses no output). `console` is the initial terminal size for `-t`.
+    pub fn start_container(
+        &mut self,
+        name: &str,
+        on_attach: bool,
+        console: Option<WinSize>,
+    ) -> Result<(Container, Started), EngineError> {
+        let c = self.container(name)?;
+        if c.state.status.is_running() {
+            return Ok((c, Started::AlreadyRunning));
+        }
+        if matches!(c.state.status, Status::Removing | Status::Dead) {
+            return Err(EngineError::Conflict(
+                "container is marked for removal and cannot be started".into(),
+            ));
+        }
+        let result = self.launch(&c, on_attach, console);
+        match result {
+            Ok(started) => {
+                let c = self.lookup_container(&c.id)?;
+                Ok((c, started))
+            }
+            Err(e) => {
+                self.release_rootfs(&c);
+                if let EngineError::StartFailed(f) = &e {
+                    let mut state = c.state.clone();
+                    state.status = Status::Created;
+                    state.pid = 0;
+                    state.exit_code = f.state_exit_code();
+                    state.error = f.message.clone();
+                    self.save_state(&c.id, &state)?;
+                }
+                if c.host_config.auto_remove {
+                    let _ = self.destroy_container(&c, true);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn launch(
+        &mut self,
+        c: &Container,
+        on_attach: bool,
+        console: Option<WinSize>,
+    ) -> Result<Started, EngineError> {
+        let dir = c.dir(self);
+        let rootfs = self.mount_rootfs(c)?;
+        let user = berth_runtime::user::resolve_user(&rootfs, &c.config.user)
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        let mut user = user;
+        if let Some(groups) = &c.host_config.group_add {
+            user.additional_gids.extend(
+                berth_runtime::user::resolve_additional_groups(&rootfs, groups)
+                    .map_err(berth_runtime::error::ProcessError::from)?,
+            );
+        }
+        if !c.config.working_dir.is_empty() {
+            files::mkdir_all_in_root(&rootfs, &c.config.working_dir, user.uid, user.gid)?;
+        }
+        let mounts = self.spec_mounts(c)?;
+        let spec = ContainerSpec {
+            id: c.id.clone(),
+            rootfs: rootfs.clone(),
+            args: c.command(),
+            env: c.config.env.clone().unwrap_or_default(),
+            cwd: c.config.working_dir.clone(),
+            user,
+            hostname: c.config.hostname.clone(),
+            tty: c.config.tty,
+            read_only_rootfs: c.host_config.readonly_rootfs,
+            network: if c.host_config.network_mode == "host" {
+                NetworkMode::Host
+            } else {
+                NetworkMode::Private
+            },
+            init: c.host_config.init.unwrap_or(false),
+            init_binary: None,
+            etc_files: Some(EtcFiles::in_dir(&dir)),
+            mounts,
+            rlimits: c
+                .host_config
+                .ulimits
+                .iter()
+                .map(|u| Rlimit {
+                    name: u.name.clone(),
+                    soft: u.soft.max(0) as u64,
+                    hard: u.hard.max(0) as u64,
+                })
+                .collect(),
+            cgroup_parent: None,
+        };
+        let oci = spec
+            .to_oci()
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        let bundle = dir.join("bundle");
+        berth_runtime::spec::write_bundle(&bundle, &oci)
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        let shim_config = ShimConfig {
+            id: c.id.clone(),
+            bundle,
+            container_dir: dir.clone(),
+            runtime: self.runtime_for(c),
+            log_path: self.log_path(&c.id),
+            tty: c.config.tty,
+            open_stdin: c.config.open_stdin,
+            stdin_once: c.config.stdin_once,
+            start: if on_attach {
+                StartMode::OnAttach
+            } else {
+                StartMode::Immediate
+            },
+            console_size: console,
+            debug_log: None,
+        };
+        shim_config
+            .save(&dir.join(berth_runtime::shim::SHIM_CONFIG))
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        let mut cmd = Command::new(self.shim_exe());
+        cmd.arg("--root").arg(self.root()).arg("shim").arg(&c.id);
+        let handle = spawn_shim(cmd).map_err(berth_runtime::error::ProcessError::from)?;
+        match handle.status {
+            ShimStatus::Started { .. } => Ok(Started::Running),
+            ShimStatus::Created { .. } => Ok(Started::AwaitingAttach),
+            ShimStatus::Failed { failure } => Err(EngineError::StartFailed(failure)),
+        }
+    }
+
+    /// Mounts the container's root filesystem (unless it already is) and returns its path.
+    pub(crate) fn mount_rootfs(&self, c: &Container) -> Result<std::path::PathBuf, EngineError> {
+        let rootfs = self.store.driver().rootfs(&c.id, true)?;
+        if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
+            for m in &rootfs.mounts {
+                m.mount_at(&rootfs.path)
+                    .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?
+                    .leak();
+            }
+        }
+        Ok(rootfs.path)
+    }
+
+    /// The json-file log of a container.
+    pub fn log_path(&self, id: &str) -> std::path::PathBuf {
+        self.container_dir(id).join(format!("{id}-json.log"))
+    }
+}

@@ -1,0 +1,358 @@
+//! Container types: the create request (`Config` + `HostConfig`), `inspect`, `ps` summaries.
+
+use std::collections::BTreeMap;
+
+use berth_image::config::ContainerConfig;
+use berth_volume::spec::api::{ApiMount, MountPoint};
+use serde::{Deserialize, Serialize};
+
+use super::GraphDriverData;
+
+/// `HostConfig.LogConfig`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogConfig {
+    /// Log driver (`json-file`).
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Driver options.
+    pub config: BTreeMap<String, String>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            kind: "json-file".into(),
+            config: BTreeMap::new(),
+        }
+    }
+}
+
+/// `HostConfig.RestartPolicy`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestartPolicy {
+    /// `no`, `always`, `unless-stopped`, `on-failure`.
+    pub name: String,
+    /// For `on-failure`.
+    pub maximum_retry_count: i64,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            name: "no".into(),
+            maximum_retry_count: 0,
+        }
+    }
+}
+
+/// `--ulimit`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ulimit {
+    /// Name (`nofile`).
+    pub name: String,
+    /// Soft limit.
+    pub soft: i64,
+    /// Hard limit.
+    pub hard: i64,
+}
+
+/// Docker's `HostConfig`: how the host runs the container. Every field Docker 20.10 reports is
+/// present so `inspect` has Docker's shape; berth acts on the ones documented as such.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfig {
+    /// `-v` strings with a source, as sent.
+    pub binds: Option<Vec<String>>,
+    /// `--cidfile`.
+    #[serde(rename = "ContainerIDFile")]
+    pub container_id_file: String,
+    /// Logging.
+    pub log_config: LogConfig,
+    /// `none`, `host` (berth has no bridge network).
+    pub network_mode: String,
+    /// Port bindings (unused: no networks).
+    pub port_bindings: BTreeMap<String, serde_json::Value>,
+    /// Restart policy.
+    pub restart_policy: RestartPolicy,
+    /// `--rm`.
+    pub auto_remove: bool,
+    /// `--volume-driver`.
+    pub volume_driver: String,
+    /// `--volumes-from`, as given.
+    pub volumes_from: Option<Vec<String>>,
+    /// `--cap-add`.
+    pub cap_add: Option<Vec<String>>,
+    /// `--cap-drop`.
+    pub cap_drop: Option<Vec<String>>,
+    /// Cgroup namespace mode.
+    pub cgroupns_mode: String,
+    /// DNS servers.
+    pub dns: Vec<String>,
+    /// DNS options.
+    pub dns_options: Vec<String>,
+    /// DNS search domains.
+    pub dns_search: Vec<String>,
+    /// `--add-host`.
+    pub extra_hosts: Option<Vec<String>>,
+    /// `--group-add`.
+    pub group_add: Option<Vec<String>>,
+    /// IPC mode.
+    pub ipc_mode: String,
+    /// Cgroup.
+    pub cgroup: String,
+    /// Links.
+    pub links: Option<Vec<String>>,
+    /// OOM score adjustment.
+    pub oom_score_adj: i64,
+    /// PID mode.
+    pub pid_mode: String,
+    /// `--privileged` (not supported).
+    pub privileged: bool,
+    /// `-P`.
+    pub publish_all_ports: bool,
+    /// `--read-only`.
+    pub readonly_rootfs: bool,
+    /// `--security-opt`.
+    pub security_opt: Option<Vec<String>>,
+    /// UTS mode.
+    #[serde(rename = "UTSMode")]
+    pub uts_mode: String,
+    /// User namespace mode.
+    pub userns_mode: String,
+    /// `/dev/shm` size.
+    pub shm_size: i64,
+    /// OCI runtime: `runc` or a path to any OCI runtime CLI.
+    pub runtime: String,
+    /// Initial console size.
+    pub console_size: [u32; 2],
+    /// Isolation (Windows).
+    pub isolation: String,
+    /// Masked paths.
+    pub masked_paths: Vec<String>,
+    /// Read-only paths.
+    pub readonly_paths: Vec<String>,
+    /// `--ulimit`.
+    pub ulimits: Vec<Ulimit>,
+    /// `--mount`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<ApiMount>>,
+    /// `--tmpfs`: path → options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    /// `--init`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            binds: None,
+            container_id_file: String::new(),
+            log_config: LogConfig::default(),
+            network_mode: "none".into(),
+            port_bindings: BTreeMap::new(),
+            restart_policy: RestartPolicy::default(),
+            auto_remove: false,
+            volume_driver: String::new(),
+            volumes_from: None,
+            cap_add: None,
+            cap_drop: None,
+            cgroupns_mode: "host".into(),
+            dns: Vec::new(),
+            dns_options: Vec::new(),
+            dns_search: Vec::new(),
+            extra_hosts: None,
+            group_add: None,
+            ipc_mode: "private".into(),
+            cgroup: String::new(),
+            links: None,
+            oom_score_adj: 0,
+            pid_mode: String::new(),
+            privileged: false,
+            publish_all_ports: false,
+            readonly_rootfs: false,
+            security_opt: None,
+            uts_mode: String::new(),
+            userns_mode: String::new(),
+            shm_size: 67_108_864,
+            runtime: "runc".into(),
+            console_size: [0, 0],
+            isolation: String::new(),
+            masked_paths: berth_runtime::spec::MASKED_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            readonly_paths: berth_runtime::spec::READONLY_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ulimits: Vec::new(),
+            mounts: None,
+            tmpfs: None,
+            init: None,
+        }
+    }
+}
+
+/// What `docker create`/`run` sends: the container `Config` and its `HostConfig`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateRequest {
+    /// Name (`--name`), without the leading `/`.
+    pub name: Option<String>,
+    /// The container config (`Image` names the image).
+    pub config: ContainerConfig,
+    /// The host config.
+    pub host_config: HostConfig,
+    /// `--pull`: `missing` (default) or `never` (berth has no registry client, so both end in
+    /// "No such image" when the image is absent; `missing` says so first).
+    pub pull: PullPolicy,
+}
+
+/// `--pull`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PullPolicy {
+    /// Pull if not present.
+    #[default]
+    Missing,
+    /// Never pull.
+    Never,
+}
+
+/// `State` of container inspect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerStateInfo {
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited`, `dead`.
+    pub status: String,
+    /// Running (also when paused).
+    pub running: bool,
+    /// Paused.
+    pub paused: bool,
+    /// Restarting.
+    pub restarting: bool,
+    /// Killed by the OOM killer.
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    /// Dead.
+    pub dead: bool,
+    /// Host pid of the init process (0 when not running).
+    pub pid: i64,
+    /// Last exit code.
+    pub exit_code: i32,
+    /// Why the last start failed.
+    pub error: String,
+    /// Last start.
+    pub started_at: String,
+    /// Last exit.
+    pub finished_at: String,
+}
+
+/// `docker inspect CONTAINER`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerInspect {
+    /// 64-hex ID.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Creation time.
+    pub created: String,
+    /// Executable.
+    pub path: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// State.
+    pub state: ContainerStateInfo,
+    /// Image ID.
+    pub image: String,
+    /// Host path of its resolv.conf.
+    pub resolv_conf_path: String,
+    /// Host path of its hostname file.
+    pub hostname_path: String,
+    /// Host path of its hosts file.
+    pub hosts_path: String,
+    /// Host path of its json-file log.
+    pub log_path: String,
+    /// `/name`.
+    pub name: String,
+    /// Restarts.
+    pub restart_count: i64,
+    /// Storage driver.
+    pub driver: String,
+    /// `linux`.
+    pub platform: String,
+    /// SELinux mount label.
+    pub mount_label: String,
+    /// SELinux process label.
+    pub process_label: String,
+    /// AppArmor profile.
+    pub app_armor_profile: String,
+    /// Running execs.
+    #[serde(rename = "ExecIDs")]
+    pub exec_ids: Option<Vec<String>>,
+    /// Host config.
+    pub host_config: HostConfig,
+    /// Storage of the writable layer.
+    pub graph_driver: GraphDriverData,
+    /// Writable-layer size (`--size`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
+    /// Size of all layers (`--size`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
+    /// Mounts.
+    pub mounts: Vec<MountPoint>,
+    /// Config.
+    pub config: ContainerConfig,
+    /// Network settings (berth: `none` or `host` only).
+    pub network_settings: serde_json::Value,
+}
+
+/// One entry of `GET /containers/json` (what `docker ps` prints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerSummary {
+    /// 64-hex ID.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Names, with `/`.
+    pub names: Vec<String>,
+    /// Image as given at create.
+    pub image: String,
+    /// Image ID.
+    #[serde(rename = "ImageID")]
+    pub image_id: String,
+    /// Command line.
+    pub command: String,
+    /// Creation, Unix seconds.
+    pub created: i64,
+    /// Ports (none).
+    pub ports: Vec<serde_json::Value>,
+    /// Writable layer size (`-s`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
+    /// All layers (`-s`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// `created`, `running`...
+    pub state: String,
+    /// `Up 2 minutes`, `Exited (0) 3 seconds ago`...
+    pub status: String,
+    /// Mounts.
+    pub mounts: Vec<MountPoint>,
+}
+
+/// One line of `docker diff`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangeItem {
+    /// Absolute path.
+    pub path: String,
+    /// 0 = modified, 1 = added, 2 = deleted.
+    pub kind: u8,
+}

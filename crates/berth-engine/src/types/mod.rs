@@ -1,0 +1,8 @@
+//! Docker-shaped JSON types that the CLI prints and the API server returns: field names, order
+//! and `null`-versus-omitted exactly as Docker's Engine API (v1.41) has them.
+
+mod container;
+mod image;
+
+pub use container::*;
+pub use image::*;
