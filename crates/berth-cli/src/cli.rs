@@ -88,6 +88,18 @@ pub enum Command {
     Attach(AttachArgs),
     /// Block until one or more containers stop, then print their exit codes.
     Wait(NamesArg),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(NameArg),
+    /// Create a new image from a container's changes.
+    Commit(CommitArgs),
+    /// Export a container's filesystem as a tar archive.
+    Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(CpArgs),
+    /// Display the running processes of a container.
+    Top(TopArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -132,6 +144,103 @@ pub enum ContainerCommand {
     Inspect(ContainerInspectArgs),
     /// Remove all stopped containers.
     Prune(ForceArg),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(NameArg),
+    /// Create a new image from a container's changes.
+    Commit(CommitArgs),
+    /// Export a container's filesystem as a tar archive.
+    Export(ExportArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(CpArgs),
+    /// Display the running processes of a container.
+    Top(TopArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+}
+
+/// One container name.
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub name: String,
+}
+
+/// `commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Author.
+    #[arg(short = 'a', long)]
+    pub author: Option<String>,
+    /// Apply Dockerfile instruction to the created image.
+    #[arg(short = 'c', long = "change")]
+    pub change: Vec<String>,
+    /// Commit message.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+    /// Pause container during commit.
+    #[arg(short = 'p', long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub pause: bool,
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub name: String,
+    /// The new image's name.
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub name: String,
+}
+
+/// `cp`.
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information).
+    #[arg(short = 'a', long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH.
+    #[arg(short = 'L', long = "follow-link")]
+    pub follow_link: bool,
+    /// Suppress progress output during copy.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// CONTAINER:SRC_PATH, a local path, or `-`.
+    #[arg(value_name = "SRC", allow_hyphen_values = true)]
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a local path, or `-`.
+    #[arg(value_name = "DEST", allow_hyphen_values = true)]
+    pub dst: String,
+}
+
+/// `top`.
+#[derive(Debug, Args)]
+#[command(trailing_var_arg = true)]
+pub struct TopArgs {
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub name: String,
+    /// `ps` options.
+    #[arg(value_name = "ps OPTIONS", allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+/// `rename`.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// Current name.
+    #[arg(value_name = "CONTAINER")]
+    pub old: String,
+    /// New name.
+    #[arg(value_name = "NEW_NAME")]
+    pub new: String,
 }
 
 /// `run` and `create` (docker's container options).

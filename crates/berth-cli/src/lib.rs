@@ -69,7 +69,7 @@ fn engine_options(cli: &Cli) -> EngineOptions {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{container, image, inspect, system};
+    use commands::{container, files, image, inspect, system};
     if cli.version {
         println!("{}", system::short_version());
         return Ok(Exit::Ok);
@@ -122,6 +122,14 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => container::wait(e, a),
         Command::Container(ContainerCommand::Inspect(a)) => container::inspect(e, a),
         Command::Container(ContainerCommand::Prune(a)) => container::prune(e, a),
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => files::diff(e, a),
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => files::commit(e, a),
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => files::export(e, a),
+        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => files::cp(e, a),
+        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => container::top(e, a),
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
+            container::rename(e, a)
+        }
         Command::Shim { .. } => unreachable!("handled above"),
     }
 }

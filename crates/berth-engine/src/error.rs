@@ -53,6 +53,12 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
 }
 
+impl From<berth_store::archive::ArchiveError> for EngineError {
+    fn from(e: berth_store::archive::ArchiveError) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
 impl From<berth_store::driver::DriverError> for EngineError {
     fn from(e: berth_store::driver::DriverError) -> Self {
         EngineError::Store(e.into())

@@ -53,12 +53,20 @@ impl Engine {
         let driver_name = driver.name().to_string();
         let driver_status = driver.status().into_iter().map(|(k, v)| [k, v]).collect();
         let images = ImageStore::new(&mut self.store).list()?.len() as i64;
+        let (mut running, mut paused, mut stopped) = (0, 0, 0);
+        for c in self.all_containers()? {
+            match self.refresh(c)?.state.status {
+                crate::container::Status::Paused => paused += 1,
+                s if s.is_running() => running += 1,
+                _ => stopped += 1,
+            }
+        }
         let kernel = rustix_uname();
         Ok(SystemInfo {
-            containers: 0,
-            containers_running: 0,
-            containers_paused: 0,
-            containers_stopped: 0,
+            containers: running + paused + stopped,
+            containers_running: running,
+            containers_paused: paused,
+            containers_stopped: stopped,
             images,
             volumes: 0,
             driver: driver_name,

@@ -16,7 +16,7 @@ use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
 
 use crate::cli::{
     AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,
-    RmArgs, RunArgs, StartArgs, StopArgs,
+    RenameArgs, RmArgs, RunArgs, StartArgs, StopArgs, TopArgs,
 };
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
@@ -129,9 +129,11 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         "missing" => PullPolicy::Missing,
         "never" => PullPolicy::Never,
         "always" => PullPolicy::Missing,
-        other => return Err(run_usage_error(&format!(
+        other => {
+            return Err(run_usage_error(&format!(
             "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
-        ))),
+        )))
+        }
     };
     if args.rm && args.restart.as_deref().is_some_and(|r| r != "no") {
         return Err(run_usage_error(
@@ -577,5 +579,30 @@ pub fn prune(engine: &mut Engine, args: &ForceArg) -> CliResult {
         println!();
     }
     println!("Total reclaimed space: {}", units::human_size(space as f64));
+    Ok(Exit::Ok)
+}
+
+/// `berth top`.
+pub fn top(engine: &mut Engine, args: &TopArgs) -> CliResult {
+    let t = engine.container_top(&args.name, &args.ps_args)?;
+    let mut tw = format::TabWriter::new(20, 3);
+    tw.write_str(&t.titles.join("\t"));
+    tw.write_str("\n");
+    for p in &t.processes {
+        tw.write_str(&p.join("\t"));
+        tw.write_str("\n");
+    }
+    print!("{}", tw.finish());
+    Ok(Exit::Ok)
+}
+
+/// `berth rename`.
+pub fn rename(engine: &mut Engine, args: &RenameArgs) -> CliResult {
+    engine.rename_container(&args.old, &args.new).map_err(|e| {
+        CliError::usage(format!(
+            "Error response from daemon: {e}\nError: failed to rename container named {}",
+            args.old
+        ))
+    })?;
     Ok(Exit::Ok)
 }

@@ -1,5 +1,5 @@
-//! `inspect`: finds each name among images (later also containers and volumes, in Docker's
-//! order: containers first), or only the kind `--type` names.
+//! `inspect`: finds each name among containers, then images (Docker's order), or only the kind
+//! `--type` names.
 
 use berth_engine::{Engine, EngineError};
 
@@ -22,7 +22,14 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
     for name in &args.names {
         let wants = |k: &str| args.kind.as_deref().is_none_or(|t| t == k);
         let mut value = None;
-        if wants("image") {
+        if wants("container") {
+            match engine.inspect_container(name, args.size) {
+                Ok(c) => value = Some(serde_json::to_value(c).expect("inspect types serialize")),
+                Err(EngineError::NoSuchContainer(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if value.is_none() && wants("image") {
             match engine.inspect_image(name) {
                 Ok(i) => value = Some(serde_json::to_value(i).expect("inspect types serialize")),
                 Err(EngineError::NoSuchImage(_)) => {}

@@ -2,6 +2,7 @@
 //! returns an [`crate::exit::Exit`]. Output formatting goes through [`crate::output`].
 
 pub mod container;
+pub mod files;
 pub mod image;
 pub mod inspect;
 pub mod system;

@@ -238,7 +238,7 @@ impl Engine {
             out.push(ContainerSummary {
                 id: c.id.clone(),
                 names: vec![format!("/{}", c.name)],
-                image: c.image_ref.clone(),
+                image: self.displayed_image(&c),
                 image_id: c.image_id.clone(),
                 command: command_line(&c.command()),
                 created: parse_time(&c.created_at)
@@ -258,6 +258,41 @@ impl Engine {
             if opts.limit.is_some_and(|n| out.len() >= n) {
                 break;
             }
+        }
+        Ok(out)
+    }
+}
+
+impl Engine {
+    /// The `IMAGE` column: the name given at create while it still names the container's image,
+    /// else the image ID (docker shows `6efb55e1e036` after the name was removed or moved).
+    fn displayed_image(&mut self, c: &Container) -> String {
+        match self.resolve_image(&c.image_ref) {
+            Ok((img, _)) if img.id.to_string() == c.image_id => c.image_ref.clone(),
+            _ => c
+                .image_id
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect(),
+        }
+    }
+
+    /// Containers created from image `image_id`: (ID, running?), oldest first.
+    pub(crate) fn containers_using_image(
+        &mut self,
+        image_id: &str,
+    ) -> Result<Vec<(String, bool)>, EngineError> {
+        let mut out = Vec::new();
+        let mut users: Vec<Container> = self
+            .all_containers()?
+            .into_iter()
+            .filter(|c| c.image_id == image_id)
+            .collect();
+        users.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        for c in users {
+            let c = self.refresh(c)?;
+            out.push((c.id.clone(), c.state.status.is_running()));
         }
         Ok(out)
     }

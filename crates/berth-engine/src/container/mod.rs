@@ -17,8 +17,11 @@ use rusqlite::{params, OptionalExtension};
 use crate::types::HostConfig;
 use crate::{Engine, EngineError};
 
+mod archive;
 mod attach;
+mod commit;
 mod create;
+mod diff;
 mod exec;
 mod files;
 mod inspect;
@@ -27,16 +30,22 @@ mod logs;
 mod mounts;
 mod names;
 mod remove;
+mod rename;
 pub mod shim;
 mod start;
 mod stop;
+mod top;
 mod wait;
 
+pub use archive::PathStat;
 pub use attach::AttachRequest;
+pub use commit::CommitRequest;
 pub use exec::ExecRequest;
 pub use list::ListOptions;
 pub use logs::LogsRequest;
 pub use start::Started;
+pub use stop::parse_signal;
+pub use top::TopResult;
 
 /// Docker's lifecycle states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,6 @@ impl Engine {
             None => Vec::new(),
         };
         let images = ImageStore::new(&mut self.store);
-        let (tags, _) = familiar_names(&images, &image)?;
         let mut layer_iter = layers.iter();
         let mut rows = Vec::new();
         for h in &image.config.history {
@@ -40,9 +39,23 @@ impl Engine {
             });
         }
         rows.reverse();
-        if let Some(top) = rows.first_mut() {
-            top.id = image.id.to_string();
-            top.tags = (!tags.is_empty()).then_some(tags);
+        // Each image of the parent chain owns the newest entries its parent does not have; the
+        // first of them is shown with that image's ID and tags (Docker's `<missing>` elsewhere).
+        let mut index = 0;
+        let mut current = Some(image);
+        while let Some(img) = current {
+            let parent = match &img.parent {
+                Some(p) => images.get(p)?,
+                None => None,
+            };
+            if let Some(row) = rows.get_mut(index) {
+                row.id = img.id.to_string();
+                let (tags, _) = familiar_names(&images, &img)?;
+                row.tags = (!tags.is_empty()).then_some(tags);
+            }
+            let inherited = parent.as_ref().map_or(0, |p| p.config.history.len());
+            index += img.config.history.len().saturating_sub(inherited).max(1);
+            current = parent;
         }
         Ok(rows)
     }

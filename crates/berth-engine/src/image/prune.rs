@@ -12,9 +12,17 @@ impl Engine {
         let mut report = ImagePruneReport::default();
         // Deleting an image can make its parent dangling: repeat until nothing changes.
         loop {
+            let used: std::collections::HashSet<String> = self
+                .all_containers()?
+                .into_iter()
+                .map(|c| c.image_id)
+                .collect();
             let mut images = ImageStore::new(&mut self.store);
             let mut victim = None;
             for image in images.list()? {
+                if used.contains(&image.id.to_string()) {
+                    continue;
+                }
                 let names = images.names(Some(&image.id))?;
                 if (all || names.is_empty()) && !images.has_children(&image.id)? {
                     victim = Some((image, names));

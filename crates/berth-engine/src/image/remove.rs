@@ -18,9 +18,12 @@ impl Engine {
     ) -> Result<Vec<ImageDeleteItem>, EngineError> {
         let (image, designation) = self.resolve_image(name)?;
         let short = image.id.short().to_string();
+        let users = self.containers_using_image(&image.id.to_string())?;
         let mut report = Vec::new();
         let mut images = ImageStore::new(&mut self.store);
         let names = images.names(Some(&image.id))?;
+        // Docker's rule: a running container's image is never deleted.
+        let running_user = users.iter().any(|(_, running)| *running);
         let familiar = |n: &str| {
             Reference::parse(n)
                 .map(|r| r.familiar_string())
@@ -28,6 +31,14 @@ impl Engine {
         };
         match designation {
             Designation::Name(r) => {
+                if names.len() <= 1 && !force {
+                    if let Some((user, _)) = users.first() {
+                        return Err(EngineError::Conflict(format!(
+                            "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {short}",
+                            &user[..12]
+                        )));
+                    }
+                }
                 images.remove_name(&r.to_string())?;
                 report.push(ImageDeleteItem::Untagged(r.familiar_string()));
                 if names.len() > 1 {
@@ -35,10 +46,24 @@ impl Engine {
                 }
             }
             Designation::Id => {
+                if let Some((user, _)) = users.iter().find(|(_, running)| *running) {
+                    return Err(EngineError::Conflict(format!(
+                        "conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}",
+                        &user[..12]
+                    )));
+                }
                 if names.len() > 1 && !force {
                     return Err(EngineError::Conflict(format!(
                         "conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories"
                     )));
+                }
+                if !force {
+                    if let Some((user, _)) = users.first() {
+                        return Err(EngineError::Conflict(format!(
+                            "conflict: unable to delete {short} (must be forced) - image is being used by stopped container {}",
+                            &user[..12]
+                        )));
+                    }
                 }
                 for n in &names {
                     images.remove_name(&n.name)?;
@@ -52,6 +77,9 @@ impl Engine {
                     "conflict: unable to delete {short} (cannot be forced) - image has dependent child images"
                 )));
             }
+            return Ok(report);
+        }
+        if running_user {
             return Ok(report);
         }
         let freed = images.delete(&image.id)?;

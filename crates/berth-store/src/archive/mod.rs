@@ -211,6 +211,19 @@ pub fn write_tree_tar<W: Write>(root: &Path, out: W) -> Result<W, ArchiveError> 
     write::write_tree(root, out)
 }
 
+/// Writes the entry `name` of the directory `dir` — and for a directory everything below it — as
+/// a tar whose top entry is called `top` (`docker cp`'s archive of one path; `top` = `.` gives
+/// the directory's contents). Everything is opened relative to `dir` without following symlinks,
+/// so a tree that changes while it is read cannot lead the walk outside it.
+pub fn write_entry_tar<W: Write>(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &[u8],
+    top: &str,
+    out: W,
+) -> Result<W, ArchiveError> {
+    write::write_entry(dir, name, top, out)
+}
+
 /// Size of the read-ahead put in front of a tar stream that is read header by header.
 const READ_AHEAD: usize = 256 * 1024;
 

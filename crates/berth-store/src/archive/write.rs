@@ -456,6 +456,22 @@ pub(crate) fn write_tree<W: Write>(root: &Path, out: W) -> Result<W, ArchiveErro
     w.finish()
 }
 
+pub(crate) fn write_entry<W: Write>(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    top: &str,
+    out: W,
+) -> Result<W, ArchiveError> {
+    let shown = String::from_utf8_lossy(name).into_owned();
+    let st = super::safe::lstat_at(dir, name).map_err(|e| ArchiveError::io(shown, e))?;
+    let mut w = TarWriter::new(out);
+    let mut prefix = top.as_bytes().to_vec();
+    if let Some((fd, _)) = w.add(dir, name, &st, &mut prefix)? {
+        w.walk(fd.as_fd(), &mut prefix, false)?;
+    }
+    w.finish()
+}
+
 pub(crate) fn write_overlay_upper<W: Write>(upper: &Path, out: W) -> Result<W, ArchiveError> {
     let root = SafeRoot::open(upper)?;
     let mut w = TarWriter::new(out);

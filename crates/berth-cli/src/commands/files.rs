@@ -1,0 +1,310 @@
+//! Commands about a container's files: `diff`, `commit`, `export` and `cp` (with docker's rules
+//! for where a copied file or directory lands, and `-` for tar streams on stdin/stdout).
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use berth_engine::container::CommitRequest;
+use berth_engine::Engine;
+use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
+
+use crate::cli::{CommitArgs, CpArgs, ExportArgs, NameArg};
+use crate::error::{CliError, CliResult};
+use crate::exit::Exit;
+use crate::format::units;
+use crate::output;
+
+/// `berth diff`.
+pub fn diff(engine: &mut Engine, args: &NameArg) -> CliResult {
+    let changes = engine.container_changes(&args.name)?;
+    let mut out = io::stdout().lock();
+    for c in changes {
+        writeln!(out, "{c}")?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// `berth commit`.
+pub fn commit(engine: &mut Engine, args: &CommitArgs) -> CliResult {
+    let id = engine.commit_container(
+        &args.name,
+        &CommitRequest {
+            reference: args.reference.clone(),
+            author: args.author.clone(),
+            message: args.message.clone(),
+            changes: args.change.clone(),
+            pause: args.pause,
+        },
+    )?;
+    println!("{id}");
+    Ok(Exit::Ok)
+}
+
+/// `berth export`.
+pub fn export(engine: &mut Engine, args: &ExportArgs) -> CliResult {
+    match &args.output {
+        Some(path) => {
+            let tmp = path.with_file_name(format!(
+                ".{}.berth-export",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("export.tar")
+            ));
+            let file = File::create(&tmp).map_err(|e| {
+                CliError::usage(format!(
+                    "failed to export container: open {}: {}",
+                    path.display(),
+                    output::io_text(&e)
+                ))
+            })?;
+            let mut w = io::BufWriter::with_capacity(1 << 20, file);
+            if let Err(e) = engine.export_container(&args.name, &mut w) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+        }
+        None => {
+            if io::stdout().is_terminal() {
+                return Err(CliError::usage(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+                ));
+            }
+            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            engine.export_container(&args.name, &mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// A `cp` operand: a container path or a local one.
+enum Operand<'a> {
+    Container { name: &'a str, path: &'a str },
+    Local(&'a str),
+}
+
+/// docker's split: `NAME:PATH` is a container path unless the text is clearly local (starts with
+/// `/` or `.`, or has no `:`).
+fn operand(s: &str) -> Operand<'_> {
+    if s.starts_with('/') || s.starts_with('.') {
+        return Operand::Local(s);
+    }
+    match s.split_once(':') {
+        Some((name, path)) if !name.is_empty() => Operand::Container { name, path },
+        _ => Operand::Local(s),
+    }
+}
+
+/// Parent directory and base name of a slash path.
+fn split(path: &str) -> (String, String) {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some(("", name)) => ("/".into(), name.into()),
+        Some((p, name)) => (p.into(), name.into()),
+        None => (".".into(), trimmed.into()),
+    }
+}
+
+/// Copies in-process: `produce` writes a tar into a pipe while `consume` reads it.
+fn pipe_through(
+    produce: impl FnOnce(&mut dyn Write) -> Result<(), CliError> + Send,
+    consume: impl FnOnce(&mut dyn io::Read) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let (mut reader, writer) = io::pipe()?;
+    std::thread::scope(|s| {
+        let producer = s.spawn(move || {
+            let mut w = io::BufWriter::with_capacity(1 << 20, writer);
+            let r = produce(&mut w);
+            let _ = w.flush();
+            r
+        });
+        let consumed = consume(&mut reader);
+        drop(reader);
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::usage("copy failed")));
+        produced.and(consumed)
+    })
+}
+
+/// `berth cp`.
+pub fn cp(engine: &mut Engine, args: &CpArgs) -> CliResult {
+    match (operand(&args.src), operand(&args.dst)) {
+        (Operand::Container { .. }, Operand::Container { .. }) => Err(CliError::usage(
+            "copying between containers is not supported",
+        )),
+        (Operand::Local(_), Operand::Local(_)) => Err(CliError::usage(
+            "must specify at least one container source",
+        )),
+        (Operand::Container { name, path }, Operand::Local(dst)) => {
+            copy_out(engine, args, name, path, dst)
+        }
+        (Operand::Local(src), Operand::Container { name, path }) => {
+            copy_in(engine, args, src, name, path)
+        }
+    }
+}
+
+fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &str) -> CliResult {
+    let path = if path.is_empty() { "/" } else { path };
+    if dst == "-" {
+        let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+        engine.copy_from_container(name, path, None, args.follow_link, &mut out)?;
+        out.flush()?;
+        return Ok(Exit::Ok);
+    }
+    let stat = engine.stat_container_path(name, path)?;
+    let contents_only = path.ends_with("/.");
+    let dst_path = Path::new(dst);
+    let (dir, top): (PathBuf, String) = match std::fs::metadata(dst_path) {
+        Ok(md) if md.is_dir() => (
+            dst_path.to_path_buf(),
+            if contents_only {
+                ".".into()
+            } else {
+                stat.name.clone()
+            },
+        ),
+        Ok(_) if stat.is_dir() => {
+            return Err(CliError::usage(format!(
+                "cannot copy directory to file: {dst}"
+            )));
+        }
+        Ok(_) => {
+            let (p, b) = split(dst);
+            (PathBuf::from(p), b)
+        }
+        Err(_) => {
+            if dst.ends_with('/') {
+                return Err(CliError::usage(format!(
+                    "destination directory does not exist: {dst}"
+                )));
+            }
+            let (p, b) = split(dst);
+            if !Path::new(&p).is_dir() {
+                return Err(CliError::usage(format!("no such directory: {p}")));
+            }
+            (PathBuf::from(p), b)
+        }
+    };
+    let mut copied = 0u64;
+    pipe_through(
+        |w| {
+            engine
+                .copy_from_container(name, path, Some(&top), args.follow_link, w)
+                .map(|_| ())
+                .map_err(CliError::from)
+        },
+        |r| {
+            let mut counting = CountingReader {
+                inner: r,
+                count: &mut copied,
+            };
+            archive::apply_tar(
+                &mut counting,
+                &dir,
+                &ApplyOptions {
+                    whiteouts: WhiteoutMode::Delete,
+                },
+            )
+            .map(|_| ())
+            .map_err(|e| CliError::usage(e.to_string()))
+        },
+    )?;
+    if !args.quiet {
+        eprintln!(
+            "Successfully copied {} to {dst}",
+            units::human_size(copied as f64)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str) -> CliResult {
+    let path = if path.is_empty() { "/" } else { path };
+    if src == "-" {
+        let stat = engine.stat_container_path(name, path)?;
+        if !stat.is_dir() {
+            return Err(CliError::usage(
+                "Error response from daemon: extraction point is not a directory",
+            ));
+        }
+        engine.copy_to_container(name, path, &mut io::stdin().lock())?;
+        return Ok(Exit::Ok);
+    }
+    let src_md = std::fs::symlink_metadata(src)
+        .map_err(|e| CliError::usage(format!("lstat {src}: {}", output::io_text(&e))))?;
+    let contents_only = src.ends_with("/.");
+    let (dir, top) = match engine.stat_container_path(name, path) {
+        Ok(st) if st.is_dir() => (
+            path.to_string(),
+            if contents_only {
+                ".".to_string()
+            } else {
+                split(src).1
+            },
+        ),
+        Ok(_) if src_md.is_dir() => {
+            return Err(CliError::usage(format!(
+                "Error response from daemon: cannot overwrite non-directory \"{path}\" with directory \"{src}\""
+            )));
+        }
+        Ok(_) => split(path),
+        Err(_) if path.ends_with('/') => {
+            return Err(CliError::usage(format!(
+                "Error response from daemon: Could not find the file {path} in container {name}"
+            )));
+        }
+        Err(_) => split(path),
+    };
+    let (host_parent, host_base) = if contents_only {
+        (src.trim_end_matches("/.").to_string(), ".".to_string())
+    } else {
+        split(src)
+    };
+    let host_dir = File::open(&host_parent)
+        .map_err(|e| CliError::usage(format!("open {host_parent}: {}", output::io_text(&e))))?;
+    let mut copied = 0u64;
+    let archive_mode = args.archive;
+    pipe_through(
+        |w| {
+            let _ = archive_mode;
+            archive::write_entry_tar(host_dir.as_fd(), host_base.as_bytes(), &top, w)
+                .map(|_| ())
+                .map_err(|e| CliError::usage(e.to_string()))
+        },
+        |r| {
+            let mut counting = CountingReader {
+                inner: r,
+                count: &mut copied,
+            };
+            engine
+                .copy_to_container(name, &dir, &mut counting)
+                .map_err(CliError::from)
+        },
+    )?;
+    if !args.quiet {
+        eprintln!(
+            "Successfully copied {} to {name}:{path}",
+            units::human_size(copied as f64)
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+struct CountingReader<'a, R: ?Sized> {
+    inner: &'a mut R,
+    count: &'a mut u64,
+}
+
+impl<R: io::Read + ?Sized> io::Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.count += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,247 @@
+//! `export` and `cp`: tar streams out of and into a container's filesystem. Paths inside the
+//! container are resolved with `openat2(RESOLVE_IN_ROOT)` from a directory fd of its root, so a
+//! symlink — even one swapped in while the copy runs — resolves inside the container and never
+//! reaches the host (the CVE-2018-15664 class of bug). Trees are read fd by fd without following
+//! symlinks. A running container is seen as its processes see it (`/proc/<pid>/root`, volumes
+//! included); a stopped one through its mounted root filesystem.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+use super::Container;
+use crate::{Engine, EngineError};
+
+/// What `cp` learns about a path in a container (`X-Docker-Container-Path-Stat`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PathStat {
+    /// Base name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Mode bits (with the type bits).
+    pub mode: u32,
+    /// Modification time (RFC 3339).
+    pub mtime: String,
+    /// Symlink target, if it is one.
+    pub link_target: String,
+}
+
+impl PathStat {
+    /// True for a directory.
+    pub fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+}
+
+/// The container's root directory, kept open (and mounted, for a stopped container) while used.
+struct RootHandle {
+    fd: OwnedFd,
+    mounted_by_us: Option<PathBuf>,
+}
+
+impl Drop for RootHandle {
+    fn drop(&mut self) {
+        if let Some(p) = self.mounted_by_us.take() {
+            if berth_store::mount::unmount(&p, false).is_err() {
+                let _ = berth_store::mount::unmount(&p, true);
+            }
+        }
+    }
+}
+
+fn not_found(path: &str, name: &str) -> EngineError {
+    EngineError::NotFound(format!(
+        "Could not find the file {path} in container {name}"
+    ))
+}
+
+/// Opens `path` (as seen in the container) beneath `root`, resolving symlinks inside it.
+fn open_in(root: &RootHandle, path: &str, flags: OFlags) -> rustix::io::Result<OwnedFd> {
+    let rel = path.trim_start_matches('/');
+    let rel = if rel.is_empty() { "." } else { rel };
+    rustix::fs::openat2(
+        &root.fd,
+        rel,
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+}
+
+/// Splits a container path into its parent directory and base name (`/` has none).
+fn split(path: &str) -> (String, String) {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((parent, name)) => (
+            if parent.is_empty() {
+                "/".into()
+            } else {
+                parent.to_string()
+            },
+            name.to_string(),
+        ),
+        None => ("/".into(), trimmed.to_string()),
+    }
+}
+
+impl Engine {
+    fn open_root(&mut self, c: &Container) -> Result<RootHandle, EngineError> {
+        if c.state.status.is_running() && c.state.pid > 0 {
+            let fd = rustix::fs::open(
+                format!("/proc/{}/root", c.state.pid),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| EngineError::Io(e.into()))?;
+            return Ok(RootHandle {
+                fd,
+                mounted_by_us: None,
+            });
+        }
+        let rootfs = self.store.driver().rootfs(&c.id, true)?;
+        let mounted_by_us =
+            if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
+                self.mount_rootfs(c)?;
+                Some(rootfs.path.clone())
+            } else {
+                None
+            };
+        let handle = RootHandle {
+            fd: rustix::fs::open(
+                &rootfs.path,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| EngineError::Io(e.into()))?,
+            mounted_by_us,
+        };
+        Ok(handle)
+    }
+
+    /// `HEAD /containers/{id}/archive`: what is at `path` in the container.
+    pub fn stat_container_path(&mut self, name: &str, path: &str) -> Result<PathStat, EngineError> {
+        let c = self.container(name)?;
+        let root = self.open_root(&c)?;
+        let (parent, base) = split(path);
+        let dir = open_in(&root, &parent, OFlags::PATH | OFlags::DIRECTORY)
+            .map_err(|_| not_found(path, name))?;
+        let target = if base.is_empty() { "." } else { base.as_str() };
+        let st = rustix::fs::statat(&dir, target, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|_| not_found(path, name))?;
+        let link_target = if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+            rustix::fs::readlinkat(&dir, target, Vec::new())
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(PathStat {
+            name: if base.is_empty() { "/".into() } else { base },
+            size: st.st_size,
+            mode: st.st_mode,
+            mtime: chrono::DateTime::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32)
+                .unwrap_or_default()
+                .to_rfc3339(),
+            link_target,
+        })
+    }
+
+    /// `docker cp CONTAINER:PATH -`: a tar of `path` whose top entry is called `top`
+    /// (its base name by default). With `follow`, a final symlink is followed.
+    pub fn copy_from_container(
+        &mut self,
+        name: &str,
+        path: &str,
+        top: Option<&str>,
+        follow: bool,
+        out: &mut dyn Write,
+    ) -> Result<PathStat, EngineError> {
+        let mut stat = self.stat_container_path(name, path)?;
+        let mut resolved = path.to_string();
+        if follow {
+            // Follow the final symlink (and any chain of them) inside the container.
+            let shown = stat.name.clone();
+            for _ in 0..40 {
+                if stat.link_target.is_empty() {
+                    break;
+                }
+                let (parent, _) = split(&resolved);
+                resolved = if stat.link_target.starts_with('/') {
+                    stat.link_target.clone()
+                } else {
+                    format!("{}/{}", parent.trim_end_matches('/'), stat.link_target)
+                };
+                stat = self.stat_container_path(name, &resolved)?;
+            }
+            stat.name = shown;
+        }
+        let c = self.container(name)?;
+        let root = self.open_root(&c)?;
+        let (parent, base) = split(&resolved);
+        let dir = open_in(&root, &parent, OFlags::RDONLY | OFlags::DIRECTORY)
+            .map_err(|_| not_found(path, name))?;
+        let top = top.map(str::to_string).unwrap_or_else(|| stat.name.clone());
+        let entry = if base.is_empty() { "." } else { base.as_str() };
+        archive::write_entry_tar(dir.as_fd(), entry.as_bytes(), &top, out)?;
+        Ok(stat)
+    }
+
+    /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir`.
+    pub fn copy_to_container(
+        &mut self,
+        name: &str,
+        dir: &str,
+        tar: &mut dyn Read,
+    ) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        if c.host_config.readonly_rootfs {
+            return Err(EngineError::Conflict(
+                "container rootfs is marked read-only".into(),
+            ));
+        }
+        let root = self.open_root(&c)?;
+        let fd = open_in(&root, dir, OFlags::RDONLY | OFlags::DIRECTORY).map_err(|e| {
+            if e == rustix::io::Errno::NOTDIR {
+                EngineError::InvalidArgument("extraction point is not a directory".into())
+            } else {
+                not_found(dir, name)
+            }
+        })?;
+        let at = PathBuf::from(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&fd)
+        ));
+        archive::apply_tar(
+            tar,
+            &at,
+            &ApplyOptions {
+                whiteouts: WhiteoutMode::Delete,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// `docker export`: the container's root filesystem (without volumes) as a tar.
+    pub fn export_container(&mut self, name: &str, out: &mut dyn Write) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        let rootfs = self.store.driver().rootfs(&c.id, true)?;
+        let mounted_by_us =
+            if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
+                self.mount_rootfs(&c)?;
+                true
+            } else {
+                false
+            };
+        let result = archive::write_tree_tar(&rootfs.path, out);
+        if mounted_by_us {
+            self.release_rootfs(&c);
+        }
+        result?;
+        Ok(())
+    }
+}
