@@ -103,6 +103,9 @@ pub enum Command {
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// Runs a container's shim (internal; started by berth itself).
     #[command(hide = true)]
     Shim {
@@ -733,4 +736,91 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `volume` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume.
+    Create(VolumeCreateArgs),
+    /// List volumes.
+    #[command(alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Display detailed information on one or more volumes.
+    Inspect(VolumeInspectArgs),
+    /// Remove one or more volumes.
+    #[command(alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused local volumes.
+    Prune(VolumePruneArgs),
+}
+
+/// `volume create`.
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// Specify volume driver name.
+    #[arg(short = 'd', long, default_value = "local")]
+    pub driver: String,
+    /// Set metadata for a volume.
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Set driver specific options.
+    #[arg(short = 'o', long = "opt")]
+    pub opt: Vec<String>,
+    /// Specify volume name.
+    #[arg(long = "name")]
+    pub name_flag: Option<String>,
+    /// Volume name.
+    #[arg(value_name = "VOLUME")]
+    pub name: Option<String>,
+}
+
+/// `volume ls`.
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Provide filter values (e.g. "dangling=true").
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Format output using a custom template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Only display volume names.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// `volume inspect`.
+#[derive(Debug, Args)]
+pub struct VolumeInspectArgs {
+    /// Format output using a custom template.
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Volumes.
+    #[arg(value_name = "VOLUME", required = true)]
+    pub names: Vec<String>,
+}
+
+/// `volume rm`.
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Do not fail on missing volumes (in-use volumes are still refused).
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Volumes.
+    #[arg(value_name = "VOLUME", required = true)]
+    pub names: Vec<String>,
+}
+
+/// `volume prune`.
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Provide filter values (e.g. "label=<label>").
+    #[arg(long = "filter")]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use berth_engine::{Engine, EngineOptions};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ContainerCommand, ImageCommand};
+use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, VolumeCommand};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 
@@ -69,7 +69,7 @@ fn engine_options(cli: &Cli) -> EngineOptions {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{container, files, image, inspect, system};
+    use commands::{container, files, image, inspect, system, volume};
     if cli.version {
         println!("{}", system::short_version());
         return Ok(Exit::Ok);
@@ -130,6 +130,11 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             container::rename(e, a)
         }
+        Command::Volume(VolumeCommand::Create(a)) => volume::create(e, a),
+        Command::Volume(VolumeCommand::Ls(a)) => volume::ls(e, a),
+        Command::Volume(VolumeCommand::Inspect(a)) => volume::inspect(e, a),
+        Command::Volume(VolumeCommand::Rm(a)) => volume::rm(e, a),
+        Command::Volume(VolumeCommand::Prune(a)) => volume::prune(e, a),
         Command::Shim { .. } => unreachable!("handled above"),
     }
 }

@@ -43,6 +43,7 @@ impl Engine {
         })?;
         let mut engine = Engine { store, opts };
         engine.recover_containers()?;
+        engine.volumes()?.recover()?;
         Ok(engine)
     }
 

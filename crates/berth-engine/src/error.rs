@@ -48,6 +48,9 @@ pub enum EngineError {
     /// A reference is malformed.
     #[error("{0}")]
     Reference(#[from] berth_image::reference::ReferenceError),
+    /// A volume operation failed.
+    #[error(transparent)]
+    Volume(berth_volume::store::VolumeError),
     /// An I/O failure outside the store.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -95,6 +98,7 @@ impl EngineError {
                 ErrorKind::InvalidArgument
             }
             EngineError::Store(e) => e.kind(),
+            EngineError::Volume(e) => e.kind(),
             EngineError::Image(e) => e.kind(),
             EngineError::Load(e) => e.kind(),
             EngineError::Import(berth_image::import::ImportError::Change(_)) => {

@@ -68,7 +68,7 @@ impl Engine {
             containers_paused: paused,
             containers_stopped: stopped,
             images,
-            volumes: 0,
+            volumes: self.volume_names()?.len() as i64,
             driver: driver_name,
             driver_status,
             server_version: VERSION.to_string(),

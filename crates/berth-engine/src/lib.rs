@@ -16,6 +16,8 @@ pub mod info;
 pub mod types;
 /// go-units sizes and durations, as Docker words them.
 pub mod units;
+/// Volume verbs: create, ls, inspect, rm, prune, usage.
+pub mod volume;
 
 pub use engine::{Engine, EngineOptions};
 pub use error::EngineError;

@@ -30,6 +30,19 @@
 //!                                           its files <root>/containers/<id>/
 //! ```
 //!
+//! Tables (v3):
+//!
+//! ```text
+//! volumes          (name PK, driver, labels, options, anonymous, created_at)
+//!                                           labels/options are JSON objects or NULL (Docker tells
+//!                                           `null` from `{}`); files <root>/volumes/<name>/_data
+//! container_volumes(container_id → containers ON DELETE CASCADE, volume → volumes,
+//!                   destination, anonymous; PK container_id+destination)
+//!                                           the references that make a volume "in use"; the
+//!                                           foreign key makes `volume rm` racing `create -v`
+//!                                           end with exactly one of them failing
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -101,6 +114,25 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX containers_top_layer ON containers(top_layer);
     CREATE INDEX containers_image ON containers(image_id);
+    "#,
+    // v3: volumes and the container → volume references that decide "in use".
+    r#"
+    CREATE TABLE volumes (
+        name       TEXT PRIMARY KEY,
+        driver     TEXT NOT NULL,
+        labels     TEXT,
+        options    TEXT,
+        anonymous  INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE container_volumes (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        volume       TEXT NOT NULL REFERENCES volumes(name),
+        destination  TEXT NOT NULL,
+        anonymous    INTEGER NOT NULL,
+        PRIMARY KEY (container_id, destination)
+    );
+    CREATE INDEX container_volumes_volume ON container_volumes(volume);
     "#,
 ];
 

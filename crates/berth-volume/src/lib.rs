@@ -1,5 +1,10 @@
 //! berth volumes: the ways data outlives a container.
 #![warn(missing_docs)]
 
+/// The `local` volume driver: directories, or mounts from `type`/`device`/`o`/`size` options.
+pub mod local;
+/// Volume records and their lifecycle over the metadata database.
+pub mod store;
+
 /// Mount-spec parsing: `-v`, `--mount`, `--tmpfs`, `--volumes-from` and image volumes become one `MountSpec` list.
 pub mod spec;

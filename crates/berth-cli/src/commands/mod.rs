@@ -6,6 +6,7 @@ pub mod files;
 pub mod image;
 pub mod inspect;
 pub mod system;
+pub mod volume;
 
 use std::collections::BTreeMap;
 

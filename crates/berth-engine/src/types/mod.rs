@@ -3,6 +3,8 @@
 
 mod container;
 mod image;
+mod volume;
 
 pub use container::*;
 pub use image::*;
+pub use volume::*;

@@ -1,0 +1,167 @@
+//! `volume create/ls/inspect/rm/prune`, printed as the docker CLI prints them.
+
+use std::collections::BTreeMap;
+
+use berth_engine::types::VolumeInfo;
+use berth_engine::Engine;
+use berth_volume::store::CreateVolume;
+
+use crate::cli::{
+    VolumeCreateArgs, VolumeInspectArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
+};
+use crate::error::{CliError, CliResult};
+use crate::exit::Exit;
+use crate::format::{self, units, Row};
+use crate::output;
+
+/// `k=v` / `k` pairs; docker's `--label` refuses an empty key.
+fn labels(flags: &[String]) -> Result<Option<BTreeMap<String, String>>, CliError> {
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    let mut out = BTreeMap::new();
+    for l in flags {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        if k.is_empty() {
+            return Err(CliError::usage(format!(
+                "invalid argument \"{l}\" for \"--label\" flag: invalid label '{l}': empty name"
+            ))
+            .with_exit(Exit::Engine));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(Some(out))
+}
+
+/// `berth volume create`.
+pub fn create(engine: &mut Engine, args: &VolumeCreateArgs) -> CliResult {
+    if args.name.is_some() && args.name_flag.is_some() {
+        return Err(CliError::usage(
+            "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
+        ));
+    }
+    let options = if args.opt.is_empty() {
+        None
+    } else {
+        Some(
+            args.opt
+                .iter()
+                .map(|o| {
+                    let (k, v) = o.split_once('=').unwrap_or((o.as_str(), ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+        )
+    };
+    let v = engine.create_volume(&CreateVolume {
+        name: args.name.clone().or_else(|| args.name_flag.clone()),
+        driver: Some(args.driver.clone()),
+        labels: labels(&args.label)?,
+        options,
+    })?;
+    println!("{}", v.name);
+    Ok(Exit::Ok)
+}
+
+/// The row `volume ls` and `system df -v` print for a volume.
+pub fn volume_row(v: &VolumeInfo) -> Row {
+    let (links, size) = match &v.usage_data {
+        Some(u) => (
+            u.ref_count.to_string(),
+            if u.size < 0 {
+                "N/A".to_string()
+            } else {
+                units::human_size(u.size as f64)
+            },
+        ),
+        None => ("N/A".into(), "N/A".into()),
+    };
+    Row::new("*formatter.volumeContext")
+        .field("Availability", "N/A")
+        .field("Driver", v.driver.clone())
+        .field("Group", "N/A")
+        .field("Links", links)
+        .field("Mountpoint", v.mountpoint.clone())
+        .field("Name", v.name.clone())
+        .field("Scope", v.scope.clone())
+        .field("Size", size)
+        .field("Status", "N/A")
+        .labels(v.labels.clone().unwrap_or_default())
+}
+
+/// `berth volume ls`.
+pub fn ls(engine: &mut Engine, args: &VolumeLsArgs) -> CliResult {
+    let filters = super::parse_filters(&args.filter)?;
+    let list = engine.list_volumes(&filters)?;
+    let rows: Vec<Row> = list.iter().map(volume_row).collect();
+    output::print_list(&rows, args.format.as_deref(), args.quiet, &format::VOLUMES)?;
+    Ok(Exit::Ok)
+}
+
+/// `berth volume inspect`.
+pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for name in &args.names {
+        match engine.inspect_volume(name) {
+            Ok(v) => found.push(serde_json::to_value(v).expect("volumes serialize")),
+            Err(e) => errors.push(CliError::from(e).message),
+        }
+    }
+    output::print_inspect(&found, args.format.as_deref())?;
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Ok(if errors.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+/// `berth volume rm`.
+pub fn rm(engine: &mut Engine, args: &VolumeRmArgs) -> CliResult {
+    let mut exit = Exit::Ok;
+    for name in &args.names {
+        match engine.remove_volume(name, args.force) {
+            Ok(()) => println!("{name}"),
+            Err(e) => {
+                eprintln!("{}", CliError::from(e).message);
+                exit = Exit::Failure;
+            }
+        }
+    }
+    Ok(exit)
+}
+
+/// `berth volume prune`.
+pub fn prune(engine: &mut Engine, args: &VolumePruneArgs) -> CliResult {
+    let mut filters = super::parse_filters(&args.filter)?;
+    if args.all {
+        filters.insert("all".into(), vec!["true".into()]);
+    }
+    let all = filters
+        .get("all")
+        .is_some_and(|v| v.iter().any(|x| x == "true" || x == "1"));
+    let warning = if all {
+        "WARNING! This will remove all local volumes not used by at least one container."
+    } else {
+        "WARNING! This will remove anonymous local volumes not used by at least one container."
+    };
+    if !args.force && !super::confirm(warning) {
+        return Ok(Exit::Ok);
+    }
+    let report = engine.prune_volumes(&filters)?;
+    if !report.volumes_deleted.is_empty() {
+        println!("Deleted Volumes:");
+        for v in &report.volumes_deleted {
+            println!("{v}");
+        }
+        println!();
+    }
+    println!(
+        "Total reclaimed space: {}",
+        units::human_size(report.space_reclaimed as f64)
+    );
+    Ok(Exit::Ok)
+}

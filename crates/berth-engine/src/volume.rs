@@ -1,0 +1,238 @@
+//! Volume verbs of the [`Engine`]: `volume create/ls/inspect/rm/prune` with Docker's filters,
+//! outputs and errors, on top of `berth_volume::store::VolumeStore`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use berth_volume::store::{CreateVolume, Volume, VolumeError, VolumeStore, ANONYMOUS_LABEL};
+
+use crate::types::{VolumeInfo, VolumePruneReport, VolumeUsage};
+use crate::{Engine, EngineError};
+
+/// Filters as `--filter key=value` gives them.
+pub type VolumeFilters = BTreeMap<String, Vec<String>>;
+
+/// Docker's JSON of a volume.
+pub(crate) fn info(v: &Volume) -> VolumeInfo {
+    VolumeInfo {
+        created_at: v.created_at.clone(),
+        driver: v.driver.clone(),
+        labels: v.labels.clone(),
+        mountpoint: v.mountpoint.display().to_string(),
+        name: v.name.clone(),
+        options: v.options.clone(),
+        scope: "local".into(),
+        usage_data: None,
+    }
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, EngineError> {
+    match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(EngineError::InvalidArgument(format!(
+            "Invalid filter '{key}=[{v}]'"
+        ))),
+    }
+}
+
+fn labels_match(labels: Option<&BTreeMap<String, String>>, filter: &str) -> bool {
+    let empty = BTreeMap::new();
+    let labels = labels.unwrap_or(&empty);
+    match filter.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+        None => labels.contains_key(filter),
+    }
+}
+
+impl From<VolumeError> for EngineError {
+    fn from(e: VolumeError) -> Self {
+        EngineError::Volume(e)
+    }
+}
+
+impl Engine {
+    pub(crate) fn volumes(&mut self) -> Result<VolumeStore<'_>, EngineError> {
+        Ok(VolumeStore::new(&mut self.store)?)
+    }
+
+    /// `docker volume create`.
+    pub fn create_volume(&mut self, req: &CreateVolume) -> Result<VolumeInfo, EngineError> {
+        let (v, _) = self.volumes()?.create(req)?;
+        Ok(info(&v))
+    }
+
+    /// `docker volume inspect NAME`.
+    pub fn inspect_volume(&mut self, name: &str) -> Result<VolumeInfo, EngineError> {
+        Ok(info(&self.volumes()?.require(name)?))
+    }
+
+    /// `docker volume ls` with Docker's filters: `name` (unanchored regex, OR), `label` (AND),
+    /// `driver` (exact, OR), `dangling` (referenced by no container in any state).
+    pub fn list_volumes(
+        &mut self,
+        filters: &VolumeFilters,
+    ) -> Result<Vec<VolumeInfo>, EngineError> {
+        let mut dangling = None;
+        let mut names = Vec::new();
+        for (key, values) in filters {
+            match key.as_str() {
+                "name" => {
+                    for v in values {
+                        names.push(regex::Regex::new(v).map_err(|e| {
+                            EngineError::InvalidArgument(format!("Invalid filter 'name={v}': {e}"))
+                        })?);
+                    }
+                }
+                "label" | "driver" => {}
+                "dangling" => {
+                    for v in values {
+                        dangling = Some(parse_bool("dangling", v)?);
+                    }
+                }
+                other => {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "Invalid filter '{other}'"
+                    )))
+                }
+            }
+        }
+        let store = self.volumes()?;
+        let refs = store.ref_counts()?;
+        let mut out = Vec::new();
+        for v in store.list()? {
+            if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
+                continue;
+            }
+            if let Some(labels) = filters.get("label") {
+                if !labels.iter().all(|l| labels_match(v.labels.as_ref(), l)) {
+                    continue;
+                }
+            }
+            if let Some(drivers) = filters.get("driver") {
+                if !drivers.contains(&v.driver) {
+                    continue;
+                }
+            }
+            if let Some(want) = dangling {
+                let unused = refs.get(&v.name).copied().unwrap_or(0) == 0;
+                if want != unused {
+                    continue;
+                }
+            }
+            out.push(info(&v));
+        }
+        Ok(out)
+    }
+
+    /// `docker volume rm [-f] NAME`: in use is refused even with `force`; with `force` a missing
+    /// volume is not an error.
+    pub fn remove_volume(&mut self, name: &str, force: bool) -> Result<(), EngineError> {
+        match self.volumes()?.remove(name) {
+            Err(VolumeError::NotFound(_)) if force => Ok(()),
+            r => Ok(r?),
+        }
+    }
+
+    /// `docker volume prune`: removes unreferenced volumes without driver options — only
+    /// anonymous ones unless `all` (the API ≥ 1.42 rule) — matching `label`/`label!` filters.
+    pub fn prune_volumes(
+        &mut self,
+        filters: &VolumeFilters,
+    ) -> Result<VolumePruneReport, EngineError> {
+        let mut all = false;
+        for (key, values) in filters {
+            match key.as_str() {
+                "label" | "label!" => {}
+                "all" => {
+                    if values.len() > 1 {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "invalid filter 'all=[{}]': only one value is expected",
+                            values.join(" ")
+                        )));
+                    }
+                    all = match values[0].as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        v => {
+                            return Err(EngineError::InvalidArgument(format!(
+                                "invalid filter 'all': invalid boolean value: {v:?}"
+                            )))
+                        }
+                    };
+                }
+                other => {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "Invalid filter '{other}'"
+                    )))
+                }
+            }
+        }
+        let mut report = VolumePruneReport::default();
+        let mut store = self.volumes()?;
+        let refs = store.ref_counts()?;
+        for v in store.list()? {
+            if v.driver != "local" || v.has_options() || refs.get(&v.name).copied().unwrap_or(0) > 0
+            {
+                continue;
+            }
+            let anonymous = v
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key(ANONYMOUS_LABEL));
+            if !all && !anonymous {
+                continue;
+            }
+            if let Some(want) = filters.get("label") {
+                if !want.iter().all(|l| labels_match(v.labels.as_ref(), l)) {
+                    continue;
+                }
+            }
+            if let Some(not) = filters.get("label!") {
+                if not.iter().any(|l| labels_match(v.labels.as_ref(), l)) {
+                    continue;
+                }
+            }
+            let size = store.size(&v.name).unwrap_or(0);
+            match store.remove(&v.name) {
+                Ok(()) => {
+                    report.space_reclaimed += size;
+                    report.volumes_deleted.push(v.name.clone());
+                }
+                // A container took it meanwhile: skipped silently, as Docker does.
+                Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Volumes for `system df`: the ones without driver options, with reference counts and
+    /// sizes.
+    pub fn volume_usage(&mut self) -> Result<Vec<VolumeInfo>, EngineError> {
+        let store = self.volumes()?;
+        let refs = store.ref_counts()?;
+        let mut out = Vec::new();
+        for v in store.list()? {
+            if v.has_options() {
+                continue;
+            }
+            let mut i = info(&v);
+            i.usage_data = Some(VolumeUsage {
+                ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
+                size: store.size(&v.name).map(|s| s as i64).unwrap_or(-1),
+            });
+            out.push(i);
+        }
+        Ok(out)
+    }
+
+    /// Names of all volumes (for `info`).
+    pub(crate) fn volume_names(&mut self) -> Result<BTreeSet<String>, EngineError> {
+        Ok(self
+            .volumes()?
+            .list()?
+            .into_iter()
+            .map(|v| v.name)
+            .collect())
+    }
+}

@@ -1,0 +1,361 @@
+//! [`LocalDriver`] is the `local` volume driver: a volume is the directory
+//! `<root>/volumes/<name>/_data`, or — with options — a mount made there when the volume is
+//! first used: `type`/`device`/`o` are passed to mount(2) (tmpfs, bind, nfs...), and berth's
+//! `size` either sizes a tmpfs or, for a plain volume, puts the data on an ext4 image file of that
+//! size, so writing past it fails with ENOSPC on any backing filesystem.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use berth_store::fsutil;
+use berth_store::mount::{self, Mount};
+
+/// Errors of the local driver; `Display` is the text after Docker's `create <name>: ` prefix.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// An option the driver does not know.
+    #[error("invalid option: {0:?}")]
+    InvalidOption(String),
+    /// An option that another option requires is missing.
+    #[error("missing required option: {0:?}")]
+    MissingOption(&'static str),
+    /// `size` is not a size.
+    #[error("invalid size: {0:?}")]
+    InvalidSize(String),
+    /// Mounting the volume failed.
+    #[error("error while mounting volume '{path}': failed to mount local volume: {detail}")]
+    Mount {
+        /// The volume's `_data`.
+        path: String,
+        /// What mount(2) said.
+        detail: String,
+    },
+    /// Preparing the size-limited filesystem failed.
+    #[error("cannot create a size-limited volume: {0}")]
+    SizedFs(String),
+    /// An I/O failure on the volume's files.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LocalError + '_ {
+    move |source| LocalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+const VALID_OPTIONS: &[&str] = &["type", "device", "o", "size"];
+
+/// Parses `10m`, `1g`, `512k` or plain bytes (binary units, like go-units' `RAMInBytes`).
+pub fn parse_size(s: &str) -> Option<u64> {
+    crate::spec::go::ram_in_bytes(s).and_then(|v| u64::try_from(v).ok())
+}
+
+/// The local volume driver over `<root>/volumes`.
+#[derive(Debug, Clone)]
+pub struct LocalDriver {
+    root: PathBuf,
+}
+
+impl LocalDriver {
+    /// The driver whose volumes live under `root` (created with mode 0701, like Docker's).
+    pub fn open(root: &Path) -> io::Result<LocalDriver> {
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o701).create(root) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        Ok(LocalDriver {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// `<root>/volumes/<name>`.
+    pub fn dir(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// The volume's mountpoint, `<root>/volumes/<name>/_data`.
+    pub fn data(&self, name: &str) -> PathBuf {
+        self.dir(name).join("_data")
+    }
+
+    /// Checks options the way Docker's local driver does (syntax only; mounting happens later).
+    pub fn validate(opts: &BTreeMap<String, String>) -> Result<(), LocalError> {
+        for k in opts.keys() {
+            if !VALID_OPTIONS.contains(&k.as_str()) {
+                return Err(LocalError::InvalidOption(k.clone()));
+            }
+        }
+        let has = |k: &str| opts.get(k).is_some_and(|v| !v.is_empty());
+        if has("type") || has("device") || has("o") {
+            if !has("device") {
+                return Err(LocalError::MissingOption("device"));
+            }
+            if !has("type") {
+                return Err(LocalError::MissingOption("type"));
+            }
+        }
+        if let Some(size) = opts.get("size") {
+            parse_size(size).ok_or_else(|| LocalError::InvalidSize(size.clone()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a volume with these options is a mount (rather than a plain directory).
+    pub fn is_mounted_kind(opts: Option<&BTreeMap<String, String>>) -> bool {
+        opts.is_some_and(|o| o.contains_key("type") || o.contains_key("size"))
+    }
+
+    /// Creates the volume's directories (and the image file of a size-limited plain volume).
+    pub fn create(
+        &self,
+        name: &str,
+        opts: Option<&BTreeMap<String, String>>,
+    ) -> Result<(), LocalError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = self.dir(name);
+        std::fs::DirBuilder::new()
+            .mode(0o701)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+        let data = self.data(name);
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&data)
+            .map_err(io_err(&data))?;
+        if let Some(size) = sized_plain(opts) {
+            self.make_image(name, size)?;
+        }
+        Ok(())
+    }
+
+    /// An ext4 filesystem of exactly `size` bytes in a sparse image file next to `_data`.
+    fn make_image(&self, name: &str, size: u64) -> Result<(), LocalError> {
+        let img = self.dir(name).join("fs.img");
+        let f = std::fs::File::create(&img).map_err(io_err(&img))?;
+        f.set_len(size).map_err(io_err(&img))?;
+        drop(f);
+        let out = Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-m", "0", "-E", "root_owner=0:0"])
+            .arg(&img)
+            .output()
+            .map_err(|e| LocalError::SizedFs(format!("mkfs.ext4 (e2fsprogs): {e}")))?;
+        if !out.status.success() {
+            return Err(LocalError::SizedFs(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes an option volume's mount at `_data` if it is not mounted yet. Plain volumes need
+    /// nothing.
+    pub fn mount(
+        &self,
+        name: &str,
+        opts: Option<&BTreeMap<String, String>>,
+    ) -> Result<(), LocalError> {
+        let Some(opts) = opts.filter(|o| Self::is_mounted_kind(Some(o))) else {
+            return Ok(());
+        };
+        let data = self.data(name);
+        if mount::is_mount_point(&data) {
+            return Ok(());
+        }
+        let failed = |detail: String| LocalError::Mount {
+            path: data.display().to_string(),
+            detail,
+        };
+        if let Some(size) = sized_plain(Some(opts)) {
+            let img = self.dir(name).join("fs.img");
+            let out = Command::new("mount")
+                .args(["-t", "ext4", "-o", "loop"])
+                .arg(&img)
+                .arg(&data)
+                .output()
+                .map_err(|e| failed(format!("mount: {e}")))?;
+            if !out.status.success() {
+                return Err(failed(format!(
+                    "mount {} (size {size}): {}",
+                    img.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+            return Ok(());
+        }
+        let fstype = opts.get("type").cloned().unwrap_or_default();
+        let device = opts.get("device").cloned().unwrap_or_default();
+        let mut options: Vec<String> = opts
+            .get("o")
+            .map(|o| {
+                o.split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(size) = opts.get("size") {
+            options.push(format!("size={size}"));
+        }
+        let is_bind = options.iter().any(|o| o == "bind" || o == "rbind");
+        let m = Mount {
+            fstype: if is_bind { "bind".into() } else { fstype },
+            source: device.clone(),
+            options,
+            cwd: None,
+        };
+        let (flags, data_str) = m.flags_and_data();
+        m.mount_at(&data)
+            .map_err(|e| {
+                let errno = match &e {
+                    mount::MountError::Mount { error, .. } => errno_text(error),
+                    other => other.to_string(),
+                };
+                let mut detail = format!("mount {device}:{}, flags: {flags:#x}", data.display());
+                if !data_str.is_empty() {
+                    detail.push_str(&format!(", data: {data_str}"));
+                }
+                failed(format!("{detail}: {errno}"))
+            })?
+            .leak();
+        Ok(())
+    }
+
+    /// Undoes [`LocalDriver::mount`].
+    pub fn unmount(&self, name: &str) -> Result<(), LocalError> {
+        let data = self.data(name);
+        if mount::is_mount_point(&data) && mount::unmount(&data, false).is_err() {
+            mount::unmount(&data, true).map_err(|e| LocalError::Io {
+                path: data.clone(),
+                source: io::Error::other(e.to_string()),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the volume's files (unmounting first).
+    pub fn remove(&self, name: &str) -> Result<(), LocalError> {
+        self.unmount(name)?;
+        let dir = self.dir(name);
+        fsutil::remove_tree(&dir).map_err(io_err(&dir))
+    }
+
+    /// Bytes stored in the volume (Docker's `du` rules).
+    pub fn size(&self, name: &str) -> Result<u64, LocalError> {
+        let data = self.data(name);
+        fsutil::tree_size(&data).map_err(io_err(&data))
+    }
+}
+
+/// The size of a plain (non-tmpfs, non-device) volume with `size=`.
+fn sized_plain(opts: Option<&BTreeMap<String, String>>) -> Option<u64> {
+    let opts = opts?;
+    if opts.contains_key("type") {
+        return None;
+    }
+    opts.get("size").and_then(|s| parse_size(s))
+}
+
+/// An errno as Go prints it (`no such file or directory`).
+pub fn errno_text(e: &io::Error) -> String {
+    crate::spec::go::errno_text(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn validates_like_docker() {
+        assert!(LocalDriver::validate(&opts(&[])).is_ok());
+        assert_eq!(
+            LocalDriver::validate(&opts(&[("foo", "1")]))
+                .unwrap_err()
+                .to_string(),
+            "invalid option: \"foo\""
+        );
+        assert_eq!(
+            LocalDriver::validate(&opts(&[("type", "tmpfs")]))
+                .unwrap_err()
+                .to_string(),
+            "missing required option: \"device\""
+        );
+        assert_eq!(
+            LocalDriver::validate(&opts(&[("device", "tmpfs")]))
+                .unwrap_err()
+                .to_string(),
+            "missing required option: \"type\""
+        );
+        assert!(LocalDriver::validate(&opts(&[
+            ("type", "tmpfs"),
+            ("device", "tmpfs"),
+            ("o", "size=1m")
+        ]))
+        .is_ok());
+        assert!(LocalDriver::validate(&opts(&[("size", "10m")])).is_ok());
+        assert!(LocalDriver::validate(&opts(&[("size", "lots")])).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10m"), Some(10 << 20));
+        assert_eq!(parse_size("1g"), Some(1 << 30));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("1.5k"), Some(1536));
+        assert_eq!(parse_size("x"), None);
+    }
+
+    #[test]
+    fn tmpfs_option_volume_mounts_and_unmounts() {
+        let t = tempfile::tempdir().unwrap();
+        let d = LocalDriver::open(&t.path().join("volumes")).unwrap();
+        let o = opts(&[
+            ("type", "tmpfs"),
+            ("device", "tmpfs"),
+            ("o", "size=1m,uid=1000"),
+        ]);
+        d.create("v1", Some(&o)).unwrap();
+        d.mount("v1", Some(&o)).unwrap();
+        assert!(mount::is_mount_point(&d.data("v1")));
+        let md = std::fs::metadata(d.data("v1")).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&md), 1000);
+        d.remove("v1").unwrap();
+        assert!(!d.dir("v1").exists());
+    }
+
+    #[test]
+    fn mount_errors_read_like_docker() {
+        let t = tempfile::tempdir().unwrap();
+        let d = LocalDriver::open(&t.path().join("volumes")).unwrap();
+        let o = opts(&[
+            ("type", "none"),
+            ("device", "/nonexistent/dir"),
+            ("o", "bind"),
+        ]);
+        d.create("v2", Some(&o)).unwrap();
+        let e = d.mount("v2", Some(&o)).unwrap_err().to_string();
+        assert!(e.starts_with("error while mounting volume '"), "{e}");
+        assert!(
+            e.contains("failed to mount local volume: mount /nonexistent/dir:")
+                && e.ends_with("/_data, flags: 0x1000: no such file or directory"),
+            "{e}"
+        );
+        d.remove("v2").unwrap();
+    }
+}
