@@ -48,6 +48,9 @@ pub enum EngineError {
     /// A reference is malformed.
     #[error("{0}")]
     Reference(#[from] berth_image::reference::ReferenceError),
+    /// A mount request is invalid.
+    #[error(transparent)]
+    Mount(#[from] berth_volume::spec::MountSpecError),
     /// A volume operation failed.
     #[error(transparent)]
     Volume(berth_volume::store::VolumeError),
@@ -99,6 +102,7 @@ impl EngineError {
             }
             EngineError::Store(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
+            EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),
             EngineError::Load(e) => e.kind(),
             EngineError::Import(berth_image::import::ImportError::Change(_)) => {

@@ -13,6 +13,7 @@ use berth_image::config::ContainerConfig;
 use berth_runtime::attach::{AttachOutcome, DetachKeys};
 use berth_runtime::exec::ExecOutcome;
 use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
+use berth_volume::spec::{CliMountError, CliMountFlags, CliMounts};
 
 use crate::cli::{
     AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,
@@ -146,6 +147,32 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         labels.insert(k.to_string(), v.to_string());
     }
     let env = collect_env(args)?;
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "/".into());
+    let mounts = CliMounts::parse(
+        &CliMountFlags {
+            volumes: args.volume.clone(),
+            mounts: args.mount.clone(),
+            tmpfs: args.tmpfs.clone(),
+            volumes_from: args.volumes_from.clone(),
+            volume_driver: args.volume_driver.clone(),
+        },
+        &cwd,
+    )
+    .map_err(|e| match e {
+        CliMountError::Mount(f) => CliError {
+            message: format!(
+                "{f}\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information"
+            ),
+            exit: Exit::Engine,
+        },
+        other => run_usage_error(&other.to_string()),
+    })?;
+    for w in &mounts.warnings {
+        eprintln!("{w}");
+    }
+    let host_mounts = mounts.host_config();
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
@@ -167,6 +194,13 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
             }
         }),
         labels: Some(labels),
+        volumes: (!mounts.volumes.is_empty()).then(|| {
+            mounts
+                .volumes
+                .iter()
+                .map(|v| (v.clone(), Default::default()))
+                .collect()
+        }),
         stop_signal: args.stop_signal.clone().unwrap_or_default(),
         stop_timeout: args.stop_timeout,
         ..Default::default()
@@ -187,6 +221,11 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
             .map(|u| parse_ulimit(u))
             .collect::<Result<_, _>>()?,
         group_add: (!args.group_add.is_empty()).then(|| args.group_add.clone()),
+        binds: host_mounts.binds,
+        volumes_from: host_mounts.volumes_from,
+        volume_driver: host_mounts.volume_driver,
+        tmpfs: (!host_mounts.tmpfs.is_empty()).then_some(host_mounts.tmpfs),
+        mounts: (!host_mounts.mounts.is_empty()).then_some(host_mounts.mounts),
         ..Default::default()
     };
     Ok(CreateRequest {

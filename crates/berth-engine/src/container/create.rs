@@ -4,6 +4,7 @@
 
 use berth_image::config::ContainerConfig;
 use berth_store::{fsutil, journal};
+use berth_volume::spec::{ApiVersion, ConfigVolumes};
 use rusqlite::params;
 
 use super::{files, names, Container, ZERO_TIME};
@@ -93,6 +94,18 @@ impl Engine {
         if !has_command {
             return Err(EngineError::InvalidArgument("No command specified".into()));
         }
+        let mut specs = self.parse_container_mounts(
+            &host_config,
+            &ConfigVolumes::from_set(
+                &config
+                    .volumes
+                    .clone()
+                    .unwrap_or_default()
+                    .into_keys()
+                    .collect(),
+            ),
+            ApiVersion::LATEST,
+        )?;
         let id = fsutil::random_hex(32);
         if config.hostname.is_empty() {
             config.hostname = id[..12].to_string();
@@ -115,10 +128,13 @@ impl Engine {
             None => None,
         };
         journal::begin(self.store.db().conn(), "container", &id)?;
-        let prepared =
-            self.prepare_container_files(&id, top_cache.as_deref(), &config, &host_config);
+        let mut created_volumes = Vec::new();
+        let prepared = self
+            .prepare_container_files(&id, top_cache.as_deref(), &config, &host_config)
+            .and_then(|_| self.prepare_container_volumes(&id, &mut specs, &mut created_volumes));
         if let Err(e) = prepared {
             self.abandon_container_files(&id);
+            self.discard_volumes(&created_volumes);
             return Err(e);
         }
         let container = Container {
@@ -129,7 +145,7 @@ impl Engine {
             top_layer: image.top_layer.clone(),
             config,
             host_config,
-            mounts: Vec::new(),
+            mounts: specs,
             state: super::State {
                 status: super::Status::Created,
                 pid: 0,
@@ -144,6 +160,7 @@ impl Engine {
         };
         if let Err(e) = self.insert_container(&container) {
             self.abandon_container_files(&id);
+            self.discard_volumes(&created_volumes);
             return Err(e);
         }
         Ok(container)
@@ -196,6 +213,41 @@ impl Engine {
         Ok(())
     }
 
+    /// Creates and populates the volumes of `specs`; the rootfs is mounted only while volumes
+    /// need the image's content.
+    fn prepare_container_volumes(
+        &mut self,
+        id: &str,
+        specs: &mut [berth_volume::spec::MountSpec],
+        created: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        let needs_rootfs = specs.iter().any(|s| {
+            s.populates_from_image()
+                || s.host_checks().iter().any(|c| {
+                    matches!(
+                        c,
+                        berth_volume::spec::HostCheck::DestinationIsDirectory { .. }
+                    )
+                })
+        });
+        if !needs_rootfs {
+            return self.prepare_volumes(specs, None, created);
+        }
+        let rootfs = self.store.driver().rootfs(id, true)?;
+        let mut guards = Vec::new();
+        for m in &rootfs.mounts {
+            guards.push(
+                m.mount_at(&rootfs.path)
+                    .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?,
+            );
+        }
+        let result = self.prepare_volumes(specs, Some(&rootfs.path), created);
+        for g in guards.into_iter().rev() {
+            let _ = g.unmount();
+        }
+        result
+    }
+
     /// Removes whatever `create` made for `id` before it was recorded.
     fn abandon_container_files(&mut self, id: &str) {
         let driver = self.store.driver();
@@ -230,12 +282,35 @@ impl Engine {
                         c.created_at
                     ],
                 )?;
+                for m in &c.mounts {
+                    if m.kind != berth_volume::spec::MountKind::Volume {
+                        continue;
+                    }
+                    tx.execute(
+                        "INSERT OR REPLACE INTO container_volumes(container_id, volume,
+                             destination, anonymous) VALUES (?1, ?2, ?3, ?4)",
+                        params![c.id, m.source, m.destination, m.anonymous as i64],
+                    )?;
+                }
                 journal::end(tx, "container", &c.id)?;
                 Ok(())
             });
+
         match result {
             Ok(()) => Ok(()),
             // Another process took the name between the check and the insert.
+            // A volume removed between its lookup and now: the create loses the race.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                let missing = c
+                    .mounts
+                    .iter()
+                    .filter_map(|m| m.source.clone())
+                    .find(|n| self.lookup_volume_missing(n))
+                    .unwrap_or_default();
+                Err(berth_volume::store::VolumeError::NotFound(missing).into())
+            }
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
@@ -253,6 +328,15 @@ impl Engine {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl Engine {
+    fn lookup_volume_missing(&mut self, name: &str) -> bool {
+        self.volumes()
+            .and_then(|s| Ok(s.get(name)?))
+            .map(|v| v.is_none())
+            .unwrap_or(false)
     }
 }
 

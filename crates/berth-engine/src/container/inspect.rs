@@ -57,7 +57,7 @@ impl Engine {
             },
             size_rw,
             size_root_fs,
-            mounts: c.mounts.clone(),
+            mounts: c.mount_points(self),
             config,
             network_settings: network_settings(&c.host_config.network_mode),
         })

@@ -218,8 +218,9 @@ impl Engine {
             }
             if let Some(v) = f.get("volume") {
                 let ok = c.mounts.iter().any(|m| {
-                    v.iter()
-                        .any(|want| m.name == *want || m.destination == *want || m.source == *want)
+                    v.iter().any(|want| {
+                        m.source.as_deref() == Some(want.as_str()) || m.destination == *want
+                    })
                 });
                 if !ok {
                     continue;
@@ -250,7 +251,7 @@ impl Engine {
                 labels,
                 state: c.state.status.as_str().to_string(),
                 status: status_text(&c, now),
-                mounts: c.mounts.clone(),
+                mounts: c.mount_points(self),
             });
             if opts.latest && !out.is_empty() {
                 break;

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use berth_image::config::ContainerConfig;
 use berth_store::digest::Digest;
-use berth_volume::spec::api::MountPoint;
+use berth_volume::spec::MountSpec;
 use rusqlite::{params, OptionalExtension};
 
 use crate::types::HostConfig;
@@ -134,8 +134,9 @@ pub struct Container {
     pub config: ContainerConfig,
     /// Host config as requested.
     pub host_config: HostConfig,
-    /// Resolved mount points (what `Mounts[]` reports).
-    pub mounts: Vec<MountPoint>,
+    /// Its mounts, parsed and with every volume named (what `Mounts[]` reports, what
+    /// `--volumes-from` inherits, what start mounts).
+    pub mounts: Vec<MountSpec>,
     /// State.
     pub state: State,
     /// Creation time (RFC 3339).
@@ -207,6 +208,22 @@ impl Container {
     /// Short ID.
     pub fn short_id(&self) -> &str {
         &self.id[..12]
+    }
+
+    /// `Mounts[]` of `inspect` and `ps`: tmpfs from `--tmpfs` are not listed (Docker).
+    pub fn mount_points(&self, engine: &Engine) -> Vec<berth_volume::spec::MountPoint> {
+        let volumes = engine.root().join("volumes");
+        self.mounts
+            .iter()
+            .filter_map(|m| {
+                let path = m
+                    .source
+                    .as_deref()
+                    .map(|n| volumes.join(n).join("_data").display().to_string())
+                    .unwrap_or_default();
+                m.mount_point(&path)
+            })
+            .collect()
     }
 }
 

@@ -1,20 +1,411 @@
-//! Mounts of a container beyond its root filesystem: what its OCI spec lists, and what must be
-//! released when it stops.
+//! A container's mounts beyond its root filesystem. At create, the request's `-v`, `--mount`,
+//! `--tmpfs`, `--volumes-from` and the image's `VOLUME`s are parsed into one list of
+//! [`MountSpec`]s (nothing is created unless the whole list is valid); volumes are then found or
+//! created, anonymous ones named, and empty volumes populated from the image (spec §4). At start,
+//! the specs become the OCI spec's mounts (binds, volumes — option volumes mounted on first use —
+//! and tmpfs), parents before children. When the container stops, option volumes nobody else
+//! uses are unmounted; `rm -v` and `--rm` remove its anonymous volumes unless another container
+//! still references them.
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
 use berth_runtime::spec::SpecMount;
+use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
+use berth_volume::spec::{
+    parse_mounts, sort_by_depth, ApiVersion, ConfigVolumes, HostCheck, HostConfigMounts, MountKind,
+    MountRequest, MountSpec, MountSpecError, RealHostPaths, VolumesFromSource,
+};
+use berth_volume::store::{CreateVolume, VolumeError};
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::Container;
+use crate::types::HostConfig;
 use crate::{Engine, EngineError};
 
+/// `--volumes-from` sources: other containers' recorded mounts.
+struct RecordedMounts<'e>(&'e Engine);
+
+impl VolumesFromSource for RecordedMounts<'_> {
+    fn mount_points(&self, container: &str) -> Result<Vec<MountSpec>, MountSpecError> {
+        match self.0.lookup_container(container) {
+            Ok(c) => Ok(c.mounts),
+            Err(EngineError::NoSuchContainer(_)) => {
+                Err(MountSpecError::NoSuchContainer(container.to_string()))
+            }
+            Err(e) => Err(MountSpecError::Lookup(e.to_string().into())),
+        }
+    }
+}
+
+/// The mount fields of a host config, as the parser takes them.
+pub(crate) fn host_mounts(h: &HostConfig) -> HostConfigMounts {
+    HostConfigMounts {
+        binds: h.binds.clone(),
+        volume_driver: h.volume_driver.clone(),
+        volumes_from: h.volumes_from.clone(),
+        tmpfs: h.tmpfs.clone().unwrap_or_default(),
+        mounts: h.mounts.clone().unwrap_or_default(),
+    }
+}
+
+/// Opens `path` (as the container sees it) under `rootfs`, resolving symlinks inside it.
+fn open_in_rootfs(
+    rootfs: &Path,
+    path: &str,
+    flags: OFlags,
+) -> rustix::io::Result<std::os::fd::OwnedFd> {
+    let root = rustix::fs::open(
+        rootfs,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let rel = path.trim_start_matches('/');
+    rustix::fs::openat2(
+        &root,
+        if rel.is_empty() { "." } else { rel },
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+}
+
+/// Whether the host mount holding `path` has `tag` (`shared:`/`master:`) in its optional fields;
+/// also returns that mount's mount point.
+fn host_mount_propagation(path: &str) -> (String, bool, bool) {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut best: Option<(&str, bool, bool)> = None;
+    for line in info.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(mp) = fields.get(4) else { continue };
+        let inside = *mp == "/" || path == *mp || path.starts_with(&format!("{mp}/"));
+        if !inside || best.is_some_and(|(b, _, _)| b.len() > mp.len()) {
+            continue;
+        }
+        let optional: Vec<&str> = fields[6..]
+            .iter()
+            .take_while(|f| **f != "-")
+            .copied()
+            .collect();
+        let shared = optional.iter().any(|f| f.starts_with("shared:"));
+        let slave = optional.iter().any(|f| f.starts_with("master:"));
+        best = Some((mp, shared, slave));
+    }
+    best.map(|(m, s, sl)| (m.to_string(), s, sl))
+        .unwrap_or_else(|| ("/".into(), false, false))
+}
+
 impl Engine {
-    /// The OCI mounts of a container, in mount order.
-    pub(crate) fn spec_mounts(&mut self, c: &Container) -> Result<Vec<SpecMount>, EngineError> {
-        let _ = c;
-        Ok(Vec::new())
+    /// Parses a create request's mounts (no side effects); `config_volumes` are the merged
+    /// `Config.Volumes` keys.
+    pub(crate) fn parse_container_mounts(
+        &self,
+        host: &HostConfig,
+        config_volumes: &ConfigVolumes,
+        api_version: ApiVersion,
+    ) -> Result<Vec<MountSpec>, EngineError> {
+        let mut req = MountRequest::from_config(&host_mounts(host), config_volumes, api_version);
+        req.daemon_root = Some(self.root().display().to_string());
+        Ok(parse_mounts(&req, &RecordedMounts(self), &RealHostPaths)?)
     }
 
-    /// Undoes what starting the container mounted outside its rootfs.
+    /// Finds or creates every volume of `specs` (naming anonymous ones), checks image
+    /// destinations and populates empty volumes from `rootfs` (the container's mounted root).
+    /// Returns the names of volumes created here, for cleanup if the create fails later.
+    pub(crate) fn prepare_volumes(
+        &mut self,
+        specs: &mut [MountSpec],
+        rootfs: Option<&Path>,
+        created: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        if let Some(rootfs) = rootfs {
+            for spec in specs.iter() {
+                for check in spec.host_checks() {
+                    if let HostCheck::DestinationIsDirectory { destination } = check {
+                        if let Ok(fd) = open_in_rootfs(rootfs, &destination, OFlags::PATH) {
+                            let st =
+                                rustix::fs::fstat(&fd).map_err(|e| EngineError::Io(e.into()))?;
+                            if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                                return Err(EngineError::InvalidArgument(format!(
+                                    "cannot mount volume over existing file, file exists {}{}",
+                                    rootfs.display(),
+                                    destination
+                                )));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for spec in specs.iter_mut().filter(|s| s.kind == MountKind::Volume) {
+            let mut store = self.volumes()?;
+            let existing = match &spec.source {
+                Some(name) => store.get(name)?,
+                None => None,
+            };
+            let volume = match existing {
+                Some(v) => v,
+                None => {
+                    let creating = spec.may_create_volume() || spec.source.is_none();
+                    if !creating {
+                        return Err(
+                            VolumeError::NotFound(spec.source.clone().unwrap_or_default()).into(),
+                        );
+                    }
+                    let req = CreateVolume {
+                        name: spec.source.clone(),
+                        driver: spec.volume.driver.clone(),
+                        labels: (!spec.volume.labels.is_empty())
+                            .then(|| spec.volume.labels.clone()),
+                        options: (!spec.volume.driver_opts.is_empty())
+                            .then(|| spec.volume.driver_opts.clone()),
+                    };
+                    let (v, new) = store.create(&req)?;
+                    if new {
+                        created.push(v.name.clone());
+                    }
+                    v
+                }
+            };
+            spec.set_volume(volume.name.clone(), volume.driver.clone());
+            if let (Some(rootfs), true) = (rootfs, spec.populates_from_image()) {
+                self.populate(rootfs, spec, &volume)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Spec §4: an empty volume over a non-empty image directory gets the directory's content,
+    /// owners, modes and the directory's own owner and mode. The source is resolved inside the
+    /// rootfs and read fd by fd; the destination is unpacked beneath the volume's data dir, so
+    /// no symlink in the image or the volume can steer the copy elsewhere.
+    fn populate(
+        &mut self,
+        rootfs: &Path,
+        spec: &MountSpec,
+        volume: &berth_volume::store::Volume,
+    ) -> Result<(), EngineError> {
+        let src = match open_in_rootfs(
+            rootfs,
+            &spec.destination,
+            OFlags::RDONLY | OFlags::DIRECTORY,
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Ok(()),
+            Err(rustix::io::Errno::NOTDIR) => {
+                return Err(EngineError::InvalidArgument(format!(
+                    "source {}{} is not directory",
+                    rootfs.display(),
+                    spec.destination
+                )))
+            }
+            Err(e) => return Err(EngineError::Io(e.into())),
+        };
+        let store = self.volumes()?;
+        let data = store.mount(volume)?;
+        let result = (|| -> Result<(), EngineError> {
+            let empty = std::fs::read_dir(&data)?.next().is_none();
+            if !empty {
+                return Ok(());
+            }
+            let (reader, writer) = std::io::pipe()?;
+            let src_ref = &src;
+            std::thread::scope(|s| -> Result<(), EngineError> {
+                let producer = s.spawn(move || {
+                    let w = std::io::BufWriter::with_capacity(1 << 20, writer);
+                    archive::write_entry_tar(src_ref.as_fd(), b".", ".", w).and_then(|mut w| {
+                        std::io::Write::flush(&mut w).map_err(|e| {
+                            berth_store::archive::ArchiveError::Io {
+                                path: ".".into(),
+                                source: e,
+                            }
+                        })
+                    })
+                });
+                let applied = archive::apply_tar(
+                    reader,
+                    &data,
+                    &ApplyOptions {
+                        whiteouts: WhiteoutMode::Delete,
+                    },
+                );
+                producer.join().map_err(|_| {
+                    EngineError::Io(std::io::Error::other("populate copy failed"))
+                })??;
+                applied?;
+                Ok(())
+            })?;
+            let st = rustix::fs::fstat(&src).map_err(|e| EngineError::Io(e.into()))?;
+            rustix::fs::chown(
+                &data,
+                Some(rustix::fs::Uid::from_raw(st.st_uid)),
+                Some(rustix::fs::Gid::from_raw(st.st_gid)),
+            )
+            .map_err(|e| EngineError::Io(e.into()))?;
+            rustix::fs::chmod(&data, Mode::from_raw_mode(st.st_mode & 0o7777))
+                .map_err(|e| EngineError::Io(e.into()))?;
+            Ok(())
+        })();
+        // Option volumes are mounted only while used; the copy of a tmpfs volume is therefore
+        // lost, as in Docker (spec §4, §11 #12).
+        let _ = store.unmount(volume);
+        result
+    }
+
+    /// Removes volumes a failed create made.
+    pub(crate) fn discard_volumes(&mut self, names: &[String]) {
+        if let Ok(mut store) = self.volumes() {
+            for n in names {
+                let _ = store.remove(n);
+            }
+        }
+    }
+
+    /// The OCI mounts of a container, parents before children; performs start-time host work
+    /// (missing `-v` sources, propagation checks, option volumes' first mount).
+    pub(crate) fn spec_mounts(&mut self, c: &Container) -> Result<Vec<SpecMount>, EngineError> {
+        let mut specs = c.mounts.clone();
+        sort_by_depth(&mut specs);
+        let mut out = Vec::new();
+        for spec in &specs {
+            let mut recursive_ro = false;
+            for check in spec.host_checks() {
+                match check {
+                    HostCheck::CreateBindSource { path } => {
+                        use std::os::unix::fs::DirBuilderExt;
+                        if std::fs::symlink_metadata(&path).is_err() {
+                            std::fs::DirBuilder::new()
+                                .recursive(true)
+                                .mode(0o755)
+                                .create(&path)?;
+                        }
+                    }
+                    HostCheck::SharedMount { ref path } => {
+                        let (mp, shared, _) = host_mount_propagation(path);
+                        if !shared {
+                            return Err(EngineError::InvalidArgument(
+                                check.failure_message(&mp).unwrap_or_default(),
+                            ));
+                        }
+                    }
+                    HostCheck::SharedOrSlaveMount { ref path } => {
+                        let (mp, shared, slave) = host_mount_propagation(path);
+                        if !shared && !slave {
+                            return Err(EngineError::InvalidArgument(
+                                check.failure_message(&mp).unwrap_or_default(),
+                            ));
+                        }
+                    }
+                    HostCheck::RecursiveReadOnly { .. } => recursive_ro = true,
+                    HostCheck::DestinationIsDirectory { .. } => {}
+                }
+            }
+            let ro = |opts: &mut Vec<String>| {
+                if spec.read_only {
+                    opts.push(if recursive_ro {
+                        "rro".into()
+                    } else {
+                        "ro".into()
+                    });
+                }
+            };
+            match spec.kind {
+                MountKind::Bind => {
+                    let mut options = vec![
+                        if spec.bind.non_recursive {
+                            "bind"
+                        } else {
+                            "rbind"
+                        }
+                        .to_string(),
+                        spec.propagation
+                            .map(|p| p.as_str())
+                            .unwrap_or("rprivate")
+                            .to_string(),
+                    ];
+                    ro(&mut options);
+                    out.push(SpecMount {
+                        destination: spec.destination.clone(),
+                        fstype: "bind".into(),
+                        source: spec.source.clone().unwrap_or_default(),
+                        options,
+                    });
+                }
+                MountKind::Volume => {
+                    let name = spec.source.clone().unwrap_or_default();
+                    let store = self.volumes()?;
+                    let volume = store.require(&name)?;
+                    let mut source: PathBuf = store.mount(&volume)?;
+                    if let Some(sub) = &spec.volume.subpath {
+                        source = source.join(sub.trim_start_matches('/'));
+                    }
+                    let mut options = vec!["rbind".to_string(), "rprivate".to_string()];
+                    ro(&mut options);
+                    out.push(SpecMount {
+                        destination: spec.destination.clone(),
+                        fstype: "bind".into(),
+                        source: source.display().to_string(),
+                        options,
+                    });
+                }
+                MountKind::Tmpfs => {
+                    let mut options = spec.tmpfs.options.clone();
+                    if spec.read_only {
+                        options.push("ro".into());
+                    }
+                    out.push(SpecMount {
+                        destination: spec.destination.clone(),
+                        fstype: "tmpfs".into(),
+                        source: "tmpfs".into(),
+                        options,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// After a container stops: unmounts its option volumes that no running container uses.
     pub(crate) fn release_mounts(&mut self, c: &Container) {
-        let _ = c;
+        let running_users = |engine: &mut Engine, volume: &str| -> usize {
+            let users = engine
+                .volumes()
+                .and_then(|s| Ok(s.users(volume)?))
+                .unwrap_or_default();
+            users
+                .iter()
+                .filter(|id| **id != c.id)
+                .filter_map(|id| engine.lookup_container(id).ok())
+                .filter(|o| o.state.status.is_running())
+                .count()
+        };
+        for spec in c.mounts.iter().filter(|s| s.kind == MountKind::Volume) {
+            let Some(name) = &spec.source else { continue };
+            if running_users(self, name) > 0 {
+                continue;
+            }
+            if let Ok(store) = self.volumes() {
+                if let Ok(Some(v)) = store.get(name) {
+                    let _ = store.unmount(&v);
+                }
+            }
+        }
+    }
+
+    /// `rm -v` / `--rm`: removes the container's anonymous volumes that no other container
+    /// references any more (silently keeping the others, as Docker does).
+    pub(crate) fn remove_anonymous_volumes(&mut self, c: &Container) -> Result<(), EngineError> {
+        for spec in c
+            .mounts
+            .iter()
+            .filter(|s| s.kind == MountKind::Volume && s.anonymous)
+        {
+            let Some(name) = &spec.source else { continue };
+            match self.volumes()?.remove(name) {
+                Ok(()) | Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 }

@@ -55,7 +55,9 @@ impl Engine {
         }
         self.remove_container_files(&c.id)?;
         journal::end(self.store.db().conn(), "container", &c.id)?;
-        let _ = volumes;
+        if volumes {
+            self.remove_anonymous_volumes(c)?;
+        }
         Ok(())
     }
 
