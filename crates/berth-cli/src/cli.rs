@@ -106,6 +106,10 @@ pub enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage berth.
+    #[command(subcommand)]
+    System(SystemCommand),
+
     /// Runs a container's shim (internal; started by berth itself).
     #[command(hide = true)]
     Shim {
@@ -753,6 +757,64 @@ pub enum VolumeCommand {
     Rm(VolumeRmArgs),
     /// Remove unused local volumes.
     Prune(VolumePruneArgs),
+    /// Write a volume's content to a tar archive (berth; streamed to STDOUT by default).
+    Export(VolumeExportArgs),
+    /// Replace a volume's content with a tar archive (berth; created if missing).
+    Import(VolumeImportArgs),
+    /// Copy a volume into a new one (berth; reflinks where the filesystem can).
+    Clone(VolumeCloneArgs),
+    /// Rename a volume no container references (berth).
+    Rename(VolumeRenameArgs),
+}
+
+/// `volume export`.
+#[derive(Debug, Args)]
+pub struct VolumeExportArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// The volume.
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+}
+
+/// `volume import`.
+#[derive(Debug, Args)]
+pub struct VolumeImportArgs {
+    /// Import even though containers use the volume (its content is replaced in place).
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// The volume.
+    #[arg(value_name = "VOLUME")]
+    pub name: String,
+    /// A tar archive (plain, gzip or zstd), or `-` for STDIN.
+    #[arg(value_name = "FILE|-")]
+    pub source: String,
+}
+
+/// `volume clone`.
+#[derive(Debug, Args)]
+pub struct VolumeCloneArgs {
+    /// Clone even while a running container writes to the source.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Source volume.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// New volume.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+}
+
+/// `volume rename`.
+#[derive(Debug, Args)]
+pub struct VolumeRenameArgs {
+    /// Current name.
+    #[arg(value_name = "VOLUME")]
+    pub old: String,
+    /// New name.
+    #[arg(value_name = "NEW_NAME")]
+    pub new: String,
 }
 
 /// `volume create`.
@@ -823,4 +885,40 @@ pub struct VolumePruneArgs {
     /// Do not prompt for confirmation.
     #[arg(short = 'f', long)]
     pub force: bool,
+}
+
+/// `system` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show disk usage.
+    Df(DfArgs),
+    /// Display system-wide information.
+    Info(FormatArg),
+    /// Remove unused data.
+    Prune(SystemPruneArgs),
+}
+
+/// `system df`.
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Show detailed information on space usage.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Format output using a custom template.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+/// `system prune`.
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images not just dangling ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Prune anonymous volumes.
+    #[arg(long)]
+    pub volumes: bool,
 }

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use berth_engine::{Engine, EngineOptions};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, VolumeCommand};
+use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 
@@ -89,7 +89,10 @@ fn dispatch(cli: Cli) -> CliResult {
     let e = &mut engine;
     match command {
         Command::Version(_) => unreachable!("handled above"),
-        Command::Info(a) => system::info(e, a),
+        Command::Info(a) | Command::System(SystemCommand::Info(a)) => system::info(e, a),
+        Command::System(SystemCommand::Df(a)) => system::df(e, a),
+        Command::System(SystemCommand::Prune(a)) => system::prune(e, a),
+
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(e, a),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load(e, a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(e, a),
@@ -135,6 +138,11 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Volume(VolumeCommand::Inspect(a)) => volume::inspect(e, a),
         Command::Volume(VolumeCommand::Rm(a)) => volume::rm(e, a),
         Command::Volume(VolumeCommand::Prune(a)) => volume::prune(e, a),
+        Command::Volume(VolumeCommand::Export(a)) => volume::export(e, a),
+        Command::Volume(VolumeCommand::Import(a)) => volume::import(e, a),
+        Command::Volume(VolumeCommand::Clone(a)) => volume::clone(e, a),
+        Command::Volume(VolumeCommand::Rename(a)) => volume::rename(e, a),
+
         Command::Shim { .. } => unreachable!("handled above"),
     }
 }

@@ -12,10 +12,13 @@ pub mod error;
 pub mod image;
 /// `info` and `version`.
 pub mod info;
+/// `system df`: disk usage of images, containers and volumes.
+pub mod system;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).
 pub mod types;
 /// go-units sizes and durations, as Docker words them.
 pub mod units;
+
 /// Volume verbs: create, ls, inspect, rm, prune, usage.
 pub mod volume;
 

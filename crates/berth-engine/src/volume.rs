@@ -236,3 +236,77 @@ impl Engine {
             .collect())
     }
 }
+
+/// Beyond Docker: export, import, clone and rename.
+impl Engine {
+    /// `volume export VOL`: its content as a tar.
+    pub fn export_volume(
+        &mut self,
+        name: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), EngineError> {
+        let store = self.volumes()?;
+        let v = store.require(name)?;
+        Ok(store.export(&v, out)?)
+    }
+
+    /// `volume import [--force] VOL`: replaces its content (creating the volume if needed).
+    /// Refused while containers reference it, unless `force`; then the content is replaced in
+    /// place, so running containers see the new files.
+    pub fn import_volume(
+        &mut self,
+        name: &str,
+        tar: &mut dyn std::io::Read,
+        force: bool,
+    ) -> Result<(), EngineError> {
+        let mut store = self.volumes()?;
+        let (v, _) = store.create(&CreateVolume {
+            name: Some(name.to_string()),
+            ..Default::default()
+        })?;
+        let users = store.users(name)?;
+        if !users.is_empty() && !force {
+            return Err(VolumeError::InUse {
+                op: "import",
+                name: name.to_string(),
+                containers: users,
+            }
+            .into());
+        }
+        Ok(store.import(&v, tar, !users.is_empty())?)
+    }
+
+    /// `volume clone [--force] SRC DST`: refused while a running container has SRC mounted
+    /// read-write (its data could change mid-copy), unless `force`.
+    pub fn clone_volume(
+        &mut self,
+        src: &str,
+        dst: &str,
+        force: bool,
+    ) -> Result<VolumeInfo, EngineError> {
+        let users = self.volumes()?.users(src)?;
+        if !force {
+            for id in users {
+                let c = self.container(&id)?;
+                let writable = c
+                    .mounts
+                    .iter()
+                    .any(|m| m.source.as_deref() == Some(src) && !m.read_only);
+                if c.state.status.is_running() && writable {
+                    return Err(EngineError::Conflict(format!(
+                        "clone {src}: volume is mounted read-write by running container {}; stop it or use --force",
+                        c.id
+                    )));
+                }
+            }
+        }
+        let mut store = self.volumes()?;
+        let v = store.require(src)?;
+        Ok(info(&store.clone_volume(&v, dst)?))
+    }
+
+    /// `volume rename OLD NEW`: refused while any container references OLD.
+    pub fn rename_volume(&mut self, old: &str, new: &str) -> Result<VolumeInfo, EngineError> {
+        Ok(info(&self.volumes()?.rename(old, new)?))
+    }
+}

@@ -54,8 +54,10 @@ pub enum VolumeError {
     #[error("get {0}: no such volume")]
     NotFound(String),
     /// Still referenced by containers.
-    #[error("remove {name}: volume is in use - [{}]", .containers.join(", "))]
+    #[error("{op} {name}: volume is in use - [{}]", .containers.join(", "))]
     InUse {
+        /// The operation refused (`remove`, `rename`, `import`).
+        op: &'static str,
         /// Volume name.
         name: String,
         /// IDs of the containers using it.
@@ -92,6 +94,16 @@ pub enum VolumeError {
     /// The local driver failed on the volume's files.
     #[error(transparent)]
     Driver(#[from] LocalError),
+    /// The target name of a clone or rename is taken.
+    #[error("{op} {name}: a volume named {target} already exists")]
+    Exists {
+        /// `clone` or `rename`.
+        op: &'static str,
+        /// The source volume.
+        name: String,
+        /// The name asked for.
+        target: String,
+    },
     /// A prune already runs.
     #[error("a prune operation is already running")]
     PruneRunning,
@@ -120,6 +132,8 @@ impl VolumeError {
             | VolumeError::InvalidFilter(_) => ErrorKind::InvalidArgument,
             VolumeError::NotFound(_) => ErrorKind::NotFound,
             VolumeError::InUse { .. } => ErrorKind::InUse,
+            VolumeError::Exists { .. } => ErrorKind::Conflict,
+
             VolumeError::PruneRunning => ErrorKind::Conflict,
             VolumeError::Driver(_) => ErrorKind::Internal,
             VolumeError::Store(e) => e.kind(),
@@ -319,6 +333,7 @@ impl<'s> VolumeStore<'s> {
                 .collect::<Result<_, _>>()?;
             if !users.is_empty() {
                 return Err(VolumeError::InUse {
+                    op: "remove",
                     name: name.to_string(),
                     containers: users,
                 });
@@ -340,6 +355,7 @@ impl<'s> VolumeStore<'s> {
     /// Finishes volume creations and removals a crashed process left half done: files that no
     /// row claims are removed.
     pub fn recover(&mut self) -> Result<(), VolumeError> {
+        self.recover_operations()?;
         for entry in journal::abandoned(self.store.db().conn(), "volume")? {
             if self.get(&entry.key)?.is_none() {
                 self.local.remove(&entry.key)?;
@@ -364,6 +380,224 @@ impl<'s> VolumeStore<'s> {
     pub fn unmount(&self, v: &Volume) -> Result<(), VolumeError> {
         if LocalDriver::is_mounted_kind(v.options.as_ref()) {
             self.local.unmount(&v.name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Beyond Docker: moving volume data in and out, copying and renaming volumes. Each follows the
+/// journal protocol, so a killed berth leaves the old state or the new one.
+impl VolumeStore<'_> {
+    /// `volume rename OLD NEW`: refused while any container references the volume (its specs
+    /// name it). The directory is renamed under a journal entry, then the row in one transaction.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<Volume, VolumeError> {
+        validate_volume_name(new)?;
+        let v = self.require(old)?;
+        let users = self.users(old)?;
+        if !users.is_empty() {
+            return Err(VolumeError::InUse {
+                op: "rename",
+                name: old.to_string(),
+                containers: users,
+            });
+        }
+        if self.get(new)?.is_some() || self.local.dir(new).exists() {
+            return Err(VolumeError::Exists {
+                op: "rename",
+                name: old.to_string(),
+                target: new.to_string(),
+            });
+        }
+        let key = format!("{old}/{new}");
+        journal::begin(self.store.db().conn(), "volume-rename", &key)?;
+        self.local.unmount(old)?;
+        let (from, to) = (self.local.dir(old), self.local.dir(new));
+        std::fs::rename(&from, &to).map_err(|source| LocalError::Io {
+            path: from.clone(),
+            source,
+        })?;
+        let renamed = self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
+            let users: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM container_volumes WHERE volume = ?1",
+                [old],
+                |r| r.get(0),
+            )?;
+            if users > 0 {
+                return Err(VolumeError::InUse {
+                    op: "rename",
+                    name: old.to_string(),
+                    containers: Vec::new(),
+                });
+            }
+            tx.execute("UPDATE volumes SET name = ?2 WHERE name = ?1", [old, new])?;
+            journal::end(tx, "volume-rename", &key)?;
+            Ok(())
+        });
+        if let Err(e) = renamed {
+            // A container took the volume meanwhile: put the directory back.
+            let _ = std::fs::rename(&to, &from);
+            journal::end(self.store.db().conn(), "volume-rename", &key)?;
+            return Err(e);
+        }
+        let _ = v;
+        self.require(new)
+    }
+
+    /// `volume clone SRC DST`: a new plain volume with SRC's labels and a copy of its data
+    /// (reflinked where the filesystem shares extents).
+    pub fn clone_volume(&mut self, src: &Volume, dst: &str) -> Result<Volume, VolumeError> {
+        validate_volume_name(dst)?;
+        if self.get(dst)?.is_some() {
+            return Err(VolumeError::Exists {
+                op: "clone",
+                name: src.name.clone(),
+                target: dst.to_string(),
+            });
+        }
+        journal::begin(self.store.db().conn(), "volume", dst)?;
+        let copied = (|| -> Result<(), VolumeError> {
+            self.local.create(dst, None)?;
+            let mounted = self.mount_for_use(src)?;
+            let from = self.local.data(&src.name);
+            let to = self.local.data(dst);
+            let r = berth_store::fsutil::copy_tree(&from, &to).map_err(|source| LocalError::Io {
+                path: from.clone(),
+                source,
+            });
+            if mounted {
+                let _ = self.unmount(src);
+            }
+            r?;
+            Ok(())
+        })();
+        if let Err(e) = copied {
+            let _ = self.local.remove(dst);
+            journal::end(self.store.db().conn(), "volume", dst)?;
+            return Err(e);
+        }
+        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let labels = src
+            .labels
+            .as_ref()
+            .map(|l| serde_json::to_string(l).expect("maps serialize"));
+        self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
+            tx.execute(
+                "INSERT INTO volumes(name, driver, labels, options, anonymous, created_at)
+                 VALUES (?1, 'local', ?2, NULL, 0, ?3)",
+                params![dst, labels, created_at],
+            )?;
+            journal::end(tx, "volume", dst)?;
+            Ok(())
+        })?;
+        self.require(dst)
+    }
+
+    /// Mounts an option volume for a one-off operation; returns whether it was mounted now (and
+    /// so should be unmounted afterwards).
+    fn mount_for_use(&self, v: &Volume) -> Result<bool, VolumeError> {
+        if !LocalDriver::is_mounted_kind(v.options.as_ref())
+            || berth_store::mount::is_mount_point(&v.mountpoint)
+        {
+            return Ok(false);
+        }
+        self.mount(v)?;
+        Ok(true)
+    }
+
+    /// `volume export`: the volume's content as a tar (entries relative to its root).
+    pub fn export(&self, v: &Volume, out: &mut dyn std::io::Write) -> Result<(), VolumeError> {
+        let mounted = self.mount_for_use(v)?;
+        let r = berth_store::archive::write_tree_tar(&v.mountpoint, out).map(|_| ());
+        if mounted {
+            let _ = self.unmount(v);
+        }
+        r.map_err(|e| VolumeError::Store(e.into()))
+    }
+
+    /// `volume import`: replaces the volume's content with the tar. A plain volume's new content
+    /// is unpacked beside the old one and swapped in with one atomic exchange, so a crash leaves
+    /// the old content or the new; a mounted (option) volume is replaced in place.
+    pub fn import(
+        &mut self,
+        v: &Volume,
+        tar: &mut dyn std::io::Read,
+        in_place: bool,
+    ) -> Result<(), VolumeError> {
+        use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
+        let opts = ApplyOptions {
+            whiteouts: WhiteoutMode::Delete,
+        };
+        let err = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| VolumeError::Driver(LocalError::Io { path, source })
+        };
+        if in_place || LocalDriver::is_mounted_kind(v.options.as_ref()) {
+            let mounted = self.mount_for_use(v)?;
+
+            let r = (|| -> Result<(), VolumeError> {
+                for entry in std::fs::read_dir(&v.mountpoint).map_err(err(&v.mountpoint))? {
+                    let p = entry.map_err(err(&v.mountpoint))?.path();
+                    berth_store::fsutil::remove_tree(&p).map_err(err(&p))?;
+                }
+                apply_tar(tar, &v.mountpoint, &opts).map_err(|e| VolumeError::Store(e.into()))?;
+                Ok(())
+            })();
+            if mounted {
+                let _ = self.unmount(v);
+            }
+            return r;
+        }
+        let staging = self.local.dir(&v.name).join("_import");
+        journal::begin(self.store.db().conn(), "volume-import", &v.name)?;
+        let _ = berth_store::fsutil::remove_tree(&staging);
+        let r = (|| -> Result<(), VolumeError> {
+            std::fs::create_dir(&staging).map_err(err(&staging))?;
+            apply_tar(tar, &staging, &opts).map_err(|e| VolumeError::Store(e.into()))?;
+            // The new tree takes the old root's owner and mode.
+            let md = std::fs::metadata(&v.mountpoint).map_err(err(&v.mountpoint))?;
+            std::os::unix::fs::chown(
+                &staging,
+                Some(std::os::unix::fs::MetadataExt::uid(&md)),
+                Some(std::os::unix::fs::MetadataExt::gid(&md)),
+            )
+            .map_err(err(&staging))?;
+            std::fs::set_permissions(&staging, md.permissions()).map_err(err(&staging))?;
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &staging,
+                rustix::fs::CWD,
+                &v.mountpoint,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .map_err(|e| err(&staging)(e.into()))?;
+            berth_store::fsutil::fsync_dir(&self.local.dir(&v.name)).map_err(err(&staging))?;
+            Ok(())
+        })();
+        // Whatever `_import` holds now (the new data, before the exchange; the old data after
+        // it) is the part to drop.
+        let _ = berth_store::fsutil::remove_tree(&staging);
+        journal::end(self.store.db().conn(), "volume-import", &v.name)?;
+        r
+    }
+
+    /// Finishes renames and imports that a crashed process left half done.
+    pub fn recover_operations(&mut self) -> Result<(), VolumeError> {
+        for entry in journal::abandoned(self.store.db().conn(), "volume-import")? {
+            let staging = self.local.dir(&entry.key).join("_import");
+            let _ = berth_store::fsutil::remove_tree(&staging);
+            journal::end(self.store.db().conn(), "volume-import", &entry.key)?;
+        }
+        for entry in journal::abandoned(self.store.db().conn(), "volume-rename")? {
+            if let Some((old, new)) = entry.key.split_once('/') {
+                // The row decides: still OLD → the rename did not happen; put the dir back.
+                if self.get(old)?.is_some()
+                    && !self.local.dir(old).exists()
+                    && self.local.dir(new).exists()
+                {
+                    let _ = std::fs::rename(self.local.dir(new), self.local.dir(old));
+                }
+            }
+            journal::end(self.store.db().conn(), "volume-rename", &entry.key)?;
         }
         Ok(())
     }

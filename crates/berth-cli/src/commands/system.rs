@@ -4,7 +4,9 @@ use berth_engine::info::{API_VERSION, VERSION};
 use berth_engine::Engine;
 use serde_json::json;
 
-use crate::cli::FormatArg;
+use crate::cli::{DfArgs, FormatArg, SystemPruneArgs};
+use crate::format::{self, units, Row};
+
 use crate::error::CliResult;
 use crate::exit::Exit;
 use crate::output;
@@ -69,5 +71,158 @@ pub fn info(engine: &mut Engine, args: &FormatArg) -> CliResult {
     println!(" OSType: {}", info.os_type);
     println!(" Architecture: {}", info.architecture);
     println!(" Docker Root Dir: {}", info.docker_root_dir);
+    Ok(Exit::Ok)
+}
+
+/// `docker system df`'s `RECLAIMABLE`: size and share of the total.
+fn reclaimable(bytes: u64, total: u64) -> String {
+    let size = units::human_size(bytes as f64);
+    if total > 0 {
+        format!("{size} ({}%)", bytes * 100 / total)
+    } else {
+        size
+    }
+}
+
+/// `berth system df [-v]`.
+pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
+    let du = engine.disk_usage()?;
+    if !args.verbose {
+        let rows: Vec<Row> = berth_engine::system::summary(&du)
+            .into_iter()
+            .map(|(kind, total, active, size, reclaim)| {
+                Row::new("*formatter.diskUsageContext")
+                    .field("Type", kind)
+                    .field("TotalCount", total.to_string())
+                    .field("Active", active.to_string())
+                    .field("Size", units::human_size(size as f64))
+                    .field("Reclaimable", reclaimable(reclaim, size))
+            })
+            .collect();
+        output::print_list(&rows, args.format.as_deref(), false, &format::DISK_USAGE)?;
+        return Ok(Exit::Ok);
+    }
+    let now = chrono::Utc::now();
+    println!("Images space usage:\n");
+    let image_rows: Vec<Row> = du
+        .images
+        .iter()
+        .flat_map(|i| {
+            let created = chrono::DateTime::from_timestamp(i.created, 0).unwrap_or_default();
+            let names: Vec<(String, String)> = if i.repo_tags.is_empty() {
+                vec![("<none>".into(), "<none>".into())]
+            } else {
+                i.repo_tags
+                    .iter()
+                    .map(|t| {
+                        let (r, tag) = t.rsplit_once(':').unwrap_or((t, "<none>"));
+                        (r.to_string(), tag.to_string())
+                    })
+                    .collect()
+            };
+            names.into_iter().map(move |(repo, tag)| {
+                Row::new("*formatter.imageContext")
+                    .field("Repository", repo)
+                    .field("Tag", tag)
+                    .field("ID", format::text::short_id(&i.id).to_string())
+                    .field("CreatedSince", units::created_since_at(created, now))
+                    .field("Size", units::human_size_with_precision(i.size as f64, 3))
+                    .field("SharedSize", units::human_size(i.shared_size as f64))
+                    .field(
+                        "UniqueSize",
+                        units::human_size((i.size - i.shared_size) as f64),
+                    )
+                    .field("Containers", i.containers.to_string())
+            })
+        })
+        .collect();
+    output::print_list(&image_rows, Some("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"), false, &format::IMAGES)?;
+    println!("\nContainers space usage:\n");
+    let container_rows: Vec<Row> = du
+        .containers
+        .iter()
+        .map(|c| {
+            let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
+            Row::new("*formatter.ContainerContext")
+                .field("ID", c.id[..12].to_string())
+                .field("Image", c.image.clone())
+                .field("Command", format::text::ps_command(&c.command, false))
+                .field(
+                    "LocalVolumes",
+                    c.mounts
+                        .iter()
+                        .filter(|m| m.kind == "volume")
+                        .count()
+                        .to_string(),
+                )
+                .field("Size", units::human_size(c.size_rw.unwrap_or(0) as f64))
+                .field("RunningFor", units::created_since_at(created, now))
+                .field("Status", c.status.clone())
+                .field(
+                    "Names",
+                    c.names
+                        .iter()
+                        .map(|n| n.trim_start_matches('/'))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+        })
+        .collect();
+    output::print_list(&container_rows, Some("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"), false, &format::CONTAINERS)?;
+    println!("\nLocal Volumes space usage:\n");
+    let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
+    output::print_list(&volume_rows, None, false, &format::DISK_USAGE_VOLUMES)?;
+    println!("\nBuild cache usage: 0B\n");
+    println!("CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED");
+    Ok(Exit::Ok)
+}
+
+/// `berth system prune`: stopped containers, dangling (or, with `-a`, unused) images, and with
+/// `--volumes` unused anonymous volumes.
+pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
+    let mut warning = String::from("WARNING! This will remove:\n  - all stopped containers\n");
+    if args.volumes {
+        warning.push_str("  - all anonymous volumes not used by at least one container\n");
+    }
+    warning.push_str(if args.all {
+        "  - all images without at least one container associated to them"
+    } else {
+        "  - all dangling images"
+    });
+    if !args.force && !super::confirm(&warning) {
+        return Ok(Exit::Ok);
+    }
+    let (containers, mut space) = engine.prune_containers()?;
+    if !containers.is_empty() {
+        println!("Deleted Containers:");
+        for c in &containers {
+            println!("{c}");
+        }
+        println!();
+    }
+    if args.volumes {
+        let report = engine.prune_volumes(&Default::default())?;
+        if !report.volumes_deleted.is_empty() {
+            println!("Deleted Volumes:");
+            for v in &report.volumes_deleted {
+                println!("{v}");
+            }
+            println!();
+        }
+        space += report.space_reclaimed;
+    }
+    let images = engine.prune_images(args.all)?;
+    if !images.images_deleted.is_empty() {
+        println!("Deleted Images:");
+        for item in &images.images_deleted {
+            match item {
+                berth_engine::types::ImageDeleteItem::Untagged(n) => println!("untagged: {n}"),
+                berth_engine::types::ImageDeleteItem::Deleted(d) => println!("deleted: {d}"),
+            }
+        }
+        println!();
+    }
+    space += images.space_reclaimed;
+    println!("Total reclaimed space: {}", units::human_size(space as f64));
     Ok(Exit::Ok)
 }

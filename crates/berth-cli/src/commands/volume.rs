@@ -6,9 +6,16 @@ use berth_engine::types::VolumeInfo;
 use berth_engine::Engine;
 use berth_volume::store::CreateVolume;
 
+use std::io::{self, IsTerminal, Write};
+
+use berth_image::progress::{Progress, ProgressReader};
+
 use crate::cli::{
-    VolumeCreateArgs, VolumeInspectArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs,
+    VolumeCloneArgs, VolumeCreateArgs, VolumeExportArgs, VolumeImportArgs, VolumeInspectArgs,
+    VolumeLsArgs, VolumePruneArgs, VolumeRenameArgs, VolumeRmArgs,
 };
+use crate::progress::TerminalProgress;
+
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 use crate::format::{self, units, Row};
@@ -163,5 +170,109 @@ pub fn prune(engine: &mut Engine, args: &VolumePruneArgs) -> CliResult {
         "Total reclaimed space: {}",
         units::human_size(report.space_reclaimed as f64)
     );
+    Ok(Exit::Ok)
+}
+
+/// A writer that reports bytes to a [`Progress`].
+struct ProgressWriter<'p, W> {
+    inner: W,
+    progress: &'p dyn Progress,
+}
+
+impl<W: Write> Write for ProgressWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `berth volume export`.
+pub fn export(engine: &mut Engine, args: &VolumeExportArgs) -> CliResult {
+    let progress = TerminalProgress::new();
+    let size = engine.volume_usage().ok().and_then(|all| {
+        all.into_iter()
+            .find(|v| v.name == args.name)
+            .and_then(|v| v.usage_data)
+            .map(|u| u.size.max(0) as u64)
+    });
+    match &args.output {
+        Some(path) => {
+            let tmp = path.with_file_name(format!(
+                ".{}.berth-export",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("volume.tar")
+            ));
+            let file = std::fs::File::create(&tmp).map_err(|e| {
+                CliError::usage(format!("open {}: {}", path.display(), output::io_text(&e)))
+            })?;
+            progress.begin(&format!("Exporting {}", args.name), size);
+            let mut w = ProgressWriter {
+                inner: io::BufWriter::with_capacity(1 << 20, file),
+                progress: &progress,
+            };
+            let r = engine.export_volume(&args.name, &mut w);
+            progress.end();
+            if let Err(e) = r {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            w.inner
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            std::fs::rename(&tmp, path)?;
+        }
+        None => {
+            if io::stdout().is_terminal() {
+                return Err(CliError::usage(
+                    "cowardly refusing to write a volume archive to a terminal. Use the -o flag or redirect",
+                ));
+            }
+            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            engine.export_volume(&args.name, &mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `berth volume import`.
+pub fn import(engine: &mut Engine, args: &VolumeImportArgs) -> CliResult {
+    let progress = TerminalProgress::new();
+    if args.source == "-" {
+        let mut input = berth_store::archive::decompress(io::stdin().lock())?;
+        engine.import_volume(&args.name, &mut input, args.force)?;
+    } else {
+        let file = std::fs::File::open(&args.source).map_err(|e| {
+            CliError::usage(format!("open {}: {}", args.source, output::io_text(&e)))
+        })?;
+        let total = file.metadata().ok().map(|m| m.len());
+        progress.begin(&format!("Importing into {}", args.name), total);
+        let reader = ProgressReader::new(io::BufReader::with_capacity(1 << 20, file), &progress);
+        let mut input = berth_store::archive::decompress(reader)?;
+        let r = engine.import_volume(&args.name, &mut input, args.force);
+        progress.end();
+        r?;
+    }
+    println!("{}", args.name);
+    Ok(Exit::Ok)
+}
+
+/// `berth volume clone`.
+pub fn clone(engine: &mut Engine, args: &VolumeCloneArgs) -> CliResult {
+    let v = engine.clone_volume(&args.source, &args.target, args.force)?;
+    println!("{}", v.name);
+    Ok(Exit::Ok)
+}
+
+/// `berth volume rename`.
+pub fn rename(engine: &mut Engine, args: &VolumeRenameArgs) -> CliResult {
+    let v = engine.rename_volume(&args.old, &args.new)?;
+    println!("{}", v.name);
     Ok(Exit::Ok)
 }

@@ -1,0 +1,142 @@
+//! `system df`: what images, containers and volumes take on disk, as Docker's
+//! `GET /system/df` reports it (layer sizes counted once; an image's shared size is what other
+//! images also use; a container's size is its writable layer).
+
+use std::collections::{BTreeMap, HashSet};
+
+use berth_image::store::ImageStore;
+use serde::Serialize;
+
+use crate::container::ListOptions;
+use crate::types::{ContainerSummary, ImageSummary, VolumeInfo};
+use crate::{Engine, EngineError};
+
+/// The answer of `system df`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskUsage {
+    /// Bytes of all layers, each counted once.
+    pub layers_size: i64,
+    /// Images with `SharedSize` and `Containers` filled in.
+    pub images: Vec<ImageSummary>,
+    /// Containers with `SizeRw`/`SizeRootFs`.
+    pub containers: Vec<ContainerSummary>,
+    /// Volumes (without driver options) with `UsageData`.
+    pub volumes: Vec<VolumeInfo>,
+}
+
+impl Engine {
+    /// `docker system df`.
+    pub fn disk_usage(&mut self) -> Result<DiskUsage, EngineError> {
+        let containers = self.list_containers(&ListOptions {
+            all: true,
+            size: true,
+            ..Default::default()
+        })?;
+        let mut images = self.list_images(true, &BTreeMap::new())?;
+        // Which images use each layer, and each layer's size.
+        let mut layer_users: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+        let mut chains: Vec<Vec<String>> = Vec::new();
+        for img in &images {
+            let id = berth_store::digest::Digest::parse(&img.id).ok();
+            let top = id
+                .as_ref()
+                .and_then(|d| ImageStore::new(&mut self.store).get(d).ok().flatten())
+                .and_then(|r| r.top_layer);
+            {
+                let chain = match top {
+                    Some(t) => self.store.layer_chain(&t)?,
+                    None => Vec::new(),
+                };
+                let ids: Vec<String> = chain.iter().map(|l| l.chain_id.to_string()).collect();
+                for l in &chain {
+                    let e = layer_users
+                        .entry(l.chain_id.to_string())
+                        .or_insert((l.size, 0));
+                    e.1 += 1;
+                }
+                chains.push(ids);
+            }
+        }
+        let layers_size: u64 = layer_users.values().map(|(s, _)| *s).sum();
+        for (img, chain) in images.iter_mut().zip(&chains) {
+            img.shared_size = chain
+                .iter()
+                .filter_map(|c| layer_users.get(c))
+                .filter(|(_, n)| *n > 1)
+                .map(|(s, _)| *s as i64)
+                .sum();
+            img.containers = containers.iter().filter(|c| c.image_id == img.id).count() as i64;
+        }
+        let volumes = self.volume_usage()?;
+        Ok(DiskUsage {
+            layers_size: layers_size as i64,
+            images,
+            containers,
+            volumes,
+        })
+    }
+}
+
+/// The summary rows of `system df`: (type, total, active, size, reclaimable) in bytes.
+pub fn summary(du: &DiskUsage) -> Vec<(&'static str, usize, usize, u64, u64)> {
+    let active_images: HashSet<&str> = du
+        .images
+        .iter()
+        .filter(|i| i.containers > 0)
+        .map(|i| i.id.as_str())
+        .collect();
+    let unique_active: i64 = du
+        .images
+        .iter()
+        .filter(|i| active_images.contains(i.id.as_str()))
+        .map(|i| i.size - i.shared_size)
+        .sum();
+    let images_reclaimable = (du.layers_size - unique_active).max(0) as u64;
+    let running =
+        |c: &&ContainerSummary| matches!(c.state.as_str(), "running" | "paused" | "restarting");
+    let c_size: i64 = du.containers.iter().map(|c| c.size_rw.unwrap_or(0)).sum();
+    let c_reclaim: i64 = du
+        .containers
+        .iter()
+        .filter(|c| !running(c))
+        .map(|c| c.size_rw.unwrap_or(0))
+        .sum();
+    let usage = |v: &VolumeInfo| {
+        v.usage_data.clone().unwrap_or(crate::types::VolumeUsage {
+            ref_count: 0,
+            size: 0,
+        })
+    };
+    let v_size: i64 = du.volumes.iter().map(|v| usage(v).size.max(0)).sum();
+    let v_reclaim: i64 = du
+        .volumes
+        .iter()
+        .filter(|v| usage(v).ref_count == 0)
+        .map(|v| usage(v).size.max(0))
+        .sum();
+    vec![
+        (
+            "Images",
+            du.images.len(),
+            active_images.len(),
+            du.layers_size as u64,
+            images_reclaimable,
+        ),
+        (
+            "Containers",
+            du.containers.len(),
+            du.containers.iter().filter(running).count(),
+            c_size as u64,
+            c_reclaim as u64,
+        ),
+        (
+            "Local Volumes",
+            du.volumes.len(),
+            du.volumes.iter().filter(|v| usage(v).ref_count > 0).count(),
+            v_size as u64,
+            v_reclaim as u64,
+        ),
+        ("Build Cache", 0, 0, 0, 0),
+    ]
+}
