@@ -77,11 +77,11 @@ pub fn info(engine: &mut Engine, args: &FormatArg) -> CliResult {
 /// `docker system df`'s `RECLAIMABLE`: size and share of the total.
 fn reclaimable(bytes: u64, total: u64) -> String {
     let size = units::human_size(bytes as f64);
-    if total > 0 {
-        format!("{size} ({}%)", bytes * 100 / total)
-    } else {
-        size
+    match (bytes * 100).checked_div(total) {
+        Some(pct) => format!("{size} ({pct}%)"),
+        None => size,
     }
+
 }
 
 /// `berth system df [-v]`.
