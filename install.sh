@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends runc busybox-static tini gcc libc6-dev ca-certificates >/dev/null
+apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build berth" >&2; exit 1; }
 
 cargo build --release --locked
@@ -21,4 +21,10 @@ install -m 0755 target/release/berth /usr/local/bin/berth
 if ! berth image inspect busybox >/dev/null 2>&1; then
     scripts/busybox-rootfs.sh | berth import - busybox:latest >/dev/null
 fi
-berth images busybox
+
+# berth's main job: a container writes into a named volume, is removed, and the data outlives it.
+berth volume create install-demo >/dev/null
+berth run --rm -v install-demo:/data busybox sh -c 'date > /data/first-run; echo "written by a container"'
+berth run --rm -v install-demo:/data:ro busybox cat /data/first-run
+berth volume ls
+
