@@ -270,25 +270,25 @@ pub struct RunArgs {
     #[arg(long)]
     pub rm: bool,
     /// Assign a name to the container.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub name: Option<String>,
     /// Set environment variables.
-    #[arg(short = 'e', long = "env")]
+    #[arg(short = 'e', long = "env", allow_hyphen_values = true)]
     pub env: Vec<String>,
     /// Read in a file of environment variables.
-    #[arg(long = "env-file")]
+    #[arg(long = "env-file", allow_hyphen_values = true)]
     pub env_file: Vec<PathBuf>,
     /// Working directory inside the container.
-    #[arg(short = 'w', long = "workdir")]
+    #[arg(short = 'w', long = "workdir", allow_hyphen_values = true)]
     pub workdir: Option<String>,
     /// Username or UID (format: <name|uid>[:<group|gid>]).
-    #[arg(short = 'u', long)]
+    #[arg(short = 'u', long, allow_hyphen_values = true)]
     pub user: Option<String>,
     /// Overwrite the default ENTRYPOINT of the image.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub entrypoint: Option<String>,
     /// Container host name.
-    #[arg(short = 'h', long)]
+    #[arg(short = 'h', long, allow_hyphen_values = true)]
     pub hostname: Option<String>,
     /// Connect a container to a network: none or host.
     #[arg(long = "network", alias = "net")]
@@ -303,19 +303,19 @@ pub struct RunArgs {
     #[arg(long, default_value = "missing")]
     pub pull: String,
     /// Set meta data on a container.
-    #[arg(short = 'l', long = "label")]
+    #[arg(short = 'l', long = "label", allow_hyphen_values = true)]
     pub label: Vec<String>,
     /// Bind mount a volume.
     #[arg(short = 'v', long = "volume", allow_hyphen_values = true)]
     pub volume: Vec<String>,
     /// Attach a filesystem mount to the container.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub mount: Vec<String>,
     /// Mount a tmpfs directory.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tmpfs: Vec<String>,
     /// Mount volumes from the specified container(s).
-    #[arg(long = "volumes-from")]
+    #[arg(long = "volumes-from", allow_hyphen_values = true)]
     pub volumes_from: Vec<String>,
     /// Optional volume driver for the container.
     #[arg(long = "volume-driver")]
@@ -327,7 +327,7 @@ pub struct RunArgs {
     #[arg(long = "detach-keys")]
     pub detach_keys: Option<String>,
     /// Signal to stop the container.
-    #[arg(long = "stop-signal")]
+    #[arg(long = "stop-signal", allow_hyphen_values = true)]
     pub stop_signal: Option<String>,
     /// Timeout (in seconds) to stop a container.
     #[arg(long = "stop-timeout")]
@@ -336,7 +336,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub restart: Option<String>,
     /// Ulimit options (name=soft[:hard]).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub ulimit: Vec<String>,
     /// Add additional groups to join.
     #[arg(long = "group-add")]

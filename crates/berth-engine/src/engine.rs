@@ -47,13 +47,13 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The program that runs shims.
+    /// The program that runs shims: this very executable, through `/proc/self/exe`, which stays
+    /// valid when the file on disk is replaced (an upgrade, a rebuild) while berth runs.
     pub(crate) fn shim_exe(&self) -> PathBuf {
         self.opts
             .shim_exe
             .clone()
-            .or_else(|| std::env::current_exe().ok())
-            .unwrap_or_else(|| PathBuf::from("berth"))
+            .unwrap_or_else(|| PathBuf::from("/proc/self/exe"))
     }
 
     /// The underlying store.

@@ -260,11 +260,12 @@ impl Engine {
         force: bool,
     ) -> Result<(), EngineError> {
         let mut store = self.volumes()?;
-        let (v, _) = store.create(&CreateVolume {
-            name: Some(name.to_string()),
-            ..Default::default()
-        })?;
+        let Some(v) = store.get(name)? else {
+            store.import_new(name, tar)?;
+            return Ok(());
+        };
         let users = store.users(name)?;
+
         if !users.is_empty() && !force {
             return Err(VolumeError::InUse {
                 op: "import",

@@ -17,7 +17,7 @@ use crate::attach::AttachIo;
 use crate::fdio::{self, OutBuf};
 use crate::runtime::{read_pid_file, ExecOptions, ProcessIo, Runtime, RuntimeError, StartFailure};
 use crate::spec::{capabilities_for, merge_env, User, DEFAULT_PATH_ENV};
-use crate::term::{self, PtyPair, RawMode, WinSize, WinchPipe};
+use crate::term::{self, RawMode, WinSize, WinchPipe};
 
 /// The process to run.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -242,45 +242,66 @@ pub fn exec(
         return proc.wait().map(ExecOutcome::Exited).map_err(start_failure);
     }
 
-    // runc gives an attached (non-detached) exec's terminal to its own stdio: hand it the
-    // slave of a pty of ours and proxy the master, so that any caller descriptors work.
-    let pty = PtyPair::open().map_err(ioerr)?;
-    if let Some(ws) = caller_size {
-        let _ = term::set_window_size(pty.master.as_fd(), ws);
-    }
-    let dup = |fd: &OwnedFd| -> Result<Stdio, ExecError> {
-        Ok(Stdio::from(fd.try_clone().map_err(ioerr)?))
-    };
+    // With a terminal, runc (1.1) hands over the process's pty master only when detached. So
+    // this process becomes a child subreaper: when runc and its init exit, the exec'd process
+    // is reparented to us and we collect its status. We proxy its own master directly — one pty
+    // between the process and the caller, so newlines are translated exactly once.
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+        .map_err(|e| ioerr(e.into()))?;
+    let console = term::ConsoleSocket::bind(work_dir, &format!("{name}.sock")).map_err(ioerr)?;
     let mut proc = runtime.exec(
         id,
         &files.process,
         ExecOptions {
             pid_file: Some(files.pid.clone()),
-            io: ProcessIo {
-                stdin: dup(&pty.slave)?,
-                stdout: dup(&pty.slave)?,
-                stderr: dup(&pty.slave)?,
-            },
+            console_socket: Some(console.runtime_path()),
+            detach: true,
             ..Default::default()
         },
     )?;
-    drop(pty.slave);
-    let runtime_pid = rustix::process::Pid::from_raw(proc.id() as i32);
-    // runc answers SIGWINCH by copying our pty's size to the container's.
-    let mut resized = || {
-        if let Some(pid) = runtime_pid {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::WINCH);
+    let master = console.receive_master(Duration::from_secs(60), || {
+        !matches!(proc.try_wait(), Ok(None))
+    });
+    proc.wait().map_err(start_failure)?;
+    let master = master.map_err(ioerr)?;
+    let pid = read_pid_file(&files.pid)?;
+    let pid = rustix::process::Pid::from_raw(pid)
+        .ok_or_else(|| ioerr(io::Error::other("the runtime reported no process id")))?;
+    let mut status: Option<i32> = None;
+    let reap = |block: bool| -> Option<i32> {
+        let flags = if block {
+            rustix::process::WaitOptions::empty()
+        } else {
+            rustix::process::WaitOptions::NOHANG
+        };
+        match rustix::process::waitpid(Some(pid), flags) {
+            Ok(Some((_, st))) => Some(
+                st.exit_status()
+                    .or_else(|| st.terminating_signal().map(|s| 128 + s))
+                    .unwrap_or(255),
+            ),
+            Ok(None) => None,
+            // Not our child after all (reaped elsewhere): report it ended.
+            Err(_) => Some(255),
         }
     };
     let proxied = proxy_pty(
-        &pty.master,
+        &master,
         mode.interactive,
         io,
-        &mut || !matches!(proc.try_wait(), Ok(None)),
-        &mut resized,
+        &mut || {
+            if status.is_none() {
+                status = reap(false);
+            }
+            status.is_some()
+        },
+        &mut || {},
     );
-    drop(pty.master);
-    let code = proc.wait().map_err(start_failure)?;
+    drop(master);
+    let code = match status {
+        Some(c) => c,
+        None => reap(true).unwrap_or(255),
+    };
     proxied.map_err(ioerr)?;
     Ok(ExecOutcome::Exited(code))
 }

@@ -202,6 +202,7 @@ impl Store {
         let mut blob = self.content.writer(staging)?;
         let opts = ApplyOptions {
             whiteouts: self.driver.whiteout_mode(),
+            root_metadata: false,
         };
         let size = {
             let decompressed = archive::decompress(stream)?;

@@ -154,6 +154,18 @@ impl LocalDriver {
                 String::from_utf8_lossy(&out.stderr).trim().to_string(),
             ));
         }
+        // A new volume is empty: ext4's `lost+found` would hide that (and stop the populate
+        // copy), so it goes; e2fsck recreates it if it ever needs one.
+        let out = Command::new("debugfs")
+            .args(["-w", "-R", "rmdir lost+found"])
+            .arg(&img)
+            .output()
+            .map_err(|e| LocalError::SizedFs(format!("debugfs (e2fsprogs): {e}")))?;
+        if !out.status.success() {
+            return Err(LocalError::SizedFs(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
         Ok(())
     }
 

@@ -504,14 +504,25 @@ impl VolumeStore<'_> {
         Ok(true)
     }
 
-    /// `volume export`: the volume's content as a tar (entries relative to its root).
+    /// `volume export`: the volume's content as a tar, its root directory first (`./`, with the
+    /// root's owner and mode), then every entry below it.
     pub fn export(&self, v: &Volume, out: &mut dyn std::io::Write) -> Result<(), VolumeError> {
+        use std::os::fd::AsFd;
         let mounted = self.mount_for_use(v)?;
-        let r = berth_store::archive::write_tree_tar(&v.mountpoint, out).map(|_| ());
+        let r = (|| -> Result<(), VolumeError> {
+            let dir = self.local.dir(&v.name);
+            let parent = std::fs::File::open(&dir).map_err(|source| LocalError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            berth_store::archive::write_entry_tar(parent.as_fd(), b"_data", ".", out)
+                .map_err(|e| VolumeError::Store(e.into()))?;
+            Ok(())
+        })();
         if mounted {
             let _ = self.unmount(v);
         }
-        r.map_err(|e| VolumeError::Store(e.into()))
+        r
     }
 
     /// `volume import`: replaces the volume's content with the tar. A plain volume's new content
@@ -526,6 +537,7 @@ impl VolumeStore<'_> {
         use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
         let opts = ApplyOptions {
             whiteouts: WhiteoutMode::Delete,
+            root_metadata: true,
         };
         let err = |path: &std::path::Path| {
             let path = path.to_path_buf();
@@ -552,8 +564,7 @@ impl VolumeStore<'_> {
         let _ = berth_store::fsutil::remove_tree(&staging);
         let r = (|| -> Result<(), VolumeError> {
             std::fs::create_dir(&staging).map_err(err(&staging))?;
-            apply_tar(tar, &staging, &opts).map_err(|e| VolumeError::Store(e.into()))?;
-            // The new tree takes the old root's owner and mode.
+            // The new tree keeps the old root's owner and mode unless the tar has a root entry.
             let md = std::fs::metadata(&v.mountpoint).map_err(err(&v.mountpoint))?;
             std::os::unix::fs::chown(
                 &staging,
@@ -562,6 +573,7 @@ impl VolumeStore<'_> {
             )
             .map_err(err(&staging))?;
             std::fs::set_permissions(&staging, md.permissions()).map_err(err(&staging))?;
+            apply_tar(tar, &staging, &opts).map_err(|e| VolumeError::Store(e.into()))?;
             rustix::fs::renameat_with(
                 rustix::fs::CWD,
                 &staging,
@@ -578,6 +590,58 @@ impl VolumeStore<'_> {
         let _ = berth_store::fsutil::remove_tree(&staging);
         journal::end(self.store.db().conn(), "volume-import", &v.name)?;
         r
+    }
+
+    /// `volume import` into a volume that does not exist yet: created under the create
+    /// protocol (files first, then the row), so a crash leaves no volume rather than an empty
+    /// or half-filled one.
+    pub fn import_new(
+        &mut self,
+        name: &str,
+        tar: &mut dyn std::io::Read,
+    ) -> Result<Volume, VolumeError> {
+        use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
+        validate_volume_name(name)?;
+        journal::begin(self.store.db().conn(), "volume", name)?;
+        let filled = (|| -> Result<(), VolumeError> {
+            self.local.create(name, None)?;
+            apply_tar(
+                tar,
+                &self.local.data(name),
+                &ApplyOptions {
+                    whiteouts: WhiteoutMode::Delete,
+                    root_metadata: true,
+                },
+            )
+            .map_err(|e| VolumeError::Store(e.into()))?;
+            Ok(())
+        })();
+        if let Err(e) = filled {
+            let _ = self.local.remove(name);
+            journal::end(self.store.db().conn(), "volume", name)?;
+            return Err(e);
+        }
+        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let inserted = self
+            .store
+            .db_mut()
+            .write(|tx| -> Result<bool, VolumeError> {
+                let n = tx.execute(
+                "INSERT OR IGNORE INTO volumes(name, driver, labels, options, anonymous, created_at)
+                 VALUES (?1, 'local', NULL, NULL, 0, ?2)",
+                params![name, created_at],
+            )?;
+                journal::end(tx, "volume", name)?;
+                Ok(n > 0)
+            })?;
+        if !inserted {
+            return Err(VolumeError::Exists {
+                op: "import",
+                name: name.to_string(),
+                target: name.to_string(),
+            });
+        }
+        self.require(name)
     }
 
     /// Finishes renames and imports that a crashed process left half done.

@@ -34,7 +34,26 @@ fn run_usage_error(text: &str) -> CliError {
 
 /// An engine error during `run`: `berth: Error response from daemon: ...`, exit 125/126/127.
 fn run_engine_error(e: EngineError) -> CliError {
-    let code = e.run_exit_code();
+    engine_error_with_code(&e, e.run_exit_code())
+}
+
+/// A failed start in `run`: like docker's CLI, the text decides 127 (`no such file or
+/// directory`, `executable file not found`) and 126 (`permission denied`), else 125.
+fn run_start_error(e: EngineError) -> CliError {
+    let text = e.to_string();
+    let code = if text.contains("executable file not found")
+        || text.contains("no such file or directory")
+    {
+        127
+    } else if text.contains("permission denied") {
+        126
+    } else {
+        e.run_exit_code()
+    };
+    engine_error_with_code(&e, code)
+}
+
+fn engine_error_with_code(e: &EngineError, code: i32) -> CliError {
     CliError {
         message: format!(
             "berth: Error response from daemon: {e}\n\nRun 'berth run --help' for more information"
@@ -249,7 +268,8 @@ fn announce_missing_image(engine: &mut Engine, req: &CreateRequest) {
 
 /// `berth create`.
 pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
-    let req = create_request(args, true)?;
+    // `create` records the attach settings a later `start -a` uses, as if run in the foreground.
+    let req = create_request(args, false)?;
     announce_missing_image(engine, &req);
     let c = engine.create_container(req)?;
     println!("{}", c.id);
@@ -259,7 +279,7 @@ pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
 /// `berth run`.
 pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     let req = create_request(args, args.detach)?;
-    if args.tty && args.interactive && !io::stdin().is_terminal() {
+    if args.tty && args.interactive && !args.detach && !io::stdin().is_terminal() {
         return Err(CliError::usage("the input device is not a TTY"));
     }
     let keys = detach_keys(args.detach_keys.as_deref())?;
@@ -268,7 +288,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     if args.detach {
         engine
             .start_container(&c.id, false, None)
-            .map_err(run_engine_error)?;
+            .map_err(run_start_error)?;
         println!("{}", c.id);
         return Ok(Exit::Ok);
     }
@@ -279,7 +299,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     };
     let (_, started) = engine
         .start_container(&c.id, true, console)
-        .map_err(run_engine_error)?;
+        .map_err(run_start_error)?;
     let outcome = engine
         .attach_container(
             &c.id,
@@ -310,7 +330,7 @@ pub fn start(engine: &mut Engine, args: &StartArgs) -> CliResult {
         let name = &args.names[0];
         let (c, started) = engine
             .start_container(name, true, None)
-            .map_err(|e| start_error(e, name))?;
+            .map_err(start_error)?;
         let outcome = engine.attach_container(
             &c.id,
             &AttachRequest {
@@ -346,10 +366,10 @@ pub fn start(engine: &mut Engine, args: &StartArgs) -> CliResult {
     }
 }
 
-fn start_error(e: EngineError, name: &str) -> CliError {
-    CliError::usage(format!(
-        "Error response from daemon: {e}\nError: failed to start containers: {name}"
-    ))
+/// `start -a` prints the daemon's error alone (only `start` without `-a` names the failed
+/// containers afterwards).
+fn start_error(e: EngineError) -> CliError {
+    CliError::usage(format!("Error response from daemon: {e}"))
 }
 
 /// Runs `f` on every name, printing the name on success and docker's error otherwise.
@@ -417,7 +437,9 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
         all: args.all,
         limit: args.last.filter(|n| *n > 0).map(|n| n as usize),
         latest: args.latest,
-        size: args.size,
+        // A format that shows `.Size` needs the sizes even without `-s` (docker).
+        size: args.size || args.format.as_deref().is_some_and(|f| f.contains(".Size")),
+
         filters,
     };
     let list = engine.list_containers(&opts)?;
@@ -473,7 +495,8 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                         .count()
                         .to_string(),
                 )
-                .field("Networks", "")
+                .field("Networks", c.host_config.network_mode.clone())
+                .field("Size", "0B")
                 .labels(c.labels.clone());
             if let (Some(rw), Some(total)) = (c.size_rw, c.size_root_fs) {
                 row.set("Size", units::container_size(rw, total));
@@ -583,14 +606,7 @@ pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
     for name in &args.names {
         match engine.inspect_container(name, args.size) {
             Ok(i) => found.push(serde_json::to_value(i).expect("inspect types serialize")),
-            Err(e) => errors.push(format!(
-                "Error: No such container: {name}{}",
-                if matches!(e, EngineError::NoSuchContainer(_)) {
-                    String::new()
-                } else {
-                    format!(" ({e})")
-                }
-            )),
+            Err(e) => errors.push(CliError::from(e).message),
         }
     }
     output::print_inspect(&found, args.format.as_deref())?;

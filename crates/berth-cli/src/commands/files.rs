@@ -114,8 +114,12 @@ fn pipe_through(
     produce: impl FnOnce(&mut dyn Write) -> Result<(), CliError> + Send,
     consume: impl FnOnce(&mut dyn io::Read) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
+    // The pipe is ours: a consumer that stops early must not kill the process with SIGPIPE;
+    // its own error is the one to report.
+    // SAFETY: changing the SIGPIPE disposition; restored below before returning.
+    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let (mut reader, writer) = io::pipe()?;
-    std::thread::scope(|s| {
+    let result = std::thread::scope(|s| {
         let producer = s.spawn(move || {
             let mut w = io::BufWriter::with_capacity(1 << 20, writer);
             let r = produce(&mut w);
@@ -127,8 +131,13 @@ fn pipe_through(
         let produced = producer
             .join()
             .unwrap_or_else(|_| Err(CliError::usage("copy failed")));
-        produced.and(consumed)
-    })
+        consumed.and(produced)
+    });
+    // SAFETY: restores the disposition saved above.
+    unsafe {
+        libc::signal(libc::SIGPIPE, previous);
+    }
+    result
 }
 
 /// `berth cp`.
@@ -209,6 +218,7 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
                 &dir,
                 &ApplyOptions {
                     whiteouts: WhiteoutMode::Delete,
+                    root_metadata: false,
                 },
             )
             .map(|_| ())
@@ -226,6 +236,8 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
 
 fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str) -> CliResult {
     let path = if path.is_empty() { "/" } else { path };
+    engine.container(name)?;
+
     if src == "-" {
         let stat = engine.stat_container_path(name, path)?;
         if !stat.is_dir() {

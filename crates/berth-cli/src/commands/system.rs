@@ -81,7 +81,6 @@ fn reclaimable(bytes: u64, total: u64) -> String {
         Some(pct) => format!("{size} ({pct}%)"),
         None => size,
     }
-
 }
 
 /// `berth system df [-v]`.

@@ -31,7 +31,8 @@ fn labels(flags: &[String]) -> Result<Option<BTreeMap<String, String>>, CliError
         let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
         if k.is_empty() {
             return Err(CliError::usage(format!(
-                "invalid argument \"{l}\" for \"--label\" flag: invalid label '{l}': empty name"
+                "invalid argument \"{l}\" for \"--label\" flag: invalid label '{l}': empty name\n\nUsage:  berth volume create [OPTIONS] [VOLUME]\n\nRun 'berth volume create --help' for more information"
+
             ))
             .with_exit(Exit::Engine));
         }

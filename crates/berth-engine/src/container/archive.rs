@@ -6,7 +6,7 @@
 //! included); a stopped one through its mounted root filesystem.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
@@ -38,15 +38,18 @@ impl PathStat {
     }
 }
 
-/// The container's root directory, kept open (and mounted, for a stopped container) while used.
+/// The container's root directory, kept open (and, for a stopped container, mounted with its
+/// volumes and binds on top) while used.
 struct RootHandle {
     fd: OwnedFd,
+    /// Volume and bind mounts made for a stopped container, innermost last.
+    extra: Vec<PathBuf>,
     mounted_by_us: Option<PathBuf>,
 }
 
 impl Drop for RootHandle {
     fn drop(&mut self) {
-        if let Some(p) = self.mounted_by_us.take() {
+        for p in self.extra.drain(..).rev().chain(self.mounted_by_us.take()) {
             if berth_store::mount::unmount(&p, false).is_err() {
                 let _ = berth_store::mount::unmount(&p, true);
             }
@@ -89,6 +92,16 @@ fn split(path: &str) -> (String, String) {
     }
 }
 
+/// Whether `path` lies in one of the container's writable volumes, binds or tmpfs mounts.
+fn in_writable_mount(c: &Container, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    c.mounts
+        .iter()
+        .filter(|m| path == m.destination || path.starts_with(&format!("{}/", m.destination)))
+        .max_by_key(|m| m.destination.len())
+        .is_some_and(|m| !m.read_only)
+}
+
 impl Engine {
     fn open_root(&mut self, c: &Container) -> Result<RootHandle, EngineError> {
         if c.state.status.is_running() && c.state.pid > 0 {
@@ -100,6 +113,7 @@ impl Engine {
             .map_err(|e| EngineError::Io(e.into()))?;
             return Ok(RootHandle {
                 fd,
+                extra: Vec::new(),
                 mounted_by_us: None,
             });
         }
@@ -111,16 +125,76 @@ impl Engine {
             } else {
                 None
             };
-        let handle = RootHandle {
+        let mut handle = RootHandle {
             fd: rustix::fs::open(
                 &rootfs.path,
                 OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
                 Mode::empty(),
             )
             .map_err(|e| EngineError::Io(e.into()))?,
+            extra: Vec::new(),
             mounted_by_us,
         };
+        // Like Docker, a stopped container's volumes and binds are mounted for the copy, so
+        // `cp` reads and writes them rather than the paths they would hide.
+        if handle.mounted_by_us.is_some() {
+            self.mount_volumes_for_copy(c, &rootfs.path, &mut handle)?;
+        }
         Ok(handle)
+    }
+
+    fn mount_volumes_for_copy(
+        &mut self,
+        c: &Container,
+        rootfs: &std::path::Path,
+        handle: &mut RootHandle,
+    ) -> Result<(), EngineError> {
+        use berth_volume::spec::MountKind;
+        let mut specs = c.mounts.clone();
+        berth_volume::spec::sort_by_depth(&mut specs);
+        for spec in specs.iter().filter(|s| s.kind != MountKind::Tmpfs) {
+            let source = match spec.kind {
+                MountKind::Volume => {
+                    let store = self.volumes()?;
+                    let v = store.require(spec.source.as_deref().unwrap_or_default())?;
+                    store.mount(&v)?
+                }
+                _ => PathBuf::from(spec.source.clone().unwrap_or_default()),
+            };
+            let Ok(md) = std::fs::metadata(&source) else {
+                continue; // a `-v` source that start has not created yet
+            };
+            if md.is_dir() {
+                super::files::mkdir_all_in_root(rootfs, &spec.destination, 0, 0)?;
+            } else {
+                let (parent, base) = split(&spec.destination);
+                super::files::mkdir_all_in_root(rootfs, &parent, 0, 0)?;
+                let dir = open_in(handle, &parent, OFlags::PATH | OFlags::DIRECTORY)
+                    .map_err(|e| EngineError::Io(e.into()))?;
+                match rustix::fs::openat(
+                    &dir,
+                    base.as_str(),
+                    OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::WRONLY
+                        | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o755),
+                ) {
+                    Ok(_) | Err(rustix::io::Errno::EXIST) => {}
+                    Err(e) => return Err(EngineError::Io(e.into())),
+                }
+            }
+            let target = open_in(handle, &spec.destination, OFlags::PATH)
+                .map_err(|e| EngineError::Io(e.into()))?;
+            let at = std::fs::read_link(format!("/proc/self/fd/{}", target.as_raw_fd()))?;
+            berth_store::mount::Mount::bind(source.display().to_string(), true, spec.read_only)
+                .mount_at(&at)
+                .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?
+                .leak();
+            handle.extra.push(at);
+        }
+        Ok(())
     }
 
     /// `HEAD /containers/{id}/archive`: what is at `path` in the container.
@@ -199,7 +273,7 @@ impl Engine {
         tar: &mut dyn Read,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        if c.host_config.readonly_rootfs {
+        if c.host_config.readonly_rootfs && !in_writable_mount(&c, dir) {
             return Err(EngineError::Conflict(
                 "container rootfs is marked read-only".into(),
             ));
@@ -221,6 +295,7 @@ impl Engine {
             &at,
             &ApplyOptions {
                 whiteouts: WhiteoutMode::Delete,
+                root_metadata: false,
             },
         )?;
         Ok(())

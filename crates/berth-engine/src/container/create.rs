@@ -108,8 +108,16 @@ impl Engine {
         )?;
         let id = fsutil::random_hex(32);
         if config.hostname.is_empty() {
-            config.hostname = id[..12].to_string();
+            config.hostname = if host_config.network_mode == "host" {
+                // With the host's network the container also has the host's name (Docker).
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| id[..12].to_string())
+            } else {
+                id[..12].to_string()
+            };
         }
+
         let name = match &req.name {
             Some(n) => {
                 let n = names::validate(n)?;

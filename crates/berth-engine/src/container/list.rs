@@ -115,6 +115,15 @@ impl Engine {
                     "Invalid filter '{k}'"
                 )));
             }
+            if k == "exited" {
+                for v in values {
+                    if v.parse::<i32>().is_err() {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "strconv.Atoi: parsing {v:?}: invalid syntax"
+                        )));
+                    }
+                }
+            }
             if k == "status" {
                 for v in values {
                     if ![
@@ -251,6 +260,10 @@ impl Engine {
                 labels,
                 state: c.state.status.as_str().to_string(),
                 status: status_text(&c, now),
+                host_config: crate::types::SummaryHostConfig {
+                    network_mode: c.host_config.network_mode.clone(),
+                },
+
                 mounts: c.mount_points(self),
             });
             if opts.latest && !out.is_empty() {

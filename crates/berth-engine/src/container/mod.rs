@@ -236,7 +236,10 @@ impl Engine {
     /// Every container (state as recorded).
     pub(crate) fn all_containers(&self) -> Result<Vec<Container>, EngineError> {
         let conn = self.store.db().conn();
-        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM containers"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM containers ORDER BY created_at DESC, id"
+        ))?;
+
         let rows = stmt.query_map([], row_to_container)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -227,6 +227,7 @@ impl Engine {
                     &data,
                     &ApplyOptions {
                         whiteouts: WhiteoutMode::Delete,
+                        root_metadata: false,
                     },
                 );
                 producer.join().map_err(|_| {

@@ -55,6 +55,11 @@ impl Engine {
         }
         self.remove_container_files(&c.id)?;
         journal::end(self.store.db().conn(), "container", &c.id)?;
+        // The image may be gone already (rmi -f): then this container held its layers.
+        if let Some(top) = &c.top_layer {
+            self.store.release_layer(top)?;
+        }
+
         if volumes {
             self.remove_anonymous_volumes(c)?;
         }

@@ -83,7 +83,8 @@ impl Engine {
             );
         }
         if !c.config.working_dir.is_empty() {
-            files::mkdir_all_in_root(&rootfs, &c.config.working_dir, user.uid, user.gid)?;
+            // Docker creates a missing working directory owned by root, whoever runs in it.
+            files::mkdir_all_in_root(&rootfs, &c.config.working_dir, 0, 0)?;
         }
         let mounts = self.spec_mounts(c)?;
         let spec = ContainerSpec {

@@ -148,14 +148,9 @@ impl Engine {
         timeout: Option<i64>,
     ) -> Result<Container, EngineError> {
         let c = self.stop_container(name, timeout)?;
+        // `RestartCount` counts restarts by a restart policy, not this manual one (Docker).
         let (c, started) = self.start_container(&c.id, false, None)?;
         debug_assert_ne!(started, Started::AwaitingAttach);
-        let _ = self.store.db_mut().write(|tx| {
-            tx.execute(
-                "UPDATE containers SET restart_count = restart_count + 1 WHERE id = ?1",
-                [&c.id],
-            )
-        });
-        self.container(&c.id)
+        Ok(c)
     }
 }

@@ -343,8 +343,18 @@ pub struct ContainerSummary {
     pub state: String,
     /// `Up 2 minutes`, `Exited (0) 3 seconds ago`...
     pub status: String,
+    /// The host config's network mode.
+    pub host_config: SummaryHostConfig,
     /// Mounts.
     pub mounts: Vec<MountPoint>,
+}
+
+/// `HostConfig` of a container summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryHostConfig {
+    /// `none` or `host`.
+    pub network_mode: String,
 }
 
 /// One line of `docker diff`.

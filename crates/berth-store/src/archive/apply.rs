@@ -35,6 +35,7 @@ pub(crate) fn apply<R: Read>(
     let mut a = Applier {
         root: &root,
         mode: opts.whiteouts,
+        root_metadata: opts.root_metadata,
         cache_key: Vec::new(),
         cache_fd: None,
         scratch: Vec::new(),
@@ -181,6 +182,9 @@ pub(crate) fn parse_pax_time(v: &[u8]) -> Option<Timespec> {
 struct Applier<'r> {
     root: &'r SafeRoot,
     mode: WhiteoutMode,
+    /// Whether the root entry's metadata applies to the root.
+    root_metadata: bool,
+
     /// The last parent directory used, by cleaned path: consecutive entries of one directory
     /// reuse its fd. No entry can change the directory it lives in or its ancestors, so the fd
     /// stays the one a fresh resolution would give.
@@ -233,9 +237,19 @@ impl Applier<'_> {
         };
         let meta = read_meta(e, &shown)?;
         let Some((name, parent)) = comps.split_last() else {
-            // The root's own entry (`./`): the layer directory belongs to the driver, as in Docker.
+            // The root's own entry (`./`): the layer directory belongs to the driver, as in Docker;
+            // a restored volume takes its owner, mode and xattrs.
             return match kind {
+                Kind::Dir if self.root_metadata => {
+                    let io = |e: Errno| ArchiveError::io(&shown, e);
+                    let fd = self.root.as_fd();
+                    rustix::fs::fchown(fd, Some(meta.uid), Some(meta.gid)).map_err(io)?;
+                    xattr::fd_set_all(fd, &meta.xattrs).map_err(|e| ArchiveError::io(&shown, e))?;
+                    rustix::fs::fchmod(fd, Mode::from_raw_mode(meta.mode)).map_err(io)?;
+                    Ok(())
+                }
                 Kind::Dir => Ok(()),
+
                 _ => Err(ArchiveError::Invalid(format!(
                     "{shown}: a non-directory entry names the root"
                 ))),

@@ -51,6 +51,10 @@ pub enum WhiteoutMode {
 pub struct ApplyOptions {
     /// How whiteouts are written.
     pub whiteouts: WhiteoutMode,
+    /// Apply the owner, mode and xattrs of the tar's root entry (`./`) to `root` itself. Off for
+    /// layers (the layer directory belongs to the driver, as in Docker); on for restoring a
+    /// volume, whose root directory's owner and mode are part of its content.
+    pub root_metadata: bool,
 }
 
 /// A failure while reading or writing a layer tar, or while working on a tree beneath a root.

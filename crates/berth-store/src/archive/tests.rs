@@ -26,9 +26,11 @@ fn skip(test: &str) -> bool {
 
 const DELETE: ApplyOptions = ApplyOptions {
     whiteouts: WhiteoutMode::Delete,
+    root_metadata: false,
 };
 const OVERLAY: ApplyOptions = ApplyOptions {
     whiteouts: WhiteoutMode::Overlay,
+    root_metadata: false,
 };
 
 /// An overlay mount that is undone when dropped, even when the test panics.

@@ -37,6 +37,7 @@ fn tar_of(entries: &[(&str, Option<&[u8]>, u32)]) -> Vec<u8> {
 fn apply(driver: &dyn GraphDriver, id: &str, tar: &[u8]) {
     let opts = ApplyOptions {
         whiteouts: driver.whiteout_mode(),
+        root_metadata: false,
     };
     apply_tar(tar, &driver.apply_dir(id), &opts).unwrap();
 }
@@ -293,6 +294,7 @@ fn hostile_under(kind: DriverKind) {
         let sandbox = Sandbox::around(&layer_dir).unwrap();
         let opts = ApplyOptions {
             whiteouts: d.whiteout_mode(),
+            root_metadata: false,
         };
         let _ = apply_tar(&h.tar[..], &layer_dir, &opts);
         if let Err(diff) = sandbox.check() {

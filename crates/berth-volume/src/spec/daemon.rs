@@ -883,6 +883,9 @@ pub fn parse_mounts(
     for raw in &request.binds {
         let (mount, mut spec) = parse_bind_entry(raw, volume_driver, api)?;
         if needs_slave_propagation(&mount, request.daemon_root.as_deref())? {
+            if spec.propagation != Some(Propagation::Rslave) {
+                spec.bind.implied_propagation = true;
+            }
             spec.propagation = Some(Propagation::Rslave);
         }
         if explicit.contains(&spec.destination) || tmpfs_destinations.contains(&spec.destination) {
@@ -895,6 +898,9 @@ pub fn parse_mounts(
     for mount in &mounts {
         let mut spec = parse_gated_mount(mount, api, host)?;
         if needs_slave_propagation(mount, request.daemon_root.as_deref())? {
+            if spec.propagation != Some(Propagation::Rslave) {
+                spec.bind.implied_propagation = true;
+            }
             spec.propagation = Some(Propagation::Rslave);
         }
         if explicit.contains(&spec.destination) || tmpfs_destinations.contains(&spec.destination) {

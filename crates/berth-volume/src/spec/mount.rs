@@ -142,6 +142,12 @@ pub struct BindOpts {
     pub non_recursive: bool,
     /// What `read_only` means for submounts.
     pub read_only_recursion: ReadOnlyRecursion,
+    /// The propagation was not asked for but forced to `rslave` because the source holds (or is
+    /// inside) the data root. dockerd makes its root a shared mount at start-up so that this
+    /// always works; berth has no daemon to do that, so no shared-or-slave check is made for it
+    /// (on a private host mount `rslave` simply behaves as private).
+    #[serde(default)]
+    pub implied_propagation: bool,
 }
 
 /// tmpfs settings; meaningful when `kind` is [`MountKind::Tmpfs`].
@@ -311,9 +317,12 @@ impl MountSpec {
                 Some(Propagation::Shared | Propagation::Rshared) => {
                     checks.push(HostCheck::SharedMount { path })
                 }
-                Some(Propagation::Slave | Propagation::Rslave) => {
+                Some(Propagation::Slave | Propagation::Rslave)
+                    if !self.bind.implied_propagation =>
+                {
                     checks.push(HostCheck::SharedOrSlaveMount { path })
                 }
+
                 _ => {}
             }
         }
