@@ -1,15 +1,24 @@
 //! [`Berth`] is one isolated berth installation for a test: a temp data root, the built binary,
-//! helpers to run commands and read their output, and a `Drop` that unmounts everything under
-//! the root (deepest first) and removes it, so a failing test leaves no mounts behind. Fixture
-//! builders make busybox root filesystems and multi-layer image archives without any network.
+//! helpers to run commands (each with a timeout, so a hang fails the test instead of blocking CI)
+//! and read their output, and a `Drop` that kills what the test left running under the root (its
+//! shims and berth processes, then the runtime's containers), unmounts everything under the root
+//! (deepest first) and removes it, so a failing test leaves no running containers or mounts
+//! behind. [`Pty`] is a terminal the test owns, for interactive sessions. Fixture builders make
+//! busybox root filesystems and multi-layer image archives without any network.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::ffi::CString;
+use std::io::{Read as _, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 
@@ -101,28 +110,113 @@ impl Berth {
         c
     }
 
-    /// Runs `berth ARGS`.
+    /// Runs `berth ARGS`; panics if it takes longer than [`CMD_TIMEOUT`].
+    #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("berth runs"))
+        self.run_timeout(args, CMD_TIMEOUT)
+    }
+
+    /// Runs `berth ARGS`; panics (after killing it) if it takes longer than `timeout`.
+    #[track_caller]
+    pub fn run_timeout(&self, args: &[&str], timeout: Duration) -> Run {
+        output_timeout(self.command(args), None, timeout)
     }
 
     /// Runs `berth ARGS` with `input` on stdin.
+    #[track_caller]
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        let mut child = self
+        output_timeout(self.command(args), Some(input), CMD_TIMEOUT)
+    }
+
+    /// `berth run -d ARGS...`: checks it succeeded and returns the printed container ID.
+    #[track_caller]
+    pub fn run_d(&self, args: &[&str]) -> String {
+        let mut all = vec!["run", "-d"];
+        all.extend_from_slice(args);
+        let out = self.run(&all).ok();
+        let id = out.stdout.trim().to_string();
+        assert!(is_full_id(&id), "run -d printed {out:?}");
+        id
+    }
+
+    /// `berth container inspect NAME`, parsed; panics if it fails.
+    #[track_caller]
+    pub fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.run(&["container", "inspect", name]).ok();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("inspect output is not JSON ({e}): {out:?}"));
+        v[0].clone()
+    }
+
+    /// The full ID of container `name`.
+    #[track_caller]
+    pub fn id_of(&self, name: &str) -> String {
+        self.inspect(name)["Id"].as_str().unwrap().to_string()
+    }
+
+    /// `State.Status` of container `name`.
+    #[track_caller]
+    pub fn status_of(&self, name: &str) -> String {
+        self.inspect(name)["State"]["Status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `ps -a` as (name, Status) pairs, newest first.
+    #[track_caller]
+    pub fn ps_all(&self) -> Vec<(String, String)> {
+        self.run(&["ps", "-a", "--format", "{{.Names}}|{{.Status}}"])
+            .ok()
+            .stdout
+            .lines()
+            .map(|l| {
+                let (n, s) = l.split_once('|').unwrap_or((l, ""));
+                (n.to_string(), s.to_string())
+            })
+            .collect()
+    }
+
+    /// The `ps -a` Status of container `name`, if it is listed.
+    #[track_caller]
+    pub fn ps_status(&self, name: &str) -> Option<String> {
+        self.ps_all()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s)
+    }
+
+    /// Starts `berth ARGS` in the background with stdout and stderr going to files next to the
+    /// root (read them with [`Background::stdout`]).
+    pub fn spawn(&self, args: &[&str]) -> Background {
+        let n = SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = self.scratch(&format!("bg-{n}.out"));
+        let err = self.scratch(&format!("bg-{n}.err"));
+        let child = self
             .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
             .expect("berth runs");
-        let mut stdin = child.stdin.take().unwrap();
-        let data = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&data);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run::from(out)
+        Background {
+            child,
+            out,
+            err,
+            args: args.join(" "),
+        }
+    }
+
+    /// Starts `berth ARGS` on the slave side of a new pty, as from a terminal.
+    pub fn spawn_pty(&self, args: &[&str]) -> Pty {
+        Pty::spawn(self.command(args), args.join(" "))
+    }
+
+    /// Mount points below the data root whose path mentions `id`.
+    pub fn mounts_of(&self, id: &str) -> Vec<String> {
+        mounts_under(&self.root())
+            .into_iter()
+            .filter(|m| m.contains(id))
+            .collect()
     }
 
     /// The busybox rootfs tarball, written next to the root on first use.
@@ -147,8 +241,648 @@ impl Berth {
 
 impl Drop for Berth {
     fn drop(&mut self) {
+        let root = self.root();
+        kill_processes_of(&root);
+        delete_runtime_containers(&root);
         unmount_under(self.dir.path());
     }
+}
+
+/// How long one berth command may take before the test fails.
+pub const CMD_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A generous bound for things that should happen "soon" (a container stopping, a state
+/// change becoming visible) on a loaded CI machine.
+pub const SOON: Duration = Duration::from_secs(60);
+
+static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether `s` is a full 64-hex container/image ID.
+pub fn is_full_id(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Runs `cmd` with `input` on stdin (or /dev/null), collecting its output; kills it and panics
+/// if it runs longer than `timeout`. Also panics if something it started keeps its stdout or
+/// stderr open long after it exited (a leaked descriptor would hang callers like `$(berth ...)`).
+#[track_caller]
+pub fn output_timeout(mut cmd: Command, input: Option<&[u8]>, timeout: Duration) -> Run {
+    let what = format!("{cmd:?}");
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let writer = child.stdin.take().map(|mut stdin| {
+        let data = input.unwrap_or_default().to_vec();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        })
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    for (i, pipe) in [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let tx = tx.clone();
+        let mut pipe = pipe.unwrap();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = tx.send((i, buf));
+        });
+    }
+    drop(tx);
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut partial = [Vec::new(), Vec::new()];
+            while let Ok((i, b)) = rx.recv_timeout(Duration::from_secs(5)) {
+                partial[i] = b;
+            }
+            panic!(
+                "timed out after {timeout:?}: {what}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&partial[0]),
+                String::from_utf8_lossy(&partial[1])
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut bufs = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok((i, b)) => bufs[i] = b,
+            Err(_) => panic!("{what} exited but a process it started keeps its stdout/stderr open"),
+        }
+    }
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    let [stdout, stderr] = bufs;
+    Run::from(Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// A berth command running in the background, its output going to files.
+pub struct Background {
+    pub child: Child,
+    out: PathBuf,
+    err: PathBuf,
+    args: String,
+}
+
+impl Background {
+    /// What it printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.out).unwrap_or_default()).into_owned()
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.err).unwrap_or_default()).into_owned()
+    }
+
+    /// Waits until stdout contains `needle`; panics with the output so far after `timeout`.
+    #[track_caller]
+    pub fn wait_stdout(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.stdout().contains(needle) {
+                return;
+            }
+            if let Some(st) = self.child.try_wait().unwrap() {
+                if self.stdout().contains(needle) {
+                    return;
+                }
+                panic!(
+                    "`berth {}` exited ({st}) without printing {needle:?}: stdout {:?} stderr {:?}",
+                    self.args,
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "`berth {}` did not print {needle:?} within {timeout:?}: stdout {:?} stderr {:?}",
+                    self.args,
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for it to exit and returns its output; panics (after killing it) on timeout.
+    #[track_caller]
+    pub fn wait(&mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return Run {
+                    stdout: self.stdout(),
+                    stderr: self.stderr(),
+                    code: st.code().unwrap_or(-1),
+                };
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "`berth {}` did not exit within {timeout:?}: stdout {:?} stderr {:?}",
+                    self.args,
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `f` until it returns true; panics naming `what` after `timeout`.
+#[track_caller]
+pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    wait_until(what, timeout, || f().then_some(()))
+}
+
+/// Polls `f` until it returns `Some`; panics naming `what` after `timeout`.
+#[track_caller]
+pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// The pids of processes (other than this one) whose command line mentions `root` as a whole
+/// path (`<root>` or `<root>/...`: shims run as `berth --root <root> shim <id>`, runc as
+/// `runc --root <root>/runtime ...`) or whose environment has `BERTH_ROOT=<root>` (berth
+/// commands started by the harness).
+pub fn processes_of(root: &Path) -> Vec<i32> {
+    let root = root.as_os_str().as_bytes();
+    let mut env = b"BERTH_ROOT=".to_vec();
+    env.extend_from_slice(root);
+    let me = std::process::id() as i32;
+    let mut pids = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cmdline = cmdline.split(|b| *b == 0).any(|arg| {
+            arg.windows(root.len())
+                .enumerate()
+                .any(|(i, w)| w == root && matches!(arg.get(i + root.len()), None | Some(b'/')))
+        });
+        let in_env = || {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .unwrap_or_default()
+                .split(|b| *b == 0)
+                .any(|v| v == env.as_slice())
+        };
+        if in_cmdline || in_env() {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// SIGKILLs every process of [`processes_of`] `root`, a few rounds (a dying shim may have
+/// been about to start a runc).
+pub fn kill_processes_of(root: &Path) {
+    for _ in 0..3 {
+        let pids = processes_of(root);
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            // SAFETY: kill(2) with a pid read from /proc; no memory is involved.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `runc --root <root>/runtime delete -f` of every container runc still knows there.
+pub fn delete_runtime_containers(root: &Path) {
+    let state = root.join("runtime");
+    if !state.is_dir() {
+        return;
+    }
+    let runc = |args: &[&str]| -> Option<Output> {
+        let mut c = Command::new("runc");
+        c.arg("--root").arg(&state).args(args);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = c.spawn().ok()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().ok()?.is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.wait_with_output().ok()
+    };
+    let Some(list) = runc(&["list", "-q"]) else {
+        return;
+    };
+    for id in String::from_utf8_lossy(&list.stdout).lines() {
+        let id = id.trim();
+        if !id.is_empty() {
+            runc(&["delete", "-f", id]);
+        }
+    }
+}
+
+/// Whether process `pid` has exited (gone, or a zombie nobody reaped yet).
+pub fn process_gone(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// Pids whose command line is exactly `... shim <id>` (berth's shim of container `id`).
+pub fn shim_pids(id: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .collect();
+        if args
+            .windows(2)
+            .any(|w| w[0] == b"shim" && w[1] == id.as_bytes())
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// SIGKILLs `pid` and waits until it is gone or a zombie.
+#[track_caller]
+pub fn kill9(pid: i64) {
+    // SAFETY: kill(2) with a plain pid; no memory is involved.
+    let r = unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    assert_eq!(r, 0, "kill -9 {pid}: {}", std::io::Error::last_os_error());
+    wait_for(&format!("process {pid} to die"), SOON, || process_gone(pid));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A terminal for interactive sessions
+
+/// A pty whose slave side is the controlling terminal, stdin, stdout and stderr of a berth
+/// command: the test plays the terminal on the master side. Every read has a timeout.
+pub struct Pty {
+    master: OwnedFd,
+    child: Child,
+    out: Vec<u8>,
+    /// How far [`Pty::expect`] has consumed `out`.
+    cursor: usize,
+    eof: bool,
+    args: String,
+}
+
+impl Pty {
+    fn spawn(mut cmd: Command, args: String) -> Pty {
+        // SAFETY: plain libc calls on descriptors this function owns; the returned name is
+        // copied out of the buffer before use. O_CLOEXEC everywhere so that no child spawned
+        // concurrently by another test inherits either side.
+        let (master, slave) = unsafe {
+            let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+            assert!(m >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+            let master = OwnedFd::from_raw_fd(m);
+            assert_eq!(libc::grantpt(m), 0, "grantpt");
+            assert_eq!(libc::unlockpt(m), 0, "unlockpt");
+            let mut name = [0 as libc::c_char; 128];
+            assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+            let s = libc::open(
+                name.as_ptr(),
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+            );
+            assert!(
+                s >= 0,
+                "open pty slave: {}",
+                std::io::Error::last_os_error()
+            );
+            let ws = libc::winsize {
+                ws_row: 24,
+                ws_col: 80,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            libc::ioctl(m, libc::TIOCSWINSZ, &ws);
+            (master, OwnedFd::from_raw_fd(s))
+        };
+        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        // SAFETY: setsid and ioctl are async-signal-safe; the child makes the pty (its stdin,
+        // already dup'ed to fd 0) its controlling terminal, as a login shell's terminal is.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("berth runs");
+        drop(cmd); // closes this process's copies of the slave
+        Pty {
+            master,
+            child,
+            out: Vec::new(),
+            cursor: 0,
+            eof: false,
+            args,
+        }
+    }
+
+    /// Reads what is available within `wait` (at most); false at end of output.
+    fn read_some(&mut self, wait: Duration) -> bool {
+        if self.eof {
+            return false;
+        }
+        let mut pfd = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n <= 0 {
+            return true;
+        }
+        let mut buf = [0u8; 4096];
+        // SAFETY: reads into a local buffer of the given length.
+        let r = unsafe { libc::read(self.master.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if r > 0 {
+            self.out.extend_from_slice(&buf[..r as usize]);
+            true
+        } else {
+            // EIO: every slave descriptor is closed.
+            self.eof = true;
+            false
+        }
+    }
+
+    /// Everything the terminal received so far, lossily decoded.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.out).into_owned()
+    }
+
+    /// Waits until the output after the previous match contains `needle`, and consumes it.
+    #[track_caller]
+    pub fn expect(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = find(&self.out[self.cursor..], needle.as_bytes()) {
+                self.cursor += i + needle.len();
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline || !self.read_some(deadline - now) {
+                panic!(
+                    "`berth {}`: {needle:?} did not appear within {timeout:?} (eof: {}); terminal so far: {:?}",
+                    self.args,
+                    self.eof,
+                    self.output()
+                );
+            }
+        }
+    }
+
+    /// Types `bytes` on the terminal.
+    #[track_caller]
+    pub fn send(&mut self, bytes: &[u8]) {
+        let mut f = std::fs::File::from(self.master.try_clone().unwrap());
+        f.write_all(bytes).expect("write to the pty");
+    }
+
+    /// Waits until the program has put the terminal in raw mode (no echo, no line editing),
+    /// so that what is typed next goes to it byte by byte.
+    #[track_caller]
+    pub fn wait_raw(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // SAFETY: tcgetattr fills a zeroed termios owned by this frame.
+            let raw = unsafe {
+                let mut t: libc::termios = std::mem::zeroed();
+                libc::tcgetattr(self.master.as_raw_fd(), &mut t) == 0
+                    && t.c_lflag & (libc::ICANON | libc::ECHO) == 0
+            };
+            if raw {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "`berth {}` did not put the terminal in raw mode within {timeout:?}; terminal: {:?}",
+                    self.args,
+                    self.output()
+                );
+            }
+            self.read_some(Duration::from_millis(20));
+            if let Some(st) = self.child.try_wait().unwrap() {
+                panic!(
+                    "`berth {}` exited ({st}) before putting the terminal in raw mode; terminal: {:?}",
+                    self.args,
+                    self.output()
+                );
+            }
+        }
+    }
+
+    /// Waits for the command to exit (reading its output meanwhile) and returns its code.
+    #[track_caller]
+    pub fn wait_exit(&mut self, timeout: Duration) -> i32 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                // Drain what is left: until end of output or a quiet moment.
+                loop {
+                    let before = self.out.len();
+                    if !self.read_some(Duration::from_millis(200)) || self.out.len() == before {
+                        break;
+                    }
+                }
+                return st.code().unwrap_or(-1);
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "`berth {}` did not exit within {timeout:?}; terminal: {:?}",
+                    self.args,
+                    self.output()
+                );
+            }
+            self.read_some(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory snapshots
+
+/// Every entry below `dir` (itself included, as ".") → its type, mode, owner, size, mtime,
+/// extended attributes and content hash (files), target (symlinks) or device number. Equal
+/// snapshots mean byte-identical trees.
+pub fn tree_snapshot(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    snapshot_into(dir, dir, &mut out);
+    out
+}
+
+fn snapshot_into(base: &Path, p: &Path, out: &mut BTreeMap<String, String>) {
+    let md = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let rel = p.strip_prefix(base).unwrap().to_string_lossy().to_string();
+    let rel = if rel.is_empty() { ".".to_string() } else { rel };
+    let ft = md.file_type();
+    let what = if ft.is_file() {
+        format!("file {}", sha256_hex(&std::fs::read(p).unwrap()))
+    } else if ft.is_symlink() {
+        format!("symlink {}", std::fs::read_link(p).unwrap().display())
+    } else if ft.is_dir() {
+        "dir".to_string()
+    } else {
+        format!("special rdev={}", md.rdev())
+    };
+    out.insert(
+        rel,
+        format!(
+            "{what} mode={:o} uid={} gid={} size={} mtime={}.{} xattrs={:?}",
+            md.mode(),
+            md.uid(),
+            md.gid(),
+            if ft.is_dir() { 0 } else { md.size() },
+            md.mtime(),
+            md.mtime_nsec(),
+            xattrs(p)
+        ),
+    );
+    if ft.is_dir() {
+        let mut names: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        for n in names {
+            snapshot_into(base, &n, out);
+        }
+    }
+}
+
+/// The extended attributes of `p` (not following symlinks), name → value.
+pub fn xattrs(p: &Path) -> BTreeMap<String, Vec<u8>> {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let mut out = BTreeMap::new();
+    let mut names = vec![0u8; 64 * 1024];
+    // SAFETY: the buffers outlive the calls and their lengths are passed along.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+    if n <= 0 {
+        return out;
+    }
+    for name in names[..n as usize]
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+    {
+        let cname = CString::new(name).unwrap();
+        let mut val = vec![0u8; 64 * 1024];
+        // SAFETY: as above.
+        let m = unsafe {
+            libc::lgetxattr(
+                c.as_ptr(),
+                cname.as_ptr(),
+                val.as_mut_ptr().cast(),
+                val.len(),
+            )
+        };
+        val.truncate(m.max(0) as usize);
+        out.insert(String::from_utf8_lossy(name).into_owned(), val);
+    }
+    out
 }
 
 /// Unmounts every mount point at or below `dir`, deepest first (lazily if busy).

@@ -3,6 +3,14 @@
 //! test leaves are removed by the harness even when the test fails.
 
 mod harness;
+mod vol_harness;
 
+mod containers;
+mod faults;
 mod images;
 mod layers;
+mod mounts;
+mod pty;
+mod volumes;
+mod volumes_beyond;
+mod workflows;
