@@ -7,6 +7,7 @@ mod vol_harness;
 
 mod containers;
 mod faults;
+mod files;
 mod images;
 mod layers;
 mod mounts;

@@ -251,9 +251,11 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
     let src_md = std::fs::symlink_metadata(src)
         .map_err(|e| CliError::usage(format!("lstat {src}: {}", output::io_text(&e))))?;
     let contents_only = src.ends_with("/.");
-    let (dir, top) = match engine.stat_container_path(name, path) {
-        Ok(st) if st.is_dir() => (
-            path.to_string(),
+    // A destination that is a symlink is followed inside the container (docker).
+    let dest = engine.resolve_container_path(name, path);
+    let (dir, top) = match dest {
+        Ok((resolved, st)) if st.is_dir() => (
+            resolved,
             if contents_only {
                 ".".to_string()
             } else {
@@ -265,7 +267,7 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 "Error response from daemon: cannot overwrite non-directory \"{path}\" with directory \"{src}\""
             )));
         }
-        Ok(_) => split(path),
+        Ok((resolved, _)) => split(&resolved),
         Err(_) if path.ends_with('/') => {
             return Err(CliError::usage(format!(
                 "Error response from daemon: Could not find the file {path} in container {name}"

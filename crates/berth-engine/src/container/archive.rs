@@ -225,6 +225,30 @@ impl Engine {
         })
     }
 
+    /// Follows a final symlink at `path` (and any chain of them) inside the container; returns
+    /// the path it leads to and what is there.
+    pub fn resolve_container_path(
+        &mut self,
+        name: &str,
+        path: &str,
+    ) -> Result<(String, PathStat), EngineError> {
+        let mut resolved = path.to_string();
+        let mut stat = self.stat_container_path(name, &resolved)?;
+        for _ in 0..40 {
+            if stat.link_target.is_empty() {
+                break;
+            }
+            let (parent, _) = split(&resolved);
+            resolved = if stat.link_target.starts_with('/') {
+                stat.link_target.clone()
+            } else {
+                format!("{}/{}", parent.trim_end_matches('/'), stat.link_target)
+            };
+            stat = self.stat_container_path(name, &resolved)?;
+        }
+        Ok((resolved, stat))
+    }
+
     /// `docker cp CONTAINER:PATH -`: a tar of `path` whose top entry is called `top`
     /// (its base name by default). With `follow`, a final symlink is followed.
     pub fn copy_from_container(
@@ -235,25 +259,14 @@ impl Engine {
         follow: bool,
         out: &mut dyn Write,
     ) -> Result<PathStat, EngineError> {
-        let mut stat = self.stat_container_path(name, path)?;
-        let mut resolved = path.to_string();
-        if follow {
-            // Follow the final symlink (and any chain of them) inside the container.
-            let shown = stat.name.clone();
-            for _ in 0..40 {
-                if stat.link_target.is_empty() {
-                    break;
-                }
-                let (parent, _) = split(&resolved);
-                resolved = if stat.link_target.starts_with('/') {
-                    stat.link_target.clone()
-                } else {
-                    format!("{}/{}", parent.trim_end_matches('/'), stat.link_target)
-                };
-                stat = self.stat_container_path(name, &resolved)?;
-            }
-            stat.name = shown;
-        }
+        let (resolved, stat) = if follow {
+            let shown = split(path).1;
+            let (resolved, mut stat) = self.resolve_container_path(name, path)?;
+            stat.name = if shown.is_empty() { "/".into() } else { shown };
+            (resolved, stat)
+        } else {
+            (path.to_string(), self.stat_container_path(name, path)?)
+        };
         let c = self.container(name)?;
         let root = self.open_root(&c)?;
         let (parent, base) = split(&resolved);
