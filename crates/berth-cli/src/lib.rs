@@ -70,6 +70,15 @@ fn engine_options(cli: &Cli) -> EngineOptions {
 
 fn dispatch(cli: Cli) -> CliResult {
     use commands::{container, files, image, inspect, system, volume};
+    if !matches!(
+        cli.log_level.as_str(),
+        "debug" | "info" | "warn" | "error" | "fatal"
+    ) {
+        return Err(CliError::usage(format!(
+            "Unable to parse logging level: {}",
+            cli.log_level
+        )));
+    }
     if cli.version {
         println!("{}", system::short_version());
         return Ok(Exit::Ok);
