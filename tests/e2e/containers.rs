@@ -1982,3 +1982,39 @@ fn writable_layer_of_an_exited_container_survives_until_rm() {
     assert!(!b.root().join("layers").join(format!("{id}-init")).exists());
     assert_eq!(layer_dirs(&b), image_layers);
 }
+
+/// Spec §10.3: pause → unpause keeps everything, tmpfs content included; Docker's errors for
+/// pausing twice and unpausing a running container; a paused container still stops.
+#[test]
+fn pause_and_unpause_keep_tmpfs_content() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&[
+        "run",
+        "-d",
+        "--name",
+        "pz",
+        "--tmpfs",
+        "/t",
+        "busybox",
+        "sh",
+        "-c",
+        "echo keep > /t/x; sleep 1000",
+    ])
+    .ok();
+    wait_for("the tmpfs file", SOON, || {
+        b.run(&["exec", "pz", "cat", "/t/x"]).stdout == "keep\n"
+    });
+    assert_eq!(b.run(&["pause", "pz"]).ok().stdout, "pz\n");
+    assert_eq!(b.inspect("pz")["State"]["Status"], "paused");
+    assert!(b.ps_status("pz").unwrap().ends_with("(Paused)"));
+    let e = b.run(&["pause", "pz"]).fails(1);
+    assert!(e.stderr.trim().ends_with("is already paused"), "{e:?}");
+    b.run(&["unpause", "pz"]).ok();
+    assert_eq!(b.run(&["exec", "pz", "cat", "/t/x"]).ok().stdout, "keep\n");
+    let e = b.run(&["unpause", "pz"]).fails(1);
+    assert!(e.stderr.trim().ends_with("is not paused"), "{e:?}");
+    b.run(&["pause", "pz"]).ok();
+    b.run(&["stop", "-t", "1", "pz"]).ok();
+    assert_eq!(b.inspect("pz")["State"]["Status"], "exited");
+}

@@ -76,6 +76,10 @@ pub enum Command {
     Restart(StopArgs),
     /// Kill one or more running containers.
     Kill(KillArgs),
+    /// Pause all processes within one or more containers.
+    Pause(NamesArg),
+    /// Unpause all processes within one or more containers.
+    Unpause(NamesArg),
     /// Remove one or more containers.
     Rm(RmArgs),
     /// List containers.
@@ -133,6 +137,10 @@ pub enum ContainerCommand {
     Restart(StopArgs),
     /// Kill one or more running containers.
     Kill(KillArgs),
+    /// Pause all processes within one or more containers.
+    Pause(NamesArg),
+    /// Unpause all processes within one or more containers.
+    Unpause(NamesArg),
     /// Remove one or more containers.
     #[command(alias = "remove")]
     Rm(RmArgs),

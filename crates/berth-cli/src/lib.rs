@@ -124,6 +124,13 @@ fn dispatch(cli: Cli) -> CliResult {
             container::restart(e, a)
         }
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => container::kill(e, a),
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => {
+            container::pause(e, a)
+        }
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => {
+            container::unpause(e, a)
+        }
+
         Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => container::rm(e, a),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => container::ps(e, a),
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => container::logs(e, a),

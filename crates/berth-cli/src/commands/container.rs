@@ -661,3 +661,13 @@ pub fn rename(engine: &mut Engine, args: &RenameArgs) -> CliResult {
     })?;
     Ok(Exit::Ok)
 }
+
+/// `berth pause`.
+pub fn pause(engine: &mut Engine, args: &NamesArg) -> CliResult {
+    each(&args.names, |n| engine.pause_container(n).map(|_| ()))
+}
+
+/// `berth unpause`.
+pub fn unpause(engine: &mut Engine, args: &NamesArg) -> CliResult {
+    each(&args.names, |n| engine.unpause_container(n).map(|_| ()))
+}

@@ -29,6 +29,7 @@ mod list;
 mod logs;
 mod mounts;
 mod names;
+mod pause;
 mod remove;
 mod rename;
 pub mod shim;

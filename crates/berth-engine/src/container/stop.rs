@@ -90,6 +90,11 @@ impl Engine {
         let Some(shim) = shim_stamp(&dir) else {
             return Ok(());
         };
+        if c.state.status == super::Status::Paused {
+            // Frozen processes cannot act on a signal: thaw them first.
+            let _ = runtime.resume(&c.id);
+        }
+
         if signal != libc::SIGKILL {
             match runtime.kill(&c.id, signal, false) {
                 Ok(()) => {}
