@@ -127,10 +127,34 @@ impl Engine {
     /// `docker volume rm [-f] NAME`: in use is refused even with `force`; with `force` a missing
     /// volume is not an error.
     pub fn remove_volume(&mut self, name: &str, force: bool) -> Result<(), EngineError> {
-        match self.volumes()?.remove(name) {
-            Err(VolumeError::NotFound(_)) if force => Ok(()),
-            r => Ok(r?),
-        }
+        self.remove_volumes(&[name.to_string()], force)
+            .pop()
+            .expect("one result per name")
+    }
+
+    /// `docker volume rm [-f] NAME...`: one result per name, in order.
+    pub fn remove_volumes(
+        &mut self,
+        names: &[String],
+        force: bool,
+    ) -> Vec<Result<(), EngineError>> {
+        let results = match self.volumes().and_then(|mut s| Ok(s.remove_many(names)?)) {
+            Ok(r) => r,
+            Err(e) => {
+                let text = e.to_string();
+                return names
+                    .iter()
+                    .map(|_| Err(EngineError::InvalidArgument(text.clone())))
+                    .collect();
+            }
+        };
+        results
+            .into_iter()
+            .map(|r| match r {
+                Err(VolumeError::NotFound(_)) if force => Ok(()),
+                r => Ok(r?),
+            })
+            .collect()
     }
 
     /// `docker volume prune`: removes unreferenced volumes without driver options — only

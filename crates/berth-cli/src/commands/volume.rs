@@ -130,9 +130,11 @@ pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
 /// `berth volume rm`.
 pub fn rm(engine: &mut Engine, args: &VolumeRmArgs) -> CliResult {
     let mut exit = Exit::Ok;
-    for name in &args.names {
-        match engine.remove_volume(name, args.force) {
+    let results = engine.remove_volumes(&args.names, args.force);
+    for (name, result) in args.names.iter().zip(results) {
+        match result {
             Ok(()) => println!("{name}"),
+
             Err(e) => {
                 eprintln!("{}", CliError::from(e).message);
                 exit = Exit::Failure;
