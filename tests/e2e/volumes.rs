@@ -1659,3 +1659,27 @@ fn concurrent_creates_of_one_name_make_one_volume() {
     let labels = volume_inspect(&b, "spec-same")["Labels"].clone();
     assert_eq!(labels.as_object().unwrap().len(), 1, "{labels}");
 }
+
+/// The generic `inspect` finds volumes too (after containers and images), and `--type volume`
+/// only volumes.
+#[test]
+fn generic_inspect_finds_volumes() {
+    let b = Berth::new();
+    b.run(&["volume", "create", "--label", "k=v", "gi-vol"])
+        .ok();
+    let out = b
+        .run(&[
+            "inspect",
+            "-f",
+            "{{.Name}} {{.Driver}} {{.Labels}}",
+            "gi-vol",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "gi-vol local map[k:v]\n");
+    let typed = b.run(&["inspect", "--type", "volume", "gi-vol"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&typed.stdout).unwrap();
+    assert_eq!(v[0]["Scope"], "local");
+    let e = b.run(&["inspect", "--type", "image", "gi-vol"]).fails(1);
+    assert_eq!(e.stdout.trim(), "[]");
+    assert_eq!(e.stderr.trim(), "Error: No such image: gi-vol");
+}

@@ -1,4 +1,4 @@
-//! `inspect`: finds each name among containers, then images (Docker's order), or only the kind
+//! `inspect`: finds each name among containers, then images, then volumes (Docker's order), or only the kind
 //! `--type` names.
 
 use berth_engine::{Engine, EngineError};
@@ -36,8 +36,16 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
                 Err(e) => return Err(e.into()),
             }
         }
+        if value.is_none() && wants("volume") {
+            match engine.inspect_volume(name) {
+                Ok(v) => value = Some(serde_json::to_value(v).expect("inspect types serialize")),
+                Err(EngineError::Volume(berth_volume::store::VolumeError::NotFound(_))) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         match value {
             Some(v) => found.push(v),
+
             None => missing.push(name.clone()),
         }
     }
