@@ -1,6 +1,7 @@
 //! [`CliError`] is a message the CLI prints to stderr as is, and the [`Exit`] it ends with.
 //! Engine errors become `Error response from daemon: <text>`, as the docker CLI prints a
-//! daemon's answer; `run` and `create` add docker's `docker: ` prefix and exit 125.
+//! daemon's answer; `run` adds the program name (`berth: `, where docker prints `docker: `) and
+//! docker's help pointer, and exits 125 (126/127 when the command cannot be invoked or found).
 
 use berth_engine::EngineError;
 

@@ -41,7 +41,21 @@ impl Engine {
             root: opts.root.clone(),
             driver,
         })?;
+        // Paths berth records and compares (mount points, volume sources) must be in one
+        // spelling: `/a/../b` or a symlinked root would make the same directory two paths.
+        let mut opts = opts;
+        opts.root = std::fs::canonicalize(&opts.root)?;
+        let store = if store.root() == opts.root {
+            store
+        } else {
+            drop(store);
+            Store::open(&StoreOptions {
+                root: opts.root.clone(),
+                driver,
+            })?
+        };
         let mut engine = Engine { store, opts };
+
         engine.recover_containers()?;
         engine.volumes()?.recover()?;
         Ok(engine)

@@ -229,9 +229,17 @@ pub fn rmi(engine: &mut Engine, args: &RmiArgs) -> CliResult {
 /// `berth tag`.
 pub fn tag(engine: &mut Engine, args: &TagArgs) -> CliResult {
     // The CLI checks the target's syntax before asking the daemon, with its own wording.
-    if let Err(e) = berth_image::reference::Reference::parse(&args.target) {
-        return Err(CliError::usage(e.cli_message(&args.target)));
+    match berth_image::reference::Reference::parse(&args.target) {
+        Err(e) => return Err(CliError::usage(e.cli_message(&args.target))),
+        // A digest in the target is refused by the CLI too, without the daemon prefix.
+        Ok(r) if r.digest().is_some() => {
+            return Err(CliError::usage(
+                berth_image::reference::ReferenceError::TagWithDigest.to_string(),
+            ))
+        }
+        Ok(_) => {}
     }
+
     engine.tag_image(&args.source, &args.target)?;
     Ok(Exit::Ok)
 }

@@ -166,12 +166,24 @@ impl Engine {
             created_at: crate::now(),
             restart_count: 0,
         };
-        if let Err(e) = self.insert_container(&container) {
-            self.abandon_container_files(&id);
-            self.discard_volumes(&created_volumes);
-            return Err(e);
+        let mut container = container;
+        let mut attempts = 0;
+        loop {
+            match self.insert_container(&container) {
+                Ok(()) => return Ok(container),
+                // A generated name another process took between the check and the insert:
+                // pick another one rather than fail a `run` the user gave no name.
+                Err(EngineError::Conflict(_)) if req.name.is_none() && attempts < 20 => {
+                    attempts += 1;
+                    container.name = self.unused_generated_name()?;
+                }
+                Err(e) => {
+                    self.abandon_container_files(&id);
+                    self.discard_volumes(&created_volumes);
+                    return Err(e);
+                }
+            }
         }
-        Ok(container)
     }
 
     fn check_name_free(&self, name: &str) -> Result<(), EngineError> {

@@ -88,8 +88,20 @@ struct Meta {
 fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>, shown: &str) -> Result<Meta, ArchiveError> {
     let h = e.header();
     let mode = h.mode().map_err(|e| invalid(shown, e))? & 0o7777;
-    let mut uid = h.uid().map_err(|e| invalid(shown, e))?;
-    let mut gid = h.gid().map_err(|e| invalid(shown, e))?;
+    // Some producers leave numeric fields blank; Docker reads them as 0.
+    let blank = |field: &[u8]| field.iter().all(|b| *b == 0 || *b == b' ');
+    let old = h.as_old();
+    let mut uid = if blank(&old.uid) {
+        0
+    } else {
+        h.uid().map_err(|e| invalid(shown, e))?
+    };
+    let mut gid = if blank(&old.gid) {
+        0
+    } else {
+        h.gid().map_err(|e| invalid(shown, e))?
+    };
+
     let mut mtime = Timespec {
         tv_sec: h.mtime().map_err(|e| invalid(shown, e))? as i64,
         tv_nsec: 0,
@@ -428,6 +440,8 @@ impl Applier<'_> {
                 r => break r.map_err(io)?,
             }
         }
+        // A symlink's size is its target's length; Docker counts it in layer sizes (`du`).
+        self.bytes += target.len() as u64;
         rustix::fs::chownat(
             dir,
             name,

@@ -234,7 +234,10 @@ fn tree_round_trips_with_full_metadata() {
         let dst = t.path().join(format!("dst-{:?}", opts.whiteouts));
         fs::create_dir(&dst).unwrap();
         let written = apply_tar(&tar[..], &dst, &opts).unwrap();
-        assert_eq!(written, total_files);
+        // Content bytes plus the symlinks' target lengths (`du`'s count, as Docker's sizes).
+        let symlink_targets =
+            ("data/a.txt".len() + "/etc/passwd".len() + "nowhere".len() + 300) as u64;
+        assert_eq!(written, total_files + symlink_targets);
         let after = snapshot_tree(&dst, &[]).unwrap();
         assert_same_trees(&portable(&before), &portable(&after), "round trip");
         // Hardlinks share one inode; the private overlay xattr was dropped.
@@ -368,8 +371,9 @@ fn apply_follows_docker_rules_for_names_order_and_replacement() {
         )
         .finish();
     let n = apply_tar(&tar[..], root, &DELETE).unwrap();
-    // a/b/f, x twice, d/inner, d, keep/child, pax-time, the long one.
-    assert_eq!(n, 11 + 1 + 2 + 11 + 8 + 5 + 1 + 4);
+    // a/b/f, x twice, d/inner, d, keep/child, pax-time, the long one, and the symlink y → x.
+    assert_eq!(n, 11 + 1 + 2 + 11 + 8 + 5 + 1 + 4 + 1);
+
     let m = |p: &str| fs::symlink_metadata(root.join(p)).unwrap();
     assert_eq!(
         (

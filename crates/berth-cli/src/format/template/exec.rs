@@ -541,7 +541,10 @@ impl State<'_> {
                 }
                 Ok(match map.get(name) {
                     Some(v) => Val::Data(v.clone(), go_kind_of_field(name)),
-                    None => Val::Missing,
+                    None => match omitted_zero(name) {
+                        Some(zero) => Val::Data(zero, go_kind_of_field(name)),
+                        None => Val::Missing,
+                    },
                 })
             }
             Val::Data(other, _) => Err(self.err(
@@ -608,4 +611,14 @@ impl State<'_> {
 
 fn range_context(pipe: &Pipe) -> String {
     format!("{{{{range {pipe}}}}}")
+}
+
+/// Fields Docker's JSON omits when empty (`omitempty`) but whose typed struct field exists, so a
+/// template reading them on such an object prints the zero value, not `<no value>` (a bind's
+/// `Mounts[].Name` and `.Driver`).
+fn omitted_zero(name: &str) -> Option<Value> {
+    match name {
+        "Name" | "Driver" => Some(Value::String(String::new())),
+        _ => None,
+    }
 }
