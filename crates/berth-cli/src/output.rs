@@ -83,3 +83,72 @@ pub fn io_text(e: &io::Error) -> String {
         None => e.to_string(),
     }
 }
+
+/// Prints `inspect` of several objects: the found ones as one array (or one template line each),
+/// then one error line per missing name; exit 1 if any was missing. `get` gives an object's JSON
+/// or the error line to print.
+pub fn inspect_each(
+    names: &[String],
+    format: Option<&str>,
+    mut get: impl FnMut(&str) -> Result<serde_json::Value, String>,
+) -> Result<crate::exit::Exit, CliError> {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for name in names {
+        match get(name) {
+            Ok(v) => found.push(v),
+            Err(line) => errors.push(line),
+        }
+    }
+    print_inspect(&found, format)?;
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Ok(if errors.is_empty() {
+        crate::exit::Exit::Ok
+    } else {
+        crate::exit::Exit::Failure
+    })
+}
+
+/// Writes an archive to `-o FILE` — beside it first, then renamed into place, so a failure never
+/// leaves a partial file — or to stdout, which docker refuses when it is a terminal. `what`
+/// prefixes a failure to open the file (`failed to save image`).
+pub fn write_archive(
+    output: Option<&std::path::Path>,
+    what: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    let Some(path) = output else {
+        if io::stdout().is_terminal() {
+            return Err(CliError::usage(
+                "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+            ));
+        }
+        let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+        write(&mut w)?;
+        w.flush()?;
+        return Ok(());
+    };
+    let tmp = path.with_file_name(format!(
+        ".{}.berth-tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("archive.tar")
+    ));
+    let file = std::fs::File::create(&tmp).map_err(|e| {
+        CliError::usage(format!("{what}: open {}: {}", path.display(), io_text(&e)))
+    })?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, file);
+    let written = write(&mut w).and_then(|()| {
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}

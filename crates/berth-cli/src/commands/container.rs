@@ -601,22 +601,11 @@ pub fn attach(engine: &mut Engine, args: &AttachArgs) -> CliResult {
 
 /// `berth container inspect`.
 pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &args.names {
-        match engine.inspect_container(name, args.size) {
-            Ok(i) => found.push(serde_json::to_value(i).expect("inspect types serialize")),
-            Err(e) => errors.push(CliError::from(e).message),
-        }
-    }
-    output::print_inspect(&found, args.format.as_deref())?;
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    Ok(if errors.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Failure
+    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+        engine
+            .inspect_container(name, args.size)
+            .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
+            .map_err(|e| CliError::from(e).message)
     })
 }
 

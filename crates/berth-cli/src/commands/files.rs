@@ -2,7 +2,7 @@
 //! for where a copied file or directory lands, and `-` for tar streams on stdin/stdout).
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -44,40 +44,9 @@ pub fn commit(engine: &mut Engine, args: &CommitArgs) -> CliResult {
 
 /// `berth export`.
 pub fn export(engine: &mut Engine, args: &ExportArgs) -> CliResult {
-    match &args.output {
-        Some(path) => {
-            let tmp = path.with_file_name(format!(
-                ".{}.berth-export",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("export.tar")
-            ));
-            let file = File::create(&tmp).map_err(|e| {
-                CliError::usage(format!(
-                    "failed to export container: open {}: {}",
-                    path.display(),
-                    output::io_text(&e)
-                ))
-            })?;
-            let mut w = io::BufWriter::with_capacity(1 << 20, file);
-            if let Err(e) = engine.export_container(&args.name, &mut w) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            std::fs::rename(&tmp, path)?;
-        }
-        None => {
-            if io::stdout().is_terminal() {
-                return Err(CliError::usage(
-                    "cowardly refusing to save to a terminal. Use the -o flag or redirect",
-                ));
-            }
-            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            engine.export_container(&args.name, &mut w)?;
-            w.flush()?;
-        }
-    }
+    output::write_archive(args.output.as_deref(), "failed to export container", |w| {
+        Ok(engine.export_container(&args.name, w)?)
+    })?;
     Ok(Exit::Ok)
 }
 

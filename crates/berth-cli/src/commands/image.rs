@@ -2,7 +2,7 @@
 //! `image prune`, printed the way the docker CLI prints them.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 
 use berth_engine::image::SaveFormat;
 use berth_engine::types::ImageDeleteItem;
@@ -90,51 +90,10 @@ pub fn save(engine: &mut Engine, args: &SaveArgs) -> CliResult {
         }
     };
     let progress = TerminalProgress::new();
-    match &args.output {
-        Some(path) => {
-            // Written beside the target and renamed: a failed save leaves no partial archive.
-            let tmp = path.with_file_name(format!(
-                ".{}.berth-save",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("image.tar")
-            ));
-            let file = File::create(&tmp).map_err(|e| {
-                CliError::usage(format!(
-                    "failed to save image: open {}: {}",
-                    path.display(),
-                    output::io_text(&e)
-                ))
-            })?;
-            let result = engine.save_images(
-                &args.images,
-                format,
-                io::BufWriter::with_capacity(1 << 20, file),
-                &progress,
-            );
-            match result {
-                Ok(w) => {
-                    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                    std::fs::rename(&tmp, path)?;
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e.into());
-                }
-            }
-        }
-        None => {
-            if io::IsTerminal::is_terminal(&io::stdout()) {
-                return Err(CliError::usage(
-                    "cowardly refusing to save to a terminal. Use the -o flag or redirect",
-                ));
-            }
-            let out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            engine
-                .save_images(&args.images, format, out, &progress)?
-                .flush()?;
-        }
-    }
+    output::write_archive(args.output.as_deref(), "failed to save image", |w| {
+        engine.save_images(&args.images, format, w, &progress)?;
+        Ok(())
+    })?;
     Ok(Exit::Ok)
 }
 
@@ -306,24 +265,11 @@ const HISTORY: format::ListFormat = format::ListFormat {
 
 /// `berth image inspect`.
 pub fn inspect(engine: &mut Engine, args: &ImageInspectArgs) -> CliResult {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &args.images {
-        match engine.inspect_image(name) {
-            Ok(i) => found.push(serde_json::to_value(i).expect("inspect types serialize")),
-            Err(e) => errors.push(format!(
-                "Error response from daemon: no such image: {name}: {e}"
-            )),
-        }
-    }
-    output::print_inspect(&found, args.format.as_deref())?;
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    Ok(if errors.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Failure
+    output::inspect_each(&args.images, args.format.as_deref(), |name| {
+        engine
+            .inspect_image(name)
+            .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
+            .map_err(|e| format!("Error response from daemon: no such image: {name}: {e}"))
     })
 }
 

@@ -6,7 +6,7 @@ use berth_engine::types::VolumeInfo;
 use berth_engine::Engine;
 use berth_volume::store::CreateVolume;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use berth_image::progress::{Progress, ProgressReader};
 
@@ -108,22 +108,11 @@ pub fn ls(engine: &mut Engine, args: &VolumeLsArgs) -> CliResult {
 
 /// `berth volume inspect`.
 pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &args.names {
-        match engine.inspect_volume(name) {
-            Ok(v) => found.push(serde_json::to_value(v).expect("volumes serialize")),
-            Err(e) => errors.push(CliError::from(e).message),
-        }
-    }
-    output::print_inspect(&found, args.format.as_deref())?;
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    Ok(if errors.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Failure
+    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+        engine
+            .inspect_volume(name)
+            .map(|v| serde_json::to_value(v).expect("volumes serialize"))
+            .map_err(|e| CliError::from(e).message)
     })
 }
 
@@ -202,45 +191,16 @@ pub fn export(engine: &mut Engine, args: &VolumeExportArgs) -> CliResult {
             .and_then(|v| v.usage_data)
             .map(|u| u.size.max(0) as u64)
     });
-    match &args.output {
-        Some(path) => {
-            let tmp = path.with_file_name(format!(
-                ".{}.berth-export",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("volume.tar")
-            ));
-            let file = std::fs::File::create(&tmp).map_err(|e| {
-                CliError::usage(format!("open {}: {}", path.display(), output::io_text(&e)))
-            })?;
-            progress.begin(&format!("Exporting {}", args.name), size);
-            let mut w = ProgressWriter {
-                inner: io::BufWriter::with_capacity(1 << 20, file),
-                progress: &progress,
-            };
-            let r = engine.export_volume(&args.name, &mut w);
-            progress.end();
-            if let Err(e) = r {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-            w.inner
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            std::fs::rename(&tmp, path)?;
-        }
-        None => {
-            if io::stdout().is_terminal() {
-                return Err(CliError::usage(
-                    "cowardly refusing to write a volume archive to a terminal. Use the -o flag or redirect",
-                ));
-            }
-            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            engine.export_volume(&args.name, &mut w)?;
-            w.flush()?;
-        }
-    }
+    progress.begin(&format!("Exporting {}", args.name), size);
+    let exported = output::write_archive(args.output.as_deref(), "failed to export volume", |w| {
+        let mut w = ProgressWriter {
+            inner: w,
+            progress: &progress,
+        };
+        Ok(engine.export_volume(&args.name, &mut w)?)
+    });
+    progress.end();
+    exported?;
     Ok(Exit::Ok)
 }
 
