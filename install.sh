@@ -14,7 +14,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build berth" >&2; exit 1; }
 
-cargo build --release --locked
+cargo build --release --locked -p berth-cli
 install -m 0755 target/release/berth /usr/local/bin/berth
 
 # An image made from the host's busybox, so nothing is downloaded.
