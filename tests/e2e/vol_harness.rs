@@ -163,6 +163,21 @@ pub fn volume_data(b: &Berth, name: &str) -> PathBuf {
     b.root().join("volumes").join(name).join("_data")
 }
 
+/// Writes `bytes` zero bytes to `/d/f` in volume `name` (creating it).
+pub fn fill(b: &Berth, name: &str, bytes: usize) {
+    b.run(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{name}:/d"),
+        "busybox",
+        "sh",
+        "-c",
+        &format!("head -c {bytes} /dev/zero > /d/f"),
+    ])
+    .ok();
+}
+
 /// The entries of `<root>/volumes` (volume directories), sorted.
 pub fn volume_dirs(b: &Berth) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(b.root().join("volumes"))

@@ -879,21 +879,6 @@ fn volume_rm_of_an_option_volume_unmounts_it_first() {
 // ---------------------------------------------------------------------------------------------
 // volume prune (§2.6) — berth follows API ≥ 1.42: anonymous volumes by default, `-a` for all.
 
-/// Writes `bytes` zero bytes to `/d/f` in volume `name` (creating it).
-fn fill(b: &Berth, name: &str, bytes: usize) {
-    b.run(&[
-        "run",
-        "--rm",
-        "-v",
-        &format!("{name}:/d"),
-        "busybox",
-        "sh",
-        "-c",
-        &format!("head -c {bytes} /dev/zero > /d/f"),
-    ])
-    .ok();
-}
-
 #[test]
 fn volume_prune_removes_unused_anonymous_volumes_by_default_and_all_unused_with_all() {
     let b = vb();

@@ -1,7 +1,8 @@
-//! Storage features beyond Docker's, and reporting: `system df [-v]` volume rows (spec §9.3), `volume export/import/clone/rename`, size-limited
-//! volumes (`volume create --opt size=N`: ENOSPC inside the container), and crash safety: a
-//! berth killed with SIGKILL in the middle of a volume operation leaves the old or the new state
-//! after the next command, never a half state or stray directories.
+//! Storage features beyond Docker's, and reporting: `system df [-v]` volume rows (spec §9.3),
+//! `volume export/import/clone/rename`, size-limited volumes (`volume create --opt size=N`:
+//! ENOSPC inside the container), and crash safety: a berth killed with SIGKILL in the middle of a
+//! volume operation leaves the old or the new state after the next command, never a half state or
+//! stray directories.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,21 +12,6 @@ use regex::Regex;
 
 use crate::harness::*;
 use crate::vol_harness::*;
-
-/// Writes `bytes` zero bytes to `/d/f` in volume `name` (creating it).
-fn fill(b: &Berth, name: &str, bytes: usize) {
-    b.run(&[
-        "run",
-        "--rm",
-        "-v",
-        &format!("{name}:/d"),
-        "busybox",
-        "sh",
-        "-c",
-        &format!("head -c {bytes} /dev/zero > /d/f"),
-    ])
-    .ok();
-}
 
 /// A tree snapshot of a volume's data with directory mtimes left out (extraction order decides
 /// them) and file mtimes in whole seconds (what a tar keeps).

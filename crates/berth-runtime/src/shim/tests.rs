@@ -2,7 +2,7 @@
 //! re-executed with `shim_main` as its only test).
 
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -189,6 +189,22 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     fdio::pipe().unwrap()
 }
 
+/// Attaches an output-only client (stdin from /dev/null) to the container in `dir`, asking the
+/// shim to start it when `start` is set, and returns how the session ended.
+fn attach_output(dir: &Path, start: bool, stdout: BorrowedFd, stderr: BorrowedFd) -> AttachOutcome {
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let io = AttachIo {
+        stdin: null.as_fd(),
+        stdout,
+        stderr,
+    };
+    let opts = AttachOptions {
+        start,
+        ..Default::default()
+    };
+    AttachClient::connect(dir).unwrap().run(&opts, io).unwrap()
+}
+
 fn read_all(fd: OwnedFd) -> String {
     let mut f = std::fs::File::from(fd);
     let mut s = String::new();
@@ -358,36 +374,14 @@ fn start_after_attach_loses_no_output_and_several_clients_see_it() {
     let watcher = std::thread::spawn(move || {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
-        let null = std::fs::File::open("/dev/null").unwrap();
-        let io = AttachIo {
-            stdin: null.as_fd(),
-            stdout: out_w.as_fd(),
-            stderr: err_w.as_fd(),
-        };
-        let r = AttachClient::connect(&dir)
-            .unwrap()
-            .run(&AttachOptions::default(), io)
-            .unwrap();
+        let r = attach_output(&dir, false, out_w.as_fd(), err_w.as_fd());
         drop((out_w, err_w));
         (r, read_all(out_r), read_all(err_r))
     });
     std::thread::sleep(Duration::from_millis(200));
     let (out_r, out_w) = pipe();
     let (err_r, err_w) = pipe();
-    let null = std::fs::File::open("/dev/null").unwrap();
-    let io = AttachIo {
-        stdin: null.as_fd(),
-        stdout: out_w.as_fd(),
-        stderr: err_w.as_fd(),
-    };
-    let opts = AttachOptions {
-        start: true,
-        ..Default::default()
-    };
-    let r = AttachClient::connect(&c.dir)
-        .unwrap()
-        .run(&opts, io)
-        .unwrap();
+    let r = attach_output(&c.dir, true, out_w.as_fd(), err_w.as_fd());
     drop((out_w, err_w));
     assert_eq!(
         (r, read_all(out_r), read_all(err_r)),
@@ -874,20 +868,9 @@ fn large_output_reaches_client_and_log_intact() {
         all
     });
     let null = std::fs::File::open("/dev/null").unwrap();
-    let io = AttachIo {
-        stdin: null.as_fd(),
-        stdout: out_w.as_fd(),
-        stderr: null.as_fd(),
-    };
-    let opts = AttachOptions {
-        start: true,
-        ..Default::default()
-    };
-    let r = AttachClient::connect(&c.dir)
-        .unwrap()
-        .run(&opts, io)
-        .unwrap();
+    let r = attach_output(&c.dir, true, out_w.as_fd(), null.as_fd());
     assert_eq!(r, AttachOutcome::Exited(0));
+
     drop(out_w);
     let all = reader.join().unwrap();
     assert_eq!(all.len(), 3_000_000);
