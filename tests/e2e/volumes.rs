@@ -348,9 +348,9 @@ fn bind_option_volume_shows_the_host_directory_and_writes_go_to_the_host() {
     );
 }
 
-#[test]
-fn option_volume_mount_failure_is_reported_at_start() {
-    let b = vb();
+/// Creates volume `name` as a bind of a host directory that does not exist (so creating works and
+/// mounting fails) and returns the mount error Docker reports for it.
+fn bind_volume_of_a_missing_dir(b: &Berth, name: &str) -> String {
     let missing = b.scratch("nonexist");
     b.run(&[
         "volume",
@@ -361,15 +361,20 @@ fn option_volume_mount_failure_is_reported_at_start() {
         &format!("device={}", missing.display()),
         "-o",
         "o=bind",
-        "spec-bindmissing",
+        name,
     ])
     .ok();
-    let data = volume_data(&b, "spec-bindmissing");
-    let text = format!(
+    format!(
         "error while mounting volume '{d}': failed to mount local volume: mount {m}:{d}, flags: 0x1000: no such file or directory",
-        d = data.display(),
+        d = volume_data(b, name).display(),
         m = missing.display()
-    );
+    )
+}
+
+#[test]
+fn option_volume_mount_failure_is_reported_at_start() {
+    let b = vb();
+    let text = bind_volume_of_a_missing_dir(&b, "spec-bindmissing");
     // `create` works (options are not tried yet); `start` fails, exit 1.
     b.run(&[
         "create",
@@ -397,50 +402,18 @@ fn option_volume_mount_failure_in_run_exits_127_like_docker() {
     // docker's CLI maps a start error mentioning "no such file or directory" to 127 (spec §0:
     // "observed for volume mount failures at start").
     let b = vb();
-    let missing = b.scratch("nonexist");
-    b.run(&[
-        "volume",
-        "create",
-        "-o",
-        "type=none",
-        "-o",
-        &format!("device={}", missing.display()),
-        "-o",
-        "o=bind",
-        "spec-bindmissing",
-    ])
-    .ok();
-    let data = volume_data(&b, "spec-bindmissing");
+    let text = bind_volume_of_a_missing_dir(&b, "spec-bindmissing");
     let out = b
         .run(&["run", "-v", "spec-bindmissing:/h", "busybox", "true"])
         .fails(127);
-    assert_eq!(
-        out.stderr,
-        run_daemon_error(&format!(
-            "error while mounting volume '{d}': failed to mount local volume: mount {m}:{d}, flags: 0x1000: no such file or directory",
-            d = data.display(),
-            m = missing.display()
-        ))
-    );
+    assert_eq!(out.stderr, run_daemon_error(&text));
 }
 
 #[test]
 fn start_attached_failure_prints_only_the_daemon_error_like_docker() {
     // `docker start -a` prints the daemon's error alone (no "Error: failed to start containers").
     let b = vb();
-    let missing = b.scratch("nonexist");
-    b.run(&[
-        "volume",
-        "create",
-        "-o",
-        "type=none",
-        "-o",
-        &format!("device={}", missing.display()),
-        "-o",
-        "o=bind",
-        "spec-bm",
-    ])
-    .ok();
+    let text = bind_volume_of_a_missing_dir(&b, "spec-bm");
     b.run(&[
         "create",
         "--name",
@@ -452,15 +425,7 @@ fn start_attached_failure_prints_only_the_daemon_error_like_docker() {
     ])
     .ok();
     let out = b.run(&["start", "-a", "c1"]).fails(1);
-    let data = volume_data(&b, "spec-bm");
-    assert_eq!(
-        out.stderr,
-        daemon_error(&format!(
-            "error while mounting volume '{d}': failed to mount local volume: mount {m}:{d}, flags: 0x1000: no such file or directory",
-            d = data.display(),
-            m = missing.display()
-        ))
-    );
+    assert_eq!(out.stderr, daemon_error(&text));
 }
 
 // ---------------------------------------------------------------------------------------------
