@@ -229,17 +229,13 @@ fn echo_is_logged_and_exit_codes_are_reported() {
         panic!("{:?}", h.status)
     };
     assert!(pid > 0);
-    // The shim is detached: not our child, not in our session.
-    let sid = |pid: i32| rustix::process::getsid(rustix::process::Pid::from_raw(pid)).unwrap();
-    assert_ne!(sid(h.shim.pid), sid(std::process::id() as i32));
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", h.shim.pid)).unwrap();
-    let ppid: u32 = stat[stat.rfind(')').unwrap() + 2..]
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_ne!(ppid, std::process::id());
+    // The shim is detached: not our child, not in our session. Read from
+    // /proc rather than getsid(2): a test runner whose session leader lives
+    // outside our pid namespace (CI machines do this) has session id 0.
+    let me = std::process::id() as i32;
+    assert_ne!(proc_stat(h.shim.pid, SESSION), proc_stat(me, SESSION));
+    assert_ne!(proc_stat(h.shim.pid, PPID), me);
+
     let exit = wait_exit(&c, &h);
     assert_eq!(
         (exit.exit_code, exit.signal, exit.oom_killed),
@@ -911,4 +907,18 @@ fn a_client_that_stops_reading_cannot_keep_the_shim_alive() {
     assert_eq!(exit.exit_code, 0);
     assert_eq!(log_entries(&c).len(), 11000);
     drop(stuck);
+}
+
+/// Field numbers of proc(5) `/proc/PID/stat`, counted after the `(comm)`.
+const PPID: usize = 1;
+const SESSION: usize = 3;
+
+fn proc_stat(pid: i32, field: usize) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(field)
+        .unwrap()
+        .parse()
+        .unwrap()
 }
