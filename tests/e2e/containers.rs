@@ -1767,6 +1767,32 @@ fn exec_env_workdir_user_and_exit_code() {
     wait_for("the detached exec", SOON, || {
         b.run(&["exec", "ex", "ls", "/tmp/detached"]).code == 0
     });
+    // -d -t: the process gets a terminal of its own and outlives the CLI.
+    let out = b
+        .run(&[
+            "exec",
+            "-dt",
+            "ex",
+            "sh",
+            "-c",
+            "tty > /tmp/dtty; exec sleep 1234",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "");
+    wait_for("the detached exec with a tty", SOON, || {
+        b.run(&["exec", "ex", "cat", "/tmp/dtty"])
+            .stdout
+            .starts_with("/dev/pts/")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        b.run(&["exec", "ex", "ps"])
+            .ok()
+            .stdout
+            .contains("sleep 1234"),
+        "the detached process's terminal was not hung up"
+    );
+
     // A missing command: docker 20.10 reports it with 126.
     let out = b.run(&["exec", "ex", "nosuch"]).fails(126);
     assert!(

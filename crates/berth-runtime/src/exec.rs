@@ -1,6 +1,8 @@
 //! `ExecSpec` describes a process to run in a running container (`docker exec`); [`exec`] runs
 //! it through [`Runtime::exec`] and returns its exit code, passing the caller's stdio straight
 //! through, or, with a terminal, proxying the pty the runtime hands over (raw mode, resizes).
+//! Detached with a terminal (`-d -t`), the pty goes to a background holder
+//! ([`term::hold_master_in_background`]) that keeps it open for the process.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -125,9 +127,6 @@ pub enum ExecError {
         /// The error.
         source: io::Error,
     },
-    /// A combination berth does not support yet.
-    #[error("{0}")]
-    Unsupported(&'static str),
 }
 
 impl ExecError {
@@ -135,9 +134,7 @@ impl ExecError {
     pub fn kind(&self) -> berth_store::ErrorKind {
         match self {
             ExecError::Runtime(e) => e.kind(),
-            ExecError::Start(_) | ExecError::Unsupported(_) => {
-                berth_store::ErrorKind::InvalidArgument
-            }
+            ExecError::Start(_) => berth_store::ErrorKind::InvalidArgument,
             ExecError::Io { .. } => berth_store::ErrorKind::Internal,
         }
     }
@@ -193,17 +190,13 @@ pub fn exec(
     }
     let json = serde_json::to_vec(&spec.to_oci()).map_err(|e| ioerr(e.into()))?;
     std::fs::write(&files.process, json).map_err(ioerr)?;
-    let start_failure = |e: RuntimeError| match e {
-        RuntimeError::Failed { message, .. } => ExecError::Start(StartFailure::exec(&message)),
-        other => ExecError::Runtime(other),
-    };
 
+    if mode.detach && spec.tty {
+        let (master, pid) = start_with_console(runtime, id, work_dir, &name, &files)?;
+        term::hold_master_in_background(master).map_err(ioerr)?;
+        return Ok(ExecOutcome::Detached { pid });
+    }
     if mode.detach {
-        if spec.tty {
-            return Err(ExecError::Unsupported(
-                "exec with both -d and -t is not supported yet",
-            ));
-        }
         let proc = runtime.exec(
             id,
             &files.process,
@@ -248,23 +241,7 @@ pub fn exec(
     // between the process and the caller, so newlines are translated exactly once.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| ioerr(e.into()))?;
-    let console = term::ConsoleSocket::bind(work_dir, &format!("{name}.sock")).map_err(ioerr)?;
-    let mut proc = runtime.exec(
-        id,
-        &files.process,
-        ExecOptions {
-            pid_file: Some(files.pid.clone()),
-            console_socket: Some(console.runtime_path()),
-            detach: true,
-            ..Default::default()
-        },
-    )?;
-    let master = console.receive_master(Duration::from_secs(60), || {
-        !matches!(proc.try_wait(), Ok(None))
-    });
-    proc.wait().map_err(start_failure)?;
-    let master = master.map_err(ioerr)?;
-    let pid = read_pid_file(&files.pid)?;
+    let (master, pid) = start_with_console(runtime, id, work_dir, &name, &files)?;
     let pid = rustix::process::Pid::from_raw(pid)
         .ok_or_else(|| ioerr(io::Error::other("the runtime reported no process id")))?;
     let mut status: Option<i32> = None;
@@ -304,6 +281,47 @@ pub fn exec(
     };
     proxied.map_err(ioerr)?;
     Ok(ExecOutcome::Exited(code))
+}
+
+/// A runtime's refusal to start the process reads like Docker's exec failure (exit 126/127).
+fn start_failure(e: RuntimeError) -> ExecError {
+    match e {
+        RuntimeError::Failed { message, .. } => ExecError::Start(StartFailure::exec(&message)),
+        other => ExecError::Runtime(other),
+    }
+}
+
+/// Starts the process described in `files` detached with a terminal: runc (1.1) hands over
+/// the pty master through a console socket only in that mode. Returns the master and the
+/// process's host pid.
+fn start_with_console(
+    runtime: &dyn Runtime,
+    id: &str,
+    work_dir: &Path,
+    name: &str,
+    files: &ExecFiles,
+) -> Result<(OwnedFd, i32), ExecError> {
+    let ioerr = |source| ExecError::Io {
+        id: id.to_string(),
+        source,
+    };
+    let console = term::ConsoleSocket::bind(work_dir, &format!("{name}.sock")).map_err(ioerr)?;
+    let mut proc = runtime.exec(
+        id,
+        &files.process,
+        ExecOptions {
+            pid_file: Some(files.pid.clone()),
+            console_socket: Some(console.runtime_path()),
+            detach: true,
+            ..Default::default()
+        },
+    )?;
+    let master = console.receive_master(Duration::from_secs(60), || {
+        !matches!(proc.try_wait(), Ok(None))
+    });
+    proc.wait().map_err(start_failure)?;
+    let master = master.map_err(ioerr)?;
+    Ok((master, read_pid_file(&files.pid)?))
 }
 
 /// Copies between the caller's terminal and a pty master until the master reports end of

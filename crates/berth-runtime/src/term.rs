@@ -197,6 +197,81 @@ pub(crate) fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     ))
 }
 
+/// Keeps the pty master of a detached process (`exec -d -t`) open in a small background
+/// process that reads and discards what the process writes, until its terminal is gone (every
+/// slave closed: the process and its children ended). Closing the master instead would hang
+/// the terminal up and SIGHUP the process; Docker's daemon holds it in the same way.
+///
+/// Written by hand as fork(2) rather than a re-exec of the berth binary: the holder only needs
+/// read(2) in a loop. Between fork and `_exit` the children make async-signal-safe calls only,
+/// so this is sound in a multi-threaded caller. Double fork: the holder is reparented at once
+/// and never becomes a zombie of the caller.
+pub fn hold_master_in_background(master: OwnedFd) -> io::Result<()> {
+    let fd = master.as_raw_fd();
+    // SAFETY: see above; the child branches below call only async-signal-safe functions.
+    let child = unsafe { libc::fork() };
+    match child {
+        -1 => Err(io::Error::last_os_error()),
+        // SAFETY: in the forked child: setsid, fork and _exit are async-signal-safe, and
+        // discard_until_hangup is written for exactly this place.
+        0 => unsafe {
+            libc::setsid();
+
+            if libc::fork() != 0 {
+                libc::_exit(0);
+            }
+            discard_until_hangup(fd)
+        },
+        _ => {
+            let mut status = 0;
+            // SAFETY: waits for the intermediate child created above, which exits at once.
+            while unsafe { libc::waitpid(child, &mut status, 0) } == -1
+                && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+            {}
+            Ok(())
+        }
+    }
+}
+
+/// The body of the holder: keeps only `master` (moved above stdio, blocking), stdio on
+/// /dev/null, every other inherited descriptor closed (the caller's database, sockets and
+/// terminal must not be held by a stranger), then reads until the master reports hang-up.
+///
+/// # Safety
+/// Only in a freshly forked child; never returns.
+unsafe fn discard_until_hangup(fd: RawFd) -> ! {
+    // SAFETY: plain system calls on descriptors this process owns, in a forked child.
+    unsafe {
+        const KEEP: RawFd = 10;
+        let m = libc::fcntl(fd, libc::F_DUPFD, KEEP);
+        if m < 0 {
+            libc::_exit(1);
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for std in 0..3 {
+            libc::dup2(null, std);
+        }
+        if libc::close_range(3, (m - 1) as libc::c_uint, 0) != 0
+            || libc::close_range((m + 1) as libc::c_uint, libc::c_uint::MAX, 0) != 0
+        {
+            for other in (3..4096).filter(|&f| f != m) {
+                libc::close(other);
+            }
+        }
+        libc::chdir(c"/".as_ptr());
+        let flags = libc::fcntl(m, libc::F_GETFL);
+        libc::fcntl(m, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = libc::read(m, buf.as_mut_ptr().cast(), buf.len());
+            if n > 0 || (n < 0 && *libc::__errno_location() == libc::EINTR) {
+                continue;
+            }
+            libc::_exit(0);
+        }
+    }
+}
+
 /// Write end of the SIGWINCH self-pipe, or -1 when no [`WinchPipe`] is installed.
 static WINCH_WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 /// Serialises installation: one pipe per process at a time.

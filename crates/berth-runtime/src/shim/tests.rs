@@ -775,21 +775,34 @@ fn exec_in_a_running_container() {
     assert_eq!(f.message, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown");
 
     // Detached.
-    let r = exec(
-        &runc,
-        id,
-        &c.dir,
-        &spec(&["sleep", "100"], false),
-        ExecMode {
+    let detached = |args: &[&str], tty: bool| {
+        let mode = ExecMode {
             interactive: false,
             detach: true,
-        },
-        io,
-    )
-    .unwrap();
-    let ExecOutcome::Detached { pid } = r else {
-        panic!("{r:?}")
+        };
+        match exec(&runc, id, &c.dir, &spec(args, tty), mode, io).unwrap() {
+            ExecOutcome::Detached { pid } => pid,
+            other => panic!("{other:?}"),
+        }
     };
+    let pid = detached(&["sleep", "100"], false);
+    assert!(runc.ps(id).unwrap().contains(&pid));
+
+    // Detached with a terminal: the process gets a pty, keeps running after exec returns (its
+    // terminal is not hung up), and may write to it without blocking or dying of SIGHUP.
+    let script = "tty > /tmp/dt; i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; sleep 0.3; echo done >> /tmp/dt; sleep 100";
+    let pid = detached(&["sh", "-c", script], true);
+    let rootfs_file = |p: &str| std::fs::read_to_string(format!("/proc/{pid}/root{p}"));
+    let t0 = Instant::now();
+    while !rootfs_file("/tmp/dt").unwrap_or_default().contains("done") {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            rootfs_file("/tmp/dt")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(rootfs_file("/tmp/dt").unwrap().starts_with("/dev/pts/"));
     assert!(runc.ps(id).unwrap().contains(&pid));
 
     // With a terminal, through a pty.
