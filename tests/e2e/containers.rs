@@ -144,6 +144,48 @@ fn run_of_a_missing_image_announces_the_pull_first() {
 }
 
 #[test]
+fn log_level_debug_shows_runtime_calls_and_mounts_and_info_shows_nothing() {
+    let b = Berth::new();
+    let img = b.busybox("bb");
+    let quiet = b.run(&["run", "--rm", &img, "echo", "hi"]).ok();
+    assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("hi\n", ""));
+
+    let loud = b
+        .run(&[
+            "--log-level",
+            "debug",
+            "run",
+            "-v",
+            "dv:/data",
+            &img,
+            "echo",
+            "hi",
+        ])
+        .ok();
+    assert_eq!(loud.stdout, "hi\n", "diagnostics never go to stdout");
+    let lines: Vec<&str> = loud.stderr.lines().collect();
+    assert!(lines.iter().all(|l| l.starts_with("DEBU[")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("mount overlay on ")),
+        "{lines:#?}"
+    );
+    let id = b.run(&["ps", "-lq", "--no-trunc"]).ok().stdout;
+    let shim_log = b.root().join("containers").join(id.trim()).join("shim.log");
+    let shim_log = std::fs::read_to_string(&shim_log).unwrap_or_default();
+    assert!(
+        shim_log.contains("runtime: ") && shim_log.contains(" \"create\" "),
+        "the shim's runc calls are in {shim_log}"
+    );
+
+    // The docker CLI's words and exit code; logrus's level names are all accepted.
+    let bad = b.run(&["--log-level", "loud", "ps"]).fails(1);
+    assert_eq!(bad.stderr, "Unable to parse logging level: loud\n");
+    for level in ["trace", "warning", "ERROR", "panic"] {
+        assert_eq!(b.run(&["--log-level", level, "ps", "-q"]).ok().stderr, "");
+    }
+}
+
+#[test]
 fn run_exit_127_for_a_missing_executable_and_126_for_a_non_executable_file() {
     let b = with_busybox();
     let out = b

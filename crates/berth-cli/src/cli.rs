@@ -27,7 +27,7 @@ pub struct Cli {
     /// kernel and backing filesystem support it, else vfs].
     #[arg(long = "storage-driver", env = "BERTH_STORAGE_DRIVER")]
     pub storage_driver: Option<String>,
-    /// Logging level (debug, info, warn, error, fatal).
+    /// Logging level (trace, debug, info, warn, error, fatal); debug shows runtime calls and mounts.
     #[arg(long = "log-level", short = 'l', default_value = "info")]
     pub log_level: String,
     /// Print version information and quit.

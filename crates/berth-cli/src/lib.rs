@@ -68,17 +68,50 @@ fn engine_options(cli: &Cli) -> EngineOptions {
     }
 }
 
+/// Sends the engine's diagnostics (`log` records) to stderr at the level of `--log-level`,
+/// shaped like the docker CLI's logrus lines: `DEBU[0000] message` (seconds since start).
+fn init_logging(level: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let filter = match level.to_ascii_lowercase().as_str() {
+        "trace" => log::LevelFilter::Trace,
+        "debug" => log::LevelFilter::Debug,
+        "info" => log::LevelFilter::Info,
+        "warn" | "warning" => log::LevelFilter::Warn,
+        "error" | "fatal" | "panic" => log::LevelFilter::Error,
+        _ => {
+            return Err(CliError::usage(format!(
+                "Unable to parse logging level: {level}"
+            )))
+        }
+    };
+    let started = std::time::Instant::now();
+    // A second initialisation (the CLI called twice in one process, as in tests) keeps the
+    // first logger; the level still follows this call.
+    let _ = env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Trace)
+        .format(move |buf, record| {
+            let tag = match record.level() {
+                log::Level::Error => "ERRO",
+                log::Level::Warn => "WARN",
+                log::Level::Info => "INFO",
+                log::Level::Debug => "DEBU",
+                log::Level::Trace => "TRAC",
+            };
+            writeln!(
+                buf,
+                "{tag}[{:04}] {}",
+                started.elapsed().as_secs(),
+                record.args()
+            )
+        })
+        .try_init();
+    log::set_max_level(filter);
+    Ok(())
+}
+
 fn dispatch(cli: Cli) -> CliResult {
     use commands::{container, files, image, inspect, system, volume};
-    if !matches!(
-        cli.log_level.as_str(),
-        "debug" | "info" | "warn" | "error" | "fatal"
-    ) {
-        return Err(CliError::usage(format!(
-            "Unable to parse logging level: {}",
-            cli.log_level
-        )));
-    }
+    init_logging(&cli.log_level)?;
     if cli.version {
         println!("{}", system::short_version());
         return Ok(Exit::Ok);

@@ -240,6 +240,7 @@ impl Runc {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        log::debug!("runtime: {cmd:?}");
         let out = cmd
             .output()
             .map_err(|source| self.spawn_err(op, id, source))?;
@@ -309,6 +310,7 @@ impl Runtime for Runc {
             .stdin(opts.io.stdin)
             .stdout(opts.io.stdout)
             .stderr(opts.io.stderr);
+        log::debug!("runtime: {cmd:?}");
         let status = cmd
             .status()
             .map_err(|source| self.spawn_err("create", id, source))?;
@@ -377,6 +379,7 @@ impl Runtime for Runc {
             .stdin(opts.io.stdin)
             .stdout(opts.io.stdout)
             .stderr(opts.io.stderr);
+        log::debug!("runtime: {cmd:?}");
         let child = cmd
             .spawn()
             .map_err(|source| self.spawn_err("exec", id, source))?;

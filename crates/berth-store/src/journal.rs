@@ -121,6 +121,11 @@ pub fn abandoned(conn: &Connection, kind: &str) -> rusqlite::Result<Vec<Entry>> 
     for e in rows {
         let e = e?;
         if !e.owner.is_alive() {
+            log::debug!(
+                "recovering {kind} {}: left half done by process {}, which is gone",
+                e.key,
+                e.owner.pid
+            );
             out.push(e);
         }
     }
@@ -181,6 +186,7 @@ pub fn recover_staging(tmp_root: &Path) -> std::io::Result<usize> {
             .map(|o| o.is_alive())
             .unwrap_or(false);
         if !alive {
+            log::debug!("removing abandoned staging dir {}", entry.path().display());
             crate::fsutil::remove_tree(&entry.path())?;
             removed += 1;
         }

@@ -106,6 +106,13 @@ impl Mount {
     /// Performs the mount on `target` and returns a guard that unmounts it when dropped.
     pub fn mount_at(&self, target: &Path) -> Result<MountGuard, MountError> {
         let (flags, data) = self.flags_and_data();
+        log::debug!(
+            "mount {} on {} ({}, flags {flags:#x}, {} bytes of data: {data})",
+            self.source,
+            target.display(),
+            self.fstype,
+            data.len()
+        );
         let fail = |error: io::Error| MountError::Mount {
             src: self.source.clone(),
             target: target.to_path_buf(),
@@ -197,6 +204,11 @@ fn sys_mount(
 
 /// Unmounts `target` (lazily with `detach`).
 pub fn unmount(target: &Path, detach: bool) -> Result<(), MountError> {
+    log::debug!(
+        "unmount {}{}",
+        target.display(),
+        if detach { " (lazy)" } else { "" }
+    );
     let flags = if detach {
         rustix::mount::UnmountFlags::DETACH
     } else {

@@ -139,13 +139,20 @@ impl Engine {
                 StartMode::Immediate
             },
             console_size: console,
-            debug_log: None,
+            // With --log-level debug the shim (and the engine hooks inside it) write their
+            // diagnostics next to the container's other files.
+            debug_log: log::log_enabled!(log::Level::Debug).then(|| dir.join("shim.log")),
         };
         shim_config
             .save(&dir.join(berth_runtime::shim::SHIM_CONFIG))
             .map_err(berth_runtime::error::ProcessError::from)?;
         let mut cmd = Command::new(self.shim_exe());
-        cmd.arg("--root").arg(self.root()).arg("shim").arg(&c.id);
+        cmd.arg("--root").arg(self.root());
+        if let Some(path) = &shim_config.debug_log {
+            log::debug!("shim of {}: debug log in {}", c.id, path.display());
+            cmd.args(["--log-level", "debug"]);
+        }
+        cmd.arg("shim").arg(&c.id);
         let handle = spawn_shim(cmd).map_err(berth_runtime::error::ProcessError::from)?;
         match handle.status {
             ShimStatus::Started { .. } => Ok(Started::Running),
