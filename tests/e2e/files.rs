@@ -300,6 +300,58 @@ fn cp_both_ways_with_docker_rules() {
     );
 }
 
+#[test]
+fn cp_owners_follow_docker() {
+    use std::os::unix::fs::MetadataExt;
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&[
+        "create", "--name", "asnobody", "-u", "nobody", "busybox", "true",
+    ])
+    .ok();
+    b.run(&["create", "--name", "asroot", "busybox", "true"])
+        .ok();
+    let src = b.scratch("owned");
+    std::fs::write(&src, b"x").unwrap();
+    std::os::unix::fs::chown(&src, Some(1234), Some(5678)).unwrap();
+    let src = src.to_str().unwrap();
+    let owner_in = |c: &str, path: &str| {
+        let tar = b
+            .command(&["cp", &format!("{c}:{path}"), "-"])
+            .output()
+            .unwrap();
+        let mut archive = tar::Archive::new(&tar.stdout[..]);
+        let entry = archive.entries().unwrap().next().unwrap().unwrap();
+        (entry.header().uid().unwrap(), entry.header().gid().unwrap())
+    };
+    // Into a container: the host file's owner; with -a, the container's user, looked up in the
+    // container's /etc/passwd (nobody is 65534 there); -a without a user keeps the owner.
+    b.run(&["cp", src, "asnobody:/plain"]).ok();
+    b.run(&["cp", "-a", src, "asnobody:/archived"]).ok();
+    b.run(&["cp", "-a", src, "asroot:/archived"]).ok();
+    assert_eq!(owner_in("asnobody", "/plain"), (1234, 5678));
+    assert_eq!(owner_in("asnobody", "/archived"), (65534, 65534));
+    assert_eq!(owner_in("asroot", "/archived"), (1234, 5678));
+    // Out of a container: owned by whoever ran `cp`, -a or not; stderr stays quiet off a terminal.
+    for flags in [&[][..], &["-a"][..]] {
+        let dest = b.scratch(&format!("out{}", flags.len()));
+        let mut args = vec!["cp"];
+        args.extend_from_slice(flags);
+        args.extend(["asnobody:/plain", dest.to_str().unwrap()]);
+        let out = b.run(&args).ok();
+        assert_eq!(out.stderr, "");
+        let md = std::fs::metadata(&dest).unwrap();
+        assert_eq!((md.uid(), md.gid()), (0, 0), "cp {flags:?}");
+    }
+    // A user the container does not know.
+    b.run(&[
+        "create", "--name", "asghost", "-u", "ghost", "busybox", "true",
+    ])
+    .ok();
+    let e = b.run(&["cp", "-a", src, "asghost:/x"]).fails(1);
+    assert!(e.stderr.contains("unable to find user ghost"), "{e:?}");
+}
+
 /// The CVE-2018-15664 class: symlinks inside the container — absolute, relative, or swapped in
 /// — resolve inside its root; `cp` never reads or writes the host's files through them.
 #[test]

@@ -203,6 +203,7 @@ impl Store {
         let opts = ApplyOptions {
             whiteouts: self.driver.whiteout_mode(),
             root_metadata: false,
+            owner: None,
         };
         let size = {
             let decompressed = archive::decompress(stream)?;

@@ -569,6 +569,7 @@ impl VolumeStore<'_> {
         let opts = ApplyOptions {
             whiteouts: WhiteoutMode::Delete,
             root_metadata: true,
+            owner: None,
         };
         let err = |path: &std::path::Path| {
             let path = path.to_path_buf();
@@ -642,6 +643,7 @@ impl VolumeStore<'_> {
                 &ApplyOptions {
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: true,
+                    owner: None,
                 },
             )
             .map_err(|e| VolumeError::Store(e.into()))?;

@@ -2,7 +2,7 @@
 //! for where a copied file or directory lands, and `-` for tar streams on stdin/stdout).
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -188,18 +188,18 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
                 &ApplyOptions {
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: false,
+                    // Like the docker CLI, the files belong to whoever runs `cp`, -a or not.
+                    owner: Some((
+                        rustix::process::geteuid().as_raw(),
+                        rustix::process::getegid().as_raw(),
+                    )),
                 },
             )
             .map(|_| ())
             .map_err(|e| CliError::usage(e.to_string()))
         },
     )?;
-    if !args.quiet {
-        eprintln!(
-            "Successfully copied {} to {dst}",
-            units::human_size(copied as f64)
-        );
-    }
+    report_copied(args, copied, dst);
     Ok(Exit::Ok)
 }
 
@@ -214,7 +214,7 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 "Error response from daemon: extraction point is not a directory",
             ));
         }
-        engine.copy_to_container(name, path, &mut io::stdin().lock())?;
+        engine.copy_to_container(name, path, &mut io::stdin().lock(), args.archive)?;
         return Ok(Exit::Ok);
     }
     let src_md = std::fs::symlink_metadata(src)
@@ -252,10 +252,8 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
     let host_dir = File::open(&host_parent)
         .map_err(|e| CliError::usage(format!("open {host_parent}: {}", output::io_text(&e))))?;
     let mut copied = 0u64;
-    let archive_mode = args.archive;
     pipe_through(
         |w| {
-            let _ = archive_mode;
             archive::write_entry_tar(host_dir.as_fd(), host_base.as_bytes(), &top, w)
                 .map(|_| ())
                 .map_err(|e| CliError::usage(e.to_string()))
@@ -266,17 +264,22 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 count: &mut copied,
             };
             engine
-                .copy_to_container(name, &dir, &mut counting)
+                .copy_to_container(name, &dir, &mut counting, args.archive)
                 .map_err(CliError::from)
         },
     )?;
-    if !args.quiet {
+    report_copied(args, copied, &format!("{name}:{path}"));
+    Ok(Exit::Ok)
+}
+
+/// The docker CLI's closing line, on a terminal only (`-q` or a redirected stderr silence it).
+fn report_copied(args: &CpArgs, copied: u64, dest: &str) {
+    if !args.quiet && io::stderr().is_terminal() {
         eprintln!(
-            "Successfully copied {} to {name}:{path}",
+            "Successfully copied {} to {dest}",
             units::human_size(copied as f64)
         );
     }
-    Ok(Exit::Ok)
 }
 
 struct CountingReader<'a, R: ?Sized> {

@@ -278,12 +278,16 @@ impl Engine {
         Ok(stat)
     }
 
-    /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir`.
+    /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir`. Entries
+    /// keep the archive's owners; with `archive_mode` (`cp -a`) and a container user, they
+    /// belong to that user, resolved in the container's own /etc/passwd and /etc/group (Docker
+    /// 20.10 looks the name up on the host, a quirk berth does not copy).
     pub fn copy_to_container(
         &mut self,
         name: &str,
         dir: &str,
         tar: &mut dyn Read,
+        archive_mode: bool,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
         if c.host_config.readonly_rootfs && !in_writable_mount(&c, dir) {
@@ -299,16 +303,21 @@ impl Engine {
                 not_found(dir, name)
             }
         })?;
-        let at = PathBuf::from(format!(
-            "/proc/self/fd/{}",
-            std::os::fd::AsRawFd::as_raw_fd(&fd)
-        ));
+        let fd_path = |fd: &dyn AsRawFd| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        let owner = if archive_mode && !c.config.user.is_empty() {
+            let user = berth_runtime::user::resolve_user(&fd_path(&root.fd), &c.config.user)
+                .map_err(berth_runtime::error::ProcessError::from)?;
+            Some((user.uid, user.gid))
+        } else {
+            None
+        };
         archive::apply_tar(
             tar,
-            &at,
+            &fd_path(&fd),
             &ApplyOptions {
                 whiteouts: WhiteoutMode::Delete,
                 root_metadata: false,
+                owner,
             },
         )?;
         Ok(())

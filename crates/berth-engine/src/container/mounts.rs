@@ -228,6 +228,7 @@ impl Engine {
                     &ApplyOptions {
                         whiteouts: WhiteoutMode::Delete,
                         root_metadata: false,
+                        owner: None,
                     },
                 );
                 producer.join().map_err(|_| {

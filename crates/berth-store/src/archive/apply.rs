@@ -36,6 +36,9 @@ pub(crate) fn apply<R: Read>(
         root: &root,
         mode: opts.whiteouts,
         root_metadata: opts.root_metadata,
+        owner: opts
+            .owner
+            .map(|(u, g)| (Uid::from_raw(u), Gid::from_raw(g))),
         cache_key: Vec::new(),
         cache_fd: None,
         scratch: Vec::new(),
@@ -196,6 +199,8 @@ struct Applier<'r> {
     mode: WhiteoutMode,
     /// Whether the root entry's metadata applies to the root.
     root_metadata: bool,
+    /// Replaces every entry's owner.
+    owner: Option<(Uid, Gid)>,
 
     /// The last parent directory used, by cleaned path: consecutive entries of one directory
     /// reuse its fd. No entry can change the directory it lives in or its ancestors, so the fd
@@ -247,7 +252,10 @@ impl Applier<'_> {
                 )))
             }
         };
-        let meta = read_meta(e, &shown)?;
+        let mut meta = read_meta(e, &shown)?;
+        if let Some((uid, gid)) = self.owner {
+            (meta.uid, meta.gid) = (uid, gid);
+        }
         let Some((name, parent)) = comps.split_last() else {
             // The root's own entry (`./`): the layer directory belongs to the driver, as in Docker;
             // a restored volume takes its owner, mode and xattrs.

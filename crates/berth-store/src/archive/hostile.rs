@@ -721,6 +721,7 @@ mod tests {
             &ApplyOptions {
                 whiteouts: mode,
                 root_metadata: false,
+                owner: None,
             },
         );
         if let Err(diff) = sb.check() {

@@ -55,6 +55,9 @@ pub struct ApplyOptions {
     /// layers (the layer directory belongs to the driver, as in Docker); on for restoring a
     /// volume, whose root directory's owner and mode are part of its content.
     pub root_metadata: bool,
+    /// Every entry's owner (uid, gid) instead of the archive's: `cp` out of a container gives
+    /// the caller's own ids, `cp -a` into one the container's user, as Docker does.
+    pub owner: Option<(u32, u32)>,
 }
 
 /// A failure while reading or writing a layer tar, or while working on a tree beneath a root.

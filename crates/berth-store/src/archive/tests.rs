@@ -27,10 +27,12 @@ fn skip(test: &str) -> bool {
 const DELETE: ApplyOptions = ApplyOptions {
     whiteouts: WhiteoutMode::Delete,
     root_metadata: false,
+    owner: None,
 };
 const OVERLAY: ApplyOptions = ApplyOptions {
     whiteouts: WhiteoutMode::Overlay,
     root_metadata: false,
+    owner: None,
 };
 
 /// An overlay mount that is undone when dropped, even when the test panics.
@@ -265,6 +267,36 @@ fn tree_round_trips_with_full_metadata() {
             .file_type()
             .is_char_device());
     }
+}
+
+#[test]
+fn a_fixed_owner_replaces_every_entrys_owner_and_nothing_else() {
+    if skip("a_fixed_owner_replaces_every_entrys_owner_and_nothing_else") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir(&src).unwrap();
+    rich_tree(&src);
+    let tar = write_tree_tar(&src, Vec::new()).unwrap();
+    let dst = t.path().join("dst");
+    fs::create_dir(&dst).unwrap();
+    let opts = ApplyOptions {
+        owner: Some((4321, 8765)),
+        ..DELETE
+    };
+    apply_tar(&tar[..], &dst, &opts).unwrap();
+    let after = without_dir_mtimes(&snapshot_tree(&dst, &[]).unwrap());
+    assert!(after.values().all(|e| (e.uid, e.gid) == (4321, 8765)));
+    let mut expected = without_dir_mtimes(&snapshot_tree(&src, &[]).unwrap());
+    for e in expected.values_mut() {
+        (e.uid, e.gid) = (4321, 8765);
+    }
+    assert_same_trees(
+        &expected,
+        &after,
+        "modes, contents, links and times are kept",
+    );
 }
 
 #[test]

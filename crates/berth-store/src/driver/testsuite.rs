@@ -38,6 +38,7 @@ fn apply(driver: &dyn GraphDriver, id: &str, tar: &[u8]) {
     let opts = ApplyOptions {
         whiteouts: driver.whiteout_mode(),
         root_metadata: false,
+        owner: None,
     };
     apply_tar(tar, &driver.apply_dir(id), &opts).unwrap();
 }
@@ -295,6 +296,7 @@ fn hostile_under(kind: DriverKind) {
         let opts = ApplyOptions {
             whiteouts: d.whiteout_mode(),
             root_metadata: false,
+            owner: None,
         };
         let _ = apply_tar(&h.tar[..], &layer_dir, &opts);
         if let Err(diff) = sandbox.check() {
