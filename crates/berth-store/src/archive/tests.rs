@@ -192,6 +192,15 @@ fn without_dir_mtimes(t: &TreeSnapshot) -> TreeSnapshot {
         .collect()
 }
 
+/// `rich_tree` in `<dir>/src`, and its tar.
+fn rich_tree_tar(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let src = dir.join("src");
+    fs::create_dir(&src).unwrap();
+    rich_tree(&src);
+    let tar = write_tree_tar(&src, Vec::new()).unwrap();
+    (src, tar)
+}
+
 fn tar_names(tar: &[u8]) -> Vec<String> {
     let mut a = tar::Archive::new(tar);
     a.entries()
@@ -275,10 +284,7 @@ fn a_fixed_owner_replaces_every_entrys_owner_and_nothing_else() {
         return;
     }
     let t = tempfile::tempdir().unwrap();
-    let src = t.path().join("src");
-    fs::create_dir(&src).unwrap();
-    rich_tree(&src);
-    let tar = write_tree_tar(&src, Vec::new()).unwrap();
+    let (src, tar) = rich_tree_tar(t.path());
     let dst = t.path().join("dst");
     fs::create_dir(&dst).unwrap();
     let opts = ApplyOptions {
@@ -305,10 +311,7 @@ fn compressed_layers_apply() {
         return;
     }
     let t = tempfile::tempdir().unwrap();
-    let src = t.path().join("src");
-    fs::create_dir(&src).unwrap();
-    rich_tree(&src);
-    let tar = write_tree_tar(&src, Vec::new()).unwrap();
+    let (src, tar) = rich_tree_tar(t.path());
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&tar).unwrap();
     let gz = gz.finish().unwrap();
