@@ -410,6 +410,43 @@ fn option_volume_mount_failure_in_run_exits_127_like_docker() {
 }
 
 #[test]
+fn nfs_volume_with_an_unresolvable_addr_fails_at_start_and_leaves_nothing_mounted() {
+    let b = vb();
+    b.run(&[
+        "volume",
+        "create",
+        "-o",
+        "type=nfs",
+        "-o",
+        "o=addr=nosuch.invalid,rw",
+        "-o",
+        "device=:/export",
+        "nfsv",
+    ])
+    .ok();
+    b.run(&["create", "--name", "c1", "-v", "nfsv:/n", "busybox", "true"])
+        .ok();
+    let out = b.run(&["start", "c1"]).fails(1);
+    let data = volume_data(&b, "nfsv");
+    let prefix = format!(
+        "Error response from daemon: error while mounting volume '{}': error resolving passed in nfs address: lookup nosuch.invalid: ",
+        data.display()
+    );
+    assert!(out.stderr.starts_with(&prefix), "{out:?}");
+    assert!(out
+        .stderr
+        .ends_with("\nError: failed to start containers: c1\n"));
+    assert_eq!(b.status_of("c1"), "created");
+    assert!(!is_host_mount_point(&data));
+    let root = b
+        .run(&["inspect", "-f", "{{.GraphDriver.Data.MergedDir}}", "c1"])
+        .ok();
+    assert!(!is_host_mount_point(std::path::Path::new(
+        root.stdout.trim()
+    )));
+}
+
+#[test]
 fn start_attached_failure_prints_only_the_daemon_error_like_docker() {
     // `docker start -a` prints the daemon's error alone (no "Error: failed to start containers").
     let b = vb();

@@ -1,6 +1,7 @@
 //! [`LocalDriver`] is the `local` volume driver: a volume is the directory
 //! `<root>/volumes/<name>/_data`, or — with options — a mount made there when the volume is
-//! first used: `type`/`device`/`o` are passed to mount(2) (tmpfs, bind, nfs...), and berth's
+//! first used: `type`/`device`/`o` are passed to mount(2) (tmpfs, bind, nfs — whose `addr=`
+//! name is resolved first, as the kernel wants an address), and berth's
 //! `size` either sizes a tmpfs or, for a plain volume, puts the data on an ext4 image file of that
 //! size, so writing past it fails with ENOSPC on any backing filesystem.
 
@@ -30,6 +31,16 @@ pub enum LocalError {
         /// The volume's `_data`.
         path: String,
         /// What mount(2) said.
+        detail: String,
+    },
+    /// The `addr=` of an nfs volume is a name that does not resolve.
+    #[error("error while mounting volume '{path}': error resolving passed in nfs address: lookup {host}: {detail}")]
+    Resolve {
+        /// The volume's `_data`.
+        path: String,
+        /// The name given as `addr=`.
+        host: String,
+        /// What the resolver said.
         detail: String,
     },
     /// Preparing the size-limited filesystem failed.
@@ -218,6 +229,13 @@ impl LocalDriver {
         if let Some(size) = opts.get("size") {
             options.push(format!("size={size}"));
         }
+        if fstype == "nfs" {
+            resolve_nfs_addr(&mut options).map_err(|(host, detail)| LocalError::Resolve {
+                path: data.display().to_string(),
+                host,
+                detail,
+            })?;
+        }
         let is_bind = options.iter().any(|o| o == "bind" || o == "rbind");
         let m = Mount {
             fstype: if is_bind { "bind".into() } else { fstype },
@@ -282,6 +300,46 @@ pub fn errno_text(e: &io::Error) -> String {
     crate::spec::go::errno_text(e)
 }
 
+/// The kernel's nfs client takes `addr=` as an IP address only; like Docker, a name there is
+/// resolved first (an IPv4 address is preferred, as Go's resolver does). Fails with the name
+/// and the resolver's words.
+fn resolve_nfs_addr(options: &mut [String]) -> Result<(), (String, String)> {
+    use std::net::{Ipv4Addr, ToSocketAddrs};
+    let Some(opt) = options.iter_mut().find(|o| o.starts_with("addr=")) else {
+        return Ok(());
+    };
+    let host = opt["addr=".len()..].to_string();
+    if host.is_empty() || host.parse::<Ipv4Addr>().is_ok() {
+        return Ok(());
+    }
+    let unbracketed = host.trim_start_matches('[').trim_end_matches(']');
+    // Go's resolver says "no such host" where getaddrinfo says EAI_NONAME.
+    let words = |e: io::Error| {
+        let text = e.to_string();
+        let text = text
+            .strip_prefix("failed to lookup address information: ")
+            .unwrap_or(&text);
+        let text = if text == "Name or service not known" {
+            "no such host"
+        } else {
+            text
+        };
+        (host.clone(), text.to_string())
+    };
+    let addrs: Vec<std::net::IpAddr> = (unbracketed, 0)
+        .to_socket_addrs()
+        .map_err(words)?
+        .map(|a| a.ip())
+        .collect();
+    let ip = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .ok_or_else(|| (host.clone(), "no such host".to_string()))?;
+    *opt = format!("addr={ip}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +349,28 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn nfs_addr_names_are_resolved_and_addresses_kept() {
+        let resolved = |o: &[&str]| {
+            let mut v: Vec<String> = o.iter().map(|s| s.to_string()).collect();
+            resolve_nfs_addr(&mut v).map(|()| v)
+        };
+        assert_eq!(
+            resolved(&["rw", "addr=localhost", "nfsvers=4"]).unwrap(),
+            ["rw", "addr=127.0.0.1", "nfsvers=4"]
+        );
+        assert_eq!(resolved(&["addr=10.1.2.3"]).unwrap(), ["addr=10.1.2.3"]);
+        assert_eq!(resolved(&["addr=::1"]).unwrap(), ["addr=::1"]);
+        assert_eq!(resolved(&["vers=4"]).unwrap(), ["vers=4"]);
+        // "no such host" from a working resolver; a machine without DNS says so instead.
+        let (host, detail) = resolved(&["addr=nosuch.invalid"]).unwrap_err();
+        assert_eq!(host, "nosuch.invalid");
+        assert!(
+            detail == "no such host" || detail.contains("name resolution"),
+            "{detail}"
+        );
     }
 
     #[test]
