@@ -12,6 +12,7 @@ mod images;
 mod layers;
 mod mounts;
 mod pty;
+mod restart_policies;
 mod volumes;
 mod volumes_beyond;
 mod workflows;

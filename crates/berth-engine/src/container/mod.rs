@@ -32,6 +32,7 @@ mod names;
 mod pause;
 mod remove;
 mod rename;
+pub mod restart_policy;
 pub mod shim;
 mod start;
 mod stop;

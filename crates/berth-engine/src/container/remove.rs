@@ -4,7 +4,7 @@
 
 use berth_store::{fsutil, journal};
 
-use super::Container;
+use super::{Container, Status};
 use crate::{Engine, EngineError};
 
 impl Engine {
@@ -18,8 +18,14 @@ impl Engine {
         let c = self.container(name)?;
         if c.state.status.is_running() {
             if !force {
+                let state = c.state.status.as_str();
+                let procedure = if c.state.status == Status::Paused {
+                    "Unpause and then stop the container before attempting removal or force remove"
+                } else {
+                    "Stop the container before attempting removal or force remove"
+                };
                 return Err(EngineError::Conflict(format!(
-                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    "You cannot remove a {state} container {}. {procedure}",
                     c.id
                 )));
             }

@@ -1,6 +1,7 @@
 //! The engine side of a container's shim: `berth shim <id>` runs [`run_shim`], whose hooks record
 //! the container's start and exit in the database, unmount its root filesystem when it ends, and
-//! remove it (with its anonymous volumes) for `--rm`. The engine is opened lazily inside the hooks,
+//! remove it (with its anonymous volumes) for `--rm`, or bring it back under its restart policy
+//! ([`super::restart_policy`]). The engine is opened lazily inside the hooks,
 //! after the shim has forked and detached, so no database handle crosses a fork.
 
 use berth_runtime::shim::{ExitInfo, ShimConfig, ShimHooks, SHIM_CONFIG};
@@ -13,6 +14,8 @@ struct EngineHooks {
     opts: EngineOptions,
     id: String,
     engine: Option<Engine>,
+    /// Set at exit when the restart policy brings the container back after this wait.
+    restart_after: Option<std::time::Duration>,
 }
 
 impl EngineHooks {
@@ -52,9 +55,12 @@ impl ShimHooks for EngineHooks {
         let Ok(c) = engine.lookup_container(&id) else {
             return;
         };
+        let restart_after = engine.restart_delay(&c, exit);
         let mut state = c.state.clone();
         state.status = if exit.error.is_some() && c.state.status == Status::Created {
             Status::Created
+        } else if restart_after.is_some() {
+            Status::Restarting
         } else {
             Status::Exited
         };
@@ -68,6 +74,18 @@ impl ShimHooks for EngineHooks {
         engine.release_mounts(&c);
         if c.host_config.auto_remove {
             let _ = engine.destroy_container(&c, true);
+        }
+        self.restart_after = restart_after;
+    }
+
+    fn finished(&mut self) -> bool {
+        let Some(delay) = self.restart_after.take() else {
+            return false;
+        };
+        let id = self.id.clone();
+        match self.engine() {
+            Ok(engine) => engine.restart_after(&id, delay),
+            Err(_) => false,
         }
     }
 }
@@ -87,6 +105,7 @@ impl Engine {
             opts,
             id: id.to_string(),
             engine: None,
+            restart_after: None,
         };
         berth_runtime::shim::run_shim(config, &mut hooks)
     }

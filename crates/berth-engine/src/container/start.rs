@@ -41,6 +41,7 @@ impl Engine {
                 "container is marked for removal and cannot be started".into(),
             ));
         }
+        super::restart_policy::clear_manual_stop(&c.dir(self));
         let result = self.launch(&c, on_attach, console);
         match result {
             Ok(started) => {
@@ -65,7 +66,8 @@ impl Engine {
         }
     }
 
-    fn launch(
+    /// Mounts, writes the bundle and spawns the shim (`start`, and a restart policy's restart).
+    pub(crate) fn launch(
         &mut self,
         c: &Container,
         on_attach: bool,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use berth_runtime::shim::shim_stamp;
 use berth_runtime::Runtime;
 
-use super::{Container, Started};
+use super::{restart_policy, Container, Started};
 use crate::{Engine, EngineError};
 
 /// Docker's default stop timeout, in seconds.
@@ -78,13 +78,25 @@ impl Engine {
     }
 
     /// Sends `signal`; if the container still runs after `timeout` seconds (negative: forever),
-    /// kills it. Returns once its exit is recorded.
+    /// kills it. Returns once its exit is recorded. The user stopped it: its restart policy
+    /// does not bring it back.
     pub(crate) fn signal_and_wait(
         &mut self,
         c: &Container,
         signal: i32,
         timeout: i64,
     ) -> Result<(), EngineError> {
+        restart_policy::mark_manually_stopped(&c.dir(self));
+        self.signal_once(c, signal, timeout)?;
+        // A restart policy may have started the next run just before it saw the mark.
+        let now = self.container(&c.id)?;
+        if now.state.status.is_running() {
+            self.signal_once(&now, signal, timeout)?;
+        }
+        Ok(())
+    }
+
+    fn signal_once(&mut self, c: &Container, signal: i32, timeout: i64) -> Result<(), EngineError> {
         let runtime = self.runtime_for(c);
         let dir = c.dir(self);
         let Some(shim) = shim_stamp(&dir) else {
@@ -135,9 +147,17 @@ impl Engine {
                 c.id
             )));
         }
+        if c.state.status == super::Status::Restarting {
+            return Err(EngineError::Conflict(format!(
+                "Cannot kill container: {name}: Container {} is restarting, wait until the container is running",
+                c.id
+            )));
+        }
         if sig == libc::SIGKILL {
             self.signal_and_wait(&c, sig, 0)?;
         } else {
+            // Docker counts any kill as a manual stop for the restart policy.
+            restart_policy::mark_manually_stopped(&c.dir(self));
             let runtime = self.runtime_for(&c);
             runtime
                 .kill(&c.id, sig, false)

@@ -117,6 +117,13 @@ pub trait ShimHooks {
     /// The container's process is gone and its output drained; the runtime state is deleted.
     /// Attach clients get the exit code after this returns.
     fn exited(&mut self, exit: &ExitInfo);
+    /// Called last, once the clients are gone and the sockets removed, while the shim's pid
+    /// file still names this process (so whoever stops the container finds it and waits): a
+    /// restart policy waits here and starts the container's next shim. Returns true when a
+    /// new shim took the container over (its pid file replaced this one's, which must stay).
+    fn finished(&mut self) -> bool {
+        false
+    }
 }
 
 /// What a shim reports on its readiness pipe.

@@ -739,13 +739,21 @@ impl Shim {
                 .collect();
             let _ = fdio::poll(&mut fds, fdio::remaining(Some(deadline)));
         }
-        self.remove_files();
+        self.remove_sockets();
+        if !hooks.finished() {
+            let _ = self.dir.unlink(SHIM_PID);
+        }
+    }
+
+    fn remove_sockets(&self) {
+        for name in [attach::ATTACH_SOCKET, CONSOLE_SOCKET] {
+            let _ = self.dir.unlink(name);
+        }
     }
 
     fn remove_files(&self) {
-        for name in [attach::ATTACH_SOCKET, CONSOLE_SOCKET, SHIM_PID] {
-            let _ = self.dir.unlink(name);
-        }
+        self.remove_sockets();
+        let _ = self.dir.unlink(SHIM_PID);
     }
 
     /// True when the container's memory cgroup counted an OOM kill.
