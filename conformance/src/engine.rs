@@ -58,6 +58,8 @@ pub struct Session {
     pub root: String,
     /// `$SCRATCH`.
     pub scratch: PathBuf,
+    /// berth: the `berth serve` of a `requires: api` scenario (its socket is `$API_SOCK`).
+    server: Option<std::process::Child>,
 }
 
 impl Session {
@@ -233,6 +235,7 @@ impl Engine {
             env,
             root: self.docker_root.clone(),
             scratch,
+            server: None,
         }
     }
 
@@ -244,12 +247,8 @@ impl Engine {
             return Vec::new();
         };
         let mut missing: Vec<String> = Vec::new();
-        for r in &sc.requires {
-            if r == "api" {
-                missing.push(
-                    "the Docker API socket (`berth serve` is not started by the runner)".into(),
-                );
-            }
+        if sc.requires.iter().any(|r| r == "api") && probe(bin, &["serve".to_string()]).is_none() {
+            missing.push("serve (the Docker API socket)".into());
         }
         for step in sc.steps.iter().filter(|s| s.section != Section::Cleanup) {
             for (path, flags) in docker_invocations(&step.command) {
@@ -319,11 +318,50 @@ impl Engine {
             }
             self.must(&sess, &format!("docker load -i \"$FIXTURES/{image}.tar\""))?;
         }
+        if sc.requires.iter().any(|r| r == "api") {
+            self.start_server(&mut sess)?;
+        }
         Ok(sess)
     }
 
+    /// berth: starts `berth serve` on the session's data root, on a short socket path (a unix
+    /// socket path must fit in 108 bytes), and waits until it answers.
+    fn start_server(&self, sess: &mut Session) -> Result<(), String> {
+        let Kind::Berth { bin } = &self.kind else {
+            return Ok(());
+        };
+        let sock =
+            std::env::temp_dir().join(format!("berth-conformance-{}.sock", std::process::id()));
+        let mut child = Command::new(bin)
+            .args(["--root", &sess.root, "serve", "-H"])
+            .arg(format!("unix://{}", sock.display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("berth serve: {e}"))?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+            if std::time::Instant::now() > deadline || !matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("berth serve did not listen on {}", sock.display()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        sess.server = Some(child);
+        sess.env
+            .push(("API_SOCK".to_string(), sock.display().to_string()));
+        Ok(())
+    }
+
     /// Removes what the scenario left: containers, mounts, the berth data root, the scratch dir.
-    pub fn end(&self, sess: &Session) {
+    pub fn end(&self, sess: &mut Session) {
+        if let Some(mut server) = sess.server.take() {
+            // SAFETY: kill(2) on our own child's pid; no memory involved.
+            unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+            let _ = server.wait();
+        }
         match &self.kind {
             Kind::Berth { bin } => {
                 if probe(bin, &["ps".to_string()]).is_some() {

@@ -327,7 +327,7 @@ pub fn execute(engine: &Engine, sc: &Scenario, timeout: Duration) -> Transcript 
         steps: vec![None; sc.steps.len()],
         setup_error: None,
     };
-    let sess: Session = match engine.begin(sc) {
+    let mut sess: Session = match engine.begin(sc) {
         Ok(s) => s,
         Err(e) => {
             t.setup_error = Some(format!("preparing the scenario: {e}"));
@@ -397,7 +397,7 @@ pub fn execute(engine: &Engine, sc: &Scenario, timeout: Duration) -> Transcript 
     for step in sc.steps.iter().filter(|s| s.section == Section::Cleanup) {
         engine.run(&sess, &step.command, &vars, timeout);
     }
-    engine.end(&sess);
+    engine.end(&mut sess);
     t
 }
 
