@@ -5,6 +5,7 @@
 mod harness;
 mod vol_harness;
 
+mod api;
 mod containers;
 mod faults;
 mod files;

@@ -114,6 +114,9 @@ pub enum Command {
     #[command(subcommand)]
     System(SystemCommand),
 
+    /// Serve the Docker Engine API on a unix socket (for the docker CLI and Docker's SDKs).
+    Serve(ServeArgs),
+
     /// Runs a container's shim (internal; started by berth itself).
     #[command(hide = true)]
     Shim {
@@ -929,4 +932,12 @@ pub struct SystemPruneArgs {
     /// Prune anonymous volumes.
     #[arg(long)]
     pub volumes: bool,
+}
+
+/// `berth serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Socket to listen on.
+    #[arg(short = 'H', long = "host", env = "BERTH_HOST", default_value = berth_api::DEFAULT_HOST)]
+    pub host: String,
 }

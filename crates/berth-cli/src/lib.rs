@@ -128,9 +128,15 @@ fn dispatch(cli: Cli) -> CliResult {
         Engine::run_shim(engine_options(&cli), id);
     }
     let mut engine = open_engine(&cli)?;
+    if let Command::Serve(args) = command {
+        drop(engine); // opened to check the data root; requests open their own
+        berth_api::serve(engine_options(&cli), &args.host)
+            .map_err(|e| CliError::usage(format!("berth serve: {e}")))?;
+        return Ok(Exit::Ok);
+    }
     let e = &mut engine;
     match command {
-        Command::Version(_) => unreachable!("handled above"),
+        Command::Version(_) | Command::Serve(_) => unreachable!("handled above"),
         Command::Info(a) | Command::System(SystemCommand::Info(a)) => system::info(e, a),
         Command::System(SystemCommand::Df(a)) => system::df(e, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(e, a),

@@ -252,6 +252,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         config,
         host_config,
         pull,
+        api_version: None,
     })
 }
 

@@ -104,7 +104,7 @@ impl Engine {
                     .into_keys()
                     .collect(),
             ),
-            ApiVersion::LATEST,
+            req.api_version.unwrap_or(ApiVersion::LATEST),
         )?;
         let id = fsutil::random_hex(32);
         if config.hostname.is_empty() {

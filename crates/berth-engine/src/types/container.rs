@@ -210,6 +210,10 @@ pub struct CreateRequest {
     /// `--pull`: `missing` (default) or `never` (berth has no registry client, so both end in
     /// "No such image" when the image is absent; `missing` says so first).
     pub pull: PullPolicy,
+    /// The API version of the request, which decides how mounts are read (`None`: the
+    /// newest, as the CLI behaves).
+    #[serde(skip)]
+    pub api_version: Option<berth_volume::spec::ApiVersion>,
 }
 
 /// `--pull`.

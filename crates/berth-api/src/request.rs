@@ -1,0 +1,134 @@
+//! What a handler gets and gives: the request's version, query and body, and answers in Docker's
+//! shapes — JSON bodies, `{"message": ...}` errors with the status of the error's class.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use berth_engine::EngineError;
+use berth_volume::spec::ApiVersion;
+use serde::Serialize;
+
+/// One API request, routed.
+#[derive(Debug)]
+pub struct Request {
+    /// The version its path selected.
+    pub version: ApiVersion,
+    /// Query parameters (the last value wins, as in Go's `Form.Get`).
+    pub query: BTreeMap<String, String>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// A boolean query parameter the way Docker reads one: absent, empty, `0`, `no`, `false`
+    /// and `none` are false.
+    pub fn flag(&self, name: &str) -> bool {
+        self.query.get(name).is_some_and(|v| {
+            !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "" | "0" | "no" | "false" | "none"
+            )
+        })
+    }
+
+    /// The `filters` parameter: `{"key":["v"]}`, or the older `{"key":{"v":true}}` the docker
+    /// CLI still sends.
+    pub fn filters(&self) -> Result<BTreeMap<String, Vec<String>>, ApiError> {
+        let Some(raw) = self.query.get("filters").filter(|s| !s.is_empty()) else {
+            return Ok(BTreeMap::new());
+        };
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| ApiError::bad_request(format!("invalid filter: {e}")))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(ApiError::bad_request("invalid filter: not a JSON object"));
+        };
+        let mut out = BTreeMap::new();
+        for (key, values) in map {
+            let list: Vec<String> = match values {
+                serde_json::Value::Array(a) => a
+                    .into_iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                serde_json::Value::Object(o) => o
+                    .into_iter()
+                    .filter(|(_, on)| on.as_bool() == Some(true))
+                    .map(|(v, _)| v)
+                    .collect(),
+                _ => return Err(ApiError::bad_request(format!("invalid filter '{key}'"))),
+            };
+            out.insert(key, list);
+        }
+        Ok(out)
+    }
+
+    /// The body as JSON of type `T`; an empty body is `T::default()`.
+    pub fn json<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+}
+
+/// An error answer: Docker's `{"message": ...}` body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    /// 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// 404 for a path nothing serves.
+    pub fn page_not_found() -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: "page not found".into(),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(e.kind().http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json(self.status, &serde_json::json!({ "message": self.message }))
+    }
+}
+
+/// `value` as a JSON answer with `status`.
+pub fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    let mut body = serde_json::to_vec(value).expect("API values serialize");
+    body.push(b'\n');
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// An answer without a body.
+pub fn empty(status: StatusCode) -> Response {
+    status.into_response()
+}
+
+/// What a handler returns.
+pub type ApiResult = Result<Response, ApiError>;

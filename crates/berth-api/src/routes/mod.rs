@@ -1,0 +1,67 @@
+//! The route table: method and path (after the version prefix) to a handler. Handlers are
+//! plain synchronous functions over a [`Ctx`]; the server runs them in tokio's blocking pool.
+
+mod containers;
+mod system;
+mod volumes;
+
+use axum::http::Method;
+use berth_engine::{Engine, EngineOptions};
+
+use crate::request::{ApiError, ApiResult, Request};
+
+/// What a handler works with: the request, its path parameter, and the engine, opened on
+/// first use (`/_ping` never opens it).
+pub struct Ctx {
+    opts: EngineOptions,
+    engine: Option<Engine>,
+    /// The request.
+    pub req: Request,
+    /// The `{name}` or `{id}` of the path, if the route has one.
+    pub param: String,
+}
+
+impl Ctx {
+    /// A context for `req` on the data root of `opts`.
+    pub fn new(opts: EngineOptions, req: Request, param: String) -> Ctx {
+        Ctx {
+            opts,
+            engine: None,
+            req,
+            param,
+        }
+    }
+
+    /// The engine over the data root.
+    pub fn engine(&mut self) -> Result<&mut Engine, ApiError> {
+        if self.engine.is_none() {
+            self.engine = Some(Engine::open(self.opts.clone())?);
+        }
+        Ok(self.engine.as_mut().expect("opened above"))
+    }
+}
+
+/// A handler.
+pub type Handler = fn(&mut Ctx) -> ApiResult;
+
+/// The handler for `method` on `path` (without the version prefix) and its path parameter.
+pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let m = method.as_str();
+    let found: Option<(Handler, &str)> = match (m, segments.as_slice()) {
+        ("GET" | "HEAD", ["_ping"]) => Some((system::ping, "")),
+        ("GET", ["version"]) => Some((system::version, "")),
+        ("GET", ["volumes"]) => Some((volumes::list, "")),
+        ("POST", ["volumes", "create"]) => Some((volumes::create, "")),
+        ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
+        ("GET", ["volumes", name]) => Some((volumes::inspect, name)),
+        ("DELETE", ["volumes", name]) => Some((volumes::remove, name)),
+        ("POST", ["containers", "create"]) => Some((containers::create, "")),
+        ("GET", ["containers", id, "json"]) => Some((containers::inspect, id)),
+        ("DELETE", ["containers", id]) => Some((containers::remove, id)),
+        _ => None,
+    };
+    found
+        .map(|(h, p)| (h, p.to_string()))
+        .ok_or_else(ApiError::page_not_found)
+}

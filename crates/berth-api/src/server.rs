@@ -1,0 +1,162 @@
+//! The listener: a unix socket, mode 0660 from the moment it appears (bound under a temporary
+//! name, restricted, then renamed into place), served by axum until SIGINT or SIGTERM, then
+//! removed. Every request goes through [`handle`]: version prefix, route, handler in the
+//! blocking pool, Docker's headers on the answer.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use berth_engine::info::VERSION;
+use berth_engine::EngineOptions;
+
+use crate::request::{ApiError, Request};
+use crate::routes::{self, Ctx};
+use crate::version;
+
+/// Where `berth serve` listens without `--host`.
+pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Not a `unix://` address.
+    #[error("unsupported host {0:?}: berth serves on unix sockets only (unix:///path/to/sock)")]
+    Host(String),
+    /// Another server answers on the socket already.
+    #[error("{0}: another server is listening on this socket")]
+    InUse(PathBuf),
+    /// A file operation on the socket failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ServeError + '_ {
+    move |source| ServeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Serves the engine of `opts` on `host` (`unix:///path`) until SIGINT or SIGTERM.
+pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
+    let path = PathBuf::from(
+        host.strip_prefix("unix://")
+            .filter(|p| p.starts_with('/'))
+            .ok_or_else(|| ServeError::Host(host.to_string()))?,
+    );
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+        return Err(ServeError::InUse(path));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(io_err(&path))?;
+    let result = runtime.block_on(async {
+        let listener = bind_private(&path)?;
+        log::info!("berth serve: listening on unix://{}", path.display());
+        let app = Router::new().fallback(handle).with_state(Arc::new(opts));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(io_err(&path))
+    });
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+/// Binds `path` so that it is never reachable with wider permissions than 0660: the socket is
+/// made under a temporary name in the same directory, restricted, then renamed over `path`.
+fn bind_private(path: &Path) -> Result<tokio::net::UnixListener, ServeError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let listener = tokio::net::UnixListener::bind(&tmp).map_err(io_err(&tmp))?;
+    let restricted = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o660))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = restricted {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(path)(e));
+    }
+    Ok(listener)
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+async fn handle(
+    State(opts): State<Arc<EngineOptions>>,
+    method: Method,
+    uri: Uri,
+    Query(query): Query<BTreeMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let mut response = match dispatch(&opts, &method, &uri, query, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    log::debug!("{method} {uri} → {}", response.status());
+    let h = response.headers_mut();
+    h.insert(
+        "Api-Version",
+        HeaderValue::from_str(&version::MAX.to_string()).expect("a version is a header value"),
+    );
+    h.insert(
+        "Server",
+        HeaderValue::from_str(&format!("berth/{VERSION} (linux)")).expect("ASCII"),
+    );
+    h.insert("Ostype", HeaderValue::from_static("linux"));
+    h.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    response
+}
+
+async fn dispatch(
+    opts: &EngineOptions,
+    method: &Method,
+    uri: &Uri,
+    query: BTreeMap<String, String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (version, rest) = version::split(uri.path()).map_err(ApiError::bad_request)?;
+    let (handler, param) = routes::route(method, rest)?;
+    let req = Request {
+        version,
+        query,
+        body,
+    };
+    let opts = opts.clone();
+    tokio::task::spawn_blocking(move || handler(&mut Ctx::new(opts, req, param)))
+        .await
+        .unwrap_or_else(|e| {
+            Ok((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("handler failed: {e}"),
+            )
+                .into_response())
+        })
+}

@@ -1,0 +1,242 @@
+//! `berth serve`: the Docker Engine API on a unix socket, driven with curl and with the real
+//! docker CLI, against the same data root the berth CLI uses.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use crate::harness::*;
+
+/// A running `berth serve`, stopped (SIGTERM) when dropped, also when the test fails.
+struct Server {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Server {
+    fn start(b: &Berth) -> Server {
+        let sock = b.scratch("api.sock");
+        let child = b
+            .command(&["serve", "-H", &format!("unix://{}", sock.display())])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, sock };
+        wait_for("the API socket", SOON, || {
+            std::os::unix::net::UnixStream::connect(&server.sock).is_ok()
+        });
+        server
+    }
+
+    /// `curl` of `path` with `method` (and a JSON `body`): the status code and the body.
+    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let mut c = Command::new("curl");
+        c.args(["-s", "-w", "\n%{http_code}", "--unix-socket"])
+            .arg(&self.sock)
+            .args(["-X", method]);
+        if let Some(b) = body {
+            c.args(["-H", "Content-Type: application/json", "-d", b]);
+        }
+        let out = c.arg(format!("http://berth{path}")).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.parse().unwrap(), body.trim_end().to_string())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid; no memory involved.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_socket_is_private_and_gone_after_sigterm() {
+    let b = Berth::new();
+    let server = Server::start(&b);
+    let md = std::fs::metadata(&server.sock).unwrap();
+    assert!(md.file_type().is_socket());
+    assert_eq!(md.permissions().mode() & 0o777, 0o660);
+    let sock = server.sock.clone();
+    drop(server);
+    assert!(!sock.exists(), "the socket is removed on SIGTERM");
+    // A second server on a live socket is refused.
+    let server = Server::start(&b);
+    let out = b
+        .run(&["serve", "-H", &format!("unix://{}", server.sock.display())])
+        .fails(1);
+    assert!(
+        out.stderr.contains("another server is listening"),
+        "{out:?}"
+    );
+    let out = b.run(&["serve", "-H", "tcp://0.0.0.0:2375"]).fails(1);
+    assert!(out.stderr.contains("unix sockets only"), "{out:?}");
+}
+
+#[test]
+fn volumes_and_containers_through_the_api_match_the_cli() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+
+    assert_eq!(api.call("GET", "/_ping", None), (200, "OK".into()));
+    assert_eq!(
+        api.call("GET", "/v1.44/volumes", None),
+        (
+            400,
+            r#"{"message":"client version 1.44 is too new. Maximum supported API version is 1.43"}"#
+                .into()
+        )
+    );
+    assert_eq!(
+        api.call("GET", "/v1.43/nothing", None),
+        (404, r#"{"message":"page not found"}"#.into())
+    );
+
+    // Volumes: what the API creates the CLI sees, and the other way round.
+    let (code, body) = api.call(
+        "POST",
+        "/v1.43/volumes/create",
+        Some(r#"{"Name":"apivol","Labels":{"via":"api"}}"#),
+    );
+    assert_eq!(code, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["Name"].as_str(), v["Labels"]["via"].as_str()),
+        (Some("apivol"), Some("api"))
+    );
+    b.run(&["volume", "create", "clivol"]).ok();
+    let (code, body) = api.call(
+        "GET",
+        "/v1.43/volumes?filters=%7B%22label%22%3A%7B%22via%3Dapi%22%3Atrue%7D%7D",
+        None,
+    );
+    assert_eq!(code, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = list["Volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["apivol"],
+        "the old-style filter map selects by label"
+    );
+    assert_eq!(api.call("GET", "/volumes/clivol", None).0, 200);
+    assert_eq!(
+        api.call("GET", "/volumes/nosuch", None),
+        (404, r#"{"message":"get nosuch: no such volume"}"#.into())
+    );
+
+    // Containers: a bad bind is a 400 with Docker's words; a good create is used by the CLI.
+    let bad = r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["/x:ro"]}}"#;
+    assert_eq!(
+        api.call("POST", "/v1.43/containers/create", Some(bad)),
+        (
+            400,
+            r#"{"message":"invalid volume specification: '/x:ro'"}"#.into()
+        )
+    );
+    let good =
+        r#"{"Image":"busybox","Cmd":["sh","-c","cat /d/f"],"HostConfig":{"Binds":["apivol:/d"]}}"#;
+    let (code, body) = api.call("POST", "/v1.43/containers/create?name=viaapi", Some(good));
+    assert_eq!(code, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(is_full_id(&id));
+    assert_eq!(
+        api.call("DELETE", "/volumes/apivol", None).0,
+        409,
+        "a volume a container uses is refused"
+    );
+    b.run(&[
+        "run",
+        "--rm",
+        "-v",
+        "apivol:/d",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /d/f",
+    ])
+    .ok();
+    assert_eq!(b.run(&["start", "-a", "viaapi"]).ok().stdout, "hi\n");
+    let (code, body) = api.call("GET", "/containers/viaapi/json", None);
+    assert_eq!(code, 200);
+    let inspect: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(inspect["Id"], id);
+    assert_eq!(inspect["State"]["Status"], "exited");
+    assert_eq!(api.call("DELETE", "/containers/viaapi", None).0, 204);
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
+    assert_eq!(api.call("DELETE", "/volumes/apivol", None).0, 204);
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "clivol\n");
+}
+
+#[test]
+fn the_docker_cli_drives_berth_volumes() {
+    let Some(docker) = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|d| std::path::Path::new(d).join("docker"))
+        .find(|p| p.is_file())
+    else {
+        eprintln!("skipped: no docker CLI on PATH");
+        return;
+    };
+    let b = Berth::new();
+    let api = Server::start(&b);
+    let config = b.scratch("docker-config");
+    let docker = |args: &[&str]| {
+        let out = Command::new(&docker)
+            .env("DOCKER_CONFIG", &config)
+            .env_remove("DOCKER_CONTEXT")
+            .arg("-H")
+            .arg(format!("unix://{}", api.sock.display()))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        docker(&["version", "--format", "{{.Server.APIVersion}}"]).1,
+        "1.43\n"
+    );
+    assert_eq!(
+        docker(&["volume", "create", "--label", "k=v", "dv"]).1,
+        "dv\n"
+    );
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "dv\n");
+    assert_eq!(
+        docker(&["volume", "inspect", "-f", "{{.Labels.k}} {{.Driver}}", "dv"]).1,
+        "v local\n"
+    );
+    // The wording of a 404 is the CLI's own choice (20.10 rewrites it, 28 prints ours).
+    let (code, _, err) = docker(&["volume", "rm", "nosuch"]);
+    assert_eq!(code, 1);
+    assert!(err.to_lowercase().contains("no such volume"), "{err}");
+    // The version the CLI negotiated decides prune: before 1.42 named volumes go too; from
+    // 1.42 only with -a.
+    let client = docker(&["version", "--format", "{{.Client.APIVersion}}"]).1;
+    let modern = client.trim() >= "1.42";
+    if modern {
+        assert_eq!(
+            docker(&["volume", "prune", "-f"]).1,
+            "Total reclaimed space: 0B\n"
+        );
+        assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "dv\n");
+        assert!(docker(&["volume", "prune", "-a", "-f"]).1.contains("dv\n"));
+    } else {
+        assert!(docker(&["volume", "prune", "-f"]).1.contains("dv\n"));
+    }
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+}
