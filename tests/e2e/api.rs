@@ -178,35 +178,86 @@ fn volumes_and_containers_through_the_api_match_the_cli() {
     assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "clivol\n");
 }
 
-#[test]
-fn the_docker_cli_drives_berth_volumes() {
-    let Some(docker) = std::env::var("PATH")
+/// The first `docker` on PATH (the machine's docker CLI, a client only).
+fn docker_cli() -> Option<PathBuf> {
+    std::env::var("PATH")
         .unwrap_or_default()
         .split(':')
         .map(|d| std::path::Path::new(d).join("docker"))
         .find(|p| p.is_file())
-    else {
+}
+
+/// `docker -H <socket> ARGS`: exit code, stdout, stderr.
+fn docker(b: &Berth, api: &Server, cli: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(cli)
+        .env("DOCKER_CONFIG", b.scratch("docker-config"))
+        .env_remove("DOCKER_CONTEXT")
+        .arg("-H")
+        .arg(format!("unix://{}", api.sock.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_docker_cli_runs_stops_and_removes_containers() {
+    let Some(cli) = docker_cli() else {
+        eprintln!("skipped: no docker CLI on PATH");
+        return;
+    };
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let docker = |args: &[&str]| docker(&b, &api, &cli, args);
+    let (code, id, err) = docker(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(is_full_id(id.trim()), "{id}");
+    // The container runs under its shim: berth's CLI sees it, the server is not its parent.
+    assert_eq!(b.status_of("web"), "running");
+    assert_eq!(
+        docker(&["ps", "--format", "{{.Names}} {{.Image}} {{.Mounts}}"]).1,
+        "web busybox data\n"
+    );
+    assert_eq!(docker(&["stop", "-t", "1", "web"]).1, "web\n");
+    assert_eq!(docker(&["wait", "web"]).1, "137\n");
+    assert_eq!(
+        docker(&["ps", "-a", "--format", "{{.Status}}"])
+            .1
+            .split(" (")
+            .next(),
+        Some("Exited")
+    );
+    assert_eq!(docker(&["start", "web"]).1, "web\n");
+    assert_eq!(b.status_of("web"), "running");
+    assert_eq!(docker(&["rm", "-f", "web"]).1, "web\n");
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "data\n");
+}
+
+#[test]
+fn the_docker_cli_drives_berth_volumes() {
+    let Some(cli) = docker_cli() else {
         eprintln!("skipped: no docker CLI on PATH");
         return;
     };
     let b = Berth::new();
     let api = Server::start(&b);
-    let config = b.scratch("docker-config");
-    let docker = |args: &[&str]| {
-        let out = Command::new(&docker)
-            .env("DOCKER_CONFIG", &config)
-            .env_remove("DOCKER_CONTEXT")
-            .arg("-H")
-            .arg(format!("unix://{}", api.sock.display()))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let docker = |args: &[&str]| docker(&b, &api, &cli, args);
     assert_eq!(
         docker(&["version", "--format", "{{.Server.APIVersion}}"]).1,
         "1.43\n"

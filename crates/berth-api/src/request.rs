@@ -63,12 +63,28 @@ impl Request {
         Ok(out)
     }
 
-    /// The body as JSON of type `T`; an empty body is `T::default()`.
+    /// The body as JSON of type `T`; an empty body is `T::default()`. Go clients send `null`
+    /// for every unset slice and map; like Go's decoder, berth reads those as absent.
     pub fn json<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(T::default());
         }
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad_request(e.to_string()))
+        let bad = |e: serde_json::Error| ApiError::bad_request(e.to_string());
+        let mut value: serde_json::Value = serde_json::from_slice(&self.body).map_err(bad)?;
+        drop_nulls(&mut value);
+        serde_json::from_value(value).map_err(bad)
+    }
+}
+
+/// Removes every `"key": null` member, at any depth.
+fn drop_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

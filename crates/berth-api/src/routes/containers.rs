@@ -1,6 +1,8 @@
-//! `/containers`: create, inspect and remove.
+//! `/containers`: list, create, inspect, start, stop, restart, kill, wait and remove. Attach,
+//! logs and exec (hijacked streams) are not served yet.
 
 use axum::http::StatusCode;
+use berth_engine::container::{ListOptions, Started};
 use berth_engine::types::{CreateRequest, HostConfig};
 use berth_image::config::ContainerConfig;
 use serde::Deserialize;
@@ -52,4 +54,93 @@ pub fn remove(ctx: &mut Ctx) -> ApiResult {
     let (force, volumes) = (ctx.req.flag("force"), ctx.req.flag("v"));
     ctx.engine()?.remove_container(&id, force, volumes)?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `GET /containers/json?all=&limit=&size=&filters=`.
+pub fn list(ctx: &mut Ctx) -> ApiResult {
+    let opts = ListOptions {
+        all: ctx.req.flag("all"),
+        limit: ctx
+            .req
+            .query
+            .get("limit")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n > 0),
+        latest: false,
+        size: ctx.req.flag("size"),
+        filters: ctx.req.filters()?,
+    };
+    let list = ctx.engine()?.list_containers(&opts)?;
+    Ok(json(StatusCode::OK, &list))
+}
+
+/// `POST /containers/{id}/start`: 204, or 304 when it already runs. The shim runs it: the
+/// container outlives the server.
+pub fn start(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let (_, started) = ctx.engine()?.start_container(&id, false, None)?;
+    Ok(empty(if started == Started::AlreadyRunning {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::NO_CONTENT
+    }))
+}
+
+/// Whether container `id` runs now (for the 304 answers of stop and restart).
+fn running(ctx: &mut Ctx, id: &str) -> Result<bool, ApiError> {
+    Ok(ctx.engine()?.inspect_container(id, false)?.state.running)
+}
+
+/// The `t` parameter of stop and restart: seconds, `None` for the container's own default.
+fn timeout(ctx: &Ctx) -> Result<Option<i64>, ApiError> {
+    match ctx.req.query.get("t").filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("invalid value for t: {t:?}"))),
+    }
+}
+
+/// `POST /containers/{id}/stop?t=`: 204, or 304 when it was not running.
+pub fn stop(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let t = timeout(ctx)?;
+    if !running(ctx, &id)? {
+        return Ok(empty(StatusCode::NOT_MODIFIED));
+    }
+    ctx.engine()?.stop_container(&id, t)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/restart?t=`: 204.
+pub fn restart(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let t = timeout(ctx)?;
+    ctx.engine()?.restart_container(&id, t)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/kill?signal=`: 204.
+pub fn kill(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let signal = ctx
+        .req
+        .query
+        .get("signal")
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "KILL".into());
+    ctx.engine()?.kill_container(&id, &signal)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/wait`: blocks until the container stops; its exit code.
+pub fn wait(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let code = ctx.engine()?.wait_container(&id)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"StatusCode": code, "Error": null}),
+    ))
 }
