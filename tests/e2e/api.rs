@@ -187,33 +187,50 @@ fn docker_cli() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `docker -H <socket> ARGS`: exit code, stdout, stderr.
-fn docker(b: &Berth, api: &Server, cli: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(cli)
-        .env("DOCKER_CONFIG", b.scratch("docker-config"))
-        .env_remove("DOCKER_CONTEXT")
-        .arg("-H")
-        .arg(format!("unix://{}", api.sock.display()))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// A data root with busybox, `berth serve` on it, and the docker CLI that talks to it.
+struct DockerCli {
+    api: Server,
+    b: Berth,
+    cli: PathBuf,
+}
+
+impl DockerCli {
+    /// `None` (the test is skipped, and says so) where no docker CLI is installed.
+    fn start() -> Option<DockerCli> {
+        let Some(cli) = docker_cli() else {
+            eprintln!("skipped: no docker CLI on PATH");
+            return None;
+        };
+        let b = Berth::new();
+        b.busybox("busybox");
+        let api = Server::start(&b);
+        Some(DockerCli { api, b, cli })
+    }
+
+    /// `docker -H <socket> ARGS`: exit code, stdout, stderr.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(&self.cli)
+            .env("DOCKER_CONFIG", self.b.scratch("docker-config"))
+            .env_remove("DOCKER_CONTEXT")
+            .arg("-H")
+            .arg(format!("unix://{}", self.api.sock.display()))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
 }
 
 #[test]
 fn the_docker_cli_runs_stops_and_removes_containers() {
-    let Some(cli) = docker_cli() else {
-        eprintln!("skipped: no docker CLI on PATH");
+    let Some(d) = DockerCli::start() else {
         return;
     };
-    let b = Berth::new();
-    b.busybox("busybox");
-    let api = Server::start(&b);
-    let docker = |args: &[&str]| docker(&b, &api, &cli, args);
+    let (b, docker) = (&d.b, |args: &[&str]| d.run(args));
     let (code, id, err) = docker(&[
         "run",
         "-d",
@@ -251,13 +268,10 @@ fn the_docker_cli_runs_stops_and_removes_containers() {
 
 #[test]
 fn the_docker_cli_drives_berth_volumes() {
-    let Some(cli) = docker_cli() else {
-        eprintln!("skipped: no docker CLI on PATH");
+    let Some(d) = DockerCli::start() else {
         return;
     };
-    let b = Berth::new();
-    let api = Server::start(&b);
-    let docker = |args: &[&str]| docker(&b, &api, &cli, args);
+    let (b, docker) = (&d.b, |args: &[&str]| d.run(args));
     assert_eq!(
         docker(&["version", "--format", "{{.Server.APIVersion}}"]).1,
         "1.43\n"
@@ -290,4 +304,51 @@ fn the_docker_cli_drives_berth_volumes() {
         assert!(docker(&["volume", "prune", "-f"]).1.contains("dv\n"));
     }
     assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+}
+
+#[test]
+fn the_docker_cli_lists_tags_inspects_and_removes_images() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let (b, docker) = (&d.b, |args: &[&str]| d.run(args));
+    let id = b
+        .run(&["image", "inspect", "-f", "{{.Id}}", "busybox"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let (code, _, err) = docker(&["tag", "busybox", "reg.local:5000/tools/bb:1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).1,
+        format!(
+            "busybox:latest {0}\nreg.local:5000/tools/bb:1 {0}\n",
+            &id[7..19]
+        )
+    );
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Id}}",
+            "reg.local:5000/tools/bb:1"
+        ])
+        .1,
+        format!("{id}\n")
+    );
+    assert_eq!(
+        docker(&["rmi", "reg.local:5000/tools/bb:1"]).1,
+        "Untagged: reg.local:5000/tools/bb:1\n"
+    );
+    assert_eq!(
+        b.run(&["images", "-q"]).ok().stdout,
+        format!("{}\n", &id[7..19])
+    );
+    let format = "{{.Images}} {{.Driver}} {{.DockerRootDir}}";
+    assert_eq!(
+        docker(&["info", "--format", format]).1,
+        b.run(&["info", "--format", format]).ok().stdout
+    );
 }

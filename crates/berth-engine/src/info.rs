@@ -1,5 +1,7 @@
 //! `info` and `version`: what this engine and its data root are.
 
+use std::collections::BTreeMap;
+
 use berth_image::store::ImageStore;
 use serde::Serialize;
 
@@ -44,6 +46,10 @@ pub struct SystemInfo {
     pub os_type: String,
     /// Architecture.
     pub architecture: String,
+    /// Drivers by kind: `Volume`, `Network`, `Log`.
+    pub plugins: BTreeMap<String, Vec<String>>,
+    /// Swarm state: berth has none (`inactive`).
+    pub swarm: BTreeMap<String, String>,
 }
 
 impl Engine {
@@ -77,6 +83,15 @@ impl Engine {
             kernel_version: kernel,
             os_type: "linux".into(),
             architecture: std::env::consts::ARCH.to_string(),
+            plugins: [
+                ("Volume", &["local"][..]),
+                ("Network", &["host", "none"][..]),
+                ("Log", &["json-file"][..]),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect(),
+            swarm: [("LocalNodeState".to_string(), "inactive".to_string())].into(),
         })
     }
 }

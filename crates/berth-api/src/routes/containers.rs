@@ -42,10 +42,8 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
 
 /// `GET /containers/{id}/json?size=`.
 pub fn inspect(ctx: &mut Ctx) -> ApiResult {
-    let id = ctx.param.clone();
     let size = ctx.req.flag("size");
-    let info = ctx.engine()?.inspect_container(&id, size)?;
-    Ok(json(StatusCode::OK, &info))
+    ctx.answer(|e, id| e.inspect_container(id, size))
 }
 
 /// `DELETE /containers/{id}?force=&v=`: 204.
@@ -137,10 +135,5 @@ pub fn kill(ctx: &mut Ctx) -> ApiResult {
 
 /// `POST /containers/{id}/wait`: blocks until the container stops; its exit code.
 pub fn wait(ctx: &mut Ctx) -> ApiResult {
-    let id = ctx.param.clone();
-    let code = ctx.engine()?.wait_container(&id)?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({"StatusCode": code, "Error": null}),
-    ))
+    ctx.answer(|e, id| Ok(json!({"StatusCode": e.wait_container(id)?, "Error": null})))
 }

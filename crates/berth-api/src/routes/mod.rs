@@ -2,13 +2,15 @@
 //! plain synchronous functions over a [`Ctx`]; the server runs them in tokio's blocking pool.
 
 mod containers;
+mod images;
 mod system;
 mod volumes;
 
-use axum::http::Method;
-use berth_engine::{Engine, EngineOptions};
+use axum::http::{Method, StatusCode};
+use berth_engine::{Engine, EngineError, EngineOptions};
+use serde::Serialize;
 
-use crate::request::{ApiError, ApiResult, Request};
+use crate::request::{json, ApiError, ApiResult, Request};
 
 /// What a handler works with: the request, its path parameter, and the engine, opened on
 /// first use (`/_ping` never opens it).
@@ -39,6 +41,16 @@ impl Ctx {
         }
         Ok(self.engine.as_mut().expect("opened above"))
     }
+
+    /// Runs `verb` with the path parameter; its result is a 200 JSON answer.
+    pub fn answer<T: Serialize>(
+        &mut self,
+        verb: impl FnOnce(&mut Engine, &str) -> Result<T, EngineError>,
+    ) -> ApiResult {
+        let param = self.param.clone();
+        let value = verb(self.engine()?, &param)?;
+        Ok(json(StatusCode::OK, &value))
+    }
 }
 
 /// A handler.
@@ -46,11 +58,15 @@ pub type Handler = fn(&mut Ctx) -> ApiResult;
 
 /// The handler for `method` on `path` (without the version prefix) and its path parameter.
 pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = method.as_str();
+    if let Some(found) = image_route(m, path) {
+        return Ok(found);
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let found: Option<(Handler, &str)> = match (m, segments.as_slice()) {
         ("GET" | "HEAD", ["_ping"]) => Some((system::ping, "")),
         ("GET", ["version"]) => Some((system::version, "")),
+        ("GET", ["info"]) => Some((system::info, "")),
         ("GET", ["volumes"]) => Some((volumes::list, "")),
         ("POST", ["volumes", "create"]) => Some((volumes::create, "")),
         ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
@@ -70,4 +86,26 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
     found
         .map(|(h, p)| (h, p.to_string()))
         .ok_or_else(ApiError::page_not_found)
+}
+
+/// `/images/...`, where the name runs up to the last segment (`/images/a/b:1/json`).
+fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
+    let rest = path.strip_prefix("/images/")?;
+    if (method, rest) == ("GET", "json") {
+        return Some((images::list, String::new()));
+    }
+    let (handler, name): (Handler, &str) = match method {
+        "GET" => match rest.rsplit_once('/')? {
+            (name, "json") => (images::inspect, name),
+            (name, "history") => (images::history, name),
+            _ => return None,
+        },
+        "POST" => match rest.rsplit_once('/')? {
+            (name, "tag") => (images::tag, name),
+            _ => return None,
+        },
+        "DELETE" => (images::remove, rest),
+        _ => return None,
+    };
+    (!name.is_empty()).then(|| (handler, name.to_string()))
 }

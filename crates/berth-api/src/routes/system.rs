@@ -26,6 +26,12 @@ pub fn ping(_: &mut Ctx) -> ApiResult {
     Ok(r)
 }
 
+/// `GET /info`.
+pub fn info(ctx: &mut Ctx) -> ApiResult {
+    let info = ctx.engine()?.info()?;
+    Ok(request::json(StatusCode::OK, &info))
+}
+
 /// `GET /version`.
 pub fn version(_: &mut Ctx) -> ApiResult {
     let arch = berth_image::import::host_architecture();

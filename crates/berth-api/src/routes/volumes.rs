@@ -47,9 +47,7 @@ pub fn list(ctx: &mut Ctx) -> ApiResult {
 
 /// `GET /volumes/{name}`.
 pub fn inspect(ctx: &mut Ctx) -> ApiResult {
-    let name = ctx.param.clone();
-    let v = ctx.engine()?.inspect_volume(&name)?;
-    Ok(json(StatusCode::OK, &v))
+    ctx.answer(|e, name| e.inspect_volume(name))
 }
 
 /// `DELETE /volumes/{name}?force=`: 204; in use is refused even with force.
