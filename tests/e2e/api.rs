@@ -352,3 +352,28 @@ fn the_docker_cli_lists_tags_inspects_and_removes_images() {
         b.run(&["info", "--format", format]).ok().stdout
     );
 }
+
+#[test]
+fn the_docker_cli_reads_logs_apart_and_follows_them() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let docker = |args: &[&str]| d.run(args);
+    let script = "echo out1; echo err1 >&2; sleep 1; echo out2";
+    let (code, _, err) = docker(&["run", "-d", "--name", "lg", "busybox", "sh", "-c", script]);
+    assert_eq!(code, 0, "{err}");
+    // Follow streams until the container stops, stdout and stderr kept apart.
+    let (code, out, err) = docker(&["logs", "-f", "lg"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (0, "out1\nout2\n", "err1\n")
+    );
+    assert_eq!(docker(&["logs", "--tail", "1", "lg"]).1, "out2\n");
+    // With a terminal the log is one raw stream.
+    docker(&["run", "-d", "-t", "--name", "tt", "busybox", "echo", "tty"]);
+    assert_eq!(docker(&["wait", "tt"]).1, "0\n");
+    assert_eq!(docker(&["logs", "tt"]).1, "tty\r\n");
+    let (code, _, err) = docker(&["logs", "nosuch"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No such container: nosuch"), "{err}");
+}

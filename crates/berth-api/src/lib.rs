@@ -5,11 +5,12 @@
 //! containers itself: `start` goes through the shim path, so containers outlive the server.
 //!
 //! Served so far: `/_ping`, `/version`, the volume endpoints (create, list, inspect, remove,
-//! prune) and the container endpoints without streams (list, create, inspect, start, stop,
-//! restart, kill, wait, remove) — enough for `docker run -d`, `ps`, `stop`, `rm` and every
+//! prune), the container endpoints (list, create, inspect, start, stop, restart, kill, wait,
+//! logs, remove), `/info` and the image endpoints without transfers (list, inspect, history,
+//! tag, remove) — enough for `docker run -d`, `ps`, `logs -f`, `stop`, `rm`, `images` and every
 //! `docker volume` command; each under an optional `/vX.Y` prefix that selects the API version
-//! (see [`version`]). Attach, logs, exec and the image endpoints are not served yet: anything
-//! else answers 404 with Docker's `page not found` message.
+//! (see [`version`]). Attach, exec, load/save and events are not served yet: anything else
+//! answers 404 with Docker's `page not found` message.
 
 mod request;
 mod routes;

@@ -3,6 +3,7 @@
 
 mod containers;
 mod images;
+mod logs;
 mod system;
 mod volumes;
 
@@ -32,6 +33,12 @@ impl Ctx {
             req,
             param,
         }
+    }
+
+    /// How to open another engine on the same data root (for work that outlives the handler,
+    /// such as a followed log).
+    pub fn engine_options(&self) -> EngineOptions {
+        self.opts.clone()
     }
 
     /// The engine over the data root.
@@ -80,6 +87,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "restart"]) => Some((containers::restart, id)),
         ("POST", ["containers", id, "kill"]) => Some((containers::kill, id)),
         ("POST", ["containers", id, "wait"]) => Some((containers::wait, id)),
+        ("GET", ["containers", id, "logs"]) => Some((logs::logs, id)),
         ("DELETE", ["containers", id]) => Some((containers::remove, id)),
         _ => None,
     };
