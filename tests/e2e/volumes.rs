@@ -1647,6 +1647,23 @@ fn concurrent_creates_of_one_name_make_one_volume() {
     assert_eq!(labels.as_object().unwrap().len(), 1, "{labels}");
 }
 
+/// Several CLIs opening one fresh data root at once (switching the new database to WAL and
+/// migrating it race inside SQLite) all succeed.
+#[test]
+fn concurrent_first_opens_of_a_data_root_all_succeed() {
+    for round in 0..25 {
+        let b = Berth::new();
+        let mut procs: Vec<Background> = (0..6)
+            .map(|i| b.spawn(&["volume", "create", &format!("v{i}")]))
+            .collect();
+        for p in procs.iter_mut() {
+            let out = p.wait(CMD_TIMEOUT);
+            assert_eq!(out.code, 0, "round {round}: {out:?}");
+        }
+        assert_eq!(volume_names(&b).len(), 6);
+    }
+}
+
 /// The generic `inspect` finds volumes too (after containers and images), and `--type volume`
 /// only volumes.
 #[test]

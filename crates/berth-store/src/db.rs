@@ -41,11 +41,42 @@ pub struct Db {
     conn: Connection,
 }
 
+/// How long a process waits for another one's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Whether `e` is SQLite's "database is locked" (or "busy").
+fn is_busy(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    ///
+    /// SQLite answers "database is locked" at once, without its busy handler, to a connection
+    /// that switches a new database to WAL or finds WAL recovery under way in another process,
+    /// which is what several CLI processes opening a fresh data root together meet. Opening
+    /// retries that for as long as the busy timeout.
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match Db::try_open(path) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<Db, DbError> {
         let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
