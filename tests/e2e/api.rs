@@ -207,16 +207,20 @@ impl DockerCli {
         Some(DockerCli { api, b, cli })
     }
 
-    /// `docker -H <socket> ARGS`: exit code, stdout, stderr.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(&self.cli)
-            .env("DOCKER_CONFIG", self.b.scratch("docker-config"))
+    /// `docker -H <socket> ARGS`, not yet run.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.cli);
+        c.env("DOCKER_CONFIG", self.b.scratch("docker-config"))
             .env_remove("DOCKER_CONTEXT")
             .arg("-H")
             .arg(format!("unix://{}", self.api.sock.display()))
-            .args(args)
-            .output()
-            .unwrap();
+            .args(args);
+        c
+    }
+
+    /// `docker -H <socket> ARGS`: exit code, stdout, stderr.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.command(args).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -376,4 +380,42 @@ fn the_docker_cli_reads_logs_apart_and_follows_them() {
     let (code, _, err) = docker(&["logs", "nosuch"]);
     assert_eq!(code, 1);
     assert!(err.contains("No such container: nosuch"), "{err}");
+}
+
+#[test]
+fn the_docker_cli_runs_attached_with_stdin_and_rm() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let docker = |args: &[&str]| d.run(args);
+    // Attached: output on the right streams, the container's exit code.
+    let script = "echo out; echo err >&2; exit 3";
+    let (code, out, err) = docker(&["run", "--name", "att", "busybox", "sh", "-c", script]);
+    assert_eq!((code, out.as_str(), err.as_str()), (3, "out\n", "err\n"));
+    // `start -a` runs it again and shows its output again.
+    let (code, out, _) = docker(&["start", "-a", "att"]);
+    assert_eq!((code, out.as_str()), (3, "out\n"));
+    // `--rm`: gone once run returns.
+    let (code, out, _) = docker(&["run", "--rm", "busybox", "echo", "hi"]);
+    assert_eq!((code, out.as_str()), (0, "hi\n"));
+    assert_eq!(d.b.run(&["ps", "-aq"]).ok().stdout.lines().count(), 1);
+    // `-i`: stdin reaches the container and its end ends it.
+    let out = d
+        .command(&["run", "-i", "--rm", "busybox", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"piped\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (Some(0), "piped\n")
+    );
 }

@@ -5,13 +5,16 @@
 //! containers itself: `start` goes through the shim path, so containers outlive the server.
 //!
 //! Served so far: `/_ping`, `/version`, the volume endpoints (create, list, inspect, remove,
-//! prune), the container endpoints (list, create, inspect, start, stop, restart, kill, wait,
-//! logs, remove), `/info` and the image endpoints without transfers (list, inspect, history,
-//! tag, remove) — enough for `docker run -d`, `ps`, `logs -f`, `stop`, `rm`, `images` and every
-//! `docker volume` command; each under an optional `/vX.Y` prefix that selects the API version
-//! (see [`version`]). Attach, exec, load/save and events are not served yet: anything else
-//! answers 404 with Docker's `page not found` message.
+//! prune), the container endpoints (list, create, inspect, attach, start, stop, restart, kill,
+//! wait, logs, resize, remove), `/info` and the image endpoints without transfers (list,
+//! inspect, history, tag, remove) — enough for `docker run` (attached or not), `ps`, `logs -f`,
+//! `stop`, `rm`, `images` and every `docker volume` command; each under an optional `/vX.Y`
+//! prefix that selects the API version (see [`version`]). Exec, load/save and events are not
+//! served yet: anything else answers 404 with Docker's `page not found` message.
 
+mod attach;
+mod body;
+mod mux;
 mod request;
 mod routes;
 mod server;

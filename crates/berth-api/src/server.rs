@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use berth_engine::info::VERSION;
@@ -109,14 +109,16 @@ async fn shutdown() {
     }
 }
 
-async fn handle(
-    State(opts): State<Arc<EngineOptions>>,
-    method: Method,
-    uri: Uri,
-    Query(query): Query<BTreeMap<String, String>>,
-    body: Bytes,
-) -> Response {
-    let mut response = match dispatch(&opts, &method, &uri, query, body).await {
+/// The largest request body read (image uploads are not served; JSON bodies are small).
+const BODY_LIMIT: usize = 16 << 20;
+
+async fn handle(State(opts): State<Arc<EngineOptions>>, req: axum::extract::Request) -> Response {
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    log::debug!("{method} {uri} …");
+    let query = Query::<BTreeMap<String, String>>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let mut response = match dispatch(&opts, req, query).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
@@ -137,13 +139,18 @@ async fn handle(
 
 async fn dispatch(
     opts: &EngineOptions,
-    method: &Method,
-    uri: &Uri,
+    req: axum::extract::Request,
     query: BTreeMap<String, String>,
-    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (version, rest) = version::split(uri.path()).map_err(ApiError::bad_request)?;
-    let (handler, param) = routes::route(method, rest)?;
+    let path = req.uri().path().to_string();
+    let (version, rest) = version::split(&path).map_err(ApiError::bad_request)?;
+    if let Some(id) = routes::attach_target(req.method(), rest) {
+        return Ok(crate::attach::attach(opts.clone(), req, id, query).await);
+    }
+    let (handler, param) = routes::route(req.method(), rest)?;
+    let body: Bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let req = Request {
         version,
         query,

@@ -1,5 +1,7 @@
-//! `/containers`: list, create, inspect, start, stop, restart, kill, wait and remove. Attach,
-//! logs and exec (hijacked streams) are not served yet.
+//! `/containers`: list, create, inspect, start, stop, restart, kill, wait, resize and remove
+//! (attach and logs have modules of their own).
+
+use std::io::Write;
 
 use axum::http::StatusCode;
 use berth_engine::container::{ListOptions, Started};
@@ -9,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Ctx;
+use crate::body;
 use crate::request::{empty, json, ApiError, ApiResult};
 
 /// The body of `POST /containers/create`: Docker's `Config` with the `HostConfig` inside it.
@@ -133,7 +136,47 @@ pub fn kill(ctx: &mut Ctx) -> ApiResult {
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-/// `POST /containers/{id}/wait`: blocks until the container stops; its exit code.
+/// `POST /containers/{id}/wait?condition=`: waits until the container stops (`not-running`,
+/// the default), exits next (`next-exit`, even if it has not started yet) or is removed
+/// (`removed`), and answers its exit code. The headers go out at once, as Docker's do: the
+/// docker CLI starts the container only once it has them.
 pub fn wait(ctx: &mut Ctx) -> ApiResult {
-    ctx.answer(|e, id| Ok(json!({"StatusCode": e.wait_container(id)?, "Error": null})))
+    let condition = ctx.req.query.get("condition").cloned().unwrap_or_default();
+    if !matches!(
+        condition.as_str(),
+        "" | "not-running" | "next-exit" | "removed"
+    ) {
+        return Err(ApiError::bad_request(format!(
+            "invalid condition: {condition:?}"
+        )));
+    }
+    let name = ctx.param.clone();
+    let id = ctx.engine()?.inspect_container(&name, false)?.id;
+    Ok(body::streamed(
+        ctx.engine_options(),
+        "application/json",
+        move |e, mut w| {
+            let code = match condition.as_str() {
+                "next-exit" => e.wait_next_exit(&id, false),
+                "removed" => e.wait_next_exit(&id, true),
+                _ => e.wait_container(&id),
+            };
+            let answer = match code {
+                Ok(code) => json!({"StatusCode": code, "Error": null}),
+                Err(err) => json!({"StatusCode": -1, "Error": {"Message": err.to_string()}}),
+            };
+            let _ = writeln!(w, "{answer}");
+        },
+    ))
+}
+
+/// `POST /containers/{id}/resize?h=&w=`: the size of its terminal.
+pub fn resize(ctx: &mut Ctx) -> ApiResult {
+    let dim = |k: &str| ctx.req.query.get(k).and_then(|v| v.parse::<u16>().ok());
+    let (Some(rows), Some(cols)) = (dim("h"), dim("w")) else {
+        return Err(ApiError::bad_request("h and w must be terminal sizes"));
+    };
+    let id = ctx.param.clone();
+    ctx.engine()?.resize_container(&id, rows, cols)?;
+    Ok(empty(StatusCode::OK))
 }

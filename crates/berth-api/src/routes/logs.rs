@@ -1,52 +1,15 @@
 //! `GET /containers/{id}/logs`: the json-file log as Docker streams it — raw for a container
 //! with a terminal, otherwise multiplexed (each entry framed with its stream number and length,
 //! so stdout and stderr stay apart). A reader thread with its own engine feeds the body, so
-//! `follow=1` streams until the container stops or the client goes away.
+//! `follow=1` streams until the container stops or the client goes away ([`crate::body`]).
 
-use std::convert::Infallible;
-use std::io::{self, Write};
-
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
 use berth_engine::container::LogsRequest;
-use berth_engine::Engine;
 use berth_runtime::logs::LogOptions;
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
 
 use super::Ctx;
 use crate::request::{ApiError, ApiResult};
-
-/// Docker's stream numbers in a multiplexed frame header.
-const STDOUT: u8 = 1;
-const STDERR: u8 = 2;
-
-/// Sends what it is given down the channel, framed as Docker's multiplexed stream when it has
-/// a stream number. A client that went away makes writes fail, which ends the reader.
-struct Sender {
-    tx: mpsc::Sender<Bytes>,
-    stream: Option<u8>,
-}
-
-impl Write for Sender {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut frame = Vec::with_capacity(buf.len() + 8);
-        if let Some(stream) = self.stream {
-            frame.extend_from_slice(&[stream, 0, 0, 0]);
-            frame.extend_from_slice(&(buf.len() as u32).to_be_bytes());
-        }
-        frame.extend_from_slice(buf);
-        self.tx
-            .blocking_send(Bytes::from(frame))
-            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use crate::{body, mux};
 
 /// A Unix time as the docker CLI sends it (`1700000000.123456789`); 0 or nothing means none.
 fn unix_time(ctx: &Ctx, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -83,34 +46,21 @@ pub fn logs(ctx: &mut Ctx) -> ApiResult {
         ));
     }
     let tty = ctx.engine()?.inspect_container(&id, false)?.config.tty;
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let opts = ctx.engine_options();
-    std::thread::spawn(move || {
-        let Ok(mut engine) = Engine::open(opts) else {
-            return;
-        };
-        let framed = |stream| Sender {
-            tx: tx.clone(),
-            stream: (!tty).then_some(stream),
-        };
-        let (mut out, mut err) = (framed(STDOUT), framed(STDERR));
-        let req = LogsRequest { options };
-        if let Err(e) = engine.container_logs(&id, &req, &mut out, &mut err) {
-            log::debug!("logs of {id}: {e}");
-        }
-    });
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
-    }));
-    let mut response = Response::new(body);
-    *response.status_mut() = StatusCode::OK;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(if tty {
-            "application/vnd.docker.raw-stream"
-        } else {
-            "application/vnd.docker.multiplexed-stream"
-        }),
-    );
-    Ok(response)
+    let content_type = if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    Ok(body::streamed(
+        ctx.engine_options(),
+        content_type,
+        move |engine, w| {
+            let stream = |n| (!tty).then_some(n);
+            let (mut out, mut err) = (w.framed(stream(mux::STDOUT)), w.framed(stream(mux::STDERR)));
+            let req = LogsRequest { options };
+            if let Err(e) = engine.container_logs(&id, &req, &mut out, &mut err) {
+                log::debug!("logs of {id}: {e}");
+            }
+        },
+    ))
 }

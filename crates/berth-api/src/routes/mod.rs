@@ -88,12 +88,23 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "kill"]) => Some((containers::kill, id)),
         ("POST", ["containers", id, "wait"]) => Some((containers::wait, id)),
         ("GET", ["containers", id, "logs"]) => Some((logs::logs, id)),
+        ("POST", ["containers", id, "resize"]) => Some((containers::resize, id)),
         ("DELETE", ["containers", id]) => Some((containers::remove, id)),
         _ => None,
     };
     found
         .map(|(h, p)| (h, p.to_string()))
         .ok_or_else(ApiError::page_not_found)
+}
+
+/// The container of `POST /containers/{id}/attach`, which takes the connection over and so
+/// is not a [`Handler`].
+pub fn attach_target(method: &Method, path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["containers", id, "attach"]) => Some(id.to_string()),
+        _ => None,
+    }
 }
 
 /// `/images/...`, where the name runs up to the last segment (`/images/a/b:1/json`).

@@ -26,8 +26,23 @@ impl Engine {
         name: &str,
         req: &AttachRequest,
     ) -> Result<AttachOutcome, EngineError> {
+        self.attach_container_io(name, req, AttachIo::stdio())
+    }
+
+    /// [`Engine::attach_container`] with other descriptors than the process's own stdio (the
+    /// API server's pipes to a hijacked connection).
+    pub fn attach_container_io(
+        &mut self,
+        name: &str,
+        req: &AttachRequest,
+        io: AttachIo<'_>,
+    ) -> Result<AttachOutcome, EngineError> {
         let c = self.container(name)?;
-        if !req.start && !c.state.status.is_running() {
+        // A container whose shim holds the created process for a start request counts as
+        // attachable (the API attaches before it starts).
+        let awaiting_start =
+            !c.state.status.is_running() && berth_runtime::shim::shim_alive(&c.dir(self));
+        if !req.start && !c.state.status.is_running() && !awaiting_start {
             return Err(EngineError::Conflict(
                 "You cannot attach to a stopped container, start it first".into(),
             ));
@@ -44,8 +59,41 @@ impl Engine {
             start: req.start,
         };
         let outcome = client
-            .run(&opts, AttachIo::stdio())
+            .run(&opts, io)
             .map_err(berth_runtime::error::ProcessError::from)?;
         Ok(outcome)
+    }
+
+    /// The API's attach to a container that does not run (`docker run` and `start -a` attach
+    /// first, then start): its shim is started to hold the created process until the start
+    /// request, so no output is lost and attach can connect.
+    pub fn prepare_attach(&mut self, name: &str) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        if !c.state.status.is_running() && !berth_runtime::shim::shim_alive(&c.dir(self)) {
+            self.start_container(&c.id, true, None)?;
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The API's resize of a container's terminal.
+    pub fn resize_container(
+        &mut self,
+        name: &str,
+        rows: u16,
+        cols: u16,
+    ) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        if !c.state.status.is_running() && c.state.status != super::Status::Created {
+            return Err(EngineError::Conflict(format!(
+                "Container {} is not running",
+                c.id
+            )));
+        }
+        let size = berth_runtime::term::WinSize { rows, cols };
+        AttachClient::resize(&c.dir(self), size)
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        Ok(())
     }
 }

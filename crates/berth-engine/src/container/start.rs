@@ -36,6 +36,14 @@ impl Engine {
         if c.state.status.is_running() {
             return Ok((c, Started::AlreadyRunning));
         }
+        let dir = c.dir(self);
+        if berth_runtime::shim::shim_alive(&dir) {
+            // Its shim already holds the created process for an attach (the API's attach
+            // comes before start): tell it to go.
+            berth_runtime::attach::AttachClient::start(&dir)
+                .map_err(berth_runtime::error::ProcessError::from)?;
+            return Ok((self.container(&c.id)?, Started::Running));
+        }
         if matches!(c.state.status, Status::Removing | Status::Dead) {
             return Err(EngineError::Conflict(
                 "container is marked for removal and cannot be started".into(),

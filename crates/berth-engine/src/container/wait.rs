@@ -28,3 +28,34 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// `wait` with the API's `next-exit` and `removed` conditions: waits for the container's
+    /// next exit even if it has not started yet (the docker CLI asks before it starts the
+    /// container), and with `until_removed` also for its `--rm` removal. The code comes from
+    /// the shim, so it survives the removal.
+    pub fn wait_next_exit(&mut self, name: &str, until_removed: bool) -> Result<i32, EngineError> {
+        let c = self.container(name)?;
+        let dir = c.dir(self);
+        let code = loop {
+            if let Ok(Some(code)) = AttachClient::wait(&dir, None) {
+                break code;
+            }
+            // No shim (yet): it is being started, or it ran and the database has the code.
+            match self.container(&c.id) {
+                Ok(now) if now.state.finished_at != c.state.finished_at => {
+                    break now.state.exit_code
+                }
+                Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => return Err(e),
+            }
+        };
+        if until_removed {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while self.container(&c.id).is_ok() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(code)
+    }
+}
