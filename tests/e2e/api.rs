@@ -419,3 +419,34 @@ fn the_docker_cli_runs_attached_with_stdin_and_rm() {
         (Some(0), "piped\n")
     );
 }
+
+#[test]
+fn a_client_killed_mid_stream_leaves_the_server_serving() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let script = "while true; do echo spam; usleep 1000; done";
+    let mut client = d
+        .command(&["run", "--name", "spam", "busybox", "sh", "-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once output flows, kill the client (SIGKILL: no goodbye), then keep the container
+    // writing into the dead connection for a while.
+    let mut first = [0u8; 5];
+    std::io::Read::read_exact(client.stdout.as_mut().unwrap(), &mut first).unwrap();
+    assert_eq!(&first, b"spam\n");
+    client.kill().unwrap();
+    client.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        d.run(&["version", "--format", "{{.Server.APIVersion}}"]).1,
+        "1.43\n"
+    );
+    assert_eq!(
+        d.b.status_of("spam"),
+        "running",
+        "the container outlives its client"
+    );
+    assert_eq!(d.run(&["rm", "-f", "spam"]).0, 0);
+}

@@ -63,6 +63,13 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         return Err(ServeError::InUse(path));
     }
+    // A client that goes away mid-stream must end its stream, not the server: writes to its
+    // pipes and sockets fail with EPIPE instead of raising SIGPIPE (which the berth CLI
+    // restores to its default for `| head`).
+    // SAFETY: setting SIGPIPE's disposition to "ignore" installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
