@@ -45,9 +45,15 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM, and SIGKILL if the server has not stopped 20 s later.
     fn drop(&mut self) {
         // SAFETY: kill(2) on our own child's pid; no memory involved.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -59,9 +65,30 @@ fn the_socket_is_private_and_gone_after_sigterm() {
     let md = std::fs::metadata(&server.sock).unwrap();
     assert!(md.file_type().is_socket());
     assert_eq!(md.permissions().mode() & 0o777, 0o660);
+    // A request that never ends on its own (the next exit of a container nobody starts) does
+    // not keep a stopping server alive for long.
+    b.busybox("busybox");
+    b.run(&["create", "--name", "forever", "busybox", "true"])
+        .ok();
+    let mut waiting = Command::new("curl")
+        .args(["-s", "-X", "POST", "--unix-socket"])
+        .arg(&server.sock)
+        .arg("http://berth/containers/forever/wait?condition=next-exit")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let sock = server.sock.clone();
+    let t0 = std::time::Instant::now();
     drop(server);
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        t0.elapsed()
+    );
     assert!(!sock.exists(), "the socket is removed on SIGTERM");
+    let _ = waiting.kill();
+    let _ = waiting.wait();
     // A second server on a live socket is refused.
     let server = Server::start(&b);
     let out = b

@@ -21,6 +21,9 @@ use crate::request::{ApiError, Request};
 use crate::routes::{self, Ctx};
 use crate::version;
 
+/// How long requests under way may finish after SIGTERM or SIGINT.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where `berth serve` listens without `--host`.
 pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
 
@@ -71,17 +74,28 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()
         .map_err(io_err(&path))?;
     let result = runtime.block_on(async {
         let listener = bind_private(&path)?;
         log::info!("berth serve: listening on unix://{}", path.display());
         let app = Router::new().fallback(handle).with_state(Arc::new(opts));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(io_err(&path))
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let mut stopping = stopping;
+            let _ = stopping.wait_for(|s| *s).await;
+        });
+        // On SIGTERM or SIGINT: no new connections, and requests under way get a grace
+        // period (a `wait` or an attach may never end on its own).
+        tokio::select! {
+            served = server => served.map_err(io_err(&path)),
+            () = async {
+                shutdown().await;
+                let _ = stop.send(true);
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => Ok(()),
+        }
     });
     let _ = std::fs::remove_file(&path);
     result
