@@ -1,6 +1,5 @@
-//! `POST /containers/{id}/attach`: the one endpoint that takes the connection over. The server
-//! answers `101 UPGRADED` and the socket then carries the container's output (raw with a
-//! terminal, otherwise Docker's multiplexed frames) one way and its stdin the other.
+//! `POST /containers/{id}/attach`: takes the connection over ([`crate::hijack`]): it then
+//! carries the container's output one way and its stdin the other.
 //!
 //! The engine's attach speaks to the shim over file descriptors, so the bridge is three pipes:
 //! a blocking thread runs [`Engine::attach_container_io`] on their far ends while two tasks copy
@@ -9,19 +8,19 @@
 //! prints is lost, which is why the docker CLI attaches before it starts).
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_engine::container::AttachRequest;
 use berth_engine::{Engine, EngineOptions};
 use berth_runtime::attach::{AttachIo, DetachKeys};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
 
-use crate::mux;
+use crate::hijack;
 use crate::request::ApiError;
 
 /// Which streams the client wants.
@@ -70,19 +69,7 @@ pub async fn attach(
             Err(e) => log::debug!("attach to {id}: no upgrade: {e}"),
         }
     });
-    let mut r = StatusCode::SWITCHING_PROTOCOLS.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    h.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(if tty {
-            "application/vnd.docker.raw-stream"
-        } else {
-            "application/vnd.docker.multiplexed-stream"
-        }),
-    );
-    r
+    hijack::upgraded(tty)
 }
 
 /// Copies between the upgraded connection and the container until its output ends.
@@ -124,55 +111,14 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
             // Dropping the write ends here ends the output copy below.
         })
     };
-    let (mut from_client, mut to_client) = tokio::io::split(conn);
-    let stdin = tokio::spawn(async move {
-        let Ok(mut sink) = pipe::Sender::from_owned_fd(in_w) else {
-            return;
-        };
-        let _ = tokio::io::copy(&mut from_client, &mut sink).await;
-        // The client closed its side: the container's stdin ends (dropping `sink`).
-    });
-    let _ = copy_output(out_r, err_r, tty, &mut to_client).await;
-    let _ = to_client.shutdown().await;
-    stdin.abort();
+    let (Ok(sink), Ok(out), Ok(err)) = (
+        pipe::Sender::from_owned_fd(in_w),
+        pipe::Receiver::from_owned_fd(out_r),
+        pipe::Receiver::from_owned_fd(err_r),
+    ) else {
+        return;
+    };
+    // With a terminal the shim sends everything as stdout.
+    hijack::pump(conn, Some(sink), out, (!tty).then_some(err)).await;
     let _ = attach.await;
-}
-
-/// Writes what the container prints to the client: stdout and stderr in Docker's frames
-/// (stream number, three zero bytes, big-endian length), or raw with a terminal.
-async fn copy_output<W: AsyncWrite + Unpin>(
-    out: OwnedFd,
-    err: OwnedFd,
-    tty: bool,
-    to: &mut W,
-) -> std::io::Result<()> {
-    let mut out = pipe::Receiver::from_owned_fd(out)?;
-    let mut err = pipe::Receiver::from_owned_fd(err)?;
-    let (mut out_open, mut err_open) = (true, true);
-    let (mut a, mut b) = (vec![0u8; 32 * 1024], vec![0u8; 32 * 1024]);
-    while out_open || err_open {
-        let (stream, n) = tokio::select! {
-            n = out.read(&mut a), if out_open => (mux::STDOUT, n?),
-            n = err.read(&mut b), if err_open => (mux::STDERR, n?),
-        };
-        let data = if stream == mux::STDOUT {
-            &a[..n]
-        } else {
-            &b[..n]
-        };
-        if n == 0 {
-            if stream == mux::STDOUT {
-                out_open = false;
-            } else {
-                err_open = false;
-            }
-            continue;
-        }
-        if !tty {
-            to.write_all(&mux::header(stream, n)).await?;
-        }
-        to.write_all(data).await?;
-        to.flush().await?;
-    }
-    Ok(())
 }

@@ -14,6 +14,7 @@
 
 mod attach;
 mod body;
+mod hijack;
 mod mux;
 mod request;
 mod routes;
