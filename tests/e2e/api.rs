@@ -245,6 +245,25 @@ impl DockerCli {
         c
     }
 
+    /// `docker -H <socket> ARGS` with `input` on stdin: exit code and stdout.
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> (i32, String) {
+        let out = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(input)?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     /// `docker -H <socket> ARGS`: exit code, stdout, stderr.
     fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.command(args).output().unwrap();
@@ -351,12 +370,17 @@ fn the_docker_cli_lists_tags_inspects_and_removes_images() {
         .to_string();
     let (code, _, err) = docker(&["tag", "busybox", "reg.local:5000/tools/bb:1"]);
     assert_eq!(code, 0, "{err}");
+    // (The docker CLI orders rows of one image as it likes.)
+    let listed = docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).1;
+    let mut rows: Vec<&str> = listed.lines().collect();
+    rows.sort();
+    let short = &id[7..19];
     assert_eq!(
-        docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]).1,
-        format!(
-            "busybox:latest {0}\nreg.local:5000/tools/bb:1 {0}\n",
-            &id[7..19]
-        )
+        rows,
+        [
+            format!("busybox:latest {short}"),
+            format!("reg.local:5000/tools/bb:1 {short}")
+        ]
     );
     assert_eq!(
         docker(&[
@@ -427,23 +451,9 @@ fn the_docker_cli_runs_attached_with_stdin_and_rm() {
     assert_eq!((code, out.as_str()), (0, "hi\n"));
     assert_eq!(d.b.run(&["ps", "-aq"]).ok().stdout.lines().count(), 1);
     // `-i`: stdin reaches the container and its end ends it.
-    let out = d
-        .command(&["run", "-i", "--rm", "busybox", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"piped\n")?;
-            child.wait_with_output()
-        })
-        .unwrap();
     assert_eq!(
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).as_ref()
-        ),
-        (Some(0), "piped\n")
+        d.run_stdin(&["run", "-i", "--rm", "busybox", "cat"], b"piped\n"),
+        (0, "piped\n".to_string())
     );
 }
 
@@ -476,4 +486,48 @@ fn a_client_killed_mid_stream_leaves_the_server_serving() {
         "the container outlives its client"
     );
     assert_eq!(d.run(&["rm", "-f", "spam"]).0, 0);
+}
+
+#[test]
+fn the_docker_cli_execs_with_pipes_a_terminal_or_detached() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let docker = |args: &[&str]| d.run(args);
+    assert_eq!(
+        docker(&["run", "-d", "--name", "web", "busybox", "sleep", "100"]).0,
+        0
+    );
+    let script = "echo out; echo err >&2; exit 4";
+    let (code, out, err) = docker(&["exec", "web", "sh", "-c", script]);
+    assert_eq!((code, out.as_str(), err.as_str()), (4, "out\n", "err\n"));
+    // A terminal: one pty, so one translation of each newline.
+    let (code, out, _) = docker(&["exec", "-t", "web", "sh", "-c", "tty; exit 2"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.starts_with("/dev/pts/") && out.ends_with("\r\n") && !out.contains("\r\r"),
+        "{out:?}"
+    );
+    // Detached: returns at once, the process runs on.
+    assert_eq!(
+        docker(&["exec", "-d", "web", "sh", "-c", "echo bg > /bgfile"]).0,
+        0
+    );
+    wait_for("the detached exec", SOON, || {
+        docker(&["exec", "web", "cat", "/bgfile"]).1 == "bg\n"
+    });
+    // stdin with -i.
+    assert_eq!(
+        d.run_stdin(&["exec", "-i", "web", "cat"], b"piped\n"),
+        (0, "piped\n".to_string())
+    );
+    // Docker's exit code for a missing command, and a stopped container refused.
+    let (code, _, err) = docker(&["exec", "web", "nosuch"]);
+    assert_eq!(code, 126, "{err}");
+    assert!(err.contains("executable file not found"), "{err}");
+    docker(&["create", "--name", "idle", "busybox", "true"]);
+    let (code, _, err) = docker(&["exec", "idle", "true"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not running"), "{err}");
+    docker(&["rm", "-f", "web"]);
 }

@@ -119,6 +119,8 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
         return;
     };
     // With a terminal the shim sends everything as stdout.
-    hijack::pump(conn, Some(sink), out, (!tty).then_some(err)).await;
-    let _ = attach.await;
+    let finish = async {
+        let _ = attach.await;
+    };
+    hijack::pump(conn, Some(sink), out, (!tty).then_some(err), finish).await;
 }

@@ -26,10 +26,16 @@ pub fn upgraded(tty: bool) -> Response {
 }
 
 /// Copies `conn` into `stdin` (when there is one) and `out`/`err` into `conn` until the output
-/// ends (end of file or an error such as a pty's EIO), then closes the client's read side.
-/// Without `err` the output is one raw stream.
-pub async fn pump<C, I, O, E>(conn: C, stdin: Option<I>, out: O, err: Option<E>)
-where
+/// ends (end of file or an error such as a pty's EIO), then awaits `finish` (which records how
+/// the process ended, so a client that asks right after the stream closes gets the answer) and
+/// closes the client's read side. Without `err` the output is one raw stream.
+pub async fn pump<C, I, O, E>(
+    conn: C,
+    stdin: Option<I>,
+    out: O,
+    err: Option<E>,
+    finish: impl std::future::Future<Output = ()>,
+) where
     C: AsyncRead + AsyncWrite + Send + 'static,
     I: AsyncWrite + Unpin + Send + 'static,
     O: AsyncRead + Unpin,
@@ -44,6 +50,7 @@ where
         })
     });
     let _ = copy_output(out, err, &mut to_client).await;
+    finish.await;
     let _ = to_client.shutdown().await;
     if let Some(input) = input {
         input.abort();

@@ -9,11 +9,13 @@
 //! wait, logs, resize, remove), `/info` and the image endpoints without transfers (list,
 //! inspect, history, tag, remove) — enough for `docker run` (attached or not), `ps`, `logs -f`,
 //! `stop`, `rm`, `images` and every `docker volume` command; each under an optional `/vX.Y`
-//! prefix that selects the API version (see [`version`]). Exec, load/save and events are not
-//! served yet: anything else answers 404 with Docker's `page not found` message.
+//! prefix that selects the API version (see [`version`]), and exec instances (create, start,
+//! inspect, resize). Load/save, build, events and networks are not served yet: anything else
+//! answers 404 with Docker's `page not found` message.
 
 mod attach;
 mod body;
+mod exec;
 mod hijack;
 mod mux;
 mod request;

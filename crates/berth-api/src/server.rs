@@ -18,7 +18,7 @@ use berth_engine::info::VERSION;
 use berth_engine::EngineOptions;
 
 use crate::request::{ApiError, Request};
-use crate::routes::{self, Ctx};
+use crate::routes::{self, Ctx, Hijack};
 use crate::version;
 
 /// How long requests under way may finish after SIGTERM or SIGINT.
@@ -80,7 +80,11 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
     let result = runtime.block_on(async {
         let listener = bind_private(&path)?;
         log::info!("berth serve: listening on unix://{}", path.display());
-        let app = Router::new().fallback(handle).with_state(Arc::new(opts));
+        let shared = Arc::new(Shared {
+            opts,
+            execs: Default::default(),
+        });
+        let app = Router::new().fallback(handle).with_state(shared);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let mut stopping = stopping;
@@ -133,13 +137,21 @@ async fn shutdown() {
 /// The largest request body read (image uploads are not served; JSON bodies are small).
 const BODY_LIMIT: usize = 16 << 20;
 
-async fn handle(State(opts): State<Arc<EngineOptions>>, req: axum::extract::Request) -> Response {
+/// What every request sees: the data root, and the exec instances created so far.
+pub struct Shared {
+    /// How to open the engine.
+    pub opts: EngineOptions,
+    /// `POST /containers/{id}/exec` instances, until the server stops.
+    pub execs: crate::exec::Registry,
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
     let (method, uri) = (req.method().clone(), req.uri().clone());
     log::debug!("{method} {uri} …");
     let query = Query::<BTreeMap<String, String>>::try_from_uri(&uri)
         .map(|q| q.0)
         .unwrap_or_default();
-    let mut response = match dispatch(&opts, req, query).await {
+    let mut response = match dispatch(&shared, req, query).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
@@ -159,14 +171,18 @@ async fn handle(State(opts): State<Arc<EngineOptions>>, req: axum::extract::Requ
 }
 
 async fn dispatch(
-    opts: &EngineOptions,
+    shared: &Arc<Shared>,
     req: axum::extract::Request,
     query: BTreeMap<String, String>,
 ) -> Result<Response, ApiError> {
     let path = req.uri().path().to_string();
     let (version, rest) = version::split(&path).map_err(ApiError::bad_request)?;
-    if let Some(id) = routes::attach_target(req.method(), rest) {
-        return Ok(crate::attach::attach(opts.clone(), req, id, query).await);
+    match routes::hijack_target(req.method(), rest) {
+        Some(Hijack::Attach(id)) => {
+            return Ok(crate::attach::attach(shared.opts.clone(), req, id, query).await)
+        }
+        Some(Hijack::ExecStart(id)) => return Ok(crate::exec::start(shared.clone(), req, id).await),
+        None => {}
     }
     let (handler, param) = routes::route(req.method(), rest)?;
     let body: Bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
@@ -177,8 +193,8 @@ async fn dispatch(
         query,
         body,
     };
-    let opts = opts.clone();
-    tokio::task::spawn_blocking(move || handler(&mut Ctx::new(opts, req, param)))
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || handler(&mut Ctx::new(shared, req, param)))
         .await
         .unwrap_or_else(|e| {
             Ok((

@@ -7,16 +7,19 @@ mod logs;
 mod system;
 mod volumes;
 
+use std::sync::Arc;
+
 use axum::http::{Method, StatusCode};
 use berth_engine::{Engine, EngineError, EngineOptions};
 use serde::Serialize;
 
 use crate::request::{json, ApiError, ApiResult, Request};
+use crate::server::Shared;
 
 /// What a handler works with: the request, its path parameter, and the engine, opened on
 /// first use (`/_ping` never opens it).
 pub struct Ctx {
-    opts: EngineOptions,
+    shared: Arc<Shared>,
     engine: Option<Engine>,
     /// The request.
     pub req: Request,
@@ -25,10 +28,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context for `req` on the data root of `opts`.
-    pub fn new(opts: EngineOptions, req: Request, param: String) -> Ctx {
+    /// A context for `req` on the server's data root.
+    pub fn new(shared: Arc<Shared>, req: Request, param: String) -> Ctx {
         Ctx {
-            opts,
+            shared,
             engine: None,
             req,
             param,
@@ -38,13 +41,18 @@ impl Ctx {
     /// How to open another engine on the same data root (for work that outlives the handler,
     /// such as a followed log).
     pub fn engine_options(&self) -> EngineOptions {
-        self.opts.clone()
+        self.shared.opts.clone()
+    }
+
+    /// The server's exec instances.
+    pub fn execs(&self) -> &crate::exec::Registry {
+        &self.shared.execs
     }
 
     /// The engine over the data root.
     pub fn engine(&mut self) -> Result<&mut Engine, ApiError> {
         if self.engine.is_none() {
-            self.engine = Some(Engine::open(self.opts.clone())?);
+            self.engine = Some(Engine::open(self.shared.opts.clone())?);
         }
         Ok(self.engine.as_mut().expect("opened above"))
     }
@@ -89,6 +97,9 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "wait"]) => Some((containers::wait, id)),
         ("GET", ["containers", id, "logs"]) => Some((logs::logs, id)),
         ("POST", ["containers", id, "resize"]) => Some((containers::resize, id)),
+        ("POST", ["containers", id, "exec"]) => Some((crate::exec::create, id)),
+        ("GET", ["exec", id, "json"]) => Some((crate::exec::inspect, id)),
+        ("POST", ["exec", id, "resize"]) => Some((crate::exec::resize, id)),
         ("DELETE", ["containers", id]) => Some((containers::remove, id)),
         _ => None,
     };
@@ -97,12 +108,20 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         .ok_or_else(ApiError::page_not_found)
 }
 
-/// The container of `POST /containers/{id}/attach`, which takes the connection over and so
-/// is not a [`Handler`].
-pub fn attach_target(method: &Method, path: &str) -> Option<String> {
+/// A request that takes the connection over, and so is not a [`Handler`].
+pub enum Hijack {
+    /// `POST /containers/{id}/attach`.
+    Attach(String),
+    /// `POST /exec/{id}/start`.
+    ExecStart(String),
+}
+
+/// The [`Hijack`] `method` and `path` ask for, if any.
+pub fn hijack_target(method: &Method, path: &str) -> Option<Hijack> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method.as_str(), segments.as_slice()) {
-        ("POST", ["containers", id, "attach"]) => Some(id.to_string()),
+        ("POST", ["containers", id, "attach"]) => Some(Hijack::Attach(id.to_string())),
+        ("POST", ["exec", id, "start"]) => Some(Hijack::ExecStart(id.to_string())),
         _ => None,
     }
 }
