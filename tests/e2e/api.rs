@@ -531,3 +531,58 @@ fn the_docker_cli_execs_with_pipes_a_terminal_or_detached() {
     assert!(err.contains("is not running"), "{err}");
     docker(&["rm", "-f", "web"]);
 }
+
+#[test]
+fn docker_py_runs_containers_and_shares_a_volume() {
+    let has_sdk = Command::new("python3")
+        .args(["-c", "import docker"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_sdk {
+        eprintln!("skipped: Docker's Python SDK is not installed (pip install docker)");
+        return;
+    }
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let script = r#"
+import docker, sys
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="auto")
+print(c.version()["ApiVersion"])
+print(c.containers.run("busybox", ["echo", "hi"], remove=True).decode(), end="")
+c.volumes.create("pyvol", labels={"via": "py"})
+w = c.containers.run("busybox", ["sh", "-c", "echo data > /d/f"], volumes={"pyvol": {"bind": "/d", "mode": "rw"}}, detach=True)
+print(w.wait()["StatusCode"])
+print(c.containers.run("busybox", ["cat", "/d/f"], volumes=["pyvol:/d:ro"], remove=True).decode(), end="")
+w.remove()
+s = c.containers.run("busybox", ["sleep", "100"], detach=True, name="sl")
+r = s.exec_run(["sh", "-c", "echo ex; exit 3"])
+print(r.exit_code, r.output.decode(), end="")
+s.stop(timeout=1)
+s.reload()
+print(s.status)
+s.remove()
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&api.sock)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1.43\nhi\n0\ndata\n3 ex\nexited\n"
+    );
+    // What the SDK made, berth's CLI sees.
+    assert_eq!(
+        b.run(&["volume", "inspect", "-f", "{{.Labels.via}}", "pyvol"])
+            .ok()
+            .stdout,
+        "py\n"
+    );
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
+}
