@@ -501,6 +501,19 @@ fn the_docker_cli_execs_with_pipes_a_terminal_or_detached() {
     let script = "echo out; echo err >&2; exit 4";
     let (code, out, err) = docker(&["exec", "web", "sh", "-c", script]);
     assert_eq!((code, out.as_str(), err.as_str()), (4, "out\n", "err\n"));
+    // Values that look like flags stay values.
+    let (_, out, err) = docker(&[
+        "exec",
+        "-e",
+        "V=-u",
+        "-w",
+        "/bin",
+        "web",
+        "sh",
+        "-c",
+        "echo $V; pwd",
+    ]);
+    assert_eq!(out, "-u\n/bin\n", "{err}");
     // A terminal: one pty, so one translation of each newline.
     let (code, out, _) = docker(&["exec", "-t", "web", "sh", "-c", "tty; exit 2"]);
     assert_eq!(code, 2);

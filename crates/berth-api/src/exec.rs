@@ -162,16 +162,18 @@ fn runner(
     if config.tty {
         cmd.arg("-t");
     }
+    // `--flag=value` and `--` keep values from the request (which may start with `-`) from
+    // being read as flags.
     for e in &config.env {
-        cmd.args(["-e", e]);
+        cmd.arg(format!("--env={e}"));
     }
     if !config.working_dir.is_empty() {
-        cmd.args(["-w", &config.working_dir]);
+        cmd.arg(format!("--workdir={}", config.working_dir));
     }
     if !config.user.is_empty() {
-        cmd.args(["-u", &config.user]);
+        cmd.arg(format!("--user={}", config.user));
     }
-    cmd.arg(container).args(&config.cmd);
+    cmd.arg("--").arg(container).args(&config.cmd);
     cmd
 }
 
