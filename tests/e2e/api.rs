@@ -599,3 +599,32 @@ s.remove()
     );
     assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
 }
+
+#[test]
+fn an_abandoned_wait_for_a_next_exit_ends_its_thread() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&["create", "--name", "idle", "busybox", "true"]).ok();
+    let api = Server::start(&b);
+    // The server's threads that write streamed answers (named "berth-stream").
+    let workers = || {
+        std::fs::read_dir(format!("/proc/{}/task", api.child.id()))
+            .unwrap()
+            .filter(|t| {
+                let comm = t.as_ref().unwrap().path().join("comm");
+                std::fs::read_to_string(comm).unwrap_or_default().trim() == "berth-stream"
+            })
+            .count()
+    };
+    let before = workers();
+    assert_eq!(before, 0);
+    for _ in 0..3 {
+        // curl gives up after half a second: nobody ever starts the container.
+        let _ = Command::new("curl")
+            .args(["-s", "-m", "0.5", "-X", "POST", "--unix-socket"])
+            .arg(&api.sock)
+            .arg("http://berth/containers/idle/wait?condition=next-exit")
+            .output();
+    }
+    wait_for("the abandoned waits to end", SOON, || workers() == before);
+}

@@ -22,6 +22,11 @@ pub struct BodyWriter {
 }
 
 impl BodyWriter {
+    /// Whether the client has gone away (nothing written will reach it).
+    pub fn client_gone(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// This writer framing its writes as `stream` (`None`: raw).
     pub fn framed(&self, stream: Option<u8>) -> BodyWriter {
         BodyWriter {
@@ -49,6 +54,9 @@ impl Write for BodyWriter {
     }
 }
 
+/// The name of the threads that write streamed answers.
+pub const PRODUCER_THREAD: &str = "berth-stream";
+
 /// A 200 answer of `content_type` whose body `produce` writes from a thread of its own, with
 /// an engine of its own on the data root of `opts`.
 pub fn streamed(
@@ -57,10 +65,16 @@ pub fn streamed(
     produce: impl FnOnce(&mut Engine, BodyWriter) + Send + 'static,
 ) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    std::thread::spawn(move || match Engine::open(opts) {
+    let producer = move || match Engine::open(opts) {
         Ok(mut engine) => produce(&mut engine, BodyWriter { tx, stream: None }),
         Err(e) => log::debug!("streamed answer: {e}"),
-    });
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name(PRODUCER_THREAD.into())
+        .spawn(producer)
+    {
+        log::debug!("streamed answer: no thread: {e}");
+    }
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }));

@@ -156,9 +156,13 @@ pub fn wait(ctx: &mut Ctx) -> ApiResult {
         ctx.engine_options(),
         "application/json",
         move |e, mut w| {
+            let gone = {
+                let w = w.clone();
+                move || w.client_gone()
+            };
             let code = match condition.as_str() {
-                "next-exit" => e.wait_next_exit(&id, false),
-                "removed" => e.wait_next_exit(&id, true),
+                "next-exit" => e.wait_next_exit(&id, false, &gone),
+                "removed" => e.wait_next_exit(&id, true, &gone),
                 _ => e.wait_container(&id),
             };
             let answer = match code {

@@ -33,8 +33,14 @@ impl Engine {
     /// `wait` with the API's `next-exit` and `removed` conditions: waits for the container's
     /// next exit even if it has not started yet (the docker CLI asks before it starts the
     /// container), and with `until_removed` also for its `--rm` removal. The code comes from
-    /// the shim, so it survives the removal.
-    pub fn wait_next_exit(&mut self, name: &str, until_removed: bool) -> Result<i32, EngineError> {
+    /// the shim, so it survives the removal. `abandoned` is asked while nothing runs yet: when
+    /// it says the caller is gone, the wait ends (with a conflict error).
+    pub fn wait_next_exit(
+        &mut self,
+        name: &str,
+        until_removed: bool,
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<i32, EngineError> {
         let c = self.container(name)?;
         let dir = c.dir(self);
         let code = loop {
@@ -45,6 +51,9 @@ impl Engine {
             match self.container(&c.id) {
                 Ok(now) if now.state.finished_at != c.state.finished_at => {
                     break now.state.exit_code
+                }
+                Ok(_) if abandoned() => {
+                    return Err(EngineError::Conflict("the wait was abandoned".into()))
                 }
                 Ok(_) => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => return Err(e),
