@@ -628,3 +628,35 @@ fn an_abandoned_wait_for_a_next_exit_ends_its_thread() {
     }
     wait_for("the abandoned waits to end", SOON, || workers() == before);
 }
+
+#[test]
+fn the_docker_cli_reports_disk_usage_and_prunes() {
+    let Some(d) = DockerCli::start() else {
+        return;
+    };
+    let docker = |args: &[&str]| d.run(args);
+    let script = "echo x > /d/f; echo y > /y";
+    assert_eq!(
+        docker(&["run", "--name", "used", "-v", "dv:/d", "busybox", "sh", "-c", script]).0,
+        0
+    );
+    // The same accounting through the API as through berth's own CLI.
+    let api_df = docker(&["system", "df"]).1;
+    assert_eq!(api_df, d.b.run(&["system", "df"]).ok().stdout);
+    assert!(
+        api_df.contains("Local Volumes   1         1         2B"),
+        "{api_df}"
+    );
+    let (code, out, _) = docker(&["container", "prune", "-f"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Deleted Containers:\n"), "{out}");
+    assert_eq!(d.b.run(&["ps", "-aq"]).ok().stdout, "");
+    let (_, out, _) = docker(&["image", "prune", "-a", "-f"]);
+    assert!(out.contains("untagged: busybox:latest"), "{out}");
+    assert_eq!(d.b.run(&["images", "-q"]).ok().stdout, "");
+    assert_eq!(
+        d.b.run(&["volume", "ls", "-q"]).ok().stdout,
+        "dv\n",
+        "volumes are not pruned with containers"
+    );
+}

@@ -4,7 +4,8 @@
 //! between the API and concurrent CLI processes exactly as between two CLIs — and it never runs
 //! containers itself: `start` goes through the shim path, so containers outlive the server.
 //!
-//! Served so far: `/_ping`, `/version`, the volume endpoints (create, list, inspect, remove,
+//! Served so far: `/_ping`, `/version`, `/system/df`, the prune endpoints of containers,
+//! images and volumes, the volume endpoints (create, list, inspect, remove,
 //! prune), the container endpoints (list, create, inspect, attach, start, stop, restart, kill,
 //! wait, logs, resize, remove), `/info` and the image endpoints without transfers (list,
 //! inspect, history, tag, remove) — enough for `docker run` (attached or not), `ps`, `logs -f`,

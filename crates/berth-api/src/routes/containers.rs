@@ -184,3 +184,12 @@ pub fn resize(ctx: &mut Ctx) -> ApiResult {
     ctx.engine()?.resize_container(&id, rows, cols)?;
     Ok(empty(StatusCode::OK))
 }
+
+/// `POST /containers/prune`: removes every stopped container.
+pub fn prune(ctx: &mut Ctx) -> ApiResult {
+    let (deleted, space) = ctx.engine()?.prune_containers()?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"ContainersDeleted": deleted, "SpaceReclaimed": space}),
+    ))
+}

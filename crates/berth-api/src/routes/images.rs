@@ -41,3 +41,14 @@ pub fn tag(ctx: &mut Ctx) -> ApiResult {
     ctx.engine()?.tag_image(&name, &target)?;
     Ok(crate::request::empty(StatusCode::CREATED))
 }
+
+/// `POST /images/prune?filters={"dangling":["false"]}`: dangling images, or with
+/// `dangling=false` every image no container uses.
+pub fn prune(ctx: &mut Ctx) -> ApiResult {
+    let filters = ctx.req.filters()?;
+    let all = filters
+        .get("dangling")
+        .is_some_and(|v| v.iter().any(|d| matches!(d.as_str(), "false" | "0")));
+    let report = ctx.engine()?.prune_images(all)?;
+    Ok(json(StatusCode::OK, &report))
+}

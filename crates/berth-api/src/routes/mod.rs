@@ -82,6 +82,8 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("GET" | "HEAD", ["_ping"]) => Some((system::ping, "")),
         ("GET", ["version"]) => Some((system::version, "")),
         ("GET", ["info"]) => Some((system::info, "")),
+        ("GET", ["system", "df"]) => Some((system::disk_usage, "")),
+        ("POST", ["containers", "prune"]) => Some((containers::prune, "")),
         ("GET", ["volumes"]) => Some((volumes::list, "")),
         ("POST", ["volumes", "create"]) => Some((volumes::create, "")),
         ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
@@ -129,8 +131,10 @@ pub fn hijack_target(method: &Method, path: &str) -> Option<Hijack> {
 /// `/images/...`, where the name runs up to the last segment (`/images/a/b:1/json`).
 fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
     let rest = path.strip_prefix("/images/")?;
-    if (method, rest) == ("GET", "json") {
-        return Some((images::list, String::new()));
+    match (method, rest) {
+        ("GET", "json") => return Some((images::list, String::new())),
+        ("POST", "prune") => return Some((images::prune, String::new())),
+        _ => {}
     }
     let (handler, name): (Handler, &str) = match method {
         "GET" => match rest.rsplit_once('/')? {

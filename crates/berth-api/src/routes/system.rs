@@ -26,6 +26,12 @@ pub fn ping(_: &mut Ctx) -> ApiResult {
     Ok(r)
 }
 
+/// `GET /system/df`: what images, containers and volumes take on disk.
+pub fn disk_usage(ctx: &mut Ctx) -> ApiResult {
+    let du = ctx.engine()?.disk_usage()?;
+    Ok(request::json(StatusCode::OK, &du))
+}
+
 /// `GET /info`.
 pub fn info(ctx: &mut Ctx) -> ApiResult {
     let info = ctx.engine()?.info()?;
