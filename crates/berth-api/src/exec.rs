@@ -19,6 +19,7 @@ use berth_runtime::term::{self, PtyPair, WinSize};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
 
 use crate::hijack;
@@ -231,55 +232,19 @@ async fn start_inner(
     }
 
     // Attached: the runner's stdio on a pty or on pipes, pumped to the connection.
-    let tty = config.tty;
-    let (stdin, out, err) = if tty {
-        let pty = PtyPair::open().map_err(io_err)?;
-        // The runner's own terminal passes bytes through untouched; the exec's pty inside the
-        // container does the terminal work (else newlines would be translated twice).
-        let mut mode = rustix::termios::tcgetattr(&pty.slave).map_err(|e| io_err(e.into()))?;
-        mode.make_raw();
-        rustix::termios::tcsetattr(&pty.slave, rustix::termios::OptionalActions::Now, &mode)
-            .map_err(|e| io_err(e.into()))?;
-        cmd.stdin(Stdio::from(pty.slave.try_clone().map_err(io_err)?))
-            .stdout(Stdio::from(pty.slave.try_clone().map_err(io_err)?))
-            .stderr(Stdio::from(pty.slave));
-        let master = Arc::new(pty.master);
-        shared
-            .execs
-            .with(&id, |e| e.master = Some(master.clone()))?;
-        let reader =
-            tokio::fs::File::from_std(std::fs::File::from(master.try_clone().map_err(io_err)?));
-        let writer =
-            tokio::fs::File::from_std(std::fs::File::from(master.try_clone().map_err(io_err)?));
-        (
-            Some(Box::new(writer) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>),
-            Box::new(reader) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            None,
-        )
+    let stdio = if config.tty {
+        on_pty(&mut cmd, &shared, &id)
     } else {
-        let p = || {
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| io_err(e.into()))
-        };
-        let (out_r, out_w) = p()?;
-        let (err_r, err_w) = p()?;
-        cmd.stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
-        let stdin: Option<Box<dyn tokio::io::AsyncWrite + Unpin + Send>> = if config.attach_stdin {
-            let (in_r, in_w) = p()?;
-            cmd.stdin(Stdio::from(in_r));
-            Some(Box::new(pipe::Sender::from_owned_fd(in_w).map_err(io_err)?))
-        } else {
-            cmd.stdin(Stdio::null());
-            None
-        };
-        let out = pipe::Receiver::from_owned_fd(out_r).map_err(io_err)?;
-        let err = pipe::Receiver::from_owned_fd(err_r).map_err(io_err)?;
-        (
-            stdin,
-            Box::new(out) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            Some(err),
-        )
+        on_pipes(&mut cmd, config.attach_stdin)
     };
-    let mut child = cmd.spawn().map_err(io_err)?;
+    let spawned = stdio.and_then(|io| Ok((io, cmd.spawn().map_err(io_err)?)));
+    let ((stdin, out, err), mut child) = match spawned {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = shared.execs.with(&id, |e| e.running = false);
+            return Err(e);
+        }
+    };
     // Our copies of the child's ends are gone with `cmd`: the output ends when the process does.
     drop(cmd);
     let pid = child.id();
@@ -305,5 +270,57 @@ async fn start_inner(
             }
         }
     });
-    Ok(hijack::upgraded(tty))
+    Ok(hijack::upgraded(config.tty))
+}
+
+/// The process's input, and its output as one stream or as stdout and stderr.
+type Stdio3 = (
+    Option<Box<dyn AsyncWrite + Unpin + Send>>,
+    Box<dyn AsyncRead + Unpin + Send>,
+    Option<pipe::Receiver>,
+);
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("exec: {e}"))
+}
+
+/// The runner on a new pty (raw, so the exec's own pty inside the container does the terminal
+/// work and newlines are translated once); the master is kept for resizes.
+fn on_pty(cmd: &mut Command, shared: &Shared, id: &str) -> Result<Stdio3, ApiError> {
+    let pty = PtyPair::open().map_err(internal)?;
+    let mut mode = rustix::termios::tcgetattr(&pty.slave).map_err(internal)?;
+    mode.make_raw();
+    rustix::termios::tcsetattr(&pty.slave, rustix::termios::OptionalActions::Now, &mode)
+        .map_err(internal)?;
+    cmd.stdin(Stdio::from(pty.slave.try_clone().map_err(internal)?))
+        .stdout(Stdio::from(pty.slave.try_clone().map_err(internal)?))
+        .stderr(Stdio::from(pty.slave));
+    let master = Arc::new(pty.master);
+    shared.execs.with(id, |e| e.master = Some(master.clone()))?;
+    let file = || -> Result<tokio::fs::File, ApiError> {
+        let fd = master.try_clone().map_err(internal)?;
+        Ok(tokio::fs::File::from_std(std::fs::File::from(fd)))
+    };
+    Ok((Some(Box::new(file()?)), Box::new(file()?), None))
+}
+
+/// The runner on pipes: stdout and stderr apart, stdin only when the client attaches it.
+fn on_pipes(cmd: &mut Command, attach_stdin: bool) -> Result<Stdio3, ApiError> {
+    let p = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(internal);
+    let (out_r, out_w) = p()?;
+    let (err_r, err_w) = p()?;
+    cmd.stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
+    let stdin: Option<Box<dyn AsyncWrite + Unpin + Send>> = if attach_stdin {
+        let (in_r, in_w) = p()?;
+        cmd.stdin(Stdio::from(in_r));
+        Some(Box::new(
+            pipe::Sender::from_owned_fd(in_w).map_err(internal)?,
+        ))
+    } else {
+        cmd.stdin(Stdio::null());
+        None
+    };
+    let out = pipe::Receiver::from_owned_fd(out_r).map_err(internal)?;
+    let err = pipe::Receiver::from_owned_fd(err_r).map_err(internal)?;
+    Ok((stdin, Box::new(out), Some(err)))
 }
