@@ -199,6 +199,13 @@ fn volumes_and_containers_through_the_api_match_the_cli() {
     let inspect: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(inspect["Id"], id);
     assert_eq!(inspect["State"]["Status"], "exited");
+    assert_eq!(
+        api.call("POST", "/containers/viaapi/resize?h=x", None),
+        (
+            400,
+            r#"{"message":"h and w must be terminal sizes"}"#.into()
+        )
+    );
     assert_eq!(api.call("DELETE", "/containers/viaapi", None).0, 204);
     assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
     assert_eq!(api.call("DELETE", "/volumes/apivol", None).0, 204);

@@ -126,10 +126,7 @@ pub fn inspect(ctx: &mut Ctx) -> ApiResult {
 
 /// `POST /exec/{id}/resize?h=&w=`.
 pub fn resize(ctx: &mut Ctx) -> ApiResult {
-    let dim = |k: &str| ctx.req.query.get(k).and_then(|v| v.parse::<u16>().ok());
-    let (Some(rows), Some(cols)) = (dim("h"), dim("w")) else {
-        return Err(ApiError::bad_request("h and w must be terminal sizes"));
-    };
+    let (rows, cols) = ctx.req.terminal_size()?;
     let id = ctx.param.clone();
     if let Some(master) = ctx.execs().with(&id, |e| e.master.clone())? {
         term::set_window_size(master.as_fd(), WinSize { rows, cols })

@@ -33,6 +33,15 @@ impl Request {
         })
     }
 
+    /// The `h` and `w` parameters of a resize: rows and columns.
+    pub fn terminal_size(&self) -> Result<(u16, u16), ApiError> {
+        let dim = |k: &str| self.query.get(k).and_then(|v| v.parse::<u16>().ok());
+        match (dim("h"), dim("w")) {
+            (Some(rows), Some(cols)) => Ok((rows, cols)),
+            _ => Err(ApiError::bad_request("h and w must be terminal sizes")),
+        }
+    }
+
     /// The `filters` parameter: `{"key":["v"]}`, or the older `{"key":{"v":true}}` the docker
     /// CLI still sends.
     pub fn filters(&self) -> Result<BTreeMap<String, Vec<String>>, ApiError> {

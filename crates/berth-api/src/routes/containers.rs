@@ -176,10 +176,7 @@ pub fn wait(ctx: &mut Ctx) -> ApiResult {
 
 /// `POST /containers/{id}/resize?h=&w=`: the size of its terminal.
 pub fn resize(ctx: &mut Ctx) -> ApiResult {
-    let dim = |k: &str| ctx.req.query.get(k).and_then(|v| v.parse::<u16>().ok());
-    let (Some(rows), Some(cols)) = (dim("h"), dim("w")) else {
-        return Err(ApiError::bad_request("h and w must be terminal sizes"));
-    };
+    let (rows, cols) = ctx.req.terminal_size()?;
     let id = ctx.param.clone();
     ctx.engine()?.resize_container(&id, rows, cols)?;
     Ok(empty(StatusCode::OK))
