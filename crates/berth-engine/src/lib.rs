@@ -16,8 +16,6 @@ pub mod info;
 pub mod system;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).
 pub mod types;
-/// go-units sizes and durations, as Docker words them.
-pub mod units;
 
 /// Volume verbs: create, ls, inspect, rm, prune, usage.
 pub mod volume;

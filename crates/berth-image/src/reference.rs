@@ -96,7 +96,7 @@ impl ReferenceError {
             ReferenceError::TagWithDigest | ReferenceError::AmbiguousTag => self.to_string(),
             other => format!(
                 "Error parsing reference: {} is not a valid repository/tag: {other}",
-                go_quote(input)
+                berth_go::quote(input)
             ),
         }
     }
@@ -462,27 +462,6 @@ impl ImageLookup {
             id_prefix,
         })
     }
-}
-
-/// Quotes like Go's `%q` for the ASCII-safe cases references can contain.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

@@ -67,7 +67,9 @@ const VALID_OPTIONS: &[&str] = &["type", "device", "o", "size"];
 
 /// Parses `10m`, `1g`, `512k` or plain bytes (binary units, like go-units' `RAMInBytes`).
 pub fn parse_size(s: &str) -> Option<u64> {
-    crate::spec::go::ram_in_bytes(s).and_then(|v| u64::try_from(v).ok())
+    berth_go::ram_in_bytes(s)
+        .ok()
+        .and_then(|v| u64::try_from(v).ok())
 }
 
 /// The local volume driver over `<root>/volumes`.
@@ -247,7 +249,7 @@ impl LocalDriver {
         m.mount_at(&data)
             .map_err(|e| {
                 let errno = match &e {
-                    mount::MountError::Mount { error, .. } => errno_text(error),
+                    mount::MountError::Mount { error, .. } => berth_go::errno_text(error),
                     other => other.to_string(),
                 };
                 let mut detail = format!("mount {device}:{}, flags: {flags:#x}", data.display());
@@ -293,11 +295,6 @@ fn sized_plain(opts: Option<&BTreeMap<String, String>>) -> Option<u64> {
         return None;
     }
     opts.get("size").and_then(|s| parse_size(s))
-}
-
-/// An errno as Go prints it (`no such file or directory`).
-pub fn errno_text(e: &io::Error) -> String {
-    crate::spec::go::errno_text(e)
 }
 
 /// The kernel's nfs client takes `addr=` as an IP address only; like Docker, a name there is

@@ -289,7 +289,7 @@ impl<'s> VolumeStore<'s> {
                 return Err(match e {
                     LocalError::Io { source, .. } => VolumeError::RootPath {
                         path: self.local.dir(&name).display().to_string(),
-                        reason: crate::local::errno_text(&source),
+                        reason: berth_go::errno_text(&source),
                         name,
                     },
                     other => VolumeError::Options {

@@ -500,7 +500,7 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                 .field("Size", "0B")
                 .labels(c.labels.clone());
             if let (Some(rw), Some(total)) = (c.size_rw, c.size_root_fs) {
-                row.set("Size", units::container_size(rw, total));
+                row.set("Size", format::text::container_size(rw, total));
             }
             row
         })

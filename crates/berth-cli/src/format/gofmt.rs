@@ -1,11 +1,13 @@
 //! [`GoKind`] and the printers here make JSON values look the way Go's `fmt` and `encoding/json`
 //! print the Go values Docker's templates see: `%v` of slices (`[a b]`), maps (`map[k:v]`, sorted
-//! keys), floats (`1e+06`), `printf` verbs, `strconv.Quote`, and JSON with Go's escaping.
+//! keys), floats (`1e+06`), `printf` verbs and JSON with Go's escaping
+//! (quoting and float digits come from `berth_go::strconv`).
 //!
 //! JSON cannot say whether a `null` was a nil map, a nil slice or a nil pointer, yet Go prints
 //! them as `map[]`, `[]` and `<nil>`. [`GoKind`] carries that hint; [`go_kind_of_field`] derives it
 //! from the field names Docker's API types use.
 
+use berth_go::format_float;
 use serde_json::{Number, Value};
 
 /// The Go type family a JSON value came from, when the JSON alone cannot tell.
@@ -125,211 +127,6 @@ pub fn sprintln(args: &[(Value, GoKind)]) -> String {
     let parts: Vec<String> = args.iter().map(|(v, k)| sprint_value(v, *k)).collect();
     let mut out = parts.join(" ");
     out.push('\n');
-    out
-}
-
-/// The digits of a float: `digits` (no trailing zeros, empty for zero) and the position of the
-/// decimal point `dp` (value = 0.digits × 10^dp).
-struct Decimal {
-    digits: Vec<u8>,
-    dp: i32,
-}
-
-/// Shortest round-trip digits, or `sig` significant digits correctly rounded.
-fn decimal_digits(f: f64, sig: Option<usize>) -> Decimal {
-    let f = f.abs();
-    if f == 0.0 {
-        return Decimal {
-            digits: Vec::new(),
-            dp: 0,
-        };
-    }
-    let s = match sig {
-        None => format!("{f:e}"),
-        Some(n) => format!("{:.*e}", n.max(1) - 1, f),
-    };
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    while digits.last() == Some(&b'0') {
-        digits.pop();
-    }
-    Decimal {
-        digits,
-        dp: exp + 1,
-    }
-}
-
-/// Digits at fixed precision: `prec` digits after the point, correctly rounded.
-fn fixed_digits(f: f64, prec: usize) -> Decimal {
-    let s = format!("{:.*}", prec, f.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
-    let mut dp = int.len() as i32;
-    while digits.first() == Some(&b'0') {
-        digits.remove(0);
-        dp -= 1;
-    }
-    while digits.last() == Some(&b'0') {
-        digits.pop();
-    }
-    if digits.is_empty() {
-        dp = 0;
-    }
-    Decimal { digits, dp }
-}
-
-fn digit_at(d: &Decimal, i: i32) -> char {
-    if i >= 0 && (i as usize) < d.digits.len() {
-        d.digits[i as usize] as char
-    } else {
-        '0'
-    }
-}
-
-fn fmt_e(d: &Decimal, prec: usize, upper: bool) -> String {
-    let mut out = String::new();
-    out.push(if d.digits.is_empty() {
-        '0'
-    } else {
-        d.digits[0] as char
-    });
-    if prec > 0 {
-        out.push('.');
-        for i in 1..=prec {
-            out.push(digit_at(d, i as i32));
-        }
-    }
-    out.push(if upper { 'E' } else { 'e' });
-    let exp = if d.digits.is_empty() { 0 } else { d.dp - 1 };
-    out.push(if exp < 0 { '-' } else { '+' });
-    let exp = exp.abs();
-    if exp < 10 {
-        out.push('0');
-    }
-    out.push_str(&exp.to_string());
-    out
-}
-
-fn fmt_f(d: &Decimal, prec: usize) -> String {
-    let mut out = String::new();
-    if d.dp > 0 {
-        for i in 0..d.dp {
-            out.push(digit_at(d, i));
-        }
-    } else {
-        out.push('0');
-    }
-    if prec > 0 {
-        out.push('.');
-        for i in 0..prec as i32 {
-            out.push(digit_at(d, d.dp + i));
-        }
-    }
-    out
-}
-
-/// `strconv.FormatFloat(f, verb, prec, 64)` for verbs `e E f F g G`; `prec` `None` = shortest.
-pub fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    let neg = f.is_sign_negative() && f != 0.0;
-    let body = match verb {
-        'e' | 'E' => {
-            let d = decimal_digits(f, prec.map(|p| p + 1));
-            let p = prec.unwrap_or(d.digits.len().saturating_sub(1));
-            fmt_e(&d, p, verb == 'E')
-        }
-        'f' | 'F' => match prec {
-            Some(p) => fmt_f(&fixed_digits(f, p), p),
-            None => {
-                let d = decimal_digits(f, None);
-                let p = (d.digits.len() as i32 - d.dp).max(0) as usize;
-                fmt_f(&d, p)
-            }
-        },
-        _ => {
-            let shortest = prec.is_none();
-            let d = decimal_digits(f, prec.map(|p| p.max(1)));
-            let nd = d.digits.len() as i32;
-            let mut p: i32 = match prec {
-                None => nd,
-                Some(p) => p.max(1) as i32,
-            };
-            let mut eprec = p;
-            if eprec > nd && nd >= d.dp {
-                eprec = nd;
-            }
-            if shortest {
-                eprec = 6;
-            }
-            let exp = d.dp - 1;
-            if exp < -4 || exp >= eprec {
-                if p > nd {
-                    p = nd;
-                }
-                fmt_e(&d, (p - 1).max(0) as usize, verb == 'G')
-            } else {
-                if p > d.dp {
-                    p = nd;
-                }
-                fmt_f(&d, (p - d.dp).max(0) as usize)
-            }
-        }
-    };
-    if neg {
-        format!("-{body}")
-    } else {
-        body
-    }
-}
-
-/// Go's `unicode.IsPrint`, approximated without Unicode tables: everything but controls,
-/// non-ASCII spaces, line/paragraph separators, common format characters and private use.
-fn is_go_printable(c: char) -> bool {
-    let u = c as u32;
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-        | 0xD800..=0xDFFF | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFFFE | 0xFFFF)
-}
-
-/// `strconv.Quote(s)`: a double-quoted Go string literal.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if is_go_printable(c) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
     out
 }
 
@@ -588,7 +385,7 @@ fn format_arg(v: &Value, kind: GoKind, verb: char, spec: &Spec) -> String {
                 };
                 spec.pad(s, false)
             }
-            'q' => spec.pad(go_quote(s), false),
+            'q' => spec.pad(berth_go::quote(s), false),
             'x' | 'X' => {
                 let hex: String = s
                     .bytes()
@@ -678,7 +475,7 @@ fn format_int_verb(neg: bool, mag: u64, verb: char, spec: &Spec) -> Option<Strin
         }
         'q' => {
             let c = char::from_u32(mag as u32).unwrap_or('\u{fffd}');
-            let quoted = go_quote(&c.to_string());
+            let quoted = berth_go::quote(&c.to_string());
             let inner = &quoted[1..quoted.len() - 1];
             let inner = if inner == "\\\"" { "\"" } else { inner };
             let inner = if c == '\'' { "\\'" } else { inner };
@@ -709,39 +506,6 @@ fn format_float_verb(f: f64, verb: char, spec: &Spec) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn floats_like_strconv() {
-        let cases: &[(f64, char, Option<usize>, &str)] = &[
-            (0.0, 'g', None, "0"),
-            (1.0, 'g', None, "1"),
-            (1.5, 'g', None, "1.5"),
-            (100.0, 'g', None, "100"),
-            (123456.0, 'g', None, "123456"),
-            (1000000.0, 'g', None, "1e+06"),
-            (1234567.0, 'g', None, "1.234567e+06"),
-            (0.0001, 'g', None, "0.0001"),
-            (0.00001, 'g', None, "1e-05"),
-            (1.5e-7, 'g', None, "1.5e-07"),
-            (-2.5, 'g', None, "-2.5"),
-            (102.4, 'g', Some(4), "102.4"),
-            (4.86, 'g', Some(3), "4.86"),
-            (1.98, 'g', Some(3), "1.98"),
-            (1.5, 'g', Some(4), "1.5"),
-            (6.0, 'g', Some(4), "6"),
-            (999.95, 'g', Some(4), "1000"),
-            (999.5, 'g', Some(3), "1e+03"),
-            (1.2345, 'f', Some(2), "1.23"),
-            (2.5, 'f', Some(0), "2"),
-            (0.25, 'f', Some(1), "0.2"),
-            (3.0, 'f', Some(6), "3.000000"),
-            (1234.5678, 'e', Some(2), "1.23e+03"),
-            (0.5, 'f', None, "0.5"),
-        ];
-        for &(f, verb, prec, want) in cases {
-            assert_eq!(format_float(f, verb, prec), want, "{f} {verb} {prec:?}");
-        }
-    }
 
     #[test]
     fn go_v_printing() {
@@ -821,23 +585,6 @@ mod tests {
         for (fmt, args, want) in cases {
             let args: Vec<(Value, GoKind)> = args.into_iter().map(|v| (v, GoKind::Any)).collect();
             assert_eq!(sprintf(fmt, &args), want, "{fmt}");
-        }
-    }
-
-    #[test]
-    fn quoting() {
-        let cases = [
-            ("sh", "\"sh\""),
-            ("sh -c 'sleep…", "\"sh -c 'sleep…\""),
-            ("a\"b\\c", "\"a\\\"b\\\\c\""),
-            ("tab\there\n", "\"tab\\there\\n\""),
-            ("\u{1b}[0m", "\"\\x1b[0m\""),
-            ("\u{7f}", "\"\\x7f\""),
-            ("nb\u{a0}sp", "\"nb\\u00a0sp\""),
-            ("héllo 世界", "\"héllo 世界\""),
-        ];
-        for (input, want) in cases {
-            assert_eq!(go_quote(input), want, "{input:?}");
         }
     }
 

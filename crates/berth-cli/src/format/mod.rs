@@ -20,7 +20,7 @@ pub mod template;
 /// Short IDs, `…` truncation and the quoted `ps` command column.
 pub mod text;
 /// go-units sizes and durations (shared with the engine, which words `ps` statuses with them).
-pub use berth_engine::units;
+pub use berth_go::units;
 
 pub use formatter::{
     resolve_format, template_string, FormatError, Formatter, ListFormat, CONTAINERS, DISK_USAGE,

@@ -1,9 +1,9 @@
 //! Short forms the docker CLI prints: [`short_id`] (12-hex IDs), [`truncate_with_ellipsis`]
-//! (cut to a display width, ending in `…`) and [`ps_command`] (the quoted `COMMAND` column).
+//! (cut to a display width, ending in `…`), [`ps_command`] (the quoted `COMMAND` column) and
+//! [`container_size`] (the `SIZE` column).
 
+use berth_go::units::human_size_with_precision;
 use unicode_width::UnicodeWidthChar;
-
-pub use super::gofmt::go_quote;
 
 /// Length of a short ID.
 pub const SHORT_ID_LEN: usize = 12;
@@ -66,10 +66,23 @@ pub fn truncate_with_ellipsis(s: &str, max_width: usize) -> String {
 /// then quoted Go-style (`"sh -c 'sleep…"`).
 pub fn ps_command(command: &str, no_trunc: bool) -> String {
     if no_trunc {
-        go_quote(command)
+        berth_go::quote(command)
     } else {
-        go_quote(&truncate_with_ellipsis(command, 20))
+        berth_go::quote(&truncate_with_ellipsis(command, 20))
     }
+}
+
+/// The `SIZE` column of `docker ps -s`: the writable layer, then the whole filesystem when known
+/// (`1.98MB (virtual 3.96MB)`), both with 3 significant digits.
+pub fn container_size(size_rw: i64, size_root_fs: i64) -> String {
+    let rw = human_size_with_precision(size_rw as f64, 3);
+    if size_root_fs > 0 {
+        return format!(
+            "{rw} (virtual {})",
+            human_size_with_precision(size_root_fs as f64, 3)
+        );
+    }
+    rw
 }
 
 #[cfg(test)]
@@ -138,5 +151,15 @@ mod tests {
         for (cmd, no_trunc, want) in cases {
             assert_eq!(ps_command(cmd, no_trunc), want, "{cmd}");
         }
+    }
+
+    #[test]
+    fn ps_sizes() {
+        assert_eq!(
+            container_size(1_980_000, 3_960_000),
+            "1.98MB (virtual 3.96MB)"
+        );
+        assert_eq!(container_size(0, 0), "0B");
+        assert_eq!(container_size(6, 0), "6B");
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Container, Status};
 use crate::types::ContainerSummary;
-use crate::units::human_duration;
 use crate::{Engine, EngineError};
+use berth_go::human_duration;
 
 /// `ps` options.
 #[derive(Debug, Clone, Default)]

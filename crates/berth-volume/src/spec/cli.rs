@@ -19,7 +19,7 @@ use super::api::{
     VolumeOptions,
 };
 use super::daemon::MountRequest;
-use super::go;
+use berth_go as go;
 
 /// The CLI's warning for `bind-nonrecursive` (printed as a log warning by docker).
 pub const BIND_NONRECURSIVE_DEPRECATED: &str =
@@ -355,7 +355,7 @@ fn parse_mount_fields(csv: &str, cwd: &str) -> Result<(ApiMount, bool), MountFla
             }
             "tmpfs-size" => {
                 tmpfs_options(&mut mount).size_bytes =
-                    go::ram_in_bytes(value).ok_or(invalid(&key))?;
+                    go::ram_in_bytes(value).map_err(|_| invalid(&key))?;
             }
             "tmpfs-mode" => {
                 tmpfs_options(&mut mount).mode = go::parse_octal_u32(value).ok_or(invalid(&key))?;

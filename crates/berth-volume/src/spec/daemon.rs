@@ -24,13 +24,13 @@ use berth_store::ErrorKind;
 use super::api::{
     ApiMount, ApiVersion, BindOptions, ConfigVolumes, Driver, HostConfigMounts, VolumeOptions,
 };
-use super::go;
 use super::mount::{MountKind, MountOrigin, MountSpec, Propagation, ReadOnlyRecursion};
 use super::name::{validate_volume_name, VolumeNameError};
 use super::tmpfs::{
     convert_tmpfs_options, merge_tmpfs_options, tmpfs_flag_options, TmpfsOptionError,
     DEFAULT_TMPFS_OPTIONS,
 };
+use berth_go as go;
 
 /// Everything a container-create request says about mounts, as the daemon receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

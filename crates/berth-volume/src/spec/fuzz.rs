@@ -15,8 +15,8 @@ use std::io;
 use super::api::{ApiMount, ApiVersion};
 use super::cli::{parse_mount_flag, parse_volume_flag, CliMountFlags, CliMounts};
 use super::daemon::{parse_mounts, MountRequest, VolumesFromSource};
-use super::go;
 use super::mount::{sort_by_depth, MountKind, MountOrigin, MountSpec};
+use berth_go as go;
 
 /// The `--volumes-from` source every fuzz input can name: `src` has a named volume, an anonymous
 /// one, a read-only bind, a `--mount` tmpfs and a `--tmpfs`, parsed like any container's and

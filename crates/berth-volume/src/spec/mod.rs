@@ -36,7 +36,6 @@ pub mod api;
 pub mod cli;
 pub mod daemon;
 pub mod fuzz;
-pub(crate) mod go;
 pub mod mount;
 pub mod name;
 pub mod tmpfs;

@@ -4,7 +4,7 @@
 
 use berth_store::ErrorKind;
 
-use super::go;
+use berth_go as go;
 
 /// The characters a local volume name may use, as Docker prints them.
 pub const RESTRICTED_NAME_CHARS: &str = "[a-zA-Z0-9][a-zA-Z0-9_.-]";

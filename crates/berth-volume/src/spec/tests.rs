@@ -8,6 +8,7 @@ use std::io;
 use proptest::prelude::*;
 
 use super::*;
+use berth_go as go;
 
 const CWD: &str = "/work/dir";
 

@@ -6,7 +6,7 @@
 use berth_store::ErrorKind;
 
 use super::api::TmpfsOptions;
-use super::go;
+use berth_go as go;
 
 /// The options Docker prepends to every tmpfs mount.
 pub const DEFAULT_TMPFS_OPTIONS: [&str; 4] = ["noexec", "nosuid", "nodev", "rprivate"];

@@ -91,7 +91,7 @@ impl State<'_> {
         };
         format!(
             "template: :{line}:{col}: executing {} at <{context}>: {msg}",
-            crate::format::gofmt::go_quote(&self.name)
+            berth_go::quote(&self.name)
         )
     }
 
@@ -162,11 +162,8 @@ impl State<'_> {
                 let Some(body) = self.tree.defines.get(name) else {
                     return Err(self.err(
                         *pos,
-                        &format!("{{{{template {}}}}}", crate::format::gofmt::go_quote(name)),
-                        format!(
-                            "template {} not defined",
-                            crate::format::gofmt::go_quote(name)
-                        ),
+                        &format!("{{{{template {}}}}}", berth_go::quote(name)),
+                        format!("template {} not defined", berth_go::quote(name)),
                     ));
                 };
                 if self.depth >= MAX_DEPTH {

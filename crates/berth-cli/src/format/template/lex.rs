@@ -77,9 +77,9 @@ impl std::fmt::Display for Item {
             k if k.is_keyword() => write!(f, "<{}>", self.val),
             _ if self.val.chars().count() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", crate::format::gofmt::go_quote(&head))
+                write!(f, "{}...", berth_go::quote(&head))
             }
-            _ => f.write_str(&crate::format::gofmt::go_quote(&self.val)),
+            _ => f.write_str(&berth_go::quote(&self.val)),
         }
     }
 }
@@ -553,10 +553,7 @@ impl Lexer<'_> {
     fn lex_number(&mut self) -> State {
         if !self.scan_number() {
             let text = self.input[self.start..self.pos].to_string();
-            return self.error(format!(
-                "bad number syntax: {}",
-                crate::format::gofmt::go_quote(&text)
-            ));
+            return self.error(format!("bad number syntax: {}", berth_go::quote(&text)));
         }
         self.emit(Kind::Number);
         State::InsideAction

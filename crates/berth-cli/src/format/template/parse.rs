@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use berth_go::unquote;
+
 use super::lex::{lex, Item, Kind};
 
 /// A number literal, with the Go kinds it can stand for.
@@ -646,7 +648,7 @@ impl Parser<'_> {
             | Arg::Dot { .. }) => {
                 return Err(self.errorf(format!(
                     "unexpected . after term {}",
-                    crate::format::gofmt::go_quote(&n.to_string())
+                    berth_go::quote(&n.to_string())
                 )))
             }
             other => Arg::Chain {
@@ -665,7 +667,7 @@ impl Parser<'_> {
                 if !(self.has_func)(&token.val) {
                     return Err(self.errorf(format!(
                         "function {} not defined",
-                        crate::format::gofmt::go_quote(&token.val)
+                        berth_go::quote(&token.val)
                     )));
                 }
                 Arg::Identifier {
@@ -680,7 +682,7 @@ impl Parser<'_> {
                 if !self.vars.contains(&idents[0]) {
                     return Err(self.errorf(format!(
                         "undefined variable {}",
-                        crate::format::gofmt::go_quote(&idents[0])
+                        berth_go::quote(&idents[0])
                     )));
                 }
                 Arg::Variable { pos, idents }
@@ -717,62 +719,10 @@ impl Parser<'_> {
     }
 }
 
-/// Go's `strconv.Unquote` for `"..."`, `` `...` `` and `'.'` literals.
-pub(crate) fn unquote(s: &str) -> Result<String, String> {
-    let invalid = || "invalid syntax".to_string();
-    if s.len() >= 2 && s.starts_with('`') && s.ends_with('`') {
-        return Ok(s[1..s.len() - 1].replace('\r', ""));
-    }
-    let quote = s.chars().next().ok_or_else(invalid)?;
-    if !(quote == '"' || quote == '\'') || !s.ends_with(quote) || s.len() < 2 {
-        return Err(invalid());
-    }
-    let body = &s[1..s.len() - 1];
-    let mut out = String::new();
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let e = chars.next().ok_or_else(invalid)?;
-        let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Result<u32, String> {
-            let digits: String = chars.by_ref().take(n).collect();
-            if digits.len() != n {
-                return Err(invalid());
-            }
-            u32::from_str_radix(&digits, 16).map_err(|_| invalid())
-        };
-        match e {
-            'a' => out.push('\u{7}'),
-            'b' => out.push('\u{8}'),
-            'f' => out.push('\u{c}'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'v' => out.push('\u{b}'),
-            '\\' => out.push('\\'),
-            '\'' | '"' => out.push(e),
-            'x' => out.push(char::from_u32(hex(&mut chars, 2)?).ok_or_else(invalid)?),
-            'u' => out.push(char::from_u32(hex(&mut chars, 4)?).ok_or_else(invalid)?),
-            'U' => out.push(char::from_u32(hex(&mut chars, 8)?).ok_or_else(invalid)?),
-            '0'..='7' => {
-                let rest: String = chars.by_ref().take(2).collect();
-                let v = u32::from_str_radix(&format!("{e}{rest}"), 8).map_err(|_| invalid())?;
-                out.push(char::from_u32(v).ok_or_else(invalid)?);
-            }
-            _ => return Err(invalid()),
-        }
-    }
-    if quote == '\'' && out.chars().count() != 1 {
-        return Err(invalid());
-    }
-    Ok(out)
-}
-
 fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
     if is_char {
-        let c = unquote(text)?
+        let c = unquote(text)
+            .map_err(|e| e.to_string())?
             .chars()
             .next()
             .ok_or_else(|| format!("malformed character constant: {text}"))?;
@@ -816,10 +766,7 @@ fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
             .map(|f| f as i64)
     });
     if int.is_none() && float.is_none() {
-        return Err(format!(
-            "illegal number syntax: {}",
-            crate::format::gofmt::go_quote(text)
-        ));
+        return Err(format!("illegal number syntax: {}", berth_go::quote(text)));
     }
     Ok(Number {
         text: text.into(),

@@ -1,10 +1,12 @@
 //! Sizes and durations printed and parsed like Docker's `go-units`: [`human_size`] (`102.4kB`),
 //! [`bytes_size`] (`1.5MiB`), [`human_duration`] (`About a minute`), [`created_since`]
-//! (`2 days ago`), and the parsers [`ram_in_bytes`] (binary: `10m` = 10 MiB, used for
-//! `--tmpfs size=`, `tmpfs-size=`, `--opt size=`) and [`from_human_size`] (decimal: `10m` =
-//! 10 000 000).
+//! (`2 days ago`), and the one size parser, in its two flavours: [`ram_in_bytes`] (binary: `10m` =
+//! 10 MiB, used for `--tmpfs size=`, `tmpfs-size=`, `--opt size=`) and [`from_human_size`]
+//! (decimal: `10m` = 10 000 000).
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::strconv::{format_float, parse_float, NumError};
 
 const DECIMAL_UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 const BINARY_UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
@@ -28,29 +30,16 @@ pub fn human_size(bytes: f64) -> String {
 /// `docker images` and `docker ps -s` use 3 (`4.86MB`, `1.98MB (virtual 3.96MB)`).
 pub fn human_size_with_precision(bytes: f64, precision: usize) -> String {
     let (size, unit) = scale(bytes, 1000.0, &DECIMAL_UNITS);
-    format!("{}{unit}", significant(size, precision))
+    format!("{}{unit}", format_float(size, 'g', Some(precision)))
 }
 
 /// `units.BytesSize`: binary units, 4 significant digits (`1KiB`, `1.5MiB`).
 pub fn bytes_size(bytes: f64) -> String {
     let (size, unit) = scale(bytes, 1024.0, &BINARY_UNITS);
-    format!("{}{unit}", significant(size, 4))
+    format!("{}{unit}", format_float(size, 'g', Some(4)))
 }
 
-/// The `SIZE` column of `docker ps -s`: the writable layer, then the whole filesystem when known
-/// (`1.98MB (virtual 3.96MB)`), both with 3 significant digits.
-pub fn container_size(size_rw: i64, size_root_fs: i64) -> String {
-    let rw = human_size_with_precision(size_rw as f64, 3);
-    if size_root_fs > 0 {
-        return format!(
-            "{rw} (virtual {})",
-            human_size_with_precision(size_root_fs as f64, 3)
-        );
-    }
-    rw
-}
-
-/// A size string that `go-units` cannot parse. Texts are go-units'.
+/// A size string that go-units cannot parse. Texts are go-units'.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SizeError {
     /// No digits, or a negative number.
@@ -59,52 +48,54 @@ pub enum SizeError {
     /// The unit is not one of b, k, m, g, t, p with optional `b`/`ib`.
     #[error("invalid suffix: '{0}'")]
     InvalidSuffix(String),
-    /// The number part is not a float.
-    #[error("strconv.ParseFloat: parsing {0}: invalid syntax")]
-    InvalidNumber(String),
+    /// The number part is not a Go float.
+    #[error(transparent)]
+    InvalidNumber(#[from] NumError),
 }
 
-/// `units.RAMInBytes`: `512k`, `10m`, `1g`, `1.5GiB`, `100` — k/m/g/t/p are powers of 1024, with
-/// an optional `b` or `ib`, case-insensitive.
+/// go-units' `RAMInBytes` as vendored by docker CLI 28: a number (Go float syntax) with an
+/// optional binary unit (`b`, `k`, `kb`, `kib`, `m`, ... `p`, case-insensitive), optionally
+/// separated by one space: `512k`, `10m`, `1.5GiB`, `100`.
 pub fn ram_in_bytes(s: &str) -> Result<i64, SizeError> {
-    parse_size(s, 1024)
+    parse_size(s, 1024.0)
 }
 
-/// `units.FromHumanSize`: like [`ram_in_bytes`] but k/m/g/t/p are powers of 1000.
+/// go-units' `FromHumanSize`: like [`ram_in_bytes`] but k/m/g/t/p are powers of 1000.
 pub fn from_human_size(s: &str) -> Result<i64, SizeError> {
-    parse_size(s, 1000)
+    parse_size(s, 1000.0)
 }
 
-fn parse_size(s: &str, base: i64) -> Result<i64, SizeError> {
-    let Some(sep) = s.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
-        return Err(SizeError::InvalidSize(s.to_string()));
-    };
-    let (num, suffix) = if s.as_bytes()[sep] == b' ' {
-        (&s[..sep], &s[sep + 1..])
-    } else {
+/// go-units' `parseSize`, step for step (including its wording of errors).
+fn parse_size(s: &str, base: f64) -> Result<i64, SizeError> {
+    let sep = s
+        .rfind(|c: char| "01234567890. ".contains(c))
+        .ok_or_else(|| SizeError::InvalidSize(s.to_string()))?;
+    let (num, sfx) = if s.as_bytes()[sep] != b' ' {
         (&s[..=sep], &s[sep + 1..])
+    } else {
+        (&s[..sep], &s[sep + 1..])
     };
-    let size: f64 =
-        parse_go_float(num).ok_or_else(|| SizeError::InvalidNumber(format!("{num:?}")))?;
+    let size = parse_float(num)?;
     if size < 0.0 {
         return Err(SizeError::InvalidSize(s.to_string()));
     }
-    if suffix.is_empty() {
-        return Ok(size as i64);
+    if sfx.is_empty() {
+        return Ok(f64_to_i64(size));
     }
-    if suffix.len() > 3 {
-        return Err(SizeError::InvalidSuffix(suffix.to_string()));
+    if sfx.len() > 3 {
+        return Err(SizeError::InvalidSuffix(sfx.to_string()));
     }
-    let suffix = suffix.to_lowercase();
-    let bad = || SizeError::InvalidSuffix(suffix.clone());
-    let first = suffix.as_bytes()[0];
-    if first == b'b' {
-        if suffix.len() > 1 {
-            return Err(bad());
-        }
-        return Ok(size as i64);
+    let lower = crate::strings::to_lower(sfx);
+    let bad = || SizeError::InvalidSuffix(lower.clone());
+    let b = lower.as_bytes();
+    if b[0] == b'b' {
+        return if b.len() == 1 {
+            Ok(f64_to_i64(size))
+        } else {
+            Err(bad())
+        };
     }
-    let power = match first {
+    let power = match b[0] {
         b'k' => 1,
         b'm' => 2,
         b'g' => 3,
@@ -112,21 +103,22 @@ fn parse_size(s: &str, base: i64) -> Result<i64, SizeError> {
         b'p' => 5,
         _ => return Err(bad()),
     };
-    match suffix.len() {
-        2 if &suffix[1..] != "b" => return Err(bad()),
-        3 if &suffix[1..] != "ib" => return Err(bad()),
-        _ => {}
+    match b.len() {
+        2 if b[1] != b'b' => Err(bad()),
+        3 if &b[1..] != b"ib" => Err(bad()),
+        _ => Ok(f64_to_i64(size * base.powi(power))),
     }
-    Ok((size * base.pow(power) as f64) as i64)
 }
 
-/// `strconv.ParseFloat` for decimal input (Rust's parser also takes `inf`/`nan`, which cannot
-/// reach here because the number part ends with a digit or `.`).
-fn parse_go_float(s: &str) -> Option<f64> {
-    if s.contains('_') {
-        return None;
+/// What Go does when it converts a `float64` to an `int64` on amd64 (`CVTTSD2SQ`): truncation
+/// toward zero, and the "integer indefinite" value `i64::MIN` for NaN and out-of-range values.
+fn f64_to_i64(f: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
     }
-    s.parse().ok()
 }
 
 /// `units.HumanDuration`: how `docker ps` and `docker images` print ages.
@@ -179,36 +171,6 @@ pub fn created_since_at(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", human_duration(now - created))
 }
 
-/// Go's `%.{prec}g` for the finite, non-negative values sizes take (below 1000 after scaling):
-/// `prec` significant digits, trailing zeros dropped (`102.4`, `1.98`, `4`).
-fn significant(v: f64, prec: usize) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let prec = prec.max(1);
-    // Round to `prec` significant digits through scientific notation, then print plainly.
-    let sci = format!("{:.*e}", prec - 1, v);
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("numeric exponent");
-    if exp < -4 || exp >= prec as i32 {
-        let m = if mantissa.contains('.') {
-            mantissa.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            mantissa
-        };
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{m}e{sign}{:02}", exp.abs());
-    }
-    let decimals = (prec as i32 - 1 - exp).max(0) as usize;
-    let rounded: f64 = mantissa.parse::<f64>().expect("numeric mantissa") * 10f64.powi(exp);
-    let text = format!("{rounded:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,16 +209,6 @@ mod tests {
         for &(n, want) in cases {
             assert_eq!(human_size_with_precision(n, 3), want, "{n}");
         }
-    }
-
-    #[test]
-    fn ps_sizes() {
-        assert_eq!(
-            container_size(1_980_000, 3_960_000),
-            "1.98MB (virtual 3.96MB)"
-        );
-        assert_eq!(container_size(0, 0), "0B");
-        assert_eq!(container_size(6, 0), "6B");
     }
 
     #[test]
@@ -382,5 +334,47 @@ mod tests {
         let created = now - TimeDelta::days(2);
         assert_eq!(created_since_at(created, now), "2 days ago");
         assert_eq!(created_since_at(now, now), "Less than a second ago");
+    }
+
+    #[test]
+    fn ram_in_bytes_matches_go_units() {
+        for (input, want) in [
+            ("1m", Some(1 << 20)),
+            ("2m", Some(2 << 20)),
+            ("1048576", Some(1 << 20)),
+            ("10", Some(10)),
+            ("1k", Some(1024)),
+            ("1K", Some(1024)),
+            ("1kb", Some(1024)),
+            ("1KiB", Some(1024)),
+            ("1 MiB", Some(1 << 20)),
+            ("1.5k", Some(1536)),
+            ("1g", Some(1 << 30)),
+            ("1t", Some(1 << 40)),
+            ("1p", Some(1 << 50)),
+            ("32b", Some(32)),
+            ("1\u{212A}", Some(1024)),
+            ("1e3", Some(1000)),
+            ("1_000", Some(1000)),
+            ("0x10p0", Some(16)),
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("1 ", Some(1)),
+            ("abc", None),
+            ("-1", None),
+            ("1x", None),
+            ("1kbb", None),
+            ("1mm", None),
+            ("1kab", None),
+            ("1bb", None),
+            ("", None),
+            (" ", None),
+            ("1e400", None),
+            ("1__0", None),
+            ("nan m", Some(i64::MIN)),
+            ("1e30", Some(i64::MIN)),
+        ] {
+            assert_eq!(ram_in_bytes(input).ok(), want, "ram_in_bytes({input:?})");
+        }
     }
 }
