@@ -635,10 +635,9 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn runc_lifecycle_and_errors() {
-        let Some(env) = TestEnv::new("rt") else {
-            return;
-        };
+        let env = TestEnv::new("rt");
         let runc = env.runc();
         let id = env.id("life");
         let bundle = env.bundle(&id, &["sleep", "30"], |_| {});
@@ -681,10 +680,9 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn runc_create_reports_missing_and_unexecutable_commands() {
-        let Some(env) = TestEnv::new("rt") else {
-            return;
-        };
+        let env = TestEnv::new("rt");
         let runc = env.runc();
         for (args, code, needle) in [
             (

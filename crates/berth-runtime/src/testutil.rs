@@ -58,22 +58,25 @@ pub(crate) fn busybox_rootfs(rootfs: &Path) {
 }
 
 impl TestEnv {
-    /// A fresh environment, or `None` (the test is skipped) without root, runc or busybox.
-    pub(crate) fn new(prefix: &str) -> Option<TestEnv> {
-        if !rustix::process::geteuid().is_root()
-            || !have("runc")
-            || !Path::new("/bin/busybox").exists()
-        {
-            eprintln!("skipped: needs root, runc and /bin/busybox");
-            return None;
-        }
+    /// A fresh environment. Tests using it are `#[ignore = "needs root"]`; run without root,
+    /// runc or busybox they fail here, saying what is missing.
+    pub(crate) fn new(prefix: &str) -> TestEnv {
+        assert!(
+            rustix::process::geteuid().is_root(),
+            "needs root (run with --include-ignored as root)"
+        );
+        assert!(have("runc"), "needs runc on PATH (apt install runc)");
+        assert!(
+            Path::new("/bin/busybox").exists(),
+            "needs /bin/busybox (apt install busybox-static)"
+        );
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path().join(format!("data-root-{}", "x".repeat(90)));
         let rootfs = base.join("rootfs");
         busybox_rootfs(&rootfs);
         let runc_root = base.join("runc");
         std::fs::create_dir_all(&runc_root).unwrap();
-        Some(TestEnv {
+        TestEnv {
             _tmp: tmp,
             base,
             rootfs,
@@ -81,7 +84,7 @@ impl TestEnv {
             prefix: prefix.to_string(),
             ids: Mutex::new(Vec::new()),
             shims: Mutex::new(Vec::new()),
-        })
+        }
     }
 
     pub(crate) fn runc(&self) -> Runc {

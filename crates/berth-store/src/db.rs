@@ -209,16 +209,48 @@ mod tests {
         assert_eq!(db.meta("a").unwrap(), None);
     }
 
+    /// Rows a database of each schema version holds, one entry per migration: the SQL that
+    /// fills the tables migration `i` created, and the row counts it leaves.
+    /// A new migration adds its entry here (the test refuses a migration without one).
+    const FIXTURES: &[(&str, &[(&str, i64)])] = &[
+        (
+            "INSERT INTO meta VALUES ('fixture', 'v1');
+             INSERT INTO layers VALUES ('sha256:l1', 'sha256:d1', NULL, 'c1', 7, 't');
+             INSERT INTO images VALUES ('sha256:i1', X'7B7D', 'sha256:l1', 7, NULL, 't', 't');
+             INSERT INTO image_refs VALUES ('docker.io/library/x:latest', 'sha256:i1', 'tag', 't');",
+            &[("meta", 1), ("layers", 1), ("images", 1), ("image_refs", 1)],
+        ),
+        (
+            "INSERT INTO containers (id, name, image_id, image_ref, top_layer, config, host_config,
+                                     status, created_at)
+             VALUES ('c1', 'web', 'sha256:i1', 'x', 'sha256:l1', '{}', '{}', 'created', 't');",
+            &[("containers", 1)],
+        ),
+        (
+            "INSERT INTO volumes VALUES ('v1', 'local', NULL, NULL, 0, 't');
+             INSERT INTO container_volumes VALUES ('c1', 'v1', '/data', 0);",
+            &[("volumes", 1), ("container_volumes", 1)],
+        ),
+    ];
+
     /// Every migration upgrades a database built by the previous version: build each version
-    /// step by step with a row in it and check the next migration keeps it.
+    /// step by step with rows in every table so far, migrate to the current version, and check
+    /// that every row is still there.
     #[test]
     fn each_migration_upgrades_the_previous_version() {
+        assert_eq!(
+            FIXTURES.len(),
+            schema::MIGRATIONS.len(),
+            "each migration needs a fixture in FIXTURES"
+        );
         let t = tempfile::tempdir().unwrap();
-        for upto in 1..=schema::MIGRATIONS.len() {
+        // The last round builds the current version itself, so every fixture runs once.
+        for upto in 1..=schema::MIGRATIONS.len() + 1 {
             let p = t.path().join(format!("v{upto}.db"));
             let c = Connection::open(&p).unwrap();
-            for sql in &schema::MIGRATIONS[..upto - 1] {
+            for (sql, (rows, _)) in schema::MIGRATIONS[..upto - 1].iter().zip(FIXTURES) {
                 c.execute_batch(sql).unwrap();
+                c.execute_batch(rows).unwrap();
             }
             c.pragma_update(None, "user_version", (upto - 1) as u32)
                 .unwrap();
@@ -229,6 +261,15 @@ mod tests {
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(v, schema::current_version());
+            for (_, counts) in &FIXTURES[..upto - 1] {
+                for (table, want) in counts.iter() {
+                    let got: i64 = db
+                        .conn()
+                        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                        .unwrap();
+                    assert_eq!(got, *want, "{table} after upgrading from v{}", upto - 1);
+                }
+            }
         }
     }
 }

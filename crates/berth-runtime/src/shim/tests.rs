@@ -213,10 +213,9 @@ fn read_all(fd: OwnedFd) -> String {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn echo_is_logged_and_exit_codes_are_reported() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let c = prepare(
         &env,
         "echo",
@@ -265,10 +264,9 @@ fn echo_is_logged_and_exit_codes_are_reported() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn failed_starts_report_docker_exit_codes() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     for (args, code, text) in [
         (&["nosuch"][..], 127, "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown"),
         (&["/etc/notexec"][..], 126, "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/etc/notexec\": permission denied: unknown"),
@@ -288,10 +286,9 @@ fn failed_starts_report_docker_exit_codes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn sigkill_gives_137() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let c = prepare(&env, "kill", &["sleep", "100"], DETACHED, |_| {});
     let h = spawn(&env, &c);
     assert!(matches!(h.status, ShimStatus::Started { .. }));
@@ -302,10 +299,9 @@ fn sigkill_gives_137() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn attach_stdin_round_trip_and_eof_ends_cat() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         open_stdin: true,
         stdin_once: true,
@@ -348,10 +344,9 @@ fn attach_stdin_round_trip_and_eof_ends_cat() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn start_after_attach_loses_no_output_and_several_clients_see_it() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         start: StartMode::OnAttach,
         ..DETACHED
@@ -399,10 +394,9 @@ fn start_after_attach_loses_no_output_and_several_clients_see_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn detach_keys_leave_the_container_running() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         open_stdin: true,
         ..DETACHED
@@ -515,10 +509,9 @@ fn tty_session(c: &Ctr, input: &[u8]) -> (String, AttachOutcome) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_session_through_a_pty() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         tty: true,
         open_stdin: true,
@@ -551,10 +544,9 @@ fn tty_session_through_a_pty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn killed_shim_is_recovered() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let c = prepare(&env, "orphan", &["sleep", "1000"], DETACHED, |_| {});
     let h = spawn(&env, &c);
     let ShimStatus::Started { pid } = h.status else {
@@ -589,10 +581,9 @@ fn killed_shim_is_recovered() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn start_request_and_logs_follow() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         start: StartMode::OnAttach,
         ..DETACHED
@@ -662,14 +653,14 @@ fn start_request_and_logs_follow() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn read_only_rootfs_init_and_user() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
-    if !Path::new(crate::spec::DEFAULT_INIT_BINARY).exists() {
-        eprintln!("skipped: no {}", crate::spec::DEFAULT_INIT_BINARY);
-        return;
-    }
+    let env = TestEnv::new("shim");
+    assert!(
+        Path::new(crate::spec::DEFAULT_INIT_BINARY).exists(),
+        "needs {} (apt install tini)",
+        crate::spec::DEFAULT_INIT_BINARY
+    );
     let c = prepare(
         &env,
         "ro",
@@ -698,10 +689,9 @@ fn read_only_rootfs_init_and_user() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exec_in_a_running_container() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let c = prepare(&env, "exec", &["sleep", "1000"], DETACHED, |_| {});
     let h = spawn(&env, &c);
     let runc = env.runc();
@@ -846,10 +836,9 @@ fn exec_in_a_running_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn large_output_reaches_client_and_log_intact() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         start: StartMode::OnAttach,
         ..DETACHED
@@ -892,10 +881,9 @@ fn large_output_reaches_client_and_log_intact() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_client_that_stops_reading_cannot_keep_the_shim_alive() {
-    let Some(env) = TestEnv::new("shim") else {
-        return;
-    };
+    let env = TestEnv::new("shim");
     let o = Opts {
         start: StartMode::OnAttach,
         ..DETACHED

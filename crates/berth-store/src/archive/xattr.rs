@@ -174,11 +174,8 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn symlink_xattrs_stay_on_the_link() {
-        if !crate::archive::hostile::is_root() {
-            eprintln!("skipped: needs root for trusted.* xattrs");
-            return;
-        }
         let t = tempfile::tempdir().unwrap();
         fs::write(t.path().join("f"), b"x").unwrap();
         symlink("f", t.path().join("l")).unwrap();
