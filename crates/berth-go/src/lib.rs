@@ -1,7 +1,8 @@
 //! Go compatibility: the few functions of Go's standard library and of go-units whose exact
 //! behaviour Docker's users see — string quoting ([`quote`], [`unquote`]), float parsing and
 //! printing ([`parse_float`], [`format_float`]), sizes ([`ram_in_bytes`], [`human_size`]...),
-//! durations ([`human_duration`]), `encoding/csv` ([`csv_first_record`]), `path.Clean`
+//! durations ([`human_duration`], [`parse_go_duration`]), Docker's time arguments
+//! ([`parse_timestamp`]), `encoding/csv` ([`csv_first_record`]), `path.Clean`
 //! ([`clean`]) and OS error texts ([`errno_text`]).
 //!
 //! This crate sits at the bottom of berth's stack and depends on no other berth crate, so every
@@ -15,6 +16,7 @@ pub mod errno;
 pub mod path;
 pub mod strconv;
 pub mod strings;
+pub mod time;
 pub mod units;
 
 pub use csv::csv_first_record;
@@ -25,6 +27,7 @@ pub use strconv::{
     SyntaxError,
 };
 pub use strings::to_lower;
+pub use time::{parse_go_duration, parse_timestamp, parse_unix, TimestampError};
 pub use units::{
     bytes_size, created_since, created_since_at, from_human_size, human_duration, human_size,
     human_size_with_precision, ram_in_bytes, SizeError,

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Longest log entry; longer lines are split.
@@ -52,14 +52,12 @@ pub enum LogError {
         source: io::Error,
     },
     /// A time value that is neither a timestamp nor a duration.
-    #[error(
-        "invalid value for \"{field}\": failed to parse value as time or duration: \"{value}\""
-    )]
+    #[error("invalid value for \"{field}\": {source}")]
     InvalidTime {
         /// `since` or `until`.
         field: &'static str,
-        /// The value given.
-        value: String,
+        /// Why the value is not a time.
+        source: berth_go::time::TimestampError,
     },
 }
 
@@ -292,98 +290,14 @@ pub fn parse_tail(value: &str) -> Option<usize> {
     value.trim().parse::<usize>().ok()
 }
 
-/// Parses a Go duration (`300ms`, `-1.5h`, `2h45m`); `None` if it is not one.
-fn parse_go_duration(value: &str) -> Option<f64> {
-    let (sign, mut s) = match value.strip_prefix('-') {
-        Some(rest) => (-1.0, rest),
-        None => (1.0, value.strip_prefix('+').unwrap_or(value)),
-    };
-    if s == "0" {
-        return Some(0.0);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0.0;
-    while !s.is_empty() {
-        let num_len = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(s.len());
-        if num_len == 0 {
-            return None;
-        }
-        let n: f64 = s[..num_len].parse().ok()?;
-        s = &s[num_len..];
-        let unit_len = s
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(s.len());
-        let scale = match &s[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        s = &s[unit_len..];
-        total += n * scale;
-    }
-    Some(sign * total)
-}
-
-/// Parses a `--since`/`--until` value like Docker: a Go duration before `now` (`10m`, `1h30m`),
-/// an RFC 3339 time (`2026-11-24T10:00:00Z`, with or without fraction or zone; no zone means
-/// local time; `2026-11-24T10:00`, `2026-11-24` too), or a Unix timestamp (`1700000000.5`).
+/// Parses a `--since`/`--until` value the way Docker does ([`crate::timestamp`]).
 pub fn parse_time(
     field: &'static str,
     value: &str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, LogError> {
-    let invalid = || LogError::InvalidTime {
-        field,
-        value: value.to_string(),
-    };
-    if value != "0" {
-        if let Some(secs) = parse_go_duration(value) {
-            let d = chrono::Duration::nanoseconds((secs * 1e9) as i64);
-            return Ok(now - d);
-        }
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let local = |n: NaiveDateTime| {
-        Local
-            .from_local_datetime(&n)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-    };
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(value, fmt) {
-            return local(n).ok_or_else(invalid);
-        }
-    }
-    if let Ok(n) = NaiveDateTime::parse_from_str(&format!("{value}:00"), "%Y-%m-%dT%H:%M") {
-        return local(n).ok_or_else(invalid);
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return local(d.and_hms_opt(0, 0, 0).ok_or_else(invalid)?).ok_or_else(invalid);
-    }
-    if value.contains('-') {
-        return Err(invalid());
-    }
-    let (secs, frac) = value.split_once('.').unwrap_or((value, ""));
-    let secs: i64 = secs.parse().map_err(|_| invalid())?;
-    let nanos: u32 = if frac.is_empty() {
-        0
-    } else {
-        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        format!("{frac:0<9}").parse().map_err(|_| invalid())?
-    };
-    DateTime::from_timestamp(secs, nanos).ok_or_else(invalid)
+    berth_go::time::parse_timestamp(value, now)
+        .map_err(|source| LogError::InvalidTime { field, source })
 }
 
 /// Where [`read_logs`] stands in the log.
@@ -709,74 +623,21 @@ mod tests {
     }
 
     #[test]
-    fn time_values_parse_like_docker() {
+    fn time_values_name_their_flag() {
         let now = t("2026-11-24T10:00:00Z");
         assert_eq!(
             parse_time("since", "10m", now).unwrap(),
             t("2026-11-24T09:50:00Z")
         );
         assert_eq!(
-            parse_time("since", "1h30m", now).unwrap(),
-            t("2026-11-24T08:30:00Z")
-        );
-        assert_eq!(
-            parse_time("since", "1.5s", now).unwrap(),
-            t("2026-11-24T09:59:58.5Z")
-        );
-        assert_eq!(
-            parse_time("since", "-1h", now).unwrap(),
-            t("2026-11-24T11:00:00Z")
-        );
-        assert_eq!(
-            parse_time("since", "2026-11-24T09:00:00.25Z", now).unwrap(),
-            t("2026-11-24T09:00:00.25Z")
-        );
-        assert_eq!(
-            parse_time("since", "2026-11-24T09:00:00+01:00", now).unwrap(),
-            t("2026-11-24T08:00:00Z")
-        );
-        assert_eq!(
-            parse_time("since", "1700000000", now).unwrap(),
-            t("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(
-            parse_time("since", "1700000000.5", now).unwrap(),
-            t("2023-11-14T22:13:20.5Z")
-        );
-        assert_eq!(
-            parse_time("since", "0", now).unwrap(),
-            t("1970-01-01T00:00:00Z")
-        );
-        let local = |s: &str| {
-            Local
-                .from_local_datetime(
-                    &NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap(),
-                )
-                .earliest()
-                .unwrap()
-                .with_timezone(&Utc)
-        };
-        assert_eq!(
-            parse_time("since", "2026-11-24T09:00:00", now).unwrap(),
-            local("2026-11-24T09:00:00")
-        );
-        assert_eq!(
-            parse_time("since", "2026-11-24T09:05", now).unwrap(),
-            local("2026-11-24T09:05:00")
-        );
-        assert_eq!(
-            parse_time("since", "2026-11-24T09", now).unwrap(),
-            local("2026-11-24T09:00:00")
-        );
-        assert_eq!(
-            parse_time("since", "2026-11-24", now).unwrap(),
-            local("2026-11-24T00:00:00")
-        );
-        assert_eq!(
             parse_time("since", "foo", now).unwrap_err().to_string(),
             "invalid value for \"since\": failed to parse value as time or duration: \"foo\""
         );
-        assert!(parse_time("until", "2020-13-01", now).is_err());
-        assert!(parse_time("until", "10x", now).is_err());
+        assert_eq!(
+            parse_time("until", "2020-13-01", now)
+                .unwrap_err()
+                .to_string(),
+            "invalid value for \"until\": parsing time \"2020-13-01\": month out of range"
+        );
     }
 }

@@ -17,9 +17,7 @@ fn unix_time(ctx: &Ctx, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
         return Ok(None);
     };
     let bad = || ApiError::bad_request(format!("invalid value for {key}: {v:?}"));
-    let (secs, nanos) = v.split_once('.').unwrap_or((v, "0"));
-    let secs: i64 = secs.parse().map_err(|_| bad())?;
-    let nanos: u32 = format!("{nanos:0<9}")[..9].parse().map_err(|_| bad())?;
+    let (secs, nanos) = berth_go::parse_unix(v).ok_or_else(bad)?;
     if secs <= 0 && nanos == 0 {
         return Ok(None);
     }
