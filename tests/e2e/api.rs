@@ -8,13 +8,13 @@ use std::process::{Child, Command, Stdio};
 use crate::harness::*;
 
 /// A running `berth serve`, stopped (SIGTERM) when dropped, also when the test fails.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    sock: PathBuf,
+    pub(crate) sock: PathBuf,
 }
 
 impl Server {
-    fn start(b: &Berth) -> Server {
+    pub(crate) fn start(b: &Berth) -> Server {
         let sock = b.scratch("api.sock");
         let child = b
             .command(&["serve", "-H", &format!("unix://{}", sock.display())])
@@ -29,7 +29,7 @@ impl Server {
     }
 
     /// `curl` of `path` with `method` (and a JSON `body`): the status code and the body.
-    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         let mut c = Command::new("curl");
         c.args(["-s", "-w", "\n%{http_code}", "--unix-socket"])
             .arg(&self.sock)

@@ -12,6 +12,7 @@ mod files;
 mod images;
 mod layers;
 mod mounts;
+mod prune_filters;
 mod pty;
 mod restart_policies;
 mod volumes;

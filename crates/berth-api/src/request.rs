@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_engine::filters::Filters;
 use berth_engine::EngineError;
 use berth_volume::spec::ApiVersion;
 use serde::Serialize;
@@ -42,34 +43,10 @@ impl Request {
         }
     }
 
-    /// The `filters` parameter: `{"key":["v"]}`, or the older `{"key":{"v":true}}` the docker
-    /// CLI still sends.
-    pub fn filters(&self) -> Result<BTreeMap<String, Vec<String>>, ApiError> {
-        let Some(raw) = self.query.get("filters").filter(|s| !s.is_empty()) else {
-            return Ok(BTreeMap::new());
-        };
-        let value: serde_json::Value = serde_json::from_str(raw)
-            .map_err(|e| ApiError::bad_request(format!("invalid filter: {e}")))?;
-        let serde_json::Value::Object(map) = value else {
-            return Err(ApiError::bad_request("invalid filter: not a JSON object"));
-        };
-        let mut out = BTreeMap::new();
-        for (key, values) in map {
-            let list: Vec<String> = match values {
-                serde_json::Value::Array(a) => a
-                    .into_iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-                serde_json::Value::Object(o) => o
-                    .into_iter()
-                    .filter(|(_, on)| on.as_bool() == Some(true))
-                    .map(|(v, _)| v)
-                    .collect(),
-                _ => return Err(ApiError::bad_request(format!("invalid filter '{key}'"))),
-            };
-            out.insert(key, list);
-        }
-        Ok(out)
+    /// The `filters` parameter (`{"key":{"value":true}}` or the older `{"key":["value"]}`).
+    pub fn filters(&self) -> Result<Filters, ApiError> {
+        let raw = self.query.get("filters").map(String::as_str).unwrap_or("");
+        Filters::from_json(raw).map_err(|e| ApiError::from(EngineError::from(e)))
     }
 
     /// The body as JSON of type `T`; an empty body is `T::default()`. Go clients send `null`

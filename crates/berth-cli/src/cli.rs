@@ -932,6 +932,9 @@ pub struct SystemPruneArgs {
     /// Prune anonymous volumes.
     #[arg(long)]
     pub volumes: bool,
+    /// Provide filter values (e.g. "label=<key>=<value>").
+    #[arg(long = "filter")]
+    pub filter: Vec<String>,
 }
 
 /// `berth serve`.

@@ -54,6 +54,9 @@ pub enum EngineError {
     /// A volume operation failed.
     #[error(transparent)]
     Volume(berth_volume::store::VolumeError),
+    /// A `filters` argument the verb does not take.
+    #[error(transparent)]
+    Filter(#[from] crate::filters::FilterError),
     /// An I/O failure outside the store.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -101,6 +104,7 @@ impl EngineError {
                 ErrorKind::InvalidArgument
             }
             EngineError::Store(e) => e.kind(),
+            EngineError::Filter(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),

@@ -8,6 +8,8 @@ pub mod container;
 mod engine;
 /// `EngineError`, with Docker's texts and an `ErrorKind` for exit codes and HTTP statuses.
 pub mod error;
+/// `Filters`: Docker's `filters` argument, parsed and matched for every list and prune verb.
+pub mod filters;
 /// Image verbs: import, load, save, list, inspect, tag, remove, history, prune.
 pub mod image;
 /// `info` and `version`.

@@ -33,7 +33,7 @@ impl Engine {
             size: true,
             ..Default::default()
         })?;
-        let mut images = self.list_images(true, &BTreeMap::new())?;
+        let mut images = self.list_images(true, &crate::filters::Filters::new())?;
         // Which images use each layer, and each layer's size.
         let mut layer_users: BTreeMap<String, (u64, usize)> = BTreeMap::new();
         let mut chains: Vec<Vec<String>> = Vec::new();

@@ -1,15 +1,13 @@
 //! Volume verbs of the [`Engine`]: `volume create/ls/inspect/rm/prune` with Docker's filters,
 //! outputs and errors, on top of `berth_volume::store::VolumeStore`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use berth_volume::store::{CreateVolume, Volume, VolumeError, VolumeStore, ANONYMOUS_LABEL};
 
+use crate::filters::Filters;
 use crate::types::{VolumeInfo, VolumePruneReport, VolumeUsage};
 use crate::{Engine, EngineError};
-
-/// Filters as `--filter key=value` gives them.
-pub type VolumeFilters = BTreeMap<String, Vec<String>>;
 
 /// Docker's JSON of a volume.
 pub(crate) fn info(v: &Volume) -> VolumeInfo {
@@ -22,25 +20,6 @@ pub(crate) fn info(v: &Volume) -> VolumeInfo {
         options: v.options.clone(),
         scope: "local".into(),
         usage_data: None,
-    }
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool, EngineError> {
-    match v {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(EngineError::InvalidArgument(format!(
-            "Invalid filter '{key}=[{v}]'"
-        ))),
-    }
-}
-
-fn labels_match(labels: Option<&BTreeMap<String, String>>, filter: &str) -> bool {
-    let empty = BTreeMap::new();
-    let labels = labels.unwrap_or(&empty);
-    match filter.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(filter),
     }
 }
 
@@ -68,34 +47,15 @@ impl Engine {
 
     /// `docker volume ls` with Docker's filters: `name` (unanchored regex, OR), `label` (AND),
     /// `driver` (exact, OR), `dangling` (referenced by no container in any state).
-    pub fn list_volumes(
-        &mut self,
-        filters: &VolumeFilters,
-    ) -> Result<Vec<VolumeInfo>, EngineError> {
-        let mut dangling = None;
+    pub fn list_volumes(&mut self, filters: &Filters) -> Result<Vec<VolumeInfo>, EngineError> {
+        filters.validate(&["name", "label", "driver", "dangling"])?;
         let mut names = Vec::new();
-        for (key, values) in filters {
-            match key.as_str() {
-                "name" => {
-                    for v in values {
-                        names.push(regex::Regex::new(v).map_err(|e| {
-                            EngineError::InvalidArgument(format!("Invalid filter 'name={v}': {e}"))
-                        })?);
-                    }
-                }
-                "label" | "driver" => {}
-                "dangling" => {
-                    for v in values {
-                        dangling = Some(parse_bool("dangling", v)?);
-                    }
-                }
-                other => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "Invalid filter '{other}'"
-                    )))
-                }
-            }
+        for v in filters.get("name") {
+            names.push(regex::Regex::new(v).map_err(|e| {
+                EngineError::InvalidArgument(format!("Invalid filter 'name={v}': {e}"))
+            })?);
         }
+        let dangling = filters.bool_value("dangling", true)?;
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
         let mut out = Vec::new();
@@ -103,15 +63,11 @@ impl Engine {
             if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
                 continue;
             }
-            if let Some(labels) = filters.get("label") {
-                if !labels.iter().all(|l| labels_match(v.labels.as_ref(), l)) {
-                    continue;
-                }
+            if !filters.match_kv_list("label", &v.labels.clone().unwrap_or_default()) {
+                continue;
             }
-            if let Some(drivers) = filters.get("driver") {
-                if !drivers.contains(&v.driver) {
-                    continue;
-                }
+            if !filters.exact_match("driver", &v.driver) {
+                continue;
             }
             if let Some(want) = dangling {
                 let unused = refs.get(&v.name).copied().unwrap_or(0) == 0;
@@ -158,39 +114,26 @@ impl Engine {
     }
 
     /// `docker volume prune`: removes unreferenced volumes without driver options — only
-    /// anonymous ones unless `all` (the API ≥ 1.42 rule) — matching `label`/`label!` filters.
-    pub fn prune_volumes(
-        &mut self,
-        filters: &VolumeFilters,
-    ) -> Result<VolumePruneReport, EngineError> {
-        let mut all = false;
-        for (key, values) in filters {
-            match key.as_str() {
-                "label" | "label!" => {}
-                "all" => {
-                    if values.len() > 1 {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "invalid filter 'all=[{}]': only one value is expected",
-                            values.join(" ")
-                        )));
-                    }
-                    all = match values[0].as_str() {
-                        "true" | "1" => true,
-                        "false" | "0" => false,
-                        v => {
-                            return Err(EngineError::InvalidArgument(format!(
-                                "invalid filter 'all': invalid boolean value: {v:?}"
-                            )))
-                        }
-                    };
-                }
-                other => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "Invalid filter '{other}'"
-                    )))
-                }
-            }
+    /// anonymous ones unless `all` (the API ≥ 1.42 rule) — that the `label`/`label!` filters
+    /// select. The filters are checked before anything is removed.
+    pub fn prune_volumes(&mut self, filters: &Filters) -> Result<VolumePruneReport, EngineError> {
+        filters.validate(&["label", "label!", "all"])?;
+        let values: Vec<&str> = filters.get("all").collect();
+        if values.len() > 1 {
+            return Err(EngineError::InvalidArgument(format!(
+                "invalid filter 'all=[{}]': only one value is expected",
+                values.join(" ")
+            )));
         }
+        let all = match values.first().copied() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(v) => {
+                return Err(EngineError::InvalidArgument(format!(
+                    "invalid filter 'all': invalid boolean value: {v:?}"
+                )))
+            }
+        };
         let mut report = VolumePruneReport::default();
         let mut store = self.volumes()?;
         let refs = store.ref_counts()?;
@@ -206,15 +149,8 @@ impl Engine {
             if !all && !anonymous {
                 continue;
             }
-            if let Some(want) = filters.get("label") {
-                if !want.iter().all(|l| labels_match(v.labels.as_ref(), l)) {
-                    continue;
-                }
-            }
-            if let Some(not) = filters.get("label!") {
-                if not.iter().any(|l| labels_match(v.labels.as_ref(), l)) {
-                    continue;
-                }
+            if !filters.match_labels(&v.labels.clone().unwrap_or_default()) {
+                continue;
             }
             let size = store.size(&v.name).unwrap_or(0);
             match store.remove(&v.name) {

@@ -182,9 +182,12 @@ pub fn resize(ctx: &mut Ctx) -> ApiResult {
     Ok(empty(StatusCode::OK))
 }
 
-/// `POST /containers/prune`: removes every stopped container.
+/// `POST /containers/prune?filters=`: removes the stopped containers the filters select.
 pub fn prune(ctx: &mut Ctx) -> ApiResult {
-    let (deleted, space) = ctx.engine()?.prune_containers()?;
+    let filters = ctx.req.filters()?;
+    let (deleted, space) = ctx.engine()?.prune_containers(&filters)?;
+    // Docker sends `null` when nothing was deleted.
+    let deleted = (!deleted.is_empty()).then_some(deleted);
     Ok(json(
         StatusCode::OK,
         &json!({"ContainersDeleted": deleted, "SpaceReclaimed": space}),

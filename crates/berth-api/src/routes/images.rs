@@ -42,13 +42,10 @@ pub fn tag(ctx: &mut Ctx) -> ApiResult {
     Ok(crate::request::empty(StatusCode::CREATED))
 }
 
-/// `POST /images/prune?filters={"dangling":["false"]}`: dangling images, or with
-/// `dangling=false` every image no container uses.
+/// `POST /images/prune?filters=`: dangling images, or with `dangling=false` every image no
+/// container uses, that the other filters (`until`, `label`, `label!`) select.
 pub fn prune(ctx: &mut Ctx) -> ApiResult {
     let filters = ctx.req.filters()?;
-    let all = filters
-        .get("dangling")
-        .is_some_and(|v| v.iter().any(|d| matches!(d.as_str(), "false" | "0")));
-    let report = ctx.engine()?.prune_images(all)?;
+    let report = ctx.engine()?.prune_images(&filters)?;
     Ok(json(StatusCode::OK, &report))
 }

@@ -63,7 +63,7 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
     let mut filters = ctx.req.filters()?;
     if ctx.req.version < ApiVersion::V1_42 {
         // API ≤ 1.41 prunes named volumes too; `all` did not exist yet.
-        filters.insert("all".into(), vec!["true".into()]);
+        filters.add("all", "true");
     }
     let report = ctx.engine()?.prune_volumes(&filters)?;
     Ok(json(StatusCode::OK, &report))

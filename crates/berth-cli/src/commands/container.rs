@@ -433,7 +433,7 @@ pub fn wait(engine: &mut Engine, args: &NamesArg) -> CliResult {
 
 /// `berth ps`.
 pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
-    let filters = super::parse_filters(&args.filter)?;
+    let filters = super::parse_filters(&args.filter, "-f, --filter")?;
     let opts = ListOptions {
         all: args.all,
         limit: args.last.filter(|n| *n > 0).map(|n| n as usize),
@@ -612,10 +612,11 @@ pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
 
 /// `berth container prune`.
 pub fn prune(engine: &mut Engine, args: &ForceArg) -> CliResult {
+    let filters = super::parse_filters(&args.filter, "--filter")?;
     if !args.force && !super::confirm("WARNING! This will remove all stopped containers.") {
         return Ok(Exit::Ok);
     }
-    let (removed, space) = engine.prune_containers()?;
+    let (removed, space) = engine.prune_containers(&filters)?;
     if !removed.is_empty() {
         println!("Deleted Containers:");
         for id in &removed {

@@ -99,12 +99,9 @@ pub fn save(engine: &mut Engine, args: &SaveArgs) -> CliResult {
 
 /// `berth images`.
 pub fn images(engine: &mut Engine, args: &ImagesArgs) -> CliResult {
-    let mut filters = super::parse_filters(&args.filter)?;
+    let mut filters = super::parse_filters(&args.filter, "-f, --filter")?;
     if let Some(r) = &args.reference {
-        filters
-            .entry("reference".into())
-            .or_default()
-            .push(r.clone());
+        filters.add("reference", r.clone());
     }
     let summaries = engine.list_images(args.all, &filters)?;
     let mut rows = Vec::new();
@@ -275,6 +272,9 @@ pub fn inspect(engine: &mut Engine, args: &ImageInspectArgs) -> CliResult {
 
 /// `berth image prune`.
 pub fn prune(engine: &mut Engine, args: &ImagePruneArgs) -> CliResult {
+    let mut filters = super::parse_filters(&args.filter, "--filter")?;
+    // The docker CLI always says which images: dangling ones, or with -a every unused one.
+    filters.add("dangling", (!args.all).to_string());
     let warning = if args.all {
         "WARNING! This will remove all images without at least one container associated to them."
     } else {
@@ -283,7 +283,7 @@ pub fn prune(engine: &mut Engine, args: &ImagePruneArgs) -> CliResult {
     if !args.force && !super::confirm(warning) {
         return Ok(Exit::Ok);
     }
-    let report = engine.prune_images(args.all)?;
+    let report = engine.prune_images(&filters)?;
     if !report.images_deleted.is_empty() {
         println!("Deleted Images:");
         for item in &report.images_deleted {

@@ -8,26 +8,21 @@ pub mod inspect;
 pub mod system;
 pub mod volume;
 
-use std::collections::BTreeMap;
+use berth_engine::filters::{FilterError, Filters};
 
 use crate::error::CliError;
 
-/// `--filter k=v` flags as a key → values map (docker's filter args). A flag without `=` is an
-/// error, like docker's `bad format of filter (expected name=value)`.
-pub fn parse_filters(flags: &[String]) -> Result<BTreeMap<String, Vec<String>>, CliError> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in flags {
-        let (k, v) = f.split_once('=').ok_or_else(|| {
-            CliError::usage(format!(
-                "invalid argument \"{f}\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
-            ))
+/// `--filter k=v` flags as [`Filters`]. A flag without `=` is refused as the docker CLI
+/// refuses it (`flag` is how the command spells the option: `-f, --filter` or `--filter`).
+pub fn parse_filters(flags: &[String], flag: &str) -> Result<Filters, CliError> {
+    Filters::from_flags(flags).map_err(|e| {
+        let f = match &e {
+            FilterError::BadFormat(f) => f.as_str(),
+            _ => "",
+        };
+        CliError::usage(format!("invalid argument \"{f}\" for \"{flag}\" flag: {e}"))
             .with_exit(crate::exit::Exit::Engine)
-        })?;
-        out.entry(k.trim().to_lowercase())
-            .or_default()
-            .push(v.to_string());
-    }
-    Ok(out)
+    })
 }
 
 /// Prints `warning` and docker's `Are you sure you want to continue? [y/N] ` on stdout and reads

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cli::{DfArgs, FormatArg, SystemPruneArgs};
 use crate::format::{self, units, Row};
 
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 use crate::output;
 
@@ -179,6 +179,12 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
 /// `berth system prune`: stopped containers, dangling (or, with `-a`, unused) images, and with
 /// `--volumes` unused anonymous volumes.
 pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
+    let filters = super::parse_filters(&args.filter, "--filter")?;
+    if args.volumes && filters.contains("until") {
+        return Err(CliError::usage(
+            "ERROR: The \"until\" filter is not supported with \"--volumes\"",
+        ));
+    }
     let mut warning = String::from("WARNING! This will remove:\n  - all stopped containers\n");
     if args.volumes {
         warning.push_str("  - all anonymous volumes not used by at least one container\n");
@@ -188,10 +194,19 @@ pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
     } else {
         "  - all dangling images"
     });
+    if !filters.is_empty() {
+        warning.push_str("\n\n  Items to be pruned will be filtered with:");
+        for key in ["label", "label!", "until"] {
+            for v in filters.get(key) {
+                warning.push_str(&format!("\n  - {key}={v}"));
+            }
+        }
+        warning.push('\n');
+    }
     if !args.force && !super::confirm(&warning) {
         return Ok(Exit::Ok);
     }
-    let (containers, mut space) = engine.prune_containers()?;
+    let (containers, mut space) = engine.prune_containers(&filters)?;
     if !containers.is_empty() {
         println!("Deleted Containers:");
         for c in &containers {
@@ -200,7 +215,7 @@ pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
         println!();
     }
     if args.volumes {
-        let report = engine.prune_volumes(&Default::default())?;
+        let report = engine.prune_volumes(&filters)?;
         if !report.volumes_deleted.is_empty() {
             println!("Deleted Volumes:");
             for v in &report.volumes_deleted {
@@ -210,7 +225,9 @@ pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
         }
         space += report.space_reclaimed;
     }
-    let images = engine.prune_images(args.all)?;
+    let mut image_filters = filters.clone();
+    image_filters.add("dangling", (!args.all).to_string());
+    let images = engine.prune_images(&image_filters)?;
     if !images.images_deleted.is_empty() {
         println!("Deleted Images:");
         for item in &images.images_deleted {

@@ -99,7 +99,7 @@ pub fn volume_row(v: &VolumeInfo) -> Row {
 
 /// `berth volume ls`.
 pub fn ls(engine: &mut Engine, args: &VolumeLsArgs) -> CliResult {
-    let filters = super::parse_filters(&args.filter)?;
+    let filters = super::parse_filters(&args.filter, "-f, --filter")?;
     let list = engine.list_volumes(&filters)?;
     let rows: Vec<Row> = list.iter().map(volume_row).collect();
     output::print_list(&rows, args.format.as_deref(), args.quiet, &format::VOLUMES)?;
@@ -135,13 +135,11 @@ pub fn rm(engine: &mut Engine, args: &VolumeRmArgs) -> CliResult {
 
 /// `berth volume prune`.
 pub fn prune(engine: &mut Engine, args: &VolumePruneArgs) -> CliResult {
-    let mut filters = super::parse_filters(&args.filter)?;
+    let mut filters = super::parse_filters(&args.filter, "--filter")?;
     if args.all {
-        filters.insert("all".into(), vec!["true".into()]);
+        filters.add("all", "true");
     }
-    let all = filters
-        .get("all")
-        .is_some_and(|v| v.iter().any(|x| x == "true" || x == "1"));
+    let all = filters.has_value("all", "true") || filters.has_value("all", "1");
     let warning = if all {
         "WARNING! This will remove all local volumes not used by at least one container."
     } else {

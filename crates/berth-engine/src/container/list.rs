@@ -1,11 +1,10 @@
 //! `ps`: container summaries with Docker's filters and its `Status` wording (`Up 5 seconds`,
 //! `Exited (0) 3 minutes ago`, `Created`).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use super::{Container, Status};
+use crate::filters::Filters;
 use crate::types::ContainerSummary;
 use crate::{Engine, EngineError};
 use berth_go::human_duration;
@@ -22,7 +21,7 @@ pub struct ListOptions {
     /// `-s`: compute sizes.
     pub size: bool,
     /// `--filter key=value`.
-    pub filters: BTreeMap<String, Vec<String>>,
+    pub filters: Filters,
 }
 
 const FILTERS: &[&str] = &[
@@ -43,7 +42,7 @@ const FILTERS: &[&str] = &[
     "is-task",
 ];
 
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -96,53 +95,34 @@ fn command_line(args: &[String]) -> String {
         .join(" ")
 }
 
-fn label_matches(labels: &BTreeMap<String, String>, f: &str) -> bool {
-    match f.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(f),
-    }
-}
-
 impl Engine {
     /// `GET /containers/json`: summaries, newest first.
     pub fn list_containers(
         &mut self,
         opts: &ListOptions,
     ) -> Result<Vec<ContainerSummary>, EngineError> {
-        for (k, values) in &opts.filters {
-            if !FILTERS.contains(&k.as_str()) {
+        let f = &opts.filters;
+        f.validate(FILTERS)?;
+        for v in f.get("exited") {
+            if v.parse::<i32>().is_err() {
                 return Err(EngineError::InvalidArgument(format!(
-                    "Invalid filter '{k}'"
+                    "strconv.Atoi: parsing {v:?}: invalid syntax"
                 )));
             }
-            if k == "exited" {
-                for v in values {
-                    if v.parse::<i32>().is_err() {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "strconv.Atoi: parsing {v:?}: invalid syntax"
-                        )));
-                    }
-                }
-            }
-            if k == "status" {
-                for v in values {
-                    if ![
-                        "created",
-                        "restarting",
-                        "running",
-                        "removing",
-                        "paused",
-                        "exited",
-                        "dead",
-                    ]
-                    .contains(&v.as_str())
-                    {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "Invalid filter 'status={v}'"
-                        )));
-                    }
-                }
-            }
+        }
+        const STATUSES: &[&str] = &[
+            "created",
+            "restarting",
+            "running",
+            "removing",
+            "paused",
+            "exited",
+            "dead",
+        ];
+        if let Some(v) = f.get("status").find(|v| !STATUSES.contains(v)) {
+            return Err(EngineError::InvalidArgument(format!(
+                "Invalid filter 'status={v}'"
+            )));
         }
         let mut all = Vec::new();
         for c in self.all_containers()? {
@@ -150,7 +130,7 @@ impl Engine {
         }
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let bound = |key: &str| -> Result<Option<String>, EngineError> {
-            match opts.filters.get(key).and_then(|v| v.first()) {
+            match opts.filters.first(key) {
                 Some(name) => Ok(Some(self.lookup_container(name)?.created_at)),
                 None => Ok(None),
             }
@@ -160,63 +140,42 @@ impl Engine {
         let show_all = opts.all
             || opts.limit.is_some()
             || opts.latest
-            || opts.filters.contains_key("status")
-            || opts.filters.contains_key("exited");
-        let ancestors: Vec<String> = match opts.filters.get("ancestor") {
-            Some(names) => {
-                let mut ids = Vec::new();
-                for n in names {
-                    if let Ok((img, _)) = self.resolve_image(n) {
-                        ids.push(img.id.to_string());
-                    }
-                }
-                ids
+            || opts.filters.contains("status")
+            || opts.filters.contains("exited");
+        let mut ancestors = Vec::new();
+        for n in opts.filters.get("ancestor") {
+            if let Ok((img, _)) = self.resolve_image(n) {
+                ancestors.push(img.id.to_string());
             }
-            None => Vec::new(),
-        };
+        }
         let now = Utc::now();
         let mut out = Vec::new();
         for c in all {
             if !show_all && !c.state.status.is_running() {
                 continue;
             }
-            let f = &opts.filters;
-            if let Some(v) = f.get("id") {
-                if !v.iter().any(|p| c.id.starts_with(p.as_str())) {
-                    continue;
-                }
+            if f.contains("id") && !f.get("id").any(|p| c.id.starts_with(p)) {
+                continue;
             }
-            if let Some(v) = f.get("name") {
-                let ok = v.iter().any(|p| {
-                    regex::Regex::new(p)
-                        .map(|r| r.is_match(&c.name) || r.is_match(&format!("/{}", c.name)))
-                        .unwrap_or(false)
-                });
-                if !ok {
-                    continue;
-                }
+            if !f.matches("name", &c.name) && !f.matches("name", &format!("/{}", c.name)) {
+                continue;
             }
             let labels = c.config.labels.clone().unwrap_or_default();
-            if let Some(v) = f.get("label") {
-                if !v.iter().all(|l| label_matches(&labels, l)) {
-                    continue;
-                }
+            if !f.match_kv_list("label", &labels) {
+                continue;
             }
-            if let Some(v) = f.get("status") {
-                if !v.iter().any(|s| s == c.state.status.as_str()) {
-                    continue;
-                }
+            if !f.exact_match("status", c.state.status.as_str()) {
+                continue;
             }
-            if let Some(v) = f.get("exited") {
-                if c.state.status != Status::Exited
-                    || !v
-                        .iter()
-                        .any(|s| s.parse::<i32>().ok() == Some(c.state.exit_code))
-                {
-                    continue;
-                }
+            if f.contains("exited")
+                && (c.state.status != Status::Exited
+                    || !f
+                        .get("exited")
+                        .any(|s| s.parse::<i32>().ok() == Some(c.state.exit_code)))
+            {
+                continue;
             }
-            if f.contains_key("ancestor") && !ancestors.contains(&c.image_id) {
+            if f.contains("ancestor") && !ancestors.contains(&c.image_id) {
                 continue;
             }
             if before.as_ref().is_some_and(|b| c.created_at >= *b) {
@@ -225,11 +184,10 @@ impl Engine {
             if since.as_ref().is_some_and(|s| c.created_at <= *s) {
                 continue;
             }
-            if let Some(v) = f.get("volume") {
+            if f.contains("volume") {
                 let ok = c.mounts.iter().any(|m| {
-                    v.iter().any(|want| {
-                        m.source.as_deref() == Some(want.as_str()) || m.destination == *want
-                    })
+                    f.get("volume")
+                        .any(|want| m.source.as_deref() == Some(want) || m.destination == want)
                 });
                 if !ok {
                     continue;

@@ -5,6 +5,7 @@
 use berth_store::{fsutil, journal};
 
 use super::{Container, Status};
+use crate::filters::Filters;
 use crate::{Engine, EngineError};
 
 impl Engine {
@@ -93,14 +94,26 @@ impl Engine {
         Ok(())
     }
 
-    /// `docker container prune`: removes every stopped container; returns their IDs and the
-    /// space their writable layers took.
-    pub fn prune_containers(&mut self) -> Result<(Vec<String>, u64), EngineError> {
+    /// `docker container prune`: removes every stopped container that `filters` (`until`,
+    /// `label`, `label!`) select; returns their IDs and the space their writable layers took.
+    /// The filters are checked before anything is removed.
+    pub fn prune_containers(
+        &mut self,
+        filters: &Filters,
+    ) -> Result<(Vec<String>, u64), EngineError> {
+        filters.validate(&["label", "label!", "until"])?;
+        let until = filters.until(chrono::Utc::now())?;
         let mut removed = Vec::new();
         let mut space = 0;
         for c in self.all_containers()? {
             let c = self.refresh(c)?;
             if c.state.status.is_running() {
+                continue;
+            }
+            if until.is_some_and(|u| super::list::parse_time(&c.created_at).is_none_or(|t| t > u)) {
+                continue;
+            }
+            if !filters.match_labels(&c.config.labels.clone().unwrap_or_default()) {
                 continue;
             }
             space += self

@@ -1,16 +1,12 @@
 //! `images`: summaries of stored images, with Docker's filters (`dangling`, `reference`, `label`,
 //! `before`, `since`) and its rule that untagged parents of other images are hidden without `-a`.
 
-use std::collections::BTreeMap;
-
 use berth_image::reference::Reference;
 use berth_image::store::{ImageRecord, ImageStore, RefKind};
 
+use crate::filters::Filters;
 use crate::types::ImageSummary;
 use crate::{Engine, EngineError};
-
-/// Filters as `--filter key=value` gives them: key → values.
-pub type ImageFilters = BTreeMap<String, Vec<String>>;
 
 /// Names of an image split into tags and digests, in familiar form, sorted.
 pub(crate) fn familiar_names(
@@ -53,42 +49,17 @@ pub(crate) fn glob_match(pattern: &str, s: &str) -> bool {
     rec(pattern.as_bytes(), s.as_bytes())
 }
 
-fn label_matches(labels: Option<&BTreeMap<String, String>>, filter: &str) -> bool {
-    let labels = labels.cloned().unwrap_or_default();
-    match filter.split_once('=') {
-        Some((k, v)) => labels.get(k).map(|x| x == v).unwrap_or(false),
-        None => labels.contains_key(filter),
-    }
-}
-
 impl Engine {
     /// Image summaries, newest first, as `GET /images/json` returns them.
     pub fn list_images(
         &mut self,
         all: bool,
-        filters: &ImageFilters,
+        filters: &Filters,
     ) -> Result<Vec<ImageSummary>, EngineError> {
-        for (key, values) in filters {
-            match key.as_str() {
-                "dangling" => {
-                    for v in values {
-                        if !matches!(v.as_str(), "true" | "false" | "1" | "0") {
-                            return Err(EngineError::InvalidArgument(format!(
-                                "Invalid filter 'dangling=[{v}]'"
-                            )));
-                        }
-                    }
-                }
-                "reference" | "label" | "before" | "since" => {}
-                _ => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "Invalid filter '{key}'"
-                    )))
-                }
-            }
-        }
+        filters.validate(&["dangling", "label", "before", "since", "reference"])?;
+        let dangling_filter = filters.bool_value("dangling", false)?;
         let bound = |engine: &mut Engine, key: &str| -> Result<Option<i64>, EngineError> {
-            match filters.get(key).and_then(|v| v.first()) {
+            match filters.first(key) {
                 None => Ok(None),
                 Some(name) => {
                     let (img, _) = engine.resolve_image(name)?;
@@ -108,17 +79,12 @@ impl Engine {
             if !all && dangling && images.has_children(&image.id)? {
                 continue;
             }
-            if let Some(values) = filters.get("dangling") {
-                let want = values.iter().any(|v| v == "true" || v == "1");
-                if want != dangling {
-                    continue;
-                }
+            if dangling_filter.is_some_and(|want| want != dangling) {
+                continue;
             }
             let labels = image.config.config.as_ref().and_then(|c| c.labels.clone());
-            if let Some(values) = filters.get("label") {
-                if !values.iter().all(|f| label_matches(labels.as_ref(), f)) {
-                    continue;
-                }
+            if !filters.match_kv_list("label", &labels.clone().unwrap_or_default()) {
+                continue;
             }
             let created = image.config.created_time();
             let created_ns = created.timestamp_nanos_opt().unwrap_or(0);
@@ -126,11 +92,11 @@ impl Engine {
                 continue;
             }
             let mut repo_tags = tags;
-            if let Some(patterns) = filters.get("reference") {
+            if filters.contains("reference") {
                 repo_tags.retain(|t| {
                     let name = t.rsplit_once(':').map(|(n, _)| n).unwrap_or(t);
-                    patterns
-                        .iter()
+                    filters
+                        .get("reference")
                         .any(|p| glob_match(p, t) || glob_match(p, name))
                 });
                 if repo_tags.is_empty() {

@@ -17,7 +17,6 @@ mod remove;
 mod save;
 mod tag;
 
-pub use list::ImageFilters;
 pub use save::SaveFormat;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.

@@ -1,54 +1,108 @@
-//! `image prune`: delete dangling images (untagged, no children) or, with `all`, every image no
-//! container uses; report what went and the space it freed.
+//! `image prune`: delete the images `filters` select among those no container uses — dangling
+//! ones (no tag) unless `dangling=false` asks for every unused one — then the untagged parents
+//! that deleting them left behind; report what went and the space it freed.
 
-use berth_image::store::ImageStore;
+use std::collections::HashSet;
 
+use berth_image::reference::Reference;
+use berth_image::store::{ImageStore, RefKind};
+use berth_store::digest::Digest;
+
+use crate::filters::Filters;
 use crate::types::{ImageDeleteItem, ImagePruneReport};
 use crate::{Engine, EngineError};
 
 impl Engine {
-    /// `docker image prune [-a]`.
-    pub fn prune_images(&mut self, all: bool) -> Result<ImagePruneReport, EngineError> {
+    /// `docker image prune [-a] [--filter …]`, with Docker's keys: `dangling` (`false`/`0`:
+    /// every unused image; `true`/`1`: dangling ones, the default), `until`, `label`, `label!`.
+    /// The filters are checked before anything is deleted; an image with no labels does not
+    /// match `label=…` (so it is kept).
+    pub fn prune_images(&mut self, filters: &Filters) -> Result<ImagePruneReport, EngineError> {
+        filters.validate(&["dangling", "label", "label!", "until"])?;
+        let dangling_only = if !filters.contains("dangling") {
+            true
+        } else if filters.has_value("dangling", "false") || filters.has_value("dangling", "0") {
+            false
+        } else if filters.has_value("dangling", "true") || filters.has_value("dangling", "1") {
+            true
+        } else {
+            return Err(filters.bad_value("dangling").into());
+        };
+        let until = filters.until(chrono::Utc::now())?;
+        let used: HashSet<String> = self
+            .all_containers()?
+            .into_iter()
+            .map(|c| c.image_id)
+            .collect();
         let mut report = ImagePruneReport::default();
-        // Deleting an image can make its parent dangling: repeat until nothing changes.
-        loop {
-            let used: std::collections::HashSet<String> = self
-                .all_containers()?
-                .into_iter()
-                .map(|c| c.image_id)
-                .collect();
-            let mut images = ImageStore::new(&mut self.store);
-            let mut victim = None;
-            for image in images.list()? {
-                if used.contains(&image.id.to_string()) {
-                    continue;
-                }
-                let names = images.names(Some(&image.id))?;
-                if (all || names.is_empty()) && !images.has_children(&image.id)? {
-                    victim = Some((image, names));
-                    break;
-                }
+        let mut images = ImageStore::new(&mut self.store);
+        let mut chosen = Vec::new();
+        for image in images.list()? {
+            let names = images.names(Some(&image.id))?;
+            let tagged = names.iter().any(|n| n.kind == RefKind::Tag);
+            if used.contains(&image.id.to_string())
+                || images.has_children(&image.id)?
+                || (dangling_only && tagged)
+            {
+                continue;
             }
-            let Some((image, names)) = victim else { break };
-            for n in names {
-                images.remove_name(&n.name)?;
-                report.images_deleted.push(ImageDeleteItem::Untagged(
-                    berth_image::reference::Reference::parse(&n.name)
-                        .map(|r| r.familiar_string())
-                        .unwrap_or(n.name),
-                ));
+            if until.is_some_and(|u| image.config.created_time() > u) {
+                continue;
             }
-            let freed = images.delete(&image.id)?;
-            report
-                .images_deleted
-                .push(ImageDeleteItem::Deleted(image.id.to_string()));
-            for l in freed {
-                report.space_reclaimed += l.size;
-                report
-                    .images_deleted
-                    .push(ImageDeleteItem::Deleted(l.chain_id.to_string()));
+            let labels = image.config.config.as_ref().and_then(|c| c.labels.clone());
+            if !filters.match_labels(&labels.unwrap_or_default()) {
+                continue;
             }
+            chosen.push(image.id);
+        }
+        // Deleting an image may leave its parent dangling and childless: it goes too, as
+        // Docker's delete-with-prune does, whatever the filters say of it.
+        let mut parents = Vec::new();
+        for id in chosen {
+            let parent = images.get(&id)?.and_then(|i| i.parent);
+            delete(&mut images, &id, &mut report)?;
+            parents.extend(parent);
+        }
+        while let Some(id) = parents.pop() {
+            let Some(image) = images.get(&id)? else {
+                continue;
+            };
+            if used.contains(&id.to_string())
+                || !images.names(Some(&id))?.is_empty()
+                || images.has_children(&id)?
+            {
+                continue;
+            }
+            delete(&mut images, &id, &mut report)?;
+            parents.extend(image.parent);
         }
         Ok(report)
     }
+}
+
+/// Untags and deletes image `id`, recording both in `report`.
+fn delete(
+    images: &mut ImageStore<'_>,
+    id: &Digest,
+    report: &mut ImagePruneReport,
+) -> Result<(), EngineError> {
+    for n in images.names(Some(id))? {
+        images.remove_name(&n.name)?;
+        report.images_deleted.push(ImageDeleteItem::Untagged(
+            Reference::parse(&n.name)
+                .map(|r| r.familiar_string())
+                .unwrap_or(n.name),
+        ));
+    }
+    let freed = images.delete(id)?;
+    report
+        .images_deleted
+        .push(ImageDeleteItem::Deleted(id.to_string()));
+    for l in freed {
+        report.space_reclaimed += l.size;
+        report
+            .images_deleted
+            .push(ImageDeleteItem::Deleted(l.chain_id.to_string()));
+    }
+    Ok(())
 }

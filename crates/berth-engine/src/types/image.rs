@@ -140,8 +140,18 @@ pub enum ImageDeleteItem {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImagePruneReport {
-    /// Each untag and delete, in order.
+    /// Each untag and delete, in order (`null` when none, as Docker sends it).
+    #[serde(serialize_with = "empty_as_null", default)]
     pub images_deleted: Vec<ImageDeleteItem>,
     /// Bytes freed.
     pub space_reclaimed: u64,
+}
+
+/// An empty list as `null` (Go's nil slice).
+fn empty_as_null<S: serde::Serializer, T: Serialize>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        v.serialize(s)
+    }
 }
