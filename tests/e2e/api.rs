@@ -212,6 +212,46 @@ fn volumes_and_containers_through_the_api_match_the_cli() {
     assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "clivol\n");
 }
 
+/// Stop and start answer by the state they found, read once (issue 14: the API checked, then
+/// acted): 204 when they acted, 304 when there was nothing to do; a paused container refuses
+/// exec with Docker's words and a 409.
+#[test]
+fn stop_start_and_exec_answer_by_the_containers_state() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let id = b.run_d(&["--name", "st", "busybox", "sleep", "1000"]);
+    assert_eq!(api.call("POST", "/containers/st/start", None).0, 304);
+    b.run(&["pause", "st"]).ok();
+    assert_eq!(
+        api.call(
+            "POST",
+            "/containers/st/exec",
+            Some(r#"{"Cmd":["true"],"AttachStdout":true}"#)
+        ),
+        (
+            409,
+            format!(
+                r#"{{"message":"Container {id} is paused, unpause the container before exec"}}"#
+            )
+        )
+    );
+    assert_eq!(
+        api.call("POST", "/containers/st/start", None),
+        (
+            409,
+            r#"{"message":"cannot start a paused container, try unpause instead"}"#.into()
+        )
+    );
+    b.run(&["unpause", "st"]).ok();
+    assert_eq!(api.call("POST", "/containers/st/stop?t=1", None).0, 204);
+    assert_eq!(b.status_of("st"), "exited");
+    assert_eq!(api.call("POST", "/containers/st/stop", None).0, 304);
+    assert_eq!(api.call("POST", "/containers/st/start", None).0, 204);
+    assert_eq!(b.status_of("st"), "running");
+    b.run(&["rm", "-f", "st"]).ok();
+}
+
 /// The first `docker` on PATH (the machine's docker CLI, a client only).
 fn docker_cli() -> Option<PathBuf> {
     std::env::var("PATH")

@@ -2086,3 +2086,36 @@ fn pause_and_unpause_keep_tmpfs_content() {
     b.run(&["stop", "-t", "1", "pz"]).ok();
     assert_eq!(b.inspect("pz")["State"]["Status"], "exited");
 }
+
+/// A paused container refuses exec, start, attach and rm with Docker's words (issue 14: one
+/// state type decides every verb), and still takes top and kill.
+#[test]
+fn a_paused_container_gates_each_verb_with_dockers_words() {
+    let b = with_busybox();
+    b.run(&["run", "-d", "--name", "pp", "busybox", "sleep", "1000"])
+        .ok();
+    let id = b.id_of("pp");
+    b.run(&["pause", "pp"]).ok();
+    let daemon = |args: &[&str]| b.run(args).fails(1).stderr;
+    assert_eq!(
+        daemon(&["exec", "pp", "true"]),
+        format!(
+            "Error response from daemon: Container {id} is paused, unpause the container before exec\n"
+        )
+    );
+    assert!(
+        daemon(&["start", "pp"]).contains("cannot start a paused container, try unpause instead"),
+    );
+    assert!(daemon(&["attach", "pp"])
+        .contains("You cannot attach to a paused container, unpause it first"));
+    assert!(daemon(&["rm", "pp"]).contains(&format!(
+        "You cannot remove a paused container {id}. Unpause and then stop the container before attempting removal or force remove"
+    )));
+    assert!(b.run(&["top", "pp"]).ok().stdout.contains("sleep 1000"));
+    b.run(&["kill", "pp"]).ok();
+    assert_eq!(b.inspect("pp")["State"]["Status"], "exited");
+    assert_eq!(
+        daemon(&["kill", "pp"]),
+        format!("Error response from daemon: Cannot kill container: pp: Container {id} is not running\n")
+    );
+}

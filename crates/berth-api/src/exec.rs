@@ -73,13 +73,8 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         return Err(ApiError::bad_request("No exec command specified"));
     }
     let name = ctx.param.clone();
-    let c = ctx.engine()?.inspect_container(&name, false)?;
-    if !c.state.running {
-        return Err(ApiError::conflict(format!(
-            "Container {} is not running",
-            c.id
-        )));
-    }
+    let c = ctx.engine()?.container(&name)?;
+    c.can_exec().map_err(berth_engine::EngineError::from)?;
     let id = berth_store::fsutil::random_hex(32);
     let entry = Entry {
         container: c.id,

@@ -21,6 +21,9 @@ pub enum EngineError {
     /// A runtime, shim, attach, log or exec failure.
     #[error(transparent)]
     Process(#[from] berth_runtime::error::ProcessError),
+    /// The container's state does not allow the verb (Docker's words, HTTP 409).
+    #[error(transparent)]
+    State(#[from] crate::container::StateError),
     /// The request conflicts with the current state; the text is Docker's full message.
     #[error("{0}")]
     Conflict(String),
@@ -99,7 +102,7 @@ impl EngineError {
             | EngineError::NotFound(_) => ErrorKind::NotFound,
             EngineError::StartFailed(_) => ErrorKind::Internal,
             EngineError::Process(e) => e.kind(),
-            EngineError::Conflict(_) => ErrorKind::Conflict,
+            EngineError::Conflict(_) | EngineError::State(_) => ErrorKind::Conflict,
             EngineError::InvalidArgument(_) | EngineError::Reference(_) => {
                 ErrorKind::InvalidArgument
             }

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use axum::http::StatusCode;
-use berth_engine::container::{ListOptions, Started};
+use berth_engine::container::{ListOptions, Started, Stopped};
 use berth_engine::types::{CreateRequest, HostConfig};
 use berth_image::config::ContainerConfig;
 use serde::Deserialize;
@@ -87,11 +87,6 @@ pub fn start(ctx: &mut Ctx) -> ApiResult {
     }))
 }
 
-/// Whether container `id` runs now (for the 304 answers of stop and restart).
-fn running(ctx: &mut Ctx, id: &str) -> Result<bool, ApiError> {
-    Ok(ctx.engine()?.inspect_container(id, false)?.state.running)
-}
-
 /// The `t` parameter of stop and restart: seconds, `None` for the container's own default.
 fn timeout(ctx: &Ctx) -> Result<Option<i64>, ApiError> {
     match ctx.req.query.get("t").filter(|t| !t.is_empty()) {
@@ -107,11 +102,12 @@ fn timeout(ctx: &Ctx) -> Result<Option<i64>, ApiError> {
 pub fn stop(ctx: &mut Ctx) -> ApiResult {
     let id = ctx.param.clone();
     let t = timeout(ctx)?;
-    if !running(ctx, &id)? {
-        return Ok(empty(StatusCode::NOT_MODIFIED));
-    }
-    ctx.engine()?.stop_container(&id, t)?;
-    Ok(empty(StatusCode::NO_CONTENT))
+    let (_, stopped) = ctx.engine()?.stop_container(&id, t)?;
+    Ok(empty(if stopped == Stopped::NotRunning {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::NO_CONTENT
+    }))
 }
 
 /// `POST /containers/{id}/restart?t=`: 204.

@@ -576,11 +576,7 @@ pub fn exec(engine: &mut Engine, args: &ExecArgs) -> CliResult {
 pub fn attach(engine: &mut Engine, args: &AttachArgs) -> CliResult {
     let keys = detach_keys(args.detach_keys.as_deref())?;
     let c = engine.container(&args.name)?;
-    if !c.state.status.is_running() {
-        return Err(CliError::usage(
-            "You cannot attach to a stopped container, start it first",
-        ));
-    }
+    c.can_attach().map_err(|e| CliError::usage(e.to_string()))?;
     if c.config.tty && !io::stdin().is_terminal() && !args.no_stdin && c.config.open_stdin {
         return Err(CliError::usage("the input device is not a TTY"));
     }

@@ -42,10 +42,8 @@ impl Engine {
         // attachable (the API attaches before it starts).
         let awaiting_start =
             !c.state.status.is_running() && berth_runtime::shim::shim_alive(&c.dir(self));
-        if !req.start && !c.state.status.is_running() && !awaiting_start {
-            return Err(EngineError::Conflict(
-                "You cannot attach to a stopped container, start it first".into(),
-            ));
+        if !req.start && !awaiting_start {
+            c.can_attach()?;
         }
         let dir = c.dir(self);
         let client =
@@ -85,12 +83,7 @@ impl Engine {
         cols: u16,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        if !c.state.status.is_running() && c.state.status != super::Status::Created {
-            return Err(EngineError::Conflict(format!(
-                "Container {} is not running",
-                c.id
-            )));
-        }
+        c.can_resize()?;
         let size = berth_runtime::term::WinSize { rows, cols };
         AttachClient::resize(&c.dir(self), size)
             .map_err(berth_runtime::error::ProcessError::from)?;

@@ -31,12 +31,7 @@ impl Engine {
         req: &ExecRequest,
     ) -> Result<ExecOutcome, EngineError> {
         let c = self.container(name)?;
-        if !c.state.status.is_running() {
-            return Err(EngineError::Conflict(format!(
-                "Container {} is not running",
-                c.id
-            )));
-        }
+        c.can_exec()?;
         let rootfs = self.store.driver().rootfs(&c.id, true)?.path;
         let user_spec = if req.user.is_empty() {
             &c.config.user

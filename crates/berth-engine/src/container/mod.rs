@@ -5,7 +5,8 @@
 //! anyone reads it.
 //!
 //! One file per verb: `create`, `start`, `stop` (also kill and restart), `remove`, `wait`,
-//! `logs`, `attach`, `exec`, `inspect`, `list`, `shim` (the hooks the shim process runs).
+//! `logs`, `attach`, `exec`, `inspect`, `list`, `shim` (the hooks the shim process runs);
+//! `state` decides which verb each state allows.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,7 @@ mod rename;
 pub mod restart_policy;
 pub mod shim;
 mod start;
+mod state;
 mod stop;
 mod top;
 mod wait;
@@ -46,78 +48,9 @@ pub use exec::ExecRequest;
 pub use list::ListOptions;
 pub use logs::LogsRequest;
 pub use start::Started;
-pub use stop::parse_signal;
+pub use state::{CanStart, State, StateError, Status};
+pub use stop::{parse_signal, Stopped};
 pub use top::TopResult;
-
-/// Docker's lifecycle states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Created, never started (or start failed before running).
-    Created,
-    /// Its process runs.
-    Running,
-    /// Frozen.
-    Paused,
-    /// Being restarted.
-    Restarting,
-    /// Being removed.
-    Removing,
-    /// Its process ended.
-    Exited,
-    /// Broken beyond use (a failed removal).
-    Dead,
-}
-
-impl Status {
-    /// Docker's word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Created => "created",
-            Status::Running => "running",
-            Status::Paused => "paused",
-            Status::Restarting => "restarting",
-            Status::Removing => "removing",
-            Status::Exited => "exited",
-            Status::Dead => "dead",
-        }
-    }
-
-    fn parse(s: &str) -> Status {
-        match s {
-            "running" => Status::Running,
-            "paused" => Status::Paused,
-            "restarting" => Status::Restarting,
-            "removing" => Status::Removing,
-            "exited" => Status::Exited,
-            "dead" => Status::Dead,
-            _ => Status::Created,
-        }
-    }
-
-    /// Whether its process exists.
-    pub fn is_running(self) -> bool {
-        matches!(self, Status::Running | Status::Paused | Status::Restarting)
-    }
-}
-
-/// The recorded state of a container.
-#[derive(Debug, Clone)]
-pub struct State {
-    /// Lifecycle state.
-    pub status: Status,
-    /// Host pid of its init process while running.
-    pub pid: i64,
-    /// Last exit code.
-    pub exit_code: i32,
-    /// Why the last start failed.
-    pub error: String,
-    /// Killed by the OOM killer.
-    pub oom_killed: bool,
-    /// Last start (RFC 3339), `0001-01-01T00:00:00Z` if never.
-    pub started_at: String,
-    /// Last exit (RFC 3339), `0001-01-01T00:00:00Z` if never.
-    pub finished_at: String,
-}
 
 /// One container, as recorded.
 #[derive(Debug, Clone)]
@@ -187,6 +120,50 @@ fn row_to_container(r: &rusqlite::Row<'_>) -> rusqlite::Result<Container> {
         created_at: r.get(13)?,
         restart_count: r.get(16)?,
     })
+}
+
+fn write_state(conn: &rusqlite::Connection, id: &str, s: &State) -> Result<(), EngineError> {
+    conn.execute(
+        "UPDATE containers SET status = ?2, pid = ?3, exit_code = ?4, error = ?5,
+             oom_killed = ?6, started_at = ?7, finished_at = ?8 WHERE id = ?1",
+        params![
+            id,
+            s.status.as_str(),
+            s.pid,
+            s.exit_code,
+            s.error,
+            s.oom_killed as i64,
+            s.started_at,
+            s.finished_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// A container record with defaults, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_container(id: &str) -> Container {
+    Container {
+        id: id.to_string(),
+        name: format!("name-{id}"),
+        image_id: String::new(),
+        image_ref: "busybox".into(),
+        top_layer: None,
+        config: ContainerConfig::default(),
+        host_config: HostConfig::default(),
+        mounts: Vec::new(),
+        state: State {
+            status: Status::Created,
+            pid: 0,
+            exit_code: 0,
+            error: String::new(),
+            oom_killed: false,
+            started_at: ZERO_TIME.into(),
+            finished_at: ZERO_TIME.into(),
+        },
+        created_at: ZERO_TIME.into(),
+        restart_count: 0,
+    }
 }
 
 impl Container {
@@ -310,22 +287,36 @@ impl Engine {
 
     /// Writes a container's state columns.
     pub(crate) fn save_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
-        self.store.db_mut().write(|tx| -> Result<(), EngineError> {
-            tx.execute(
-                "UPDATE containers SET status = ?2, pid = ?3, exit_code = ?4, error = ?5,
-                     oom_killed = ?6, started_at = ?7, finished_at = ?8 WHERE id = ?1",
-                params![
-                    id,
-                    s.status.as_str(),
-                    s.pid,
-                    s.exit_code,
-                    s.error,
-                    s.oom_killed as i64,
-                    s.started_at,
-                    s.finished_at
-                ],
-            )?;
-            Ok(())
+        self.store
+            .db_mut()
+            .write(|tx| -> Result<(), EngineError> { write_state(tx, id, s) })
+    }
+
+    /// Re-reads container `id` inside one write transaction, checks `allowed` on what is
+    /// recorded now, lets `act` do the verb and change the state, and records that change in the
+    /// same transaction: no other berth process can change the state between the check and the
+    /// change. `act` must not wait on anything that writes the database (a shim recording an
+    /// exit): the transaction holds the write lock.
+    pub(crate) fn transition<T>(
+        &mut self,
+        id: &str,
+        allowed: impl FnOnce(&Container) -> Result<(), StateError>,
+        act: impl FnOnce(&Container, &mut State) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        self.store.db_mut().write(|tx| -> Result<T, EngineError> {
+            let c = tx
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"),
+                    [id],
+                    row_to_container,
+                )
+                .optional()?
+                .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))?;
+            allowed(&c)?;
+            let mut state = c.state.clone();
+            let out = act(&c, &mut state)?;
+            write_state(tx, id, &state)?;
+            Ok(out)
         })
     }
 

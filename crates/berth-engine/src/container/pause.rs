@@ -10,45 +10,28 @@ impl Engine {
     /// `docker pause NAME`.
     pub fn pause_container(&mut self, name: &str) -> Result<Container, EngineError> {
         let c = self.container(name)?;
-        match c.state.status {
-            Status::Paused => {
-                return Err(EngineError::Conflict(format!(
-                    "Container {} is already paused",
-                    c.id
-                )))
-            }
-            s if !s.is_running() => {
-                return Err(EngineError::Conflict(format!(
-                    "Container {} is not running",
-                    c.id
-                )))
-            }
-            _ => {}
-        }
-        self.runtime_for(&c)
-            .pause(&c.id)
-            .map_err(berth_runtime::error::ProcessError::from)?;
-        let mut state = c.state.clone();
-        state.status = Status::Paused;
-        self.save_state(&c.id, &state)?;
+        let runtime = self.runtime_for(&c);
+        self.transition(&c.id, Container::can_pause, |c, state| {
+            runtime
+                .pause(&c.id)
+                .map_err(berth_runtime::error::ProcessError::from)?;
+            state.status = Status::Paused;
+            Ok(())
+        })?;
         self.container(&c.id)
     }
 
     /// `docker unpause NAME`.
     pub fn unpause_container(&mut self, name: &str) -> Result<Container, EngineError> {
         let c = self.container(name)?;
-        if c.state.status != Status::Paused {
-            return Err(EngineError::Conflict(format!(
-                "Container {} is not paused",
-                c.id
-            )));
-        }
-        self.runtime_for(&c)
-            .resume(&c.id)
-            .map_err(berth_runtime::error::ProcessError::from)?;
-        let mut state = c.state.clone();
-        state.status = Status::Running;
-        self.save_state(&c.id, &state)?;
+        let runtime = self.runtime_for(&c);
+        self.transition(&c.id, Container::can_unpause, |c, state| {
+            runtime
+                .resume(&c.id)
+                .map_err(berth_runtime::error::ProcessError::from)?;
+            state.status = Status::Running;
+            Ok(())
+        })?;
         self.container(&c.id)
     }
 }

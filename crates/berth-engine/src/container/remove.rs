@@ -17,18 +17,9 @@ impl Engine {
         volumes: bool,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        if c.state.status.is_running() {
+        if c.can_remove().is_err() {
             if !force {
-                let state = c.state.status.as_str();
-                let procedure = if c.state.status == Status::Paused {
-                    "Unpause and then stop the container before attempting removal or force remove"
-                } else {
-                    "Stop the container before attempting removal or force remove"
-                };
-                return Err(EngineError::Conflict(format!(
-                    "You cannot remove a {state} container {}. {procedure}",
-                    c.id
-                )));
+                c.can_remove()?;
             }
             self.signal_and_wait(&c, libc::SIGKILL, 0)?;
         }
@@ -41,7 +32,8 @@ impl Engine {
     }
 
     /// Removes a stopped container and everything it owns (anonymous volumes only with
-    /// `volumes`).
+    /// `volumes`). The row goes only if, in the same transaction, the container is still
+    /// stopped: a `start` that won the race keeps it (and this fails with Docker's words).
     pub(crate) fn destroy_container(
         &mut self,
         c: &Container,
@@ -51,14 +43,25 @@ impl Engine {
             .store
             .db_mut()
             .write(|tx| -> Result<bool, EngineError> {
-                let n = tx.execute("DELETE FROM containers WHERE id = ?1", [&c.id])?;
+                let n = tx.execute(
+                    &format!(
+                        "DELETE FROM containers WHERE id = ?1 AND status NOT IN ({})",
+                        Status::ACTIVE_SQL
+                    ),
+                    [&c.id],
+                )?;
                 if n > 0 {
                     journal::begin(tx, "container", &c.id)?;
                 }
                 Ok(n > 0)
             })?;
         if !deleted {
-            return Ok(());
+            // Gone already (a --rm shim), or started meanwhile: say which.
+            return match self.lookup_container(&c.id) {
+                Ok(now) => Ok(now.can_remove()?),
+                Err(EngineError::NoSuchContainer(_)) => Ok(()),
+                Err(e) => Err(e),
+            };
         }
         self.remove_container_files(&c.id)?;
         journal::end(self.store.db().conn(), "container", &c.id)?;
@@ -116,13 +119,20 @@ impl Engine {
             if !filters.match_labels(&c.config.labels.clone().unwrap_or_default()) {
                 continue;
             }
-            space += self
+            let size = self
                 .store
                 .driver()
                 .diff_size(&c.id, Some(&c.init_layer()))
                 .unwrap_or(0);
-            self.destroy_container(&c, false)?;
-            removed.push(c.id);
+            match self.destroy_container(&c, false) {
+                Ok(()) => {
+                    space += size;
+                    removed.push(c.id);
+                }
+                // Started since it was listed: no longer prunable.
+                Err(EngineError::State(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok((removed, space))
     }

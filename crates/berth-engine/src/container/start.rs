@@ -9,7 +9,7 @@ use berth_runtime::shim::{spawn_shim, ShimConfig, ShimStatus, StartMode};
 use berth_runtime::spec::{ContainerSpec, EtcFiles, NetworkMode, Rlimit};
 use berth_runtime::term::WinSize;
 
-use super::{files, Container, Status};
+use super::{files, CanStart, Container, Status};
 use crate::{Engine, EngineError};
 
 /// What `start` achieved.
@@ -33,7 +33,7 @@ impl Engine {
         console: Option<WinSize>,
     ) -> Result<(Container, Started), EngineError> {
         let c = self.container(name)?;
-        if c.state.status.is_running() {
+        if c.can_start()? == CanStart::AlreadyRunning {
             return Ok((c, Started::AlreadyRunning));
         }
         let dir = c.dir(self);
@@ -43,11 +43,6 @@ impl Engine {
             berth_runtime::attach::AttachClient::start(&dir)
                 .map_err(berth_runtime::error::ProcessError::from)?;
             return Ok((self.container(&c.id)?, Started::Running));
-        }
-        if matches!(c.state.status, Status::Removing | Status::Dead) {
-            return Err(EngineError::Conflict(
-                "container is marked for removal and cannot be started".into(),
-            ));
         }
         super::restart_policy::clear_manual_stop(&c.dir(self));
         let result = self.launch(&c, on_attach, console);

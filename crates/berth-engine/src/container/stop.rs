@@ -55,16 +55,26 @@ pub fn parse_signal(s: &str) -> Option<i32> {
     })
 }
 
+/// What `stop` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Its process ran and has ended.
+    Stopped,
+    /// It was not running: nothing to do (Docker's 304).
+    NotRunning,
+}
+
 impl Engine {
-    /// `docker stop [-t N]`: a stopped container is fine (nothing to do).
+    /// `docker stop [-t N]`: a stopped container is fine (nothing to do, and the outcome says
+    /// so, decided on the same reading of the state as the stop itself).
     pub fn stop_container(
         &mut self,
         name: &str,
         timeout: Option<i64>,
-    ) -> Result<Container, EngineError> {
+    ) -> Result<(Container, Stopped), EngineError> {
         let c = self.container(name)?;
         if !c.state.status.is_running() {
-            return Ok(c);
+            return Ok((c, Stopped::NotRunning));
         }
         let signal = match c.config.stop_signal.as_str() {
             "" => libc::SIGTERM,
@@ -74,7 +84,7 @@ impl Engine {
             .or(c.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
         self.signal_and_wait(&c, signal, timeout)?;
-        self.container(&c.id)
+        Ok((self.container(&c.id)?, Stopped::Stopped))
     }
 
     /// Sends `signal`; if the container still runs after `timeout` seconds (negative: forever),
@@ -141,18 +151,7 @@ impl Engine {
         let sig = parse_signal(signal)
             .ok_or_else(|| EngineError::InvalidArgument(format!("Invalid signal: {signal}")))?;
         let c = self.container(name)?;
-        if !c.state.status.is_running() {
-            return Err(EngineError::Conflict(format!(
-                "Cannot kill container: {name}: Container {} is not running",
-                c.id
-            )));
-        }
-        if c.state.status == super::Status::Restarting {
-            return Err(EngineError::Conflict(format!(
-                "Cannot kill container: {name}: Container {} is restarting, wait until the container is running",
-                c.id
-            )));
-        }
+        c.can_kill(name)?;
         if sig == libc::SIGKILL {
             self.signal_and_wait(&c, sig, 0)?;
         } else {
@@ -172,7 +171,7 @@ impl Engine {
         name: &str,
         timeout: Option<i64>,
     ) -> Result<Container, EngineError> {
-        let c = self.stop_container(name, timeout)?;
+        let (c, _) = self.stop_container(name, timeout)?;
         // `RestartCount` counts restarts by a restart policy, not this manual one (Docker).
         let (c, started) = self.start_container(&c.id, false, None)?;
         debug_assert_ne!(started, Started::AwaitingAttach);

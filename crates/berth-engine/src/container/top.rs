@@ -22,12 +22,7 @@ impl Engine {
         ps_args: &[String],
     ) -> Result<TopResult, EngineError> {
         let c = self.container(name)?;
-        if !c.state.status.is_running() {
-            return Err(EngineError::Conflict(format!(
-                "Container {} is not running",
-                c.id
-            )));
-        }
+        c.can_top()?;
         let pids = self
             .runtime_for(&c)
             .ps(&c.id)
