@@ -575,6 +575,99 @@ fn the_docker_cli_execs_with_pipes_a_terminal_or_detached() {
     docker(&["rm", "-f", "web"]);
 }
 
+/// `python3 -c SCRIPT SOCKET` with Docker's SDK: its stdout, asserting success.
+fn docker_py(api: &Server, script: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&api.sock)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 21 (exec never finishes over the API): exec inspect reports `Running: false`, the exit
+/// code and the pid once the process ended, attached or detached; `ExecIDs` lists running
+/// execs; a failed start answers 404/409 by cause; the container's `--ulimit` holds in exec'd
+/// processes; and the instances are the engine's, so they outlive a restart of `berth serve`.
+#[test]
+fn exec_instances_finish_report_their_exit_and_outlive_the_server() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let script = r#"
+import docker, sys, time
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="auto")
+a = c.api
+s = c.containers.run("busybox", ["sleep", "100"], detach=True, name="ex",
+                     ulimits=[docker.types.Ulimit(name="nofile", soft=511, hard=511)])
+def done(e):
+    for _ in range(500):
+        i = a.exec_inspect(e)
+        if not i["Running"]:
+            return i
+        time.sleep(0.01)
+    raise SystemExit("exec still running: %r" % i)
+# Attached: the stream ends after the exit is recorded.
+e = a.exec_create(s.id, ["sh", "-c", "ulimit -n; exit 4"])["Id"]
+print(a.exec_start(e).decode(), end="")
+i = a.exec_inspect(e)
+print(i["Running"], i["ExitCode"], i["Pid"] > 0, i["ContainerID"] == s.id)
+# Detached: running while it runs, listed in ExecIDs, then finished.
+e2 = a.exec_create(s.id, ["sh", "-c", "sleep 0.5; exit 3"])["Id"]
+a.exec_start(e2, detach=True)
+i = a.exec_inspect(e2)
+print(i["Running"], i["Pid"] > 0, a.inspect_container(s.id)["ExecIDs"] == [e2])
+i = done(e2)
+print(i["Running"], i["ExitCode"], a.inspect_container(s.id)["ExecIDs"])
+# Start errors by cause.
+for bad in ["nosuch", e]:
+    try:
+        a.exec_start(bad, detach=True)
+    except docker.errors.APIError as err:
+        print(err.status_code, err.explanation)
+e3 = a.exec_create(s.id, ["true"])["Id"]
+s.kill()
+try:
+    a.exec_start(e3, detach=True)
+except docker.errors.APIError as err:
+    print(err.status_code, err.explanation == "Container %s is not running" % s.id)
+print(e)
+"#;
+    let out = docker_py(&api, script);
+    let lines: Vec<&str> = out.lines().collect();
+    let e = lines.last().unwrap().to_string();
+    assert_eq!(
+        lines[..lines.len() - 1],
+        [
+            "511",
+            "False 4 True True",
+            "True True True",
+            "False 3 None",
+            "404 No such exec instance: nosuch",
+            &format!("409 Error: Exec command {e} has already run"),
+            "409 True",
+        ],
+        "{out}"
+    );
+    // The instances are the engine's: a new server reports what the old one ran.
+    drop(api);
+    let api = Server::start(&b);
+    let (code, body) = api.call("GET", &format!("/exec/{e}/json"), None);
+    assert_eq!(code, 200, "{body}");
+    let i: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (i["Running"].as_bool(), i["ExitCode"].as_i64()),
+        (Some(false), Some(4))
+    );
+    b.run(&["rm", "-f", "ex"]).ok();
+    assert_eq!(api.call("GET", &format!("/exec/{e}/json"), None).0, 404);
+}
+
 #[test]
 fn docker_py_runs_containers_and_shares_a_volume() {
     let has_sdk = Command::new("python3")

@@ -2087,6 +2087,34 @@ fn pause_and_unpause_keep_tmpfs_content() {
     assert_eq!(b.inspect("pz")["State"]["Status"], "exited");
 }
 
+/// Issue 21: the container's `--ulimit` holds for the processes `exec` runs in it too (they
+/// used to get berth's own limits), and a detached exec shows in `ExecIDs` while it runs.
+#[test]
+fn exec_gets_the_containers_ulimits_and_shows_in_exec_ids() {
+    let b = with_busybox();
+    b.run(&[
+        "run",
+        "-d",
+        "--name",
+        "lim",
+        "--ulimit",
+        "nofile=511:511",
+        "busybox",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    assert_eq!(
+        b.run(&["exec", "lim", "sh", "-c", "ulimit -n"]).ok().stdout,
+        "511\n"
+    );
+    assert_eq!(b.inspect("lim")["ExecIDs"], serde_json::Value::Null);
+    b.run(&["exec", "-d", "lim", "sleep", "1000"]).ok();
+    let ids = b.inspect("lim")["ExecIDs"].clone();
+    assert_eq!(ids.as_array().map(Vec::len), Some(1), "{ids}");
+    b.run(&["rm", "-f", "lim"]).ok();
+}
+
 /// A paused container refuses exec, start, attach and rm with Docker's words (issue 14: one
 /// state type decides every verb), and still takes top and kill.
 #[test]

@@ -1,20 +1,23 @@
-//! Exec instances: `POST /containers/{id}/exec` records one, `POST /exec/{id}/start` runs it
-//! (taking the connection over unless detached), `GET /exec/{id}/json` tells its exit code,
-//! `POST /exec/{id}/resize` sizes its terminal. Instances live in memory until the server stops.
+//! Exec endpoints: `POST /containers/{id}/exec` records an instance, `POST /exec/{id}/start`
+//! runs it (taking the connection over unless detached), `GET /exec/{id}/json` reports it,
+//! `POST /exec/{id}/resize` sizes its terminal. Instances are the engine's (rows of the store),
+//! shared with the CLI and kept across restarts of the server.
 //!
-//! The process is run by a `berth exec` child of the server — the CLI's own, tested path —
-//! with its stdio on pipes or, for `Tty`, on a pty whose master the server pumps. A terminal
-//! exec makes its runner a child subreaper to collect the process's status; that must not be
-//! the server, whose shims would then be reparented to it.
+//! An attached start runs the engine's exec shim with its stdio on pipes or, for `Tty`, on a pty
+//! whose master the server pumps; the shim records the process's pid and exit code, and the
+//! stream closes after that, so a client that inspects right after the stream ends reads the
+//! exit code.
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use berth_engine::types::ExecConfig;
+use berth_engine::Engine;
 use berth_runtime::term::{self, PtyPair, WinSize};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
@@ -27,103 +30,38 @@ use crate::request::{empty, json, ApiError, ApiResult};
 use crate::routes::Ctx;
 use crate::server::Shared;
 
-/// What `POST /containers/{id}/exec` asks for.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct Config {
-    attach_stdin: bool,
-    attach_stdout: bool,
-    attach_stderr: bool,
-    tty: bool,
-    cmd: Vec<String>,
-    env: Vec<String>,
-    working_dir: String,
-    user: String,
-}
-
-/// One exec instance.
-#[derive(Debug)]
-struct Entry {
-    container: String,
-    config: Config,
-    running: bool,
-    exit_code: Option<i32>,
-    pid: u32,
-    /// The pty master of a running terminal exec (for resize).
-    master: Option<Arc<OwnedFd>>,
-}
-
-/// The server's exec instances, by ID.
+/// The pty masters of this server's running terminal execs, by exec ID (for resize).
 #[derive(Debug, Default)]
-pub struct Registry(Mutex<HashMap<String, Entry>>);
+pub struct Terminals(Mutex<HashMap<String, Arc<OwnedFd>>>);
 
-impl Registry {
-    fn with<T>(&self, id: &str, f: impl FnOnce(&mut Entry) -> T) -> Result<T, ApiError> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get_mut(id)
-            .map(f)
-            .ok_or_else(|| ApiError::not_found(format!("No such exec instance: {id}")))
+impl Terminals {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OwnedFd>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// `POST /containers/{id}/exec`: 201 with the new instance's ID.
 pub fn create(ctx: &mut Ctx) -> ApiResult {
-    let config: Config = ctx.req.json()?;
-    if config.cmd.is_empty() {
-        return Err(ApiError::bad_request("No exec command specified"));
-    }
+    let config: ExecConfig = ctx.req.json()?;
     let name = ctx.param.clone();
-    let c = ctx.engine()?.container(&name)?;
-    c.can_exec().map_err(berth_engine::EngineError::from)?;
-    let id = berth_store::fsutil::random_hex(32);
-    let entry = Entry {
-        container: c.id,
-        config,
-        running: false,
-        exit_code: None,
-        pid: 0,
-        master: None,
-    };
-    ctx.execs()
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id.clone(), entry);
+    let id = ctx.engine()?.create_exec(&name, config)?;
     Ok(json(StatusCode::CREATED, &json!({ "Id": id })))
 }
 
 /// `GET /exec/{id}/json`.
 pub fn inspect(ctx: &mut Ctx) -> ApiResult {
     let id = ctx.param.clone();
-    let value = ctx.execs().with(&id, |e| {
-        json!({
-            "ID": id,
-            "Running": e.running,
-            "ExitCode": e.exit_code,
-            "ProcessConfig": {
-                "tty": e.config.tty,
-                "entrypoint": e.config.cmd[0],
-                "arguments": &e.config.cmd[1..],
-                "privileged": false,
-                "user": e.config.user,
-            },
-            "OpenStdin": e.config.attach_stdin,
-            "OpenStderr": e.config.attach_stderr,
-            "OpenStdout": e.config.attach_stdout,
-            "CanRemove": false,
-            "ContainerID": e.container,
-            "DetachKeys": "",
-            "Pid": e.pid,
-        })
-    })?;
+    let value = ctx.engine()?.inspect_exec(&id)?;
     Ok(json(StatusCode::OK, &value))
 }
 
-/// `POST /exec/{id}/resize?h=&w=`.
+/// `POST /exec/{id}/resize?h=&w=`: sizes the terminal of an exec this server runs; an instance
+/// run elsewhere (by the CLI) has no terminal here to size.
 pub fn resize(ctx: &mut Ctx) -> ApiResult {
     let (rows, cols) = ctx.req.terminal_size()?;
     let id = ctx.param.clone();
-    if let Some(master) = ctx.execs().with(&id, |e| e.master.clone())? {
+    ctx.engine()?.inspect_exec(&id)?;
+    if let Some(master) = ctx.terminals().lock().get(&id).cloned() {
         term::set_window_size(master.as_fd(), WinSize { rows, cols })
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
@@ -135,39 +73,7 @@ pub fn resize(ctx: &mut Ctx) -> ApiResult {
 #[serde(rename_all = "PascalCase", default)]
 struct StartBody {
     detach: bool,
-}
-
-/// `berth exec` for `config` in `container`, as a child of the server.
-fn runner(
-    opts: &berth_engine::EngineOptions,
-    container: &str,
-    config: &Config,
-    detach: bool,
-) -> Command {
-    let mut cmd = Command::new("/proc/self/exe");
-    cmd.arg("--root").arg(&opts.root).arg("exec");
-    if detach {
-        cmd.arg("-d");
-    }
-    if config.attach_stdin && !detach {
-        cmd.arg("-i");
-    }
-    if config.tty {
-        cmd.arg("-t");
-    }
-    // `--flag=value` and `--` keep values from the request (which may start with `-`) from
-    // being read as flags.
-    for e in &config.env {
-        cmd.arg(format!("--env={e}"));
-    }
-    if !config.working_dir.is_empty() {
-        cmd.arg(format!("--workdir={}", config.working_dir));
-    }
-    if !config.user.is_empty() {
-        cmd.arg(format!("--user={}", config.user));
-    }
-    cmd.arg("--").arg(container).args(&config.cmd);
-    cmd
+    tty: bool,
 }
 
 /// `POST /exec/{id}/start`: runs the instance, detached (200) or on the taken-over connection.
@@ -176,6 +82,20 @@ pub async fn start(shared: Arc<Shared>, req: Request, id: String) -> Response {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Runs `f` on an engine of its own in the blocking pool.
+async fn blocking<T: Send + 'static>(
+    shared: &Shared,
+    f: impl FnOnce(&mut Engine) -> Result<T, berth_engine::EngineError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let opts = shared.opts.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut engine = Engine::open(opts)?;
+        f(&mut engine).map_err(ApiError::from)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 async fn start_inner(
@@ -192,66 +112,33 @@ async fn start_inner(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?
     };
-    let (container, config) = shared.execs.with(&id, |e| {
-        if e.running || e.exit_code.is_some() {
-            Err(ApiError::conflict(format!(
-                "Exec command {id} has already run"
-            )))
-        } else {
-            e.running = true;
-            Ok((e.container.clone(), e.config.clone()))
-        }
-    })??;
-    let mut cmd = runner(&shared.opts, &container, &config, start.detach);
-    let io_err = |e: std::io::Error| ApiError::internal(format!("exec {id}: {e}"));
-
+    let exec_id = id.clone();
     if start.detach {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .map_err(io_err)?;
-        shared
-            .execs
-            .with(&id, |e| e.running = out.status.success())?;
-        if !out.status.success() {
-            let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            return Err(ApiError::internal(text));
-        }
+        blocking(&shared, move |e| e.start_exec_detached(&exec_id)).await?;
         return Ok(empty(StatusCode::OK));
     }
+    let config = blocking(&shared, move |e| e.claim_exec(&exec_id)).await?;
+    let tty = config.tty || start.tty;
 
-    // Attached: the runner's stdio on a pty or on pipes, pumped to the connection.
-    let stdio = if config.tty {
-        on_pty(&mut cmd, &shared, &id)
+    // Attached: the shim's stdio on a pty or on pipes, pumped to the connection.
+    let (stdio, streams) = if tty {
+        on_pty(&shared, &id)?
     } else {
-        on_pipes(&mut cmd, config.attach_stdin)
+        on_pipes(config.attach_stdin)?
     };
-    let spawned = stdio.and_then(|io| Ok((io, cmd.spawn().map_err(io_err)?)));
-    let ((stdin, out, err), mut child) = match spawned {
-        Ok(x) => x,
+    let exec_id = id.clone();
+    let spawned = blocking(&shared, move |e| e.spawn_exec_shim(&exec_id, stdio, tty)).await;
+    let mut child = match spawned {
+        Ok(child) => child,
         Err(e) => {
-            let _ = shared.execs.with(&id, |e| e.running = false);
+            shared.terminals.lock().remove(&id);
             return Err(e);
         }
     };
-    // Our copies of the child's ends are gone with `cmd`: the output ends when the process does.
-    drop(cmd);
-    let pid = child.id();
-    shared.execs.with(&id, |e| e.pid = pid)?;
+    let (stdin, out, err) = streams;
     let finish = async move {
-        let status = tokio::task::spawn_blocking(move || child.wait()).await;
-        let code = match status {
-            Ok(Ok(s)) => s.code().unwrap_or(137),
-            _ => 255,
-        };
-        let _ = shared.execs.with(&id, |e| {
-            e.running = false;
-            e.exit_code = Some(code);
-            e.master = None;
-        });
+        let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+        shared.terminals.lock().remove(&id);
     };
     tokio::spawn(async move {
         match upgrade.await {
@@ -262,11 +149,11 @@ async fn start_inner(
             }
         }
     });
-    Ok(hijack::upgraded(config.tty))
+    Ok(hijack::upgraded(tty))
 }
 
 /// The process's input, and its output as one stream or as stdout and stderr.
-type Stdio3 = (
+type Streams = (
     Option<Box<dyn AsyncWrite + Unpin + Send>>,
     Box<dyn AsyncRead + Unpin + Send>,
     Option<pipe::Receiver>,
@@ -276,43 +163,51 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("exec: {e}"))
 }
 
-/// The runner on a new pty (raw, so the exec's own pty inside the container does the terminal
+/// A new pty for the shim (raw, so the exec's own pty inside the container does the terminal
 /// work and newlines are translated once); the master is kept for resizes.
-fn on_pty(cmd: &mut Command, shared: &Shared, id: &str) -> Result<Stdio3, ApiError> {
+fn on_pty(shared: &Shared, id: &str) -> Result<([Stdio; 3], Streams), ApiError> {
     let pty = PtyPair::open().map_err(internal)?;
     let mut mode = rustix::termios::tcgetattr(&pty.slave).map_err(internal)?;
     mode.make_raw();
     rustix::termios::tcsetattr(&pty.slave, rustix::termios::OptionalActions::Now, &mode)
         .map_err(internal)?;
-    cmd.stdin(Stdio::from(pty.slave.try_clone().map_err(internal)?))
-        .stdout(Stdio::from(pty.slave.try_clone().map_err(internal)?))
-        .stderr(Stdio::from(pty.slave));
+    let stdio = [
+        Stdio::from(pty.slave.try_clone().map_err(internal)?),
+        Stdio::from(pty.slave.try_clone().map_err(internal)?),
+        Stdio::from(pty.slave),
+    ];
     let master = Arc::new(pty.master);
-    shared.execs.with(id, |e| e.master = Some(master.clone()))?;
+    shared
+        .terminals
+        .lock()
+        .insert(id.to_string(), master.clone());
     let file = || -> Result<tokio::fs::File, ApiError> {
         let fd = master.try_clone().map_err(internal)?;
         Ok(tokio::fs::File::from_std(std::fs::File::from(fd)))
     };
-    Ok((Some(Box::new(file()?)), Box::new(file()?), None))
+    Ok((stdio, (Some(Box::new(file()?)), Box::new(file()?), None)))
 }
 
-/// The runner on pipes: stdout and stderr apart, stdin only when the client attaches it.
-fn on_pipes(cmd: &mut Command, attach_stdin: bool) -> Result<Stdio3, ApiError> {
+/// Pipes for the shim: stdout and stderr apart, stdin only when the client attaches it.
+fn on_pipes(attach_stdin: bool) -> Result<([Stdio; 3], Streams), ApiError> {
     let p = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(internal);
     let (out_r, out_w) = p()?;
     let (err_r, err_w) = p()?;
-    cmd.stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
-    let stdin: Option<Box<dyn AsyncWrite + Unpin + Send>> = if attach_stdin {
+    let (stdin_io, stdin): (Stdio, Option<Box<dyn AsyncWrite + Unpin + Send>>) = if attach_stdin {
         let (in_r, in_w) = p()?;
-        cmd.stdin(Stdio::from(in_r));
-        Some(Box::new(
-            pipe::Sender::from_owned_fd(in_w).map_err(internal)?,
-        ))
+        (
+            Stdio::from(in_r),
+            Some(Box::new(
+                pipe::Sender::from_owned_fd(in_w).map_err(internal)?,
+            )),
+        )
     } else {
-        cmd.stdin(Stdio::null());
-        None
+        (Stdio::null(), None)
     };
     let out = pipe::Receiver::from_owned_fd(out_r).map_err(internal)?;
     let err = pipe::Receiver::from_owned_fd(err_r).map_err(internal)?;
-    Ok((stdin, Box::new(out), Some(err)))
+    Ok((
+        [stdin_io, Stdio::from(out_w), Stdio::from(err_w)],
+        (stdin, Box::new(out), Some(err)),
+    ))
 }

@@ -90,22 +90,6 @@ impl ApiError {
         }
     }
 
-    /// 404 with `message`.
-    pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-        }
-    }
-
-    /// 409 with `message`.
-    pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::CONFLICT,
-            message: message.into(),
-        }
-    }
-
     /// 500 with `message`.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError {

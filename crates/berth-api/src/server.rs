@@ -82,7 +82,7 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
         log::info!("berth serve: listening on unix://{}", path.display());
         let shared = Arc::new(Shared {
             opts,
-            execs: Default::default(),
+            terminals: Default::default(),
         });
         let app = Router::new().fallback(handle).with_state(shared);
         let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -142,7 +142,7 @@ pub struct Shared {
     /// How to open the engine.
     pub opts: EngineOptions,
     /// `POST /containers/{id}/exec` instances, until the server stops.
-    pub execs: crate::exec::Registry,
+    pub terminals: crate::exec::Terminals,
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) -> Response {

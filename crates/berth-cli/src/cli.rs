@@ -123,6 +123,13 @@ pub enum Command {
         /// Container ID.
         id: String,
     },
+
+    /// Runs an exec instance and records its life (internal; started by berth itself).
+    #[command(hide = true)]
+    ExecShim {
+        /// Exec instance ID.
+        id: String,
+    },
 }
 
 /// `container` subcommands.

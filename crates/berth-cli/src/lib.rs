@@ -127,6 +127,9 @@ fn dispatch(cli: Cli) -> CliResult {
     if let Command::Shim { id } = command {
         Engine::run_shim(engine_options(&cli), id);
     }
+    if let Command::ExecShim { id } = command {
+        Engine::run_exec_shim(engine_options(&cli), id);
+    }
     let mut engine = open_engine(&cli)?;
     if let Command::Serve(args) = command {
         drop(engine); // opened to check the data root; requests open their own
@@ -198,6 +201,6 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Volume(VolumeCommand::Clone(a)) => volume::clone(e, a),
         Command::Volume(VolumeCommand::Rename(a)) => volume::rename(e, a),
 
-        Command::Shim { .. } => unreachable!("handled above"),
+        Command::Shim { .. } | Command::ExecShim { .. } => unreachable!("handled above"),
     }
 }

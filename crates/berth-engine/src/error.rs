@@ -36,6 +36,9 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] berth_store::StoreError),
+    /// A metadata row could not be read or written.
+    #[error(transparent)]
+    Meta(#[from] berth_store::metadata::MetaError),
     /// The image store failed.
     #[error(transparent)]
     Image(#[from] berth_image::store::ImageStoreError),
@@ -107,6 +110,7 @@ impl EngineError {
                 ErrorKind::InvalidArgument
             }
             EngineError::Store(e) => e.kind(),
+            EngineError::Meta(e) => e.kind(),
             EngineError::Filter(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),

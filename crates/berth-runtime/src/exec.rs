@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use oci_spec::runtime::Process;
+use oci_spec::runtime::{PosixRlimit, Process};
 use rustix::event::{PollFd, PollFlags};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,20 @@ pub struct ExecSpec {
     /// With a terminal: its initial size ([`exec`] fills it from the caller's terminal).
     #[serde(default)]
     pub console_size: Option<WinSize>,
+    /// Resource limits: the container's own ([`bundle_rlimits`]), so `--ulimit` holds for
+    /// exec'd processes too; `None` inherits the runtime's (the caller's) limits.
+    #[serde(default)]
+    pub rlimits: Option<Vec<PosixRlimit>>,
+}
+
+/// The resource limits the container's init process got (its bundle's `process.rlimits`).
+pub fn bundle_rlimits(bundle: &Path) -> Result<Option<Vec<PosixRlimit>>, ExecError> {
+    let config = bundle.join("config.json");
+    let spec = oci_spec::runtime::Spec::load(&config).map_err(|e| ExecError::Io {
+        id: bundle.display().to_string(),
+        source: io::Error::other(e.to_string()),
+    })?;
+    Ok(spec.process().as_ref().and_then(|p| p.rlimits().clone()))
 }
 
 impl ExecSpec {
@@ -77,7 +91,7 @@ impl ExecSpec {
                 &self.cwd
             }))
             .set_capabilities(Some(capabilities_for(self.user.uid)))
-            .set_rlimits(None)
+            .set_rlimits(self.rlimits.clone())
             .set_no_new_privileges(None)
             .set_apparmor_profile(None)
             .set_oom_score_adj(None)
@@ -173,6 +187,20 @@ pub fn exec(
     mode: ExecMode,
     io: AttachIo<'_>,
 ) -> Result<ExecOutcome, ExecError> {
+    exec_with(runtime, id, work_dir, spec, mode, io, &mut |_| {})
+}
+
+/// [`exec`], telling `started` the process's host pid as soon as it runs (before it ends), so
+/// the caller can record it.
+pub fn exec_with(
+    runtime: &dyn Runtime,
+    id: &str,
+    work_dir: &Path,
+    spec: &ExecSpec,
+    mode: ExecMode,
+    io: AttachIo<'_>,
+    started: &mut dyn FnMut(i32),
+) -> Result<ExecOutcome, ExecError> {
     let ioerr = |source| ExecError::Io {
         id: id.to_string(),
         source,
@@ -193,6 +221,7 @@ pub fn exec(
 
     if mode.detach && spec.tty {
         let (master, pid) = start_with_console(runtime, id, work_dir, &name, &files)?;
+        started(pid);
         term::hold_master_in_background(master).map_err(ioerr)?;
         return Ok(ExecOutcome::Detached { pid });
     }
@@ -208,6 +237,7 @@ pub fn exec(
         )?;
         proc.wait().map_err(start_failure)?;
         let pid = read_pid_file(&files.pid)?;
+        started(pid);
         return Ok(ExecOutcome::Detached { pid });
     }
 
@@ -215,7 +245,7 @@ pub fn exec(
         let dup = |fd: BorrowedFd<'_>| -> Result<Stdio, ExecError> {
             Ok(Stdio::from(fd.try_clone_to_owned().map_err(ioerr)?))
         };
-        let proc = runtime.exec(
+        let mut proc = runtime.exec(
             id,
             &files.process,
             ExecOptions {
@@ -232,6 +262,19 @@ pub fn exec(
                 ..Default::default()
             },
         )?;
+        // The runtime writes the pid file once the process runs, and stays in the foreground
+        // until it ends.
+        loop {
+            let runtime_done = !matches!(proc.try_wait(), Ok(None));
+            if let Ok(pid) = read_pid_file(&files.pid) {
+                started(pid);
+                break;
+            }
+            if runtime_done {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         return proc.wait().map(ExecOutcome::Exited).map_err(start_failure);
     }
 
@@ -242,6 +285,7 @@ pub fn exec(
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| ioerr(e.into()))?;
     let (master, pid) = start_with_console(runtime, id, work_dir, &name, &files)?;
+    started(pid);
     let pid = rustix::process::Pid::from_raw(pid)
         .ok_or_else(|| ioerr(io::Error::other("the runtime reported no process id")))?;
     let mut status: Option<i32> = None;
@@ -440,6 +484,7 @@ mod tests {
             tty: true,
             hostname: "h".into(),
             console_size: Some(WinSize { rows: 24, cols: 80 }),
+            rlimits: None,
         };
         let j = serde_json::to_value(spec.to_oci()).unwrap();
         assert_eq!(j["terminal"], true);
@@ -459,5 +504,20 @@ mod tests {
         assert!(j["capabilities"].get("effective").is_none());
         assert!(j.get("rlimits").is_none());
         assert!(j.get("noNewPrivileges").is_none());
+
+        // The container's limits go with the exec'd process (`--ulimit nofile=511`).
+        let nofile: PosixRlimit = serde_json::from_value(
+            serde_json::json!({"type": "RLIMIT_NOFILE", "soft": 511, "hard": 511}),
+        )
+        .unwrap();
+        let spec = ExecSpec {
+            rlimits: Some(vec![nofile]),
+            ..spec
+        };
+        let j = serde_json::to_value(spec.to_oci()).unwrap();
+        assert_eq!(
+            j["rlimits"],
+            serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": 511, "hard": 511}])
+        );
     }
 }

@@ -231,6 +231,11 @@ mod tests {
              INSERT INTO container_volumes VALUES ('c1', 'v1', '/data', 0);",
             &[("volumes", 1), ("container_volumes", 1)],
         ),
+        (
+            "INSERT INTO execs (id, container_id, config, created_at)
+             VALUES ('e1', 'c1', '{}', 't');",
+            &[("execs", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

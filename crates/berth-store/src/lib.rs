@@ -23,6 +23,8 @@ pub mod fsutil;
 pub mod journal;
 /// The layer store: layers unpacked once, keyed by diff-id and chain-id, freed when unused.
 pub mod layer;
+/// Typed accessors over the metadata tables, with constraint violations classified once.
+pub mod metadata;
 /// `Mount`, a serialized mount(2) call, and the guard that undoes it.
 pub mod mount;
 /// Every table of the metadata database and the ordered migrations that build them.

@@ -43,6 +43,16 @@
 //!                                           end with exactly one of them failing
 //! ```
 //!
+//! Tables (v4):
+//!
+//! ```text
+//! execs     (id PK, container_id → containers ON DELETE CASCADE, config, started, running,
+//!            exit_code NULL until it ended, pid, error (why it could not start), created_at)
+//!                                           exec instances; the process that waits for the
+//!                                           exec'd process records its pid and exit, so exec
+//!                                           inspect outlives `berth serve` and CLI and API share it
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -133,6 +143,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (container_id, destination)
     );
     CREATE INDEX container_volumes_volume ON container_volumes(volume);
+    "#,
+    // v4: exec instances, shared by the CLI and the API and kept across restarts of the server.
+    r#"
+    CREATE TABLE execs (
+        id           TEXT PRIMARY KEY,
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        config       TEXT NOT NULL,
+        started      INTEGER NOT NULL DEFAULT 0,
+        running      INTEGER NOT NULL DEFAULT 0,
+        exit_code    INTEGER,
+        pid          INTEGER NOT NULL DEFAULT 0,
+        error        TEXT NOT NULL DEFAULT '',
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX execs_container ON execs(container_id);
     "#,
 ];
 

@@ -45,8 +45,8 @@ impl Ctx {
     }
 
     /// The server's exec instances.
-    pub fn execs(&self) -> &crate::exec::Registry {
-        &self.shared.execs
+    pub fn terminals(&self) -> &crate::exec::Terminals {
+        &self.shared.terminals
     }
 
     /// The engine over the data root.

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
 
-use berth_engine::container::{AttachRequest, ExecRequest, ListOptions, LogsRequest, Started};
-use berth_engine::types::{CreateRequest, HostConfig, PullPolicy, RestartPolicy, Ulimit};
+use berth_engine::container::{AttachRequest, ListOptions, LogsRequest, Started};
+use berth_engine::types::{
+    CreateRequest, ExecConfig, HostConfig, PullPolicy, RestartPolicy, Ulimit,
+};
 use berth_engine::{Engine, EngineError};
 use berth_image::config::ContainerConfig;
-use berth_runtime::attach::{AttachOutcome, DetachKeys};
-use berth_runtime::exec::ExecOutcome;
+use berth_runtime::attach::{AttachIo, AttachOutcome, DetachKeys};
 use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
 use berth_volume::spec::{CliMountError, CliMountFlags, CliMounts};
 
@@ -545,18 +546,29 @@ pub fn exec(engine: &mut Engine, args: &ExecArgs) -> CliResult {
     if args.tty && args.interactive && !io::stdin().is_terminal() {
         return Err(CliError::usage("the input device is not a TTY"));
     }
-    let req = ExecRequest {
-        args: args.command.clone(),
+    let config = ExecConfig {
+        cmd: args.command.clone(),
         env: args.env.clone(),
-        workdir: args.workdir.clone().unwrap_or_default(),
+        working_dir: args.workdir.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
         tty: args.tty,
-        interactive: args.interactive,
-        detach: args.detach,
+        attach_stdin: args.interactive && !args.detach,
+        attach_stdout: !args.detach,
+        attach_stderr: !args.detach,
+        ..ExecConfig::default()
     };
-    match engine.exec_in_container(&args.name, &req) {
-        Ok(ExecOutcome::Exited(code)) => Ok(Exit::Container(code)),
-        Ok(ExecOutcome::Detached { .. }) => Ok(Exit::Ok),
+    let result = if args.detach {
+        engine
+            .create_exec(&args.name, config)
+            .and_then(|id| engine.start_exec_detached(&id))
+            .map(|_| Exit::Ok)
+    } else {
+        engine
+            .exec(&args.name, config, AttachIo::stdio())
+            .map(Exit::Container)
+    };
+    match result {
+        Ok(exit) => Ok(exit),
         Err(e) => {
             let code = e.run_exit_code();
             let mut err = CliError::from(e);

@@ -1,74 +1,348 @@
-//! `exec`: another process in a running container, through the runtime.
+//! Exec instances: another process in a running container (`docker exec`), the one exec API the
+//! CLI, `berth serve` and the builder's `RUN` steps share.
+//!
+//! [`Engine::create_exec`] records an instance (a row of the store's `execs` table, so the CLI
+//! and the API see the same instances and `exec inspect` outlives `berth serve`);
+//! [`Engine::start_exec`] runs it on descriptors the caller supplies (its terminal, pipes, a pty)
+//! until it ends; [`Engine::start_exec_detached`] hands it to an exec shim (`berth exec-shim
+//! ID`, a process of its own like a container's shim) and returns once it runs;
+//! [`Engine::exec`] creates and runs in one call. Whichever process waits for the exec'd process
+//! records its pid as soon as it runs and its exit code when it ends, so `Running`, `Pid` and
+//! `ExitCode` are right for attached and detached instances alike.
+//!
+//! The process gets the container's environment, user and working directory unless the request
+//! names its own, and the container's resource limits (`--ulimit`), as Docker's do.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use berth_runtime::attach::AttachIo;
-use berth_runtime::exec::{exec, ExecMode, ExecOutcome, ExecSpec};
+use berth_runtime::error::ProcessError;
+use berth_runtime::exec::{bundle_rlimits, exec_with, ExecError, ExecMode, ExecOutcome, ExecSpec};
+use berth_runtime::term::WinSize;
+use berth_runtime::StartFailure;
+use berth_store::metadata::execs::{self, Claim, ExecRecord, ExecState};
 
-use crate::{Engine, EngineError};
+use super::Container;
+use crate::types::{ExecConfig, ExecInspect, ExecProcessConfig};
+use crate::{Engine, EngineError, EngineOptions};
 
-/// An `exec` request.
-pub struct ExecRequest {
-    /// Command and arguments.
-    pub args: Vec<String>,
-    /// Extra `K=V` (added to the container's environment).
-    pub env: Vec<String>,
-    /// Working directory (`""`: the container's).
-    pub workdir: String,
-    /// `--user` (`""`: the container's).
-    pub user: String,
-    /// `-t`.
-    pub tty: bool,
-    /// `-i`.
-    pub interactive: bool,
-    /// `-d`.
-    pub detach: bool,
+/// How long a detached start waits for its exec shim to report the process running.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn no_such_exec(id: &str) -> EngineError {
+    EngineError::NotFound(format!("No such exec instance: {id}"))
+}
+
+fn config_of(record: &ExecRecord) -> Result<ExecConfig, EngineError> {
+    serde_json::from_str(&record.config).map_err(|e| {
+        EngineError::Io(std::io::Error::other(format!(
+            "exec {}: unreadable config: {e}",
+            record.id
+        )))
+    })
 }
 
 impl Engine {
-    /// Runs `req` in container `name`; returns the process's exit (or that it was detached).
-    pub fn exec_in_container(
-        &mut self,
-        name: &str,
-        req: &ExecRequest,
-    ) -> Result<ExecOutcome, EngineError> {
+    /// Records an exec instance of container `name` (`POST /containers/{id}/exec`) and returns
+    /// its ID. The container must be running (not paused or restarting).
+    pub fn create_exec(&mut self, name: &str, config: ExecConfig) -> Result<String, EngineError> {
+        if config.cmd.is_empty() {
+            return Err(EngineError::InvalidArgument(
+                "No exec command specified".into(),
+            ));
+        }
+        if config.privileged {
+            return Err(EngineError::InvalidArgument(
+                "privileged exec is not supported by berth".into(),
+            ));
+        }
         let c = self.container(name)?;
         c.can_exec()?;
-        let rootfs = self.store.driver().rootfs(&c.id, true)?.path;
-        let user_spec = if req.user.is_empty() {
-            &c.config.user
-        } else {
-            &req.user
+        let record = ExecRecord {
+            id: berth_store::fsutil::random_hex(32),
+            container_id: c.id.clone(),
+            config: serde_json::to_string(&config).expect("exec configs serialize"),
+            state: ExecState::Created,
+            created_at: crate::now(),
         };
-        let user = berth_runtime::user::resolve_user(&rootfs, user_spec)
-            .map_err(berth_runtime::error::ProcessError::from)?;
-        let mut env = c.config.env.clone().unwrap_or_default();
-        env.extend(req.env.iter().cloned());
-        let spec = ExecSpec {
-            args: req.args.clone(),
-            env,
-            cwd: if req.workdir.is_empty() {
-                c.config.working_dir.clone()
-            } else {
-                req.workdir.clone()
+        execs::insert(self.store.db().conn(), &record)?;
+        Ok(record.id)
+    }
+
+    /// `GET /exec/{id}/json`.
+    pub fn inspect_exec(&self, id: &str) -> Result<ExecInspect, EngineError> {
+        let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        let config = config_of(&record)?;
+        Ok(ExecInspect {
+            id: record.id,
+            running: record.state.running(),
+            exit_code: record.state.exit_code(),
+            process_config: ExecProcessConfig {
+                tty: config.tty,
+                entrypoint: config.cmd.first().cloned().unwrap_or_default(),
+                arguments: config.cmd.iter().skip(1).cloned().collect(),
+                privileged: false,
+                user: config.user.clone(),
             },
-            user,
-            tty: req.tty,
-            hostname: c.config.hostname.clone(),
-            console_size: None,
-        };
+            open_stdin: config.attach_stdin,
+            open_stderr: config.attach_stderr,
+            open_stdout: config.attach_stdout,
+            can_remove: false,
+            container_id: record.container_id,
+            detach_keys: config.detach_keys,
+            pid: record.state.pid(),
+        })
+    }
+
+    /// The IDs of container `id`'s running exec instances (`ExecIDs` of inspect).
+    pub(crate) fn running_exec_ids(&self, id: &str) -> Result<Vec<String>, EngineError> {
+        Ok(execs::running_ids(self.store.db().conn(), id)?)
+    }
+
+    /// Claims exec instance `id` for a start, once: 404 if there is no such instance, 409 if it
+    /// ran or runs already or its container does not run. Returns its request. The caller must
+    /// then run it ([`Engine::start_claimed_exec`], or an exec shim).
+    pub fn claim_exec(&mut self, id: &str) -> Result<ExecConfig, EngineError> {
+        let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        // The container is checked first, so that a refused start leaves the instance unused.
+        self.container(&record.container_id)?.can_exec()?;
+        let claim = self.store.db_mut().write(|tx| execs::claim_start(tx, id))?;
+        match claim {
+            Claim::Claimed(record) => config_of(&record),
+            Claim::Missing => Err(no_such_exec(id)),
+            Claim::AlreadyStarted(r) if r.state.exit_code().is_some() => Err(
+                EngineError::Conflict(format!("Error: Exec command {id} has already run")),
+            ),
+            Claim::AlreadyStarted(_) => Err(EngineError::Conflict(format!(
+                "Error: Exec command {id} is already running"
+            ))),
+        }
+    }
+
+    /// Runs exec instance `id` on `io` until its process ends and returns its exit code
+    /// (`POST /exec/{id}/start`, attached). The process reads `io.stdin` when the request
+    /// attached stdin. With a terminal, this process becomes a child subreaper for the run.
+    pub fn start_exec(&mut self, id: &str, io: AttachIo<'_>) -> Result<i32, EngineError> {
+        self.claim_exec(id)?;
+        self.start_claimed_exec(id, io)
+    }
+
+    /// Creates an exec instance in container `name` and runs it on `io` (the CLI's `berth exec`,
+    /// the builder's `RUN`): [`Engine::create_exec`] then [`Engine::start_exec`].
+    pub fn exec(
+        &mut self,
+        name: &str,
+        config: ExecConfig,
+        io: AttachIo<'_>,
+    ) -> Result<i32, EngineError> {
+        let id = self.create_exec(name, config)?;
+        self.start_exec(&id, io)
+    }
+
+    /// Runs an instance claimed by [`Engine::claim_exec`]; records its pid once it runs and its
+    /// exit code when it ends (126/127 and the runtime's message when it cannot start).
+    pub fn start_claimed_exec(&mut self, id: &str, io: AttachIo<'_>) -> Result<i32, EngineError> {
+        let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        let config = config_of(&record)?;
+        let result = self.run_exec(&record, &config, io);
+        let conn = self.store.db().conn();
+        match &result {
+            Ok(code) => execs::set_exited(conn, id, *code, "")?,
+            Err(e) => execs::set_exited(conn, id, e.run_exit_code().max(126), &e.to_string())?,
+        }
+        result
+    }
+
+    fn run_exec(
+        &mut self,
+        record: &ExecRecord,
+        config: &ExecConfig,
+        io: AttachIo<'_>,
+    ) -> Result<i32, EngineError> {
+        let c = self.container(&record.container_id)?;
+        c.can_exec()?;
+        let spec = self.exec_spec(&c, config)?;
         let runtime = self.runtime_for(&c);
         let dir = c.dir(self);
-        let outcome = exec(
-            &runtime,
-            &c.id,
-            &dir,
-            &spec,
-            ExecMode {
-                interactive: req.interactive,
-                detach: req.detach,
+        let conn = self.store.db().conn();
+        let mut started = |pid: i32| {
+            if let Err(e) = execs::set_running(conn, &record.id, i64::from(pid)) {
+                log::warn!("exec {}: recording its pid: {e}", record.id);
+            }
+        };
+        let mode = ExecMode {
+            interactive: config.attach_stdin,
+            detach: false,
+        };
+        match exec_with(&runtime, &c.id, &dir, &spec, mode, io, &mut started) {
+            Ok(ExecOutcome::Exited(code)) => Ok(code),
+            Ok(ExecOutcome::Detached { .. }) => unreachable!("exec runs attached"),
+            Err(e) => Err(ProcessError::from(e).into()),
+        }
+    }
+
+    /// The process to run: the request over the container's settings.
+    fn exec_spec(&self, c: &Container, config: &ExecConfig) -> Result<ExecSpec, EngineError> {
+        let rootfs = self.store.driver().rootfs(&c.id, true)?.path;
+        let user_spec = if config.user.is_empty() {
+            &c.config.user
+        } else {
+            &config.user
+        };
+        let user =
+            berth_runtime::user::resolve_user(&rootfs, user_spec).map_err(ProcessError::from)?;
+        let mut env = c.config.env.clone().unwrap_or_default();
+        env.extend(config.env.iter().cloned());
+        let rlimits = bundle_rlimits(&c.dir(self).join("bundle")).map_err(ProcessError::from)?;
+        Ok(ExecSpec {
+            args: config.cmd.clone(),
+            env,
+            cwd: if config.working_dir.is_empty() {
+                c.config.working_dir.clone()
+            } else {
+                config.working_dir.clone()
             },
-            AttachIo::stdio(),
+            user,
+            tty: config.tty,
+            hostname: c.config.hostname.clone(),
+            console_size: config
+                .console_size
+                .filter(|[h, w]| *h > 0 && *w > 0)
+                .map(|[rows, cols]| WinSize { rows, cols }),
+            rlimits,
+        })
+    }
+
+    /// Starts exec instance `id` in the background (`docker exec -d`, `POST /exec/{id}/start`
+    /// with `Detach`): an exec shim runs it with no I/O and records its exit. Returns its pid once
+    /// it runs, or why it could not start.
+    pub fn start_exec_detached(&mut self, id: &str) -> Result<i64, EngineError> {
+        self.claim_exec(id)?;
+        let mut child =
+            self.spawn_exec_shim(id, [Stdio::null(), Stdio::null(), Stdio::null()], false)?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+            match record.state {
+                ExecState::Running { pid } => {
+                    // Reaped by a thread: the shim runs as long as the process does.
+                    std::thread::spawn(move || child.wait());
+                    return Ok(pid);
+                }
+                ExecState::Exited { code, pid } => {
+                    let _ = child.wait();
+                    let message = execs::error_of(self.store.db().conn(), id)?;
+                    if message.is_empty() {
+                        // It ran, and was quick.
+                        return Ok(pid);
+                    }
+                    return Err(ProcessError::from(ExecError::Start(StartFailure {
+                        message,
+                        exit_code: code,
+                    }))
+                    .into());
+                }
+                _ => {}
+            }
+            let gone = !matches!(child.try_wait(), Ok(None));
+            if gone || Instant::now() > deadline {
+                let why = if gone {
+                    "the exec shim exited before the process ran"
+                } else {
+                    "the exec shim did not start the process in time"
+                };
+                execs::set_exited(self.store.db().conn(), id, 126, why)?;
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(EngineError::Io(std::io::Error::other(format!(
+                    "exec {id}: {why}"
+                ))));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Spawns the exec shim for claimed instance `id`, its stdio on `stdio` (what the exec'd
+    /// process reads and writes). With `controlling_tty`, stdin is a terminal that becomes the
+    /// shim's controlling terminal (so resizes reach it as SIGWINCH). `berth serve` runs attached
+    /// execs this way: a terminal exec makes its runner a child subreaper, which the server must
+    /// not become (its containers' shims would be reparented to it).
+    pub fn spawn_exec_shim(
+        &self,
+        id: &str,
+        stdio: [Stdio; 3],
+        controlling_tty: bool,
+    ) -> Result<Child, EngineError> {
+        let [stdin, stdout, stderr] = stdio;
+        let mut cmd = Command::new(self.shim_exe());
+        cmd.arg("--root")
+            .arg(self.root())
+            .arg("exec-shim")
+            .arg(id)
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr);
+        if controlling_tty {
+            // SAFETY: runs in the forked child before exec; setsid(2) and ioctl(2) are
+            // async-signal-safe and touch only the child's own session and stdin.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        } else {
+            // Its own process group: a terminal's Ctrl-C or hang-up meant for the caller does
+            // not reach a detached exec.
+            cmd.process_group(0);
+        }
+        cmd.spawn().map_err(|e| {
+            EngineError::Io(std::io::Error::other(format!(
+                "exec {id}: starting the exec shim: {e}"
+            )))
+        })
+    }
+
+    /// The exec shim's body (`berth exec-shim ID`): runs claimed instance `id` on this process's
+    /// stdio, records its life, and exits with its exit code.
+    pub fn run_exec_shim(opts: EngineOptions, id: &str) -> ! {
+        let code = match Engine::open(opts) {
+            Ok(mut engine) => match engine.start_claimed_exec(id, AttachIo::stdio()) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("{e}");
+                    e.run_exit_code().max(126)
+                }
+            },
+            Err(e) => {
+                eprintln!("berth exec-shim: {e}");
+                125
+            }
+        };
+        std::process::exit(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_configs_read_dockers_json() {
+        let c: ExecConfig = serde_json::from_str(
+            r#"{"AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"Tty":true,
+                "ConsoleSize":[24,80],"Cmd":["sh","-c","exit 3"],"Env":["A=1"],
+                "WorkingDir":"/tmp","User":"nobody","DetachKeys":"ctrl-x"}"#,
         )
-        .map_err(berth_runtime::error::ProcessError::from)?;
-        Ok(outcome)
+        .unwrap();
+        assert_eq!(c.cmd, ["sh", "-c", "exit 3"]);
+        assert_eq!(c.console_size, Some([24, 80]));
+        assert!(c.tty && c.attach_stdout && !c.attach_stdin);
+        let back: ExecConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
     }
 }

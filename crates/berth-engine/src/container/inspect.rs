@@ -49,7 +49,7 @@ impl Engine {
             mount_label: String::new(),
             process_label: String::new(),
             app_armor_profile: String::new(),
-            exec_ids: None,
+            exec_ids: Some(self.running_exec_ids(&c.id)?).filter(|ids| !ids.is_empty()),
             host_config: c.host_config.clone(),
             graph_driver: GraphDriverData {
                 data: (!data.is_empty()).then_some(data),

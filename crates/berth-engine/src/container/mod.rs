@@ -44,7 +44,6 @@ mod wait;
 pub use archive::PathStat;
 pub use attach::AttachRequest;
 pub use commit::CommitRequest;
-pub use exec::ExecRequest;
 pub use list::ListOptions;
 pub use logs::LogsRequest;
 pub use start::Started;

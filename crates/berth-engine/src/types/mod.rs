@@ -2,9 +2,11 @@
 //! and `null`-versus-omitted exactly as Docker's Engine API (v1.41) has them.
 
 mod container;
+mod exec;
 mod image;
 mod volume;
 
 pub use container::*;
+pub use exec::*;
 pub use image::*;
 pub use volume::*;
