@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_engine::filters::Filters;
 use berth_engine::EngineError;
-use berth_volume::spec::ApiVersion;
+use berth_volume::mount_spec::ApiVersion;
 use serde::Serialize;
 
 /// One API request, routed.

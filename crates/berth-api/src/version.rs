@@ -1,7 +1,7 @@
 //! API versions: a request's path may start with `/vX.Y`; without it the server's newest version
 //! applies. Versions outside [`MIN`]..=[`MAX`] are refused with Docker's words (HTTP 400).
 
-use berth_volume::spec::ApiVersion;
+use berth_volume::mount_spec::ApiVersion;
 
 /// The oldest version served (Docker's own minimum).
 pub const MIN: ApiVersion = ApiVersion::new(1, 24);

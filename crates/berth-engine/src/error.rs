@@ -56,7 +56,7 @@ pub enum EngineError {
     Reference(#[from] berth_image::reference::ReferenceError),
     /// A mount request is invalid.
     #[error(transparent)]
-    Mount(#[from] berth_volume::spec::MountSpecError),
+    Mount(#[from] berth_volume::mount_spec::MountSpecError),
     /// A volume operation failed.
     #[error(transparent)]
     Volume(berth_volume::store::VolumeError),

@@ -307,16 +307,6 @@ impl Reference {
         })
     }
 
-    /// The same repository with no tag and no digest.
-    pub fn name_only(&self) -> Reference {
-        Reference {
-            domain: self.domain.clone(),
-            path: self.path.clone(),
-            tag: None,
-            digest: None,
-        }
-    }
-
     /// The reference used to look an image up (`ParseDockerRef`): with both a tag and a digest
     /// the digest wins and the tag is dropped; with neither, `latest` is added.
     pub fn lookup_reference(&self) -> Reference {

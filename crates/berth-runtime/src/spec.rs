@@ -179,19 +179,6 @@ pub struct SpecMount {
 }
 
 impl SpecMount {
-    /// The spec mount for a serialized mount from the storage layer, placed at `destination`.
-    pub fn from_store(
-        destination: impl Into<String>,
-        mount: &berth_store::mount::Mount,
-    ) -> SpecMount {
-        SpecMount {
-            destination: destination.into(),
-            fstype: mount.fstype.clone(),
-            source: mount.source.clone(),
-            options: mount.options.clone(),
-        }
-    }
-
     fn to_oci(&self) -> Result<Mount, oci_spec::OciSpecError> {
         MountBuilder::default()
             .destination(&self.destination)

@@ -7,4 +7,4 @@ pub mod local;
 pub mod store;
 
 /// Mount-spec parsing: `-v`, `--mount`, `--tmpfs`, `--volumes-from` and image volumes become one `MountSpec` list.
-pub mod spec;
+pub mod mount_spec;

@@ -12,7 +12,7 @@ use berth_store::{journal, ErrorKind, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 
 use crate::local::{LocalDriver, LocalError};
-use crate::spec::{validate_volume_name, VolumeNameError};
+use crate::mount_spec::{validate_volume_name, VolumeNameError};
 
 /// The label Docker ≥ 23 puts on volumes created without a name (what `prune` keys on).
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";

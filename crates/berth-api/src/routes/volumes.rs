@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use berth_volume::spec::ApiVersion;
+use berth_volume::mount_spec::ApiVersion;
 use berth_volume::store::CreateVolume;
 use serde::Deserialize;
 use serde_json::json;

@@ -14,7 +14,7 @@ use berth_engine::{Engine, EngineError};
 use berth_image::config::ContainerConfig;
 use berth_runtime::attach::{AttachIo, AttachOutcome, DetachKeys};
 use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
-use berth_volume::spec::{CliMountError, CliMountFlags, CliMounts};
+use berth_volume::mount_spec::{CliMountError, CliMountFlags, CliMounts};
 
 use crate::cli::{
     AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,

@@ -194,11 +194,6 @@ impl Formatter {
         })
     }
 
-    /// Whether the output is a table with a title row.
-    pub fn is_table(&self) -> bool {
-        self.table
-    }
-
     /// Renders every row (each followed by a newline); tables get their title row and aligned
     /// columns. Nothing is produced if any row fails. A table with no rows is its title row.
     pub fn render<D: TemplateData>(&self, rows: &[D]) -> Result<String, FormatError> {

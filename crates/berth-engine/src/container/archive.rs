@@ -149,9 +149,9 @@ impl Engine {
         rootfs: &std::path::Path,
         handle: &mut RootHandle,
     ) -> Result<(), EngineError> {
-        use berth_volume::spec::MountKind;
+        use berth_volume::mount_spec::MountKind;
         let mut specs = c.mounts.clone();
-        berth_volume::spec::sort_by_depth(&mut specs);
+        berth_volume::mount_spec::sort_by_depth(&mut specs);
         for spec in specs.iter().filter(|s| s.kind != MountKind::Tmpfs) {
             let source = match spec.kind {
                 MountKind::Volume => {

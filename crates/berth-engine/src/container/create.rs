@@ -4,7 +4,7 @@
 
 use berth_image::config::ContainerConfig;
 use berth_store::{fsutil, journal};
-use berth_volume::spec::{ApiVersion, ConfigVolumes};
+use berth_volume::mount_spec::{ApiVersion, ConfigVolumes};
 use rusqlite::params;
 
 use super::{files, names, Container, ZERO_TIME};
@@ -238,7 +238,7 @@ impl Engine {
     fn prepare_container_volumes(
         &mut self,
         id: &str,
-        specs: &mut [berth_volume::spec::MountSpec],
+        specs: &mut [berth_volume::mount_spec::MountSpec],
         created: &mut Vec<String>,
     ) -> Result<(), EngineError> {
         let needs_rootfs = specs.iter().any(|s| {
@@ -246,7 +246,7 @@ impl Engine {
                 || s.host_checks().iter().any(|c| {
                     matches!(
                         c,
-                        berth_volume::spec::HostCheck::DestinationIsDirectory { .. }
+                        berth_volume::mount_spec::HostCheck::DestinationIsDirectory { .. }
                     )
                 })
         });
@@ -303,7 +303,7 @@ impl Engine {
                     ],
                 )?;
                 for m in &c.mounts {
-                    if m.kind != berth_volume::spec::MountKind::Volume {
+                    if m.kind != berth_volume::mount_spec::MountKind::Volume {
                         continue;
                     }
                     tx.execute(

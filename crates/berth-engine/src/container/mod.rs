@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use berth_image::config::ContainerConfig;
 use berth_store::digest::Digest;
-use berth_volume::spec::MountSpec;
+use berth_volume::mount_spec::MountSpec;
 use rusqlite::{params, OptionalExtension};
 
 use crate::types::HostConfig;
@@ -189,7 +189,7 @@ impl Container {
     }
 
     /// `Mounts[]` of `inspect` and `ps`: tmpfs from `--tmpfs` are not listed (Docker).
-    pub fn mount_points(&self, engine: &Engine) -> Vec<berth_volume::spec::MountPoint> {
+    pub fn mount_points(&self, engine: &Engine) -> Vec<berth_volume::mount_spec::MountPoint> {
         let volumes = engine.root().join("volumes");
         self.mounts
             .iter()

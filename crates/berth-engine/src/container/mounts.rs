@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use berth_runtime::spec::SpecMount;
 use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
-use berth_volume::spec::{
+use berth_volume::mount_spec::{
     parse_mounts, sort_by_depth, ApiVersion, ConfigVolumes, HostCheck, HostConfigMounts, MountKind,
     MountRequest, MountSpec, MountSpecError, RealHostPaths, VolumesFromSource,
 };

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use berth_image::config::ContainerConfig;
-use berth_volume::spec::api::{ApiMount, MountPoint};
+use berth_volume::mount_spec::api::{ApiMount, MountPoint};
 use serde::{Deserialize, Serialize};
 
 use super::GraphDriverData;
@@ -213,7 +213,7 @@ pub struct CreateRequest {
     /// The API version of the request, which decides how mounts are read (`None`: the
     /// newest, as the CLI behaves).
     #[serde(skip)]
-    pub api_version: Option<berth_volume::spec::ApiVersion>,
+    pub api_version: Option<berth_volume::mount_spec::ApiVersion>,
 }
 
 /// `--pull`.

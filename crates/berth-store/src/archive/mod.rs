@@ -132,15 +132,6 @@ impl ChangeKind {
             ChangeKind::Deleted => 'D',
         }
     }
-
-    /// The number the Engine API uses in `GET /containers/{id}/changes`: 0 = C, 1 = A, 2 = D.
-    pub fn api_kind(self) -> u8 {
-        match self {
-            ChangeKind::Modified => 0,
-            ChangeKind::Added => 1,
-            ChangeKind::Deleted => 2,
-        }
-    }
 }
 
 /// One line of `docker diff`.

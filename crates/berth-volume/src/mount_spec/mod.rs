@@ -17,24 +17,26 @@
 //! `--mount` bind source exists ([`HostPaths`]). What needs the host at create or start time is
 //! listed by [`MountSpec::host_checks`] for the engine.
 //!
-//! [`MountSpec`]: crate::spec::MountSpec
-//! [`MountSpec::mount_point`]: crate::spec::MountSpec::mount_point
-//! [`MountSpec::host_checks`]: crate::spec::MountSpec::host_checks
-//! [`cli`]: crate::spec::cli
-//! [`daemon`]: crate::spec::daemon
-//! [`mount`]: crate::spec::mount
-//! [`api`]: crate::spec::api
-//! [`CliMounts::parse`]: crate::spec::CliMounts::parse
-//! [`ApiMount`]: crate::spec::ApiMount
-//! [`parse_mounts`]: crate::spec::parse_mounts
-//! [`MountRequest`]: crate::spec::MountRequest
-//! [`MountRequest::inspect_host_config`]: crate::spec::MountRequest::inspect_host_config
-//! [`MountRequest::inspect_config_volumes`]: crate::spec::MountRequest::inspect_config_volumes
-//! [`HostPaths`]: crate::spec::HostPaths
+//! [`MountSpec`]: crate::mount_spec::MountSpec
+//! [`MountSpec::mount_point`]: crate::mount_spec::MountSpec::mount_point
+//! [`MountSpec::host_checks`]: crate::mount_spec::MountSpec::host_checks
+//! [`cli`]: crate::mount_spec::cli
+//! [`daemon`]: crate::mount_spec::daemon
+//! [`mount`]: crate::mount_spec::mount
+//! [`api`]: crate::mount_spec::api
+//! [`CliMounts::parse`]: crate::mount_spec::CliMounts::parse
+//! [`ApiMount`]: crate::mount_spec::ApiMount
+//! [`parse_mounts`]: crate::mount_spec::parse_mounts
+//! [`MountRequest`]: crate::mount_spec::MountRequest
+//! [`MountRequest::inspect_host_config`]: crate::mount_spec::MountRequest::inspect_host_config
+//! [`MountRequest::inspect_config_volumes`]: crate::mount_spec::MountRequest::inspect_config_volumes
+//! [`HostPaths`]: crate::mount_spec::HostPaths
 
 pub mod api;
 pub mod cli;
 pub mod daemon;
+/// Fuzz entry points (for `fuzz/` and the seed-corpus test), kept out of release builds.
+#[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod mount;
 pub mod name;
