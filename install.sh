@@ -14,6 +14,8 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
 # What the test suite (README: Test) uses besides berth itself: getfattr, ps and curl.
 apt-get install -y -qq --no-install-recommends attr procps curl >/dev/null
+# ... and Go with moby's client package, whose SDK the API tests drive berth serve with.
+apt-get install -y -qq --no-install-recommends golang-go golang-github-docker-docker-dev >/dev/null
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build berth" >&2; exit 1; }
 
 cargo build --release --locked -p berth-cli

@@ -9,6 +9,7 @@ mod api;
 mod containers;
 mod faults;
 mod files;
+mod go_client;
 mod images;
 mod layers;
 mod mounts;

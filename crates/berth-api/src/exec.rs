@@ -211,3 +211,14 @@ fn on_pipes(attach_stdin: bool) -> Result<([Stdio; 3], Streams), ApiError> {
         (stdin, Box::new(out), Some(err)),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::request::go_nulls::{assert_accepts_go_nulls, go_body};
+    use berth_engine::types::ExecConfig as Config;
+
+    #[test]
+    fn create_accepts_what_the_go_client_sends() {
+        assert_accepts_go_nulls::<Config>(&go_body("exec_create_zero"));
+    }
+}

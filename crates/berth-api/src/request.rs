@@ -142,3 +142,87 @@ pub fn empty(status: StatusCode) -> Response {
 
 /// What a handler returns.
 pub type ApiResult = Result<Response, ApiError>;
+
+/// What every request body type must accept, checked against the bodies moby's Go client
+/// really sends (`src/testdata/go-bodies.json`, printed by `tests/goclient dump`).
+#[cfg(test)]
+pub(crate) mod go_nulls {
+    use serde_json::Value;
+
+    use super::Request;
+
+    /// The body named `name` (`container_create_zero`, `container_create_full`...).
+    pub(crate) fn go_body(name: &str) -> Value {
+        let all: Value = serde_json::from_str(include_str!("testdata/go-bodies.json")).unwrap();
+        all[name].clone()
+    }
+
+    /// Paths to every object member of `v`, at any depth.
+    fn member_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    at.push(k.clone());
+                    out.push(at.clone());
+                    member_paths(child, at, out);
+                    at.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    at.push(format!("#{i}"));
+                    member_paths(child, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies `f` to the object holding the member at `path` and the member's key.
+    fn edit(v: &mut Value, path: &[String], f: fn(&mut serde_json::Map<String, Value>, &str)) {
+        let (last, parents) = path.split_last().expect("non-empty path");
+        let mut cur = v;
+        for p in parents {
+            cur = match p.strip_prefix('#') {
+                Some(i) => &mut cur[i.parse::<usize>().unwrap()],
+                None => &mut cur[p.as_str()],
+            };
+        }
+        f(cur.as_object_mut().expect("an object"), last);
+    }
+
+    fn parse<T: serde::de::DeserializeOwned + Default>(v: &Value) -> Result<T, String> {
+        let req = Request {
+            version: berth_volume::mount_spec::ApiVersion::V1_41,
+            query: Default::default(),
+            body: serde_json::to_vec(v).unwrap().into(),
+        };
+        req.json::<T>().map_err(|e| format!("{e:?}"))
+    }
+
+    /// `T` reads `body` as it is, and with any one member at any depth `null` (Go's nil slice,
+    /// map or pointer) or left out.
+    pub(crate) fn assert_accepts_go_nulls<T: serde::de::DeserializeOwned + Default>(body: &Value) {
+        parse::<T>(body).unwrap_or_else(|e| panic!("{e}\n{body:#}"));
+        let mut paths = Vec::new();
+        member_paths(body, &mut Vec::new(), &mut paths);
+        assert!(!paths.is_empty());
+        for path in paths {
+            type Edit = fn(&mut serde_json::Map<String, Value>, &str);
+            let null: Edit = |m, k| {
+                m.insert(k.to_string(), Value::Null);
+            };
+            let absent: Edit = |m, k| {
+                m.remove(k);
+            };
+            for (what, f) in [("null", null), ("absent", absent)] {
+                let mut v = body.clone();
+                edit(&mut v, &path, f);
+                if let Err(e) = parse::<T>(&v) {
+                    panic!("{} {what}: {e}", path.join("."));
+                }
+            }
+        }
+    }
+}

@@ -189,3 +189,17 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
         &json!({"ContainersDeleted": deleted, "SpaceReclaimed": space}),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CreateBody;
+    use crate::request::go_nulls::{assert_accepts_go_nulls, go_body};
+
+    /// Issue 21: moby's Go client sends `"LogConfig":{"Type":"","Config":null}` and nulls for
+    /// every unset slice, map and pointer.
+    #[test]
+    fn create_accepts_what_the_go_client_sends() {
+        assert_accepts_go_nulls::<CreateBody>(&go_body("container_create_zero"));
+        assert_accepts_go_nulls::<CreateBody>(&go_body("container_create_full"));
+    }
+}

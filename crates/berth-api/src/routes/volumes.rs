@@ -68,3 +68,14 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
     let report = ctx.engine()?.prune_volumes(&filters)?;
     Ok(json(StatusCode::OK, &report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CreateBody;
+    use crate::request::go_nulls::{assert_accepts_go_nulls, go_body};
+
+    #[test]
+    fn create_accepts_what_the_go_client_sends() {
+        assert_accepts_go_nulls::<CreateBody>(&go_body("volume_create_zero"));
+    }
+}

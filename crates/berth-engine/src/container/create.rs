@@ -69,6 +69,7 @@ impl Engine {
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
         let mut host_config = req.host_config;
+        host_config.fill_defaults();
         if host_config.auto_remove && !matches!(host_config.restart_policy.name.as_str(), "" | "no")
         {
             return Err(EngineError::InvalidArgument(

@@ -10,7 +10,7 @@ use super::GraphDriverData;
 
 /// `HostConfig.LogConfig`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LogConfig {
     /// Log driver (`json-file`).
     #[serde(rename = "Type")]
@@ -30,7 +30,7 @@ impl Default for LogConfig {
 
 /// `HostConfig.RestartPolicy`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct RestartPolicy {
     /// `no`, `always`, `unless-stopped`, `on-failure`.
     pub name: String,
@@ -48,8 +48,8 @@ impl Default for RestartPolicy {
 }
 
 /// `--ulimit`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct Ulimit {
     /// Name (`nofile`).
     pub name: String,
@@ -194,6 +194,30 @@ impl Default for HostConfig {
             mounts: None,
             tmpfs: None,
             init: None,
+        }
+    }
+}
+
+impl HostConfig {
+    /// Fields a client left at Go's zero value take the daemon's default, as Docker's daemon
+    /// fills them at create: the Go SDK sends `"ShmSize":0`, `"IpcMode":""`,
+    /// `"LogConfig":{"Type":""}` for a container that asked for nothing.
+    pub fn fill_defaults(&mut self) {
+        let defaults = HostConfig::default();
+        if self.log_config.kind.is_empty() {
+            self.log_config.kind = defaults.log_config.kind;
+        }
+        if self.shm_size == 0 {
+            self.shm_size = defaults.shm_size;
+        }
+        if self.ipc_mode.is_empty() {
+            self.ipc_mode = defaults.ipc_mode;
+        }
+        if self.cgroupns_mode.is_empty() {
+            self.cgroupns_mode = defaults.cgroupns_mode;
+        }
+        if self.runtime.is_empty() {
+            self.runtime = defaults.runtime;
         }
     }
 }
