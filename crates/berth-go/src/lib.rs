@@ -18,6 +18,7 @@ pub mod strconv;
 pub mod strings;
 pub mod time;
 pub mod units;
+pub mod url;
 
 pub use csv::csv_first_record;
 pub use errno::errno_text;
@@ -32,3 +33,4 @@ pub use units::{
     bytes_size, created_since, created_since_at, from_human_size, human_duration, human_size,
     human_size_with_precision, ram_in_bytes, SizeError,
 };
+pub use url::query_escape;

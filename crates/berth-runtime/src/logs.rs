@@ -228,6 +228,8 @@ pub struct LogEntry {
     pub log: String,
     /// When the shim read it.
     pub time: DateTime<Utc>,
+    /// The entry's attributes (`--log-opt labels=/env=`), what `--details` prints.
+    pub attrs: std::collections::BTreeMap<String, String>,
 }
 
 impl LogEntry {
@@ -238,6 +240,8 @@ impl LogEntry {
             log: String,
             stream: Stream,
             time: String,
+            #[serde(default)]
+            attrs: Option<std::collections::BTreeMap<String, String>>,
         }
         let raw: Raw = serde_json::from_slice(line).ok()?;
         let time = DateTime::parse_from_rfc3339(&raw.time)
@@ -247,6 +251,7 @@ impl LogEntry {
             stream: raw.stream,
             log: raw.log,
             time,
+            attrs: raw.attrs.unwrap_or_default(),
         })
     }
 }
@@ -268,6 +273,9 @@ pub struct LogOptions {
     pub timestamps: bool,
     /// Keep printing appended entries until the container stops.
     pub follow: bool,
+    /// Prefix each entry with its attributes (`k=v,k2=v2`, empty when it has none) and a
+    /// space, after the time (`--details`).
+    pub details: bool,
 }
 
 impl Default for LogOptions {
@@ -280,6 +288,7 @@ impl Default for LogOptions {
             until: None,
             timestamps: false,
             follow: false,
+            details: false,
         }
     }
 }
@@ -326,10 +335,29 @@ impl Printer<'_> {
             Stream::Stderr if self.opts.stderr => &mut *self.err,
             _ => return Ok(()),
         };
+        // One write per entry: the API frames each write as one multiplexed chunk.
+        let mut line = String::new();
         if self.opts.timestamps {
-            write!(w, "{} ", format_time_fixed(e.time))?;
+            line.push_str(&format_time_fixed(e.time));
+            line.push(' ');
         }
-        w.write_all(e.log.as_bytes())
+        if self.opts.details {
+            let attrs: Vec<String> = e
+                .attrs
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        berth_go::query_escape(k),
+                        berth_go::query_escape(v)
+                    )
+                })
+                .collect();
+            line.push_str(&attrs.join(","));
+            line.push(' ');
+        }
+        line.push_str(&e.log);
+        w.write_all(line.as_bytes())
     }
 }
 
@@ -584,6 +612,34 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(read(&path, &ts).0, "2026-11-24T10:00:30.000000000Z l4\n");
+        // --details: the entry's attributes and a space (nothing but the space without any),
+        // after the time, as Docker prints them.
+        let details = LogOptions {
+            details: true,
+            timestamps: true,
+            tail: Some(1),
+            stderr: false,
+            ..Default::default()
+        };
+        assert_eq!(
+            read(&path, &details).0,
+            "2026-11-24T10:00:30.000000000Z  l4\n"
+        );
+        let with_attrs = tmp.path().join("attrs.json");
+        std::fs::write(
+            &with_attrs,
+            concat!(
+                r#"{"log":"a\n","stream":"stdout","attrs":{"l":"v w","FOO":"b&r"},"#,
+                r#""time":"2026-11-24T10:00:00Z"}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let details = LogOptions {
+            details: true,
+            ..Default::default()
+        };
+        assert_eq!(read(&with_attrs, &details).0, "FOO=b%26r,l=v+w a\n");
         assert_eq!(parse_tail("all"), None);
         assert_eq!(parse_tail("-3"), None);
         assert_eq!(parse_tail("5"), Some(5));

@@ -37,6 +37,7 @@ pub fn logs(ctx: &mut Ctx) -> ApiResult {
         until: unix_time(ctx, "until")?,
         timestamps: ctx.req.flag("timestamps"),
         follow: ctx.req.flag("follow"),
+        details: ctx.req.flag("details"),
     };
     if !options.stdout && !options.stderr {
         return Err(ApiError::bad_request(

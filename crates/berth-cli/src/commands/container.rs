@@ -457,7 +457,10 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
             };
             let mut row = Row::new("*formatter.ContainerContext")
                 .field("ID", id)
-                .field("Image", c.image.clone())
+                .field(
+                    "Image",
+                    format::text::ps_image(&c.image, &c.image_id, !args.no_trunc),
+                )
                 .field(
                     "Command",
                     format::text::ps_command(&c.command, args.no_trunc),
@@ -534,6 +537,7 @@ pub fn logs(engine: &mut Engine, args: &LogsArgs) -> CliResult {
         until: time("until", &args.until)?,
         timestamps: args.timestamps,
         follow: args.follow,
+        details: args.details,
     };
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();

@@ -144,7 +144,7 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
             let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
             Row::new("*formatter.ContainerContext")
                 .field("ID", c.id[..12].to_string())
-                .field("Image", c.image.clone())
+                .field("Image", format::text::ps_image(&c.image, &c.image_id, true))
                 .field("Command", format::text::ps_command(&c.command, false))
                 .field(
                     "LocalVolumes",

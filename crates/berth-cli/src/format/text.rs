@@ -85,9 +85,50 @@ pub fn container_size(size_rw: i64, size_root_fs: i64) -> String {
     rw
 }
 
+/// The docker CLI's `IMAGE` column: what the container was created from, shortened like the
+/// docker CLI does (an ID to 12 digits, a reference to its familiar form without digest).
+pub fn ps_image(image: &str, image_id: &str, trunc: bool) -> String {
+    if image.is_empty() {
+        return "<no image>".into();
+    }
+    if !trunc {
+        return image.to_string();
+    }
+    let short = |id: &str| {
+        let id = id.split_once(':').map_or(id, |(_, hex)| hex);
+        id.chars().take(12).collect::<String>()
+    };
+    if short(image_id) == short(image) {
+        return short(image);
+    }
+    match berth_image::reference::Reference::parse(image) {
+        Ok(r) => match r.tag() {
+            Some(tag) => format!("{}:{tag}", r.familiar_name()),
+            None => r.familiar_name(),
+        },
+        Err(_) => image.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the docker CLI 20.10 printed for containers created from these names.
+    #[test]
+    fn ps_image_is_the_familiar_reference_or_a_short_id() {
+        let id = "sha256:727d21d6c59dc6f938ed9570d1e7df2ceea8c23391c9421d969c63a27df93d6b";
+        assert_eq!(ps_image("busybox", id, true), "busybox");
+        assert_eq!(ps_image("library/busybox", id, true), "busybox");
+        assert_eq!(
+            ps_image("docker.io/library/busybox:latest", id, true),
+            "busybox:latest"
+        );
+        assert_eq!(ps_image("727d21d6c59d", id, true), "727d21d6c59d");
+        assert_eq!(ps_image(id, id, true), "727d21d6c59d");
+        assert_eq!(ps_image(id, id, false), id);
+        assert_eq!(ps_image("", id, true), "<no image>");
+    }
 
     #[test]
     fn short_ids() {

@@ -236,17 +236,12 @@ impl Engine {
 }
 
 impl Engine {
-    /// The `IMAGE` column: the name given at create while it still names the container's image,
-    /// else the image ID (docker shows `6efb55e1e036` after the name was removed or moved).
+    /// The summary's `Image`: the name given at create while it still names the container's
+    /// image, else the image ID (which the docker CLI shows as `6efb55e1e036`).
     fn displayed_image(&mut self, c: &Container) -> String {
         match self.resolve_image(&c.image_ref) {
             Ok((img, _)) if img.id.to_string() == c.image_id => c.image_ref.clone(),
-            _ => c
-                .image_id
-                .trim_start_matches("sha256:")
-                .chars()
-                .take(12)
-                .collect(),
+            _ => c.image_id.clone(),
         }
     }
 

@@ -137,7 +137,7 @@ pub(crate) fn call(set: FuncSet, name: &str, args: Vec<Val>) -> FResult {
         }
         "html" => Ok(Val::str(html_escape(&eval_args_string(&args)))),
         "js" => Ok(Val::str(js_escape(&eval_args_string(&args)))),
-        "urlquery" => Ok(Val::str(query_escape(&eval_args_string(&args)))),
+        "urlquery" => Ok(Val::str(berth_go::query_escape(&eval_args_string(&args)))),
         "call" => {
             at_least(name, &args, 1)?;
             Err(wrap(format!("non-function of type {}", type_of(&args[0]))))
@@ -561,20 +561,6 @@ fn js_escape(s: &str) -> String {
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
         }
     }
     out
