@@ -6,6 +6,7 @@ mod harness;
 mod vol_harness;
 
 mod api;
+mod api_compat;
 mod containers;
 mod faults;
 mod files;

@@ -16,6 +16,7 @@
 
 mod attach;
 mod body;
+mod compat;
 mod exec;
 mod hijack;
 mod mux;

@@ -49,14 +49,19 @@ impl Request {
         Filters::from_json(raw).map_err(|e| ApiError::from(EngineError::from(e)))
     }
 
-    /// The body as JSON of type `T`; an empty body is `T::default()`. Go clients send `null`
-    /// for every unset slice and map; like Go's decoder, berth reads those as absent.
+    /// The body as JSON of type `T`. An empty body is refused as Docker refuses it; a `null`
+    /// body is `T::default()`. Go clients send `null` for every unset slice, map and pointer;
+    /// like Go's decoder, berth reads those as absent (so every request type must default
+    /// every field: `go_nulls` checks them against the Go client's real bodies).
     pub fn json<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(T::default());
+            return Err(ApiError::bad_request("got EOF while reading request body"));
         }
         let bad = |e: serde_json::Error| ApiError::bad_request(e.to_string());
         let mut value: serde_json::Value = serde_json::from_slice(&self.body).map_err(bad)?;
+        if value.is_null() {
+            return Ok(T::default());
+        }
         drop_nulls(&mut value);
         serde_json::from_value(value).map_err(bad)
     }

@@ -170,13 +170,26 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
     response
 }
 
+/// Reads and drops what is left of a request that is answered without it (at most
+/// [`BODY_LIMIT`]): a client still sending its body when the answer comes and the connection
+/// closes sees "broken pipe" instead of the answer.
+async fn drain(req: axum::extract::Request) {
+    let _ = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await;
+}
+
 async fn dispatch(
     shared: &Arc<Shared>,
     req: axum::extract::Request,
     query: BTreeMap<String, String>,
 ) -> Result<Response, ApiError> {
     let path = req.uri().path().to_string();
-    let (version, rest) = version::split(&path).map_err(ApiError::bad_request)?;
+    let (version, rest) = match version::split(&path) {
+        Ok(split) => split,
+        Err(e) => {
+            drain(req).await;
+            return Err(ApiError::bad_request(e));
+        }
+    };
     match routes::hijack_target(req.method(), rest) {
         Some(Hijack::Attach(id)) => {
             return Ok(crate::attach::attach(shared.opts.clone(), req, id, query).await)
@@ -184,7 +197,13 @@ async fn dispatch(
         Some(Hijack::ExecStart(id)) => return Ok(crate::exec::start(shared.clone(), req, id).await),
         None => {}
     }
-    let (handler, param) = routes::route(req.method(), rest)?;
+    let (handler, param) = match routes::route(req.method(), rest) {
+        Ok(found) => found,
+        Err(e) => {
+            drain(req).await;
+            return Err(e);
+        }
+    };
     let body: Bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -3,8 +3,9 @@
 
 use berth_volume::mount_spec::ApiVersion;
 
-/// The oldest version served (Docker's own minimum).
-pub const MIN: ApiVersion = ApiVersion::new(1, 24);
+/// The oldest version served: Docker 20.10's minimum (the shapes that differ by version are in
+/// `compat`).
+pub const MIN: ApiVersion = ApiVersion::new(1, 12);
 /// The newest version served: Docker 24's. Its rules (prune keeps named volumes unless
 /// `all=true`, anonymous volumes labelled) are the ones the engine implements.
 pub const MAX: ApiVersion = ApiVersion::new(1, 43);
@@ -53,8 +54,12 @@ mod tests {
             split("/v1.44/volumes").unwrap_err(),
             "client version 1.44 is too new. Maximum supported API version is 1.43"
         );
-        assert!(split("/v1.12/volumes")
+        assert_eq!(
+            split("/v1.12/volumes").unwrap(),
+            (ApiVersion::new(1, 12), "/volumes")
+        );
+        assert!(split("/v1.11/volumes")
             .unwrap_err()
-            .starts_with("client version 1.12 is too old. Minimum supported API version is 1.24"));
+            .starts_with("client version 1.11 is too old. Minimum supported API version is 1.12"));
     }
 }

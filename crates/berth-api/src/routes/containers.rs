@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Ctx;
-use crate::body;
 use crate::request::{empty, json, ApiError, ApiResult};
+use crate::{body, compat};
 
 /// The body of `POST /containers/create`: Docker's `Config` with the `HostConfig` inside it.
 #[derive(Debug, Default, Deserialize)]
@@ -29,10 +29,13 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
     if body.config.image.is_empty() {
         return Err(ApiError::bad_request("No image was specified"));
     }
+    let mut host_config = body.host_config.unwrap_or_default();
+    let raw: serde_json::Value = serde_json::from_slice(&ctx.req.body).unwrap_or_default();
+    compat::create_host_config(ctx.req.version, &raw["HostConfig"], &mut host_config);
     let req = CreateRequest {
         name: ctx.req.query.get("name").filter(|n| !n.is_empty()).cloned(),
         config: body.config,
-        host_config: body.host_config.unwrap_or_default(),
+        host_config,
         api_version: Some(ctx.req.version),
         ..Default::default()
     };
@@ -46,7 +49,13 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
 /// `GET /containers/{id}/json?size=`.
 pub fn inspect(ctx: &mut Ctx) -> ApiResult {
     let size = ctx.req.flag("size");
-    ctx.answer(|e, id| e.inspect_container(id, size))
+    let id = ctx.param.clone();
+    let inspect = ctx.engine()?.inspect_container(&id, size)?;
+    let value = serde_json::to_value(inspect).expect("inspect types serialize");
+    Ok(json(
+        StatusCode::OK,
+        &compat::container_inspect(ctx.req.version, value),
+    ))
 }
 
 /// `DELETE /containers/{id}?force=&v=`: 204.
@@ -78,6 +87,12 @@ pub fn list(ctx: &mut Ctx) -> ApiResult {
 /// `POST /containers/{id}/start`: 204, or 304 when it already runs. The shim runs it: the
 /// container outlives the server.
 pub fn start(ctx: &mut Ctx) -> ApiResult {
+    // Any JSON object longer than `{}` and a little whitespace is a HostConfig.
+    if ctx.req.body.len() > 7 {
+        return Err(ApiError::bad_request(compat::start_body_refusal(
+            ctx.req.version,
+        )));
+    }
     let id = ctx.param.clone();
     let (_, started) = ctx.engine()?.start_container(&id, false, None)?;
     Ok(empty(if started == Started::AlreadyRunning {
@@ -137,7 +152,10 @@ pub fn kill(ctx: &mut Ctx) -> ApiResult {
 /// (`removed`), and answers its exit code. The headers go out at once, as Docker's do: the
 /// docker CLI starts the container only once it has them.
 pub fn wait(ctx: &mut Ctx) -> ApiResult {
-    let condition = ctx.req.query.get("condition").cloned().unwrap_or_default();
+    let condition = match compat::wait_has_condition(ctx.req.version) {
+        true => ctx.req.query.get("condition").cloned().unwrap_or_default(),
+        false => String::new(),
+    };
     if !matches!(
         condition.as_str(),
         "" | "not-running" | "next-exit" | "removed"

@@ -9,7 +9,12 @@ use crate::request::{json, ApiResult};
 /// `GET /images/json?all=&filters=`.
 pub fn list(ctx: &mut Ctx) -> ApiResult {
     let all = ctx.req.flag("all");
-    let filters = ctx.req.filters()?;
+    let mut filters = ctx.req.filters()?;
+    if let Some(name) = ctx.req.query.get("filter").filter(|n| !n.is_empty()) {
+        if crate::compat::images_filter_param(ctx.req.version) {
+            filters.add("reference", name.clone());
+        }
+    }
     let images = ctx.engine()?.list_images(all, &filters)?;
     Ok(json(StatusCode::OK, &images))
 }

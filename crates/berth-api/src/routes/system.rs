@@ -35,7 +35,11 @@ pub fn disk_usage(ctx: &mut Ctx) -> ApiResult {
 /// `GET /info`.
 pub fn info(ctx: &mut Ctx) -> ApiResult {
     let info = ctx.engine()?.info()?;
-    Ok(request::json(StatusCode::OK, &info))
+    let value = serde_json::to_value(info).expect("info serializes");
+    Ok(request::json(
+        StatusCode::OK,
+        &crate::compat::info(ctx.req.version, value),
+    ))
 }
 
 /// `GET /version`.
