@@ -3,7 +3,8 @@
 //! golang-github-docker-docker-dev (moby 20.10's client as source in /usr/share/gocode) with
 //! Debian's Go, and run against a server on this test's root. The Go client sends `null` for
 //! every unset slice, map and pointer (`"LogConfig":{"Type":"","Config":null}`), which berth
-//! used to refuse ("missing field `Config`").
+//! used to refuse ("missing field `Config`"). A detached exec is polled with exec inspect until
+//! it has finished, as Go tools do.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,11 +70,11 @@ fn run_go(api: &Server, steps: &str) -> (bool, String) {
 }
 
 #[test]
-fn r21_the_go_sdk_creates_starts_waits_and_removes() {
+fn r21_the_go_sdk_creates_starts_execs_waits_and_removes() {
     let b = Berth::new();
     b.busybox("busybox");
     let api = Server::start(&b);
-    let (ok, out) = run_go(&api, "lifecycle,volumes,lists");
+    let (ok, out) = run_go(&api, "lifecycle,exec,volumes,lists");
     assert!(ok, "{out}");
     assert_eq!(
         out,
@@ -83,6 +84,8 @@ fn r21_the_go_sdk_creates_starts_waits_and_removes() {
          wait: 3\n\
          inspect: exited 3 /golife\n\
          remove: ok\n\
+         exec: exit 7\n\
+         exec remove: ok\n\
          volume create: govol local\n\
          volume remove: ok\n\
          container list: 0\n\
