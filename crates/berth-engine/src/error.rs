@@ -80,12 +80,6 @@ impl From<berth_store::driver::DriverError> for EngineError {
     }
 }
 
-impl From<rusqlite::Error> for EngineError {
-    fn from(e: rusqlite::Error) -> Self {
-        EngineError::Store(e.into())
-    }
-}
-
 impl EngineError {
     /// The exit code `docker run`/`start` ends with for this error: the start failure's
     /// 126/127, else 125.

@@ -65,6 +65,12 @@ pub enum ImageStoreError {
     MissingLayers(String),
 }
 
+impl From<berth_store::metadata::MetaError> for ImageStoreError {
+    fn from(e: berth_store::metadata::MetaError) -> Self {
+        ImageStoreError::Store(e.into())
+    }
+}
+
 impl From<rusqlite::Error> for ImageStoreError {
     fn from(e: rusqlite::Error) -> Self {
         ImageStoreError::Store(e.into())
@@ -275,7 +281,9 @@ impl<'s> ImageStore<'s> {
         let n = self
             .store
             .db_mut()
-            .write(|tx| tx.execute("DELETE FROM image_refs WHERE name = ?1", [name]))?;
+            .write(|tx| -> Result<usize, ImageStoreError> {
+                Ok(tx.execute("DELETE FROM image_refs WHERE name = ?1", [name])?)
+            })?;
         Ok(n > 0)
     }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::metadata::MetaError;
 use crate::schema;
 
 /// A failure of the metadata database.
@@ -121,16 +122,18 @@ impl Db {
         &self.conn
     }
 
-    /// Runs `f` in one `IMMEDIATE` write transaction, committing when it returns `Ok`.
+    /// Runs `f` in one `IMMEDIATE` write transaction, committing when it returns `Ok`. `f`
+    /// composes the [`crate::metadata`] accessors (a `Transaction` is a `Connection`).
     pub fn write<T, E>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<rusqlite::Error>,
+        E: From<MetaError>,
     {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(MetaError::from)?;
         let value = f(&tx)?;
-        tx.commit()?;
+        tx.commit().map_err(MetaError::from)?;
         Ok(value)
     }
 
@@ -200,7 +203,7 @@ mod tests {
     fn failed_write_rolls_back() {
         let t = tempfile::tempdir().unwrap();
         let mut db = Db::open(&t.path().join("berth.db")).unwrap();
-        let r: Result<(), rusqlite::Error> = db.write(|tx| {
+        let r: Result<(), MetaError> = db.write(|tx| {
             tx.execute("INSERT INTO meta(key, value) VALUES ('a', 'b')", [])?;
             tx.execute("INSERT INTO nosuchtable VALUES (1)", [])?;
             Ok(())

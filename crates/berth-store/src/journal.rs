@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::metadata::MetaError;
 use rusqlite::{params, Connection};
 
 use crate::db::now_rfc3339;
@@ -82,7 +83,7 @@ pub struct Entry {
 }
 
 /// Records that this process starts changing the files of (`kind`, `key`).
-pub fn begin(conn: &Connection, kind: &str, key: &str) -> rusqlite::Result<()> {
+pub fn begin(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
     let owner = Owner::current();
     conn.execute(
         "INSERT INTO journal(kind, key, owner_pid, owner_start, created_at)
@@ -90,21 +91,27 @@ pub fn begin(conn: &Connection, kind: &str, key: &str) -> rusqlite::Result<()> {
          ON CONFLICT(kind, key) DO UPDATE SET owner_pid = excluded.owner_pid,
              owner_start = excluded.owner_start, created_at = excluded.created_at",
         params![kind, key, owner.pid, owner.start as i64, now_rfc3339()],
-    )?;
+    )
+    .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
     Ok(())
 }
 
 /// Records that the change of (`kind`, `key`) is complete.
-pub fn end(conn: &Connection, kind: &str, key: &str) -> rusqlite::Result<()> {
+pub fn end(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
     conn.execute(
         "DELETE FROM journal WHERE kind = ?1 AND key = ?2",
         params![kind, key],
-    )?;
+    )
+    .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
     Ok(())
 }
 
 /// Entries of `kind` whose owner process is gone: their files need recovery.
-pub fn abandoned(conn: &Connection, kind: &str) -> rusqlite::Result<Vec<Entry>> {
+pub fn abandoned(conn: &Connection, kind: &str) -> Result<Vec<Entry>, MetaError> {
+    abandoned_rows(conn, kind).map_err(|e| MetaError::from_sqlite(format!("journal {kind}"), e))
+}
+
+fn abandoned_rows(conn: &Connection, kind: &str) -> rusqlite::Result<Vec<Entry>> {
     let mut stmt =
         conn.prepare_cached("SELECT key, owner_pid, owner_start FROM journal WHERE kind = ?1")?;
     let rows = stmt.query_map([kind], |r| {

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// The metadata database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A metadata row could not be read or written.
+    #[error(transparent)]
+    Meta(#[from] crate::metadata::MetaError),
     /// A content-store operation failed.
     #[error(transparent)]
     Content(#[from] ContentError),
@@ -95,6 +98,7 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StoreError::NoSuchLayer(_) => ErrorKind::NotFound,
+            StoreError::Meta(e) => e.kind(),
             StoreError::Content(ContentError::NotFound(_)) => ErrorKind::NotFound,
             StoreError::Content(ContentError::Mismatch { .. }) => ErrorKind::InvalidArgument,
             StoreError::Archive(_) => ErrorKind::InvalidArgument,

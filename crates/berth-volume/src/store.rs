@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_store::metadata::volumes::{self, VolumeRow};
+use berth_store::metadata::MetaError;
 use berth_store::{journal, ErrorKind, Store, StoreError};
-use rusqlite::{params, OptionalExtension};
 
 use crate::local::{LocalDriver, LocalError};
 use crate::mount_spec::{validate_volume_name, VolumeNameError};
@@ -115,8 +116,8 @@ pub enum VolumeError {
     Store(#[from] StoreError),
 }
 
-impl From<rusqlite::Error> for VolumeError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<MetaError> for VolumeError {
+    fn from(e: MetaError) -> Self {
         VolumeError::Store(e.into())
     }
 }
@@ -154,22 +155,10 @@ pub struct CreateVolume {
     pub options: Option<BTreeMap<String, String>>,
 }
 
-const COLUMNS: &str = "name, driver, labels, options, anonymous, created_at";
-
 /// Volumes over a [`Store`].
 pub struct VolumeStore<'s> {
     store: &'s mut Store,
     local: LocalDriver,
-}
-
-fn json_map(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<BTreeMap<String, String>>> {
-    let text: Option<String> = r.get(i)?;
-    text.map(|t| {
-        serde_json::from_str(&t).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
-    })
-    .transpose()
 }
 
 impl<'s> VolumeStore<'s> {
@@ -186,31 +175,21 @@ impl<'s> VolumeStore<'s> {
         &self.local
     }
 
-    fn row(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<Volume> {
-        let name: String = r.get(0)?;
-        Ok(Volume {
-            mountpoint: self.local.data(&name),
-            driver: r.get(1)?,
-            labels: json_map(r, 2)?,
-            options: json_map(r, 3)?,
-            anonymous: r.get::<_, i64>(4)? != 0,
-            created_at: r.get(5)?,
-            name,
-        })
+    fn volume(&self, r: VolumeRow) -> Volume {
+        Volume {
+            mountpoint: self.local.data(&r.name),
+            driver: r.driver,
+            labels: r.labels,
+            options: r.options,
+            anonymous: r.anonymous,
+            created_at: r.created_at,
+            name: r.name,
+        }
     }
 
     /// The volume called `name`, if any.
     pub fn get(&self, name: &str) -> Result<Option<Volume>, VolumeError> {
-        Ok(self
-            .store
-            .db()
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM volumes WHERE name = ?1"),
-                [name],
-                |r| self.row(r),
-            )
-            .optional()?)
+        Ok(volumes::get(self.store.db().conn(), name)?.map(|r| self.volume(r)))
     }
 
     /// The volume called `name`, or Docker's `get <name>: no such volume`.
@@ -221,33 +200,20 @@ impl<'s> VolumeStore<'s> {
 
     /// Every volume, sorted by name.
     pub fn list(&self) -> Result<Vec<Volume>, VolumeError> {
-        let conn = self.store.db().conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM volumes ORDER BY name"))?;
-        let rows = stmt.query_map([], |r| self.row(r))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(volumes::list(self.store.db().conn())?
+            .into_iter()
+            .map(|r| self.volume(r))
+            .collect())
     }
 
     /// IDs of the containers referencing `name` (any state), oldest reference first.
     pub fn users(&self, name: &str) -> Result<Vec<String>, VolumeError> {
-        let conn = self.store.db().conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT container_id FROM container_volumes WHERE volume = ?1 ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map([name], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(volumes::users(self.store.db().conn(), name)?)
     }
 
     /// Number of containers referencing each volume.
     pub fn ref_counts(&self) -> Result<BTreeMap<String, usize>, VolumeError> {
-        let conn = self.store.db().conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT volume, COUNT(DISTINCT container_id) FROM container_volumes GROUP BY volume",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(volumes::ref_counts(self.store.db().conn())?)
     }
 
     /// `docker volume create`: returns the volume and whether it was created now (an existing
@@ -299,25 +265,21 @@ impl<'s> VolumeStore<'s> {
                 });
             }
         }
-        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let labels_json = labels
-            .as_ref()
-            .map(|l| serde_json::to_string(l).expect("maps serialize"));
-        let opts_json = req
-            .options
-            .as_ref()
-            .map(|o| serde_json::to_string(o).expect("maps serialize"));
+        let row = VolumeRow {
+            name: name.clone(),
+            driver,
+            labels,
+            options: req.options.clone(),
+            anonymous,
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
         let inserted = self
             .store
             .db_mut()
             .write(|tx| -> Result<bool, VolumeError> {
-                let n = tx.execute(
-                "INSERT OR IGNORE INTO volumes(name, driver, labels, options, anonymous, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![name, driver, labels_json, opts_json, anonymous as i64, created_at],
-            )?;
+                let inserted = volumes::insert_if_absent(tx, &row)?;
                 journal::end(tx, "volume", &name)?;
-                Ok(n > 0)
+                Ok(inserted)
             })?;
         Ok((self.require(&name)?, inserted))
     }
@@ -336,32 +298,29 @@ impl<'s> VolumeStore<'s> {
         &mut self,
         names: &[String],
     ) -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
-        let mut results = self.store.db_mut().write(|tx| -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
-            let mut out = Vec::with_capacity(names.len());
-            for name in names {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT DISTINCT container_id FROM container_volumes WHERE volume = ?1 ORDER BY rowid",
-                )?;
-                let users: Vec<String> = stmt
-                    .query_map([name], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
-                if !users.is_empty() {
-                    out.push(Err(VolumeError::InUse {
-                        op: "remove",
-                        name: name.to_string(),
-                        containers: users,
-                    }));
-                    continue;
+        let mut results = self.store.db_mut().write(
+            |tx| -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
+                let mut out = Vec::with_capacity(names.len());
+                for name in names {
+                    let users = volumes::users(tx, name)?;
+                    if !users.is_empty() {
+                        out.push(Err(VolumeError::InUse {
+                            op: "remove",
+                            name: name.to_string(),
+                            containers: users,
+                        }));
+                        continue;
+                    }
+                    if !volumes::delete(tx, name)? {
+                        out.push(Err(VolumeError::NotFound(name.to_string())));
+                        continue;
+                    }
+                    journal::begin(tx, "volume", name)?;
+                    out.push(Ok(()));
                 }
-                if tx.execute("DELETE FROM volumes WHERE name = ?1", [name])? == 0 {
-                    out.push(Err(VolumeError::NotFound(name.to_string())));
-                    continue;
-                }
-                journal::begin(tx, "volume", name)?;
-                out.push(Ok(()));
-            }
-            Ok(out)
-        })?;
+                Ok(out)
+            },
+        )?;
         let mut removed = Vec::new();
         for (name, result) in names.iter().zip(results.iter_mut()) {
             if result.is_ok() {
@@ -448,19 +407,15 @@ impl VolumeStore<'_> {
             source,
         })?;
         let renamed = self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
-            let users: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM container_volumes WHERE volume = ?1",
-                [old],
-                |r| r.get(0),
-            )?;
-            if users > 0 {
+            let users = volumes::users(tx, old)?;
+            if !users.is_empty() {
                 return Err(VolumeError::InUse {
                     op: "rename",
                     name: old.to_string(),
-                    containers: Vec::new(),
+                    containers: users,
                 });
             }
-            tx.execute("UPDATE volumes SET name = ?2 WHERE name = ?1", [old, new])?;
+            volumes::rename(tx, old, new)?;
             journal::end(tx, "volume-rename", &key)?;
             Ok(())
         });
@@ -506,17 +461,16 @@ impl VolumeStore<'_> {
             journal::end(self.store.db().conn(), "volume", dst)?;
             return Err(e);
         }
-        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let labels = src
-            .labels
-            .as_ref()
-            .map(|l| serde_json::to_string(l).expect("maps serialize"));
+        let row = VolumeRow {
+            name: dst.to_string(),
+            driver: "local".into(),
+            labels: src.labels.clone(),
+            options: None,
+            anonymous: false,
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
         self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
-            tx.execute(
-                "INSERT INTO volumes(name, driver, labels, options, anonymous, created_at)
-                 VALUES (?1, 'local', ?2, NULL, 0, ?3)",
-                params![dst, labels, created_at],
-            )?;
+            volumes::insert(tx, &row)?;
             journal::end(tx, "volume", dst)?;
             Ok(())
         })?;
@@ -654,18 +608,21 @@ impl VolumeStore<'_> {
             journal::end(self.store.db().conn(), "volume", name)?;
             return Err(e);
         }
-        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let row = VolumeRow {
+            name: name.to_string(),
+            driver: "local".into(),
+            labels: None,
+            options: None,
+            anonymous: false,
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
         let inserted = self
             .store
             .db_mut()
             .write(|tx| -> Result<bool, VolumeError> {
-                let n = tx.execute(
-                "INSERT OR IGNORE INTO volumes(name, driver, labels, options, anonymous, created_at)
-                 VALUES (?1, 'local', NULL, NULL, 0, ?2)",
-                params![name, created_at],
-            )?;
+                let inserted = volumes::insert_if_absent(tx, &row)?;
                 journal::end(tx, "volume", name)?;
-                Ok(n > 0)
+                Ok(inserted)
             })?;
         if !inserted {
             return Err(VolumeError::Exists {

@@ -3,9 +3,10 @@
 //! Docker merges them (user values win; `Entrypoint` given without `Cmd` drops the image's `Cmd`).
 
 use berth_image::config::ContainerConfig;
+use berth_store::metadata::containers::{self, ContainerRow, StateRow, VolumeRef};
+use berth_store::metadata::MetaError;
 use berth_store::{fsutil, journal};
 use berth_volume::mount_spec::{ApiVersion, ConfigVolumes};
-use rusqlite::params;
 
 use super::{files, names, Container, ZERO_TIME};
 use crate::types::CreateRequest;
@@ -188,14 +189,8 @@ impl Engine {
     }
 
     fn check_name_free(&self, name: &str) -> Result<(), EngineError> {
-        let owner: Option<String> =
-            rusqlite::OptionalExtension::optional(self.store.db().conn().query_row(
-                "SELECT id FROM containers WHERE name = ?1",
-                [name],
-                |r| r.get(0),
-            ))?;
-        match owner {
-            Some(id) => Err(name_conflict(name, &id)),
+        match containers::by_name(self.store.db().conn(), name)? {
+            Some(owner) => Err(name_conflict(name, &owner.id)),
             None => Ok(()),
         }
     }
@@ -279,51 +274,46 @@ impl Engine {
     }
 
     fn insert_container(&mut self, c: &Container) -> Result<(), EngineError> {
-        let config = serde_json::to_string(&c.config).expect("configs serialize");
-        let host_config = serde_json::to_string(&c.host_config).expect("host configs serialize");
-        let mounts = serde_json::to_string(&c.mounts).expect("mounts serialize");
-        let result = self
-            .store
-            .db_mut()
-            .write(|tx| -> Result<(), rusqlite::Error> {
-                tx.execute(
-                    "INSERT INTO containers(id, name, image_id, image_ref, top_layer, config,
-                     host_config, mounts, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        c.id,
-                        c.name,
-                        c.image_id,
-                        c.image_ref,
-                        c.top_layer.as_ref().map(|t| t.to_string()),
-                        config,
-                        host_config,
-                        mounts,
-                        c.state.status.as_str(),
-                        c.created_at
-                    ],
-                )?;
-                for m in &c.mounts {
-                    if m.kind != berth_volume::mount_spec::MountKind::Volume {
-                        continue;
-                    }
-                    tx.execute(
-                        "INSERT OR REPLACE INTO container_volumes(container_id, volume,
-                             destination, anonymous) VALUES (?1, ?2, ?3, ?4)",
-                        params![c.id, m.source, m.destination, m.anonymous as i64],
-                    )?;
-                }
-                journal::end(tx, "container", &c.id)?;
-                Ok(())
-            });
-
+        let row = ContainerRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            image_id: c.image_id.clone(),
+            image_ref: c.image_ref.clone(),
+            top_layer: c.top_layer.as_ref().map(|t| t.to_string()),
+            config: serde_json::to_string(&c.config).expect("configs serialize"),
+            host_config: serde_json::to_string(&c.host_config).expect("host configs serialize"),
+            mounts: serde_json::to_string(&c.mounts).expect("mounts serialize"),
+            state: StateRow {
+                status: c.state.status.as_str().to_string(),
+                pid: c.state.pid,
+                exit_code: c.state.exit_code,
+                error: c.state.error.clone(),
+                oom_killed: c.state.oom_killed,
+                started_at: c.state.started_at.clone(),
+                finished_at: c.state.finished_at.clone(),
+            },
+            created_at: c.created_at.clone(),
+            restart_count: c.restart_count,
+        };
+        let volumes: Vec<VolumeRef> = c
+            .mounts
+            .iter()
+            .filter(|m| m.kind == berth_volume::mount_spec::MountKind::Volume)
+            .map(|m| VolumeRef {
+                volume: m.source.clone().unwrap_or_default(),
+                destination: m.destination.clone(),
+                anonymous: m.anonymous,
+            })
+            .collect();
+        let result = self.store.db_mut().write(|tx| -> Result<(), MetaError> {
+            containers::insert(tx, &row, &volumes)?;
+            journal::end(tx, "container", &c.id)?;
+            Ok(())
+        });
         match result {
             Ok(()) => Ok(()),
-            // Another process took the name between the check and the insert.
             // A volume removed between its lookup and now: the create loses the race.
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
-            {
+            Err(MetaError::Reference(_)) => {
                 let missing = c
                     .mounts
                     .iter()
@@ -332,18 +322,10 @@ impl Engine {
                     .unwrap_or_default();
                 Err(berth_volume::store::VolumeError::NotFound(missing).into())
             }
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                let owner: String = self
-                    .store
-                    .db()
-                    .conn()
-                    .query_row(
-                        "SELECT id FROM containers WHERE name = ?1",
-                        [&c.name],
-                        |r| r.get(0),
-                    )
+            // Another process took the name between the check and the insert.
+            Err(MetaError::Exists(_)) => {
+                let owner = containers::by_name(self.store.db().conn(), &c.name)?
+                    .map(|o| o.id)
                     .unwrap_or_default();
                 Err(name_conflict(&c.name, &owner))
             }

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 
 use berth_image::config::ContainerConfig;
 use berth_store::digest::Digest;
+use berth_store::metadata::containers::{self, ContainerRow, StateRow};
+use berth_store::metadata::MetaError;
 use berth_volume::mount_spec::MountSpec;
-use rusqlite::{params, OptionalExtension};
 
 use crate::types::HostConfig;
 use crate::{Engine, EngineError};
@@ -82,61 +83,58 @@ pub struct Container {
 /// Docker's zero time, for never-set timestamps.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-const COLUMNS: &str = "id, name, image_id, image_ref, top_layer, config, host_config, mounts, \
-    status, pid, exit_code, error, oom_killed, created_at, started_at, finished_at, restart_count";
-
-fn json_col<T: serde::de::DeserializeOwned>(
-    r: &rusqlite::Row<'_>,
-    i: usize,
-) -> rusqlite::Result<T> {
-    let text: String = r.get(i)?;
-    serde_json::from_str(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-fn row_to_container(r: &rusqlite::Row<'_>) -> rusqlite::Result<Container> {
+/// A container as the store records it, read into the engine's types.
+fn from_row(r: ContainerRow) -> Result<Container, EngineError> {
+    fn column<T: serde::de::DeserializeOwned>(
+        id: &str,
+        what: &str,
+        text: &str,
+    ) -> Result<T, EngineError> {
+        serde_json::from_str(text).map_err(|e| {
+            EngineError::Meta(MetaError::Corrupt {
+                what: format!("container {id} {what}"),
+                reason: e.to_string(),
+            })
+        })
+    }
     Ok(Container {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        image_id: r.get(2)?,
-        image_ref: r.get(3)?,
-        top_layer: r
-            .get::<_, Option<String>>(4)?
-            .and_then(|s| Digest::parse(&s).ok()),
-        config: json_col(r, 5)?,
-        host_config: json_col(r, 6)?,
-        mounts: json_col(r, 7)?,
+        config: column(&r.id, "config", &r.config)?,
+        host_config: column(&r.id, "host_config", &r.host_config)?,
+        mounts: column(&r.id, "mounts", &r.mounts)?,
+        top_layer: r.top_layer.as_deref().and_then(|s| Digest::parse(s).ok()),
         state: State {
-            status: Status::parse(&r.get::<_, String>(8)?),
-            pid: r.get(9)?,
-            exit_code: r.get(10)?,
-            error: r.get(11)?,
-            oom_killed: r.get::<_, i64>(12)? != 0,
-            started_at: r.get(14)?,
-            finished_at: r.get(15)?,
+            status: Status::parse(&r.state.status),
+            pid: r.state.pid,
+            exit_code: r.state.exit_code,
+            error: r.state.error,
+            oom_killed: r.state.oom_killed,
+            started_at: r.state.started_at,
+            finished_at: r.state.finished_at,
         },
-        created_at: r.get(13)?,
-        restart_count: r.get(16)?,
+        id: r.id,
+        name: r.name,
+        image_id: r.image_id,
+        image_ref: r.image_ref,
+        created_at: r.created_at,
+        restart_count: r.restart_count,
     })
 }
 
-fn write_state(conn: &rusqlite::Connection, id: &str, s: &State) -> Result<(), EngineError> {
-    conn.execute(
-        "UPDATE containers SET status = ?2, pid = ?3, exit_code = ?4, error = ?5,
-             oom_killed = ?6, started_at = ?7, finished_at = ?8 WHERE id = ?1",
-        params![
-            id,
-            s.status.as_str(),
-            s.pid,
-            s.exit_code,
-            s.error,
-            s.oom_killed as i64,
-            s.started_at,
-            s.finished_at
-        ],
-    )?;
-    Ok(())
+fn write_state(
+    conn: &berth_store::metadata::Connection,
+    id: &str,
+    s: &State,
+) -> Result<(), EngineError> {
+    let row = StateRow {
+        status: s.status.as_str().to_string(),
+        pid: s.pid,
+        exit_code: s.exit_code,
+        error: s.error.clone(),
+        oom_killed: s.oom_killed,
+        started_at: s.started_at.clone(),
+        finished_at: s.finished_at.clone(),
+    };
+    Ok(containers::set_state(conn, id, &row)?)
 }
 
 /// A container record with defaults, for unit tests.
@@ -213,26 +211,16 @@ impl Engine {
 
     /// Every container (state as recorded).
     pub(crate) fn all_containers(&self) -> Result<Vec<Container>, EngineError> {
-        let conn = self.store.db().conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM containers ORDER BY created_at DESC, id"
-        ))?;
-
-        let rows = stmt.query_map([], row_to_container)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        containers::list(self.store.db().conn())?
+            .into_iter()
+            .map(from_row)
+            .collect()
     }
 
     fn container_by_id(&self, id: &str) -> Result<Option<Container>, EngineError> {
-        Ok(self
-            .store
-            .db()
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"),
-                [id],
-                row_to_container,
-            )
-            .optional()?)
+        containers::get(self.store.db().conn(), id)?
+            .map(from_row)
+            .transpose()
     }
 
     /// Finds a container by full ID, exact name (with or without `/`), or unique ID prefix —
@@ -253,26 +241,13 @@ impl Engine {
         }
         let conn = self.store.db().conn();
         let name = name_or_id.strip_prefix('/').unwrap_or(name_or_id);
-        if let Some(c) = conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"),
-                [name],
-                row_to_container,
-            )
-            .optional()?
-        {
-            return Ok(c);
+        if let Some(r) = containers::by_name(conn, name)? {
+            return from_row(r);
         }
         if name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM containers WHERE id >= ?1 AND id < ?2 LIMIT 2"
-            ))?;
-            let hi = format!("{name_or_id}\u{7f}");
-            let found: Vec<Container> = stmt
-                .query_map(params![name_or_id, hi], row_to_container)?
-                .collect::<Result<_, _>>()?;
+            let mut found = containers::by_id_prefix(conn, name_or_id, 2)?;
             match found.len() {
-                1 => return Ok(found.into_iter().next().expect("one")),
+                1 => return from_row(found.remove(0)),
                 0 => {}
                 _ => {
                     return Err(EngineError::InvalidArgument(format!(
@@ -303,13 +278,9 @@ impl Engine {
         act: impl FnOnce(&Container, &mut State) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
         self.store.db_mut().write(|tx| -> Result<T, EngineError> {
-            let c = tx
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"),
-                    [id],
-                    row_to_container,
-                )
-                .optional()?
+            let c = containers::get(tx, id)?
+                .map(from_row)
+                .transpose()?
                 .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))?;
             allowed(&c)?;
             let mut state = c.state.clone();

@@ -2,6 +2,7 @@
 //! entry), then its files: rootfs mount, writable and init layers, directory. A crash in between
 //! is finished by the next open.
 
+use berth_store::metadata::containers;
 use berth_store::{fsutil, journal};
 
 use super::{Container, Status};
@@ -43,17 +44,11 @@ impl Engine {
             .store
             .db_mut()
             .write(|tx| -> Result<bool, EngineError> {
-                let n = tx.execute(
-                    &format!(
-                        "DELETE FROM containers WHERE id = ?1 AND status NOT IN ({})",
-                        Status::ACTIVE_SQL
-                    ),
-                    [&c.id],
-                )?;
-                if n > 0 {
+                let deleted = containers::delete_unless(tx, &c.id, &Status::ACTIVE_WORDS)?;
+                if deleted {
                     journal::begin(tx, "container", &c.id)?;
                 }
-                Ok(n > 0)
+                Ok(deleted)
             })?;
         if !deleted {
             // Gone already (a --rm shim), or started meanwhile: say which.

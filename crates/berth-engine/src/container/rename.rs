@@ -1,5 +1,8 @@
 //! `rename`.
 
+use berth_store::metadata::containers;
+use berth_store::metadata::MetaError;
+
 use super::names;
 use crate::{Engine, EngineError};
 
@@ -13,17 +16,13 @@ impl Engine {
                 "Renaming a container with the same name as its current name".into(),
             ));
         }
-        let result = self.store.db_mut().write(|tx| {
-            tx.execute(
-                "UPDATE containers SET name = ?2 WHERE id = ?1",
-                [&c.id, &new],
-            )
-        });
+        let result = self
+            .store
+            .db_mut()
+            .write(|tx| containers::rename(tx, &c.id, &new));
         match result {
-            Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
+            Ok(()) => Ok(()),
+            Err(MetaError::Exists(_)) => {
                 let owner = self
                     .lookup_container(&new)
                     .map(|o| o.id)

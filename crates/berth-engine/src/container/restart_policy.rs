@@ -16,7 +16,7 @@ use chrono::DateTime;
 
 use super::{Container, Status};
 use crate::types::RestartPolicy;
-use crate::{Engine, EngineError};
+use crate::Engine;
 
 /// Written by a user's stop, kill or remove; a restart policy never undoes it.
 const MANUAL_STOP: &str = "manually-stopped";
@@ -111,13 +111,10 @@ impl Engine {
     }
 
     fn restart_now(&mut self, c: Container) -> bool {
-        let counted = self.store.db_mut().write(|tx| -> Result<(), EngineError> {
-            tx.execute(
-                "UPDATE containers SET restart_count = restart_count + 1 WHERE id = ?1",
-                [&c.id],
-            )?;
-            Ok(())
-        });
+        let counted = self
+            .store
+            .db_mut()
+            .write(|tx| berth_store::metadata::containers::count_restart(tx, &c.id));
         if counted.is_err() {
             self.cancel_restart(c);
             return false;

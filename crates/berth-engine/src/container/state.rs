@@ -62,9 +62,8 @@ impl Status {
         matches!(self, Status::Running | Status::Paused | Status::Restarting)
     }
 
-    /// The statuses whose process exists, as SQL string literals (`'running', ...`), for
-    /// compare-and-set updates.
-    pub(crate) const ACTIVE_SQL: &'static str = "'running', 'paused', 'restarting'";
+    /// The words of the statuses whose process exists, for compare-and-set updates.
+    pub(crate) const ACTIVE_WORDS: [&'static str; 3] = ["running", "paused", "restarting"];
 }
 
 /// The recorded state of a container.
@@ -281,7 +280,7 @@ mod tests {
             .filter(|s| s.is_running())
             .map(|s| s.as_str())
             .collect();
-        assert_eq!(Status::ACTIVE_SQL, format!("'{}'", active.join("', '")));
+        assert_eq!(active, Status::ACTIVE_WORDS);
     }
 
     #[test]

@@ -7,10 +7,17 @@
 //! composes several of them in one [`crate::db::Db::write`] transaction.
 
 use crate::db::DbError;
-use crate::ErrorKind;
 
+use crate::ErrorKind;
+/// The handle every accessor takes: a connection, or a write transaction (which derefs to one).
+pub use rusqlite::Connection;
+
+/// Containers and the volume references written with them.
+pub mod containers;
 /// Exec instances: processes run in a running container (`docker exec`).
 pub mod execs;
+/// Volumes and the container references that make them "in use".
+pub mod volumes;
 
 /// A metadata operation that failed, with constraint violations told apart.
 #[derive(Debug, thiserror::Error)]
