@@ -5,8 +5,9 @@
 
 use berth_store::digest::Digest;
 use berth_store::layer::chain_id;
+use berth_store::metadata::images::{self, ImageRow, NameRow};
+use berth_store::metadata::MetaError;
 use berth_store::{Store, StoreError};
-use rusqlite::{params, OptionalExtension};
 
 use crate::config::ImageConfig;
 
@@ -71,12 +72,6 @@ impl From<berth_store::metadata::MetaError> for ImageStoreError {
     }
 }
 
-impl From<rusqlite::Error> for ImageStoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        ImageStoreError::Store(e.into())
-    }
-}
-
 impl ImageStoreError {
     /// The error's class.
     pub fn kind(&self) -> berth_store::ErrorKind {
@@ -87,45 +82,42 @@ impl ImageStoreError {
     }
 }
 
-const IMAGE_COLUMNS: &str = "id, config, top_layer, size, parent, added_at";
-
-fn parse_digest(s: String) -> rusqlite::Result<Digest> {
-    Digest::parse(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
-
-fn row_to_image(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
-    let config_bytes: Vec<u8> = r.get(1)?;
-    let config = ImageConfig::parse(&config_bytes).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, Box::new(e))
-    })?;
-    Ok(ImageRecord {
-        id: parse_digest(r.get(0)?)?,
-        config_bytes,
-        config,
-        top_layer: r
-            .get::<_, Option<String>>(2)?
-            .map(parse_digest)
-            .transpose()?,
-        size: r.get::<_, i64>(3)? as u64,
-        parent: r
-            .get::<_, Option<String>>(4)?
-            .map(parse_digest)
-            .transpose()?,
-        added_at: r.get(5)?,
+fn digest(what: &str, s: &str) -> Result<Digest, ImageStoreError> {
+    Digest::parse(s).map_err(|e| {
+        ImageStoreError::from(MetaError::Corrupt {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })
     })
 }
 
-fn row_to_name(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageName> {
-    let kind: String = r.get(2)?;
+fn record(r: ImageRow) -> Result<ImageRecord, ImageStoreError> {
+    let config = ImageConfig::parse(&r.config)?;
+    Ok(ImageRecord {
+        id: digest("image id", &r.id)?,
+        top_layer: r
+            .top_layer
+            .as_deref()
+            .map(|t| digest(&r.id, t))
+            .transpose()?,
+        parent: r.parent.as_deref().map(|p| digest(&r.id, p)).transpose()?,
+        config_bytes: r.config,
+        config,
+        size: r.size,
+        added_at: r.added_at,
+    })
+}
+
+fn image_name(r: NameRow) -> Result<ImageName, ImageStoreError> {
     Ok(ImageName {
-        name: r.get(0)?,
-        image_id: parse_digest(r.get(1)?)?,
-        kind: if kind == "digest" {
+        image_id: digest(&r.name, &r.image_id)?,
+        kind: if r.kind == "digest" {
             RefKind::Digest
         } else {
             RefKind::Tag
         },
-        created_at: r.get(3)?,
+        name: r.name,
+        created_at: r.created_at,
     })
 }
 
@@ -165,91 +157,58 @@ impl<'s> ImageStore<'s> {
             size += layer.size;
             top = Some(chain);
         }
-        let created = config.created.clone().unwrap_or_default();
-        self.store.db_mut().write(|tx| -> Result<(), ImageStoreError> {
-            tx.execute(
-                "INSERT OR IGNORE INTO images(id, config, top_layer, size, parent, created, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id.to_string(),
-                    config_bytes,
-                    top.as_ref().map(|t| t.to_string()),
-                    size as i64,
-                    parent.map(|p| p.to_string()),
-                    created,
-                    berth_store::db::now_rfc3339()
-                ],
-            )?;
-            Ok(())
-        })?;
+        let row = ImageRow {
+            id: id.to_string(),
+            config: config_bytes,
+            top_layer: top.as_ref().map(|t| t.to_string()),
+            size,
+            parent: parent.map(|p| p.to_string()),
+            created: config.created.clone().unwrap_or_default(),
+            added_at: berth_store::db::now_rfc3339(),
+        };
+        self.store
+            .db_mut()
+            .write(|tx| images::insert_if_absent(tx, &row))?;
         Ok(self.get(&id)?.expect("the image was just recorded"))
     }
 
     /// The image with exactly this ID.
     pub fn get(&self, id: &Digest) -> Result<Option<ImageRecord>, ImageStoreError> {
-        Ok(self
-            .store
-            .db()
-            .conn()
-            .query_row(
-                &format!("SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?1"),
-                [id.to_string()],
-                row_to_image,
-            )
-            .optional()?)
+        images::get(self.store.db().conn(), &id.to_string())?
+            .map(record)
+            .transpose()
     }
 
     /// Every image.
     pub fn list(&self) -> Result<Vec<ImageRecord>, ImageStoreError> {
-        let conn = self.store.db().conn();
-        let mut stmt = conn.prepare(&format!("SELECT {IMAGE_COLUMNS} FROM images"))?;
-        let rows = stmt.query_map([], row_to_image)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        images::list(self.store.db().conn())?
+            .into_iter()
+            .map(record)
+            .collect()
     }
 
     /// IDs of images whose ID starts with `hex_prefix`.
     pub fn ids_with_prefix(&self, hex_prefix: &str) -> Result<Vec<Digest>, ImageStoreError> {
-        let conn = self.store.db().conn();
-        let mut stmt = conn.prepare("SELECT id FROM images WHERE id >= ?1 AND id < ?2")?;
-        let lo = format!("sha256:{hex_prefix}");
-        let hi = format!("sha256:{hex_prefix}\u{7f}");
-        let rows = stmt.query_map([lo, hi], |r| parse_digest(r.get(0)?))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        images::ids_with_prefix(self.store.db().conn(), &format!("sha256:{hex_prefix}"))?
+            .iter()
+            .map(|id| digest("image id", id))
+            .collect()
     }
 
     /// The image a normalized name points at.
     pub fn lookup_name(&self, name: &str) -> Result<Option<Digest>, ImageStoreError> {
-        Ok(self
-            .store
-            .db()
-            .conn()
-            .query_row(
-                "SELECT image_id FROM image_refs WHERE name = ?1",
-                [name],
-                |r| parse_digest(r.get(0)?),
-            )
-            .optional()?)
+        images::lookup_name(self.store.db().conn(), name)?
+            .map(|id| digest(name, &id))
+            .transpose()
     }
 
     /// All names, or the names of one image.
     pub fn names(&self, image: Option<&Digest>) -> Result<Vec<ImageName>, ImageStoreError> {
-        let conn = self.store.db().conn();
-        let sql = "SELECT name, image_id, kind, created_at FROM image_refs";
-        let out = match image {
-            Some(id) => {
-                let mut stmt = conn.prepare(&format!(
-                    "{sql} WHERE image_id = ?1 ORDER BY created_at, name"
-                ))?;
-                let rows = stmt.query_map([id.to_string()], row_to_name)?;
-                rows.collect::<Result<Vec<_>, _>>()?
-            }
-            None => {
-                let mut stmt = conn.prepare(&format!("{sql} ORDER BY created_at, name"))?;
-                let rows = stmt.query_map([], row_to_name)?;
-                rows.collect::<Result<Vec<_>, _>>()?
-            }
-        };
-        Ok(out)
+        let id = image.map(|d| d.to_string());
+        images::names(self.store.db().conn(), id.as_deref())?
+            .into_iter()
+            .map(image_name)
+            .collect()
     }
 
     /// Points `name` at `image` (moving it if it pointed elsewhere).
@@ -263,36 +222,28 @@ impl<'s> ImageStore<'s> {
             RefKind::Tag => "tag",
             RefKind::Digest => "digest",
         };
-        self.store
-            .db_mut()
-            .write(|tx| -> Result<(), ImageStoreError> {
-                tx.execute(
-                "INSERT INTO image_refs(name, image_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id,
-                     kind = excluded.kind, created_at = excluded.created_at",
-                params![name, image.to_string(), kind, berth_store::db::now_rfc3339()],
-            )?;
-                Ok(())
-            })
+        let row = NameRow {
+            name: name.to_string(),
+            image_id: image.to_string(),
+            kind: kind.to_string(),
+            created_at: berth_store::db::now_rfc3339(),
+        };
+        Ok(self.store.db_mut().write(|tx| images::set_name(tx, &row))?)
     }
 
     /// Removes a name; returns whether it existed.
     pub fn remove_name(&mut self, name: &str) -> Result<bool, ImageStoreError> {
-        let n = self
+        Ok(self
             .store
             .db_mut()
-            .write(|tx| -> Result<usize, ImageStoreError> {
-                Ok(tx.execute("DELETE FROM image_refs WHERE name = ?1", [name])?)
-            })?;
-        Ok(n > 0)
+            .write(|tx| images::remove_name(tx, name))?)
     }
 
     /// True when another image was committed from `id`.
     pub fn has_children(&self, id: &Digest) -> Result<bool, ImageStoreError> {
-        Ok(self.store.db().conn().query_row(
-            "SELECT EXISTS(SELECT 1 FROM images WHERE parent = ?1)",
-            [id.to_string()],
-            |r| r.get(0),
+        Ok(images::has_children(
+            self.store.db().conn(),
+            &id.to_string(),
         )?)
     }
 
@@ -304,14 +255,7 @@ impl<'s> ImageStore<'s> {
     ) -> Result<Vec<berth_store::layer::Layer>, ImageStoreError> {
         let top = self.get(id)?.and_then(|i| i.top_layer);
         let key = id.to_string();
-        self.store
-            .db_mut()
-            .write(|tx| -> Result<(), ImageStoreError> {
-                tx.execute("DELETE FROM image_refs WHERE image_id = ?1", [&key])?;
-                tx.execute("UPDATE images SET parent = NULL WHERE parent = ?1", [&key])?;
-                tx.execute("DELETE FROM images WHERE id = ?1", [&key])?;
-                Ok(())
-            })?;
+        self.store.db_mut().write(|tx| images::delete(tx, &key))?;
         match top {
             Some(t) => Ok(self.store.release_layer(&t)?),
             None => Ok(Vec::new()),

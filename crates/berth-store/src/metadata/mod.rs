@@ -2,8 +2,8 @@
 //! in berth-store alone and callers above it handle rows and [`MetaError`]s, never SQLite's
 //! codes. Constraint violations are classified once, in [`MetaError::from_sqlite`].
 //!
-//! Tables move here one at a time (issue 14): [`execs`] first; volumes, images and containers
-//! follow. Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
+//! Every table of berth's own lives here: [`containers`], [`execs`], [`images`], [`volumes`]
+//! (the journal and layers keep theirs in [`crate::journal`] and [`crate::layer`]). Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
 //! composes several of them in one [`crate::db::Db::write`] transaction.
 
 use crate::db::DbError;
@@ -16,6 +16,8 @@ pub use rusqlite::Connection;
 pub mod containers;
 /// Exec instances: processes run in a running container (`docker exec`).
 pub mod execs;
+/// Images and their names (tags, digest references).
+pub mod images;
 /// Volumes and the container references that make them "in use".
 pub mod volumes;
 
