@@ -12,6 +12,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
+# The default seccomp profile containers run under (/usr/share/containers/seccomp.json, read at
+# each start as data).
+apt-get install -y -qq --no-install-recommends golang-github-containers-common >/dev/null
 # What the test suite (README: Test) uses besides berth itself: getfattr, ps and curl.
 apt-get install -y -qq --no-install-recommends attr procps curl >/dev/null
 # ... and Go with moby's client package, whose SDK the API tests drive berth serve with.

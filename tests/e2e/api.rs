@@ -262,15 +262,15 @@ fn docker_cli() -> Option<PathBuf> {
 }
 
 /// A data root with busybox, `berth serve` on it, and the docker CLI that talks to it.
-struct DockerCli {
-    api: Server,
-    b: Berth,
+pub(crate) struct DockerCli {
+    pub(crate) api: Server,
+    pub(crate) b: Berth,
     cli: PathBuf,
 }
 
 impl DockerCli {
     /// Fails the test where no docker CLI is installed (CI installs Debian's docker.io).
-    fn start() -> DockerCli {
+    pub(crate) fn start() -> DockerCli {
         let cli = docker_cli().expect("no docker CLI on PATH: apt install docker.io");
         let b = Berth::new();
         b.busybox("busybox");
@@ -309,7 +309,7 @@ impl DockerCli {
     }
 
     /// `docker -H <socket> ARGS`: exit code, stdout, stderr.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.command(args).output().unwrap();
         (
             out.status.code().unwrap_or(-1),

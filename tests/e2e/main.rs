@@ -7,6 +7,7 @@ mod vol_harness;
 
 mod api;
 mod api_compat;
+mod confinement;
 mod containers;
 mod faults;
 mod files;

@@ -359,6 +359,27 @@ pub struct RunArgs {
     /// Add additional groups to join.
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,
+    /// Add Linux capabilities.
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities.
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security Options.
+    #[arg(long = "security-opt", allow_hyphen_values = true)]
+    pub security_opt: Vec<String>,
+    /// Add a host device to the container.
+    #[arg(long, allow_hyphen_values = true)]
+    pub device: Vec<String>,
+    /// Add a rule to the cgroup allowed devices list.
+    #[arg(long = "device-cgroup-rule", allow_hyphen_values = true)]
+    pub device_cgroup_rule: Vec<String>,
+    /// GPU devices to add to the container ('all' to pass all GPUs); berth has no GPU drivers.
+    #[arg(long)]
+    pub gpus: Option<String>,
     /// Proxy received signals to the process (accepted; berth forwards Ctrl-C through the tty).
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
     pub sig_proxy: bool,

@@ -63,6 +63,9 @@ pub enum EngineError {
     /// A `filters` argument the verb does not take.
     #[error(transparent)]
     Filter(#[from] crate::filters::FilterError),
+    /// A run configuration (`HostConfig`) that cannot be applied.
+    #[error(transparent)]
+    RunConfig(#[from] crate::container::runconfig::RunConfigError),
     /// An I/O failure outside the store.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -106,6 +109,7 @@ impl EngineError {
             EngineError::Store(e) => e.kind(),
             EngineError::Meta(e) => e.kind(),
             EngineError::Filter(e) => e.kind(),
+            EngineError::RunConfig(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::attach::AttachIo;
 use crate::fdio::{self, OutBuf};
 use crate::runtime::{read_pid_file, ExecOptions, ProcessIo, Runtime, RuntimeError, StartFailure};
-use crate::spec::{capabilities_for, merge_env, User, DEFAULT_PATH_ENV};
+use crate::spec::{
+    capabilities_for, merge_env, SpecError, User, DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV,
+};
 use crate::term::{self, RawMode, WinSize, WinchPipe};
 
 /// The process to run.
@@ -43,6 +45,12 @@ pub struct ExecSpec {
     /// exec'd processes too; `None` inherits the runtime's (the caller's) limits.
     #[serde(default)]
     pub rlimits: Option<Vec<PosixRlimit>>,
+    /// The container's capabilities (`None`: Docker's default set), which an exec gets too.
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
+    /// The container's `no-new-privileges`, which an exec gets too.
+    #[serde(default)]
+    pub no_new_privileges: bool,
 }
 
 /// The resource limits the container's init process got (its bundle's `process.rlimits`).
@@ -57,7 +65,15 @@ pub fn bundle_rlimits(bundle: &Path) -> Result<Option<Vec<PosixRlimit>>, ExecErr
 
 impl ExecSpec {
     /// The OCI process description written to `process.json`.
-    pub fn to_oci(&self) -> Process {
+    pub fn to_oci(&self) -> Result<Process, SpecError> {
+        let default_caps: Vec<String>;
+        let caps = match &self.capabilities {
+            Some(c) => c,
+            None => {
+                default_caps = DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect();
+                &default_caps
+            }
+        };
         let mut defaults = vec![
             DEFAULT_PATH_ENV.to_string(),
             format!("HOSTNAME={}", self.hostname),
@@ -90,16 +106,16 @@ impl ExecSpec {
             } else {
                 &self.cwd
             }))
-            .set_capabilities(Some(capabilities_for(self.user.uid)))
+            .set_capabilities(Some(capabilities_for(self.user.uid, caps)?))
             .set_rlimits(self.rlimits.clone())
-            .set_no_new_privileges(None)
+            .set_no_new_privileges(self.no_new_privileges.then_some(true))
             .set_apparmor_profile(None)
             .set_oom_score_adj(None)
             .set_selinux_label(None)
             .set_io_priority(None)
             .set_scheduler(None)
             .set_exec_cpu_affinity(None);
-        p
+        Ok(p)
     }
 }
 
@@ -133,6 +149,9 @@ pub enum ExecError {
     /// The runtime failed otherwise.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// The process description is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
     /// A file or descriptor operation failed.
     #[error("exec in {id}: {source}")]
     Io {
@@ -149,6 +168,7 @@ impl ExecError {
         match self {
             ExecError::Runtime(e) => e.kind(),
             ExecError::Start(_) => berth_store::ErrorKind::InvalidArgument,
+            ExecError::Spec(e) => e.kind(),
             ExecError::Io { .. } => berth_store::ErrorKind::Internal,
         }
     }
@@ -216,7 +236,7 @@ pub fn exec_with(
         // Sized before the process starts: runc's own resize would race with it.
         spec.console_size = caller_size;
     }
-    let json = serde_json::to_vec(&spec.to_oci()).map_err(|e| ioerr(e.into()))?;
+    let json = serde_json::to_vec(&spec.to_oci()?).map_err(|e| ioerr(e.into()))?;
     std::fs::write(&files.process, json).map_err(ioerr)?;
 
     if mode.detach && spec.tty {
@@ -484,9 +504,9 @@ mod tests {
             tty: true,
             hostname: "h".into(),
             console_size: Some(WinSize { rows: 24, cols: 80 }),
-            rlimits: None,
+            ..Default::default()
         };
-        let j = serde_json::to_value(spec.to_oci()).unwrap();
+        let j = serde_json::to_value(spec.to_oci().unwrap()).unwrap();
         assert_eq!(j["terminal"], true);
         assert_eq!(
             j["consoleSize"],
@@ -514,7 +534,7 @@ mod tests {
             rlimits: Some(vec![nofile]),
             ..spec
         };
-        let j = serde_json::to_value(spec.to_oci()).unwrap();
+        let j = serde_json::to_value(spec.to_oci().unwrap()).unwrap();
         assert_eq!(
             j["rlimits"],
             serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": 511, "hard": 511}])

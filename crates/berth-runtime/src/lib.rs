@@ -30,6 +30,10 @@ mod fdio;
 pub mod logs;
 /// The OCI runtime trait, its runc backend and Docker's start-failure exit codes.
 pub mod runtime;
+/// Seccomp profiles in Docker's format, resolved for one container.
+pub mod seccomp;
+/// Capabilities, masked paths, devices: how a container is confined.
+pub mod security;
 /// The per-container shim process: spawning, running, detecting a dead one, recovering.
 pub mod shim;
 /// OCI bundles with Docker's defaults.

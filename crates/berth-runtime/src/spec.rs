@@ -9,7 +9,8 @@
 //! /dev/mqueue /dev/shm`; `/etc/resolv.conf /etc/hostname /etc/hosts` bind-mounted from the
 //! container directory (read-only with `--read-only`); the device cgroup allow-list; the two
 //! network sysctls of a private network namespace; `PATH`, `HOSTNAME` and (with `-t`) `TERM`.
-//! Not reproduced: the seccomp profile and AppArmor.
+//! The confinement (capabilities, seccomp, masked paths, devices) comes from
+//! [`Security`](crate::security::Security).
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,8 @@ use oci_spec::runtime::{
     PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::security::Security;
 
 /// `PATH` when neither the image nor the user sets one.
 pub const DEFAULT_PATH_ENV: &str =
@@ -34,65 +37,7 @@ pub const INIT_PATH_IN_CONTAINER: &str = "/sbin/docker-init";
 /// Parent of every container's cgroup unless the spec says otherwise.
 pub const DEFAULT_CGROUP_PARENT: &str = "/berth";
 
-/// Docker's default capability set, in Docker's order.
-pub const DEFAULT_CAPABILITIES: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
-
-/// Paths Docker hides from the container (`maskedPaths`).
-pub const MASKED_PATHS: [&str; 10] = [
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-];
-
-/// Paths Docker makes read-only (`readonlyPaths`).
-pub const READONLY_PATHS: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
-fn default_capabilities() -> Vec<Capability> {
-    vec![
-        Capability::Chown,
-        Capability::DacOverride,
-        Capability::Fsetid,
-        Capability::Fowner,
-        Capability::Mknod,
-        Capability::NetRaw,
-        Capability::Setgid,
-        Capability::Setuid,
-        Capability::Setfcap,
-        Capability::Setpcap,
-        Capability::NetBindService,
-        Capability::SysChroot,
-        Capability::Kill,
-        Capability::AuditWrite,
-    ]
-}
+pub use crate::security::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 
 /// A failure to build or store a spec.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +50,9 @@ pub enum SpecError {
         /// The builder's error.
         source: oci_spec::OciSpecError,
     },
+    /// A capability name oci-spec does not know.
+    #[error("unknown capability: {0:?}")]
+    UnknownCapability(String),
     /// An unknown `--ulimit` name.
     #[error("invalid ulimit type: {0}")]
     UnknownRlimit(String),
@@ -259,6 +207,8 @@ pub struct ContainerSpec {
     pub rlimits: Vec<Rlimit>,
     /// Cgroup parent; [`DEFAULT_CGROUP_PARENT`] when `None`.
     pub cgroup_parent: Option<String>,
+    /// Capabilities, seccomp, masked paths, devices.
+    pub security: Security,
 }
 
 fn rlimit_type(name: &str) -> Option<(PosixRlimitType, rustix::process::Resource)> {
@@ -308,21 +258,28 @@ pub fn merge_env(defaults: Vec<String>, env: &[String]) -> Vec<String> {
     out
 }
 
-/// The capabilities of a process running as `uid`: Docker 20.10 gives root the default set in
-/// bounding, effective and permitted, and other users the bounding set only.
-pub fn capabilities_for(uid: u32) -> LinuxCapabilities {
-    let set: oci_spec::runtime::Capabilities = default_capabilities().into_iter().collect();
-    let mut caps = LinuxCapabilities::default();
-    caps.set_bounding(Some(set.clone()))
+/// The capabilities of a process running as `uid` in a container holding `caps` (`CAP_*`
+/// names): Docker 20.10 gives root the set in bounding, effective and permitted, and other users
+/// the bounding set only. Names oci-spec does not know are refused.
+pub fn capabilities_for(uid: u32, caps: &[String]) -> Result<LinuxCapabilities, SpecError> {
+    let set = caps
+        .iter()
+        .map(|c| {
+            serde_json::from_value::<Capability>(serde_json::Value::String(c.clone()))
+                .map_err(|_| SpecError::UnknownCapability(c.clone()))
+        })
+        .collect::<Result<oci_spec::runtime::Capabilities, _>>()?;
+    let mut out = LinuxCapabilities::default();
+    out.set_bounding(Some(set.clone()))
         .set_inheritable(None)
         .set_ambient(None);
     if uid == 0 {
-        caps.set_effective(Some(set.clone()))
+        out.set_effective(Some(set.clone()))
             .set_permitted(Some(set));
     } else {
-        caps.set_effective(None).set_permitted(None);
+        out.set_effective(None).set_permitted(None);
     }
-    caps
+    Ok(out)
 }
 
 fn oci_user(user: &User) -> oci_spec::runtime::User {
@@ -399,10 +356,13 @@ impl ContainerSpec {
             .set_command_line(None)
             .set_env(Some(self.process_env()))
             .set_cwd(PathBuf::from(cwd))
-            .set_capabilities(Some(capabilities_for(self.user.uid)))
+            .set_capabilities(Some(capabilities_for(
+                self.user.uid,
+                &self.security.capabilities,
+            )?))
             .set_rlimits(Some(self.rlimits()?))
-            .set_no_new_privileges(None)
-            .set_apparmor_profile(None)
+            .set_no_new_privileges(self.security.no_new_privileges.then_some(true))
+            .set_apparmor_profile(self.security.apparmor_profile.clone())
             .set_oom_score_adj(Some(0))
             .set_selinux_label(None)
             .set_io_priority(None)
@@ -490,9 +450,20 @@ impl ContainerSpec {
         ];
         let mut out = Vec::new();
         for (dest, typ, source, options) in defaults {
-            if !overridden(dest) {
-                out.push(self.mount(dest, typ, source, options)?);
+            if overridden(dest) {
+                continue;
             }
+            // `--privileged`: /sys and the cgroup tree without Docker's "ro".
+            let options: Vec<&str> = options
+                .iter()
+                .copied()
+                .filter(|o| {
+                    !(self.security.writable_sysfs
+                        && *o == "ro"
+                        && matches!(dest, "/sys" | "/sys/fs/cgroup"))
+                })
+                .collect();
+            out.push(self.mount(dest, typ, source, &options)?);
         }
         if self.init {
             let bin = self
@@ -590,6 +561,8 @@ impl ContainerSpec {
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
         .map_err(self.build_err())?;
+        let mut devices = devices;
+        devices.extend(self.security.device_rules.iter().map(|r| r.to_oci()));
         let resources = LinuxResourcesBuilder::default()
             .devices(devices)
             .build()
@@ -603,18 +576,6 @@ impl ContainerSpec {
             .resources(resources)
             .cgroups_path(format!("{}/{}", parent.trim_end_matches('/'), self.id))
             .namespaces(namespaces)
-            .masked_paths(
-                MASKED_PATHS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .readonly_paths(
-                READONLY_PATHS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-            )
             .build()
             .map_err(self.build_err())?;
         if self.network != NetworkMode::Host {
@@ -633,8 +594,19 @@ impl ContainerSpec {
         linux
             .set_uid_mappings(None)
             .set_gid_mappings(None)
-            .set_devices(None)
-            .set_seccomp(None)
+            .set_masked_paths(
+                (!self.security.masked_paths.is_empty())
+                    .then(|| self.security.masked_paths.clone()),
+            )
+            .set_readonly_paths(
+                (!self.security.readonly_paths.is_empty())
+                    .then(|| self.security.readonly_paths.clone()),
+            )
+            .set_devices(
+                (!self.security.devices.is_empty())
+                    .then(|| self.security.devices.iter().map(|d| d.to_oci()).collect()),
+            )
+            .set_seccomp(self.security.seccomp.clone())
             .set_rootfs_propagation(None)
             .set_mount_label(None)
             .set_intel_rdt(None)

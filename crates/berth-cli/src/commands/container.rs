@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal};
 
 use berth_engine::container::{AttachRequest, ListOptions, LogsRequest, Started};
 use berth_engine::types::{
-    CreateRequest, ExecConfig, HostConfig, PullPolicy, RestartPolicy, Ulimit,
+    CreateRequest, ExecConfig, HostConfig, PullPolicy, Resources, RestartPolicy, Ulimit,
 };
 use berth_engine::{Engine, EngineError};
 use berth_image::config::ContainerConfig;
@@ -42,7 +42,11 @@ fn run_engine_error(e: EngineError) -> CliError {
 /// directory`, `executable file not found`) and 126 (`permission denied`), else 125.
 fn run_start_error(e: EngineError) -> CliError {
     let text = e.to_string();
-    let code = if text.contains("executable file not found")
+    let code = if matches!(e, EngineError::RunConfig(_)) {
+        // A configuration the engine refused before any process existed (a missing
+        // `--device`): the daemon's error, 125, whatever its words.
+        125
+    } else if text.contains("executable file not found")
         || text.contains("no such file or directory")
     {
         127
@@ -144,6 +148,70 @@ fn parse_ulimit(s: &str) -> Result<Ulimit, CliError> {
     })
 }
 
+/// `--security-opt` as the docker CLI sends it: a `seccomp=FILE` becomes `seccomp=<the file's
+/// compacted JSON>`, and `systempaths=unconfined` is taken out (it empties the masked and
+/// read-only paths instead). Returns the options and whether system paths are unconfined.
+fn security_opts(opts: &[String]) -> Result<(Vec<String>, bool), CliError> {
+    let mut out = Vec::new();
+    let mut unconfined_paths = false;
+    for opt in opts {
+        let (key, value) = match opt.split_once('=') {
+            Some(kv) => kv,
+            None if opt == "no-new-privileges" => (opt.as_str(), ""),
+            None => opt
+                .split_once(':')
+                .ok_or_else(|| run_usage_error(&format!("Invalid --security-opt: {opt:?}")))?,
+        };
+        if key == "systempaths" && value == "unconfined" {
+            unconfined_paths = true;
+            continue;
+        }
+        if key == "seccomp" && value != "unconfined" {
+            let bytes = std::fs::read(value).map_err(|e| {
+                run_usage_error(&format!(
+                    "opening seccomp profile ({value}) failed: open {value}: {}",
+                    output::io_text(&e)
+                ))
+            })?;
+            let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                run_usage_error(&format!(
+                    "compacting json for seccomp profile ({value}) failed: {e}"
+                ))
+            })?;
+            out.push(format!("seccomp={json}"));
+            continue;
+        }
+        out.push(opt.clone());
+    }
+    Ok((out, unconfined_paths))
+}
+
+/// `--gpus all|N|device=...`, as the request's `DeviceRequests` entry the docker CLI builds.
+fn gpu_request(spec: &str) -> serde_json::Value {
+    let mut count: i64 = 0;
+    let mut ids: Vec<String> = Vec::new();
+    let mut caps = vec!["gpu".to_string()];
+    let mut driver = String::new();
+    for field in spec.split(',') {
+        match field.split_once('=') {
+            Some(("count", "all")) => count = -1,
+            Some(("count", n)) => count = n.parse().unwrap_or(0),
+            Some(("device", d)) => ids.push(d.to_string()),
+            Some(("driver", d)) => driver = d.to_string(),
+            Some(("capabilities", c)) => caps.push(c.to_string()),
+            _ if field == "all" => count = -1,
+            _ => count = field.parse().unwrap_or(count),
+        }
+    }
+    serde_json::json!({
+        "Driver": driver,
+        "Count": count,
+        "DeviceIDs": if ids.is_empty() { serde_json::Value::Null } else { serde_json::json!(ids) },
+        "Capabilities": [caps],
+        "Options": {}
+    })
+}
+
 /// Turns `run`/`create` flags into the request docker's CLI would send.
 fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliError> {
     let pull = match args.pull.as_str() {
@@ -193,6 +261,18 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         eprintln!("{w}");
     }
     let host_mounts = mounts.host_config();
+    let (security_opt, unconfined_paths) = security_opts(&args.security_opt)?;
+    let devices = args
+        .device
+        .iter()
+        .map(|d| {
+            berth_engine::container::runconfig::security::parse_device(d).map_err(|e| {
+                run_usage_error(&format!(
+                    "invalid argument \"{d}\" for \"--device\" flag: {e}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
@@ -235,12 +315,25 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         readonly_rootfs: args.read_only,
         init: args.init.then_some(true),
         runtime: args.runtime.clone().unwrap_or_else(|| "runc".into()),
-        ulimits: args
-            .ulimit
-            .iter()
-            .map(|u| parse_ulimit(u))
-            .collect::<Result<_, _>>()?,
+        resources: Resources {
+            ulimits: (!args.ulimit.is_empty())
+                .then(|| args.ulimit.iter().map(|u| parse_ulimit(u)).collect())
+                .transpose()?,
+            devices: Some(devices),
+            device_cgroup_rules: (!args.device_cgroup_rule.is_empty())
+                .then(|| args.device_cgroup_rule.clone()),
+            device_requests: args.gpus.as_deref().map(|g| vec![gpu_request(g)]),
+            blkio_weight_device: Some(Vec::new()),
+            oom_kill_disable: Some(false),
+            ..Default::default()
+        },
         group_add: (!args.group_add.is_empty()).then(|| args.group_add.clone()),
+        cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
+        cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
+        privileged: args.privileged,
+        security_opt: (!security_opt.is_empty()).then_some(security_opt),
+        masked_paths: unconfined_paths.then(Vec::new),
+        readonly_paths: unconfined_paths.then(Vec::new),
         binds: host_mounts.binds,
         volumes_from: host_mounts.volumes_from,
         volume_driver: host_mounts.volume_driver,

@@ -86,6 +86,7 @@ impl Engine {
                 )))
             }
         }
+        super::runconfig::validate(&mut host_config)?;
         let mut config = req.config;
         merge_image_config(
             &mut config,

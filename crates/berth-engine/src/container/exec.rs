@@ -212,6 +212,9 @@ impl Engine {
                 .filter(|[h, w]| *h > 0 && *w > 0)
                 .map(|[rows, cols]| WinSize { rows, cols }),
             rlimits,
+            // The container's confinement holds for its execs too.
+            capabilities: Some(super::runconfig::security::capabilities(&c.host_config)?),
+            no_new_privileges: super::runconfig::security::no_new_privileges(&c.host_config),
         })
     }
 

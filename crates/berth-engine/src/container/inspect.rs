@@ -48,7 +48,7 @@ impl Engine {
             platform: "linux".into(),
             mount_label: String::new(),
             process_label: String::new(),
-            app_armor_profile: String::new(),
+            app_armor_profile: super::runconfig::security::apparmor_profile(&c.host_config),
             exec_ids: Some(self.running_exec_ids(&c.id)?).filter(|ids| !ids.is_empty()),
             host_config: c.host_config.clone(),
             graph_driver: GraphDriverData {

@@ -35,6 +35,7 @@ mod pause;
 mod remove;
 mod rename;
 pub mod restart_policy;
+pub mod runconfig;
 pub mod shim;
 mod start;
 mod state;
@@ -324,6 +325,11 @@ impl Engine {
     }
 
     /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).
+    /// The seccomp profile containers get by default.
+    pub(crate) fn seccomp_profile(&self) -> PathBuf {
+        PathBuf::from(berth_runtime::seccomp::DEFAULT_PROFILE)
+    }
+
     pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::Runc {
         let binary = match c.host_config.runtime.as_str() {
             "" | "runc" => PathBuf::from("runc"),

@@ -113,8 +113,10 @@ impl Engine {
             mounts,
             rlimits: c
                 .host_config
+                .resources
                 .ulimits
                 .iter()
+                .flatten()
                 .map(|u| Rlimit {
                     name: u.name.clone(),
                     soft: u.soft.max(0) as u64,
@@ -122,6 +124,10 @@ impl Engine {
                 })
                 .collect(),
             cgroup_parent: None,
+            security: super::runconfig::security::security(
+                &c.host_config,
+                &self.seccomp_profile(),
+            )?,
         };
         let oci = spec
             .to_oci()

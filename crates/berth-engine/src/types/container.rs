@@ -59,8 +59,114 @@ pub struct Ulimit {
     pub hard: i64,
 }
 
-/// Docker's `HostConfig`: how the host runs the container. Every field Docker 20.10 reports is
-/// present so `inspect` has Docker's shape; berth acts on the ones documented as such.
+/// `--device HOST[:CONTAINER][:PERMISSIONS]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceMapping {
+    /// The device (or a directory of devices) on the host.
+    pub path_on_host: String,
+    /// Where it appears in the container.
+    pub path_in_container: String,
+    /// Some of `rwm`.
+    pub cgroup_permissions: String,
+}
+
+/// `--blkio-weight-device DEVICE:WEIGHT`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WeightDevice {
+    /// The block device.
+    pub path: String,
+    /// Relative weight, 10 to 1000.
+    pub weight: u16,
+}
+
+/// `--device-read-bps DEVICE:RATE` and the other throttles.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ThrottleDevice {
+    /// The block device.
+    pub path: String,
+    /// Bytes or operations per second.
+    pub rate: u64,
+}
+
+/// Docker's `Resources`, embedded in `HostConfig`: cgroup limits, devices, ulimits.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Resources {
+    /// `-c, --cpu-shares`.
+    pub cpu_shares: i64,
+    /// `-m, --memory` (bytes).
+    pub memory: i64,
+    /// `--cpus`, in billionths of a CPU.
+    pub nano_cpus: i64,
+    /// `--cgroup-parent`.
+    pub cgroup_parent: String,
+    /// `--blkio-weight`.
+    pub blkio_weight: u16,
+    /// `--blkio-weight-device`.
+    pub blkio_weight_device: Option<Vec<WeightDevice>>,
+    /// `--device-read-bps`.
+    pub blkio_device_read_bps: Option<Vec<ThrottleDevice>>,
+    /// `--device-write-bps`.
+    pub blkio_device_write_bps: Option<Vec<ThrottleDevice>>,
+    /// `--device-read-iops`.
+    #[serde(rename = "BlkioDeviceReadIOps")]
+    pub blkio_device_read_iops: Option<Vec<ThrottleDevice>>,
+    /// `--device-write-iops`.
+    #[serde(rename = "BlkioDeviceWriteIOps")]
+    pub blkio_device_write_iops: Option<Vec<ThrottleDevice>>,
+    /// `--cpu-period` (µs).
+    pub cpu_period: i64,
+    /// `--cpu-quota` (µs).
+    pub cpu_quota: i64,
+    /// `--cpu-rt-period` (µs).
+    pub cpu_realtime_period: i64,
+    /// `--cpu-rt-runtime` (µs).
+    pub cpu_realtime_runtime: i64,
+    /// `--cpuset-cpus`.
+    pub cpuset_cpus: String,
+    /// `--cpuset-mems`.
+    pub cpuset_mems: String,
+    /// `--device`.
+    pub devices: Option<Vec<DeviceMapping>>,
+    /// `--device-cgroup-rule`.
+    pub device_cgroup_rules: Option<Vec<String>>,
+    /// `--gpus` (refused: berth has no device drivers).
+    pub device_requests: Option<Vec<serde_json::Value>>,
+    /// `--kernel-memory`.
+    pub kernel_memory: i64,
+    /// Kernel TCP buffer memory.
+    #[serde(rename = "KernelMemoryTCP")]
+    pub kernel_memory_tcp: i64,
+    /// `--memory-reservation`.
+    pub memory_reservation: i64,
+    /// `--memory-swap` (memory plus swap; -1 unlimited).
+    pub memory_swap: i64,
+    /// `--memory-swappiness` (`None`: the kernel's).
+    pub memory_swappiness: Option<i64>,
+    /// `--oom-kill-disable`.
+    pub oom_kill_disable: Option<bool>,
+    /// `--pids-limit`.
+    pub pids_limit: Option<i64>,
+    /// `--ulimit`.
+    pub ulimits: Option<Vec<Ulimit>>,
+    /// CPU count (Windows).
+    pub cpu_count: i64,
+    /// CPU percent (Windows).
+    pub cpu_percent: i64,
+    /// Maximum IOps (Windows).
+    #[serde(rename = "IOMaximumIOps")]
+    pub io_maximum_iops: u64,
+    /// Maximum bandwidth (Windows).
+    #[serde(rename = "IOMaximumBandwidth")]
+    pub io_maximum_bandwidth: u64,
+}
+
+/// Docker's `HostConfig`: how the host runs the container, in Docker's field order. Every field
+/// Docker 20.10 reports is present so `inspect` has Docker's shape; create applies each one or
+/// refuses it (see `container::runconfig`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct HostConfig {
@@ -83,9 +189,9 @@ pub struct HostConfig {
     pub volume_driver: String,
     /// `--volumes-from`, as given.
     pub volumes_from: Option<Vec<String>>,
-    /// `--cap-add`.
+    /// `--cap-add`, as given.
     pub cap_add: Option<Vec<String>>,
-    /// `--cap-drop`.
+    /// `--cap-drop`, as given.
     pub cap_drop: Option<Vec<String>>,
     /// Cgroup namespace mode.
     pub cgroupns_mode: String,
@@ -109,14 +215,20 @@ pub struct HostConfig {
     pub oom_score_adj: i64,
     /// PID mode.
     pub pid_mode: String,
-    /// `--privileged` (not supported).
+    /// `--privileged`.
     pub privileged: bool,
     /// `-P`.
     pub publish_all_ports: bool,
     /// `--read-only`.
     pub readonly_rootfs: bool,
-    /// `--security-opt`.
+    /// `--security-opt` (a seccomp profile file is sent as its JSON, as the docker CLI does).
     pub security_opt: Option<Vec<String>>,
+    /// `--storage-opt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_opt: Option<BTreeMap<String, String>>,
+    /// `--tmpfs`: path → options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
     /// UTS mode.
     #[serde(rename = "UTSMode")]
     pub uts_mode: String,
@@ -124,24 +236,25 @@ pub struct HostConfig {
     pub userns_mode: String,
     /// `/dev/shm` size.
     pub shm_size: i64,
+    /// `--sysctl`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, String>>,
     /// OCI runtime: `runc` or a path to any OCI runtime CLI.
     pub runtime: String,
     /// Initial console size.
     pub console_size: [u32; 2],
-    /// Isolation (Windows).
+    /// Isolation (only the default on Linux).
     pub isolation: String,
-    /// Masked paths.
-    pub masked_paths: Vec<String>,
-    /// Read-only paths.
-    pub readonly_paths: Vec<String>,
-    /// `--ulimit`.
-    pub ulimits: Vec<Ulimit>,
+    /// Cgroup limits, devices, ulimits.
+    #[serde(flatten)]
+    pub resources: Resources,
     /// `--mount`, as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<ApiMount>>,
-    /// `--tmpfs`: path → options.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<BTreeMap<String, String>>,
+    /// Masked paths (`None` at create: Docker's defaults; empty with `systempaths=unconfined`).
+    pub masked_paths: Option<Vec<String>>,
+    /// Read-only paths (like `masked_paths`).
+    pub readonly_paths: Option<Vec<String>>,
     /// `--init`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
@@ -176,23 +289,19 @@ impl Default for HostConfig {
             publish_all_ports: false,
             readonly_rootfs: false,
             security_opt: None,
+            storage_opt: None,
+            tmpfs: None,
             uts_mode: String::new(),
             userns_mode: String::new(),
             shm_size: 67_108_864,
+            sysctls: None,
             runtime: "runc".into(),
             console_size: [0, 0],
             isolation: String::new(),
-            masked_paths: berth_runtime::spec::MASKED_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            readonly_paths: berth_runtime::spec::READONLY_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            ulimits: Vec::new(),
+            resources: Resources::default(),
             mounts: None,
-            tmpfs: None,
+            masked_paths: None,
+            readonly_paths: None,
             init: None,
         }
     }

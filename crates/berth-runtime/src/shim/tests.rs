@@ -704,7 +704,7 @@ fn exec_in_a_running_container() {
         tty,
         hostname: "testhost".into(),
         console_size: None,
-        rlimits: None,
+        ..Default::default()
     };
     // Plain stdio, interactive.
     let (in_r, in_w) = pipe();

@@ -1,0 +1,90 @@
+//! `RunConfigError` and the run configuration of a container: what `create` checks in a
+//! `HostConfig` (with Docker's error texts) and what `start` derives from it for the runtime.
+//! Each concern has a module: [`security`] (capabilities, `--security-opt`, `--privileged`,
+//! devices).
+//!
+//! Everything a create request carries is either applied or refused here; nothing is dropped.
+
+pub mod security;
+
+use berth_store::ErrorKind;
+
+use crate::types::HostConfig;
+
+/// A run configuration that cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum RunConfigError {
+    /// `--cap-add`/`--cap-drop` names a capability that does not exist.
+    #[error("invalid {field}: unknown capability: {name:?}")]
+    UnknownCapability {
+        /// `CapAdd` or `CapDrop`.
+        field: &'static str,
+        /// The normalized name (`CAP_FOO`).
+        name: String,
+    },
+    /// A capability the engine itself does not hold (this host's bounding set lacks it), so no
+    /// container can be given it.
+    #[error(
+        "capability {0} is not in berth's bounding set on this host, so no container can hold it"
+    )]
+    CapabilityUnavailable(String),
+    /// A `--security-opt` that is not `key=value` (Docker's "1") or has an unknown key or value
+    /// (Docker's "2").
+    #[error("invalid --security-opt {which}: {opt:?}")]
+    SecurityOpt {
+        /// 1 or 2, as Docker numbers them.
+        which: u8,
+        /// The option.
+        opt: String,
+    },
+    /// A security option for a Linux security module this host does not run.
+    #[error("{opt}: {module} is not enabled on this host, so berth cannot apply it")]
+    SecurityModuleDisabled {
+        /// The option as given.
+        opt: String,
+        /// `AppArmor` or `SELinux`.
+        module: &'static str,
+    },
+    /// A seccomp profile that does not parse or resolve.
+    #[error(transparent)]
+    Seccomp(#[from] berth_runtime::seccomp::SeccompError),
+    /// A `--device` that is malformed.
+    #[error("{0}")]
+    Device(String),
+    /// A `--device` whose host side cannot be used.
+    #[error("error gathering device information while adding custom device {path:?}: {reason}")]
+    DeviceUnavailable {
+        /// The host path.
+        path: String,
+        /// Why (`no such file or directory`, `not a device node`).
+        reason: String,
+    },
+    /// A `--device-cgroup-rule` that is malformed.
+    #[error("invalid device cgroup format '{0}'")]
+    DeviceCgroupRule(String),
+    /// `--gpus`: berth has no device drivers.
+    #[error("could not select device driver {driver:?} with capabilities: {caps}")]
+    DeviceRequest {
+        /// The requested driver (often empty).
+        driver: String,
+        /// The requested capabilities, as Docker prints them.
+        caps: String,
+    },
+}
+
+impl RunConfigError {
+    /// The error's class.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RunConfigError::Seccomp(e) => e.kind(),
+            _ => ErrorKind::InvalidArgument,
+        }
+    }
+}
+
+/// Checks `hc` as Docker's daemon does at create and fills in what Docker fills in (the default
+/// masked and read-only paths).
+pub(crate) fn validate(hc: &mut HostConfig) -> Result<(), RunConfigError> {
+    security::validate(hc)?;
+    Ok(())
+}
