@@ -37,6 +37,14 @@ impl Engine {
             return Ok((c, Started::AlreadyRunning));
         }
         let dir = c.dir(self);
+        if c.state.status != Status::Created {
+            // The shim of the last run may still be finishing (it answers attach clients with
+            // the exit code before it unmounts and leaves): a new start waits for it rather than
+            // talk to a shim that is going away.
+            if let Some(stamp) = berth_runtime::shim::shim_stamp(&dir) {
+                stamp.wait_exit(std::time::Duration::from_secs(10));
+            }
+        }
         if berth_runtime::shim::shim_alive(&dir) {
             // Its shim already holds the created process for an attach (the API's attach
             // comes before start): tell it to go.
