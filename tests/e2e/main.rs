@@ -17,6 +17,7 @@ mod layers;
 mod mounts;
 mod prune_filters;
 mod pty;
+mod resources;
 mod restart_policies;
 mod volumes;
 mod volumes_beyond;

@@ -104,6 +104,8 @@ pub enum Command {
     Top(TopArgs),
     /// Rename a container.
     Rename(RenameArgs),
+    /// Update configuration of one or more containers.
+    Update(UpdateArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -181,6 +183,8 @@ pub enum ContainerCommand {
     Top(TopArgs),
     /// Rename a container.
     Rename(RenameArgs),
+    /// Update configuration of one or more containers.
+    Update(UpdateArgs),
 }
 
 /// One container name.
@@ -356,6 +360,36 @@ pub struct RunArgs {
     /// Ulimit options (name=soft[:hard]).
     #[arg(long, allow_hyphen_values = true)]
     pub ulimit: Vec<String>,
+    /// Resource limits `update` can change too.
+    #[command(flatten)]
+    pub resources: ResourceFlags,
+    /// Tune container memory swappiness (0 to 100).
+    #[arg(long = "memory-swappiness", allow_hyphen_values = true)]
+    pub memory_swappiness: Option<String>,
+    /// Disable OOM Killer.
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Tune host's OOM preferences (-1000 to 1000).
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<String>,
+    /// Block IO weight (relative device weight).
+    #[arg(long = "blkio-weight-device")]
+    pub blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device.
+    #[arg(long = "device-read-bps")]
+    pub device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device.
+    #[arg(long = "device-write-bps")]
+    pub device_write_bps: Vec<String>,
+    /// Limit read rate (IO per second) from a device.
+    #[arg(long = "device-read-iops")]
+    pub device_read_iops: Vec<String>,
+    /// Limit write rate (IO per second) to a device.
+    #[arg(long = "device-write-iops")]
+    pub device_write_iops: Vec<String>,
+    /// Optional parent cgroup for the container.
+    #[arg(long = "cgroup-parent", allow_hyphen_values = true)]
+    pub cgroup_parent: Option<String>,
     /// Add additional groups to join.
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,
@@ -389,6 +423,68 @@ pub struct RunArgs {
     /// Command and arguments.
     #[arg(value_name = "COMMAND", allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+/// The resource flags of `run`, `create` and `update` (values are parsed by the command, with
+/// docker's error texts).
+#[derive(Debug, Args, Default)]
+pub struct ResourceFlags {
+    /// Memory limit.
+    #[arg(short = 'm', long, allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap.
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit.
+    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Kernel memory limit (refused: nothing enforces it any more).
+    #[arg(long = "kernel-memory", allow_hyphen_values = true)]
+    pub kernel_memory: Option<String>,
+    /// Number of CPUs.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long = "cpu-shares", allow_hyphen_values = true)]
+    pub cpu_shares: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period.
+    #[arg(long = "cpu-period", allow_hyphen_values = true)]
+    pub cpu_period: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota.
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<String>,
+    /// Limit CPU real-time period in microseconds.
+    #[arg(long = "cpu-rt-period", allow_hyphen_values = true)]
+    pub cpu_rt_period: Option<String>,
+    /// Limit CPU real-time runtime in microseconds.
+    #[arg(long = "cpu-rt-runtime", allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<String>,
+    /// CPUs in which to allow execution (0-3, 0,1).
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1).
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable.
+    #[arg(long = "blkio-weight", allow_hyphen_values = true)]
+    pub blkio_weight: Option<String>,
+}
+
+/// `update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The limits to change.
+    #[command(flatten)]
+    pub resources: ResourceFlags,
+    /// Restart policy to apply when a container exits.
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Containers.
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub names: Vec<String>,
 }
 
 /// `start`.

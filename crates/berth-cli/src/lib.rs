@@ -191,6 +191,9 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             container::rename(e, a)
         }
+        Command::Update(a) | Command::Container(ContainerCommand::Update(a)) => {
+            container::update(e, a)
+        }
         Command::Volume(VolumeCommand::Create(a)) => volume::create(e, a),
         Command::Volume(VolumeCommand::Ls(a)) => volume::ls(e, a),
         Command::Volume(VolumeCommand::Inspect(a)) => volume::inspect(e, a),

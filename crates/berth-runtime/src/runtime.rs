@@ -202,6 +202,12 @@ pub trait Runtime: fmt::Debug + Send + Sync {
     fn resume(&self, id: &str) -> Result<(), RuntimeError>;
     /// Every container under this runtime's state root.
     fn list(&self) -> Result<Vec<ContainerState>, RuntimeError>;
+    /// Changes the cgroup limits of a running container.
+    fn update(
+        &self,
+        id: &str,
+        resources: &oci_spec::runtime::LinuxResources,
+    ) -> Result<(), RuntimeError>;
 }
 
 /// The runc command line with its state in `root` (`runc --root`).
@@ -235,14 +241,36 @@ impl Runc {
 
     /// Runs a short command, capturing stdout and turning a failure into its error text.
     fn run(&self, op: &'static str, id: &str, args: &[&str]) -> Result<Vec<u8>, RuntimeError> {
+        self.run_with_input(op, id, args, None)
+    }
+
+    /// [`Runc::run`] with `input` on the command's stdin.
+    fn run_with_input(
+        &self,
+        op: &'static str,
+        id: &str,
+        args: &[&str],
+        input: Option<&[u8]>,
+    ) -> Result<Vec<u8>, RuntimeError> {
         let mut cmd = self.command(None);
         cmd.args(args)
-            .stdin(Stdio::null())
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         log::debug!("runtime: {cmd:?}");
         let out = cmd
-            .output()
+            .spawn()
+            .and_then(|mut child| {
+                if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+                    use std::io::Write;
+                    stdin.write_all(input)?;
+                }
+                child.wait_with_output()
+            })
             .map_err(|source| self.spawn_err(op, id, source))?;
         if out.status.success() {
             Ok(out.stdout)
@@ -408,6 +436,21 @@ impl Runtime for Runc {
         let out = self.run("list", "", &["list", "--format", "json"])?;
         let list: Option<Vec<ContainerState>> = Runc::parse("list", "", &out)?;
         Ok(list.unwrap_or_default())
+    }
+
+    fn update(
+        &self,
+        id: &str,
+        resources: &oci_spec::runtime::LinuxResources,
+    ) -> Result<(), RuntimeError> {
+        let json = serde_json::to_vec(resources).expect("resources serialize");
+        self.run_with_input(
+            "update",
+            id,
+            &["update", "--resources", "-", id],
+            Some(&json),
+        )
+        .map(drop)
     }
 }
 

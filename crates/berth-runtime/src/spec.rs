@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilities, LinuxDeviceCgroupBuilder, LinuxDeviceType,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, Mount, MountBuilder,
-    PosixRlimit, PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
+    LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, PosixRlimit,
+    PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -203,12 +203,17 @@ pub struct ContainerSpec {
     pub etc_files: Option<EtcFiles>,
     /// Volumes, binds and tmpfs mounts, in the order they are to be mounted.
     pub mounts: Vec<SpecMount>,
-    /// `--ulimit` values (capped at our own hard limits).
+    /// `--ulimit` values, as given (the engine refuses limits it cannot grant); `nofile`
+    /// defaults to our own hard limit.
     pub rlimits: Vec<Rlimit>,
     /// Cgroup parent; [`DEFAULT_CGROUP_PARENT`] when `None`.
     pub cgroup_parent: Option<String>,
     /// Capabilities, seccomp, masked paths, devices.
     pub security: Security,
+    /// Cgroup limits (memory, cpu, pids, block I/O); the device rules come from `security`.
+    pub resources: oci_spec::runtime::LinuxResources,
+    /// `--oom-score-adj`.
+    pub oom_score_adj: i32,
 }
 
 fn rlimit_type(name: &str) -> Option<(PosixRlimitType, rustix::process::Resource)> {
@@ -232,6 +237,11 @@ fn rlimit_type(name: &str) -> Option<(PosixRlimitType, rustix::process::Resource
         "stack" => (T::RlimitStack, R::Stack),
         _ => return None,
     })
+}
+
+/// The resource behind a Docker `--ulimit` name (`nofile`), if the name is known.
+pub fn rlimit_resource(name: &str) -> Option<rustix::process::Resource> {
+    rlimit_type(name).map(|(_, r)| r)
 }
 
 /// Our own hard limit for `resource` (`None`: unlimited).
@@ -303,6 +313,16 @@ impl ContainerSpec {
         }
     }
 
+    /// The container's cgroup: its parent (`--cgroup-parent`, else [`DEFAULT_CGROUP_PARENT`])
+    /// and its ID.
+    pub fn cgroups_path(&self) -> String {
+        let parent = self
+            .cgroup_parent
+            .as_deref()
+            .unwrap_or(DEFAULT_CGROUP_PARENT);
+        format!("{}/{}", parent.trim_end_matches('/'), self.id)
+    }
+
     /// The process's environment: `PATH` (unless given), `HOSTNAME`, `TERM=xterm` with a tty,
     /// then the spec's entries.
     pub fn process_env(&self) -> Vec<String> {
@@ -327,14 +347,13 @@ impl ContainerSpec {
         }
         let mut out = Vec::new();
         for (name, soft, hard) in wanted {
-            let (typ, resource) =
+            let (typ, _) =
                 rlimit_type(&name).ok_or_else(|| SpecError::UnknownRlimit(name.clone()))?;
-            let cap = own_hard_limit(resource).unwrap_or(u64::MAX);
             out.push(
                 PosixRlimitBuilder::default()
                     .typ(typ)
-                    .hard(hard.min(cap))
-                    .soft(soft.min(hard).min(cap))
+                    .hard(hard)
+                    .soft(soft.min(hard))
                     .build()
                     .map_err(self.build_err())?,
             );
@@ -363,7 +382,7 @@ impl ContainerSpec {
             .set_rlimits(Some(self.rlimits()?))
             .set_no_new_privileges(self.security.no_new_privileges.then_some(true))
             .set_apparmor_profile(self.security.apparmor_profile.clone())
-            .set_oom_score_adj(Some(0))
+            .set_oom_score_adj(Some(self.oom_score_adj))
             .set_selinux_label(None)
             .set_io_priority(None)
             .set_scheduler(None)
@@ -563,18 +582,12 @@ impl ContainerSpec {
         .map_err(self.build_err())?;
         let mut devices = devices;
         devices.extend(self.security.device_rules.iter().map(|r| r.to_oci()));
-        let resources = LinuxResourcesBuilder::default()
-            .devices(devices)
-            .build()
-            .map_err(self.build_err())?;
+        let mut resources = self.resources.clone();
+        resources.set_devices(Some(devices));
 
-        let parent = self
-            .cgroup_parent
-            .as_deref()
-            .unwrap_or(DEFAULT_CGROUP_PARENT);
         let mut linux = LinuxBuilder::default()
             .resources(resources)
-            .cgroups_path(format!("{}/{}", parent.trim_end_matches('/'), self.id))
+            .cgroups_path(self.cgroups_path())
             .namespaces(namespaces)
             .build()
             .map_err(self.build_err())?;
@@ -872,9 +885,11 @@ mod tests {
         assert!(p["capabilities"].get("permitted").is_none());
         let nofile = &p["rlimits"][0];
         assert_eq!(nofile["soft"], 10);
-        if let Some(hard) = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum {
-            assert_eq!(nofile["hard"], hard);
-        }
+        assert_eq!(
+            nofile["hard"],
+            u64::MAX,
+            "explicit limits are passed as given"
+        );
         assert_eq!(j["root"]["readonly"], true);
         let dests: Vec<&str> = j["mounts"]
             .as_array()

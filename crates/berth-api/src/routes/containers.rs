@@ -1,11 +1,11 @@
-//! `/containers`: list, create, inspect, start, stop, restart, kill, wait, resize and remove
+//! `/containers`: list, create, inspect, start, stop, restart, kill, wait, resize, update and remove
 //! (attach and logs have modules of their own).
 
 use std::io::Write;
 
 use axum::http::StatusCode;
 use berth_engine::container::{ListOptions, Started, Stopped};
-use berth_engine::types::{CreateRequest, HostConfig};
+use berth_engine::types::{CreateRequest, HostConfig, UpdateRequest};
 use berth_image::config::ContainerConfig;
 use serde::Deserialize;
 use serde_json::json;
@@ -194,6 +194,14 @@ pub fn resize(ctx: &mut Ctx) -> ApiResult {
     let id = ctx.param.clone();
     ctx.engine()?.resize_container(&id, rows, cols)?;
     Ok(empty(StatusCode::OK))
+}
+
+/// `POST /containers/{id}/update`: new resource limits and restart policy; 200 with warnings.
+pub fn update(ctx: &mut Ctx) -> ApiResult {
+    let req: UpdateRequest = ctx.req.json()?;
+    let id = ctx.param.clone();
+    let warnings = ctx.engine()?.update_container(&id, &req)?;
+    Ok(json(StatusCode::OK, &json!({"Warnings": warnings})))
 }
 
 /// `POST /containers/prune?filters=`: removes the stopped containers the filters select.

@@ -99,6 +99,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "wait"]) => Some((containers::wait, id)),
         ("GET", ["containers", id, "logs"]) => Some((logs::logs, id)),
         ("POST", ["containers", id, "resize"]) => Some((containers::resize, id)),
+        ("POST", ["containers", id, "update"]) => Some((containers::update, id)),
         ("POST", ["containers", id, "exec"]) => Some((crate::exec::create, id)),
         ("GET", ["exec", id, "json"]) => Some((crate::exec::inspect, id)),
         ("POST", ["exec", id, "resize"]) => Some((crate::exec::resize, id)),

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal};
 
 use berth_engine::container::{AttachRequest, ListOptions, LogsRequest, Started};
 use berth_engine::types::{
-    CreateRequest, ExecConfig, HostConfig, PullPolicy, Resources, RestartPolicy, Ulimit,
+    CreateRequest, ExecConfig, HostConfig, PullPolicy, Resources, RestartPolicy, UpdateRequest,
 };
 use berth_engine::{Engine, EngineError};
 use berth_image::config::ContainerConfig;
@@ -16,9 +16,10 @@ use berth_runtime::attach::{AttachIo, AttachOutcome, DetachKeys};
 use berth_runtime::logs::{parse_tail, parse_time, LogOptions};
 use berth_volume::mount_spec::{CliMountError, CliMountFlags, CliMounts};
 
+use super::resources;
 use crate::cli::{
     AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,
-    RenameArgs, RmArgs, RunArgs, StartArgs, StopArgs, TopArgs,
+    RenameArgs, RmArgs, RunArgs, StartArgs, StopArgs, TopArgs, UpdateArgs,
 };
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
@@ -124,27 +125,6 @@ fn parse_restart(s: &str) -> Result<RestartPolicy, CliError> {
     Ok(RestartPolicy {
         name: name.to_string(),
         maximum_retry_count: count,
-    })
-}
-
-fn parse_ulimit(s: &str) -> Result<Ulimit, CliError> {
-    let bad = || {
-        run_usage_error(&format!(
-            "invalid argument \"{s}\" for \"--ulimit\" flag: invalid ulimit argument: {s}"
-        ))
-    };
-    let (name, values) = s.split_once('=').ok_or_else(bad)?;
-    let (soft, hard) = match values.split_once(':') {
-        Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
-        None => {
-            let v: i64 = values.parse().map_err(|_| bad())?;
-            (v, v)
-        }
-    };
-    Ok(Ulimit {
-        name: name.to_string(),
-        soft,
-        hard,
     })
 }
 
@@ -316,16 +296,19 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         init: args.init.then_some(true),
         runtime: args.runtime.clone().unwrap_or_else(|| "runc".into()),
         resources: Resources {
-            ulimits: (!args.ulimit.is_empty())
-                .then(|| args.ulimit.iter().map(|u| parse_ulimit(u)).collect())
-                .transpose()?,
             devices: Some(devices),
             device_cgroup_rules: (!args.device_cgroup_rule.is_empty())
                 .then(|| args.device_cgroup_rule.clone()),
             device_requests: args.gpus.as_deref().map(|g| vec![gpu_request(g)]),
-            blkio_weight_device: Some(Vec::new()),
-            oom_kill_disable: Some(false),
-            ..Default::default()
+            ..resources::from_run_args(args).map_err(|e| run_usage_error(&e))?
+        },
+        oom_score_adj: match &args.oom_score_adj {
+            None => 0,
+            Some(s) => s.parse().map_err(|_| {
+                run_usage_error(&format!(
+                    "invalid argument \"{s}\" for \"--oom-score-adj\" flag: strconv.ParseInt: parsing \"{s}\": invalid syntax"
+                ))
+            })?,
         },
         group_add: (!args.group_add.is_empty()).then(|| args.group_add.clone()),
         cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
@@ -487,6 +470,25 @@ pub fn stop(engine: &mut Engine, args: &StopArgs) -> CliResult {
     each(&args.names, |n| {
         engine.stop_container(n, args.time).map(|_| ())
     })
+}
+
+/// `berth update`: each container's limits (and restart policy), its name printed once done.
+pub fn update(engine: &mut Engine, args: &UpdateArgs) -> CliResult {
+    if !resources::any_set(&args.resources) && args.restart.is_none() {
+        return Err(CliError::usage(
+            "you must provide one or more flags when using this command",
+        ));
+    }
+    let req = UpdateRequest {
+        resources: resources::from_flags(&args.resources).map_err(CliError::usage)?,
+        restart_policy: args
+            .restart
+            .as_deref()
+            .map(parse_restart)
+            .transpose()
+            .map_err(|e| CliError::usage(e.message))?,
+    };
+    each(&args.names, |n| engine.update_container(n, &req).map(drop))
 }
 
 /// `berth restart`.

@@ -5,6 +5,7 @@ pub mod container;
 pub mod files;
 pub mod image;
 pub mod inspect;
+pub mod resources;
 pub mod system;
 pub mod volume;
 

@@ -5,8 +5,9 @@
 //! anyone reads it.
 //!
 //! One file per verb: `create`, `start`, `stop` (also kill and restart), `remove`, `wait`,
-//! `logs`, `attach`, `exec`, `inspect`, `list`, `shim` (the hooks the shim process runs);
-//! `state` decides which verb each state allows.
+//! `logs`, `attach`, `exec`, `inspect`, `list`, `update`, `shim` (the hooks the shim process
+//! runs); `state` decides which verb each state allows; `runconfig` checks and applies a
+//! `HostConfig`.
 
 use std::path::PathBuf;
 
@@ -41,6 +42,7 @@ mod start;
 mod state;
 mod stop;
 mod top;
+mod update;
 mod wait;
 
 pub use archive::PathStat;
@@ -288,6 +290,22 @@ impl Engine {
             let out = act(&c, &mut state)?;
             write_state(tx, id, &state)?;
             Ok(out)
+        })
+    }
+
+    /// Writes a container's host config (after `update`).
+    pub(crate) fn save_host_config(
+        &mut self,
+        id: &str,
+        hc: &HostConfig,
+    ) -> Result<(), EngineError> {
+        let json = serde_json::to_string(hc).expect("host configs serialize");
+        self.store.db_mut().write(|tx| -> Result<(), EngineError> {
+            tx.execute(
+                "UPDATE containers SET host_config = ?2 WHERE id = ?1",
+                params![id, json],
+            )?;
+            Ok(())
         })
     }
 

@@ -127,16 +127,26 @@ impl Engine {
                 .flatten()
                 .map(|u| Rlimit {
                     name: u.name.clone(),
-                    soft: u.soft.max(0) as u64,
-                    hard: u.hard.max(0) as u64,
+                    // -1 is unlimited.
+                    soft: u64::try_from(u.soft).unwrap_or(u64::MAX),
+                    hard: u64::try_from(u.hard).unwrap_or(u64::MAX),
                 })
                 .collect(),
-            cgroup_parent: None,
+            cgroup_parent: (!c.host_config.resources.cgroup_parent.is_empty())
+                .then(|| c.host_config.resources.cgroup_parent.clone()),
             security: super::runconfig::security::security(
                 &c.host_config,
                 &self.seccomp_profile(),
             )?,
+            resources: super::runconfig::resources::linux_resources(&c.host_config.resources)?,
+            oom_score_adj: c.host_config.oom_score_adj as i32,
         };
+        if c.host_config.resources.cpu_realtime_runtime > 0 {
+            super::runconfig::resources::prepare_realtime(
+                &spec.cgroups_path(),
+                c.host_config.resources.cpu_realtime_runtime,
+            )?;
+        }
         let oci = spec
             .to_oci()
             .map_err(berth_runtime::error::ProcessError::from)?;

@@ -53,10 +53,10 @@ impl Default for RestartPolicy {
 pub struct Ulimit {
     /// Name (`nofile`).
     pub name: String,
-    /// Soft limit.
-    pub soft: i64,
-    /// Hard limit.
+    /// Hard limit (-1: unlimited).
     pub hard: i64,
+    /// Soft limit (-1: unlimited).
+    pub soft: i64,
 }
 
 /// `--device HOST[:CONTAINER][:PERMISSIONS]`.
@@ -329,6 +329,18 @@ impl HostConfig {
             self.runtime = defaults.runtime;
         }
     }
+}
+
+/// What `docker update` sends (`UpdateConfig`): resources to change (a zero or empty field
+/// leaves the current value) and a restart policy (an empty name leaves it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateRequest {
+    /// The resources.
+    #[serde(flatten)]
+    pub resources: Resources,
+    /// The restart policy.
+    pub restart_policy: Option<RestartPolicy>,
 }
 
 /// What `docker create`/`run` sends: the container `Config` and its `HostConfig`.

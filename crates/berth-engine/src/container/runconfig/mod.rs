@@ -1,10 +1,13 @@
 //! `RunConfigError` and the run configuration of a container: what `create` checks in a
 //! `HostConfig` (with Docker's error texts) and what `start` derives from it for the runtime.
 //! Each concern has a module: [`security`] (capabilities, `--security-opt`, `--privileged`,
-//! devices).
+//! devices), [`resources`] (cgroup limits, ulimits, the OOM score) over what [`cgroups`] finds
+//! this host can enforce.
 //!
 //! Everything a create request carries is either applied or refused here; nothing is dropped.
 
+pub mod cgroups;
+pub(crate) mod resources;
 pub mod security;
 
 use berth_store::ErrorKind;
@@ -62,6 +65,12 @@ pub enum RunConfigError {
     /// A `--device-cgroup-rule` that is malformed.
     #[error("invalid device cgroup format '{0}'")]
     DeviceCgroupRule(String),
+    /// A value Docker refuses; the text is Docker's.
+    #[error("{0}")]
+    Invalid(String),
+    /// A limit this host's cgroups cannot enforce (dockerd warns and drops it; berth refuses).
+    #[error("{0}")]
+    Unenforceable(String),
     /// `--gpus`: berth has no device drivers.
     #[error("could not select device driver {driver:?} with capabilities: {caps}")]
     DeviceRequest {
@@ -86,5 +95,6 @@ impl RunConfigError {
 /// masked and read-only paths).
 pub(crate) fn validate(hc: &mut HostConfig) -> Result<(), RunConfigError> {
     security::validate(hc)?;
+    resources::validate(hc)?;
     Ok(())
 }

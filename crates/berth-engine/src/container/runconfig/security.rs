@@ -107,11 +107,8 @@ fn parse_security_opts(opts: &[String]) -> Result<SecurityOpts, RunConfigError> 
                 };
             }
             "no-new-privileges" => {
-                out.no_new_privileges = match value {
-                    "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
-                    "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
-                    _ => return Err(invalid(2, opt)),
-                };
+                out.no_new_privileges =
+                    berth_go::parse_bool(value).ok_or_else(|| invalid(2, opt))?;
             }
             _ => return Err(invalid(2, opt)),
         }
@@ -145,6 +142,11 @@ fn engine_capabilities() -> &'static [String] {
             .map(|(name, _)| name.clone())
             .collect()
     })
+}
+
+/// Whether berth holds capability `cap` (`CAP_*`) in its bounding set.
+pub(crate) fn engine_holds(cap: &str) -> bool {
+    engine_capabilities().iter().any(|c| c == cap)
 }
 
 /// Docker's normalization: upper case, `CAP_` prefixed, `ALL` kept; unknown names refused.
@@ -356,13 +358,7 @@ fn mapped_devices(
             path: m.path_on_host.clone(),
             reason,
         };
-        let io_reason = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file or directory".to_string()
-            } else {
-                e.to_string()
-            }
-        };
+        let io_reason = |e: std::io::Error| berth_go::errno_text(&e);
         let host = Path::new(&m.path_on_host);
         let found = if std::fs::metadata(host)
             .map_err(|e| unavailable(io_reason(e)))?
