@@ -15,6 +15,7 @@ mod go_client;
 mod images;
 mod layers;
 mod mounts;
+mod namespaces;
 mod prune_filters;
 mod pty;
 mod resources;

@@ -554,3 +554,99 @@ fn the_docker_cli_sets_and_updates_limits() {
     );
     docker(&["rm", "-f", "web"]);
 }
+
+#[test]
+fn the_api_applies_or_refuses_every_resource_field() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = crate::api::Server::start(&b);
+    let create = |host_config: &str| {
+        api.call(
+            "POST",
+            "/v1.41/containers/create",
+            Some(&format!(
+                r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{host_config}}}"#
+            )),
+        )
+    };
+    for (hc, message) in [
+        (r#"{"Memory":1024}"#, "Minimum memory limit allowed is 6MB"),
+        (r#"{"CpuPercent":20}"#, "linux does not support CPU percent"),
+        (r#"{"CpuCount":2}"#, "linux does not support CPU count"),
+        (
+            r#"{"IOMaximumIOps":20}"#,
+            "Invalid QoS settings: linux does not support configuration of maximum IOPs",
+        ),
+        (
+            r#"{"Isolation":"hyperv"}"#,
+            "Invalid isolation: \"hyperv\" - linux only supports 'default'",
+        ),
+        (
+            r#"{"MemorySwappiness":101}"#,
+            "Invalid value: 101, valid memory swappiness range is 0-100",
+        ),
+        (
+            r#"{"Ulimits":[{"Name":"nofile","Soft":10,"Hard":5}]}"#,
+            "ulimit soft limit must be less than or equal to hard limit: 10 > 5",
+        ),
+        (
+            r#"{"DeviceRequests":[{"Driver":"","Count":-1,"Capabilities":[["gpu"]]}]}"#,
+            "could not select device driver \"\" with capabilities: [[gpu]]",
+        ),
+    ] {
+        let (code, body) = create(hc);
+        assert_eq!(code, 400, "{hc}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["message"], message, "{hc}");
+    }
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
+
+    let (code, body) = create(r#"{"Memory":67108864,"PidsLimit":0,"ShmSize":0}"#);
+    assert_eq!(code, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hc = &b.inspect(&id)["HostConfig"];
+    assert_eq!(
+        (
+            hc["MemorySwap"].clone(),
+            hc["PidsLimit"].clone(),
+            hc["ShmSize"].clone(),
+            hc["OomKillDisable"].clone(),
+            hc["LogConfig"].clone(),
+            hc["Devices"].clone(),
+        ),
+        (
+            serde_json::json!(134217728),
+            serde_json::Value::Null,
+            serde_json::json!(67108864),
+            serde_json::json!(false),
+            serde_json::json!({"Type": "json-file", "Config": {}}),
+            serde_json::Value::Null,
+        )
+    );
+    let (code, body) = api.call(
+        "POST",
+        &format!("/v1.41/containers/{id}/update"),
+        Some(r#"{"Memory":134217728,"MemorySwap":268435456,"RestartPolicy":{"Name":"always"}}"#),
+    );
+    assert_eq!((code, body.as_str()), (200, r#"{"Warnings":[]}"#));
+    let hc = &b.inspect(&id)["HostConfig"];
+    assert_eq!(
+        (hc["Memory"].clone(), hc["RestartPolicy"]["Name"].clone()),
+        (serde_json::json!(134217728), serde_json::json!("always"))
+    );
+    let (code, body) = api.call(
+        "POST",
+        &format!("/v1.41/containers/{id}/update"),
+        Some(r#"{"Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/x","CgroupPermissions":"r"}]}"#),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("Devices cannot be changed by an update"),
+        "{body}"
+    );
+    let (code, _) = api.call("POST", "/v1.41/containers/nonexistent/update", Some("{}"));
+    assert_eq!(code, 404);
+}

@@ -390,6 +390,39 @@ pub struct RunArgs {
     /// Optional parent cgroup for the container.
     #[arg(long = "cgroup-parent", allow_hyphen_values = true)]
     pub cgroup_parent: Option<String>,
+    /// PID namespace to use.
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// IPC mode to use.
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// UTS namespace to use.
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// User namespace to use.
+    #[arg(long)]
+    pub userns: Option<String>,
+    /// Cgroup namespace to use (host|private).
+    #[arg(long)]
+    pub cgroupns: Option<String>,
+    /// Sysctl options.
+    #[arg(long, allow_hyphen_values = true)]
+    pub sysctl: Vec<String>,
+    /// Size of /dev/shm.
+    #[arg(long = "shm-size", allow_hyphen_values = true)]
+    pub shm_size: Option<String>,
+    /// Container NIS domain name.
+    #[arg(long, allow_hyphen_values = true)]
+    pub domainname: Option<String>,
+    /// Write the container ID to the file.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cidfile: Option<PathBuf>,
+    /// Attach to STDIN, STDOUT or STDERR.
+    #[arg(short = 'a', long)]
+    pub attach: Vec<String>,
+    /// Container isolation technology (Linux: default only).
+    #[arg(long)]
+    pub isolation: Option<String>,
     /// Add additional groups to join.
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,

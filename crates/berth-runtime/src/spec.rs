@@ -21,6 +21,7 @@ use oci_spec::runtime::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::namespaces::{NamespaceMode, Namespaces, ShmMount};
 use crate::security::Security;
 
 /// `PATH` when neither the image nor the user sets one.
@@ -212,6 +213,14 @@ pub struct ContainerSpec {
     pub security: Security,
     /// Cgroup limits (memory, cpu, pids, block I/O); the device rules come from `security`.
     pub resources: oci_spec::runtime::LinuxResources,
+    /// The pid, ipc, uts and cgroup namespaces.
+    pub namespaces: Namespaces,
+    /// `/dev/shm`.
+    pub shm: ShmMount,
+    /// `--sysctl` values (after the two a private network namespace gets).
+    pub sysctls: std::collections::BTreeMap<String, String>,
+    /// `--domainname` (set as the `kernel.domainname` sysctl, as Docker does).
+    pub domainname: String,
     /// `--oom-score-adj`.
     pub oom_score_adj: i32,
 }
@@ -421,7 +430,7 @@ impl ContainerSpec {
             user_dests.contains(&dest)
                 || (dest.starts_with("/dev/") && user_dests.contains(&"/dev"))
         };
-        let defaults: [(&str, &str, &str, &[&str]); 7] = [
+        let defaults: [(&str, &str, &str, &[&str]); 6] = [
             ("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
             (
                 "/dev",
@@ -460,12 +469,6 @@ impl ContainerSpec {
                 "mqueue",
                 &["nosuid", "noexec", "nodev"],
             ),
-            (
-                "/dev/shm",
-                "tmpfs",
-                "shm",
-                &["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"],
-            ),
         ];
         let mut out = Vec::new();
         for (dest, typ, source, options) in defaults {
@@ -483,6 +486,26 @@ impl ContainerSpec {
                 })
                 .collect();
             out.push(self.mount(dest, typ, source, &options)?);
+        }
+        if !overridden("/dev/shm") {
+            match &self.shm {
+                ShmMount::Private { size } => {
+                    let size = format!("size={size}");
+                    out.push(self.mount(
+                        "/dev/shm",
+                        "tmpfs",
+                        "shm",
+                        &["nosuid", "noexec", "nodev", "mode=1777", &size],
+                    )?);
+                }
+                ShmMount::Bind(source) => out.push(self.mount(
+                    "/dev/shm",
+                    "bind",
+                    &source.to_string_lossy(),
+                    &["rbind", "nosuid", "noexec", "nodev"],
+                )?),
+                ShmMount::None => {}
+            }
         }
         if self.init {
             let bin = self
@@ -542,9 +565,18 @@ impl ContainerSpec {
             NetworkMode::Join(p) => namespaces.push(ns(LinuxNamespaceType::Network, Some(p))),
             NetworkMode::Host => {}
         }
-        namespaces.push(ns(LinuxNamespaceType::Uts, None));
-        namespaces.push(ns(LinuxNamespaceType::Pid, None));
-        namespaces.push(ns(LinuxNamespaceType::Ipc, None));
+        for (typ, mode) in [
+            (LinuxNamespaceType::Uts, &self.namespaces.uts),
+            (LinuxNamespaceType::Pid, &self.namespaces.pid),
+            (LinuxNamespaceType::Ipc, &self.namespaces.ipc),
+            (LinuxNamespaceType::Cgroup, &self.namespaces.cgroup),
+        ] {
+            match mode {
+                NamespaceMode::Private => namespaces.push(ns(typ, None)),
+                NamespaceMode::Join(p) => namespaces.push(ns(typ, Some(p))),
+                NamespaceMode::Host => {}
+            }
+        }
         let namespaces = namespaces
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
@@ -591,19 +623,24 @@ impl ContainerSpec {
             .namespaces(namespaces)
             .build()
             .map_err(self.build_err())?;
-        if self.network != NetworkMode::Host {
-            linux.set_sysctl(Some(
+        let mut sysctls: std::collections::HashMap<String, String> =
+            if self.network != NetworkMode::Host {
                 [
                     ("net.ipv4.ip_unprivileged_port_start", "0"),
                     ("net.ipv4.ping_group_range", "0 2147483647"),
                 ]
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ));
-        } else {
-            linux.set_sysctl(None);
+                .collect()
+            } else {
+                Default::default()
+            };
+        sysctls.extend(self.sysctls.clone());
+        if !self.domainname.is_empty() && self.namespaces.uts != NamespaceMode::Host {
+            // As Docker sets it: runc has no domainname of its own.
+            sysctls.insert("kernel.domainname".into(), self.domainname.clone());
         }
+        linux.set_sysctl((!sysctls.is_empty()).then_some(sysctls));
         linux
             .set_uid_mappings(None)
             .set_gid_mappings(None)
@@ -636,7 +673,11 @@ impl ContainerSpec {
         spec.set_version("1.0.2-dev".to_string())
             .set_root(Some(root))
             .set_process(Some(self.process()?))
-            .set_hostname((!self.hostname.is_empty()).then(|| self.hostname.clone()))
+            // With the host's UTS namespace the container has the host's name.
+            .set_hostname(
+                (!self.hostname.is_empty() && self.namespaces.uts != NamespaceMode::Host)
+                    .then(|| self.hostname.clone()),
+            )
             .set_domainname(None)
             .set_mounts(Some(self.mounts()?))
             .set_hooks(None)

@@ -166,6 +166,114 @@ fn security_opts(opts: &[String]) -> Result<(Vec<String>, bool), CliError> {
     Ok((out, unconfined_paths))
 }
 
+/// Which streams `-a` names (all three without `-a`).
+#[derive(Debug, Clone, Copy)]
+struct Streams {
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+}
+
+fn attach_streams(list: &[String]) -> Result<Streams, CliError> {
+    if list.is_empty() {
+        return Ok(Streams {
+            stdin: false,
+            stdout: true,
+            stderr: true,
+        });
+    }
+    let mut s = Streams {
+        stdin: false,
+        stdout: false,
+        stderr: false,
+    };
+    for name in list {
+        match name.to_ascii_lowercase().as_str() {
+            "stdin" => s.stdin = true,
+            "stdout" => s.stdout = true,
+            "stderr" => s.stderr = true,
+            _ => {
+                return Err(run_usage_error(&format!(
+                    "invalid argument \"{name}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR"
+                )))
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// The docker CLI's own checks of the namespace modes (the engine checks them again).
+fn check_modes(args: &RunArgs) -> Result<(), CliError> {
+    let container = |m: &str| m.strip_prefix("container:").is_some_and(|t| !t.is_empty());
+    if let Some(m) = &args.uts {
+        if !matches!(m.as_str(), "" | "host") {
+            return Err(run_usage_error("--uts: invalid UTS mode"));
+        }
+    }
+    if let Some(m) = &args.pid {
+        if !matches!(m.as_str(), "" | "host") && !container(m) {
+            return Err(run_usage_error("--pid: invalid PID mode"));
+        }
+    }
+    if let Some(m) = &args.userns {
+        if !matches!(m.as_str(), "" | "host") {
+            return Err(run_usage_error("--userns: invalid USER mode"));
+        }
+    }
+    if let Some(m) = &args.cgroupns {
+        if !matches!(m.as_str(), "" | "host" | "private") {
+            return Err(run_usage_error("--cgroupns: invalid CGROUP mode"));
+        }
+    }
+    Ok(())
+}
+
+/// `--cidfile`: refused if the file exists, created before the container, removed again if the
+/// create fails, and holding the ID once it succeeded (the docker CLI's rules).
+struct CidFile(Option<std::path::PathBuf>);
+
+impl CidFile {
+    fn create(path: Option<&std::path::Path>) -> Result<CidFile, CliError> {
+        let Some(path) = path else {
+            return Ok(CidFile(None));
+        };
+        if path.exists() {
+            return Err(run_usage_error(&format!(
+                "container ID file found, make sure the other container isn't running or delete {}",
+                path.display()
+            )));
+        }
+        std::fs::File::create(path).map_err(|e| {
+            run_usage_error(&format!(
+                "failed to create the container ID file: open {}: {}",
+                path.display(),
+                output::io_text(&e)
+            ))
+        })?;
+        Ok(CidFile(Some(path.to_path_buf())))
+    }
+
+    fn write(mut self, id: &str) -> Result<(), CliError> {
+        if let Some(path) = self.0.take() {
+            std::fs::write(&path, id).map_err(|e| {
+                run_usage_error(&format!(
+                    "failed to write the container ID to the file: {}",
+                    output::io_text(&e)
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CidFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// `--gpus all|N|device=...`, as the request's `DeviceRequests` entry the docker CLI builds.
 fn gpu_request(spec: &str) -> serde_json::Value {
     let mut count: i64 = 0;
@@ -241,6 +349,38 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         eprintln!("{w}");
     }
     let host_mounts = mounts.host_config();
+    let streams = attach_streams(&args.attach)?;
+    if !args.attach.is_empty() && args.detach {
+        return Err(CliError::usage("Conflicting options: -a and -d"));
+    }
+    check_modes(args)?;
+    let sysctls = args
+        .sysctl
+        .iter()
+        .map(|s| {
+            let (k, v) = s.split_once('=').unwrap_or((s.as_str(), ""));
+            berth_engine::container::runconfig::namespaces::check_sysctl(k, v)
+                .map_err(|why| {
+                    let why = if s.contains('=') {
+                        why
+                    } else {
+                        format!("sysctl '{s}' is not whitelisted")
+                    };
+                    run_usage_error(&format!(
+                        "invalid argument \"{s}\" for \"--sysctl\" flag: {why}"
+                    ))
+                })
+                .map(|()| (k.to_string(), v.to_string()))
+        })
+        .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
+    let shm_size = match &args.shm_size {
+        None => 0,
+        Some(s) => berth_go::ram_in_bytes(s).map_err(|e| {
+            run_usage_error(&format!(
+                "invalid argument \"{s}\" for \"--shm-size\" flag: {e}"
+            ))
+        })?,
+    };
     let (security_opt, unconfined_paths) = security_opts(&args.security_opt)?;
     let devices = args
         .device
@@ -255,10 +395,11 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         .collect::<Result<Vec<_>, _>>()?;
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
+        domainname: args.domainname.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
-        attach_stdin: args.interactive && !detach,
-        attach_stdout: !detach,
-        attach_stderr: !detach,
+        attach_stdin: (args.interactive || streams.stdin) && !detach,
+        attach_stdout: streams.stdout && !detach,
+        attach_stderr: streams.stderr && !detach,
         tty: args.tty,
         open_stdin: args.interactive,
         stdin_once: args.interactive && !detach,
@@ -314,6 +455,19 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
         cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
         privileged: args.privileged,
+        pid_mode: args.pid.clone().unwrap_or_default(),
+        ipc_mode: args.ipc.clone().unwrap_or_default(),
+        uts_mode: args.uts.clone().unwrap_or_default(),
+        userns_mode: args.userns.clone().unwrap_or_default(),
+        cgroupns_mode: args.cgroupns.clone().unwrap_or_default(),
+        sysctls: (!sysctls.is_empty()).then_some(sysctls),
+        shm_size,
+        isolation: args.isolation.clone().unwrap_or_default(),
+        container_id_file: args
+            .cidfile
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         security_opt: (!security_opt.is_empty()).then_some(security_opt),
         masked_paths: unconfined_paths.then(Vec::new),
         readonly_paths: unconfined_paths.then(Vec::new),
@@ -348,8 +502,10 @@ fn announce_missing_image(engine: &mut Engine, req: &CreateRequest) {
 pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
     // `create` records the attach settings a later `start -a` uses, as if run in the foreground.
     let req = create_request(args, false)?;
+    let cid = CidFile::create(args.cidfile.as_deref())?;
     announce_missing_image(engine, &req);
     let c = engine.create_container(req)?;
+    cid.write(&c.id)?;
     println!("{}", c.id);
     Ok(Exit::Ok)
 }
@@ -361,8 +517,10 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
         return Err(CliError::usage("the input device is not a TTY"));
     }
     let keys = detach_keys(args.detach_keys.as_deref())?;
+    let cid = CidFile::create(args.cidfile.as_deref())?;
     announce_missing_image(engine, &req);
     let c = engine.create_container(req).map_err(run_engine_error)?;
+    cid.write(&c.id)?;
     if args.detach {
         engine
             .start_container(&c.id, false, None)
@@ -382,9 +540,9 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
         .attach_container(
             &c.id,
             &AttachRequest {
-                stdin: args.interactive,
-                stdout: true,
-                stderr: true,
+                stdin: c.config.attach_stdin,
+                stdout: c.config.attach_stdout,
+                stderr: c.config.attach_stderr,
                 detach_keys: keys,
                 start: started == Started::AwaitingAttach,
             },

@@ -86,7 +86,12 @@ impl Engine {
                 )))
             }
         }
-        super::runconfig::validate(&mut host_config)?;
+        super::runconfig::validate(&mut host_config, &req.config.hostname)?;
+        for mode in [&host_config.pid_mode, &host_config.ipc_mode] {
+            if let Some(target) = mode.strip_prefix("container:") {
+                self.container(target)?;
+            }
+        }
         let mut config = req.config;
         merge_image_config(
             &mut config,

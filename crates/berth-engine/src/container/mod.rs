@@ -377,5 +377,6 @@ impl Engine {
     /// Unmounts the container's rootfs, ignoring failures (it ends up detached at worst).
     pub(crate) fn release_rootfs(&self, c: &Container) {
         let _ = self.unmount_rootfs(&c.id);
+        runconfig::namespaces::release_shm(&c.dir(self));
     }
 }

@@ -100,6 +100,7 @@ impl Engine {
             files::mkdir_all_in_root(&rootfs, &c.config.working_dir, 0, 0)?;
         }
         let mounts = self.spec_mounts(c)?;
+        let (namespaces, shm) = self.namespaces(c)?;
         let spec = ContainerSpec {
             id: c.id.clone(),
             rootfs: rootfs.clone(),
@@ -140,6 +141,10 @@ impl Engine {
             )?,
             resources: super::runconfig::resources::linux_resources(&c.host_config.resources)?,
             oom_score_adj: c.host_config.oom_score_adj as i32,
+            namespaces,
+            shm,
+            sysctls: c.host_config.sysctls.clone().unwrap_or_default(),
+            domainname: c.config.domainname.clone(),
         };
         if c.host_config.resources.cpu_realtime_runtime > 0 {
             super::runconfig::resources::prepare_realtime(

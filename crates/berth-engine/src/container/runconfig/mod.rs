@@ -2,11 +2,13 @@
 //! `HostConfig` (with Docker's error texts) and what `start` derives from it for the runtime.
 //! Each concern has a module: [`security`] (capabilities, `--security-opt`, `--privileged`,
 //! devices), [`resources`] (cgroup limits, ulimits, the OOM score) over what [`cgroups`] finds
-//! this host can enforce.
+//! this host can enforce, [`namespaces`] (`--pid`, `--ipc`, `--uts`, `--userns`, `--cgroupns`,
+//! `--sysctl`, `--shm-size`).
 //!
 //! Everything a create request carries is either applied or refused here; nothing is dropped.
 
 pub mod cgroups;
+pub mod namespaces;
 pub(crate) mod resources;
 pub mod security;
 
@@ -71,6 +73,14 @@ pub enum RunConfigError {
     /// A limit this host's cgroups cannot enforce (dockerd warns and drops it; berth refuses).
     #[error("{0}")]
     Unenforceable(String),
+    /// A setting berth does not apply yet: refused rather than dropped.
+    #[error("{field} is not supported by berth yet ({value}); it would be ignored, so the container is not created")]
+    NotYetApplied {
+        /// The API field.
+        field: &'static str,
+        /// What was asked.
+        value: String,
+    },
     /// `--gpus`: berth has no device drivers.
     #[error("could not select device driver {driver:?} with capabilities: {caps}")]
     DeviceRequest {
@@ -92,9 +102,45 @@ impl RunConfigError {
 }
 
 /// Checks `hc` as Docker's daemon does at create and fills in what Docker fills in (the default
-/// masked and read-only paths).
-pub(crate) fn validate(hc: &mut HostConfig) -> Result<(), RunConfigError> {
+/// masked and read-only paths, `label=disable` for the host's pid or ipc namespace).
+/// `hostname` is the one the request asked for.
+pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunConfigError> {
+    // dockerd's defaults for what a client leaves empty.
+    if hc.log_config.kind.is_empty() {
+        hc.log_config.kind = "json-file".into();
+    }
+    if hc.ipc_mode.is_empty() {
+        hc.ipc_mode = "private".into();
+    }
+    if hc.cgroupns_mode.is_empty() {
+        hc.cgroupns_mode = "host".into();
+    }
+    refuse_unapplied(hc)?;
+    namespaces::validate(hc, hostname)?;
     security::validate(hc)?;
     resources::validate(hc)?;
+    if hc.pid_mode == "host" || hc.ipc_mode == "host" || hc.privileged {
+        let opts = hc.security_opt.get_or_insert_with(Vec::new);
+        if !opts.iter().any(|o| o == "label=disable") {
+            opts.push("label=disable".into());
+        }
+    }
+    Ok(())
+}
+
+/// The `HostConfig` fields of this issue berth does not act on yet, refused when set.
+fn refuse_unapplied(hc: &HostConfig) -> Result<(), RunConfigError> {
+    let refuse = |field, value: &str| {
+        Err(RunConfigError::NotYetApplied {
+            field,
+            value: value.to_string(),
+        })
+    };
+    if hc.log_config.kind != "json-file" || !hc.log_config.config.is_empty() {
+        return refuse("LogConfig", &hc.log_config.kind);
+    }
+    if let Some(s) = hc.storage_opt.as_ref().filter(|s| !s.is_empty()) {
+        return refuse("StorageOpt", &format!("{s:?}"));
+    }
     Ok(())
 }
