@@ -204,6 +204,30 @@ fn default_confinement_is_dockers() {
     assert_eq!(hc["Privileged"], false);
 }
 
+/// Docker's own profile, as Debian's `golang-github-docker-docker-dev` ships it (moby 20.10.24's
+/// `profiles/seccomp/default.json`; CI installs the package for the Go SDK tests).
+const DOCKER_PROFILE: &str =
+    "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
+
+/// berth resolves a profile in Docker's format exactly as dockerd does: given Docker's own, every
+/// probe gets Docker's answer.
+#[test]
+fn dockers_own_profile_gives_dockers_verdicts() {
+    assert!(
+        Path::new(DOCKER_PROFILE).exists(),
+        "{DOCKER_PROFILE} (Debian package golang-github-docker-docker-dev) is installed"
+    );
+    let b = Berth::new();
+    b.busybox("busybox");
+    let opt = format!("seccomp={DOCKER_PROFILE}");
+    let got = verdicts(&b, &["--security-opt", &opt]);
+    let want: Vec<(String, String)> = VERDICTS
+        .iter()
+        .map(|(n, docker, _)| (n.to_string(), docker.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn capabilities_are_added_and_dropped_like_docker() {
     let b = Berth::new();

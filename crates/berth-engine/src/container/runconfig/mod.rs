@@ -105,16 +105,7 @@ impl RunConfigError {
 /// masked and read-only paths, `label=disable` for the host's pid or ipc namespace).
 /// `hostname` is the one the request asked for.
 pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunConfigError> {
-    // dockerd's defaults for what a client leaves empty.
-    if hc.log_config.kind.is_empty() {
-        hc.log_config.kind = "json-file".into();
-    }
-    if hc.ipc_mode.is_empty() {
-        hc.ipc_mode = "private".into();
-    }
-    if hc.cgroupns_mode.is_empty() {
-        hc.cgroupns_mode = "host".into();
-    }
+    // (The zero values a client leaves are dockerd's defaults by now: `fill_defaults`.)
     refuse_unapplied(hc)?;
     namespaces::validate(hc, hostname)?;
     security::validate(hc)?;

@@ -297,9 +297,8 @@ pub(crate) fn check_oom_score_adj(adj: i64) -> Result<(), RunConfigError> {
     Ok(())
 }
 
-/// Create-time checks, and dockerd's adjustments: `MemorySwap` defaults to twice `Memory`,
-/// `ShmSize` 0 means 64 MiB, a `PidsLimit` of 0 or less and a swappiness of -1 mean unset,
-/// `OomKillDisable` unset is false.
+/// Create-time checks, and dockerd's adjustments: `MemorySwap` defaults to twice `Memory`, a
+/// `PidsLimit` of 0 or less and a swappiness of -1 mean unset, `OomKillDisable` unset is false.
 pub(crate) fn validate(hc: &mut HostConfig) -> Result<(), RunConfigError> {
     let r = &mut hc.resources;
     if r.pids_limit.is_some_and(|p| p <= 0) {
@@ -336,9 +335,6 @@ pub(crate) fn validate(hc: &mut HostConfig) -> Result<(), RunConfigError> {
     }
     if r.oom_kill_disable.is_none() {
         r.oom_kill_disable = Some(false);
-    }
-    if hc.shm_size == 0 {
-        hc.shm_size = 64 * 1024 * 1024;
     }
     if hc.shm_size < 0 {
         return Err(invalid("SHM size can not be less than 0"));
