@@ -301,11 +301,9 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let json = serde_json::to_string(hc).expect("host configs serialize");
         self.store.db_mut().write(|tx| -> Result<(), EngineError> {
-            tx.execute(
-                "UPDATE containers SET host_config = ?2 WHERE id = ?1",
-                params![id, json],
-            )?;
-            Ok(())
+            Ok(berth_store::metadata::containers::set_host_config(
+                tx, id, &json,
+            )?)
         })
     }
 

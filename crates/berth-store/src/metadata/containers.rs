@@ -203,6 +203,16 @@ pub fn set_state(conn: &Connection, id: &str, s: &StateRow) -> Result<(), MetaEr
     Ok(())
 }
 
+/// Writes container `id`'s host config (JSON), which `update` changes.
+pub fn set_host_config(conn: &Connection, id: &str, host_config: &str) -> Result<(), MetaError> {
+    conn.execute(
+        "UPDATE containers SET host_config = ?2 WHERE id = ?1",
+        [id, host_config],
+    )
+    .map_err(|e| MetaError::from_sqlite(what(id), e))?;
+    Ok(())
+}
+
 /// Deletes container `id` unless its status is one of `active` (compare-and-set: a start that
 /// won the race keeps it); returns whether it was deleted. Its volume references go with it.
 pub fn delete_unless(conn: &Connection, id: &str, active: &[&str]) -> Result<bool, MetaError> {
@@ -299,8 +309,10 @@ mod tests {
         running.pid = 42;
         set_state(c, "abc1", &running).unwrap();
         count_restart(c, "abc1").unwrap();
+        set_host_config(c, "abc1", r#"{"Memory":67108864}"#).unwrap();
         let now = get(c, "abc1").unwrap().unwrap();
         assert_eq!((now.state, now.restart_count), (running, 1));
+        assert_eq!(now.host_config, r#"{"Memory":67108864}"#);
         assert!(!delete_unless(c, "abc1", &["running", "paused"]).unwrap());
         assert!(delete_unless(c, "abd4", &["running"]).unwrap());
         assert_eq!(list(c).unwrap().len(), 1);
