@@ -65,6 +65,7 @@ fn engine_options(cli: &Cli) -> EngineOptions {
         root: cli.root.clone(),
         storage_driver: cli.storage_driver.clone(),
         shim_exe: None,
+        runtime: None,
     }
 }
 

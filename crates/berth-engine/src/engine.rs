@@ -18,6 +18,10 @@ pub struct EngineOptions {
     pub storage_driver: Option<String>,
     /// The berth executable that runs shims (`berth shim <id>`); `None`: this process's own.
     pub shim_exe: Option<PathBuf>,
+    /// The OCI runtime the engine calls itself (pause, resume, kill, ps, exec, recovery);
+    /// `None`: each container's own (`HostConfig.Runtime`, runc by default). Unit tests put a
+    /// fake here to exercise the engine's logic without root.
+    pub runtime: Option<std::sync::Arc<dyn berth_runtime::Runtime>>,
 }
 
 /// The engine over one data root.

@@ -9,7 +9,6 @@ use berth_image::change::apply_change;
 use berth_image::config::{History, ImageConfig, RootFs, ENGINE_VERSION};
 use berth_image::reference::Reference;
 use berth_image::store::{ImageStore, RefKind};
-use berth_runtime::Runtime;
 use berth_store::digest::Digest;
 
 use super::Status;
@@ -58,7 +57,7 @@ impl Engine {
             .map(|p| p.config.clone())
             .unwrap_or_default();
 
-        let runtime = self.runtime_for(&c);
+        let runtime = self.runtime_of(&c);
         let paused = req.pause && c.state.status == Status::Running && runtime.pause(&c.id).is_ok();
         let layer = self.commit_layer(&c);
         if paused {

@@ -164,7 +164,7 @@ impl Engine {
         let c = self.container(&record.container_id)?;
         c.can_exec()?;
         let spec = self.exec_spec(&c, config)?;
-        let runtime = self.runtime_for(&c);
+        let runtime = self.runtime_of(&c);
         let dir = c.dir(self);
         let conn = self.store.db().conn();
         let mut started = |pid: i32| {
@@ -176,7 +176,7 @@ impl Engine {
             interactive: config.attach_stdin,
             detach: false,
         };
-        match exec_with(&runtime, &c.id, &dir, &spec, mode, io, &mut started) {
+        match exec_with(&*runtime, &c.id, &dir, &spec, mode, io, &mut started) {
             Ok(ExecOutcome::Exited(code)) => Ok(code),
             Ok(ExecOutcome::Detached { .. }) => unreachable!("exec runs attached"),
             Err(e) => Err(ProcessError::from(e).into()),

@@ -41,6 +41,8 @@ pub mod shim;
 mod start;
 mod state;
 mod stop;
+#[cfg(test)]
+mod testutil;
 mod top;
 mod update;
 mod wait;
@@ -325,8 +327,8 @@ impl Engine {
                 return Ok(fresh);
             }
         }
-        let runtime = self.runtime_for(&c);
-        let exit = berth_runtime::shim::recover(&runtime, &c.id, &dir)
+        let runtime = self.runtime_of(&c);
+        let exit = berth_runtime::shim::recover(&*runtime, &c.id, &dir)
             .map_err(berth_runtime::error::ProcessError::from)?;
         self.release_rootfs(&c);
         c.state.status = Status::Exited;
@@ -338,6 +340,15 @@ impl Engine {
         }
         self.save_state(&c.id, &c.state)?;
         Ok(c)
+    }
+
+    /// The runtime the engine calls for container `c`: [`crate::EngineOptions::runtime`], else
+    /// the container's own ([`Engine::runtime_for`]).
+    pub(crate) fn runtime_of(&self, c: &Container) -> std::sync::Arc<dyn berth_runtime::Runtime> {
+        match &self.opts.runtime {
+            Some(r) => r.clone(),
+            None => std::sync::Arc::new(self.runtime_for(c)),
+        }
     }
 
     /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).

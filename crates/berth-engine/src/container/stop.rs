@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use berth_runtime::shim::shim_stamp;
-use berth_runtime::Runtime;
 
 use super::{restart_policy, Container, Started};
 use crate::{Engine, EngineError};
@@ -107,7 +106,7 @@ impl Engine {
     }
 
     fn signal_once(&mut self, c: &Container, signal: i32, timeout: i64) -> Result<(), EngineError> {
-        let runtime = self.runtime_for(c);
+        let runtime = self.runtime_of(c);
         let dir = c.dir(self);
         let Some(shim) = shim_stamp(&dir) else {
             return Ok(());
@@ -157,7 +156,7 @@ impl Engine {
         } else {
             // Docker counts any kill as a manual stop for the restart policy.
             restart_policy::mark_manually_stopped(&c.dir(self));
-            let runtime = self.runtime_for(&c);
+            let runtime = self.runtime_of(&c);
             runtime
                 .kill(&c.id, sig, false)
                 .map_err(berth_runtime::error::ProcessError::from)?;

@@ -1,7 +1,5 @@
 //! `top`: the host's `ps` output for the processes of a running container.
 
-use berth_runtime::Runtime;
-
 use crate::{Engine, EngineError};
 
 /// `docker top`'s answer: column titles and one row per process.
@@ -24,7 +22,7 @@ impl Engine {
         let c = self.container(name)?;
         c.can_top()?;
         let pids = self
-            .runtime_for(&c)
+            .runtime_of(&c)
             .ps(&c.id)
             .map_err(berth_runtime::error::ProcessError::from)?;
         let args: Vec<String> = if ps_args.is_empty() {
