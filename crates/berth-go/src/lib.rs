@@ -28,7 +28,9 @@ pub use strconv::{
     SyntaxError,
 };
 pub use strings::to_lower;
-pub use time::{parse_go_duration, parse_timestamp, parse_unix, TimestampError};
+pub use time::{
+    format_go_duration, parse_go_duration, parse_timestamp, parse_unix, TimestampError,
+};
 pub use units::{
     bytes_size, created_since, created_since_at, from_human_size, human_duration, human_size,
     human_size_with_precision, ram_in_bytes, SizeError,

@@ -98,6 +98,55 @@ pub fn parse_unix(value: &str) -> Option<(i64, u32)> {
     Some((secs, nanos.rem_euclid(1_000_000_000) as u32))
 }
 
+/// Go's `time.Duration.String`: `1h2m3.5s`, `1.5s`, `500ms`, `0s`.
+pub fn format_go_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let neg = nanos < 0;
+    let u = nanos.unsigned_abs();
+    let sign = if neg { "-" } else { "" };
+    // Below one second Go uses the largest unit that keeps an integer part.
+    if u < 1_000_000_000 {
+        let (unit, div) = if u < 1_000 {
+            return format!("{sign}{u}ns");
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        return format!("{sign}{}{unit}", fraction_str(u, div));
+    }
+    let secs = u / 1_000_000_000;
+    let frac = u % 1_000_000_000;
+    let mut s = String::from(sign);
+    let (h, m, sec) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 {
+        s.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        s.push_str(&format!("{m}m"));
+    }
+    s.push_str(&fraction_str(sec * 1_000_000_000 + frac, 1_000_000_000));
+    s.push('s');
+    s
+}
+
+/// `v / div` with the fractional digits Go prints (trailing zeros dropped).
+fn fraction_str(v: u64, div: u64) -> String {
+    let whole = v / div;
+    let mut frac = v % div;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let mut width = div.ilog10() as usize;
+    while frac.is_multiple_of(10) {
+        frac /= 10;
+        width -= 1;
+    }
+    format!("{whole}.{frac:0width$}")
+}
+
 /// Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and decimal digits.
 fn go_parse_int(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
@@ -381,6 +430,18 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn duration_strings_match_go() {
+        assert_eq!(format_go_duration(0), "0s");
+        assert_eq!(format_go_duration(5_000_000_000), "5s");
+        assert_eq!(format_go_duration(90_000_000_000), "1m30s");
+        assert_eq!(format_go_duration(3_600_000_000_000), "1h0m0s");
+        assert_eq!(format_go_duration(1_500_000_000), "1.5s");
+        assert_eq!(format_go_duration(500_000_000), "500ms");
+        assert_eq!(format_go_duration(1_500), "1.5µs");
+        assert_eq!(format_go_duration(-2_000_000_000), "-2s");
     }
 
     #[test]
