@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod builder;
+pub mod context;
 pub mod ignore;
 pub mod instructions;
 pub mod parser;

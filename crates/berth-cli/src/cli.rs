@@ -61,6 +61,11 @@ pub enum Command {
     History(HistoryArgs),
     /// Return low-level information on berth objects.
     Inspect(InspectArgs),
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
+    /// Manage builds.
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -739,6 +744,76 @@ pub struct FormatArg {
     /// Format the output using the given Go template.
     #[arg(short = 'f', long)]
     pub format: Option<String>,
+}
+
+/// `build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag in the 'name:tag' format.
+    #[arg(short = 't', long = "tag")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (Default is 'PATH/Dockerfile'); `-` reads it from STDIN.
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<String>,
+    /// Set build-time variables.
+    #[arg(long = "build-arg")]
+    pub build_args: Vec<String>,
+    /// Set the target build stage to build.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image.
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image.
+    #[arg(long)]
+    pub pull: bool,
+    /// Suppress the build output and print image ID on success.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Write the image ID to the file.
+    #[arg(long)]
+    pub iidfile: Option<PathBuf>,
+    /// Set metadata for an image.
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Set the networking mode for the RUN instructions during build (default, none, host).
+    #[arg(long, default_value = "default")]
+    pub network: String,
+    /// Set platform if server is multi-platform capable (must be this machine's).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Remove intermediate containers after a successful build.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub rm: bool,
+    /// Always remove intermediate containers (berth always does when a step fails).
+    #[arg(long = "force-rm")]
+    pub force_rm: bool,
+    /// Context: a directory, or `-` for a tar (or a Dockerfile) on STDIN.
+    #[arg(value_name = "PATH | URL | -")]
+    pub context: String,
+}
+
+/// `builder` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BuilderCommand {
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
+    /// Remove build cache.
+    Prune(BuilderPruneArgs),
+}
+
+/// `builder prune`.
+#[derive(Debug, Args)]
+pub struct BuilderPruneArgs {
+    /// Remove all unused build cache, not just dangling ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Provide filter values (e.g. 'until=24h').
+    #[arg(long = "filter")]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 /// `import`.

@@ -23,7 +23,9 @@ use std::process::ExitCode;
 use berth_engine::{Engine, EngineOptions};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand};
+use crate::cli::{
+    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand,
+};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 
@@ -111,7 +113,7 @@ fn init_logging(level: &str) -> Result<(), CliError> {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{container, files, image, inspect, system, volume};
+    use commands::{build, container, files, image, inspect, system, volume};
     init_logging(&cli.log_level)?;
     if cli.version {
         println!("{}", system::short_version());
@@ -145,6 +147,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::System(SystemCommand::Df(a)) => system::df(e, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(e, a),
 
+        Command::Build(a) | Command::Builder(BuilderCommand::Build(a)) => build::build(e, a),
+        Command::Builder(BuilderCommand::Prune(a)) => build::prune(e, a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(e, a),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load(e, a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(e, a),

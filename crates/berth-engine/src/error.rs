@@ -66,6 +66,9 @@ pub enum EngineError {
     /// A run configuration (`HostConfig`) that cannot be applied.
     #[error(transparent)]
     RunConfig(#[from] crate::container::runconfig::RunConfigError),
+    /// A build's RUN step exited non-zero: Docker's text and the exit code.
+    #[error("{0}")]
+    BuildFailed(String, i32),
     /// An I/O failure outside the store.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -118,7 +121,9 @@ impl EngineError {
                 ErrorKind::InvalidArgument
             }
             EngineError::Import(berth_image::import::ImportError::Store(e)) => e.kind(),
-            EngineError::Save(_) | EngineError::Io(_) => ErrorKind::Internal,
+            EngineError::Save(_) | EngineError::Io(_) | EngineError::BuildFailed(..) => {
+                ErrorKind::Internal
+            }
         }
     }
 }

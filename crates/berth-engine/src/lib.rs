@@ -3,6 +3,8 @@
 //! crates; output formatting stays in the callers.
 #![warn(missing_docs)]
 
+/// `build`: images from a Dockerfile, with a layer cache.
+pub mod build;
 /// Container verbs: create, start, stop, kill, rm, wait, logs, attach, exec, inspect, ps.
 pub mod container;
 mod engine;

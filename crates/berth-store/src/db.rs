@@ -239,6 +239,10 @@ mod tests {
              VALUES ('e1', 'c1', '{}', 't');",
             &[("execs", 1)],
         ),
+        (
+            "INSERT INTO build_cache VALUES ('k1', 'sha256:i1', '', 't');",
+            &[("build_cache", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

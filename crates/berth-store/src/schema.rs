@@ -53,6 +53,15 @@
 //!                                           inspect outlives `berth serve` and CLI and API share it
 //! ```
 //!
+//! Tables (v5):
+//!
+//! ```text
+//! build_cache(key PK = sha256 of parent image ID + the step's config, image_id → images
+//!             ON DELETE CASCADE, parent, created_at)
+//!                                           the image a build step made on a parent; a rebuild
+//!                                           reuses it; it goes with its image
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -158,6 +167,16 @@ pub const MIGRATIONS: &[&str] = &[
         created_at   TEXT NOT NULL
     );
     CREATE INDEX execs_container ON execs(container_id);
+    "#,
+    // v5: the build cache: which image a build step made on which parent.
+    r#"
+    CREATE TABLE build_cache (
+        key        TEXT PRIMARY KEY,
+        image_id   TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        parent     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX build_cache_image ON build_cache(image_id);
     "#,
 ];
 

@@ -1,6 +1,7 @@
 //! One module per command family; each function takes parsed arguments and the engine and
 //! returns an [`crate::exit::Exit`]. Output formatting goes through [`crate::output`].
 
+pub mod build;
 pub mod container;
 pub mod files;
 pub mod image;

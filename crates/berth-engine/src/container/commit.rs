@@ -118,12 +118,22 @@ impl Engine {
 
     /// The container's changes as a new layer on its image's top layer, or `None` if it
     /// changed nothing.
-    fn commit_layer(
+    pub(crate) fn commit_layer(
         &mut self,
         c: &super::Container,
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
-        let init = c.init_layer();
-        if self.store.driver().changes(&c.id, Some(&init))?.is_empty() {
+        self.layer_from_changes(&c.id, &c.init_layer(), c.top_layer.as_ref())
+    }
+
+    /// What the driver layer `id` changed over `base` (its init layer), registered as a layer on
+    /// `parent`; `None` when it changed nothing. Shared by `commit` and the builder.
+    pub(crate) fn layer_from_changes(
+        &mut self,
+        id: &str,
+        base: &str,
+        parent: Option<&Digest>,
+    ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
+        if self.store.driver().changes(id, Some(base))?.is_empty() {
             return Ok(None);
         }
         let staged = self.store.staging_path("commit")?;
@@ -133,15 +143,11 @@ impl Engine {
                 .write(true)
                 .create_new(true)
                 .open(&staged)?;
-            self.store
-                .driver()
-                .write_diff(&c.id, Some(&init), &mut file)?;
+            self.store.driver().write_diff(id, Some(base), &mut file)?;
             file.seek(SeekFrom::Start(0))?;
-            Ok(self.store.register_layer(
-                c.top_layer.as_ref(),
-                None,
-                BufReader::with_capacity(1 << 20, file),
-            )?)
+            Ok(self
+                .store
+                .register_layer(parent, None, BufReader::with_capacity(1 << 20, file))?)
         })();
         let _ = std::fs::remove_file(&staged);
         result.map(Some)

@@ -26,7 +26,7 @@ mod commit;
 mod create;
 mod diff;
 mod exec;
-mod files;
+pub(crate) mod files;
 mod inspect;
 mod list;
 mod logs;

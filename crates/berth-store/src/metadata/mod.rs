@@ -14,6 +14,8 @@ pub use rusqlite::Connection;
 
 /// Containers and the volume references written with them.
 pub mod containers;
+/// The build cache: step key → image.
+pub mod build_cache;
 /// Exec instances: processes run in a running container (`docker exec`).
 pub mod execs;
 /// Images and their names (tags, digest references).

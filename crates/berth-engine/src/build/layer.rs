@@ -1,0 +1,96 @@
+//! [`ScratchLayer`]: a writable layer on an image, mounted, with no container record — what a
+//! build's COPY, ADD and WORKDIR steps write into (Docker's builder uses an RW layer for them, not
+//! a container), and what `COPY --from` reads an image through. It is journaled like a
+//! container being created, so a crash leaves nothing the next start does not remove.
+
+use std::path::PathBuf;
+
+use berth_store::digest::Digest;
+use berth_store::journal;
+use berth_store::mount::MountGuard;
+
+use crate::container::files;
+use crate::{Engine, EngineError};
+
+/// A mounted writable layer over an image's layers.
+pub(crate) struct ScratchLayer {
+    pub id: String,
+    pub path: PathBuf,
+    pub parent_top: Option<Digest>,
+    guards: Vec<MountGuard>,
+}
+
+impl Engine {
+    /// A writable layer (and its init layer) over `top` (an image's top layer), mounted.
+    pub(crate) fn scratch_layer(
+        &mut self,
+        top: Option<&Digest>,
+    ) -> Result<ScratchLayer, EngineError> {
+        let top_cache = match top {
+            Some(t) => Some(
+                self.store
+                    .layer(t)?
+                    .ok_or_else(|| EngineError::NotFound(format!("layer {t} is missing")))?
+                    .cache_id,
+            ),
+            None => None,
+        };
+        let id = berth_store::fsutil::random_hex(32);
+        journal::begin(self.store.db().conn(), "container", &id)?;
+        let made = (|| -> Result<ScratchLayer, EngineError> {
+            let driver = self.store.driver();
+            let init = format!("{id}-init");
+            driver.create(&init, top_cache.as_deref())?;
+            files::populate_init_layer(&driver.apply_dir(&init))?;
+            driver.create(&id, Some(&init))?;
+            let rootfs = driver.rootfs(&id, true)?;
+            let mut guards = Vec::new();
+            for m in &rootfs.mounts {
+                guards.push(
+                    m.mount_at(&rootfs.path)
+                        .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?,
+                );
+            }
+            Ok(ScratchLayer {
+                id: id.clone(),
+                path: rootfs.path,
+                parent_top: top.cloned(),
+                guards,
+            })
+        })();
+        if made.is_err() {
+            self.drop_scratch_dirs(&id);
+        }
+        made
+    }
+
+    /// Unmounts and removes a scratch layer.
+    pub(crate) fn drop_scratch(&mut self, s: ScratchLayer) {
+        for g in s.guards.into_iter().rev() {
+            let _ = g.unmount();
+        }
+        self.drop_scratch_dirs(&s.id);
+    }
+
+    fn drop_scratch_dirs(&mut self, id: &str) {
+        let driver = self.store.driver();
+        let _ = driver.remove(id);
+        let _ = driver.remove(&format!("{id}-init"));
+        let _ = journal::end(self.store.db().conn(), "container", id);
+    }
+
+    /// Unmounts the scratch layer, registers what was written in it as a layer (`None` when
+    /// nothing changed) and removes it.
+    pub(crate) fn commit_scratch(
+        &mut self,
+        mut s: ScratchLayer,
+    ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
+        for g in std::mem::take(&mut s.guards).into_iter().rev() {
+            let _ = g.unmount();
+        }
+        let init = format!("{}-init", s.id);
+        let layer = self.layer_from_changes(&s.id, &init, s.parent_top.as_ref());
+        self.drop_scratch_dirs(&s.id);
+        layer
+    }
+}

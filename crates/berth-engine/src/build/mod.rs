@@ -1,0 +1,568 @@
+//! `build`: the engine's side of `docker build`. [`Engine::build`] prepares the context (a
+//! directory, or a tar unpacked into the data root's staging area), reads the Dockerfile and hands
+//! both to berth-build's [`Builder`], implementing its [`Backend`]: FROM resolves local images,
+//! RUN steps are containers created, started and attached like `docker run`'s (their changes
+//! committed with `commit`'s diff code, the container removed), COPY/ADD/WORKDIR write into a
+//! [`layer::ScratchLayer`] through the store's root-confined tar extractor, every image is stored
+//! with its parent and its step's cache key in the store's `build_cache` table.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use berth_build::builder::{
+    Backend, BuildError, BuildOptions, Builder, CopyRequest, Image, NewLayer, Output, RunRequest,
+};
+use berth_build::context::{resolve_in_root, Context};
+use berth_image::config::{ContainerConfig, ImageConfig};
+use berth_image::reference::Reference;
+use berth_image::store::{ImageStore, RefKind};
+use berth_store::digest::Digest;
+use berth_store::metadata::build_cache;
+
+use crate::types::{CreateRequest, HostConfig};
+use crate::{Engine, EngineError};
+
+mod copy;
+mod layer;
+
+/// Where the build context comes from.
+pub enum ContextSource {
+    /// A directory (its `.dockerignore` applies).
+    Dir(PathBuf),
+    /// A tar stream, plain or compressed (`-`, or the API's body).
+    Tar(Box<dyn Read + Send>),
+}
+
+/// Where the Dockerfile comes from.
+#[derive(Debug, Clone)]
+pub enum DockerfileSource {
+    /// A path inside the context (default `Dockerfile`).
+    InContext(String),
+    /// Its text (`-f -`, or a file outside the context).
+    Text {
+        /// What error messages call it.
+        name: String,
+        /// The text.
+        text: String,
+    },
+}
+
+/// A build request.
+pub struct BuildRequest {
+    /// The context.
+    pub context: ContextSource,
+    /// The Dockerfile.
+    pub dockerfile: DockerfileSource,
+    /// `-t` names.
+    pub tags: Vec<String>,
+    /// Builder options (build args, target, no-cache, labels, rm).
+    pub options: BuildOptions,
+    /// `--network` for RUN steps: `default`, `none` or `host`.
+    pub network: String,
+    /// `--pull`: always look for a newer base image.
+    pub pull: bool,
+}
+
+/// What a build made.
+#[derive(Debug, Clone)]
+pub struct BuildResult {
+    /// The image ID.
+    pub id: Digest,
+}
+
+impl From<BuildError> for EngineError {
+    fn from(e: BuildError) -> EngineError {
+        match e {
+            BuildError::Invalid(m) => EngineError::InvalidArgument(m),
+            BuildError::NotFound(m) => EngineError::NotFound(m),
+            BuildError::Failed { .. } => EngineError::BuildFailed(e.to_string(), failed_code(&e)),
+            BuildError::Backend(m) => EngineError::Io(std::io::Error::other(m)),
+        }
+    }
+}
+
+fn failed_code(e: &BuildError) -> i32 {
+    match e {
+        BuildError::Failed { code, .. } => *code,
+        _ => 1,
+    }
+}
+
+fn backend_err(e: impl std::fmt::Display) -> BuildError {
+    BuildError::Backend(e.to_string())
+}
+
+impl Engine {
+    /// `docker build`: runs the Dockerfile and tags the result. Progress goes to `out`.
+    pub fn build(
+        &mut self,
+        req: BuildRequest,
+        out: &mut dyn Output,
+    ) -> Result<BuildResult, EngineError> {
+        if req.pull {
+            return Err(EngineError::InvalidArgument(
+                "--pull needs a registry client, which berth does not have yet; build from local images (berth load/import)".into(),
+            ));
+        }
+        let network = match req.network.as_str() {
+            "" | "default" | "none" => "none",
+            "host" => "host",
+            other => {
+                return Err(EngineError::NotFound(format!(
+                    "network {other} not found (berth builds with --network default, none or host)"
+                )))
+            }
+        };
+        let mut tags = Vec::new();
+        for t in &req.tags {
+            tags.push(Reference::parse_tag_target(t)?);
+        }
+        let mut staged: Option<PathBuf> = None;
+        let result = (|| {
+            let ctx = match req.context {
+                ContextSource::Dir(d) => {
+                    let meta = std::fs::metadata(&d).map_err(|e| {
+                        EngineError::InvalidArgument(format!(
+                            "unable to prepare context: path {:?} not found: {e}",
+                            d.display().to_string()
+                        ))
+                    })?;
+                    if !meta.is_dir() {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "unable to prepare context: context must be a directory: {}",
+                            d.display()
+                        )));
+                    }
+                    Context::from_dir(&d)
+                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?
+                }
+                ContextSource::Tar(r) => {
+                    let dir = self.store.staging_path("build-context")?;
+                    std::fs::create_dir(&dir)?;
+                    staged = Some(dir.clone());
+                    let r = berth_store::archive::decompress(std::io::BufReader::new(r))?;
+                    berth_store::archive::apply_tar(
+                        r,
+                        &dir,
+                        &berth_store::archive::ApplyOptions {
+                            whiteouts: berth_store::archive::WhiteoutMode::Delete,
+                            root_metadata: false,
+                            owner: None,
+                        },
+                    )
+                    .map_err(|e| {
+                        EngineError::InvalidArgument(format!(
+                            "unable to read the build context: {e}"
+                        ))
+                    })?;
+                    Context::plain(&dir)
+                }
+            };
+            let (name, text) = read_dockerfile(&ctx, &req.dockerfile)?;
+            let mut backend = EngineBackend {
+                engine: self,
+                ctx: &ctx,
+                network: network.to_string(),
+                keep: req.options.keep_containers,
+                mounts: BTreeMap::new(),
+            };
+            let built = {
+                let mut builder = Builder::new(&mut backend, out, req.options.clone());
+                builder.build(&text, &name)
+            };
+            backend.release_mounts();
+            let built = built?;
+            let id = Digest::parse(&built.id)
+                .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
+            out.stdout(&format!("Successfully built {}\n", id.short()));
+            for r in &tags {
+                ImageStore::new(&mut self.store).set_name(&r.to_string(), &id, RefKind::Tag)?;
+                out.stdout(&format!("Successfully tagged {}\n", r.familiar_string()));
+            }
+            Ok(BuildResult { id })
+        })();
+        if let Some(d) = staged {
+            let _ = berth_store::fsutil::remove_tree(&d);
+        }
+        result
+    }
+
+    /// `docker builder prune`: forgets the build cache and removes the images only it kept
+    /// (untagged, unused, without children). Returns the bytes of layers freed.
+    pub fn prune_build_cache(
+        &mut self,
+        until: Option<&str>,
+    ) -> Result<(Vec<String>, u64), EngineError> {
+        let images = self
+            .store
+            .db_mut()
+            .write(|tx| build_cache::clear(tx, until))
+            .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
+        let mut deleted = Vec::new();
+        let mut freed = 0u64;
+        let mut todo: Vec<String> = images;
+        while let Some(id) = todo.pop() {
+            let Ok(d) = Digest::parse(&id) else { continue };
+            let store = ImageStore::new(&mut self.store);
+            let Some(rec) = store.get(&d)? else { continue };
+            if !store.names(Some(&d))?.is_empty() || store.has_children(&d)? {
+                continue;
+            }
+            if !self.containers_using_image(&id)?.is_empty() {
+                continue;
+            }
+            for l in ImageStore::new(&mut self.store).delete(&d)? {
+                freed += l.size;
+            }
+            deleted.push(id);
+            if let Some(p) = rec.parent {
+                todo.push(p.to_string());
+            }
+        }
+        Ok((deleted, freed))
+    }
+}
+
+fn read_dockerfile(ctx: &Context, src: &DockerfileSource) -> Result<(String, String), EngineError> {
+    let (name, text) = match src {
+        DockerfileSource::Text { name, text } => (name.clone(), text.clone()),
+        DockerfileSource::InContext(name) => {
+            let name = if name.is_empty() { "Dockerfile" } else { name };
+            let mut path = ctx.resolve(name);
+            if !path.is_file() && name == "Dockerfile" {
+                let lower = ctx.resolve("dockerfile");
+                if lower.is_file() {
+                    path = lower;
+                }
+            }
+            let text = std::fs::read(&path).map_err(|_| {
+                EngineError::InvalidArgument(format!("Cannot locate specified Dockerfile: {name}"))
+            })?;
+            (
+                name.to_string(),
+                String::from_utf8_lossy(&text).into_owned(),
+            )
+        }
+    };
+    if text.is_empty() {
+        return Err(EngineError::InvalidArgument(format!(
+            "the Dockerfile ({name}) cannot be empty"
+        )));
+    }
+    Ok((name, text))
+}
+
+/// The cache key of a step: its parent and its config.
+fn cache_key(parent: &str, probe: &ContainerConfig) -> String {
+    let json = serde_json::to_vec(probe).expect("configs serialize");
+    let mut bytes = parent.as_bytes().to_vec();
+    bytes.push(b'\n');
+    bytes.extend(json);
+    berth_build::builder::sha256_hex(&bytes)
+}
+
+struct EngineBackend<'e, 'c> {
+    engine: &'e mut Engine,
+    ctx: &'c Context,
+    network: String,
+    keep: bool,
+    /// `COPY --from` images, mounted once per build.
+    mounts: BTreeMap<String, (layer::ScratchLayer, Context)>,
+}
+
+impl EngineBackend<'_, '_> {
+    fn release_mounts(&mut self) {
+        for (_, (s, _)) in std::mem::take(&mut self.mounts) {
+            self.engine.drop_scratch(s);
+        }
+    }
+
+    fn top_layer(&mut self, image: &str) -> Result<Option<Digest>, BuildError> {
+        if image.is_empty() {
+            return Ok(None);
+        }
+        let d = Digest::parse(image).map_err(backend_err)?;
+        let rec = ImageStore::new(&mut self.engine.store)
+            .get(&d)
+            .map_err(backend_err)?
+            .ok_or_else(|| BuildError::NotFound(format!("No such image: {image}")))?;
+        Ok(rec.top_layer)
+    }
+
+    fn source_ctx(&mut self, from: Option<&str>) -> Result<&Context, BuildError> {
+        let Some(id) = from else {
+            return Ok(self.ctx);
+        };
+        if !self.mounts.contains_key(id) {
+            let top = self.top_layer(id)?;
+            let s = self
+                .engine
+                .scratch_layer(top.as_ref())
+                .map_err(backend_err)?;
+            let c = Context::plain(&s.path);
+            self.mounts.insert(id.to_string(), (s, c));
+        }
+        Ok(&self.mounts[id].1)
+    }
+
+    fn new_layer(l: Option<berth_store::layer::Layer>) -> Option<NewLayer> {
+        l.map(|l| NewLayer {
+            diff_id: l.diff_id,
+            chain_id: l.chain_id,
+        })
+    }
+}
+
+impl Backend for EngineBackend<'_, '_> {
+    fn base_image(&mut self, name: &str) -> Result<Image, BuildError> {
+        let (rec, _) = self.engine.resolve_image(name).map_err(|e| match e {
+            EngineError::NoSuchImage(n) => BuildError::NotFound(format!(
+                "No such image: {n} (berth has no registry client yet: berth load or import it first)"
+            )),
+            e => backend_err(e),
+        })?;
+        Ok(Image {
+            id: rec.id.to_string(),
+            config: rec.config,
+        })
+    }
+
+    fn image(&mut self, id: &str) -> Result<Image, BuildError> {
+        let d = Digest::parse(id).map_err(backend_err)?;
+        let rec = ImageStore::new(&mut self.engine.store)
+            .get(&d)
+            .map_err(backend_err)?
+            .ok_or_else(|| BuildError::NotFound(format!("No such image: {id}")))?;
+        Ok(Image {
+            id: rec.id.to_string(),
+            config: rec.config,
+        })
+    }
+
+    fn cache_lookup(
+        &mut self,
+        parent: &str,
+        probe: &ContainerConfig,
+    ) -> Result<Option<String>, BuildError> {
+        let key = cache_key(parent, probe);
+        build_cache::lookup(self.engine.store.db().conn(), &key).map_err(backend_err)
+    }
+
+    fn copy_sources(
+        &mut self,
+        from: Option<&str>,
+        pattern: &str,
+    ) -> Result<Vec<(String, bool, String)>, BuildError> {
+        let ctx = self.source_ctx(from)?;
+        ctx.sources(pattern).map_err(|e| match e {
+            berth_build::context::ContextError::NotFound(_) => BuildError::NotFound(e.to_string()),
+            e => BuildError::Invalid(e.to_string()),
+        })
+    }
+
+    fn is_archive(&mut self, rel: &str) -> bool {
+        self.ctx.is_archive(rel)
+    }
+
+    fn run(
+        &mut self,
+        parent: &str,
+        req: &RunRequest,
+        out: &mut dyn Output,
+    ) -> Result<(String, Option<NewLayer>), BuildError> {
+        let mut config = req.config.clone();
+        config.image = parent.to_string();
+        // An empty entrypoint keeps the image's out of the step, as Docker's [""] does.
+        if config.entrypoint.is_none() {
+            config.entrypoint = Some(Vec::new());
+        }
+        let create = CreateRequest {
+            name: None,
+            config,
+            host_config: HostConfig {
+                network_mode: self.network.clone(),
+                ..Default::default()
+            },
+            pull: Default::default(),
+            api_version: None,
+        };
+        let c = self.engine.create_container(create).map_err(backend_err)?;
+        out.stdout(&format!(" ---> Running in {}\n", &c.id[..12]));
+        let outcome = self.run_attached(&c.id, out);
+        let code = match outcome {
+            Ok(code) => code,
+            Err(e) => {
+                let _ = self.engine.remove_container(&c.id, true, true);
+                return Err(e);
+            }
+        };
+        if code != 0 {
+            let _ = self.engine.remove_container(&c.id, true, true);
+            return Err(BuildError::Failed {
+                command: String::new(),
+                code,
+            });
+        }
+        let fresh = self.engine.container(&c.id).map_err(backend_err)?;
+        let layer = self.engine.commit_layer(&fresh);
+        if !self.keep || layer.is_err() {
+            let _ = self.engine.remove_container(&c.id, true, true);
+        }
+        Ok((c.id, Self::new_layer(layer.map_err(backend_err)?)))
+    }
+
+    fn copy(&mut self, parent: &str, req: &CopyRequest) -> Result<Option<NewLayer>, BuildError> {
+        let top = self.top_layer(parent)?;
+        let src_root = match &req.from_image {
+            Some(id) => {
+                self.source_ctx(Some(id))?;
+                self.mounts[id.as_str()].1.clone()
+            }
+            None => self.ctx.clone(),
+        };
+        let scratch = self
+            .engine
+            .scratch_layer(top.as_ref())
+            .map_err(backend_err)?;
+        match copy::copy_into(&scratch.path, &src_root, req) {
+            Ok(()) => {}
+            Err(e) => {
+                self.engine.drop_scratch(scratch);
+                return Err(e);
+            }
+        }
+        let l = self.engine.commit_scratch(scratch).map_err(backend_err)?;
+        Ok(Self::new_layer(l))
+    }
+
+    fn workdir(&mut self, parent: &str, dir: &str) -> Result<Option<NewLayer>, BuildError> {
+        let top = self.top_layer(parent)?;
+        let scratch = self
+            .engine
+            .scratch_layer(top.as_ref())
+            .map_err(backend_err)?;
+        if let Err(e) = crate::container::files::mkdir_all_in_root(&scratch.path, dir, 0, 0) {
+            self.engine.drop_scratch(scratch);
+            return Err(backend_err(e));
+        }
+        let l = self.engine.commit_scratch(scratch).map_err(backend_err)?;
+        Ok(Self::new_layer(l))
+    }
+
+    fn commit(
+        &mut self,
+        parent: &str,
+        config: &ImageConfig,
+        layer: Option<&NewLayer>,
+        probe: &ContainerConfig,
+    ) -> Result<String, BuildError> {
+        let parent_id = if parent.is_empty() {
+            None
+        } else {
+            Some(Digest::parse(parent).map_err(backend_err)?)
+        };
+        let created =
+            ImageStore::new(&mut self.engine.store).create(config.to_bytes(), parent_id.as_ref());
+        let rec = match created {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(l) = layer {
+                    self.discard(l);
+                }
+                return Err(backend_err(e));
+            }
+        };
+        let key = cache_key(parent, probe);
+        let now = crate::now();
+        let id = rec.id.to_string();
+        self.engine
+            .store
+            .db_mut()
+            .write(|tx| build_cache::record(tx, &key, &id, parent, &now))
+            .map_err(backend_err)?;
+        Ok(id)
+    }
+
+    fn discard(&mut self, layer: &NewLayer) {
+        let _ = self.engine.store.release_layer(&layer.chain_id);
+    }
+
+    fn valid_signal(&self, s: &str) -> bool {
+        crate::container::parse_signal(s).is_some()
+    }
+
+    fn container_id(&mut self) -> String {
+        berth_store::fsutil::random_hex(32)
+    }
+
+    fn now(&self) -> String {
+        crate::now()
+    }
+}
+
+impl EngineBackend<'_, '_> {
+    /// Starts the created container `id` and copies its output to `out` until it exits.
+    fn run_attached(&mut self, id: &str, out: &mut dyn Output) -> Result<i32, BuildError> {
+        use berth_runtime::attach::{AttachClient, AttachIo, AttachOptions, AttachOutcome};
+        let (_, started) = self
+            .engine
+            .start_container(id, true, None)
+            .map_err(backend_err)?;
+        let dir = self.engine.container_dir(id);
+        let (reader, writer) =
+            rustix::pipe::pipe().map_err(|e| backend_err(std::io::Error::from(e)))?;
+        let devnull = std::fs::File::open("/dev/null").map_err(backend_err)?;
+        let opts = AttachOptions {
+            stdin: false,
+            stdout: true,
+            stderr: true,
+            tty: false,
+            detach_keys: Default::default(),
+            start: started == crate::container::Started::AwaitingAttach,
+        };
+        let client = AttachClient::connect(&dir).map_err(backend_err)?;
+        let outcome = std::thread::scope(|s| {
+            let handle = s.spawn(move || {
+                let w = writer;
+                let io = AttachIo {
+                    stdin: devnull.as_fd(),
+                    stdout: w.as_fd(),
+                    stderr: w.as_fd(),
+                };
+                client.run(&opts, io)
+            });
+            let mut r = std::fs::File::from(reader);
+            let mut buf = [0u8; 8192];
+            loop {
+                match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => out.stdout(&String::from_utf8_lossy(&buf[..n])),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            handle.join().expect("attach thread")
+        });
+        match outcome.map_err(backend_err)? {
+            AttachOutcome::Exited(code) => Ok(code),
+            AttachOutcome::Detached => Ok(self.engine.wait_container(id).map_err(backend_err)?),
+        }
+    }
+}
+
+/// Writes progress to a writer as the classic builder's plain text.
+pub struct PlainOutput<W: Write>(pub W);
+
+impl<W: Write> Output for PlainOutput<W> {
+    fn stdout(&mut self, text: &str) {
+        let _ = self.0.write_all(text.as_bytes());
+        let _ = self.0.flush();
+    }
+}
+
+/// Resolves a destination path beneath a mounted root (symlinks followed inside it).
+pub(crate) fn in_root(root: &Path, dest: &str) -> PathBuf {
+    resolve_in_root(root, dest)
+}
