@@ -7,6 +7,7 @@ mod vol_harness;
 
 mod api;
 mod api_compat;
+mod build;
 mod confinement;
 mod containers;
 mod faults;
