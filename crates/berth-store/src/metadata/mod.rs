@@ -12,10 +12,10 @@ use crate::ErrorKind;
 /// The handle every accessor takes: a connection, or a write transaction (which derefs to one).
 pub use rusqlite::Connection;
 
-/// Containers and the volume references written with them.
-pub mod containers;
 /// The build cache: step key → image.
 pub mod build_cache;
+/// Containers and the volume references written with them.
+pub mod containers;
 /// Exec instances: processes run in a running container (`docker exec`).
 pub mod execs;
 /// Images and their names (tags, digest references).
