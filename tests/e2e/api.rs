@@ -781,3 +781,111 @@ fn the_docker_cli_reports_disk_usage_and_prunes() {
         "volumes are not pruned with containers"
     );
 }
+
+/// Issue 11: `DOCKER_BUILDKIT=0 docker build` against berth serve: the context tar goes up,
+/// Docker's JSON messages come back and the CLI prints the classic builder's output; a rebuild
+/// is fully cached; a failing RUN ends with its exit code; builder prune answers.
+#[test]
+fn the_docker_cli_builds_with_the_classic_builder() {
+    let d = DockerCli::start();
+    let ctx = d.b.scratch("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox\nARG WHO=world\nCOPY greeting /g\nRUN echo \"hello $WHO\" > /out\nCMD [\"cat\", \"/g\", \"/out\"]\n",
+    )
+    .unwrap();
+    std::fs::write(ctx.join("greeting"), "hi\n").unwrap();
+    let build = |args: &[&str]| {
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        all.push(ctx.to_str().unwrap());
+        let out = d
+            .command(&all)
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = build(&[
+        "-t",
+        "greet:1",
+        "-t",
+        "greet:latest",
+        "--build-arg",
+        "WHO=berth",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Step 1/5 : FROM busybox"), "{out}");
+    assert!(
+        out.contains("Step 4/5 : RUN echo \"hello $WHO\" > /out"),
+        "{out}"
+    );
+    assert!(out.contains("Successfully tagged greet:1"), "{out}");
+    assert!(out.contains("Successfully tagged greet:latest"), "{out}");
+    let (code, out, _) = d.run(&["run", "--rm", "greet:1"]);
+    assert_eq!((code, out.as_str()), (0, "hi\nhello berth\n"));
+    // The same request again comes from the cache, step by step.
+    let (code, out, _) = build(&["-t", "greet:1", "--build-arg", "WHO=berth"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("Using cache").count(), 4, "{out}");
+    // -q prints the ID only.
+    let (code, out, _) = build(&["-q", "--build-arg", "WHO=berth"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.trim().starts_with("sha256:") && out.trim().len() == 71,
+        "{out}"
+    );
+    // A failing step: Docker's message and its exit code.
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN exit 7\n").unwrap();
+    let (code, _, err) = build(&[]);
+    assert_eq!(code, 7, "{err}");
+    assert!(
+        err.contains("The command '/bin/sh -c exit 7' returned a non-zero code: 7"),
+        "{err}"
+    );
+    // A Dockerfile Docker's parser refuses: the daemon's answer.
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nNOPE x\n").unwrap();
+    let (code, _, err) = build(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("dockerfile parse error line 2: unknown instruction: NOPE"),
+        "{err}"
+    );
+    let (code, out, err) = d.run(&["builder", "prune", "-f"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Total reclaimed space"), "{out}");
+    assert!(d.b.ps_all().is_empty());
+}
+
+/// Issue 11: docker-py's `images.build` (the legacy builder's API) builds and tags.
+#[test]
+fn docker_py_builds_images() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let ctx = b.scratch("pyctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox\nLABEL made=by-python\nRUN echo built\n",
+    )
+    .unwrap();
+    let script = format!(
+        r#"
+import sys, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1])
+img, logs = c.images.build(path={ctx:?}, tag="py:1")
+print(img.labels["made"])
+print("".join(l.get("stream", "") for l in logs if "stream" in l).count("Step "))
+"#,
+        ctx = ctx.display().to_string()
+    );
+    let out = docker_py(&api, &script);
+    assert_eq!(out, "by-python\n3\n");
+    assert!(b.run(&["images", "-q", "py:1"]).ok().stdout.trim().len() == 12);
+}

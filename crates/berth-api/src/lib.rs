@@ -11,11 +11,13 @@
 //! inspect, history, tag, remove) — enough for `docker run` (attached or not), `ps`, `logs -f`,
 //! `stop`, `rm`, `images` and every `docker volume` command; each under an optional `/vX.Y`
 //! prefix that selects the API version (see [`version`]), and exec instances (create, start,
-//! inspect, resize). Load/save, build, events and networks are not served yet: anything else
+//! inspect, resize), and `POST /build` (Docker's classic builder, see [`build`]) with
+//! `/build/prune`. Load/save, events and networks are not served yet: anything else
 //! answers 404 with Docker's `page not found` message.
 
 mod attach;
 mod body;
+mod build;
 mod compat;
 mod exec;
 mod hijack;

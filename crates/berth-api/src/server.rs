@@ -197,6 +197,14 @@ async fn dispatch(
         Some(Hijack::ExecStart(id)) => return Ok(crate::exec::start(shared.clone(), req, id).await),
         None => {}
     }
+    if req.method() == axum::http::Method::POST && rest.trim_end_matches('/') == "/build" {
+        let opts = shared.opts.clone();
+        let raw = req.uri().query().unwrap_or("").to_string();
+        let body = req.into_body();
+        return tokio::task::spawn_blocking(move || crate::build::build(opts, &raw, query, body))
+            .await
+            .unwrap_or_else(|e| Err(ApiError::internal(format!("handler failed: {e}"))));
+    }
     let (handler, param) = match routes::route(req.method(), rest) {
         Ok(found) => found,
         Err(e) => {
