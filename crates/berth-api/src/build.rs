@@ -225,9 +225,8 @@ pub fn build(
         .spawn(producer)
         .map_err(|e| ApiError::internal(e.to_string()))?;
     // Headers go out with the first message; an error before it is an ordinary error answer.
-    match started_rx.recv() {
-        Ok(Err(e)) => return Err(e.into()),
-        Ok(Ok(())) | Err(_) => {}
+    if let Ok(Err(e)) = started_rx.recv() {
+        return Err(e.into());
     }
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
