@@ -168,10 +168,7 @@ fn build_runs_each_step_like_dockers_classic_builder() {
         .run(&[
             "run",
             "--rm",
-            "--entrypoint",
-            "sh",
             "app:v1",
-            "-c",
             "cat /data/v /app/top.txt /app/src/a.txt; ls /etc/group; stat -c '%U %a' /app/top.txt",
         ])
         .ok();
@@ -496,4 +493,38 @@ fn the_seed_app_upgrade_runs_on_built_images() {
     // An anonymous volume from the image's VOLUME is populated from the image.
     let out = b.run(&["run", "--rm", "todo:v2"]).ok();
     assert_eq!(out.stdout, "2\ndefaults.conf\n");
+}
+
+#[test]
+fn heredocs_in_run_and_copy() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let ctx = context(
+        &b,
+        "heredoc",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nENV WHO=berth\nRUN <<EOF\necho \"one $WHO\" > /one\necho two >> /one\nEOF\n\
+             COPY <<-'EOT' /raw.txt\n\tno $WHO here\n\tEOT\nCOPY <<EOT /expanded.txt\nhello $WHO\nEOT\n\
+             RUN cat <<A > /two && cat <<B >> /two\nfirst\nA\nsecond\nB\n",
+        )],
+    );
+    b.run(&["image", "build", "-t", "hd", ctx.to_str().unwrap()])
+        .ok();
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "hd",
+            "cat",
+            "/one",
+            "/raw.txt",
+            "/expanded.txt",
+            "/two",
+        ])
+        .ok();
+    assert_eq!(
+        out.stdout,
+        "one berth\ntwo\nno $WHO here\nhello berth\nfirst\nsecond\n"
+    );
 }

@@ -716,6 +716,8 @@ pub struct ForceArg {
 /// `image` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
     /// List images.
     #[command(alias = "list")]
     Ls(ImagesArgs),

@@ -147,7 +147,9 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::System(SystemCommand::Df(a)) => system::df(e, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(e, a),
 
-        Command::Build(a) | Command::Builder(BuilderCommand::Build(a)) => build::build(e, a),
+        Command::Build(a)
+        | Command::Builder(BuilderCommand::Build(a))
+        | Command::Image(ImageCommand::Build(a)) => build::build(e, a),
         Command::Builder(BuilderCommand::Prune(a)) => build::prune(e, a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(e, a),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load(e, a),
