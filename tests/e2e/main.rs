@@ -13,6 +13,7 @@ mod containers;
 mod faults;
 mod files;
 mod go_client;
+mod hostile_input;
 mod images;
 mod layers;
 mod mounts;

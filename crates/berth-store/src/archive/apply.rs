@@ -3,7 +3,6 @@
 //! follow a symlink, whiteouts materialized as the [`WhiteoutMode`] asks, and directory mtimes
 //! restored in a final pass once their children are written.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -45,7 +44,7 @@ pub(crate) fn apply<R: Read>(
         buf: vec![0; COPY_BUF],
         bytes: 0,
         dir_times: Vec::new(),
-        kept: HashSet::new(),
+        kept: Kept::default(),
     };
     let mut archive = tar::Archive::new(super::buffered(tar));
     let entries = archive.entries().map_err(|e| invalid("", e))?;
@@ -66,6 +65,76 @@ fn invalid(what: &str, e: io::Error) -> ArchiveError {
         ArchiveError::Invalid(e.to_string())
     } else {
         ArchiveError::Invalid(format!("{what}: {e}"))
+    }
+}
+
+/// An entry name for messages: whole when short, else its start and end around `…`, so that a
+/// hostile 64 KiB name makes a readable error.
+pub(crate) fn abbreviate(raw: &[u8]) -> String {
+    const KEEP: usize = 60;
+    if raw.len() <= 2 * KEEP {
+        return String::from_utf8_lossy(raw).into_owned();
+    }
+    format!(
+        "{}…{}",
+        String::from_utf8_lossy(&raw[..KEEP]),
+        String::from_utf8_lossy(&raw[raw.len() - KEEP..])
+    )
+}
+
+/// Refuses a path longer than [`MAX_PATH_BYTES`] or deeper than [`MAX_PATH_DEPTH`]: every
+/// later step (and the work kept per entry) is then bounded, whatever the tar holds.
+///
+/// [`MAX_PATH_BYTES`]: super::MAX_PATH_BYTES
+/// [`MAX_PATH_DEPTH`]: super::MAX_PATH_DEPTH
+pub(crate) fn check_length(comps: &[&[u8]], shown: &str) -> Result<(), ArchiveError> {
+    let bytes = comps.iter().map(|c| c.len()).sum::<usize>() + comps.len().saturating_sub(1);
+    if bytes > super::MAX_PATH_BYTES || comps.len() > super::MAX_PATH_DEPTH {
+        return Err(ArchiveError::PathTooLong {
+            path: shown.to_string(),
+            bytes,
+            depth: comps.len(),
+        });
+    }
+    Ok(())
+}
+
+/// The paths a Delete-mode layer wrote, with their ancestors, as a tree of components: adding
+/// a path costs its own length (a set of joined paths would cost its length times its depth).
+/// A node is keyed by its parent and a keyed hash of its name (random per extraction, so no tar
+/// can aim at a collision): about 24 bytes per directory level, whatever the names.
+#[derive(Default)]
+struct Kept {
+    /// (parent node, hash of the name) → node; node 0 is the root.
+    children: std::collections::HashMap<(u32, u64), u32>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Kept {
+    const ROOT: u32 = 0;
+
+    fn key(&self, node: u32, name: &[u8]) -> (u32, u64) {
+        use std::hash::BuildHasher;
+        (node, self.hasher.hash_one(name))
+    }
+
+    fn insert(&mut self, comps: &[&[u8]]) {
+        let mut node = Self::ROOT;
+        for c in comps {
+            let next = u32::try_from(self.children.len() + 1).unwrap_or(u32::MAX);
+            let key = self.key(node, c);
+            node = *self.children.entry(key).or_insert(next);
+        }
+    }
+
+    fn child(&self, node: u32, name: &[u8]) -> Option<u32> {
+        self.children.get(&self.key(node, name)).copied()
+    }
+
+    fn node(&self, comps: &[&[u8]]) -> Option<u32> {
+        comps
+            .iter()
+            .try_fold(Self::ROOT, |node, c| self.child(node, c))
     }
 }
 
@@ -214,7 +283,7 @@ struct Applier<'r> {
     dir_times: Vec<(Vec<u8>, u64, Timestamps)>,
     /// Delete mode: every path this layer wrote, with all its ancestors. The layer's whiteouts
     /// and opaque markers spare them, whatever the tar order.
-    kept: HashSet<Vec<u8>>,
+    kept: Kept,
 }
 
 impl Applier<'_> {
@@ -224,13 +293,14 @@ impl Applier<'_> {
             return Ok(());
         }
         let raw = e.path_bytes().into_owned();
-        let shown = String::from_utf8_lossy(&raw).into_owned();
+        let shown = abbreviate(&raw);
         if raw.contains(&0) {
             return Err(ArchiveError::Invalid(format!(
                 "{shown:?}: the name contains a NUL byte"
             )));
         }
         let comps = clean(&raw).map_err(|r| ArchiveError::escape(&shown, r))?;
+        check_length(&comps, &shown)?;
         let kind = match et {
             tar::EntryType::Directory => Kind::Dir,
             // Old tars mark directories only with a trailing slash.
@@ -353,14 +423,7 @@ impl Applier<'_> {
     }
 
     fn keep(&mut self, comps: &[&[u8]]) {
-        let mut p = Vec::new();
-        for i in (1..=comps.len()).rev() {
-            join_into(&comps[..i], &mut p);
-            // Ancestors of a kept path are kept already.
-            if !self.kept.insert(p.clone()) {
-                break;
-            }
-        }
+        self.kept.insert(comps);
     }
 
     fn file<R: Read>(
@@ -593,21 +656,18 @@ impl Applier<'_> {
                 r
             }
             WhiteoutMode::Delete => {
-                let mut key = Vec::new();
-                join_into(parent, &mut key);
-                if !key.is_empty() {
-                    key.push(b'/');
-                }
-                key.extend_from_slice(target);
-                let kept = self.kept.contains(&key);
+                let kept = self
+                    .kept
+                    .node(parent)
+                    .and_then(|p| self.kept.child(p, target));
                 let Some(pfd) = self.take_parent(parent, false, shown)? else {
                     return Ok(());
                 };
-                let r = if kept {
+                let r = if let Some(node) = kept {
                     // Written by this layer: it survives; if it is a directory, what the lower
                     // layers had in it does not.
                     match open_subdir(pfd.as_fd(), target) {
-                        Ok(d) => self.clear_lower(d.as_fd(), &mut key).map_err(io),
+                        Ok(d) => self.clear_lower(d.as_fd(), node).map_err(io),
                         Err(_) => Ok(()),
                     }
                 } else {
@@ -655,33 +715,34 @@ impl Applier<'_> {
                 let Some(pfd) = self.take_parent(parent, false, shown)? else {
                     return Ok(());
                 };
-                let mut key = Vec::new();
-                join_into(parent, &mut key);
-                let r = self
-                    .clear_lower(pfd.as_fd(), &mut key)
-                    .map_err(|e| ArchiveError::io(shown, e));
+                let r = match self.kept.node(parent) {
+                    Some(node) => self.clear_lower(pfd.as_fd(), node),
+                    // Nothing below it was written by this layer.
+                    None => safe::read_names(pfd.as_fd()).and_then(|names| {
+                        names
+                            .iter()
+                            .try_for_each(|n| safe::remove_all_at(pfd.as_fd(), n))
+                    }),
+                }
+                .map_err(|e| ArchiveError::io(shown, e));
                 self.put_parent(pfd);
                 r
             }
         }
     }
 
-    /// Delete mode: removes everything below `dir` (at path `key`) that this layer did not write.
-    fn clear_lower(&self, dir: BorrowedFd<'_>, key: &mut Vec<u8>) -> rustix::io::Result<()> {
+    /// Delete mode: removes everything below `dir` (kept-tree node `node`) that this layer did
+    /// not write.
+    fn clear_lower(&self, dir: BorrowedFd<'_>, node: u32) -> rustix::io::Result<()> {
         for child in safe::read_names(dir)? {
-            let len = key.len();
-            if !key.is_empty() {
-                key.push(b'/');
-            }
-            key.extend_from_slice(&child);
-            if self.kept.contains(key.as_slice()) {
-                if let Ok(sub) = open_subdir(dir, &child) {
-                    self.clear_lower(sub.as_fd(), key)?;
+            match self.kept.child(node, &child) {
+                Some(sub_node) => {
+                    if let Ok(sub) = open_subdir(dir, &child) {
+                        self.clear_lower(sub.as_fd(), sub_node)?;
+                    }
                 }
-            } else {
-                safe::remove_all_at(dir, &child)?;
+                None => safe::remove_all_at(dir, &child)?,
             }
-            key.truncate(len);
         }
         Ok(())
     }

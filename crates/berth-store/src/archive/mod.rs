@@ -30,8 +30,12 @@ mod write;
 mod xattr;
 
 /// Hostile layer tars that try to escape the layer root, and the sandbox that checks they did not.
-#[cfg(any(test, feature = "hostile-corpus"))]
+#[cfg(any(test, feature = "hostile-corpus", feature = "fuzz"))]
 pub mod hostile;
+
+/// The body of the `apply_tar` fuzz target, over the hostile-tar sandbox.
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 
 pub use safe::SafeRoot;
 
@@ -82,7 +86,27 @@ pub enum ArchiveError {
     /// The tar stream itself is malformed.
     #[error("invalid layer tar: {0}")]
     Invalid(String),
+    /// An entry's path is longer or deeper than berth extracts (see [`MAX_PATH_BYTES`],
+    /// [`MAX_PATH_DEPTH`]).
+    #[error(
+        "refusing to extract {path:?} ({bytes} bytes, {depth} levels): paths are limited to {} bytes and {} levels",
+        MAX_PATH_BYTES, MAX_PATH_DEPTH
+    )]
+    PathTooLong {
+        /// The entry name, abbreviated.
+        path: String,
+        /// Its cleaned length.
+        bytes: usize,
+        /// Its number of components.
+        depth: usize,
+    },
 }
+
+/// The longest path, in bytes once cleaned, that an extraction writes: Linux's `PATH_MAX` less
+/// its NUL, the longest a file in the tree could be reached by.
+pub const MAX_PATH_BYTES: usize = 4095;
+/// The deepest path, in components, that an extraction writes.
+pub const MAX_PATH_DEPTH: usize = 1024;
 
 impl ArchiveError {
     /// The class of this failure: a hostile or malformed tar is the caller's input
@@ -93,7 +117,9 @@ impl ArchiveError {
                 ErrorKind::NotFound
             }
             ArchiveError::Io { .. } => ErrorKind::Internal,
-            ArchiveError::Escape { .. } | ArchiveError::Invalid(_) => ErrorKind::InvalidArgument,
+            ArchiveError::Escape { .. }
+            | ArchiveError::Invalid(_)
+            | ArchiveError::PathTooLong { .. } => ErrorKind::InvalidArgument,
         }
     }
 

@@ -340,8 +340,10 @@ impl SafeRoot {
             Err(Errno::NOENT) if create => {}
             r => return r,
         }
-        // Walk from the root, creating what is missing. Every step is resolved from the root
-        // again, so a symlink met on the way is judged by the kernel like any other.
+        // Walk from the root, creating what is missing. A plain directory is opened from the
+        // one before it (one component: the walk stays linear in the path's length); a symlink
+        // met on the way is resolved from the root again, so the kernel judges it like any
+        // other (the kernel's 40-symlink limit bounds how often that happens).
         let mut cur = self.open_dir_bytes(b"")?;
         joined.clear();
         for c in comps {
@@ -349,7 +351,11 @@ impl SafeRoot {
                 joined.push(b'/');
             }
             joined.extend_from_slice(c);
-            match self.open_dir_bytes(&joined) {
+            let step = match open_subdir(cur.as_fd(), c) {
+                Err(Errno::LOOP) | Err(Errno::NOTDIR) => self.open_dir_bytes(&joined),
+                r => r,
+            };
+            match step {
                 Ok(fd) => cur = fd,
                 Err(Errno::NOENT) => {
                     let created = match rustix::fs::mkdirat(&cur, *c, Mode::from_raw_mode(0o755)) {
@@ -357,7 +363,10 @@ impl SafeRoot {
                         Err(Errno::EXIST) => false,
                         Err(e) => return Err(e),
                     };
-                    let fd = self.open_dir_bytes(&joined)?;
+                    let fd = match open_subdir(cur.as_fd(), c) {
+                        Err(Errno::LOOP) | Err(Errno::NOTDIR) => self.open_dir_bytes(&joined)?,
+                        r => r?,
+                    };
                     if created {
                         // The umask and a setgid parent must not change what Docker creates.
                         match rustix::fs::fchown(

@@ -1,0 +1,140 @@
+//! Issue 15: hostile input meets bounded work and Docker's refusals. A tar holding one file
+//! 32,768 directories deep made `volume import` and `cp - CTR:DIR` grow memory with the square
+//! of the depth (1 GiB and 3.5 s for a 64 KiB name, the kernel's OOM killer for an 8 MiB tar);
+//! every extraction now shares the bounded extractor and refuses it at once.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+/// A seed of the tar fuzz corpus.
+fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/apply_tar")
+        .join(name)
+}
+
+/// Runs `cmd` with `stdin` to its end: its output, how long it took and its peak RSS in KiB
+/// (`wait4`).
+fn measured(mut cmd: Command, stdin: Option<std::fs::File>) -> (Run, Duration, i64) {
+    let started = Instant::now();
+    // Reaped by the wait4 below, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd
+        .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let stdout = child.stdout;
+    let stderr = child.stderr;
+    let out = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut s = String::new();
+        stdout.unwrap().read_to_string(&mut s).unwrap();
+        s
+    });
+    let err = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut s = String::new();
+        stderr.unwrap().read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child's pid with valid pointers to locals.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    let took = started.elapsed();
+    let code = std::process::ExitStatus::from_raw(status)
+        .code()
+        .unwrap_or(-1);
+    (
+        Run {
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+            code,
+        },
+        took,
+        usage.ru_maxrss,
+    )
+}
+
+#[test]
+fn r15_a_deep_path_tar_is_refused_at_once_by_every_extraction() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&["create", "--name", "cc", "busybox", "true"]).ok();
+    let deep = corpus("deep-path-32768");
+    let tar = || std::fs::File::open(&deep).unwrap();
+    let want = "paths are limited to 4095 bytes and 1024 levels";
+    for args in [
+        &["volume", "import", "vdeep", deep.to_str().unwrap()][..],
+        &["cp", "-", "cc:/tmp"][..],
+        &["import", deep.to_str().unwrap(), "deep:1"][..],
+    ] {
+        let stdin = (args[0] == "cp").then(tar);
+        let (run, took, rss_kib) = measured(b.command(args), stdin);
+        assert_ne!(run.code, 0, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(want), "{args:?}: {run:?}");
+        assert!(
+            run.stderr.len() < 1024,
+            "{args:?}: the message names the path briefly: {} bytes",
+            run.stderr.len()
+        );
+        assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
+        assert!(rss_kib < 200 * 1024, "{args:?} peaked at {rss_kib} KiB");
+    }
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+    // A deep path within the limits is extracted.
+    let ok = corpus("deep-path-1000");
+    b.run(&["volume", "import", "fine", ok.to_str().unwrap()])
+        .ok();
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "fine:/v",
+            "busybox",
+            "sh",
+            "-c",
+            "cd /v/a && find . -type f | wc -l",
+        ])
+        .ok();
+    assert_eq!(out.stdout.trim(), "1");
+}
+
+/// `--tmpfs` sizes and the API's `HostConfig.Tmpfs` are checked at create (the CLI's own
+/// refusals are in `mounts::`); nothing is left behind.
+#[test]
+fn r15_tmpfs_sizes_are_refused_at_create_through_the_api() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = crate::api::Server::start(&b);
+    for size in ["abc", "-1", "1e9", "99999999999999999999"] {
+        let body = format!(
+            r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{"Tmpfs":{{"/t":"size={size}"}}}}}}"#
+        );
+        let (code, out) = api.call("POST", "/v1.43/containers/create", Some(&body));
+        assert_eq!(
+            (code, out),
+            (
+                400,
+                format!(r#"{{"message":"invalid value for tmpfs size: {size}"}}"#)
+            )
+        );
+    }
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
+    let (code, out) = api.call(
+        "POST",
+        "/v1.43/containers/create",
+        Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"Tmpfs":{"/t":"size=50%"}}}"#),
+    );
+    assert_eq!(code, 201, "{out}");
+}
