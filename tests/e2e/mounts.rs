@@ -1324,16 +1324,27 @@ fn tmpfs_errors() {
         ])
         .ok();
     assert_eq!(out.stdout, "1\n");
-    // A bad size passes validation; the mount fails at start.
-    let out = b
-        .run(&["run", "--rm", "--tmpfs", "/t:size=abc", "busybox", "true"])
-        .fails(125);
-    assert!(
-        out.stderr
-            .contains("error mounting \"tmpfs\" to rootfs at \"/t\"")
-            && out.stderr.contains("data: size=abc: invalid argument"),
-        "{out:?}"
-    );
+    // A size the kernel would refuse at start (Docker lets runc fail with a long OCI error) or
+    // saturate (`99999999999999999999`: a 7.5 EB tmpfs) is refused at create (issue 15).
+    for size in ["abc", "-1", "1e9", "99999999999999999999"] {
+        let out = b
+            .run(&[
+                "run",
+                "--rm",
+                "--tmpfs",
+                &format!("/t:size={size}"),
+                "busybox",
+                "true",
+            ])
+            .fails(125);
+        assert!(
+            out.stderr.starts_with(&format!(
+                "berth: Error response from daemon: invalid value for tmpfs size: {size}\n"
+            )),
+            "{out:?}"
+        );
+    }
+    assert_eq!(b.run(&["ps", "-aq"]).ok().stdout, "");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1001,11 +1001,6 @@ fn tmpfs_options_table() {
             false,
         ),
         (
-            vec!["--tmpfs", "/t:size=abc"],
-            "noexec,nosuid,nodev,rprivate,size=abc",
-            false,
-        ),
-        (
             vec!["--mount", "type=tmpfs,destination=/t"],
             "noexec,nosuid,nodev,rprivate",
             false,

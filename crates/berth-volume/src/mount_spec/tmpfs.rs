@@ -24,6 +24,33 @@ pub enum TmpfsOptionError {
     /// A `TmpfsOptions.Options` key other than `exec`/`noexec`.
     #[error("invalid option: {0}")]
     NotAllowed(String),
+    /// A `size` the kernel would refuse at start (`abc`, `-1`, `1e9`) or that overflows 64 bits
+    /// (`99999999999999999999`, which the kernel would saturate to 7.5 EB), refused at create
+    /// with the words the docker CLI uses for `--mount tmpfs-size`.
+    #[error("invalid value for tmpfs size: {0}")]
+    InvalidSize(String),
+}
+
+/// Checks a tmpfs `size` value as the kernel reads it (`memparse`): decimal digits and an
+/// optional `k`, `m`, `g`, `t`, `p` or `e` suffix (either case), or a percentage of memory;
+/// the byte count must fit a signed 64-bit number, as `TmpfsOptions.SizeBytes` does.
+fn check_size(value: &str) -> Result<(), TmpfsOptionError> {
+    let bad = || TmpfsOptionError::InvalidSize(value.to_string());
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, suffix) = value.split_at(digits);
+    let shift = match suffix {
+        "" | "%" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        "t" | "T" => 40,
+        "p" | "P" => 50,
+        "e" | "E" => 60,
+        _ => return Err(bad()),
+    };
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    n.checked_mul(1i64 << shift).ok_or_else(bad)?;
+    Ok(())
 }
 
 fn quote_parts(parts: &[String]) -> String {
@@ -98,6 +125,9 @@ pub fn merge_tmpfs_options<S: AsRef<str>>(options: &[S]) -> Result<Vec<String>, 
             return Err(TmpfsOptionError::InvalidOption(parts));
         }
         if !data_seen.contains(&key) {
+            if key == "size" {
+                check_size(&option["size=".len()..])?;
+            }
             data_seen.push(key);
             merged_reversed.push(option.to_string());
         }
@@ -182,9 +212,37 @@ mod tests {
             "noexec,nosuid,nodev,rprivate,size=2m"
         );
         assert_eq!(merged("shared,defaults"), "noexec,nosuid,nodev,shared");
-        // Values are not checked here: the kernel rejects them at start.
-        assert_eq!(merged("size=abc"), "noexec,nosuid,nodev,rprivate,size=abc");
+        // Other values are not checked here: the kernel rejects them at start.
+        assert_eq!(merged("mode=abc"), "noexec,nosuid,nodev,rprivate,mode=abc");
         assert_eq!(merged("=5"), "noexec,nosuid,nodev,rprivate,=5");
+        assert_eq!(merged("size=50%"), "noexec,nosuid,nodev,rprivate,size=50%");
+    }
+
+    /// Issue 15: sizes the kernel refuses, or saturates, are refused at create.
+    #[test]
+    fn sizes_are_checked_at_create() {
+        for bad in [
+            "abc",
+            "-1",
+            "1e9",
+            "99999999999999999999",
+            "8e",
+            "",
+            "1kb",
+            "0x10",
+        ] {
+            assert_eq!(
+                tmpfs_flag_options(&format!("size={bad}"))
+                    .unwrap_err()
+                    .to_string(),
+                format!("invalid value for tmpfs size: {bad}")
+            );
+        }
+        for good in ["0", "1", "64m", "1G", "7e", "100%"] {
+            tmpfs_flag_options(&format!("size={good}")).unwrap();
+        }
+        // The winning value is the one checked.
+        tmpfs_flag_options("size=abc,size=1m").unwrap();
     }
 
     #[test]
