@@ -138,3 +138,58 @@ fn r15_tmpfs_sizes_are_refused_at_create_through_the_api() {
     );
     assert_eq!(code, 201, "{out}");
 }
+
+/// Whether the server has closed this client connection (read without waiting).
+fn closed(s: &mut std::os::unix::net::UnixStream) -> bool {
+    use std::io::Read;
+    s.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (a 408 or 400) before the close is still a close to come.
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Issue 15: half-open and idle connections no longer stay open forever, and no more than
+/// `MAX_CONNECTIONS` are held at once; the server keeps answering meanwhile.
+#[test]
+fn r15_the_api_closes_half_open_and_idle_connections_and_caps_them() {
+    use std::io::Write;
+    let b = Berth::new();
+    let api = crate::api::Server::start(&b);
+    let cap = berth_api::MAX_CONNECTIONS;
+    let mut conns = Vec::new();
+    for i in 0..cap + 100 {
+        let mut s = std::os::unix::net::UnixStream::connect(&api.sock).unwrap();
+        if i % 2 == 0 {
+            // Half-open: a request line and part of the headers.
+            s.write_all(b"GET /_ping HTTP/1.1\r\nHost: berth\r\n")
+                .unwrap();
+        }
+        conns.push(s);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let open_now = conns.iter_mut().map(closed).filter(|c| !c).count();
+    assert!(open_now <= cap, "{open_now} connections held (cap {cap})");
+    assert!(open_now >= cap - 10, "only {open_now} held");
+    // A client that goes away frees its slot at once for others.
+    conns.truncate(conns.len() - 150);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(api.call("GET", "/_ping", None).0, 200, "the server answers");
+    // Past the header-read timeout every one of them is closed.
+    let deadline = Instant::now() + berth_api::HEADER_READ_TIMEOUT + Duration::from_secs(15);
+    loop {
+        let open = conns.iter_mut().map(closed).filter(|c| !c).count();
+        if open == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{open} connections still open");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(api.call("GET", "/_ping", None).0, 200);
+}

@@ -27,4 +27,4 @@ mod routes;
 mod server;
 pub mod version;
 
-pub use server::{serve, ServeError, DEFAULT_HOST};
+pub use server::{serve, ServeError, DEFAULT_HOST, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};

@@ -86,10 +86,7 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
         });
         let app = Router::new().fallback(handle).with_state(shared);
         let (stop, stopping) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let mut stopping = stopping;
-            let _ = stopping.wait_for(|s| *s).await;
-        });
+        let server = serve_connections(listener, app, stopping);
         // On SIGTERM or SIGINT: no new connections, and requests under way get a grace
         // period (a `wait` or an attach may never end on its own).
         tokio::select! {
@@ -103,6 +100,77 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
     });
     let _ = std::fs::remove_file(&path);
     result
+}
+
+/// How long a connection may take to send a request's headers, counted from when the server
+/// waits for them: a half-open connection, and an idle one between requests, is closed after
+/// it (hyper's header-read timeout, which also runs while a keep-alive connection waits).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The most connections served at once; one more is closed as soon as it is accepted, so idle
+/// clients cannot take every file descriptor of the server.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// Accepts connections on `listener` and serves `app` on each (HTTP/1.1 with upgrades, for
+/// attach and exec) until `stopping` turns true; then each connection finishes the request
+/// under way and closes, and this returns once all have.
+async fn serve_connections(
+    listener: tokio::net::UnixListener,
+    app: Router,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> io::Result<()> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: wait a little instead of spinning.
+                    log::warn!("berth serve: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(stopping.clone()) => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            log::warn!("berth serve: {MAX_CONNECTIONS} connections open; closing a new one");
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = builder
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .with_upgrades();
+        let stopping = stopping.clone();
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        log::debug!("berth serve: connection: {e}");
+                    }
+                }
+                () = stopped(stopping) => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    // Every connection has ended once all slots are back.
+    let _ = slots.acquire_many(MAX_CONNECTIONS as u32).await;
+    Ok(())
+}
+
+/// Resolves once `stopping` turns true.
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
 }
 
 /// Binds `path` so that it is never reachable with wider permissions than 0660: the socket is
