@@ -10,6 +10,7 @@ mod api_compat;
 mod build;
 mod confinement;
 mod containers;
+mod crash;
 mod faults;
 mod files;
 mod go_client;

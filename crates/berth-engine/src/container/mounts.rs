@@ -179,6 +179,12 @@ impl Engine {
     /// owners, modes and the directory's own owner and mode. The source is resolved inside the
     /// rootfs and read fd by fd; the destination is unpacked beneath the volume's data dir, so
     /// no symlink in the image or the volume can steer the copy elsewhere.
+    ///
+    /// All or nothing (issue 15): a plain volume is filled in a staging directory next to its
+    /// data dir and published by one rename over the still-empty data dir, so a process killed
+    /// mid-copy leaves the volume empty (and the next run fills it) instead of partly filled for
+    /// good; a leftover staging directory is removed by the next populate. A volume with driver
+    /// options is a mount (tmpfs, a size-limited filesystem) and is filled in place.
     fn populate(
         &mut self,
         rootfs: &Path,
@@ -203,11 +209,23 @@ impl Engine {
         };
         let store = self.volumes()?;
         let data = store.mount(volume)?;
+        let staged = !volume.has_options();
+        let staging = data.with_file_name("_populate");
         let result = (|| -> Result<(), EngineError> {
             let empty = std::fs::read_dir(&data)?.next().is_none();
             if !empty {
                 return Ok(());
             }
+            let target = if staged {
+                if staging.exists() {
+                    berth_store::fsutil::remove_tree(&staging)?;
+                }
+                std::fs::create_dir(&staging)?;
+                staging.clone()
+            } else {
+                data.clone()
+            };
+            let data = &target;
             let (reader, writer) = std::io::pipe()?;
             let src_ref = &src;
             std::thread::scope(|s| -> Result<(), EngineError> {
@@ -224,7 +242,7 @@ impl Engine {
                 });
                 let applied = archive::apply_tar(
                     reader,
-                    &data,
+                    data,
                     &ApplyOptions {
                         whiteouts: WhiteoutMode::Delete,
                         root_metadata: false,
@@ -239,15 +257,32 @@ impl Engine {
             })?;
             let st = rustix::fs::fstat(&src).map_err(|e| EngineError::Io(e.into()))?;
             rustix::fs::chown(
-                &data,
+                data,
                 Some(rustix::fs::Uid::from_raw(st.st_uid)),
                 Some(rustix::fs::Gid::from_raw(st.st_gid)),
             )
             .map_err(|e| EngineError::Io(e.into()))?;
-            rustix::fs::chmod(&data, Mode::from_raw_mode(st.st_mode & 0o7777))
+            rustix::fs::chmod(data, Mode::from_raw_mode(st.st_mode & 0o7777))
                 .map_err(|e| EngineError::Io(e.into()))?;
+            if staged {
+                // Replaces the empty data dir in one step; if something was written there
+                // meanwhile (a concurrent populate won), that content stays and ours goes.
+                match std::fs::rename(&staging, volume.mountpoint.as_path()) {
+                    Ok(()) => {}
+                    Err(e)
+                        if e.raw_os_error() == Some(libc::ENOTEMPTY)
+                            || e.raw_os_error() == Some(libc::EEXIST) =>
+                    {
+                        berth_store::fsutil::remove_tree(&staging)?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Ok(())
         })();
+        if result.is_err() && staged {
+            let _ = berth_store::fsutil::remove_tree(&staging);
+        }
         // Option volumes are mounted only while used; the copy of a tmpfs volume is therefore
         // lost, as in Docker (spec §4, §11 #12).
         let _ = store.unmount(volume);
