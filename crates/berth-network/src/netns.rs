@@ -1,0 +1,115 @@
+//! Named network namespaces, as `ip netns add` makes them: [`create`] makes a new namespace and
+//! keeps it alive by bind-mounting it on a file (the path the runtime's `config.json` joins),
+//! [`remove`] unmounts and deletes that file (the namespace, its interfaces and its veth peers go
+//! with it once no process is inside), [`is_namespace`] tells a live one from a stale file.
+//!
+//! Written by hand: it is a dozen lines over unshare(2) and mount(2), which no maintained crate
+//! offers without pulling in a netlink stack. The directory of namespace files is made a shared
+//! mount point (as iproute2 does with `/run/netns`), so that an unmount also reaches copies of it
+//! in mount namespaces created meanwhile and the namespace really goes away.
+
+use std::io;
+use std::path::Path;
+
+use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+
+use crate::NetworkError;
+
+/// `NSFS_MAGIC`: the filesystem type of a namespace file.
+const NSFS_MAGIC: i64 = 0x6e73_6673;
+
+/// Whether `path` is a live namespace bind mount (not a stale file left by a reboot).
+pub fn is_namespace(path: &Path) -> bool {
+    rustix::fs::statfs(path).is_ok_and(|s| s.f_type == NSFS_MAGIC)
+}
+
+/// Makes `dir` a shared mount point (bind-mounting it on itself first if it is not a mount
+/// point), so unmounts of namespace files below it propagate to every copy.
+fn make_shared(dir: &Path) -> io::Result<()> {
+    match rustix::mount::mount_change(dir, MountPropagationFlags::SHARED) {
+        Ok(()) => return Ok(()),
+        Err(rustix::io::Errno::INVAL) => {}
+        Err(e) => return Err(e.into()),
+    }
+    rustix::mount::mount_bind(dir, dir)?;
+    rustix::mount::mount_change(dir, MountPropagationFlags::SHARED)?;
+    Ok(())
+}
+
+/// Creates a new network namespace bound to `path` (whose parent is created if needed).
+/// Nothing is left behind on failure.
+pub fn create(path: &Path) -> Result<(), NetworkError> {
+    let dir = path.parent().expect("namespace files live in a directory");
+    std::fs::create_dir_all(dir).map_err(|e| NetworkError::io("create", dir, e))?;
+    make_shared(dir).map_err(|e| NetworkError::io("make shared mount", dir, e))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| NetworkError::io("create namespace file", path, e))?;
+    let target = path.to_path_buf();
+    // unshare(2) moves only the calling thread into the new namespace: do it in a thread of
+    // its own, which ends right after the namespace is pinned by the bind mount.
+    let result = std::thread::spawn(move || -> io::Result<()> {
+        // SAFETY: only this short-lived thread changes namespace; it shares no namespace-
+        // dependent state (no sockets, no cached netlink handles) with the rest of the process.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET)? };
+        rustix::mount::mount(
+            "/proc/thread-self/ns/net",
+            &target,
+            "",
+            MountFlags::BIND,
+            None,
+        )?;
+        Ok(())
+    })
+    .join()
+    .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(path);
+        return Err(NetworkError::io("create network namespace", path, e));
+    }
+    Ok(())
+}
+
+/// Unmounts and removes the namespace file at `path`; a missing file is fine.
+pub fn remove(path: &Path) -> Result<(), NetworkError> {
+    match rustix::mount::unmount(path, UnmountFlags::DETACH) {
+        Ok(()) | Err(rustix::io::Errno::INVAL) | Err(rustix::io::Errno::NOENT) => {}
+        Err(e) => {
+            return Err(NetworkError::io(
+                "unmount network namespace",
+                path,
+                e.into(),
+            ))
+        }
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(NetworkError::io("remove network namespace", path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs root"]
+    fn create_and_remove_a_namespace() {
+        let t = tempfile::tempdir().unwrap();
+        let ns = t.path().join("netns").join("c1");
+        create(&ns).unwrap();
+        assert!(is_namespace(&ns));
+        let mine = std::fs::metadata("/proc/self/ns/net").unwrap();
+        let theirs = std::fs::metadata(&ns).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_ne!(mine.ino(), theirs.ino(), "a new namespace, not ours");
+        assert!(create(&ns).is_err(), "an existing file is not replaced");
+        remove(&ns).unwrap();
+        assert!(!ns.exists());
+        remove(&ns).unwrap();
+        let _ = rustix::mount::unmount(t.path().join("netns"), UnmountFlags::DETACH);
+    }
+}
