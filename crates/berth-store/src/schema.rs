@@ -62,6 +62,25 @@
 //!                                           reuses it; it goes with its image
 //! ```
 //!
+//! Tables (v6):
+//!
+//! ```text
+//! networks  (id PK, name UNIQUE, driver, bridge, subnet, gateway, ip_range, ipam, internal,
+//!            attachable, dns, options, labels, created_at)
+//!                                           `bridge`, `host`, `none` and user-defined networks;
+//!                                           `bridge` is the host interface (unique when set),
+//!                                           ipam/options/labels Docker's JSON
+//! endpoints (container_id → containers ON DELETE CASCADE, network_id, position, aliases,
+//!            ipam_ipv4, links, driver_opts, endpoint_id, ip, mac, ports;
+//!            PK container_id+network_id; UNIQUE network_id+ip where ip is set)
+//!                                           a container's connection to a network; endpoint_id,
+//!                                           ip, mac and ports are set while it runs (an address
+//!                                           is allocated by setting `ip` in a transaction, which
+//!                                           the unique index decides); network_id has no foreign
+//!                                           key: like Docker, a stopped container keeps naming
+//!                                           a network that was removed, and fails to start
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -177,6 +196,42 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     CREATE INDEX build_cache_image ON build_cache(image_id);
+    "#,
+    // v6: networks and container endpoints (address allocations).
+    r#"
+    CREATE TABLE networks (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        driver      TEXT NOT NULL,
+        bridge      TEXT NOT NULL DEFAULT '',
+        subnet      TEXT,
+        gateway     TEXT,
+        ip_range    TEXT,
+        ipam        TEXT NOT NULL DEFAULT '{}',
+        internal    INTEGER NOT NULL DEFAULT 0,
+        attachable  INTEGER NOT NULL DEFAULT 0,
+        dns         INTEGER NOT NULL DEFAULT 0,
+        options     TEXT NOT NULL DEFAULT '{}',
+        labels      TEXT NOT NULL DEFAULT '{}',
+        created_at  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX networks_bridge ON networks(bridge) WHERE bridge != '';
+    CREATE TABLE endpoints (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        network_id   TEXT NOT NULL,
+        position     INTEGER NOT NULL,
+        aliases      TEXT NOT NULL DEFAULT '[]',
+        ipam_ipv4    TEXT,
+        links        TEXT NOT NULL DEFAULT '[]',
+        driver_opts  TEXT,
+        endpoint_id  TEXT,
+        ip           TEXT,
+        mac          TEXT,
+        ports        TEXT,
+        PRIMARY KEY (container_id, network_id)
+    );
+    CREATE UNIQUE INDEX endpoints_ip ON endpoints(network_id, ip) WHERE ip IS NOT NULL;
+    CREATE INDEX endpoints_network ON endpoints(network_id);
     "#,
 ];
 

@@ -2,8 +2,9 @@
 //! in berth-store alone and callers above it handle rows and [`MetaError`]s, never SQLite's
 //! codes. Constraint violations are classified once, in [`MetaError::from_sqlite`].
 //!
-//! Every table of berth's own lives here: [`containers`], [`execs`], [`images`], [`volumes`]
-//! (the journal and layers keep theirs in [`crate::journal`] and [`crate::layer`]). Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
+//! Every table of berth's own lives here: [`containers`], [`execs`], [`images`], [`networks`],
+//! [`volumes`] (the journal and layers keep theirs in [`crate::journal`] and [`crate::layer`]).
+//! Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
 //! composes several of them in one [`crate::db::Db::write`] transaction.
 
 use crate::db::DbError;
@@ -20,6 +21,8 @@ pub mod containers;
 pub mod execs;
 /// Images and their names (tags, digest references).
 pub mod images;
+/// Networks and container endpoints: network definitions and address allocations.
+pub mod networks;
 /// Volumes and the container references that make them "in use".
 pub mod volumes;
 
