@@ -13,7 +13,7 @@
 mod server;
 
 use std::io::{self, BufRead, BufReader};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,6 +37,33 @@ pub const INIT_PID: &str = "init.pid";
 
 /// Environment variable through which [`spawn_shim`] tells the shim its readiness fd.
 pub const READY_FD_ENV: &str = "BERTH_SHIM_READY_FD";
+
+/// Environment variable listing the descriptors [`spawn_shim_keeping`] handed to the shim.
+pub const HELD_FDS_ENV: &str = "BERTH_SHIM_HELD_FDS";
+
+/// Takes the descriptors [`spawn_shim_keeping`] handed to this shim (close-on-exec again, so
+/// the runtime and the container do not inherit them). Call once, early.
+pub fn take_held_fds() -> Vec<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let Ok(list) = std::env::var(HELD_FDS_ENV) else {
+        return Vec::new();
+    };
+    std::env::remove_var(HELD_FDS_ENV);
+    let mut out = Vec::new();
+    for fd in list.split(',').filter_map(|s| s.parse::<i32>().ok()) {
+        // SAFETY: F_GETFD only inspects the descriptor table; it tells whether `fd` is open.
+        if fd < 3 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            continue;
+        }
+        // SAFETY: the spawner handed this open descriptor to us alone; nothing else in this
+        // process owns it. Close-on-exec is restored before anything is executed.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            out.push(OwnedFd::from_raw_fd(fd));
+        }
+    }
+    out
+}
 
 /// When the shim starts the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,7 +332,14 @@ pub fn shim_alive(container_dir: &Path) -> bool {
 /// arguments; that process loads its [`ShimConfig`] and calls [`run_shim`]) with stdio on
 /// `/dev/null` and a readiness pipe, and blocks until the shim reports the container created,
 /// started, or failed. The shim detaches (new session, double fork): it outlives the caller.
-pub fn spawn_shim(mut cmd: Command) -> Result<ShimHandle, ShimError> {
+pub fn spawn_shim(cmd: Command) -> Result<ShimHandle, ShimError> {
+    spawn_shim_keeping(cmd, &[])
+}
+
+/// [`spawn_shim`], with descriptors of this process (`keep`, close-on-exec here) handed to the
+/// shim under the same numbers, listed in [`HELD_FDS_ENV`]: the sockets holding a container's
+/// published ports, which its shim keeps until the container exits.
+pub fn spawn_shim_keeping(mut cmd: Command, keep: &[RawFd]) -> Result<ShimHandle, ShimError> {
     let exe = PathBuf::from(cmd.get_program());
     let (read, write) = crate::fdio::pipe().map_err(|e| ShimError::io(Path::new("pipe"), e))?;
     let wfd = write.as_raw_fd();
@@ -313,13 +347,22 @@ pub fn spawn_shim(mut cmd: Command) -> Result<ShimHandle, ShimError> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if !keep.is_empty() {
+        let list: Vec<String> = keep.iter().map(|fd| fd.to_string()).collect();
+        cmd.env(HELD_FDS_ENV, list.join(","));
+    }
+    let mut inherit = keep.to_vec();
+    inherit.push(wfd);
     // SAFETY: the closure runs in the forked child before exec and only calls fcntl(2), which
-    // is async-signal-safe; it clears close-on-exec on the pipe's write end so the shim
-    // inherits it (and no other child of this possibly multithreaded process does).
+    // is async-signal-safe; it clears close-on-exec on the pipe's write end (and the held
+    // descriptors) so the shim inherits them (and no other child of this possibly
+    // multithreaded process does).
     unsafe {
         cmd.pre_exec(move || {
-            if libc::fcntl(wfd, libc::F_SETFD, 0) == -1 {
-                return Err(io::Error::last_os_error());
+            for fd in &inherit {
+                if libc::fcntl(*fd, libc::F_SETFD, 0) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             Ok(())
         });
