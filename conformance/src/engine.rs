@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 use crate::fixtures;
 use crate::scenario::{Scenario, Section};
 
+/// The engine configuration file every berth command of a run uses, in `<work>/berth`.
+const BERTH_CONFIG: &str = "daemon.json";
+
 /// Which engine, and how to reach it.
 #[derive(Clone, Debug)]
 pub enum Kind {
@@ -155,9 +158,15 @@ impl Engine {
         let bin = std::fs::canonicalize(bin)
             .map_err(|e| format!("berth binary {}: {e}", bin.display()))?;
         let e = Engine::new(Kind::Berth { bin: bin.clone() }, work, fixtures)?;
+        // The scenarios were recorded from a dockerd without a default bridge
+        // (`--bridge=none`); berth's engine file says the same.
+        let config = e.dir.join(BERTH_CONFIG);
+        std::fs::write(&config, "{\"bridge\": \"none\"}\n")
+            .map_err(|err| format!("{}: {err}", config.display()))?;
         e.write_wrapper(&format!(
-            "exec '{}' --root \"$CONFORMANCE_BERTH_ROOT\" \"$@\"\n",
-            bin.display()
+            "exec '{}' --root \"$CONFORMANCE_BERTH_ROOT\" --config-file '{}' \"$@\"\n",
+            bin.display(),
+            config.display()
         ))?;
         Ok(e)
     }
@@ -333,7 +342,9 @@ impl Engine {
         let sock =
             std::env::temp_dir().join(format!("berth-conformance-{}.sock", std::process::id()));
         let mut child = Command::new(bin)
-            .args(["--root", &sess.root, "serve", "-H"])
+            .args(["--root", &sess.root, "--config-file"])
+            .arg(self.dir.join(BERTH_CONFIG))
+            .args(["serve", "-H"])
             .arg(format!("unix://{}", sock.display()))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())

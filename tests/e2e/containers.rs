@@ -1375,10 +1375,10 @@ fn ps_format_no_trunc_and_status_wording() {
     );
 
     // docker's json always has `Size` ("0B" when sizes were not asked for) and names the
-    // networks (here `none`, berth's default; docker's `--network none` shows the same).
+    // networks (here `bridge`, the default network).
     assert_eq!(
         (&v["Size"], &v["Networks"]),
-        (&serde_json::json!("0B"), &serde_json::json!("none")),
+        (&serde_json::json!("0B"), &serde_json::json!("bridge")),
         "{v}"
     );
 }

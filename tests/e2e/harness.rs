@@ -31,6 +31,8 @@ pub fn berth_bin() -> &'static str {
 pub struct Berth {
     dir: tempfile::TempDir,
     pub driver: Option<&'static str>,
+    /// The addresses and bridge name this root's networks use.
+    pub net: crate::net_harness::NetClaim,
 }
 
 /// What a command printed and how it exited.
@@ -82,7 +84,23 @@ impl Berth {
             .prefix("berth-e2e-")
             .tempdir_in(scratch_dir())
             .expect("temp dir");
-        Berth { dir, driver }
+        let net = crate::net_harness::NetClaim::acquire();
+        std::fs::write(
+            dir.path().join("daemon.json"),
+            net.config(&dir.path().join("exec")),
+        )
+        .expect("engine config");
+        Berth { dir, driver, net }
+    }
+
+    /// The engine configuration file of this root (exec root, bridge, subnets).
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("daemon.json")
+    }
+
+    /// The exec root: namespace files, netavark's and aardvark-dns's state.
+    pub fn exec_root(&self) -> PathBuf {
+        self.dir.path().join("exec")
     }
 
     /// The data root.
@@ -101,6 +119,7 @@ impl Berth {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(berth_bin());
         c.env("BERTH_ROOT", self.root());
+        c.env("BERTH_CONFIG_FILE", self.config_file());
         c.env_remove("BERTH_STORAGE_DRIVER");
         if let Some(d) = self.driver {
             c.args(["--storage-driver", d]);
@@ -243,8 +262,12 @@ impl Drop for Berth {
     fn drop(&mut self) {
         let root = self.root();
         kill_processes_of(&root);
+        kill_processes_of(&self.exec_root());
         delete_runtime_containers(&root);
         unmount_under(self.dir.path());
+        if self.exec_root().exists() {
+            crate::net_harness::cleanup(self.net.block, &self.net.bridge());
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! test leaves are removed by the harness even when the test fails.
 
 mod harness;
+mod net_harness;
 mod vol_harness;
 
 mod api;
@@ -20,6 +21,7 @@ mod layers;
 mod mounts;
 mod namespaces;
 mod prune_filters;
+mod networks;
 mod pty;
 mod resources;
 mod restart_policies;

@@ -27,6 +27,9 @@ pub struct Cli {
     /// kernel and backing filesystem support it, else vfs].
     #[arg(long = "storage-driver", env = "BERTH_STORAGE_DRIVER")]
     pub storage_driver: Option<String>,
+    /// The engine's settings file (daemon.json keys: bip, bridge, default-address-pools...).
+    #[arg(long = "config-file", env = "BERTH_CONFIG_FILE", global = true)]
+    pub config_file: Option<PathBuf>,
     /// Logging level (trace, debug, info, warn, error, fatal); debug shows runtime calls and mounts.
     #[arg(long = "log-level", short = 'l', default_value = "info")]
     pub log_level: String,
@@ -117,6 +120,11 @@ pub enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// List port mappings or a specific mapping for the container.
+    Port(PortArgs),
     /// Manage berth.
     #[command(subcommand)]
     System(SystemCommand),
@@ -190,6 +198,177 @@ pub enum ContainerCommand {
     Rename(RenameArgs),
     /// Update configuration of one or more containers.
     Update(UpdateArgs),
+    /// List port mappings or a specific mapping for the container.
+    Port(PortArgs),
+}
+
+/// `port`.
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub name: String,
+    /// `PRIVATE_PORT[/PROTO]`.
+    #[arg(value_name = "PRIVATE_PORT[/PROTO]")]
+    pub port: Option<String>,
+}
+
+/// `network` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network.
+    Create(NetworkCreateArgs),
+    /// List networks.
+    #[command(alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Display detailed information on one or more networks.
+    Inspect(NetworkInspectArgs),
+    /// Remove one or more networks.
+    #[command(alias = "remove")]
+    Rm(NetworkRmArgs),
+    /// Remove all unused networks.
+    Prune(NetworkPruneArgs),
+    /// Connect a container to a network.
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network.
+    Disconnect(NetworkDisconnectArgs),
+}
+
+/// `network create`.
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// Driver to manage the Network.
+    #[arg(short = 'd', long, default_value = "bridge")]
+    pub driver: String,
+    /// Subnet in CIDR format that represents a network segment.
+    #[arg(long)]
+    pub subnet: Vec<String>,
+    /// IPv4 or IPv6 Gateway for the master subnet.
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// Allocate container ip from a sub-range.
+    #[arg(long = "ip-range")]
+    pub ip_range: Vec<String>,
+    /// IP Address Management Driver.
+    #[arg(long = "ipam-driver", default_value = "default")]
+    pub ipam_driver: String,
+    /// Set IPAM driver specific options.
+    #[arg(long = "ipam-opt")]
+    pub ipam_opt: Vec<String>,
+    /// Auxiliary IPv4 or IPv6 addresses used by Network driver.
+    #[arg(long = "aux-address")]
+    pub aux_address: Vec<String>,
+    /// Restrict external access to the network.
+    #[arg(long)]
+    pub internal: bool,
+    /// Enable manual container attachment.
+    #[arg(long)]
+    pub attachable: bool,
+    /// Enable IPv6 networking.
+    #[arg(long)]
+    pub ipv6: bool,
+    /// Set metadata on a network.
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Set driver specific options.
+    #[arg(short = 'o', long = "opt")]
+    pub opt: Vec<String>,
+    /// The network's name.
+    #[arg(value_name = "NETWORK")]
+    pub name: String,
+}
+
+/// `network ls`.
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Provide filter values (e.g. "driver=bridge").
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Pretty-print networks using a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Do not truncate the output.
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Only display network IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// `network inspect`.
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    /// Format the output using the given Go template.
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Verbose output for diagnostics.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Networks.
+    #[arg(value_name = "NETWORK", required = true)]
+    pub names: Vec<String>,
+}
+
+/// `network rm`.
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// Networks.
+    #[arg(value_name = "NETWORK", required = true)]
+    pub names: Vec<String>,
+}
+
+/// `network prune`.
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// Provide filter values (e.g. "until=<timestamp>").
+    #[arg(long = "filter")]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// `network connect`.
+#[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// Add network-scoped alias for the container.
+    #[arg(long)]
+    pub alias: Vec<String>,
+    /// Driver options for the network.
+    #[arg(long = "driver-opt")]
+    pub driver_opt: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104).
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33).
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Add link to another container.
+    #[arg(long)]
+    pub link: Vec<String>,
+    /// Add a link-local address for the container.
+    #[arg(long = "link-local-ip")]
+    pub link_local_ip: Vec<String>,
+    /// The network.
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+/// `network disconnect`.
+#[derive(Debug, Args)]
+pub struct NetworkDisconnectArgs {
+    /// Force the container to disconnect from a network.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// The network.
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
 }
 
 /// One container name.
@@ -317,9 +496,43 @@ pub struct RunArgs {
     /// Container host name.
     #[arg(short = 'h', long, allow_hyphen_values = true)]
     pub hostname: Option<String>,
-    /// Connect a container to a network: none or host.
+    /// Connect a container to a network (bridge, host, none, container:NAME|ID, or a
+    /// network's name).
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
+    /// Add network-scoped alias for the container.
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104).
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33).
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Publish a container's port(s) to the host.
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports.
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Add link to another container.
+    #[arg(long)]
+    pub link: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip).
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains.
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options.
+    #[arg(long = "dns-option", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
     /// Mount the container's root filesystem as read only.
     #[arg(long = "read-only")]
     pub read_only: bool,

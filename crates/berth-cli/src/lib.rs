@@ -24,7 +24,8 @@ use berth_engine::{Engine, EngineOptions};
 use clap::Parser;
 
 use crate::cli::{
-    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand,
+    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, NetworkCommand, SystemCommand,
+    VolumeCommand,
 };
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
@@ -68,6 +69,7 @@ fn engine_options(cli: &Cli) -> EngineOptions {
         storage_driver: cli.storage_driver.clone(),
         shim_exe: None,
         runtime: None,
+        config_file: cli.config_file.clone(),
     }
 }
 
@@ -113,7 +115,7 @@ fn init_logging(level: &str) -> Result<(), CliError> {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{build, container, files, image, inspect, system, volume};
+    use commands::{build, container, files, image, inspect, network, system, volume};
     init_logging(&cli.log_level)?;
     if cli.version {
         println!("{}", system::short_version());
@@ -210,6 +212,14 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Volume(VolumeCommand::Import(a)) => volume::import(e, a),
         Command::Volume(VolumeCommand::Clone(a)) => volume::clone(e, a),
         Command::Volume(VolumeCommand::Rename(a)) => volume::rename(e, a),
+        Command::Network(NetworkCommand::Create(a)) => network::create(e, a),
+        Command::Network(NetworkCommand::Ls(a)) => network::ls(e, a),
+        Command::Network(NetworkCommand::Inspect(a)) => network::inspect(e, a),
+        Command::Network(NetworkCommand::Rm(a)) => network::rm(e, a),
+        Command::Network(NetworkCommand::Prune(a)) => network::prune(e, a),
+        Command::Network(NetworkCommand::Connect(a)) => network::connect(e, a),
+        Command::Network(NetworkCommand::Disconnect(a)) => network::disconnect(e, a),
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => network::port(e, a),
 
         Command::Shim { .. } | Command::ExecShim { .. } => unreachable!("handled above"),
     }

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use berth_store::driver::DriverKind;
 use berth_store::{Store, StoreOptions};
 
+use berth_network::config::NetworkConfig;
+
+use crate::config::EngineConfig;
 use crate::error::EngineError;
 
 /// How to open the engine.
@@ -22,17 +25,25 @@ pub struct EngineOptions {
     /// `None`: each container's own (`HostConfig.Runtime`, runc by default). Unit tests put a
     /// fake here to exercise the engine's logic without root.
     pub runtime: Option<std::sync::Arc<dyn berth_runtime::Runtime>>,
+    /// The settings file (`--config-file`); `None`: [`crate::config::DEFAULT_CONFIG_FILE`] if
+    /// it exists.
+    pub config_file: Option<PathBuf>,
 }
 
 /// The engine over one data root.
 pub struct Engine {
     pub(crate) store: Store,
     pub(crate) opts: EngineOptions,
+    /// The settings file's contents.
+    pub(crate) config: EngineConfig,
+    /// This data root's networking settings.
+    pub(crate) network: NetworkConfig,
 }
 
 impl Engine {
     /// Opens the data root, creating it on first use.
     pub fn open(opts: EngineOptions) -> Result<Engine, EngineError> {
+        let (config, config_file) = EngineConfig::load(opts.config_file.as_deref())?;
         let driver = match &opts.storage_driver {
             None => None,
             Some(name) => Some(DriverKind::parse(name).ok_or_else(|| {
@@ -58,7 +69,14 @@ impl Engine {
                 driver,
             })?
         };
-        let mut engine = Engine { store, opts };
+        opts.config_file = config_file;
+        let network = config.network(&opts.root);
+        let mut engine = Engine {
+            store,
+            opts,
+            config,
+            network,
+        };
 
         engine.recover_containers()?;
         engine.volumes()?.recover()?;

@@ -69,6 +69,9 @@ pub enum EngineError {
     /// A build's RUN step exited non-zero: Docker's text and the exit code.
     #[error("{0}")]
     BuildFailed(String, i32),
+    /// Networking failed: a published port is taken, the network backend failed...
+    #[error(transparent)]
+    Network(berth_network::NetworkError),
     /// An I/O failure outside the store.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -114,6 +117,7 @@ impl EngineError {
             EngineError::Filter(e) => e.kind(),
             EngineError::RunConfig(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
+            EngineError::Network(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),
             EngineError::Load(e) => e.kind(),

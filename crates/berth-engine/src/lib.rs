@@ -5,6 +5,8 @@
 
 /// `build`: images from a Dockerfile, with a layer cache.
 pub mod build;
+/// The settings file (`daemon.json`).
+pub mod config;
 /// Container verbs: create, start, stop, kill, rm, wait, logs, attach, exec, inspect, ps.
 pub mod container;
 mod engine;
@@ -16,6 +18,9 @@ pub mod filters;
 pub mod image;
 /// `info` and `version`.
 pub mod info;
+/// Network verbs and containers' networking: create, ls, inspect, rm, prune, connect,
+/// disconnect; set-up at start and teardown at exit; `NetworkSettings`; `port`.
+pub mod network;
 /// `system df`: disk usage of images, containers and volumes.
 pub mod system;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).

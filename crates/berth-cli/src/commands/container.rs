@@ -8,7 +8,8 @@ use std::io::{self, IsTerminal};
 
 use berth_engine::container::{AttachRequest, ListOptions, LogsRequest, Started};
 use berth_engine::types::{
-    CreateRequest, ExecConfig, HostConfig, PullPolicy, Resources, RestartPolicy, UpdateRequest,
+    CreateRequest, EndpointIpamConfig, EndpointSettings, ExecConfig, HostConfig, NetworkingConfig,
+    PullPolicy, Resources, RestartPolicy, UpdateRequest,
 };
 use berth_engine::{Engine, EngineError};
 use berth_image::config::ContainerConfig;
@@ -393,9 +394,12 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let net = network_flags(args)?;
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
         domainname: args.domainname.clone().unwrap_or_default(),
+        mac_address: args.mac_address.clone().unwrap_or_default(),
+        exposed_ports: net.exposed,
         user: args.user.clone().unwrap_or_default(),
         attach_stdin: (args.interactive || streams.stdin) && !detach,
         attach_stdout: streams.stdout && !detach,
@@ -427,7 +431,14 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         ..Default::default()
     };
     let host_config = HostConfig {
-        network_mode: args.network.clone().unwrap_or_else(|| "none".into()),
+        network_mode: args.network.clone().unwrap_or_else(|| "default".into()),
+        port_bindings: net.port_bindings,
+        publish_all_ports: args.publish_all,
+        links: (!args.link.is_empty()).then(|| args.link.clone()),
+        extra_hosts: (!args.add_host.is_empty()).then(|| args.add_host.clone()),
+        dns: args.dns.clone(),
+        dns_search: args.dns_search.clone(),
+        dns_options: args.dns_option.clone(),
         restart_policy: match &args.restart {
             Some(r) => parse_restart(r)?,
             None => RestartPolicy::default(),
@@ -483,7 +494,89 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         config,
         host_config,
         pull,
+        networking_config: net.networking,
         api_version: None,
+    })
+}
+
+/// What `-p`, `--expose`, `--network-alias`, `--ip`, `--add-host` and `--dns` become, checked
+/// as docker's CLI checks them.
+struct NetworkFlags {
+    exposed: Option<BTreeMap<String, berth_image::config::Empty>>,
+    port_bindings: BTreeMap<String, Option<Vec<berth_network::ports::PortBinding>>>,
+    networking: Option<NetworkingConfig>,
+}
+
+fn network_flags(args: &RunArgs) -> Result<NetworkFlags, CliError> {
+    use berth_network::ports::{parse_expose, parse_publish};
+    let flag_error = |flag: &str, value: &str, e: &dyn std::fmt::Display| {
+        run_usage_error(&format!(
+            "invalid argument {value:?} for \"{flag}\" flag: {e}"
+        ))
+    };
+    let mut exposed = BTreeMap::new();
+    let mut port_bindings: BTreeMap<String, Option<Vec<_>>> = BTreeMap::new();
+    for p in &args.publish {
+        for spec in parse_publish(p).map_err(|e| run_usage_error(&e.to_string()))? {
+            exposed.insert(spec.key.to_string(), Default::default());
+            port_bindings
+                .entry(spec.key.to_string())
+                .or_default()
+                .get_or_insert_with(Vec::new)
+                .push(spec.binding);
+        }
+    }
+    for e in &args.expose {
+        for key in parse_expose(e).map_err(|e| run_usage_error(&e.to_string()))? {
+            exposed.insert(key.to_string(), Default::default());
+        }
+    }
+    for h in &args.add_host {
+        berth_network::etc::parse_extra_host(h, Some(std::net::Ipv4Addr::UNSPECIFIED))
+            .map_err(|e| flag_error("--add-host", h, &e))?;
+    }
+    for d in &args.dns {
+        if d.parse::<std::net::IpAddr>().is_err() {
+            return Err(flag_error("--dns", d, &format!("{d} is not an ip address")));
+        }
+    }
+    if let Some(ip) = &args.ip {
+        if ip.parse::<std::net::Ipv4Addr>().is_err() {
+            return Err(flag_error(
+                "--ip",
+                ip,
+                &format!("{ip} is not an ip address"),
+            ));
+        }
+    }
+    let mode = args.network.clone().unwrap_or_else(|| "default".into());
+    if !args.network_alias.is_empty()
+        && matches!(mode.as_str(), "host" | "none" | "bridge" | "default")
+    {
+        return Err(run_usage_error(
+            "network-scoped aliases are only supported for user-defined networks",
+        ));
+    }
+    if mode == "host" && !args.publish.is_empty() {
+        eprintln!("WARNING: Published ports are discarded when using host network mode");
+    }
+    let networking = (!args.network_alias.is_empty() || args.ip.is_some()).then(|| {
+        let ep = EndpointSettings {
+            aliases: (!args.network_alias.is_empty()).then(|| args.network_alias.clone()),
+            ipam_config: args.ip.as_ref().map(|ip| EndpointIpamConfig {
+                ipv4_address: ip.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        NetworkingConfig {
+            endpoints_config: Some(BTreeMap::from([(mode.clone(), ep)])),
+        }
+    });
+    Ok(NetworkFlags {
+        exposed: (!exposed.is_empty()).then_some(exposed),
+        port_bindings,
+        networking,
     })
 }
 
@@ -720,7 +813,7 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                 )
                 .field("CreatedAt", output::docker_time(&created))
                 .field("RunningFor", units::created_since_at(created, now))
-                .field("Ports", "")
+                .field("Ports", super::network::displayable_ports(&c.ports))
                 .field("State", c.state.clone())
                 .field("Status", c.status.clone())
                 .field(
@@ -753,7 +846,15 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                         .count()
                         .to_string(),
                 )
-                .field("Networks", c.host_config.network_mode.clone())
+                .field(
+                    "Networks",
+                    c.network_settings
+                        .networks
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
                 .field("Size", "0B")
                 .labels(c.labels.clone());
             if let (Some(rw), Some(total)) = (c.size_rw, c.size_root_fs) {

@@ -1,4 +1,4 @@
-//! `inspect`: finds each name among containers, then images, then volumes (Docker's order), or only the kind
+//! `inspect`: finds each name among containers, then images, volumes and networks (Docker's order), or only the kind
 //! `--type` names.
 
 use berth_engine::{Engine, EngineError};
@@ -11,7 +11,7 @@ use crate::output;
 /// `berth inspect`.
 pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
     if let Some(kind) = &args.kind {
-        if !matches!(kind.as_str(), "image" | "container" | "volume") {
+        if !matches!(kind.as_str(), "image" | "container" | "volume" | "network") {
             return Err(CliError::usage(format!(
                 "\"{kind}\" is not a valid value for --type"
             )));
@@ -40,6 +40,13 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
             match engine.inspect_volume(name) {
                 Ok(v) => value = Some(serde_json::to_value(v).expect("inspect types serialize")),
                 Err(EngineError::Volume(berth_volume::store::VolumeError::NotFound(_))) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if value.is_none() && wants("network") {
+            match engine.inspect_network(name) {
+                Ok(n) => value = Some(serde_json::to_value(n).expect("inspect types serialize")),
+                Err(EngineError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

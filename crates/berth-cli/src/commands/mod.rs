@@ -6,6 +6,7 @@ pub mod container;
 pub mod files;
 pub mod image;
 pub mod inspect;
+pub mod network;
 pub mod resources;
 pub mod system;
 pub mod volume;

@@ -386,6 +386,7 @@ impl Backend for EngineBackend<'_, '_> {
                 ..Default::default()
             },
             pull: Default::default(),
+            networking_config: None,
             api_version: None,
         };
         let c = self.engine.create_container(create).map_err(backend_err)?;

@@ -77,15 +77,6 @@ impl Engine {
                 "can't create 'AutoRemove' container with restart policy".into(),
             ));
         }
-        match host_config.network_mode.as_str() {
-            "" | "default" | "none" => host_config.network_mode = "none".into(),
-            "host" => {}
-            other => {
-                return Err(EngineError::NotFound(format!(
-                    "network {other} not found (berth offers --network none and --network host)"
-                )))
-            }
-        }
         super::runconfig::validate(&mut host_config, &req.config.hostname)?;
         for mode in [&host_config.pid_mode, &host_config.ipc_mode] {
             if let Some(target) = mode.strip_prefix("container:") {
@@ -93,10 +84,26 @@ impl Engine {
             }
         }
         let mut config = req.config;
+        let user_hostname = !config.hostname.is_empty();
         merge_image_config(
             &mut config,
             &image.config.config.clone().unwrap_or_default(),
         );
+        let name = match &req.name {
+            Some(n) => {
+                let n = names::validate(n)?;
+                self.check_name_free(&n)?;
+                n
+            }
+            None => self.unused_generated_name()?,
+        };
+        let mut endpoints = self.plan_network(
+            &name,
+            &mut config,
+            &mut host_config,
+            req.networking_config.as_ref(),
+            user_hostname,
+        )?;
         let has_command = config.entrypoint.as_ref().is_some_and(|e| !e.is_empty())
             || config.cmd.as_ref().is_some_and(|c| !c.is_empty());
         if !has_command {
@@ -126,14 +133,9 @@ impl Engine {
             };
         }
 
-        let name = match &req.name {
-            Some(n) => {
-                let n = names::validate(n)?;
-                self.check_name_free(&n)?;
-                n
-            }
-            None => self.unused_generated_name()?,
-        };
+        for e in &mut endpoints {
+            e.container_id = id.clone();
+        }
         let top_cache = match &image.top_layer {
             Some(top) => Some(
                 self.store
@@ -177,7 +179,7 @@ impl Engine {
         let mut container = container;
         let mut attempts = 0;
         loop {
-            match self.insert_container(&container) {
+            match self.insert_container(&container, &endpoints) {
                 Ok(()) => return Ok(container),
                 // A generated name another process took between the check and the insert:
                 // pick another one rather than fail a `run` the user gave no name.
@@ -279,7 +281,11 @@ impl Engine {
         let _ = journal::end(self.store.db().conn(), "container", id);
     }
 
-    fn insert_container(&mut self, c: &Container) -> Result<(), EngineError> {
+    fn insert_container(
+        &mut self,
+        c: &Container,
+        endpoints: &[berth_store::metadata::networks::EndpointRow],
+    ) -> Result<(), EngineError> {
         let row = ContainerRow {
             id: c.id.clone(),
             name: c.name.clone(),
@@ -313,6 +319,9 @@ impl Engine {
             .collect();
         let result = self.store.db_mut().write(|tx| -> Result<(), MetaError> {
             containers::insert(tx, &row, &volumes)?;
+            for e in endpoints {
+                berth_store::metadata::networks::insert_endpoint(tx, e)?;
+            }
             journal::end(tx, "container", &c.id)?;
             Ok(())
         });

@@ -193,7 +193,9 @@ impl Engine {
         };
         let user =
             berth_runtime::user::resolve_user(&rootfs, user_spec).map_err(ProcessError::from)?;
-        let mut env = c.config.env.clone().unwrap_or_default();
+        // Docker gives exec'd processes the link variables too.
+        let mut env = self.link_env(c);
+        env.extend(c.config.env.clone().unwrap_or_default());
         env.extend(config.env.iter().cloned());
         let rlimits = bundle_rlimits(&c.dir(self).join("bundle")).map_err(ProcessError::from)?;
         Ok(ExecSpec {

@@ -1,7 +1,5 @@
 //! `inspect` of a container: Docker's JSON, with `--size` adding `SizeRw`/`SizeRootFs`.
 
-use serde_json::json;
-
 use super::Container;
 use crate::types::{ContainerInspect, ContainerStateInfo, GraphDriverData};
 use crate::{Engine, EngineError};
@@ -59,7 +57,7 @@ impl Engine {
             size_root_fs,
             mounts: c.mount_points(self),
             config,
-            network_settings: network_settings(&c.host_config.network_mode),
+            network_settings: self.network_settings(&c)?,
         })
     }
 
@@ -88,44 +86,4 @@ pub(crate) fn state_info(c: &Container) -> ContainerStateInfo {
         started_at: s.started_at.clone(),
         finished_at: s.finished_at.clone(),
     }
-}
-
-/// Docker's `NetworkSettings` for the two network modes berth has.
-fn network_settings(mode: &str) -> serde_json::Value {
-    json!({
-        "Bridge": "",
-        "SandboxID": "",
-        "HairpinMode": false,
-        "LinkLocalIPv6Address": "",
-        "LinkLocalIPv6PrefixLen": 0,
-        "Ports": {},
-        "SandboxKey": "",
-        "SecondaryIPAddresses": null,
-        "SecondaryIPv6Addresses": null,
-        "EndpointID": "",
-        "Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "MacAddress": "",
-        "Networks": {
-            mode: {
-                "IPAMConfig": null,
-                "Links": null,
-                "Aliases": null,
-                "NetworkID": "",
-                "EndpointID": "",
-                "Gateway": "",
-                "IPAddress": "",
-                "IPPrefixLen": 0,
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
-                "MacAddress": "",
-                "DriverOpts": null
-            }
-        }
-    })
 }

@@ -148,6 +148,18 @@ impl Engine {
                 ancestors.push(img.id.to_string());
             }
         }
+        // A linked container is also listed under `/parent/alias` (Docker).
+        let mut link_names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for parent in &all {
+            for l in parent.host_config.links.iter().flatten() {
+                if let Some((child, alias)) = l.split_once(':') {
+                    link_names
+                        .entry(child.trim_start_matches('/').to_string())
+                        .or_default()
+                        .push(alias.to_string());
+                }
+            }
+        }
         let now = Utc::now();
         let mut out = Vec::new();
         for c in all {
@@ -203,16 +215,19 @@ impl Engine {
             } else {
                 (None, None)
             };
+            let (ports, network_settings) = self.summary_network(&c)?;
+            let mut names = vec![format!("/{}", c.name)];
+            names.extend(link_names.get(&c.name).cloned().unwrap_or_default());
             out.push(ContainerSummary {
                 id: c.id.clone(),
-                names: vec![format!("/{}", c.name)],
+                names,
                 image: self.displayed_image(&c),
                 image_id: c.image_id.clone(),
                 command: command_line(&c.command()),
                 created: parse_time(&c.created_at)
                     .map(|t| t.timestamp())
                     .unwrap_or(0),
-                ports: Vec::new(),
+                ports,
                 size_rw,
                 size_root_fs,
                 labels,
@@ -221,7 +236,7 @@ impl Engine {
                 host_config: crate::types::SummaryHostConfig {
                     network_mode: c.host_config.network_mode.clone(),
                 },
-
+                network_settings,
                 mounts: c.mount_points(self),
             });
             if opts.latest && !out.is_empty() {

@@ -331,6 +331,7 @@ impl Engine {
         let exit = berth_runtime::shim::recover(&*runtime, &c.id, &dir)
             .map_err(berth_runtime::error::ProcessError::from)?;
         self.release_rootfs(&c);
+        self.detach_network(&c);
         c.state.status = Status::Exited;
         c.state.pid = 0;
         c.state.exit_code = exit.exit_code;

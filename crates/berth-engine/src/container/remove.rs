@@ -40,6 +40,7 @@ impl Engine {
         c: &Container,
         volumes: bool,
     ) -> Result<(), EngineError> {
+        self.detach_network(c);
         let deleted = self
             .store
             .db_mut()

@@ -14,6 +14,8 @@ struct EngineHooks {
     opts: EngineOptions,
     id: String,
     engine: Option<Engine>,
+    /// Sockets holding the container's published host ports, released at exit.
+    held: Vec<std::os::fd::OwnedFd>,
     /// Set at exit when the restart policy brings the container back after this wait.
     restart_after: Option<std::time::Duration>,
 }
@@ -53,6 +55,12 @@ impl ShimHooks for EngineHooks {
         let id = self.id.clone();
         let Ok(engine) = self.engine() else { return };
         let Ok(c) = engine.lookup_container(&id) else {
+            return;
+        };
+        // Network first: its ports and addresses are free before anyone sees the exit.
+        engine.detach_network(&c);
+        self.held.clear();
+        let Some(engine) = self.engine.as_mut() else {
             return;
         };
         let restart_after = engine.restart_delay(&c, exit);
@@ -105,6 +113,7 @@ impl Engine {
             opts,
             id: id.to_string(),
             engine: None,
+            held: berth_runtime::shim::take_held_fds(),
             restart_after: None,
         };
         berth_runtime::shim::run_shim(config, &mut hooks)

@@ -5,8 +5,8 @@
 
 use std::process::Command;
 
-use berth_runtime::shim::{spawn_shim, ShimConfig, ShimStatus, StartMode};
-use berth_runtime::spec::{ContainerSpec, EtcFiles, NetworkMode, Rlimit};
+use berth_runtime::shim::{spawn_shim_keeping, ShimConfig, ShimStatus, StartMode};
+use berth_runtime::spec::{ContainerSpec, Rlimit};
 use berth_runtime::term::WinSize;
 
 use super::{files, CanStart, Container, Status};
@@ -77,8 +77,23 @@ impl Engine {
         }
     }
 
-    /// Mounts, writes the bundle and spawns the shim (`start`, and a restart policy's restart).
+    /// Mounts, sets up the network, writes the bundle and spawns the shim (`start`, and a
+    /// restart policy's restart). When no shim takes the container over, the network is torn
+    /// down again.
     pub(crate) fn launch(
+        &mut self,
+        c: &Container,
+        on_attach: bool,
+        console: Option<WinSize>,
+    ) -> Result<Started, EngineError> {
+        let result = self.launch_inner(c, on_attach, console);
+        if result.is_err() {
+            self.detach_network(c);
+        }
+        result
+    }
+
+    fn launch_inner(
         &mut self,
         c: &Container,
         on_attach: bool,
@@ -101,24 +116,24 @@ impl Engine {
         }
         let mounts = self.spec_mounts(c)?;
         let (namespaces, shm) = self.namespaces(c)?;
+        let attached = self.attach_network(c)?;
+        // Docker puts link variables before the container's own, which may override them.
+        let mut env = attached.env.clone();
+        env.extend(c.config.env.clone().unwrap_or_default());
         let spec = ContainerSpec {
             id: c.id.clone(),
             rootfs: rootfs.clone(),
             args: c.command(),
-            env: c.config.env.clone().unwrap_or_default(),
+            env,
             cwd: c.config.working_dir.clone(),
             user,
             hostname: c.config.hostname.clone(),
             tty: c.config.tty,
             read_only_rootfs: c.host_config.readonly_rootfs,
-            network: if c.host_config.network_mode == "host" {
-                NetworkMode::Host
-            } else {
-                NetworkMode::Private
-            },
+            network: attached.network.clone(),
             init: c.host_config.init.unwrap_or(false),
             init_binary: None,
-            etc_files: Some(EtcFiles::in_dir(&dir)),
+            etc_files: Some(attached.etc_files.clone()),
             mounts,
             rlimits: c
                 .host_config
@@ -182,12 +197,23 @@ impl Engine {
             .map_err(berth_runtime::error::ProcessError::from)?;
         let mut cmd = Command::new(self.shim_exe());
         cmd.arg("--root").arg(self.root());
+        if let Some(file) = &self.opts.config_file {
+            cmd.arg("--config-file").arg(file);
+        }
         if let Some(path) = &shim_config.debug_log {
             log::debug!("shim of {}: debug log in {}", c.id, path.display());
             cmd.args(["--log-level", "debug"]);
         }
         cmd.arg("shim").arg(&c.id);
-        let handle = spawn_shim(cmd).map_err(berth_runtime::error::ProcessError::from)?;
+        let held: Vec<std::os::fd::RawFd> = attached
+            .held
+            .iter()
+            .map(std::os::fd::AsRawFd::as_raw_fd)
+            .collect();
+        let handle =
+            spawn_shim_keeping(cmd, &held).map_err(berth_runtime::error::ProcessError::from)?;
+        // The shim has its own copies of the port sockets now.
+        drop(attached);
         match handle.status {
             ShimStatus::Started { .. } => Ok(Started::Running),
             ShimStatus::Created { .. } => Ok(Started::AwaitingAttach),

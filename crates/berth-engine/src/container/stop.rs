@@ -83,7 +83,12 @@ impl Engine {
             .or(c.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
         self.signal_and_wait(&c, signal, timeout)?;
-        Ok((self.container(&c.id)?, Stopped::Stopped))
+        let c = self.container(&c.id)?;
+        // The shim tears the network down at exit; this covers a shim that could not.
+        if !c.state.status.is_running() {
+            self.detach_network(&c);
+        }
+        Ok((c, Stopped::Stopped))
     }
 
     /// Sends `signal`; if the container still runs after `timeout` seconds (negative: forever),

@@ -109,6 +109,7 @@ pub(crate) fn engine_with_container(
         storage_driver: Some("vfs".into()),
         shim_exe: None,
         runtime: Some(Arc::new(fake.clone())),
+        config_file: None,
     })
     .unwrap();
     let c = super::test_container(id);

@@ -177,10 +177,11 @@ pub struct HostConfig {
     pub container_id_file: String,
     /// Logging.
     pub log_config: LogConfig,
-    /// `none`, `host` (berth has no bridge network).
+    /// `default` (the `bridge` network), `bridge`, `none`, `host`, `container:ID` or a
+    /// network's name.
     pub network_mode: String,
-    /// Port bindings (unused: no networks).
-    pub port_bindings: BTreeMap<String, serde_json::Value>,
+    /// Published ports: `80/tcp` → host bindings.
+    pub port_bindings: BTreeMap<String, Option<Vec<berth_network::ports::PortBinding>>>,
     /// Restart policy.
     pub restart_policy: RestartPolicy,
     /// `--rm`.
@@ -266,7 +267,7 @@ impl Default for HostConfig {
             binds: None,
             container_id_file: String::new(),
             log_config: LogConfig::default(),
-            network_mode: "none".into(),
+            network_mode: "default".into(),
             port_bindings: BTreeMap::new(),
             restart_policy: RestartPolicy::default(),
             auto_remove: false,
@@ -355,6 +356,8 @@ pub struct CreateRequest {
     /// `--pull`: `missing` (default) or `never` (berth has no registry client, so both end in
     /// "No such image" when the image is absent; `missing` says so first).
     pub pull: PullPolicy,
+    /// Per-network settings (`--network-alias`, `--ip`, the API's `EndpointsConfig`).
+    pub networking_config: Option<super::NetworkingConfig>,
     /// The API version of the request, which decides how mounts are read (`None`: the
     /// newest, as the CLI behaves).
     #[serde(skip)]
@@ -456,8 +459,8 @@ pub struct ContainerInspect {
     pub mounts: Vec<MountPoint>,
     /// Config.
     pub config: ContainerConfig,
-    /// Network settings (berth: `none` or `host` only).
-    pub network_settings: serde_json::Value,
+    /// Network settings.
+    pub network_settings: super::NetworkSettings,
 }
 
 /// One entry of `GET /containers/json` (what `docker ps` prints).
@@ -478,8 +481,8 @@ pub struct ContainerSummary {
     pub command: String,
     /// Creation, Unix seconds.
     pub created: i64,
-    /// Ports (none).
-    pub ports: Vec<serde_json::Value>,
+    /// Exposed and published ports.
+    pub ports: Vec<super::SummaryPort>,
     /// Writable layer size (`-s`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,
@@ -494,6 +497,8 @@ pub struct ContainerSummary {
     pub status: String,
     /// The host config's network mode.
     pub host_config: SummaryHostConfig,
+    /// Networks.
+    pub network_settings: super::SummaryNetworkSettings,
     /// Mounts.
     pub mounts: Vec<MountPoint>,
 }
@@ -502,7 +507,7 @@ pub struct ContainerSummary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SummaryHostConfig {
-    /// `none` or `host`.
+    /// `default`, `none`, `host`, a network's name...
     pub network_mode: String,
 }
 

@@ -4,9 +4,11 @@
 mod container;
 mod exec;
 mod image;
+mod network;
 mod volume;
 
 pub use container::*;
 pub use exec::*;
 pub use image::*;
+pub use network::*;
 pub use volume::*;

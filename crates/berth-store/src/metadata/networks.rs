@@ -1,51 +1,17 @@
 //! The `networks` and `endpoints` tables (see [`crate::schema`], v5) behind typed accessors:
 //! [`NetworkRow`] is one network, [`EndpointRow`] one container's connection to one.
 //!
-//! What the rows decide, in one transaction each: a network name is taken once
-//! ([`insert_network`] → [`NetworkDbError::NameTaken`]); an address is given to one running
-//! container ([`set_endpoint_address`] → [`NetworkDbError::AddressTaken`], by the unique index);
-//! a network with running containers is not removed ([`delete_network`] → the users). The
-//! engine computes which address to take; the store only records it.
+//! What the rows decide, in one transaction each: a network name (and a bridge interface) is
+//! taken once ([`insert_network`] → [`MetaError::Exists`], `network with name NAME`); an address
+//! is given to one running container ([`set_endpoint_address`] → [`MetaError::Exists`], by the
+//! unique index); a network with running containers is not removed ([`delete_network`] → the
+//! users). The engine computes which address to take; the store only records it.
 
 use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::ErrorKind;
-
-/// A failure of the network tables.
-#[derive(Debug, thiserror::Error)]
-pub enum NetworkDbError {
-    /// Another network has this name.
-    #[error("network with name {0} already exists")]
-    NameTaken(String),
-    /// Another network uses this bridge interface.
-    #[error("bridge name {0} is already used by another network")]
-    BridgeTaken(String),
-    /// Another running container holds this address on the network.
-    #[error("Address already in use: {ip} on network {network}")]
-    AddressTaken {
-        /// The network's name.
-        network: String,
-        /// The address.
-        ip: String,
-    },
-    /// SQLite failed.
-    #[error("metadata database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-}
-
-impl NetworkDbError {
-    /// The error's class.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            NetworkDbError::NameTaken(_)
-            | NetworkDbError::BridgeTaken(_)
-            | NetworkDbError::AddressTaken { .. } => ErrorKind::Conflict,
-            NetworkDbError::Sqlite(_) => ErrorKind::Internal,
-        }
-    }
-}
+use super::MetaError;
 
 /// One network.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,14 +125,8 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("plain data serializes")
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-}
-
 /// Records a new network; a taken name or bridge interface is refused.
-pub fn insert_network(conn: &Connection, n: &NetworkRow) -> Result<(), NetworkDbError> {
+pub fn insert_network(conn: &Connection, n: &NetworkRow) -> Result<(), MetaError> {
     let result = conn.execute(
         &format!("INSERT INTO networks({NETWORK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         params![
@@ -188,20 +148,18 @@ pub fn insert_network(conn: &Connection, n: &NetworkRow) -> Result<(), NetworkDb
     );
     match result {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => {
-            let by_name = network_by_name(conn, &n.name)?.is_some();
-            Err(if by_name {
-                NetworkDbError::NameTaken(n.name.clone())
-            } else {
-                NetworkDbError::BridgeTaken(n.bridge.clone())
-            })
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match MetaError::from_sqlite(format!("network {}", n.name), e) {
+            MetaError::Exists(_) if network_by_name(conn, &n.name)?.is_some() => Err(
+                MetaError::Exists(format!("network with name {}", n.name)),
+            ),
+            MetaError::Exists(_) => Err(MetaError::Exists(format!("bridge {}", n.bridge))),
+            other => Err(other),
+        },
     }
 }
 
 /// Every network, by name.
-pub fn all_networks(conn: &Connection) -> Result<Vec<NetworkRow>, NetworkDbError> {
+pub fn all_networks(conn: &Connection) -> Result<Vec<NetworkRow>, MetaError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {NETWORK_COLUMNS} FROM networks ORDER BY name"
     ))?;
@@ -210,7 +168,7 @@ pub fn all_networks(conn: &Connection) -> Result<Vec<NetworkRow>, NetworkDbError
 }
 
 /// The network with this exact ID.
-pub fn network_by_id(conn: &Connection, id: &str) -> Result<Option<NetworkRow>, NetworkDbError> {
+pub fn network_by_id(conn: &Connection, id: &str) -> Result<Option<NetworkRow>, MetaError> {
     Ok(conn
         .query_row(
             &format!("SELECT {NETWORK_COLUMNS} FROM networks WHERE id = ?1"),
@@ -224,7 +182,7 @@ pub fn network_by_id(conn: &Connection, id: &str) -> Result<Option<NetworkRow>, 
 pub fn network_by_name(
     conn: &Connection,
     name: &str,
-) -> Result<Option<NetworkRow>, NetworkDbError> {
+) -> Result<Option<NetworkRow>, MetaError> {
     Ok(conn
         .query_row(
             &format!("SELECT {NETWORK_COLUMNS} FROM networks WHERE name = ?1"),
@@ -239,7 +197,7 @@ pub fn networks_by_id_prefix(
     conn: &Connection,
     prefix: &str,
     limit: usize,
-) -> Result<Vec<NetworkRow>, NetworkDbError> {
+) -> Result<Vec<NetworkRow>, MetaError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {NETWORK_COLUMNS} FROM networks WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"
     ))?;
@@ -261,7 +219,7 @@ pub enum Deleted {
 
 /// Deletes network `id` unless a running container (an endpoint with an address) uses it.
 /// Endpoints of stopped containers stay: they fail to start, as Docker's do.
-pub fn delete_network(conn: &Connection, id: &str) -> Result<Deleted, NetworkDbError> {
+pub fn delete_network(conn: &Connection, id: &str) -> Result<Deleted, MetaError> {
     let users = active_users(conn, id)?;
     if !users.is_empty() {
         return Ok(Deleted::InUse(users));
@@ -275,7 +233,7 @@ pub fn delete_network(conn: &Connection, id: &str) -> Result<Deleted, NetworkDbE
 }
 
 /// IDs of the running containers (endpoints with an address) on network `id`.
-pub fn active_users(conn: &Connection, id: &str) -> Result<Vec<String>, NetworkDbError> {
+pub fn active_users(conn: &Connection, id: &str) -> Result<Vec<String>, MetaError> {
     let mut stmt = conn.prepare_cached(
         "SELECT container_id FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL
          ORDER BY container_id",
@@ -286,7 +244,7 @@ pub fn active_users(conn: &Connection, id: &str) -> Result<Vec<String>, NetworkD
 
 /// Records a container's connection to a network (without an address); replaces an earlier
 /// row for the same pair.
-pub fn insert_endpoint(conn: &Connection, e: &EndpointRow) -> Result<(), NetworkDbError> {
+pub fn insert_endpoint(conn: &Connection, e: &EndpointRow) -> Result<(), MetaError> {
     conn.execute(
         &format!(
             "INSERT OR REPLACE INTO endpoints({ENDPOINT_COLUMNS})
@@ -310,7 +268,7 @@ pub fn delete_endpoint(
     conn: &Connection,
     container_id: &str,
     network_id: &str,
-) -> Result<bool, NetworkDbError> {
+) -> Result<bool, MetaError> {
     Ok(conn.execute(
         "DELETE FROM endpoints WHERE container_id = ?1 AND network_id = ?2",
         [container_id, network_id],
@@ -321,7 +279,7 @@ pub fn delete_endpoint(
 pub fn endpoints_of_container(
     conn: &Connection,
     container_id: &str,
-) -> Result<Vec<EndpointRow>, NetworkDbError> {
+) -> Result<Vec<EndpointRow>, MetaError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE container_id = ?1 ORDER BY position, network_id"
     ))?;
@@ -333,7 +291,7 @@ pub fn endpoints_of_container(
 pub fn endpoints_of_network(
     conn: &Connection,
     network_id: &str,
-) -> Result<Vec<EndpointRow>, NetworkDbError> {
+) -> Result<Vec<EndpointRow>, MetaError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE network_id = ?1 ORDER BY container_id"
     ))?;
@@ -342,7 +300,7 @@ pub fn endpoints_of_network(
 }
 
 /// Every endpoint with an address (running containers), for `ps` and port checks.
-pub fn active_endpoints(conn: &Connection) -> Result<Vec<EndpointRow>, NetworkDbError> {
+pub fn active_endpoints(conn: &Connection) -> Result<Vec<EndpointRow>, MetaError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE ip IS NOT NULL ORDER BY container_id, position"
     ))?;
@@ -354,7 +312,7 @@ pub fn active_endpoints(conn: &Connection) -> Result<Vec<EndpointRow>, NetworkDb
 pub fn addresses_in_use(
     conn: &Connection,
     network_id: &str,
-) -> Result<Vec<String>, NetworkDbError> {
+) -> Result<Vec<String>, MetaError> {
     let mut stmt =
         conn.prepare_cached("SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL")?;
     let rows = stmt.query_map([network_id], |r| r.get(0))?;
@@ -367,7 +325,7 @@ pub fn set_endpoint_address(
     conn: &Connection,
     e: &EndpointRow,
     network_name: &str,
-) -> Result<(), NetworkDbError> {
+) -> Result<(), MetaError> {
     let result = conn.execute(
         "UPDATE endpoints SET endpoint_id = ?3, ip = ?4, mac = ?5, ports = ?6
          WHERE container_id = ?1 AND network_id = ?2",
@@ -380,14 +338,15 @@ pub fn set_endpoint_address(
             e.ports
         ],
     );
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) if is_unique_violation(&err) => Err(NetworkDbError::AddressTaken {
-            network: network_name.to_string(),
-            ip: e.ip.clone().unwrap_or_default(),
-        }),
-        Err(err) => Err(err.into()),
-    }
+    result.map(|_| ()).map_err(|err| {
+        MetaError::from_sqlite(
+            format!(
+                "address {} on network {network_name}",
+                e.ip.as_deref().unwrap_or_default()
+            ),
+            err,
+        )
+    })
 }
 
 /// Clears the running state of every endpoint of a container (it stopped): its addresses are
@@ -395,7 +354,7 @@ pub fn set_endpoint_address(
 pub fn clear_endpoint_addresses(
     conn: &Connection,
     container_id: &str,
-) -> Result<(), NetworkDbError> {
+) -> Result<(), MetaError> {
     conn.execute(
         "UPDATE endpoints SET endpoint_id = NULL, ip = NULL, mac = NULL, ports = NULL
          WHERE container_id = ?1",
@@ -443,13 +402,15 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let mut db = Db::open(&t.path().join("berth.db")).unwrap();
         insert_network(db.conn(), &network("n1", "front", "br-1")).unwrap();
-        assert!(matches!(
-            insert_network(db.conn(), &network("n2", "front", "br-2")),
-            Err(NetworkDbError::NameTaken(n)) if n == "front"
-        ));
+        assert_eq!(
+            insert_network(db.conn(), &network("n2", "front", "br-2"))
+                .unwrap_err()
+                .to_string(),
+            "network with name front already exists"
+        );
         assert!(matches!(
             insert_network(db.conn(), &network("n2", "back", "br-1")),
-            Err(NetworkDbError::BridgeTaken(_))
+            Err(MetaError::Exists(b)) if b == "bridge br-1"
         ));
         let n = network_by_name(db.conn(), "front").unwrap().unwrap();
         assert_eq!(n.labels["a"], "b");
@@ -481,7 +442,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             db.write(|tx| set_endpoint_address(tx, &running("c2"), "front")),
-            Err(NetworkDbError::AddressTaken { .. })
+            Err(MetaError::Exists(_))
         ));
         assert_eq!(addresses_in_use(db.conn(), "n1").unwrap(), ["10.1.0.2"]);
         assert_eq!(

@@ -1,0 +1,360 @@
+//! A container's networking decided at `create`: [`Engine::plan_network`] checks the network
+//! mode and every networking field against it with Docker's texts (`conflicting options: …`),
+//! normalises what Docker normalises (`default`, `container:<full id>`, `/db:/web/mysql`
+//! links, `80/tcp` port keys, published ports added to `ExposedPorts`), and returns the
+//! container's endpoints — its connections to networks, recorded with the container in one
+//! transaction. Addresses are not allocated here: a container holds one only while it runs.
+
+use std::collections::BTreeMap;
+
+use berth_image::config::{ContainerConfig, Empty};
+use berth_network::etc::parse_extra_host;
+use berth_network::links::parse_link;
+use berth_network::ports::{PortBinding, PortKey};
+use berth_store::metadata::networks::{EndpointRow, NetworkRow};
+
+use super::{ipam_of, BRIDGE, HOST, NONE};
+use crate::types::{EndpointSettings, HostConfig, NetworkingConfig};
+use crate::{Engine, EngineError};
+
+/// How a container is networked, from its `NetworkMode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `none`: a namespace with only loopback.
+    None,
+    /// `host`: the host's namespace.
+    Host,
+    /// `container:ID`: another container's namespace.
+    Container(String),
+    /// `default`, `bridge` or a network's name: endpoints on bridge networks.
+    Bridge(String),
+}
+
+impl Mode {
+    /// Reads a `NetworkMode`.
+    pub(crate) fn of(network_mode: &str) -> Mode {
+        match network_mode {
+            "" | "default" => Mode::Bridge(BRIDGE.into()),
+            NONE => Mode::None,
+            HOST => Mode::Host,
+            m => match m.strip_prefix("container:") {
+                Some(id) => Mode::Container(id.to_string()),
+                None => Mode::Bridge(m.to_string()),
+            },
+        }
+    }
+}
+
+fn conflict(what: &str) -> EngineError {
+    EngineError::InvalidArgument(format!("conflicting options: {what}"))
+}
+
+/// Normalised `PortBindings` (keys `80/tcp`, every binding checked).
+fn normalize_ports(hc: &mut HostConfig) -> Result<(), EngineError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in std::mem::take(&mut hc.port_bindings) {
+        let key: PortKey = k.parse().map_err(|e: berth_network::NetworkError| {
+            EngineError::InvalidArgument(e.to_string())
+        })?;
+        let list: Vec<PortBinding> = v.unwrap_or_default();
+        for b in &list {
+            if !b.host_ip.is_empty() && b.host_ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(EngineError::InvalidArgument(format!(
+                    "Invalid ip address: {}",
+                    b.host_ip
+                )));
+            }
+            if !b.host_port.is_empty() {
+                // Same rule as `-p`'s host part.
+                berth_network::ports::parse_publish(&format!("{}:1", b.host_port))
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+            }
+        }
+        let entry: &mut Vec<PortBinding> = out.entry(key.to_string()).or_default();
+        entry.extend(list);
+    }
+    hc.port_bindings = out.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    Ok(())
+}
+
+/// Normalised `ExposedPorts` keys.
+fn normalize_exposed(config: &mut ContainerConfig) -> Result<(), EngineError> {
+    if let Some(ports) = config.exposed_ports.take() {
+        let mut out = BTreeMap::new();
+        for k in ports.into_keys() {
+            let key: PortKey = k.parse().map_err(|e: berth_network::NetworkError| {
+                EngineError::InvalidArgument(e.to_string())
+            })?;
+            out.insert(key.to_string(), Empty {});
+        }
+        config.exposed_ports = Some(out);
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Checks and normalises a new container's networking; returns its endpoints (without
+    /// the container ID, which the caller fills in).
+    pub(crate) fn plan_network(
+        &mut self,
+        name: &str,
+        config: &mut ContainerConfig,
+        hc: &mut HostConfig,
+        networking: Option<&NetworkingConfig>,
+        user_hostname: bool,
+    ) -> Result<Vec<EndpointRow>, EngineError> {
+        if hc.network_mode.is_empty() {
+            hc.network_mode = "default".into();
+        }
+        normalize_ports(hc)?;
+        normalize_exposed(config)?;
+        if !hc.port_bindings.is_empty() {
+            let exposed = config.exposed_ports.get_or_insert_with(Default::default);
+            for k in hc.port_bindings.keys() {
+                exposed.entry(k.clone()).or_default();
+            }
+        }
+        for h in hc.extra_hosts.iter().flatten() {
+            parse_extra_host(h, Some(std::net::Ipv4Addr::UNSPECIFIED))
+                .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+        }
+        for d in &hc.dns {
+            d.parse::<std::net::IpAddr>()
+                .map_err(|_| EngineError::InvalidArgument(format!("{d} is not an ip address")))?;
+        }
+        let endpoints_config = networking
+            .and_then(|n| n.endpoints_config.clone())
+            .unwrap_or_default();
+        let links = hc.links.clone().unwrap_or_default();
+        let mode = if config.network_disabled {
+            Mode::None
+        } else {
+            Mode::of(&hc.network_mode)
+        };
+        match mode {
+            Mode::None | Mode::Host => {
+                if !links.is_empty() {
+                    return Err(EngineError::InvalidArgument(
+                        "links are only supported for user-defined networks".into(),
+                    ));
+                }
+                if mode == Mode::None && !hc.port_bindings.is_empty() {
+                    return Err(conflict("port publishing and the none network mode"));
+                }
+                if !config.mac_address.is_empty() {
+                    return Err(conflict("mac-address and the network mode"));
+                }
+                for (net, ep) in &endpoints_config {
+                    if ep.aliases.as_ref().is_some_and(|a| !a.is_empty()) {
+                        return Err(EngineError::InvalidArgument(
+                            "network-scoped aliases are only supported for user-defined networks"
+                                .into(),
+                        ));
+                    }
+                    if !matches!(net.as_str(), HOST | NONE) && net != &hc.network_mode {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "container cannot be connected to network {net} in {} mode",
+                            hc.network_mode
+                        )));
+                    }
+                }
+                Ok(Vec::new())
+            }
+            Mode::Container(other) => {
+                if user_hostname {
+                    return Err(conflict("hostname and the network mode"));
+                }
+                if !links.is_empty() {
+                    return Err(EngineError::InvalidArgument(
+                        "links are only supported for user-defined networks".into(),
+                    ));
+                }
+                if !hc.dns.is_empty() || !hc.dns_search.is_empty() || !hc.dns_options.is_empty() {
+                    return Err(conflict("dns and the network mode"));
+                }
+                if hc.extra_hosts.as_ref().is_some_and(|h| !h.is_empty()) {
+                    return Err(conflict("custom host-to-IP mapping and the network mode"));
+                }
+                if !hc.port_bindings.is_empty() || hc.publish_all_ports {
+                    return Err(conflict(
+                        "port publishing and the container type network mode",
+                    ));
+                }
+                if config.exposed_ports.as_ref().is_some_and(|p| !p.is_empty()) {
+                    return Err(conflict(
+                        "port exposing and the container type network mode",
+                    ));
+                }
+                if !config.mac_address.is_empty() {
+                    return Err(conflict("mac-address and the network mode"));
+                }
+                let target = self.lookup_container(&other)?;
+                hc.network_mode = format!("container:{}", target.id);
+                config.hostname = target.config.hostname.clone();
+                config.domainname = target.config.domainname.clone();
+                Ok(Vec::new())
+            }
+            Mode::Bridge(net_name) if hc.network_mode == "default" && self.bridge_disabled() => {
+                // No default bridge (`"bridge": "none"`): loopback only, as with dockerd's
+                // `--bridge=none`.
+                let _ = net_name;
+                if !links.is_empty() {
+                    return Err(EngineError::InvalidArgument(
+                        "links are only supported for user-defined networks".into(),
+                    ));
+                }
+                if !hc.port_bindings.is_empty() {
+                    return Err(conflict("port publishing and a data root without a bridge network (\"bridge\": \"none\")"));
+                }
+                Ok(Vec::new())
+            }
+            Mode::Bridge(net_name) => {
+                let primary = self.find_network(&net_name)?;
+                match primary.driver.as_str() {
+                    "host" => {
+                        hc.network_mode = HOST.into();
+                        return self.plan_network(name, config, hc, networking, user_hostname);
+                    }
+                    "null" => {
+                        hc.network_mode = NONE.into();
+                        return self.plan_network(name, config, hc, networking, user_hostname);
+                    }
+                    _ => {}
+                }
+                if primary.name != BRIDGE && hc.network_mode != "default" {
+                    hc.network_mode = net_name.clone();
+                }
+                let mut endpoints = Vec::new();
+                let mut primary_settings = None;
+                let mut others = Vec::new();
+                for (key, ep) in endpoints_config {
+                    let key = if key == "default" {
+                        BRIDGE.to_string()
+                    } else {
+                        key
+                    };
+                    let n = self.find_network(&key)?;
+                    if n.id == primary.id {
+                        primary_settings = Some(ep);
+                    } else {
+                        others.push((n, ep));
+                    }
+                }
+                let default_links = if primary.name == BRIDGE {
+                    self.normalize_links(name, &links)?
+                } else {
+                    Vec::new()
+                };
+                if primary.name == BRIDGE {
+                    hc.links = (!default_links.is_empty()).then_some(default_links);
+                }
+                let mut settings = primary_settings.unwrap_or_default();
+                if primary.name != BRIDGE && !links.is_empty() {
+                    // Links on a user-defined network are the endpoint's (names, not env).
+                    let mut l = settings.links.take().unwrap_or_default();
+                    l.extend(links.iter().cloned());
+                    settings.links = Some(l);
+                    hc.links = None;
+                }
+                endpoints.push(self.plan_endpoint(&primary, settings, 0, name)?);
+                for (i, (n, ep)) in others.into_iter().enumerate() {
+                    endpoints.push(self.plan_endpoint(&n, ep, i as i64 + 1, name)?);
+                }
+                Ok(endpoints)
+            }
+        }
+    }
+
+    /// One endpoint of a new or connecting container, checked like Docker checks it.
+    pub(crate) fn plan_endpoint(
+        &mut self,
+        n: &NetworkRow,
+        ep: EndpointSettings,
+        position: i64,
+        container_name: &str,
+    ) -> Result<EndpointRow, EngineError> {
+        if n.driver != "bridge" {
+            return Err(EngineError::Conflict(
+                "container cannot be disconnected from host network or connected to host network"
+                    .into(),
+            ));
+        }
+        let aliases = ep.aliases.clone().unwrap_or_default();
+        if n.name == BRIDGE && !aliases.is_empty() {
+            return Err(EngineError::InvalidArgument(
+                "network-scoped aliases are only supported for user-defined networks".into(),
+            ));
+        }
+        let mut ipam_ipv4 = None;
+        if let Some(cfg) = &ep.ipam_config {
+            if !cfg.ipv6_address.is_empty() {
+                return Err(EngineError::InvalidArgument(
+                    "berth networks are IPv4 only: --ip6 is not supported".into(),
+                ));
+            }
+            if cfg.link_local_ips.as_ref().is_some_and(|l| !l.is_empty()) {
+                return Err(EngineError::InvalidArgument(
+                    "berth does not support link-local addresses (--link-local-ip)".into(),
+                ));
+            }
+            if !cfg.ipv4_address.is_empty() {
+                if n.name == BRIDGE {
+                    return Err(EngineError::InvalidArgument(
+                        "user specified IP address is supported on user defined networks only"
+                            .into(),
+                    ));
+                }
+                if n.ipam.get(super::AUTO_SUBNET).is_some() {
+                    return Err(EngineError::InvalidArgument(
+                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
+                    ));
+                }
+                let ip = berth_network::ipam::parse_ip(&cfg.ipv4_address)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let plan = ipam_of(n).ok_or_else(|| {
+                    EngineError::InvalidArgument(
+                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
+                    )
+                })?;
+                plan.check_static(ip)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                ipam_ipv4 = Some(ip.to_string());
+            }
+        }
+        let links = match &ep.links {
+            Some(l) => self.normalize_links(container_name, l)?,
+            None => Vec::new(),
+        };
+        Ok(EndpointRow {
+            container_id: String::new(),
+            network_id: n.id.clone(),
+            position,
+            aliases,
+            ipam_ipv4,
+            links,
+            driver_opts: ep
+                .driver_opts
+                .as_ref()
+                .filter(|o| !o.is_empty())
+                .map(|o| serde_json::to_string(o).expect("serializes")),
+            ..Default::default()
+        })
+    }
+
+    /// `db:mysql` → `/db:/web/mysql`, checking that `db` exists.
+    fn normalize_links(&self, parent: &str, links: &[String]) -> Result<Vec<String>, EngineError> {
+        let mut out = Vec::new();
+        for l in links {
+            let (child, alias) =
+                parse_link(l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+            let c = self.lookup_container(&child).map_err(|e| match e {
+                EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
+                    "could not get container for {child}: No such container: {child}"
+                )),
+                other => other,
+            })?;
+            out.push(format!("/{}:/{parent}/{alias}", c.name));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,405 @@
+//! `network create`, `ls`, `inspect`, `rm` and `prune`, with Docker's checks and texts. A
+//! network is only a row until a container on it starts: its bridge, rules and DNS server
+//! exist while containers run on it (the backend makes them with the first endpoint and
+//! removes them with the last), so removing an unused network touches nothing on the host.
+
+use std::collections::BTreeMap;
+
+use berth_network::ipam::{self, Ipam as Plan};
+use berth_store::metadata::networks::{self as rows, Deleted, NetworkRow};
+
+use super::{ipam_of, is_predefined, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_MTU};
+use crate::types::{
+    ConfigFrom, Ipam, IpamPool, NetworkContainer, NetworkCreateRequest, NetworkInspect,
+    NetworkPruneReport,
+};
+use crate::{Engine, EngineError};
+
+/// `network ls --filter` and `network prune --filter`.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFilters {
+    /// `name=`: substrings of the name (any).
+    pub name: Vec<String>,
+    /// `id=`: ID prefixes (any).
+    pub id: Vec<String>,
+    /// `driver=` (any).
+    pub driver: Vec<String>,
+    /// `label=KEY` or `label=KEY=VALUE` (all).
+    pub label: Vec<String>,
+    /// `type=custom|builtin`.
+    pub kind: Option<String>,
+    /// `scope=`: only `local` matches.
+    pub scope: Vec<String>,
+    /// `dangling=true|false`: networks without (with) running containers.
+    pub dangling: Option<bool>,
+}
+
+impl NetworkFilters {
+    /// Parses one `KEY=VALUE` filter as `network ls` accepts it.
+    pub fn add(&mut self, filter: &str) -> Result<(), EngineError> {
+        let (k, v) = filter.split_once('=').ok_or_else(|| {
+            EngineError::InvalidArgument("bad format of filter (expected name=value)".into())
+        })?;
+        match k {
+            "name" => self.name.push(v.into()),
+            "id" => self.id.push(v.into()),
+            "driver" => self.driver.push(v.into()),
+            "label" => self.label.push(v.into()),
+            "type" => match v {
+                "custom" | "builtin" => self.kind = Some(v.into()),
+                _ => {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "invalid filter: 'type'='{v}'"
+                    )))
+                }
+            },
+            "scope" => self.scope.push(v.into()),
+            "dangling" => {
+                self.dangling = Some(match v {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "invalid filter 'dangling={v}'"
+                        )))
+                    }
+                })
+            }
+            _ => {
+                return Err(EngineError::InvalidArgument(format!(
+                    "invalid filter '{k}'"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn matches(&self, n: &NetworkRow, active: bool) -> bool {
+        let any = |list: &[String], f: &dyn Fn(&str) -> bool| {
+            list.is_empty() || list.iter().any(|x| f(x))
+        };
+        any(&self.name, &|x| n.name.contains(x))
+            && any(&self.id, &|x| n.id.starts_with(x))
+            && any(&self.driver, &|x| n.driver == x)
+            && any(&self.scope, &|x| x == "local")
+            && self.label.iter().all(|l| match l.split_once('=') {
+                Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
+                None => n.labels.contains_key(l),
+            })
+            && match self.kind.as_deref() {
+                Some("custom") => !is_predefined(&n.name),
+                Some("builtin") => is_predefined(&n.name),
+                _ => true,
+            }
+            && self.dangling.is_none_or(|d| d != active)
+    }
+}
+
+fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> {
+    let Some(ipam) = &req.ipam else {
+        return Ok(None);
+    };
+    if !matches!(ipam.driver.as_str(), "" | "default") {
+        return Err(EngineError::NotFound(format!(
+            "plugin {:?} not found",
+            ipam.driver
+        )));
+    }
+    if ipam.options.as_ref().is_some_and(|o| !o.is_empty()) {
+        return Err(EngineError::InvalidArgument(
+            "berth's IPAM driver takes no options".into(),
+        ));
+    }
+    let pools = ipam.config.clone().unwrap_or_default();
+    if pools.len() > 1 {
+        return Err(EngineError::InvalidArgument(
+            "berth networks take one IPv4 subnet".into(),
+        ));
+    }
+    let Some(pool) = pools.into_iter().next() else {
+        return Ok(None);
+    };
+    if pool.subnet.is_empty() && (!pool.gateway.is_empty() || !pool.ip_range.is_empty()) {
+        return Err(EngineError::InvalidArgument(
+            "every ip-range or gateway must have a corresponding subnet".into(),
+        ));
+    }
+    if pool
+        .auxiliary_addresses
+        .as_ref()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(EngineError::InvalidArgument(
+            "berth does not support auxiliary addresses (--aux-address)".into(),
+        ));
+    }
+    Ok((!pool.subnet.is_empty()).then_some(pool))
+}
+
+/// The network name rule: Docker's container-name rule.
+fn validate_name(name: &str) -> Result<(), EngineError> {
+    let ok = name
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b.is_ascii_alphanumeric() || (i > 0 && matches!(b, b'_' | b'.' | b'-')));
+    if name.is_empty() || !ok {
+        return Err(EngineError::InvalidArgument(format!(
+            "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// `docker network create`: records a bridge network (its bridge appears with its first
+    /// running container). Returns its ID.
+    pub fn create_network(&mut self, req: NetworkCreateRequest) -> Result<String, EngineError> {
+        self.ensure_networks()?;
+        validate_name(&req.name)?;
+        match req.driver.as_str() {
+            "" | "bridge" => {}
+            "host" | "null" => {
+                return Err(EngineError::Conflict(format!(
+                    "only one instance of \"{}\" network is allowed",
+                    req.driver
+                )))
+            }
+            "overlay" => {
+                return Err(EngineError::InvalidArgument(
+                    "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
+                ))
+            }
+            other => return Err(EngineError::NotFound(format!("plugin {other:?} not found"))),
+        }
+        if req.ingress {
+            return Err(EngineError::InvalidArgument(
+                "berth has no swarm: ingress networks are not supported".into(),
+            ));
+        }
+        if req.enable_ipv6 {
+            return Err(EngineError::InvalidArgument(
+                "berth networks are IPv4 only: --ipv6 is not supported".into(),
+            ));
+        }
+        if rows::network_by_name(self.store.db().conn(), &req.name)?.is_some() {
+            return Err(EngineError::Conflict(format!(
+                "network with name {} already exists",
+                req.name
+            )));
+        }
+        let id = berth_store::fsutil::random_hex(32);
+        let mut options = req.options.clone().unwrap_or_default();
+        for (k, v) in &options {
+            match k.as_str() {
+                OPT_BRIDGE_NAME => {
+                    if v.is_empty() || v.len() > 15 || v.contains(['/', ' ']) {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "invalid bridge name {v:?}"
+                        )));
+                    }
+                }
+                OPT_MTU => {
+                    v.parse::<u32>().map_err(|_| {
+                        EngineError::InvalidArgument(format!("invalid MTU value {v:?}"))
+                    })?;
+                }
+                OPT_HOST_BINDING => {
+                    ipam::parse_ip(v).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                }
+                other => {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "berth does not support the network option {other:?}"
+                    )))
+                }
+            }
+        }
+        let bridge = options
+            .get(OPT_BRIDGE_NAME)
+            .cloned()
+            .unwrap_or_else(|| format!("br-{}", &id[..12]));
+        if let Some(mtu) = self.network.mtu {
+            options.entry(OPT_MTU.into()).or_insert(mtu.to_string());
+        }
+        let asked = pool_of(&req)?;
+        let taken = self.taken_subnets(None)?;
+        let (plan, shown) = match &asked {
+            Some(pool) => {
+                let subnet = ipam::parse_cidr(&pool.subnet)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                if taken.iter().any(|t| ipam::overlaps(*t, subnet.trunc())) {
+                    return Err(EngineError::Conflict(
+                        "Pool overlaps with other one on this address space".into(),
+                    ));
+                }
+                let gateway = (!pool.gateway.is_empty())
+                    .then(|| ipam::parse_ip(&pool.gateway))
+                    .transpose()
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let range = (!pool.ip_range.is_empty())
+                    .then(|| ipam::parse_cidr(&pool.ip_range))
+                    .transpose()
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let plan = Plan::new(subnet, gateway, range)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                (plan, pool.clone())
+            }
+            None => {
+                let subnet = ipam::pick_subnet(&self.network.pools, &taken).ok_or_else(|| {
+                    EngineError::InvalidArgument(
+                        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into(),
+                    )
+                })?;
+                let plan = Plan::new(subnet, None, None)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let shown = IpamPool {
+                    subnet: subnet.to_string(),
+                    gateway: plan.gateway.to_string(),
+                    ..Default::default()
+                };
+                (plan, shown)
+            }
+        };
+        let ipam_json = Ipam {
+            driver: "default".into(),
+            options: Some(BTreeMap::new()),
+            config: Some(vec![IpamPool {
+                auxiliary_addresses: None,
+                ..shown
+            }]),
+        };
+        let row = NetworkRow {
+            id: id.clone(),
+            name: req.name.clone(),
+            driver: "bridge".into(),
+            bridge,
+            subnet: Some(plan.subnet.to_string()),
+            gateway: Some(plan.gateway.to_string()),
+            ip_range: plan.ip_range.map(|r| r.to_string()),
+            ipam: {
+                let mut v = serde_json::to_value(&ipam_json).expect("serializes");
+                if asked.is_none() {
+                    v[super::AUTO_SUBNET] = serde_json::Value::Bool(true);
+                }
+                v
+            },
+            internal: req.internal,
+            attachable: req.attachable,
+            dns: true,
+            options,
+            labels: req.labels.clone().unwrap_or_default(),
+            created_at: crate::now(),
+        };
+        rows::insert_network(self.store.db().conn(), &row)?;
+        Ok(id)
+    }
+
+    /// `docker network inspect`.
+    pub fn inspect_network(&mut self, name_or_id: &str) -> Result<NetworkInspect, EngineError> {
+        let n = self.find_network(name_or_id)?;
+        self.network_inspect(&n, true)
+    }
+
+    fn network_inspect(
+        &mut self,
+        n: &NetworkRow,
+        with_containers: bool,
+    ) -> Result<NetworkInspect, EngineError> {
+        let mut containers = BTreeMap::new();
+        if with_containers {
+            let prefix = ipam_of(n).map(|p| p.subnet.prefix_len()).unwrap_or(0);
+            for e in rows::endpoints_of_network(self.store.db().conn(), &n.id)? {
+                let Some(ip) = &e.ip else { continue };
+                let Ok(c) = self.lookup_container(&e.container_id) else {
+                    continue;
+                };
+                containers.insert(
+                    e.container_id.clone(),
+                    NetworkContainer {
+                        name: c.name.clone(),
+                        endpoint_id: e.endpoint_id.clone().unwrap_or_default(),
+                        mac_address: e.mac.clone().unwrap_or_default(),
+                        ipv4_address: format!("{ip}/{prefix}"),
+                        ipv6_address: String::new(),
+                    },
+                );
+            }
+        }
+        Ok(NetworkInspect {
+            name: n.name.clone(),
+            id: n.id.clone(),
+            created: n.created_at.clone(),
+            scope: "local".into(),
+            driver: n.driver.clone(),
+            enable_ipv6: false,
+            ipam: serde_json::from_value(n.ipam.clone()).unwrap_or_default(),
+            internal: n.internal,
+            attachable: n.attachable,
+            ingress: false,
+            config_from: ConfigFrom::default(),
+            config_only: false,
+            containers,
+            options: n.options.clone(),
+            labels: n.labels.clone(),
+        })
+    }
+
+    /// `docker network ls` (sorted by name), and `GET /networks`.
+    pub fn list_networks(
+        &mut self,
+        filters: &NetworkFilters,
+    ) -> Result<Vec<NetworkInspect>, EngineError> {
+        self.ensure_networks()?;
+        let mut out = Vec::new();
+        for n in rows::all_networks(self.store.db().conn())? {
+            let active = !rows::active_users(self.store.db().conn(), &n.id)?.is_empty();
+            if filters.matches(&n, active) {
+                out.push(self.network_inspect(&n, false)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `docker network rm`: refused for the predefined networks and while containers run on
+    /// the network.
+    pub fn remove_network(&mut self, name_or_id: &str) -> Result<(), EngineError> {
+        let n = self.find_network(name_or_id)?;
+        if is_predefined(&n.name) {
+            return Err(EngineError::Conflict(format!(
+                "{} is a pre-defined network and cannot be removed",
+                n.name
+            )));
+        }
+        // Containers recorded as running may have died unseen: settle them first.
+        for id in rows::active_users(self.store.db().conn(), &n.id)? {
+            if let Ok(c) = self.lookup_container(&id) {
+                self.refresh(c)?;
+            }
+        }
+        match rows::delete_network(self.store.db().conn(), &n.id)? {
+            Deleted::Deleted | Deleted::Missing => Ok(()),
+            Deleted::InUse(_) => Err(EngineError::Conflict(format!(
+                "error while removing network: network {} id {} has active endpoints",
+                n.name, n.id
+            ))),
+        }
+    }
+
+    /// `docker network prune`: removes every user-defined network without running
+    /// containers that matches `filters`.
+    pub fn prune_networks(
+        &mut self,
+        filters: &NetworkFilters,
+    ) -> Result<NetworkPruneReport, EngineError> {
+        self.ensure_networks()?;
+        let mut report = NetworkPruneReport::default();
+        for n in rows::all_networks(self.store.db().conn())? {
+            if is_predefined(&n.name) || !filters.matches(&n, false) {
+                continue;
+            }
+            if let Ok(()) = self.remove_network(&n.id) {
+                report.networks_deleted.push(n.name.clone());
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,261 @@
+//! Networking for test data roots. Each [`crate::harness::Berth`] claims a [`NetClaim`]: a /22
+//! of `10.128.0.0/10` no other test (of this or any concurrent test process on the machine) and
+//! no host route uses, taken by creating a claim file under `/tmp/berth-e2e-nets` (a claim
+//! whose owner died is taken over). The root's engine configuration puts its default bridge
+//! (own name) on the first /24, its other networks on the rest, and its exec root (namespace
+//! files, netavark and aardvark-dns state) inside the test's directory.
+//!
+//! [`cleanup`] runs when the test ends, after the harness has killed the test's processes and
+//! unmounted its namespaces: it deletes every bridge with an address in the claim, every
+//! iptables rule that mentions the claim or a netavark chain of its networks, and those chains
+//! — so a failing test leaves no bridge, veth, namespace or firewall rule behind.
+
+#![allow(dead_code)]
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use ipnet::Ipv4Net;
+
+const CLAIMS: &str = "/tmp/berth-e2e-nets";
+
+/// A block of addresses (and the names derived from it) owned by one test.
+#[derive(Debug)]
+pub struct NetClaim {
+    /// The /22.
+    pub block: Ipv4Net,
+    file: PathBuf,
+}
+
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.split(' ').nth(19)?.parse().ok()
+}
+
+fn routes() -> Vec<Ipv4Net> {
+    let text = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let dest = u32::from_str_radix(f.get(1)?, 16).ok()?;
+            let mask = u32::from_str_radix(f.get(7)?, 16).ok()?;
+            let prefix = mask.count_ones() as u8;
+            (prefix > 0).then(|| Ipv4Net::new(Ipv4Addr::from(dest.to_ne_bytes()), prefix).ok())?
+        })
+        .collect()
+}
+
+fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+impl NetClaim {
+    /// Claims a free /22.
+    pub fn acquire() -> NetClaim {
+        std::fs::create_dir_all(CLAIMS).unwrap();
+        let me = std::process::id();
+        let owner = format!("{me} {}", start_time(me).unwrap_or(0));
+        let mut seed = {
+            let mut b = [0u8; 4];
+            getrandom(&mut b);
+            u32::from_ne_bytes(b)
+        };
+        for _ in 0..10_000 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let index = (seed >> 8) % 4096;
+            let base = u32::from(Ipv4Addr::new(10, 128, 0, 0)) + (index << 10);
+            let block = Ipv4Net::new(Ipv4Addr::from(base), 22).unwrap();
+            if routes().iter().any(|r| overlaps(*r, block)) {
+                continue;
+            }
+            let file = Path::new(CLAIMS).join(block.network().to_string());
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    f.write_all(owner.as_bytes()).unwrap();
+                    return NetClaim { block, file };
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // Taken over when its owner is gone.
+                    let held = std::fs::read_to_string(&file).unwrap_or_default();
+                    let mut it = held.split_whitespace();
+                    let pid: Option<u32> = it.next().and_then(|p| p.parse().ok());
+                    let start: Option<u64> = it.next().and_then(|s| s.parse().ok());
+                    let alive = pid.is_some_and(|p| start_time(p) == start);
+                    if !alive && !held.is_empty() {
+                        let _ = std::fs::remove_file(&file);
+                    }
+                }
+                Err(e) => panic!("claim {}: {e}", file.display()),
+            }
+        }
+        panic!("no free /22 in 10.128.0.0/10 for a test network");
+    }
+
+    /// The `n`-th /24 of the block (0 is the default bridge's).
+    pub fn subnet(&self, n: u32) -> Ipv4Net {
+        let base = u32::from(self.block.network()) + (n << 8);
+        Ipv4Net::new(Ipv4Addr::from(base), 24).unwrap()
+    }
+
+    /// The default bridge's interface name.
+    pub fn bridge(&self) -> String {
+        let o = self.block.network().octets();
+        format!("bt{:02x}{:02x}", o[1], o[2])
+    }
+
+    /// The engine configuration file's contents for a root whose exec root is `exec`.
+    pub fn config(&self, exec: &Path) -> String {
+        let bridge = self.subnet(0);
+        let gw = Ipv4Addr::from(u32::from(bridge.network()) + 1);
+        serde_json::json!({
+            "exec-root": exec,
+            "bridge": self.bridge(),
+            "bip": format!("{gw}/24"),
+            "default-address-pools": [{"base": self.block.to_string(), "size": 24}],
+        })
+        .to_string()
+    }
+}
+
+impl Drop for NetClaim {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn getrandom(buf: &mut [u8]) {
+    // SAFETY: getrandom(2) writes at most buf.len() bytes into buf.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    assert_eq!(n as usize, buf.len());
+}
+
+fn output(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn quiet(cmd: &str, args: &[&str]) {
+    let _ = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Whether a text mentions an address of `block` (as an address or a network).
+fn mentions(text: &str, block: Ipv4Net) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|w| w.parse::<Ipv4Addr>().ok())
+        .any(|ip| block.contains(&ip))
+}
+
+/// Host interfaces with an IPv4 address in `block`.
+pub fn bridges_in(block: Ipv4Net) -> Vec<String> {
+    let text = output("ip", &["-o", "-4", "addr", "show"]);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() > 3 && mentions(f[3], block) && !out.contains(&f[1].to_string()) {
+            out.push(f[1].to_string());
+        }
+    }
+    out
+}
+
+/// `iptables -S` lines of `table` that mention `block` or one of `chains`.
+pub fn rules_in(table: &str, block: Ipv4Net, chains: &[String]) -> Vec<String> {
+    output("iptables", &["-t", table, "-S"])
+        .lines()
+        .filter(|l| l.starts_with("-A "))
+        .filter(|l| {
+            mentions(l, block) || l.split_whitespace().any(|w| chains.iter().any(|c| c == w))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The netavark chains (`NETAVARK-<hash>`, `NETAVARK-DN-<hash>`) that rules about `block`
+/// jump to.
+fn chains_of(block: Ipv4Net) -> Vec<String> {
+    let mut chains = Vec::new();
+    for table in ["nat", "filter"] {
+        for rule in rules_in(table, block, &[]) {
+            let words: Vec<&str> = rule.split_whitespace().collect();
+            for w in words.windows(2) {
+                if w[0] == "-j" && w[1].starts_with("NETAVARK-") && !w[1].contains("HOSTPORT") {
+                    let hash = w[1]
+                        .trim_start_matches("NETAVARK-DN-")
+                        .trim_start_matches("NETAVARK-");
+                    for c in [format!("NETAVARK-{hash}"), format!("NETAVARK-DN-{hash}")] {
+                        if !chains.contains(&c) {
+                            chains.push(c);
+                        }
+                    }
+                }
+            }
+            if words.len() > 1
+                && words[1].starts_with("NETAVARK-")
+                && !words[1].contains("HOSTPORT")
+            {
+                let c = words[1].to_string();
+                if !chains.contains(&c) {
+                    chains.push(c);
+                }
+            }
+        }
+    }
+    chains
+}
+
+/// Removes what networking a test left on the host (see the module doc). Call after the
+/// test's processes are killed and its mounts (namespaces) are gone.
+pub fn cleanup(block: Ipv4Net, bridge: &str) {
+    let chains = chains_of(block);
+    for table in ["nat", "filter"] {
+        for rule in rules_in(table, block, &chains) {
+            // `iptables -S` prints rules as shell words (comments quoted): delete through a
+            // shell so each comment stays one argument.
+            let rest = rule.trim_start_matches("-A ");
+            quiet("sh", &["-c", &format!("iptables -t {table} -D {rest}")]);
+        }
+        for c in &chains {
+            quiet("iptables", &["-t", table, "-F", c]);
+            quiet("iptables", &["-t", table, "-X", c]);
+        }
+    }
+    let mut bridges = bridges_in(block);
+    if !bridges.iter().any(|b| b == bridge) {
+        bridges.push(bridge.to_string());
+    }
+    for b in bridges {
+        quiet("ip", &["link", "del", &b]);
+    }
+}
+
+/// What of `block` is still on the host: bridges, rules (for assertions in tests).
+pub fn leftovers(block: Ipv4Net) -> Vec<String> {
+    let mut out: Vec<String> = bridges_in(block)
+        .into_iter()
+        .map(|b| format!("interface {b}"))
+        .collect();
+    let chains = chains_of(block);
+    for table in ["nat", "filter"] {
+        for r in rules_in(table, block, &chains) {
+            out.push(format!("{table}: {r}"));
+        }
+    }
+    out
+}
