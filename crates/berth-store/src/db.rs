@@ -243,6 +243,13 @@ mod tests {
             "INSERT INTO build_cache VALUES ('k1', 'sha256:i1', '', 't');",
             &[("build_cache", 1)],
         ),
+        (
+            "INSERT INTO networks (id, name, driver, bridge, subnet, gateway, created_at)
+             VALUES ('n1', 'front', 'bridge', 'br-n1', '10.1.0.0/24', '10.1.0.1', 't');
+             INSERT INTO endpoints (container_id, network_id, position, ip)
+             VALUES ('c1', 'n1', 0, '10.1.0.2');",
+            &[("networks", 1), ("endpoints", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

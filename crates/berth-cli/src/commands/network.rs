@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use berth_engine::network::NetworkFilters;
+use berth_engine::filters::Filters;
 use berth_engine::types::{
     EndpointIpamConfig, EndpointSettings, Ipam, IpamPool, NetworkCreateRequest, NetworkInspect,
     SummaryPort,
@@ -127,18 +127,18 @@ fn network_row(n: &NetworkInspect, no_trunc: bool) -> Row {
         .labels(n.labels.clone())
 }
 
-fn filters(flags: &[String]) -> Result<NetworkFilters, CliError> {
-    let mut f = NetworkFilters::default();
-    for flag in flags {
-        f.add(flag).map_err(|e| match e {
-            EngineError::InvalidArgument(m) => CliError::usage(format!(
-                "invalid argument \"{flag}\" for \"-f, --filter\" flag: {m}"
-            ))
-            .with_exit(Exit::Engine),
-            other => other.into(),
-        })?;
-    }
-    Ok(f)
+fn filters(flags: &[String]) -> Result<Filters, CliError> {
+    Filters::from_flags(flags).map_err(|e| {
+        CliError::usage(format!(
+            "invalid argument \"{}\" for \"-f, --filter\" flag: {e}",
+            flags
+                .iter()
+                .find(|f| !f.contains('='))
+                .cloned()
+                .unwrap_or_default()
+        ))
+        .with_exit(Exit::Engine)
+    })
 }
 
 /// `berth network ls`.

@@ -25,7 +25,6 @@ mod settings;
 mod verbs;
 
 pub use settings::PortLine;
-pub use verbs::NetworkFilters;
 
 /// The default bridge network's name.
 pub const BRIDGE: &str = "bridge";

@@ -9,90 +9,36 @@ use berth_network::ipam::{self, Ipam as Plan};
 use berth_store::metadata::networks::{self as rows, Deleted, NetworkRow};
 
 use super::{ipam_of, is_predefined, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_MTU};
+use crate::filters::Filters;
 use crate::types::{
     ConfigFrom, Ipam, IpamPool, NetworkContainer, NetworkCreateRequest, NetworkInspect,
     NetworkPruneReport,
 };
 use crate::{Engine, EngineError};
 
-/// `network ls --filter` and `network prune --filter`.
-#[derive(Debug, Clone, Default)]
-pub struct NetworkFilters {
-    /// `name=`: substrings of the name (any).
-    pub name: Vec<String>,
-    /// `id=`: ID prefixes (any).
-    pub id: Vec<String>,
-    /// `driver=` (any).
-    pub driver: Vec<String>,
-    /// `label=KEY` or `label=KEY=VALUE` (all).
-    pub label: Vec<String>,
-    /// `type=custom|builtin`.
-    pub kind: Option<String>,
-    /// `scope=`: only `local` matches.
-    pub scope: Vec<String>,
-    /// `dangling=true|false`: networks without (with) running containers.
-    pub dangling: Option<bool>,
-}
-
-impl NetworkFilters {
-    /// Parses one `KEY=VALUE` filter as `network ls` accepts it.
-    pub fn add(&mut self, filter: &str) -> Result<(), EngineError> {
-        let (k, v) = filter.split_once('=').ok_or_else(|| {
-            EngineError::InvalidArgument("bad format of filter (expected name=value)".into())
-        })?;
-        match k {
-            "name" => self.name.push(v.into()),
-            "id" => self.id.push(v.into()),
-            "driver" => self.driver.push(v.into()),
-            "label" => self.label.push(v.into()),
-            "type" => match v {
-                "custom" | "builtin" => self.kind = Some(v.into()),
-                _ => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "invalid filter: 'type'='{v}'"
-                    )))
-                }
-            },
-            "scope" => self.scope.push(v.into()),
-            "dangling" => {
-                self.dangling = Some(match v {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "invalid filter 'dangling={v}'"
-                        )))
-                    }
-                })
-            }
-            _ => {
-                return Err(EngineError::InvalidArgument(format!(
-                    "invalid filter '{k}'"
-                )))
-            }
+/// Whether network `n` (with running containers when `active`) passes `network ls`'s
+/// filters: `name` and `id` as Docker's `Match`, `driver` exactly, `label` all of them, `type`
+/// (`custom`/`builtin`), `scope` (`local`), `dangling`.
+fn list_match(f: &Filters, n: &NetworkRow, active: bool) -> Result<bool, EngineError> {
+    for t in f.get("type") {
+        if !matches!(t, "custom" | "builtin") {
+            return Err(EngineError::InvalidArgument(format!(
+                "invalid filter: 'type'='{t}'"
+            )));
         }
-        Ok(())
     }
-
-    fn matches(&self, n: &NetworkRow, active: bool) -> bool {
-        let any = |list: &[String], f: &dyn Fn(&str) -> bool| {
-            list.is_empty() || list.iter().any(|x| f(x))
-        };
-        any(&self.name, &|x| n.name.contains(x))
-            && any(&self.id, &|x| n.id.starts_with(x))
-            && any(&self.driver, &|x| n.driver == x)
-            && any(&self.scope, &|x| x == "local")
-            && self.label.iter().all(|l| match l.split_once('=') {
-                Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-                None => n.labels.contains_key(l),
-            })
-            && match self.kind.as_deref() {
-                Some("custom") => !is_predefined(&n.name),
-                Some("builtin") => is_predefined(&n.name),
-                _ => true,
-            }
-            && self.dangling.is_none_or(|d| d != active)
-    }
+    let kind = if is_predefined(&n.name) {
+        "builtin"
+    } else {
+        "custom"
+    };
+    Ok(f.matches("name", &n.name)
+        && f.matches("id", &n.id)
+        && f.exact_match("driver", &n.driver)
+        && f.exact_match("scope", "local")
+        && f.exact_match("type", kind)
+        && f.match_kv_list("label", &n.labels)
+        && f.bool_value("dangling", true)?.is_none_or(|d| d != active))
 }
 
 fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> {
@@ -344,15 +290,13 @@ impl Engine {
     }
 
     /// `docker network ls` (sorted by name), and `GET /networks`.
-    pub fn list_networks(
-        &mut self,
-        filters: &NetworkFilters,
-    ) -> Result<Vec<NetworkInspect>, EngineError> {
+    pub fn list_networks(&mut self, filters: &Filters) -> Result<Vec<NetworkInspect>, EngineError> {
+        filters.validate(&["name", "id", "driver", "label", "type", "scope", "dangling"])?;
         self.ensure_networks()?;
         let mut out = Vec::new();
         for n in rows::all_networks(self.store.db().conn())? {
             let active = !rows::active_users(self.store.db().conn(), &n.id)?.is_empty();
-            if filters.matches(&n, active) {
+            if list_match(filters, &n, active)? {
                 out.push(self.network_inspect(&n, false)?);
             }
         }
@@ -385,15 +329,20 @@ impl Engine {
     }
 
     /// `docker network prune`: removes every user-defined network without running
-    /// containers that matches `filters`.
-    pub fn prune_networks(
-        &mut self,
-        filters: &NetworkFilters,
-    ) -> Result<NetworkPruneReport, EngineError> {
+    /// containers that matches `filters` (`until`, `label`, `label!`).
+    pub fn prune_networks(&mut self, filters: &Filters) -> Result<NetworkPruneReport, EngineError> {
+        filters.validate(&["until", "label", "label!"])?;
+        let until = filters.until(chrono::Utc::now())?;
         self.ensure_networks()?;
         let mut report = NetworkPruneReport::default();
         for n in rows::all_networks(self.store.db().conn())? {
-            if is_predefined(&n.name) || !filters.matches(&n, false) {
+            if is_predefined(&n.name) || !filters.match_labels(&n.labels) {
+                continue;
+            }
+            let created = chrono::DateTime::parse_from_rfc3339(&n.created_at)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok();
+            if until.is_some_and(|u| created.is_none_or(|c| c >= u)) {
                 continue;
             }
             if let Ok(()) = self.remove_network(&n.id) {
