@@ -15,6 +15,8 @@ apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprog
 # The default seccomp profile containers run under (/usr/share/containers/seccomp.json, read at
 # each start as data).
 apt-get install -y -qq --no-install-recommends golang-github-containers-common >/dev/null
+# Bridge networks (the default for containers): netavark and aardvark-dns, over iptables.
+apt-get install -y -qq --no-install-recommends netavark aardvark-dns iptables >/dev/null
 # What the test suite (README: Test) uses besides berth itself: getfattr, ps and curl.
 apt-get install -y -qq --no-install-recommends attr procps curl >/dev/null
 # ... and Go with moby's client package, whose SDK the API tests drive berth serve with.
