@@ -22,6 +22,9 @@ pub struct Ipam {
     pub gateway: Ipv4Addr,
     /// Where container addresses are allocated (`--ip-range`); the whole subnet when `None`.
     pub ip_range: Option<Ipv4Net>,
+    /// Addresses never given to containers (`--aux-address`).
+    #[serde(default)]
+    pub reserved: Vec<Ipv4Addr>,
 }
 
 /// Parses a CIDR the way Docker words its errors.
@@ -78,6 +81,7 @@ impl Ipam {
             subnet,
             gateway,
             ip_range: ip_range.map(|r| r.trunc()),
+            reserved: Vec::new(),
         })
     }
 
@@ -93,7 +97,7 @@ impl Ipam {
                 self.subnet
             )));
         }
-        if ip == self.gateway {
+        if ip == self.gateway || self.reserved.contains(&ip) {
             return Err(NetworkError::Conflict(format!(
                 "Address already in use: {ip} is the gateway of {}",
                 self.subnet
@@ -103,7 +107,7 @@ impl Ipam {
     }
 
     /// The lowest free address of the allocation range, skipping the subnet's network and
-    /// broadcast addresses, the gateway and `used`.
+    /// broadcast addresses, the gateway, the reserved addresses and `used`.
     pub fn next_free(&self, used: &HashSet<Ipv4Addr>) -> Option<Ipv4Addr> {
         let range = self.ip_range.unwrap_or(self.subnet);
         let (lo, hi) = (u32::from(range.network()), u32::from(range.broadcast()));
@@ -111,6 +115,7 @@ impl Ipam {
             *ip != self.subnet.network()
                 && *ip != self.subnet.broadcast()
                 && *ip != self.gateway
+                && !self.reserved.contains(ip)
                 && !used.contains(ip)
         })
     }
@@ -254,6 +259,13 @@ mod tests {
         assert!(Ipam::new(net("10.0.0.0/24"), None, Some(net("10.0.1.0/25"))).is_err());
         assert!(ipam.check_static(Ipv4Addr::new(10, 198, 60, 5)).is_ok());
         assert!(ipam.check_static(Ipv4Addr::new(10, 198, 61, 5)).is_err());
+        let mut aux = ipam.clone();
+        aux.reserved = vec![Ipv4Addr::new(10, 198, 60, 128)];
+        assert_eq!(
+            aux.next_free(&HashSet::new()),
+            Some(Ipv4Addr::new(10, 198, 60, 129))
+        );
+        assert!(aux.check_static(Ipv4Addr::new(10, 198, 60, 128)).is_err());
         assert!(ipam.check_static(Ipv4Addr::new(10, 198, 60, 254)).is_err());
         assert_eq!(
             parse_cidr("10.0.0.0/33").unwrap_err().to_string(),

@@ -71,7 +71,8 @@
 //!                                           `bridge` is the host interface (unique when set),
 //!                                           ipam/options/labels Docker's JSON
 //! endpoints (container_id → containers ON DELETE CASCADE, network_id, position, aliases,
-//!            ipam_ipv4, links, driver_opts, endpoint_id, ip, mac, ports;
+//!            ipam_ipv4, links, driver_opts, mac_address (asked for), endpoint_id, ip, mac,
+//!            ports;
 //!            PK container_id+network_id; UNIQUE network_id+ip where ip is set)
 //!                                           a container's connection to a network; endpoint_id,
 //!                                           ip, mac and ports are set while it runs (an address
@@ -224,6 +225,7 @@ pub const MIGRATIONS: &[&str] = &[
         ipam_ipv4    TEXT,
         links        TEXT NOT NULL DEFAULT '[]',
         driver_opts  TEXT,
+        mac_address  TEXT,
         endpoint_id  TEXT,
         ip           TEXT,
         mac          TEXT,

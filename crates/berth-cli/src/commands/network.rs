@@ -96,6 +96,8 @@ pub fn create(engine: &mut Engine, args: &NetworkCreateArgs) -> CliResult {
         enable_ipv6: args.ipv6,
         options: Some(key_values(&args.opt)),
         labels: Some(key_values(&args.label)),
+        scope: String::new(),
+        config_only: false,
     })?;
     println!("{id}");
     Ok(Exit::Ok)

@@ -98,9 +98,7 @@ pub(super) fn allocate_endpoint(
     };
     match rows::set_endpoint_address(tx, &row, &n.name) {
         Ok(()) => Ok((row, ip)),
-        Err(MetaError::Exists(_)) => {
-            Err(EngineError::Conflict("Address already in use".into()))
-        }
+        Err(MetaError::Exists(_)) => Err(EngineError::Conflict("Address already in use".into())),
         Err(other) => Err(other.into()),
     }
 }
@@ -361,13 +359,12 @@ impl Engine {
                     if rows::network_by_id(tx, &n.id)?.is_none() {
                         return Err(EngineError::NotFound(format!("network {} not found", n.id)));
                     }
-                    let (row, ip) = allocate_endpoint(
-                        tx,
-                        e,
-                        n,
-                        (i == 0 && !mac.is_empty()).then(|| mac.clone()),
-                        (i == 0).then(|| ports_json.clone()),
-                    )?;
+                    let asked = e
+                        .mac_address
+                        .clone()
+                        .or_else(|| (i == 0 && !mac.is_empty()).then(|| mac.clone()));
+                    let (row, ip) =
+                        allocate_endpoint(tx, e, n, asked, (i == 0).then(|| ports_json.clone()))?;
                     out.push(Allocated {
                         row,
                         network: n.clone(),
@@ -378,17 +375,29 @@ impl Engine {
             })
     }
 
-    /// The names a container answers to on a network with DNS: its name, its aliases, its
-    /// short ID.
-    pub(super) fn dns_names(c: &Container, e: &EndpointRow) -> Vec<String> {
+    /// The names `c` answers to on the network of `e`: its name, its aliases, its short ID,
+    /// and the aliases other containers on the network link to it under (a link on a
+    /// user-defined network is a name, as Docker's embedded DNS answers it).
+    pub(super) fn dns_names(&self, c: &Container, e: &EndpointRow) -> Vec<String> {
         let mut names = vec![c.name.clone()];
-        for a in e
-            .aliases
-            .iter()
-            .chain(std::iter::once(&c.id[..12].to_string()))
-        {
-            if !names.contains(a) {
-                names.push(a.clone());
+        let mut add = |a: String| {
+            if !names.contains(&a) {
+                names.push(a);
+            }
+        };
+        for a in &e.aliases {
+            add(a.clone());
+        }
+        add(c.id[..12].to_string());
+        let others =
+            rows::endpoints_of_network(self.store.db().conn(), &e.network_id).unwrap_or_default();
+        for other in others.iter().filter(|o| o.container_id != c.id) {
+            for l in &other.links {
+                if let Ok((child, alias)) = parse_link(l) {
+                    if child == c.name || c.id.starts_with(&child) {
+                        add(alias);
+                    }
+                }
             }
         }
         names
@@ -435,7 +444,7 @@ impl Engine {
                 interface: format!("eth{i}"),
                 ip: a.ip,
                 mac: a.row.mac.clone().unwrap_or_default(),
-                names: Self::dns_names(c, &a.row),
+                names: self.dns_names(c, &a.row),
                 ports: if i == 0 {
                     published.to_vec()
                 } else {
@@ -512,12 +521,20 @@ impl Engine {
             for l in links {
                 let (child, alias) =
                     parse_link(&l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
-                let target = self.container(&child).map_err(|e| match e {
-                    EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
-                        "could not get container for {child}: No such container: {child}"
-                    )),
-                    other => other,
-                })?;
+                let target = match self.container(&child) {
+                    Ok(t) => t,
+                    // On a user-defined network a link is a name that may exist later.
+                    Err(EngineError::NoSuchContainer(_)) if !legacy => continue,
+                    Err(EngineError::NoSuchContainer(_)) => {
+                        return Err(EngineError::NotFound(format!(
+                            "could not get container for {child}: No such container: {child}"
+                        )))
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !legacy && !target.state.status.is_running() {
+                    continue;
+                }
                 let not_running = || {
                     EngineError::Conflict(format!(
                         "Cannot link to a non running container: /{} AS /{}/{alias}",

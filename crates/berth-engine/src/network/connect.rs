@@ -71,27 +71,23 @@ impl Engine {
         row: &rows::EndpointRow,
         index: usize,
     ) -> Result<(), EngineError> {
-        let (allocated, ip) = self
-            .store
-            .db_mut()
-            .write(|tx| super::attach::allocate_endpoint(tx, row, n, None, None))?;
+        let (allocated, ip) = self.store.db_mut().write(|tx| {
+            super::attach::allocate_endpoint(tx, row, n, row.mac_address.clone(), None)
+        })?;
         let spec = berth_network::backend::EndpointSpec {
             network: spec_of(n)?,
             interface: format!("eth{index}"),
             ip,
             mac: allocated.mac.clone().unwrap_or_default(),
-            names: Self::dns_names(c, row),
+            names: self.dns_names(c, row),
             ports: Vec::new(),
         };
         if let Err(e) = Sandbox::connect(&self.sandbox_state(&c.id), spec) {
             let id = c.id.clone();
-            let _ = self
-                .store
-                .db_mut()
-                .write(|tx| -> Result<(), MetaError> {
-                    rows::delete_endpoint(tx, &id, &n.id)?;
-                    Ok(())
-                });
+            let _ = self.store.db_mut().write(|tx| -> Result<(), MetaError> {
+                rows::delete_endpoint(tx, &id, &n.id)?;
+                Ok(())
+            });
             return Err(e.into());
         }
         // Like Docker: the new address is appended, the container's own edits stay.

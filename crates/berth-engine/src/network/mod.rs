@@ -48,10 +48,19 @@ pub(crate) fn ipam_of(n: &NetworkRow) -> Option<Ipam> {
     let subnet = n.subnet.as_deref()?.parse().ok()?;
     let gateway = n.gateway.as_deref()?.parse().ok()?;
     let ip_range = n.ip_range.as_deref().and_then(|r| r.parse().ok());
+    let reserved = n.ipam["Config"][0]["AuxiliaryAddresses"]
+        .as_object()
+        .map(|aux| {
+            aux.values()
+                .filter_map(|v| v.as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
     Some(Ipam {
         subnet,
         gateway,
         ip_range,
+        reserved,
     })
 }
 
@@ -212,15 +221,12 @@ impl Engine {
                 .map(|o| o.created_at.clone())
                 .unwrap_or_else(crate::now),
         };
-        let result = self
-            .store
-            .db_mut()
-            .write(|tx| -> Result<(), MetaError> {
-                if let Some(old) = &old {
-                    rows::delete_network(tx, &old.id)?;
-                }
-                rows::insert_network(tx, &row)
-            });
+        let result = self.store.db_mut().write(|tx| -> Result<(), MetaError> {
+            if let Some(old) = &old {
+                rows::delete_network(tx, &old.id)?;
+            }
+            rows::insert_network(tx, &row)
+        });
         match result {
             // Another process made it meanwhile.
             Ok(()) | Err(MetaError::Exists(_)) => Ok(()),

@@ -45,6 +45,21 @@ impl Mode {
     }
 }
 
+/// Checks a MAC address the way Docker words it.
+pub(crate) fn parse_mac(mac: &str) -> Result<(), EngineError> {
+    let parts: Vec<&str> = mac.split(':').collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !ok {
+        return Err(EngineError::InvalidArgument(format!(
+            "invalid MAC address: {mac}"
+        )));
+    }
+    Ok(())
+}
+
 fn conflict(what: &str) -> EngineError {
     EngineError::InvalidArgument(format!("conflicting options: {what}"))
 }
@@ -125,6 +140,9 @@ impl Engine {
         let endpoints_config = networking
             .and_then(|n| n.endpoints_config.clone())
             .unwrap_or_default();
+        if !config.mac_address.is_empty() {
+            parse_mac(&config.mac_address)?;
+        }
         let links = hc.links.clone().unwrap_or_default();
         let mode = if config.network_disabled {
             Mode::None
@@ -321,10 +339,21 @@ impl Engine {
                 ipam_ipv4 = Some(ip.to_string());
             }
         }
+        // Links on a user-defined network are names, resolved when the containers run (the
+        // target need not exist yet, as in Docker); on the default bridge they are checked now.
         let links = match &ep.links {
-            Some(l) => self.normalize_links(container_name, l)?,
+            Some(l) if n.name == BRIDGE => self.normalize_links(container_name, l)?,
+            Some(l) => {
+                for link in l {
+                    parse_link(link).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                }
+                l.clone()
+            }
             None => Vec::new(),
         };
+        if !ep.mac_address.is_empty() {
+            parse_mac(&ep.mac_address)?;
+        }
         Ok(EndpointRow {
             container_id: String::new(),
             network_id: n.id.clone(),
@@ -337,6 +366,7 @@ impl Engine {
                 .as_ref()
                 .filter(|o| !o.is_empty())
                 .map(|o| serde_json::to_string(o).expect("serializes")),
+            mac_address: (!ep.mac_address.is_empty()).then(|| ep.mac_address.to_lowercase()),
             ..Default::default()
         })
     }

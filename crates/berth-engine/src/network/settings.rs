@@ -90,7 +90,11 @@ impl Engine {
             ipv6_gateway: String::new(),
             global_ipv6_address: String::new(),
             global_ipv6_prefix_len: 0,
-            mac_address: e.mac.clone().unwrap_or_default(),
+            mac_address: e
+                .mac
+                .clone()
+                .or_else(|| e.mac_address.clone())
+                .unwrap_or_default(),
             driver_opts: e
                 .driver_opts
                 .as_deref()

@@ -65,32 +65,24 @@ fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> 
     let Some(pool) = pools.into_iter().next() else {
         return Ok(None);
     };
-    if pool.subnet.is_empty() && (!pool.gateway.is_empty() || !pool.ip_range.is_empty()) {
-        return Err(EngineError::InvalidArgument(
-            "every ip-range or gateway must have a corresponding subnet".into(),
-        ));
-    }
-    if pool
+    let aux = pool
         .auxiliary_addresses
         .as_ref()
-        .is_some_and(|a| !a.is_empty())
-    {
+        .is_some_and(|a| !a.is_empty());
+    if pool.subnet.is_empty() && (!pool.gateway.is_empty() || !pool.ip_range.is_empty() || aux) {
         return Err(EngineError::InvalidArgument(
-            "berth does not support auxiliary addresses (--aux-address)".into(),
+            "every ip-range or gateway must have a corresponding subnet".into(),
         ));
     }
     Ok((!pool.subnet.is_empty()).then_some(pool))
 }
 
-/// The network name rule: Docker's container-name rule.
+/// Docker takes any non-empty network name (`test 01` too); berth only refuses the ones it
+/// could not find again by name (`/`, control characters).
 fn validate_name(name: &str) -> Result<(), EngineError> {
-    let ok = name
-        .bytes()
-        .enumerate()
-        .all(|(i, b)| b.is_ascii_alphanumeric() || (i > 0 && matches!(b, b'_' | b'.' | b'-')));
-    if name.is_empty() || !ok {
+    if name.is_empty() || name.contains('/') || name.chars().any(char::is_control) {
         return Err(EngineError::InvalidArgument(format!(
-            "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            "invalid network name {name:?}"
         )));
     }
     Ok(())
@@ -120,6 +112,17 @@ impl Engine {
         if req.ingress {
             return Err(EngineError::InvalidArgument(
                 "berth has no swarm: ingress networks are not supported".into(),
+            ));
+        }
+        if !matches!(req.scope.as_str(), "" | "local") {
+            return Err(EngineError::InvalidArgument(format!(
+                "berth has no swarm: network scope {:?} is not supported",
+                req.scope
+            )));
+        }
+        if req.config_only {
+            return Err(EngineError::InvalidArgument(
+                "berth has no swarm: configuration-only networks are not supported".into(),
             ));
         }
         if req.enable_ipv6 {
@@ -185,8 +188,18 @@ impl Engine {
                     .then(|| ipam::parse_cidr(&pool.ip_range))
                     .transpose()
                     .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
-                let plan = Plan::new(subnet, gateway, range)
+                let mut plan = Plan::new(subnet, gateway, range)
                     .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                for (name, ip) in pool.auxiliary_addresses.iter().flatten() {
+                    let ip = ipam::parse_ip(ip)
+                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    if !plan.subnet.contains(&ip) {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "no matching subnet for aux-address {name}={ip}"
+                        )));
+                    }
+                    plan.reserved.push(ip);
+                }
                 (plan, pool.clone())
             }
             None => {
@@ -205,13 +218,14 @@ impl Engine {
                 (plan, shown)
             }
         };
+        // IPAM options as sent (docker-py sends `null`, the CLI `{}`); none berth acts on.
         let ipam_json = Ipam {
             driver: "default".into(),
-            options: Some(BTreeMap::new()),
-            config: Some(vec![IpamPool {
-                auxiliary_addresses: None,
-                ..shown
-            }]),
+            options: match &req.ipam {
+                Some(i) => i.options.clone(),
+                None => Some(BTreeMap::new()),
+            },
+            config: Some(vec![shown]),
         };
         let row = NetworkRow {
             id: id.clone(),

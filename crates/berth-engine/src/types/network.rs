@@ -138,6 +138,10 @@ pub struct NetworkCreateRequest {
     pub options: Option<BTreeMap<String, String>>,
     /// Labels.
     pub labels: Option<BTreeMap<String, String>>,
+    /// `local` (the only scope berth has), or empty.
+    pub scope: String,
+    /// A configuration-only network (swarm; refused).
+    pub config_only: bool,
 }
 
 /// `IPAMConfig` of an endpoint.

@@ -63,6 +63,8 @@ pub struct EndpointRow {
     pub links: Vec<String>,
     /// Driver options (JSON), as sent.
     pub driver_opts: Option<String>,
+    /// The MAC address asked for (`network connect`'s `MacAddress`).
+    pub mac_address: Option<String>,
     /// Set while running: the endpoint's ID.
     pub endpoint_id: Option<String>,
     /// Set while running: the allocated address.
@@ -77,7 +79,7 @@ const NETWORK_COLUMNS: &str = "id, name, driver, bridge, subnet, gateway, ip_ran
     internal, attachable, dns, options, labels, created_at";
 
 const ENDPOINT_COLUMNS: &str = "container_id, network_id, position, aliases, ipam_ipv4, links, \
-    driver_opts, endpoint_id, ip, mac, ports";
+    driver_opts, mac_address, endpoint_id, ip, mac, ports";
 
 fn json<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
@@ -114,10 +116,11 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<EndpointRow> {
         ipam_ipv4: r.get(4)?,
         links: json(r, 5)?,
         driver_opts: r.get(6)?,
-        endpoint_id: r.get(7)?,
-        ip: r.get(8)?,
-        mac: r.get(9)?,
-        ports: r.get(10)?,
+        mac_address: r.get(7)?,
+        endpoint_id: r.get(8)?,
+        ip: r.get(9)?,
+        mac: r.get(10)?,
+        ports: r.get(11)?,
     })
 }
 
@@ -149,9 +152,9 @@ pub fn insert_network(conn: &Connection, n: &NetworkRow) -> Result<(), MetaError
     match result {
         Ok(_) => Ok(()),
         Err(e) => match MetaError::from_sqlite(format!("network {}", n.name), e) {
-            MetaError::Exists(_) if network_by_name(conn, &n.name)?.is_some() => Err(
-                MetaError::Exists(format!("network with name {}", n.name)),
-            ),
+            MetaError::Exists(_) if network_by_name(conn, &n.name)?.is_some() => {
+                Err(MetaError::Exists(format!("network with name {}", n.name)))
+            }
             MetaError::Exists(_) => Err(MetaError::Exists(format!("bridge {}", n.bridge))),
             other => Err(other),
         },
@@ -179,10 +182,7 @@ pub fn network_by_id(conn: &Connection, id: &str) -> Result<Option<NetworkRow>, 
 }
 
 /// The network with this exact name.
-pub fn network_by_name(
-    conn: &Connection,
-    name: &str,
-) -> Result<Option<NetworkRow>, MetaError> {
+pub fn network_by_name(conn: &Connection, name: &str) -> Result<Option<NetworkRow>, MetaError> {
     Ok(conn
         .query_row(
             &format!("SELECT {NETWORK_COLUMNS} FROM networks WHERE name = ?1"),
@@ -248,7 +248,7 @@ pub fn insert_endpoint(conn: &Connection, e: &EndpointRow) -> Result<(), MetaErr
     conn.execute(
         &format!(
             "INSERT OR REPLACE INTO endpoints({ENDPOINT_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, NULL, NULL)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, NULL)"
         ),
         params![
             e.container_id,
@@ -257,7 +257,8 @@ pub fn insert_endpoint(conn: &Connection, e: &EndpointRow) -> Result<(), MetaErr
             to_json(&e.aliases),
             e.ipam_ipv4,
             to_json(&e.links),
-            e.driver_opts
+            e.driver_opts,
+            e.mac_address
         ],
     )?;
     Ok(())
@@ -309,10 +310,7 @@ pub fn active_endpoints(conn: &Connection) -> Result<Vec<EndpointRow>, MetaError
 }
 
 /// The addresses in use on network `id`.
-pub fn addresses_in_use(
-    conn: &Connection,
-    network_id: &str,
-) -> Result<Vec<String>, MetaError> {
+pub fn addresses_in_use(conn: &Connection, network_id: &str) -> Result<Vec<String>, MetaError> {
     let mut stmt =
         conn.prepare_cached("SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL")?;
     let rows = stmt.query_map([network_id], |r| r.get(0))?;
@@ -351,10 +349,7 @@ pub fn set_endpoint_address(
 
 /// Clears the running state of every endpoint of a container (it stopped): its addresses are
 /// free again.
-pub fn clear_endpoint_addresses(
-    conn: &Connection,
-    container_id: &str,
-) -> Result<(), MetaError> {
+pub fn clear_endpoint_addresses(conn: &Connection, container_id: &str) -> Result<(), MetaError> {
     conn.execute(
         "UPDATE endpoints SET endpoint_id = NULL, ip = NULL, mac = NULL, ports = NULL
          WHERE container_id = ?1",
