@@ -253,7 +253,7 @@ fn stop_start_and_exec_answer_by_the_containers_state() {
 }
 
 /// The first `docker` on PATH (the machine's docker CLI, a client only).
-fn docker_cli() -> Option<PathBuf> {
+pub(crate) fn docker_cli() -> Option<PathBuf> {
     std::env::var("PATH")
         .unwrap_or_default()
         .split(':')
@@ -279,7 +279,7 @@ impl DockerCli {
     }
 
     /// `docker -H <socket> ARGS`, not yet run.
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.cli);
         c.env("DOCKER_CONFIG", self.b.scratch("docker-config"))
             .env_remove("DOCKER_CONTEXT")
@@ -576,7 +576,7 @@ fn the_docker_cli_execs_with_pipes_a_terminal_or_detached() {
 }
 
 /// `python3 -c SCRIPT SOCKET` with Docker's SDK: its stdout, asserting success.
-fn docker_py(api: &Server, script: &str) -> String {
+pub(crate) fn docker_py(api: &Server, script: &str) -> String {
     let out = Command::new("python3")
         .args(["-c", script])
         .arg(&api.sock)

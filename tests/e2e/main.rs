@@ -8,6 +8,7 @@ mod vol_harness;
 
 mod api;
 mod api_compat;
+mod api_networks;
 mod build;
 mod confinement;
 mod containers;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use axum::http::StatusCode;
 use berth_engine::container::{ListOptions, Started, Stopped};
-use berth_engine::types::{CreateRequest, HostConfig, UpdateRequest};
+use berth_engine::types::{CreateRequest, HostConfig, NetworkingConfig, UpdateRequest};
 use berth_image::config::ContainerConfig;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +21,8 @@ struct CreateBody {
     config: ContainerConfig,
     #[serde(rename = "HostConfig", default)]
     host_config: Option<HostConfig>,
+    #[serde(rename = "NetworkingConfig", default)]
+    networking_config: Option<NetworkingConfig>,
 }
 
 /// `POST /containers/create?name=`: 201 with the new ID.
@@ -36,6 +38,7 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         name: ctx.req.query.get("name").filter(|n| !n.is_empty()).cloned(),
         config: body.config,
         host_config,
+        networking_config: body.networking_config,
         api_version: Some(ctx.req.version),
         ..Default::default()
     };

@@ -4,6 +4,7 @@
 mod containers;
 mod images;
 mod logs;
+mod networks;
 mod system;
 mod volumes;
 
@@ -90,6 +91,13 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
         ("GET", ["volumes", name]) => Some((volumes::inspect, name)),
         ("DELETE", ["volumes", name]) => Some((volumes::remove, name)),
+        ("GET", ["networks"]) => Some((networks::list, "")),
+        ("POST", ["networks", "create"]) => Some((networks::create, "")),
+        ("POST", ["networks", "prune"]) => Some((networks::prune, "")),
+        ("GET", ["networks", id]) => Some((networks::inspect, id)),
+        ("DELETE", ["networks", id]) => Some((networks::remove, id)),
+        ("POST", ["networks", id, "connect"]) => Some((networks::connect, id)),
+        ("POST", ["networks", id, "disconnect"]) => Some((networks::disconnect, id)),
         ("GET", ["containers", "json"]) => Some((containers::list, "")),
         ("POST", ["containers", "create"]) => Some((containers::create, "")),
         ("GET", ["containers", id, "json"]) => Some((containers::inspect, id)),
@@ -107,9 +115,16 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("DELETE", ["containers", id]) => Some((containers::remove, id)),
         _ => None,
     };
+    // Clients percent-encode names in paths (`/networks/test%2001`).
     found
-        .map(|(h, p)| (h, p.to_string()))
+        .map(|(h, p)| (h, decode(p)))
         .ok_or_else(ApiError::page_not_found)
+}
+
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A request that takes the connection over, and so is not a [`Handler`].
