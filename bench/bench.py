@@ -30,6 +30,9 @@ import time
 STATE = "/var/lib/berth-bench"
 DOCKER_SOCK = "/run/berth-bench-docker.sock"
 DOCKER_PID = "/run/berth-bench-docker.pid"
+# The private dockerd's own bridge (workloads k and l need Docker's bridge network, NAT and port
+# publishing); a subnet no host route uses is picked at start.
+DOCKER_BRIDGE = "brbench0"
 MTIME = 1_767_225_600  # 2026-01-01T00:00:00Z, every generated tar entry
 MIB = 1 << 20
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
@@ -108,13 +111,38 @@ class Engine:
         return sorted(set(missing))
 
 
-def start_dockerd():
+def free_subnet():
+    """A 10.2xx.x.0/24 no host route covers, for the private dockerd's bridge."""
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    for third in range(200, 250):
+        net = f"10.{third}.77"
+        if f"10.{third}." not in routes:
+            return net
+    raise RuntimeError("no free 10.x.77.0/24 for the bench's docker bridge")
+
+
+def forward_policy():
+    out = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
+    return next((l.split()[2] for l in out.splitlines() if l.startswith("-P FORWARD")), "ACCEPT")
+
+
+def start_dockerd(bridged):
+    """The private dockerd; with `bridged`, on its own bridge with iptables (Docker's port
+    publishing), else without networks, as the other workloads measure."""
     for d in ("root", "exec"):
         os.makedirs(f"{STATE}/docker/{d}", exist_ok=True)
     log = open(f"{STATE}/docker/dockerd.log", "ab")
+    net_args = ["--iptables=false", "--bridge=none"]
+    if bridged:
+        subprocess.run(["ip", "link", "del", DOCKER_BRIDGE], capture_output=True)
+        subnet = free_subnet()
+        subprocess.run(["ip", "link", "add", DOCKER_BRIDGE, "type", "bridge"], check=True)
+        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", DOCKER_BRIDGE], check=True)
+        subprocess.run(["ip", "link", "set", DOCKER_BRIDGE, "up"], check=True)
+        net_args = ["--iptables=true", f"--bridge={DOCKER_BRIDGE}"]
     proc = subprocess.Popen(
         [
-            "dockerd", "--iptables=false", "--bridge=none",
+            "dockerd", *net_args,
             "--data-root", f"{STATE}/docker/root", "--exec-root", f"{STATE}/docker/exec",
             "-H", f"unix://{DOCKER_SOCK}", "--pidfile", DOCKER_PID,
         ],
@@ -129,7 +157,7 @@ def start_dockerd():
     raise RuntimeError(f"dockerd did not start; see {STATE}/docker/dockerd.log")
 
 
-def stop_dockerd(proc, docker):
+def stop_dockerd(proc, docker, bridged=False, policy="ACCEPT"):
     ids = subprocess.run(docker.cmd("ps", "-aq"), env=docker.env, capture_output=True, text=True).stdout.split()
     if ids:
         subprocess.run(docker.cmd("rm", "-f", "-v", *ids), env=docker.env, capture_output=True)
@@ -139,6 +167,25 @@ def stop_dockerd(proc, docker):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    if bridged:
+        remove_docker_firewall(policy)
+        subprocess.run(["ip", "link", "del", DOCKER_BRIDGE], capture_output=True)
+
+
+def remove_docker_firewall(policy):
+    """Removes what a dockerd with --iptables left (it never does): the rules that mention its
+    bridge or its DOCKER chains, then the chains; restores the FORWARD policy."""
+    chains = ("DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+    for table in ("nat", "filter"):
+        rules = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout.splitlines()
+        for rule in rules:
+            words = rule.split()
+            if words[:1] == ["-A"] and words[1] not in chains and (DOCKER_BRIDGE in words or any(c in words for c in chains)):
+                subprocess.run(["sh", "-c", f"iptables -t {table} -D {rule[3:]}"], capture_output=True)
+        for c in chains:
+            subprocess.run(["iptables", "-t", table, "-F", c], capture_output=True)
+            subprocess.run(["iptables", "-t", table, "-X", c], capture_output=True)
+    subprocess.run(["iptables", "-P", "FORWARD", policy], capture_output=True)
 
 
 def podman_env():
@@ -498,6 +545,40 @@ def wl_h(e, ctx):
     }
 
 
+def wl_k(e, ctx):
+    return {"k": e.run("run", "--rm", "busybox", "true")[0]}
+
+
+def free_ports(n):
+    """`n` consecutive host ports free right now."""
+    import socket
+    while True:
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", 0))
+            base = s.getsockname()[1]
+        if base + n >= 65000:
+            continue
+        ok = True
+        for p in range(base, base + n):
+            with socket.socket() as s:
+                try:
+                    s.bind(("0.0.0.0", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+
+
+def wl_l(e, ctx):
+    base = free_ports(5)
+    publish = []
+    for i in range(5):
+        publish += ["-p", f"{base + i}:{80 + i}"]
+    t, out = e.run("run", "-d", *publish, "busybox", "sleep", "600", stdout=subprocess.PIPE)
+    return {"l.run": t, "l.rm": e.run("rm", "-f", out.strip())[0]}
+
+
 def wl_i(e, ctx):
     t0 = time.perf_counter()
     procs = [subprocess.Popen(e.cmd(*RUN, "busybox", "true"), env=e.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(16)]
@@ -562,7 +643,12 @@ WORKLOADS = {
     "h": ("copy-up: first write to a 256 MiB image file", ["run", "load"], wl_h_setup, wl_h, None, 5, 1),
     "i": ("16 concurrent run --rm busybox true", ["run --rm --network"], None, wl_i, None, 3, 1),
     "j": ("build: 12 steps, 2 stages, 100 MiB context; cold (--no-cache) and fully cached", ["build --no-cache --network"], wl_j_setup, wl_j, wl_j_teardown, 3, 1),
+    "k": ("run --rm busybox true on the default bridge network", ["run --rm", "network ls"], None, wl_k, None, 10, 2),
+    "l": ("run -d with 5 published ports, then rm -f", ["run -d -p", "rm -f", "network ls"], None, wl_l, None, 10, 2),
 }
+
+# Workloads that need the peers' bridge networks (the private dockerd then runs with one).
+BRIDGED = "kl"
 
 METRICS = {
     "a": "a. run --rm true",
@@ -584,6 +670,9 @@ METRICS = {
     "i": "i. 16 × run --rm concurrently",
     "j.cold": "j. build cold (12 steps, 100 MiB context)",
     "j.cached": "j. build fully cached",
+    "k": "k. run --rm true, bridge network",
+    "l.run": "l. run -d, 5 published ports",
+    "l.rm": "l. rm -f of it (teardown)",
 }
 
 
@@ -739,7 +828,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--berth", default="target/release/berth", help="berth binary (default: target/release/berth)")
     ap.add_argument("--build-mib", type=int, default=100, help="MiB in workload j's build context (default: 100)")
-    ap.add_argument("--only", default="abcdefghij", help="workload letters to run, e.g. ae (default: all)")
+    ap.add_argument("--only", default="abcdefghijkl", help="workload letters to run, e.g. ae (default: all)")
     ap.add_argument("--engines", default="berth,docker,podman", help="comma list (default: berth,docker,podman)")
     ap.add_argument("--rounds", type=int, default=0, help="measured rounds per workload (default: per workload)")
     ap.add_argument("--volumes", type=int, default=1000, help="N for workloads d and g (default: 1000)")
@@ -788,10 +877,12 @@ def main():
     sampler = RssSampler()
     sampler.start()
     results = {letter: {} for letter in args.only if letter in WORKLOADS}
+    bridged = any(letter in BRIDGED for letter in results)
+    policy = forward_policy()
     try:
         for e in engines:
             if e.name == "docker" and not e.status:
-                dockerd = start_dockerd()
+                dockerd = start_dockerd(bridged)
             if e.status:
                 print(f"{e.name}: {e.status}")
                 continue
@@ -817,7 +908,7 @@ def main():
         sampler.stop.set()
         sampler.sample()
         if dockerd:
-            stop_dockerd(dockerd, next(e for e in engines if e.name == "docker"))
+            stop_dockerd(dockerd, next(e for e in engines if e.name == "docker"), bridged, policy)
     rss = {}
     for (engine, proc), kib in sampler.peak.items():
         rss.setdefault(engine, {})[proc] = kib
