@@ -36,6 +36,13 @@ fn published_of(e: &EndpointRow) -> Vec<PublishedPort> {
         .unwrap_or_default()
 }
 
+/// Whether `c` has its network set up: running or paused (a restarting container is between
+/// two set-ups).
+fn has_network(c: &Container) -> bool {
+    use crate::container::Status;
+    matches!(c.state.status, Status::Running | Status::Paused)
+}
+
 /// `key` sorted by number, then protocol.
 fn port_order(key: &str) -> (u16, String) {
     match key.parse::<PortKey>() {
@@ -145,7 +152,7 @@ impl Engine {
     /// `NetworkSettings` of `docker inspect`.
     pub(crate) fn network_settings(&self, c: &Container) -> Result<NetworkSettings, EngineError> {
         let (networks, endpoints) = self.networks_of(c)?;
-        let running = c.state.status.is_running();
+        let running = has_network(c);
         let sandbox = if running {
             Sandbox::load(&self.sandbox_state(&c.id)).ok().flatten()
         } else {
@@ -201,9 +208,7 @@ impl Engine {
     ) -> Result<(Vec<SummaryPort>, SummaryNetworkSettings), EngineError> {
         let (networks, endpoints) = self.networks_of(c)?;
         let mut ports = Vec::new();
-        if c.state.status.is_running()
-            && matches!(Mode::of(&c.host_config.network_mode), Mode::Bridge(_))
-        {
+        if has_network(c) && matches!(Mode::of(&c.host_config.network_mode), Mode::Bridge(_)) {
             let published = endpoints.first().map(published_of).unwrap_or_default();
             for k in c.config.exposed_ports.iter().flatten().map(|(k, _)| k) {
                 let Ok(key) = k.parse::<PortKey>() else {
@@ -253,7 +258,7 @@ impl Engine {
             })
             .transpose()?;
         let mut lines = Vec::new();
-        if c.state.status.is_running() {
+        if has_network(&c) {
             let endpoints = rows::endpoints_of_container(self.store.db().conn(), &c.id)?;
             for p in endpoints.first().map(published_of).unwrap_or_default() {
                 if want.is_some_and(|w| w != p.key()) {
