@@ -85,6 +85,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("GET", ["info"]) => Some((system::info, "")),
         ("GET", ["system", "df"]) => Some((system::disk_usage, "")),
         ("POST", ["build", "prune"]) => Some((crate::build::prune, "")),
+        ("POST", ["swarm", "leave"]) => Some((system::swarm_leave, "")),
         ("POST", ["containers", "prune"]) => Some((containers::prune, "")),
         ("GET", ["volumes"]) => Some((volumes::list, "")),
         ("POST", ["volumes", "create"]) => Some((volumes::create, "")),

@@ -42,6 +42,15 @@ pub fn info(ctx: &mut Ctx) -> ApiResult {
     ))
 }
 
+/// `POST /swarm/leave`: berth is never part of a swarm; Docker's answer for a node outside
+/// one (503), which clients tearing down after swarm tests expect.
+pub fn swarm_leave(_: &mut Ctx) -> ApiResult {
+    Ok(request::json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({"message": "This node is not part of a swarm"}),
+    ))
+}
+
 /// `GET /version`.
 pub fn version(_: &mut Ctx) -> ApiResult {
     let arch = berth_image::import::host_architecture();
