@@ -2253,3 +2253,97 @@ fn host_config_mounts_keep_bind_volume_and_tmpfs_options_as_sent() {
     assert_eq!(m["/t"]["RW"], false);
     assert_eq!(m["/v"]["Mode"], "z");
 }
+
+/// Issue 15 item 6 (the storage spec §5.2 decides): the CLI makes `./x`, `../x` and `..` bind
+/// sources absolute against its working directory, as docker CLI 28 does, so they bind the
+/// directory the user meant and `inspect` shows its absolute path; the API, which has no working
+/// directory, refuses every relative source with the daemon's words and creates nothing.
+#[test]
+fn r15_relative_bind_sources_the_cli_makes_absolute_the_api_refuses() {
+    let b = vb();
+    let top = b.scratch("rel");
+    let cwd = top.join("w/sub");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(top.join("x")).unwrap();
+    std::fs::write(top.join("x/f"), "x\n").unwrap();
+    let run_in_cwd = |args: &[&str]| {
+        let mut cmd = b.command(args);
+        cmd.current_dir(&cwd);
+        output_timeout(cmd, None, CMD_TIMEOUT).ok()
+    };
+    // `../../x` is `top/x`, `..` is `top/w`.
+    let out = run_in_cwd(&[
+        "run",
+        "--rm",
+        "-v",
+        "../../x:/a",
+        "-v",
+        "..:/b",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /a/f; ls /b",
+    ]);
+    assert_eq!(out.stdout, "x\nsub\n");
+    // A missing `../y` is created where it points (next to the working directory's parent's
+    // child), never as a volume named `../y` or a directory below the working directory.
+    run_in_cwd(&[
+        "create",
+        "--name",
+        "c1",
+        "-v",
+        "../y:/d",
+        "--mount",
+        "type=bind,src=..,dst=/e",
+        "busybox",
+        "true",
+    ]);
+    let i = b.inspect("c1");
+    let w = top.join("w").display().to_string();
+    assert_eq!(
+        i["HostConfig"]["Binds"],
+        serde_json::json!([format!("{w}/y:/d")])
+    );
+    let m = mounts_by_dest(&i);
+    assert_eq!(m["/d"]["Type"], "bind");
+    assert_eq!(m["/d"]["Source"], format!("{w}/y"));
+    assert_eq!(m["/e"]["Source"], w);
+    b.run(&["start", "c1"]).ok();
+    assert!(top.join("w/y").is_dir());
+    assert!(!cwd.join("y").exists() && !cwd.join("..y").exists());
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+
+    // The API refuses relative sources, whatever their form, and creates no container.
+    let api = crate::api::Server::start(&b);
+    let name_error = |s: &str| {
+        format!("create {s}: \"{s}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path")
+    };
+    for src in ["../x", "..", "./x", "."] {
+        let body = format!(
+            r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{"Binds":["{src}:/d"]}}}}"#
+        );
+        let (code, text) = api.call("POST", "/containers/create", Some(&body));
+        assert_eq!(code, 400, "{src}: {text}");
+        let msg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let want = if src.len() == 1 {
+            // Docker's local driver checks the length first.
+            "create .: volume name is too short, names should be at least two alphanumeric characters".to_string()
+        } else {
+            name_error(src)
+        };
+        assert_eq!(msg["message"], want, "{src}");
+        let body = format!(
+            r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{"Mounts":[{{"Type":"bind","Source":"{src}","Target":"/d"}}]}}}}"#
+        );
+        let (code, text) = api.call("POST", "/containers/create", Some(&body));
+        assert_eq!(code, 400, "{src}: {text}");
+        let msg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            msg["message"],
+            format!("invalid mount config for type \"bind\": invalid mount path: '{src}' mount path must be absolute"),
+            "{src}"
+        );
+    }
+    assert_eq!(b.run(&["ps", "-aq"]).ok().lines().len(), 1);
+    assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+}
