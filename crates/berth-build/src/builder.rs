@@ -627,6 +627,17 @@ impl<'b> Builder<'b> {
 
     /// A metadata-only step (`#(nop)` in its history): no layer.
     fn commit_meta(&mut self, state: &mut State, comment: &str) -> Result<(), BuildError> {
+        self.commit_meta_with(state, comment, None)
+    }
+
+    /// [`Self::commit_meta`]; `health` replaces the run config's health check once the cache
+    /// has been probed (Docker's merge with the parent, see HEALTHCHECK).
+    fn commit_meta_with(
+        &mut self,
+        state: &mut State,
+        comment: &str,
+        health: Option<serde_json::Value>,
+    ) -> Result<(), BuildError> {
         let mut probe = state.run.clone();
         let mut cmd = shell_of(&state.run);
         cmd.push("#(nop) ".into());
@@ -634,6 +645,9 @@ impl<'b> Builder<'b> {
         probe.cmd = Some(cmd);
         if self.probe(state, &probe)? {
             return Ok(());
+        }
+        if let Some(h) = health {
+            state.run.healthcheck = Some(h);
         }
         // Docker creates (and removes) a container for these steps; the image records its ID.
         let cid = self.backend.container_id();
@@ -774,8 +788,29 @@ impl<'b> Builder<'b> {
                         ));
                     }
                 }
+                // Docker's history shows the instruction's settings, but the config gets zero
+                // durations and retries filled from the parent image's health check: the
+                // container Docker creates for the step merges the image's config into the
+                // builder's (shared) health check.
+                let msg = format!("HEALTHCHECK {}", h.go_quoted());
+                let mut merged = h.to_json();
+                if let Some(parent) = state
+                    .image
+                    .config
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.healthcheck.as_ref())
+                {
+                    for key in ["Interval", "Timeout", "StartPeriod", "Retries"] {
+                        if merged.get(key).is_none() {
+                            if let Some(v) = parent.get(key).filter(|v| v.as_i64() != Some(0)) {
+                                merged[key] = v.clone();
+                            }
+                        }
+                    }
+                }
                 state.run.healthcheck = Some(h.to_json());
-                self.commit_meta(state, &format!("HEALTHCHECK {}", h.go_quoted()))
+                self.commit_meta_with(state, &msg, Some(merged))
             }
             Instruction::Expose(ports) => {
                 let env = self.env(state);
@@ -1064,10 +1099,11 @@ impl<'b> Builder<'b> {
         } else {
             format!("multi:{}", sha256_hex(hashes.join(",").as_bytes()))
         };
+        // Docker writes no space between the flag and the sum (`COPY --chown=1:1file:...`).
         let chown_comment = if chown.is_empty() {
             String::new()
         } else {
-            format!("--chown={chown} ")
+            format!("--chown={chown}")
         };
         let chmod_comment = match chmod {
             Some(_) => format!("--chmod={} ", cp.chmod),
