@@ -528,3 +528,30 @@ fn heredocs_in_run_and_copy() {
         "one berth\ntwo\nno $WHO here\nhello berth\nfirst\nsecond\n"
     );
 }
+
+#[test]
+fn run_steps_join_the_network_build_names() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let ctx = context(
+        &b,
+        "net",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo \"nics: $(ls /sys/class/net | sort | tr '\\n' ' ')\"\n",
+        )],
+    );
+    // Docker's default: RUN steps are on the bridge network.
+    let out = build(&b, &["--no-cache"], &ctx).ok();
+    assert!(out.stdout.contains("\nnics: eth0 lo \n"), "{}", out.stdout);
+    let out = build(&b, &["--no-cache", "--network", "none"], &ctx).ok();
+    assert!(out.stdout.contains("\nnics: lo \n"), "{}", out.stdout);
+    let out = build(&b, &["--no-cache", "--network", "nope"], &ctx).fails(1);
+    assert!(
+        out.stderr.contains("network nope not found"),
+        "{}",
+        out.stderr
+    );
+    assert!(b.ps_all().is_empty(), "{:?}", b.ps_all());
+    assert!(mounts_under(&b.root()).is_empty());
+}

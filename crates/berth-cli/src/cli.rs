@@ -991,7 +991,7 @@ pub struct BuildArgs {
     /// Set metadata for an image.
     #[arg(long = "label")]
     pub labels: Vec<String>,
-    /// Set the networking mode for the RUN instructions during build (default, none, host).
+    /// Set the networking mode for the RUN instructions during build.
     #[arg(long, default_value = "default")]
     pub network: String,
     /// Set platform if server is multi-platform capable (must be this machine's).

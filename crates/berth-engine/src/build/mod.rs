@@ -59,7 +59,7 @@ pub struct BuildRequest {
     pub tags: Vec<String>,
     /// Builder options (build args, target, no-cache, labels, rm).
     pub options: BuildOptions,
-    /// `--network` for RUN steps: `default`, `none` or `host`.
+    /// `--network` for RUN steps: `default` (the bridge), `none`, `host` or a network's name.
     pub network: String,
     /// `--pull`: always look for a newer base image.
     pub pull: bool,
@@ -106,14 +106,12 @@ impl Engine {
                 "--pull needs a registry client, which berth does not have yet; build from local images (berth load/import)".into(),
             ));
         }
-        let network = match req.network.as_str() {
-            "" | "default" | "none" => "none",
-            "host" => "host",
-            other => {
-                return Err(EngineError::NotFound(format!(
-                    "network {other} not found (berth builds with --network default, none or host)"
-                )))
-            }
+        // RUN containers join the network as `run --network` would (default: the bridge, as in
+        // Docker); an unknown network fails at the first RUN with the engine's words.
+        let network = if req.network.is_empty() {
+            "default"
+        } else {
+            req.network.as_str()
         };
         let mut tags = Vec::new();
         for t in &req.tags {
