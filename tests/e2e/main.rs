@@ -19,6 +19,7 @@ mod go_client;
 mod hostile_input;
 mod images;
 mod layers;
+mod logging;
 mod mounts;
 mod namespaces;
 mod networks;

@@ -105,15 +105,11 @@ fn limits_land_in_the_cgroup_and_inspect_reports_them() {
         ]
     );
 
-    let mut create = vec![
-        "create",
-        "--name",
-        "limits",
-        "--cgroup-parent",
-        "/berth-e2e",
-    ];
+    // A parent of this test's own, removed again at the end (also when the test fails).
+    let parent = CgroupParent::new();
+    let mut create = vec!["create", "--name", "limits", "--cgroup-parent", &parent.0];
     create.extend_from_slice(&flags);
-    create.extend_from_slice(&["busybox", "true"]);
+    create.extend_from_slice(&["busybox", "grep", "pids", "/proc/self/cgroup"]);
     b.run(&create).ok();
     let hc = &b.inspect("limits")["HostConfig"];
     let pick = |keys: &[&str]| -> serde_json::Value {
@@ -147,7 +143,7 @@ fn limits_land_in_the_cgroup_and_inspect_reports_them() {
         ]),
         serde_json::json!({
             "CpuShares": 512, "Memory": 67108864, "NanoCpus": 500000000,
-            "CgroupParent": "/berth-e2e", "BlkioWeight": 0, "BlkioWeightDevice": [],
+            "CgroupParent": parent.0, "BlkioWeight": 0, "BlkioWeightDevice": [],
             "BlkioDeviceWriteBps": null, "CpuPeriod": 0, "CpusetCpus": "0", "CpusetMems": "0",
             "Devices": [], "DeviceCgroupRules": null, "KernelMemory": 0,
             "MemoryReservation": 33554432, "MemorySwap": 134217728, "MemorySwappiness": 10,
@@ -160,7 +156,15 @@ fn limits_land_in_the_cgroup_and_inspect_reports_them() {
         serde_json::json!([{"Path": dev, "Rate": 1048576}])
     );
     // Its cgroup is under the parent it named.
-    b.run(&["start", "-a", "limits"]).ok();
+    let out = b.run(&["start", "-a", "limits"]).ok();
+    let id = b.id_of("limits");
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with(&format!(":pids:{}/{id}", parent.0)),
+        "{out:?}"
+    );
+    b.run(&["rm", "limits"]).ok();
     let defaults = &inspect_created(&b, &["busybox", "true"])["HostConfig"];
     assert_eq!(
         (
@@ -180,6 +184,30 @@ fn limits_land_in_the_cgroup_and_inspect_reports_them() {
     );
     let unlimited = &inspect_created(&b, &["--pids-limit", "-1", "busybox", "true"])["HostConfig"];
     assert_eq!(unlimited["PidsLimit"], serde_json::Value::Null);
+}
+
+/// A `--cgroup-parent` unique to one test, whose directories in every hierarchy are removed
+/// when it is dropped.
+struct CgroupParent(String);
+
+impl CgroupParent {
+    fn new() -> CgroupParent {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CgroupParent(format!("/berth-e2e-{}-{n}", std::process::id()))
+    }
+}
+
+impl Drop for CgroupParent {
+    fn drop(&mut self) {
+        for dir in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(dir.path().join(self.0.trim_start_matches('/')));
+        }
+    }
 }
 
 /// `inspect` of a container created with `args` (removed again).

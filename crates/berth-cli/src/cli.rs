@@ -545,6 +545,15 @@ pub struct RunArgs {
     /// Set meta data on a container.
     #[arg(short = 'l', long = "label", allow_hyphen_values = true)]
     pub label: Vec<String>,
+    /// Read in a line delimited file of labels.
+    #[arg(long = "label-file", allow_hyphen_values = true)]
+    pub label_file: Vec<PathBuf>,
+    /// Logging driver for the container (json-file, local, none).
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// Log driver options.
+    #[arg(long = "log-opt", allow_hyphen_values = true)]
+    pub log_opt: Vec<String>,
     /// Bind mount a volume.
     #[arg(short = 'v', long = "volume", allow_hyphen_values = true)]
     pub volume: Vec<String>,
@@ -641,6 +650,17 @@ pub struct RunArgs {
     /// Container isolation technology (Linux: default only).
     #[arg(long)]
     pub isolation: Option<String>,
+    /// Storage driver options for the container.
+    #[arg(long = "storage-opt", allow_hyphen_values = true)]
+    pub storage_opt: Vec<String>,
+    /// Skip image verification (berth verifies no signatures: only true).
+    #[arg(
+        long = "disable-content-trust",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub disable_content_trust: Option<String>,
     /// Add additional groups to join.
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,

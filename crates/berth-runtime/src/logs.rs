@@ -131,33 +131,93 @@ pub fn encode_entry(out: &mut Vec<u8>, stream: Stream, log: &[u8], time: DateTim
     out.extend_from_slice(b"\"}\n");
 }
 
-/// Appends a container's output to its json-file log.
+/// How a log rotates (`--log-opt max-size/max-file/compress`), as Docker's json-file driver
+/// does it: before an entry is written to a file that has reached `max_size`, the file becomes
+/// `PATH.1` (the older ones move up to `PATH.<max_file - 1>`, the oldest goes), gzipped to
+/// `PATH.1.gz` with `compress`; with `max_file` 1 the file is emptied instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRotation {
+    /// Rotate once the file holds this many bytes (`None`: never).
+    pub max_size: Option<u64>,
+    /// Files kept, the current one included (at least 1).
+    pub max_file: u32,
+    /// Gzip the rotated files.
+    pub compress: bool,
+}
+
+impl Default for LogRotation {
+    fn default() -> Self {
+        LogRotation {
+            max_size: None,
+            max_file: 1,
+            compress: false,
+        }
+    }
+}
+
+/// The name of rotated file `n` of the log at `path` (`PATH.n`, `PATH.n.gz`).
+fn rotated_name(path: &Path, n: u32, gz: bool) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}{}", if gz { ".gz" } else { "" }));
+    PathBuf::from(name)
+}
+
+/// Appends a container's output to its json-file log, rotating it as asked; the `none` log
+/// driver's writer ([`LogWriter::discard`]) drops everything.
 #[derive(Debug)]
 pub struct LogWriter {
-    file: File,
+    file: Option<File>,
     path: PathBuf,
     partial: [Vec<u8>; 2],
+    rotation: LogRotation,
+    size: u64,
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
 }
 
 impl LogWriter {
-    /// Opens (creating, mode 0640) the log at `path` for appending.
+    /// Opens (creating, mode 0640) the log at `path` for appending; it never rotates.
     pub fn open(path: &Path) -> Result<LogWriter, LogError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o640)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|source| LogError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        LogWriter::open_rotating(path, LogRotation::default())
+    }
+
+    /// Opens the log at `path` for appending, rotating it by `rotation`.
+    pub fn open_rotating(path: &Path, rotation: LogRotation) -> Result<LogWriter, LogError> {
+        let ioerr = |source| LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(ioerr)?;
+        }
+        let file = open_append(path).map_err(ioerr)?;
+        let size = file.metadata().map_err(ioerr)?.len();
         Ok(LogWriter {
-            file,
+            file: Some(file),
             path: path.to_path_buf(),
             partial: [Vec::new(), Vec::new()],
+            rotation,
+            size,
         })
+    }
+
+    /// A writer that keeps nothing (`--log-driver none`).
+    pub fn discard() -> LogWriter {
+        LogWriter {
+            file: None,
+            path: PathBuf::new(),
+            partial: [Vec::new(), Vec::new()],
+            rotation: LogRotation::default(),
+            size: 0,
+        }
     }
 
     fn slot(stream: Stream) -> usize {
@@ -175,26 +235,33 @@ impl LogWriter {
         data: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), LogError> {
-        let pending = &mut self.partial[Self::slot(stream)];
-        pending.extend_from_slice(data);
-        let mut out = Vec::new();
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let slot = Self::slot(stream);
+        self.partial[slot].extend_from_slice(data);
+        let mut entries = Vec::new();
         let mut start = 0;
-        loop {
-            let rest = &pending[start..];
-            match rest.iter().take(MAX_ENTRY).position(|&b| b == b'\n') {
-                Some(i) => {
-                    encode_entry(&mut out, stream, &rest[..=i], now);
-                    start += i + 1;
-                }
-                None if rest.len() >= MAX_ENTRY => {
-                    encode_entry(&mut out, stream, &rest[..MAX_ENTRY], now);
-                    start += MAX_ENTRY;
-                }
-                None => break,
+        {
+            let pending = &self.partial[slot];
+            loop {
+                let rest = &pending[start..];
+                let end = match rest.iter().take(MAX_ENTRY).position(|&b| b == b'\n') {
+                    Some(i) => i + 1,
+                    None if rest.len() >= MAX_ENTRY => MAX_ENTRY,
+                    None => break,
+                };
+                let mut out = Vec::new();
+                encode_entry(&mut out, stream, &rest[..end], now);
+                entries.push(out);
+                start += end;
             }
         }
-        pending.drain(..start);
-        self.append(&out)
+        self.partial[slot].drain(..start);
+        for e in entries {
+            self.append(&e)?;
+        }
+        Ok(())
     }
 
     /// Logs whatever is left of `stream` (a last line without newline): call at end of stream.
@@ -208,14 +275,123 @@ impl LogWriter {
         self.append(&out)
     }
 
+    /// Writes one encoded entry, rotating first if the file is full (Docker's order: a file may
+    /// end one entry past `max_size`).
     fn append(&mut self, bytes: &[u8]) -> Result<(), LogError> {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.file.is_none() {
             return Ok(());
         }
-        self.file.write_all(bytes).map_err(|source| LogError::Io {
+        if self.rotation.max_size.is_some_and(|max| self.size >= max) {
+            self.rotate().map_err(|source| LogError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        }
+        let file = self.file.as_mut().expect("checked above");
+        file.write_all(bytes).map_err(|source| LogError::Io {
             path: self.path.clone(),
             source,
-        })
+        })?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let keep = self.rotation.max_file.max(1);
+        if keep == 1 {
+            if let Some(f) = &self.file {
+                f.set_len(0)?;
+            }
+            self.size = 0;
+            return Ok(());
+        }
+        let gz = self.rotation.compress;
+        let ignore_missing = |r: io::Result<()>| match r {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        ignore_missing(std::fs::remove_file(rotated_name(&self.path, keep - 1, gz)))?;
+        for n in (1..keep - 1).rev() {
+            ignore_missing(std::fs::rename(
+                rotated_name(&self.path, n, gz),
+                rotated_name(&self.path, n + 1, gz),
+            ))?;
+        }
+        let first = rotated_name(&self.path, 1, false);
+        std::fs::rename(&self.path, &first)?;
+        self.file = Some(open_append(&self.path)?);
+        self.size = 0;
+        if gz {
+            gzip_file(&first, &rotated_name(&self.path, 1, true))?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces `src` by its gzip at `dst` (written beside it first, so a reader sees one or the
+/// other whole).
+fn gzip_file(src: &Path, dst: &Path) -> io::Result<()> {
+    let tmp = dst.with_extension("gz.tmp");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut input = File::open(src)?;
+        let out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o640)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)?;
+        let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+        io::copy(&mut input, &mut enc)?;
+        enc.finish()?.sync_all()?;
+    }
+    std::fs::rename(&tmp, dst)?;
+    std::fs::remove_file(src)
+}
+
+/// The rotated files of the log at `path`, oldest first (`PATH.3.gz`, `PATH.2.gz`, `PATH.1`).
+pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut n = 1;
+    loop {
+        let plain = rotated_name(path, n, false);
+        let gz = rotated_name(path, n, true);
+        if plain.exists() {
+            found.push(plain);
+        } else if gz.exists() {
+            found.push(gz);
+        } else {
+            break;
+        }
+        n += 1;
+    }
+    found.reverse();
+    found
+}
+
+/// A reader of one log file, gunzipping a `.gz` one.
+fn open_log_file(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    let file = File::open(path)?;
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    })
+}
+
+/// Complete lines in a log file.
+fn count_lines(path: &Path) -> io::Result<usize> {
+    let mut r = open_log_file(path)?;
+    let mut n = 0;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        n += buf.iter().filter(|&&b| b == b'\n').count();
+        let len = buf.len();
+        r.consume(len);
     }
 }
 
@@ -407,14 +583,32 @@ pub fn read_logs(
         path: path.to_path_buf(),
         source,
     };
+    let rotated = rotated_files(path);
     let mut file = File::open(path).map_err(ioerr)?;
     let len = file.metadata().map_err(ioerr)?.len();
+    // With --tail, how many lines of each rotated file to skip (`None`: the whole file).
+    let mut skip: Vec<Option<usize>> = vec![Some(0); rotated.len()];
     let start = match opts.tail {
-        Some(n) => tail_offset(&mut file, len, n).map_err(ioerr)?,
         None => 0,
+        Some(n) => {
+            let offset = tail_offset(&mut file, len, n).map_err(ioerr)?;
+            let mut need = if offset > 0 || rotated.is_empty() {
+                0
+            } else {
+                n.saturating_sub(count_lines(path).map_err(ioerr)?)
+            };
+            for (i, p) in rotated.iter().enumerate().rev() {
+                if need == 0 {
+                    skip[i] = None;
+                    continue;
+                }
+                let lines = count_lines(p).unwrap_or(0);
+                skip[i] = Some(lines.saturating_sub(need));
+                need = need.saturating_sub(lines);
+            }
+            offset
+        }
     };
-    file.seek(SeekFrom::Start(start)).map_err(ioerr)?;
-    let mut reader = BufReader::new(file);
     let mut printer = Printer {
         opts,
         out,
@@ -422,6 +616,30 @@ pub fn read_logs(
         done: false,
     };
     let mut line = Vec::new();
+    for (p, skip) in rotated.iter().zip(skip) {
+        let Some(skip) = skip else { continue };
+        // A file the shim rotated away since the listing is gone: its lines are lost to this
+        // reader, as they would be to Docker's.
+        let Ok(mut r) = open_log_file(p) else {
+            continue;
+        };
+        let mut junk = Vec::new();
+        for _ in 0..skip {
+            junk.clear();
+            r.read_until(b'\n', &mut junk)
+                .map_err(|source| LogError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+        }
+        pump_lines(&mut r, &mut line, &mut printer).map_err(|e| e.into_log_error(p))?;
+        line.clear();
+        if printer.done {
+            return Ok(());
+        }
+    }
+    file.seek(SeekFrom::Start(start)).map_err(ioerr)?;
+    let mut reader = BufReader::new(file);
     loop {
         pump_lines(&mut reader, &mut line, &mut printer).map_err(|e| e.into_log_error(path))?;
         if !opts.follow || printer.done {
@@ -432,8 +650,38 @@ pub fn read_logs(
             pump_lines(&mut reader, &mut line, &mut printer).map_err(|e| e.into_log_error(path))?;
             return Ok(());
         }
+        // The shim rotated the log: what is left of the old file, then the new one.
+        if let Some(next) = reopen_if_rotated(&mut reader, path).map_err(ioerr)? {
+            pump_lines(&mut reader, &mut line, &mut printer).map_err(|e| e.into_log_error(path))?;
+            line.clear();
+            reader = next;
+            continue;
+        }
         std::thread::sleep(FOLLOW_INTERVAL);
     }
+}
+
+/// While following: the new file if the log at `path` is no longer the file `reader` reads
+/// (rotated away); a file emptied in place (`max-file=1`) is read again from its start.
+fn reopen_if_rotated(
+    reader: &mut BufReader<File>,
+    path: &Path,
+) -> io::Result<Option<BufReader<File>>> {
+    use std::os::unix::fs::MetadataExt;
+    let ours = reader.get_ref().metadata()?;
+    let current = match std::fs::metadata(path) {
+        Ok(m) => m,
+        // Between the shim's rename and its new file.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if (ours.dev(), ours.ino()) != (current.dev(), current.ino()) {
+        return Ok(Some(BufReader::new(File::open(path)?)));
+    }
+    if reader.stream_position()? > ours.len() {
+        reader.seek(SeekFrom::Start(0))?;
+    }
+    Ok(None)
 }
 
 /// Which side of [`pump_lines`] failed.
@@ -460,7 +708,7 @@ impl PumpError {
 /// Prints every complete line written so far; a partial last line stays in `line` until the
 /// rest of it is written.
 fn pump_lines(
-    reader: &mut BufReader<File>,
+    reader: &mut dyn BufRead,
     line: &mut Vec<u8>,
     printer: &mut Printer<'_>,
 ) -> Result<(), PumpError> {
@@ -643,6 +891,136 @@ mod tests {
         assert_eq!(parse_tail("all"), None);
         assert_eq!(parse_tail("-3"), None);
         assert_eq!(parse_tail("5"), Some(5));
+    }
+
+    fn entry_line(i: usize) -> String {
+        format!("line-{i:03}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n")
+    }
+
+    #[test]
+    fn the_writer_rotates_compresses_and_the_reader_reads_across_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c-json.log");
+        let rotation = LogRotation {
+            max_size: Some(300),
+            max_file: 3,
+            compress: true,
+        };
+        let mut w = LogWriter::open_rotating(&path, rotation).unwrap();
+        let now = t("2026-11-24T10:00:00Z");
+        for i in 0..40 {
+            w.write(Stream::Stdout, entry_line(i).as_bytes(), now)
+                .unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["c-json.log", "c-json.log.1.gz", "c-json.log.2.gz"]);
+        assert_eq!(
+            rotated_files(&path),
+            [
+                path.with_extension("log.2.gz"),
+                path.with_extension("log.1.gz")
+            ]
+        );
+        // Each entry is 102 bytes: a file takes three (the third crosses 300, then it rotates,
+        // as Docker's), so the current file has entry 39 and the two rotated ones 33 to 38.
+        let (all, _) = read(&path, &LogOptions::default());
+        let want: String = (33..40).map(entry_line).collect();
+        assert_eq!(all, want);
+        let tail = |n| LogOptions {
+            tail: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(
+            read(&path, &tail(4)).0,
+            (36..40).map(entry_line).collect::<String>()
+        );
+        assert_eq!(
+            read(&path, &tail(5)).0,
+            (35..40).map(entry_line).collect::<String>()
+        );
+        assert_eq!(read(&path, &tail(100)).0, want);
+        assert_eq!(read(&path, &tail(0)).0, "");
+
+        // Without compression the rotated files stay plain; with one file, it is emptied.
+        let plain = tmp.path().join("p.log");
+        let mut w = LogWriter::open_rotating(
+            &plain,
+            LogRotation {
+                max_size: Some(300),
+                max_file: 2,
+                compress: false,
+            },
+        )
+        .unwrap();
+        for i in 0..7 {
+            w.write(Stream::Stdout, entry_line(i).as_bytes(), now)
+                .unwrap();
+        }
+        assert_eq!(rotated_files(&plain), [plain.with_extension("log.1")]);
+        assert_eq!(
+            read(&plain, &LogOptions::default()).0,
+            (3..7).map(entry_line).collect::<String>()
+        );
+        let one = tmp.path().join("one.log");
+        let mut w = LogWriter::open_rotating(
+            &one,
+            LogRotation {
+                max_size: Some(300),
+                max_file: 1,
+                compress: false,
+            },
+        )
+        .unwrap();
+        for i in 0..4 {
+            w.write(Stream::Stdout, entry_line(i).as_bytes(), now)
+                .unwrap();
+        }
+        assert!(rotated_files(&one).is_empty());
+        assert_eq!(read(&one, &LogOptions::default()).0, entry_line(3));
+
+        // The none driver's writer keeps nothing.
+        let mut w = LogWriter::discard();
+        w.write(Stream::Stdout, b"gone\n", now).unwrap();
+        w.finish(Stream::Stdout, now).unwrap();
+    }
+
+    #[test]
+    fn follow_goes_on_across_a_rotation() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f.log");
+        let rotation = LogRotation {
+            max_size: Some(300),
+            max_file: 5,
+            compress: true,
+        };
+        LogWriter::open_rotating(&path, rotation).unwrap();
+        let p2 = path.clone();
+        let writer = std::thread::spawn(move || {
+            let mut w = LogWriter::open_rotating(&p2, rotation).unwrap();
+            for i in 0..12 {
+                std::thread::sleep(Duration::from_millis(60));
+                w.write(Stream::Stdout, entry_line(i).as_bytes(), Utc::now())
+                    .unwrap();
+            }
+        });
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let opts = LogOptions {
+            follow: true,
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let mut running = || started.elapsed() < Duration::from_millis(1500);
+        read_logs(&path, &opts, &mut o, &mut e, &mut running).unwrap();
+        writer.join().unwrap();
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            (0..12).map(entry_line).collect::<String>()
+        );
+        assert!(rotated_files(&path).len() >= 3);
     }
 
     #[test]

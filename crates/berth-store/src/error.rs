@@ -16,6 +16,8 @@ pub enum ErrorKind {
     NotAllowed,
     /// Anything else: I/O failures, database failures, bugs (HTTP 500).
     Internal,
+    /// The object cannot do this at all, e.g. read the log of the `none` log driver (HTTP 501).
+    NotImplemented,
 }
 
 impl ErrorKind {
@@ -26,6 +28,7 @@ impl ErrorKind {
             ErrorKind::Conflict | ErrorKind::InUse | ErrorKind::NotAllowed => 409,
             ErrorKind::InvalidArgument => 400,
             ErrorKind::Internal => 500,
+            ErrorKind::NotImplemented => 501,
         }
     }
 }

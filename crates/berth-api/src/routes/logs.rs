@@ -44,6 +44,7 @@ pub fn logs(ctx: &mut Ctx) -> ApiResult {
             "Bad parameters: you must choose at least one stream",
         ));
     }
+    ctx.engine()?.check_logs_readable(&id)?;
     let tty = ctx.engine()?.inspect_container(&id, false)?.config.tty;
     let content_type = if tty {
         "application/vnd.docker.raw-stream"

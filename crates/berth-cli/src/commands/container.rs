@@ -319,10 +319,34 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         ));
     }
     let mut labels = BTreeMap::new();
-    for l in &args.label {
+    let mut label_lines = Vec::new();
+    for file in &args.label_file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            run_usage_error(&format!("open {}: {}", file.display(), output::io_text(&e)))
+        })?;
+        label_lines.extend(
+            text.lines()
+                .map(str::trim_start)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+    }
+    for l in label_lines.iter().chain(&args.label) {
         let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
         labels.insert(k.to_string(), v.to_string());
     }
+    let log_driver = args.log_driver.clone().unwrap_or_default();
+    if log_driver == "none" && !args.log_opt.is_empty() {
+        return Err(run_usage_error("invalid logging opts for driver none"));
+    }
+    let log_opts: BTreeMap<String, String> = args
+        .log_opt
+        .iter()
+        .map(|o| {
+            let (k, v) = o.split_once('=').unwrap_or((o.as_str(), ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
     let env = collect_env(args)?;
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
@@ -355,6 +379,34 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         return Err(CliError::usage("Conflicting options: -a and -d"));
     }
     check_modes(args)?;
+    if let Some(v) = &args.disable_content_trust {
+        match berth_go::parse_bool(v) {
+            Some(true) => {}
+            Some(false) => {
+                return Err(run_usage_error(
+                    "--disable-content-trust=false: berth has no image signature verification",
+                ))
+            }
+            None => {
+                return Err(run_usage_error(&format!(
+                    "invalid argument \"{v}\" for \"--disable-content-trust\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax"
+                )))
+            }
+        }
+    }
+    let storage_opt: BTreeMap<String, String> = args
+        .storage_opt
+        .iter()
+        .map(|o| {
+            o.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    run_usage_error(&format!(
+                        "invalid argument \"{o}\" for \"--storage-opt\" flag: invalid storage option"
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
     let sysctls = args
         .sysctl
         .iter()
@@ -444,6 +496,10 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
             None => RestartPolicy::default(),
         },
         auto_remove: args.rm,
+        log_config: berth_engine::types::LogConfig {
+            kind: log_driver,
+            config: log_opts,
+        },
         readonly_rootfs: args.read_only,
         init: args.init.then_some(true),
         runtime: args.runtime.clone().unwrap_or_else(|| "runc".into()),
@@ -474,6 +530,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         sysctls: (!sysctls.is_empty()).then_some(sysctls),
         shm_size,
         isolation: args.isolation.clone().unwrap_or_default(),
+        storage_opt: (!storage_opt.is_empty()).then_some(storage_opt),
         container_id_file: args
             .cidfile
             .as_ref()

@@ -39,7 +39,14 @@ impl Engine {
             resolv_conf_path: dir.join("resolv.conf").display().to_string(),
             hostname_path: dir.join("hostname").display().to_string(),
             hosts_path: dir.join("hosts").display().to_string(),
-            log_path: self.log_path(&c.id).display().to_string(),
+            // Docker reports the file of the json-file driver only.
+            log_path: match c.host_config.log_config.kind.as_str() {
+                "" | "json-file" => self
+                    .log_path(&c)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
             name: format!("/{}", c.name),
             restart_count: c.restart_count,
             driver: driver.name().to_string(),

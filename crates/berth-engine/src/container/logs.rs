@@ -1,5 +1,6 @@
-//! `logs`: the container's json-file log, with Docker's `--tail`, `--since`, `--until`,
-//! `-t` and `-f` (which follows until the container stops).
+//! `logs`: the container's log (json-file or local, rotated files included), with Docker's
+//! `--tail`, `--since`, `--until`, `-t` and `-f` (which follows until the container stops, across
+//! rotations); the `none` driver keeps nothing to read.
 
 use std::io::Write;
 
@@ -14,6 +15,16 @@ pub struct LogsRequest {
 }
 
 impl Engine {
+    /// Whether the log of `name` can be read (the `none` driver keeps nothing): the API checks it
+    /// before it answers, as dockerd does (501).
+    pub fn check_logs_readable(&mut self, name: &str) -> Result<(), EngineError> {
+        let c = self.container(name)?;
+        match self.log_path(&c) {
+            Some(_) => Ok(()),
+            None => Err(super::runconfig::RunConfigError::LogsNotReadable.into()),
+        }
+    }
+
     /// Writes the log of `name` to `out` (stdout lines) and `err` (stderr lines).
     pub fn container_logs(
         &mut self,
@@ -24,7 +35,9 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
         let dir = c.dir(self);
-        let path = self.log_path(&c.id);
+        let Some(path) = self.log_path(&c) else {
+            return Err(super::runconfig::RunConfigError::LogsNotReadable.into());
+        };
         if !path.exists() {
             return Ok(());
         }

@@ -178,7 +178,8 @@ impl Engine {
             bundle,
             container_dir: dir.clone(),
             runtime: self.runtime_for(c),
-            log_path: self.log_path(&c.id),
+            log_path: self.log_path(c),
+            log_rotation: super::runconfig::logging::settings(&c.host_config.log_config)?.rotation,
             tty: c.config.tty,
             open_stdin: c.config.open_stdin,
             stdin_once: c.config.stdin_once,
@@ -234,8 +235,15 @@ impl Engine {
         Ok(rootfs.path)
     }
 
-    /// The json-file log of a container.
-    pub fn log_path(&self, id: &str) -> std::path::PathBuf {
-        self.container_dir(id).join(format!("{id}-json.log"))
+    /// Where container `c`'s shim writes its log: `<dir>/<id>-json.log` (json-file),
+    /// `<dir>/local-logs/container.log` (local); `None` with the `none` driver.
+    pub fn log_path(&self, c: &super::Container) -> Option<std::path::PathBuf> {
+        use super::runconfig::logging::{settings, LogDriver};
+        let dir = self.container_dir(&c.id);
+        match settings(&c.host_config.log_config).map(|s| s.driver) {
+            Ok(LogDriver::None) => None,
+            Ok(LogDriver::Local) => Some(dir.join("local-logs").join("container.log")),
+            _ => Some(dir.join(format!("{}-json.log", c.id))),
+        }
     }
 }

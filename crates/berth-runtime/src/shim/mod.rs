@@ -87,8 +87,11 @@ pub struct ShimConfig {
     pub container_dir: PathBuf,
     /// The runtime to drive.
     pub runtime: Runc,
-    /// The json-file log.
-    pub log_path: PathBuf,
+    /// The json-file log (`None`: `--log-driver none`, nothing is kept).
+    pub log_path: Option<PathBuf>,
+    /// How the log rotates.
+    #[serde(default)]
+    pub log_rotation: crate::logs::LogRotation,
     /// The container has a terminal (must match `process.terminal` of the bundle).
     pub tty: bool,
     /// Keep the container's stdin open (`-i`).

@@ -223,7 +223,12 @@ impl Shim {
         listener
             .set_nonblocking(true)
             .map_err(|e| ours("attach socket", &e))?;
-        let log = LogWriter::open(&cfg.log_path).map_err(|e| ours("log", &e))?;
+        let log = match &cfg.log_path {
+            Some(path) => {
+                LogWriter::open_rotating(path, cfg.log_rotation).map_err(|e| ours("log", &e))?
+            }
+            None => LogWriter::discard(),
+        };
         let runtime = cfg.runtime.clone();
         let pid_file = cfg.container_dir.join(INIT_PID);
         let _ = std::fs::remove_file(&pid_file);

@@ -123,7 +123,8 @@ fn prepare(
         bundle,
         container_dir: dir.clone(),
         runtime: env.runc(),
-        log_path: dir.join(format!("{id}-json.log")),
+        log_path: Some(dir.join(format!("{id}-json.log"))),
+        log_rotation: Default::default(),
         tty: o.tty,
         open_stdin: o.open_stdin,
         stdin_once: o.stdin_once,
@@ -169,7 +170,7 @@ fn debug_log(c: &Ctr) -> String {
 }
 
 fn log_entries(c: &Ctr) -> Vec<LogEntry> {
-    std::fs::read_to_string(&c.cfg.log_path)
+    std::fs::read_to_string(c.cfg.log_path.as_ref().unwrap())
         .unwrap_or_default()
         .lines()
         .map(|l| LogEntry::parse(l.as_bytes()).unwrap())
@@ -611,9 +612,13 @@ fn start_request_and_logs_follow() {
         timestamps: true,
         ..Default::default()
     };
-    read_logs(&c.cfg.log_path, &opts, &mut out, &mut err, &mut || {
-        shim_alive(&dir)
-    })
+    read_logs(
+        c.cfg.log_path.as_ref().unwrap(),
+        &opts,
+        &mut out,
+        &mut err,
+        &mut || shim_alive(&dir),
+    )
     .unwrap();
     let out = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = out.lines().collect();
@@ -633,7 +638,14 @@ fn start_request_and_logs_follow() {
         tail: Some(2),
         ..Default::default()
     };
-    read_logs(&c.cfg.log_path, &opts, &mut out, &mut err, &mut || false).unwrap();
+    read_logs(
+        c.cfg.log_path.as_ref().unwrap(),
+        &opts,
+        &mut out,
+        &mut err,
+        &mut || false,
+    )
+    .unwrap();
     assert_eq!(
         (
             String::from_utf8(out).unwrap(),
@@ -648,7 +660,14 @@ fn start_request_and_logs_follow() {
         ..Default::default()
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    read_logs(&c.cfg.log_path, &opts, &mut out, &mut err, &mut || false).unwrap();
+    read_logs(
+        c.cfg.log_path.as_ref().unwrap(),
+        &opts,
+        &mut out,
+        &mut err,
+        &mut || false,
+    )
+    .unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), "line2\nline3\n");
 }
 

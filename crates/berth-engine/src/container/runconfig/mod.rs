@@ -3,11 +3,12 @@
 //! Each concern has a module: [`security`] (capabilities, `--security-opt`, `--privileged`,
 //! devices), [`resources`] (cgroup limits, ulimits, the OOM score) over what [`cgroups`] finds
 //! this host can enforce, [`namespaces`] (`--pid`, `--ipc`, `--uts`, `--userns`, `--cgroupns`,
-//! `--sysctl`, `--shm-size`).
+//! `--sysctl`, `--shm-size`), [`logging`] (`--log-driver`, `--log-opt`).
 //!
 //! Everything a create request carries is either applied or refused here; nothing is dropped.
 
 pub mod cgroups;
+pub mod logging;
 pub mod namespaces;
 pub(crate) mod resources;
 pub mod security;
@@ -81,6 +82,9 @@ pub enum RunConfigError {
         /// What was asked.
         value: String,
     },
+    /// `logs` of a container whose log driver keeps nothing.
+    #[error("configured logging driver does not support reading")]
+    LogsNotReadable,
     /// `--gpus`: berth has no device drivers.
     #[error("could not select device driver {driver:?} with capabilities: {caps}")]
     DeviceRequest {
@@ -96,6 +100,7 @@ impl RunConfigError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             RunConfigError::Seccomp(e) => e.kind(),
+            RunConfigError::LogsNotReadable => ErrorKind::NotImplemented,
             _ => ErrorKind::InvalidArgument,
         }
     }
@@ -108,6 +113,7 @@ pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunCon
     // (The zero values a client leaves are dockerd's defaults by now: `fill_defaults`.)
     refuse_unapplied(hc)?;
     namespaces::validate(hc, hostname)?;
+    logging::settings(&hc.log_config)?;
     security::validate(hc)?;
     resources::validate(hc)?;
     if hc.pid_mode == "host" || hc.ipc_mode == "host" || hc.privileged {
@@ -127,9 +133,6 @@ fn refuse_unapplied(hc: &HostConfig) -> Result<(), RunConfigError> {
             value: value.to_string(),
         })
     };
-    if hc.log_config.kind != "json-file" || !hc.log_config.config.is_empty() {
-        return refuse("LogConfig", &hc.log_config.kind);
-    }
     if let Some(s) = hc.storage_opt.as_ref().filter(|s| !s.is_empty()) {
         return refuse("StorageOpt", &format!("{s:?}"));
     }
