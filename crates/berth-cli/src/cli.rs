@@ -48,6 +48,8 @@ pub enum Command {
     Version(FormatArg),
     /// Display system-wide information.
     Info(FormatArg),
+    /// Get real time events from the engine (every berth process records what it does).
+    Events(EventsArgs),
     /// Import the contents from a tarball to create a filesystem image.
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN.
@@ -1370,10 +1372,29 @@ pub struct VolumePruneArgs {
 pub enum SystemCommand {
     /// Show disk usage.
     Df(DfArgs),
+    /// Get real time events from the engine.
+    Events(EventsArgs),
     /// Display system-wide information.
     Info(FormatArg),
     /// Remove unused data.
     Prune(SystemPruneArgs),
+}
+
+/// `events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Filter output based on conditions provided.
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+    /// Format the output using the given Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 /// `system df`.

@@ -147,6 +147,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Version(_) | Command::Serve(_) => unreachable!("handled above"),
         Command::Info(a) | Command::System(SystemCommand::Info(a)) => system::info(e, a),
         Command::System(SystemCommand::Df(a)) => system::df(e, a),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => system::events(e, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(e, a),
 
         Command::Build(a)

@@ -12,6 +12,8 @@ pub mod container;
 mod engine;
 /// `EngineError`, with Docker's texts and an `ErrorKind` for exit codes and HTTP statuses.
 pub mod error;
+/// Events: the log every process appends its actions to, read back as `docker events`.
+pub mod events;
 /// `Filters`: Docker's `filters` argument, parsed and matched for every list and prune verb.
 pub mod filters;
 /// Image verbs: import, load, save, list, inspect, tag, remove, history, prune.

@@ -37,6 +37,7 @@ impl Engine {
     /// `docker volume create`.
     pub fn create_volume(&mut self, req: &CreateVolume) -> Result<VolumeInfo, EngineError> {
         let (v, _) = self.volumes()?.create(req)?;
+        self.emit_volume(&v.name, "create", &[("driver", v.driver.clone())]);
         Ok(info(&v))
     }
 
@@ -104,13 +105,19 @@ impl Engine {
                     .collect();
             }
         };
-        results
+        let results: Vec<Result<(), EngineError>> = results
             .into_iter()
             .map(|r| match r {
                 Err(VolumeError::NotFound(_)) if force => Ok(()),
                 r => Ok(r?),
             })
-            .collect()
+            .collect();
+        for (name, r) in names.iter().zip(&results) {
+            if r.is_ok() {
+                self.emit_volume(name, "destroy", &[("driver", "local".into())]);
+            }
+        }
+        results
     }
 
     /// `docker volume prune`: removes unreferenced volumes without driver options — only
@@ -163,6 +170,11 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         }
+        for name in &report.volumes_deleted {
+            self.emit_volume(name, "destroy", &[("driver", "local".into())]);
+        }
+        let reclaimed = report.space_reclaimed.to_string();
+        self.emit_volume("", "prune", &[("reclaimed", reclaimed)]);
         Ok(report)
     }
 

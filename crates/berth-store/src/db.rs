@@ -250,6 +250,11 @@ mod tests {
              VALUES ('c1', 'n1', 0, '10.1.0.2');",
             &[("networks", 1), ("endpoints", 1)],
         ),
+        (
+            "INSERT INTO events (time_nano, type, action, actor_id) VALUES (1, 'container', 'create', 'c1');
+             UPDATE containers SET health = '{}' WHERE id = 'c1';",
+            &[("events", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

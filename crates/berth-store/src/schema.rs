@@ -82,6 +82,16 @@
 //!                                           a network that was removed, and fails to start
 //! ```
 //!
+//! Tables (v7):
+//!
+//! ```text
+//! events    (seq PK AUTOINCREMENT, time_nano, type, action, actor_id, attributes, scope)
+//!                                           the bounded event log (`docker events`): every
+//!                                           process appends what it did; readers page by seq
+//! containers.health                         a health-checked container's `State.Health` (JSON),
+//!                                           NULL without a health check
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -234,6 +244,19 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX endpoints_ip ON endpoints(network_id, ip) WHERE ip IS NOT NULL;
     CREATE INDEX endpoints_network ON endpoints(network_id);
+    "#,
+    // v7: the event log every berth process appends to, and containers' health.
+    r#"
+    CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        time_nano  INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        actor_id   TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        scope      TEXT NOT NULL DEFAULT 'local'
+    );
+    ALTER TABLE containers ADD COLUMN health TEXT;
     "#,
 ];
 

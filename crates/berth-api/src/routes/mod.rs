@@ -2,6 +2,7 @@
 //! plain synchronous functions over a [`Ctx`]; the server runs them in tokio's blocking pool.
 
 mod containers;
+mod events;
 mod images;
 mod logs;
 mod networks;
@@ -83,6 +84,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("GET" | "HEAD", ["_ping"]) => Some((system::ping, "")),
         ("GET", ["version"]) => Some((system::version, "")),
         ("GET", ["info"]) => Some((system::info, "")),
+        ("GET", ["events"]) => Some((events::events, "")),
         ("GET", ["system", "df"]) => Some((system::disk_usage, "")),
         ("POST", ["build", "prune"]) => Some((crate::build::prune, "")),
         ("POST", ["swarm", "leave"]) => Some((system::swarm_leave, "")),

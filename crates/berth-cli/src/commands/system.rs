@@ -1,10 +1,10 @@
-//! `version` and `info`.
+//! `version`, `info`, `events`, `system df` and `system prune`.
 
 use berth_engine::info::{API_VERSION, VERSION};
 use berth_engine::Engine;
 use serde_json::json;
 
-use crate::cli::{DfArgs, FormatArg, SystemPruneArgs};
+use crate::cli::{DfArgs, EventsArgs, FormatArg, SystemPruneArgs};
 use crate::format::{self, units, Row};
 
 use crate::error::{CliError, CliResult};
@@ -240,5 +240,99 @@ pub fn prune(engine: &mut Engine, args: &SystemPruneArgs) -> CliResult {
     }
     space += images.space_reclaimed;
     println!("Total reclaimed space: {}", units::human_size(space as f64));
+    Ok(Exit::Ok)
+}
+
+/// A `--since`/`--until` value in nanoseconds since the epoch (durations count back from now).
+fn event_time(flag: &str, value: &Option<String>) -> Result<Option<i64>, CliError> {
+    let Some(v) = value else { return Ok(None) };
+    let t = berth_go::parse_timestamp(v, chrono::Utc::now())
+        .map_err(|e| CliError::usage(format!("invalid value for \"{flag}\": {e}")))?;
+    Ok(Some(t.timestamp_nanos_opt().unwrap_or(i64::MAX)))
+}
+
+/// One event as the docker CLI prints it without `--format`: its time (local, nanoseconds),
+/// type, action, actor ID and sorted attributes.
+fn pretty_event(ev: &berth_engine::types::EventMessage) -> String {
+    use chrono::TimeZone;
+    let mut line = String::new();
+    let nanos = if ev.time_nano != 0 {
+        ev.time_nano
+    } else {
+        ev.time.saturating_mul(1_000_000_000)
+    };
+    if nanos != 0 {
+        let t = chrono::Local.timestamp_nanos(nanos);
+        let zone = t.format("%:z").to_string();
+        let zone = if zone == "+00:00" { "Z".into() } else { zone };
+        line.push_str(&format!("{}{zone} ", t.format("%Y-%m-%dT%H:%M:%S%.9f")));
+    }
+    line.push_str(&format!("{} {} {}", ev.kind, ev.action, ev.actor.id));
+    if !ev.actor.attributes.is_empty() {
+        let attrs: Vec<String> = ev
+            .actor
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        line.push_str(&format!(" ({})", attrs.join(", ")));
+    }
+    line
+}
+
+/// `berth events`: what every berth process recorded (`--since`/`--until`), then, unless
+/// `--until` has passed, what they record from now on.
+pub fn events(engine: &mut Engine, args: &EventsArgs) -> CliResult {
+    use std::io::Write;
+    let since = event_time("--since", &args.since)?;
+    let until = event_time("--until", &args.until)?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if u < s {
+            return Err(CliError::from(berth_engine::EngineError::InvalidArgument(
+                format!(
+                    "`since` time ({}) cannot be after `until` time ({})",
+                    args.since.as_deref().unwrap_or(""),
+                    args.until.as_deref().unwrap_or("")
+                ),
+            )));
+        }
+    }
+    let query = berth_engine::events::EventsQuery {
+        since,
+        until,
+        filters: super::parse_filters(&args.filter, "-f, --filter")?,
+    };
+    let template = args
+        .format
+        .as_deref()
+        .map(|f| {
+            let f = if f == "json" { "{{json .}}" } else { f };
+            format::Template::parse(&format::template_string(f))
+                .map_err(|e| CliError::usage(format!("template parsing error: {e}")))
+        })
+        .transpose()?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = None;
+    let mut sink = |ev: &berth_engine::types::EventMessage| -> std::io::Result<()> {
+        let line = match &template {
+            None => pretty_event(ev),
+            Some(t) => {
+                let data = serde_json::to_value(ev).expect("events serialize");
+                match t.execute(&data) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        failed = Some(format!("template parsing error: {e}"));
+                        return Err(std::io::Error::other("template"));
+                    }
+                }
+            }
+        };
+        writeln!(out, "{line}")?;
+        out.flush()
+    };
+    engine.events(&query, &|| false, &mut sink)?;
+    if let Some(e) = failed {
+        return Err(CliError::usage(e));
+    }
     Ok(Exit::Ok)
 }

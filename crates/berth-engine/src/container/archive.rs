@@ -275,6 +275,7 @@ impl Engine {
         let top = top.map(str::to_string).unwrap_or_else(|| stat.name.clone());
         let entry = if base.is_empty() { "." } else { base.as_str() };
         archive::write_entry_tar(dir.as_fd(), entry.as_bytes(), &top, out)?;
+        self.emit_container(&c, "archive-path", &[]);
         Ok(stat)
     }
 
@@ -320,6 +321,7 @@ impl Engine {
                 owner,
             },
         )?;
+        self.emit_container(&c, "extract-to-dir", &[]);
         Ok(())
     }
 
@@ -339,6 +341,7 @@ impl Engine {
             self.release_rootfs(&c);
         }
         result?;
+        self.emit_container(&c, "export", &[]);
         Ok(())
     }
 }

@@ -48,6 +48,7 @@ impl Engine {
         let dir = c.dir(self);
         let client =
             AttachClient::connect(&dir).map_err(berth_runtime::error::ProcessError::from)?;
+        self.emit_container(&c, "attach", &[]);
         let opts = AttachOptions {
             stdin: req.stdin,
             stdout: req.stdout,

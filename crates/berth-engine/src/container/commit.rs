@@ -110,9 +110,21 @@ impl Engine {
                 return Err(e.into());
             }
         };
+        let mut image_ref = String::new();
         if let Some(r) = reference {
             images.set_name(&r.to_string(), &record.id, RefKind::Tag)?;
+            image_ref = r.familiar_string();
+            self.emit_image(&record.id.to_string(), &image_ref, "tag");
         }
+        self.emit_container(
+            &c,
+            "commit",
+            &[
+                ("comment", req.message.clone().unwrap_or_default()),
+                ("imageID", record.id.to_string()),
+                ("imageRef", image_ref),
+            ],
+        );
         Ok(record.id)
     }
 

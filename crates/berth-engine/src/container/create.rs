@@ -180,7 +180,13 @@ impl Engine {
         let mut attempts = 0;
         loop {
             match self.insert_container(&container, &endpoints) {
-                Ok(()) => return Ok(container),
+                Ok(()) => {
+                    for v in &created_volumes {
+                        self.emit_volume(v, "create", &[("driver", "local".into())]);
+                    }
+                    self.emit_container(&container, "create", &[]);
+                    return Ok(container);
+                }
                 // A generated name another process took between the check and the insert:
                 // pick another one rather than fail a `run` the user gave no name.
                 Err(EngineError::Conflict(_)) if req.name.is_none() && attempts < 20 => {

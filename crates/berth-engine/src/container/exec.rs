@@ -35,6 +35,15 @@ fn no_such_exec(id: &str) -> EngineError {
     EngineError::NotFound(format!("No such exec instance: {id}"))
 }
 
+/// The command as Docker's exec events name it: the entrypoint, a space, the arguments.
+fn exec_command(config: &ExecConfig) -> String {
+    let (first, rest) = config
+        .cmd
+        .split_first()
+        .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+    format!("{first} {}", rest.join(" "))
+}
+
 fn config_of(record: &ExecRecord) -> Result<ExecConfig, EngineError> {
     serde_json::from_str(&record.config).map_err(|e| {
         EngineError::Io(std::io::Error::other(format!(
@@ -68,6 +77,8 @@ impl Engine {
             created_at: crate::now(),
         };
         execs::insert(self.store.db().conn(), &record)?;
+        let action = format!("exec_create: {}", exec_command(&config));
+        self.emit_container(&c, &action, &[("execID", record.id.clone())]);
         Ok(record.id)
     }
 
@@ -146,12 +157,24 @@ impl Engine {
     pub fn start_claimed_exec(&mut self, id: &str, io: AttachIo<'_>) -> Result<i32, EngineError> {
         let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
         let config = config_of(&record)?;
+        let container = self.lookup_container(&record.container_id)?;
+        let action = format!("exec_start: {}", exec_command(&config));
+        self.emit_container(&container, &action, &[("execID", id.to_string())]);
         let result = self.run_exec(&record, &config, io);
         let conn = self.store.db().conn();
-        match &result {
-            Ok(code) => execs::set_exited(conn, id, *code, "")?,
-            Err(e) => execs::set_exited(conn, id, e.run_exit_code().max(126), &e.to_string())?,
-        }
+        let code = match &result {
+            Ok(code) => {
+                execs::set_exited(conn, id, *code, "")?;
+                *code
+            }
+            Err(e) => {
+                let code = e.run_exit_code().max(126);
+                execs::set_exited(conn, id, code, &e.to_string())?;
+                code
+            }
+        };
+        let attributes = [("execID", id.to_string()), ("exitCode", code.to_string())];
+        self.emit_container(&container, "exec_die", &attributes);
         result
     }
 

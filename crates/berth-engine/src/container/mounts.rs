@@ -418,6 +418,8 @@ impl Engine {
         };
         for spec in c.mounts.iter().filter(|s| s.kind == MountKind::Volume) {
             let Some(name) = &spec.source else { continue };
+            let attributes = [("driver", "local".to_string()), ("container", c.id.clone())];
+            self.emit_volume(name, "unmount", &attributes);
             if running_users(self, name) > 0 {
                 continue;
             }
@@ -439,7 +441,8 @@ impl Engine {
         {
             let Some(name) = &spec.source else { continue };
             match self.volumes()?.remove(name) {
-                Ok(()) | Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
+                Ok(()) => self.emit_volume(name, "destroy", &[("driver", "local".into())]),
+                Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -16,6 +16,7 @@ impl Engine {
             state.status = Status::Paused;
             Ok(())
         })?;
+        self.emit_container(&c, "pause", &[]);
         self.container(&c.id)
     }
 
@@ -30,6 +31,7 @@ impl Engine {
             state.status = Status::Running;
             Ok(())
         })?;
+        self.emit_container(&c, "unpause", &[]);
         self.container(&c.id)
     }
 }

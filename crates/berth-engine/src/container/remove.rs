@@ -2,6 +2,8 @@
 //! entry), then its files: rootfs mount, writable and init layers, directory. A crash in between
 //! is finished by the next open.
 
+use std::collections::BTreeMap;
+
 use berth_store::metadata::containers;
 use berth_store::{fsutil, journal};
 
@@ -61,6 +63,7 @@ impl Engine {
         }
         self.remove_container_files(&c.id)?;
         journal::end(self.store.db().conn(), "container", &c.id)?;
+        self.emit_container(c, "destroy", &[]);
         // The image may be gone already (rmi -f): then this container held its layers.
         if let Some(top) = &c.top_layer {
             self.store.release_layer(top)?;
@@ -130,6 +133,8 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
+        let reclaimed = BTreeMap::from([("reclaimed".to_string(), space.to_string())]);
+        self.emit(crate::events::CONTAINER, "prune", "", reclaimed);
         Ok((removed, space))
     }
 }

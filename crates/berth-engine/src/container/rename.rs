@@ -21,7 +21,12 @@ impl Engine {
             .db_mut()
             .write(|tx| containers::rename(tx, &c.id, &new));
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let mut renamed = c.clone();
+                renamed.name = new;
+                self.emit_container(&renamed, "rename", &[("oldName", format!("/{}", c.name))]);
+                Ok(())
+            }
             Err(MetaError::Exists(_)) => {
                 let owner = self
                     .lookup_container(&new)

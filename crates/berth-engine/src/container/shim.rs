@@ -48,6 +48,7 @@ impl ShimHooks for EngineHooks {
             finished_at: c.state.finished_at.clone(),
         };
         engine.save_state(&id, &state)?;
+        engine.emit_container(&c, "start", &[]);
         Ok(())
     }
 
@@ -78,6 +79,12 @@ impl ShimHooks for EngineHooks {
         state.error = exit.error.clone().unwrap_or_default();
         state.finished_at = rfc3339(exit.finished_at);
         let _ = engine.save_state(&id, &state);
+        if c.state.status != Status::Created || exit.error.is_none() {
+            if exit.oom_killed {
+                engine.emit_container(&c, "oom", &[]);
+            }
+            engine.emit_container(&c, "die", &[("exitCode", exit.exit_code.to_string())]);
+        }
         engine.release_rootfs(&c);
         engine.release_mounts(&c);
         if c.host_config.auto_remove {

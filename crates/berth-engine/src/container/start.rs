@@ -9,6 +9,8 @@ use berth_runtime::shim::{spawn_shim_keeping, ShimConfig, ShimStatus, StartMode}
 use berth_runtime::spec::{ContainerSpec, Rlimit};
 use berth_runtime::term::WinSize;
 
+use berth_volume::mount_spec::MountKind;
+
 use super::{files, CanStart, Container, Status};
 use crate::{Engine, EngineError};
 
@@ -115,6 +117,17 @@ impl Engine {
             files::mkdir_all_in_root(&rootfs, &c.config.working_dir, 0, 0)?;
         }
         let mounts = self.spec_mounts(c)?;
+        for m in c.mounts.iter().filter(|m| m.kind == MountKind::Volume) {
+            let Some(name) = &m.source else { continue };
+            let attributes = [
+                ("driver", "local".to_string()),
+                ("container", c.id.clone()),
+                ("destination", m.destination.clone()),
+                ("read/write", (!m.read_only).to_string()),
+                ("propagation", String::new()),
+            ];
+            self.emit_volume(name, "mount", &attributes);
+        }
         let (namespaces, shm) = self.namespaces(c)?;
         let attached = self.attach_network(c)?;
         // Docker puts link variables before the container's own, which may override them.

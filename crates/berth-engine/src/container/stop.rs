@@ -83,6 +83,7 @@ impl Engine {
             .or(c.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
         self.signal_and_wait(&c, signal, timeout)?;
+        self.emit_container(&c, "stop", &[]);
         let c = self.container(&c.id)?;
         // The shim tears the network down at exit; this covers a shim that could not.
         if !c.state.status.is_running() {
@@ -123,7 +124,7 @@ impl Engine {
 
         if signal != libc::SIGKILL {
             match runtime.kill(&c.id, signal, false) {
-                Ok(()) => {}
+                Ok(()) => self.emit_container(c, "kill", &[("signal", signal.to_string())]),
                 Err(e) if e.is_not_running() || e.is_not_found() => {}
                 Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
             }
@@ -137,7 +138,7 @@ impl Engine {
             }
         }
         match runtime.kill(&c.id, libc::SIGKILL, true) {
-            Ok(()) => {}
+            Ok(()) => self.emit_container(c, "kill", &[("signal", libc::SIGKILL.to_string())]),
             Err(e) if e.is_not_running() || e.is_not_found() => {}
             Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
         }
@@ -165,6 +166,7 @@ impl Engine {
             runtime
                 .kill(&c.id, sig, false)
                 .map_err(berth_runtime::error::ProcessError::from)?;
+            self.emit_container(&c, "kill", &[("signal", sig.to_string())]);
         }
         self.container(&c.id)
     }
@@ -179,6 +181,7 @@ impl Engine {
         // `RestartCount` counts restarts by a restart policy, not this manual one (Docker).
         let (c, started) = self.start_container(&c.id, false, None)?;
         debug_assert_ne!(started, Started::AwaitingAttach);
+        self.emit_container(&c, "restart", &[]);
         Ok(c)
     }
 }

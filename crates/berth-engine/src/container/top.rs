@@ -37,7 +37,9 @@ impl Engine {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        parse_ps(&String::from_utf8_lossy(&out.stdout), &pids)
+        let top = parse_ps(&String::from_utf8_lossy(&out.stdout), &pids)?;
+        self.emit_container(&c, "top", &[]);
+        Ok(top)
     }
 }
 

@@ -184,6 +184,7 @@ impl Engine {
                 .map_err(|e| cannot_update(&c.id, e))?;
         }
         self.save_host_config(&c.id, &hc)?;
+        self.emit_container(&c, "update", &[]);
         Ok(Vec::new())
     }
 }

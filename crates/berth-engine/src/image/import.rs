@@ -25,8 +25,11 @@ impl Engine {
             })
             .transpose()?;
         let image = import_rootfs(&mut self.store, tarball, opts)?;
+        let id = image.id.to_string();
+        self.emit_image(&id, &id, "import");
         if let Some(r) = reference {
             ImageStore::new(&mut self.store).set_name(&r.to_string(), &image.id, RefKind::Tag)?;
+            self.emit_image(&id, &r.familiar_string(), "tag");
         }
         Ok(image.id)
     }

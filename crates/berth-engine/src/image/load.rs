@@ -14,6 +14,11 @@ impl Engine {
         input: impl Read,
         progress: &dyn Progress,
     ) -> Result<Vec<LoadedImage>, EngineError> {
-        Ok(load_archive(&mut self.store, input, progress)?)
+        let loaded = load_archive(&mut self.store, input, progress)?;
+        for image in &loaded {
+            let id = image.id.to_string();
+            self.emit_image(&id, &id, "load");
+        }
+        Ok(loaded)
     }
 }

@@ -70,6 +70,18 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The labels of image `id` (`sha256:…`), if it exists.
+    pub(crate) fn image_labels(
+        &mut self,
+        id: &str,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let id = Digest::parse(id).ok()?;
+        let image = ImageStore::new(&mut self.store).get(&id).ok()??;
+        image.config.config.and_then(|c| c.labels)
+    }
+}
+
 fn looks_like_hex(s: &str) -> bool {
     let h = s.strip_prefix("sha256:").unwrap_or(s);
     !h.is_empty()

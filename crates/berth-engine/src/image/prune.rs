@@ -35,6 +35,11 @@ impl Engine {
             .map(|c| c.image_id)
             .collect();
         let mut report = ImagePruneReport::default();
+        let mut gone: Vec<(
+            Digest,
+            usize,
+            Option<std::collections::BTreeMap<String, String>>,
+        )> = Vec::new();
         let mut images = ImageStore::new(&mut self.store);
         let mut chosen = Vec::new();
         for image in images.list()? {
@@ -53,6 +58,7 @@ impl Engine {
             if !filters.match_labels(&labels.unwrap_or_default()) {
                 continue;
             }
+            gone.push((image.id.clone(), 0, labels_of(&image)));
             chosen.push(image.id);
         }
         // Deleting an image may leave its parent dangling and childless: it goes too, as
@@ -60,7 +66,10 @@ impl Engine {
         let mut parents = Vec::new();
         for id in chosen {
             let parent = images.get(&id)?.and_then(|i| i.parent);
-            delete(&mut images, &id, &mut report)?;
+            let untagged = delete(&mut images, &id, &mut report)?;
+            if let Some(g) = gone.iter_mut().find(|g| g.0 == id) {
+                g.1 = untagged;
+            }
             parents.extend(parent);
         }
         while let Some(id) = parents.pop() {
@@ -73,20 +82,41 @@ impl Engine {
             {
                 continue;
             }
-            delete(&mut images, &id, &mut report)?;
+            let untagged = delete(&mut images, &id, &mut report)?;
+            gone.push((id, untagged, labels_of(&image)));
             parents.extend(image.parent);
         }
+        // Docker's events for each image: an untag per name, then its delete (both named by
+        // the image's ID), and one prune event with the space reclaimed.
+        for (id, untagged, labels) in gone {
+            let id = id.to_string();
+            for _ in 0..untagged {
+                self.emit_image_labeled(&id, &id, "untag", labels.clone());
+            }
+            self.emit_image_labeled(&id, &id, "delete", labels);
+        }
+        let reclaimed = report.space_reclaimed.to_string();
+        let attributes = std::collections::BTreeMap::from([("reclaimed".to_string(), reclaimed)]);
+        self.emit(crate::events::IMAGE, "prune", "", attributes);
         Ok(report)
     }
 }
 
-/// Untags and deletes image `id`, recording both in `report`.
+fn labels_of(
+    image: &berth_image::store::ImageRecord,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    image.config.config.as_ref().and_then(|c| c.labels.clone())
+}
+
+/// Untags and deletes image `id`, recording both in `report`; returns how many names it had.
 fn delete(
     images: &mut ImageStore<'_>,
     id: &Digest,
     report: &mut ImagePruneReport,
-) -> Result<(), EngineError> {
-    for n in images.names(Some(id))? {
+) -> Result<usize, EngineError> {
+    let names = images.names(Some(id))?;
+    let untagged = names.len();
+    for n in names {
         images.remove_name(&n.name)?;
         report.images_deleted.push(ImageDeleteItem::Untagged(
             Reference::parse(&n.name)
@@ -104,5 +134,5 @@ fn delete(
             .images_deleted
             .push(ImageDeleteItem::Deleted(l.chain_id.to_string()));
     }
-    Ok(())
+    Ok(untagged)
 }

@@ -10,8 +10,29 @@ use crate::types::ImageDeleteItem;
 use crate::{Engine, EngineError};
 
 impl Engine {
-    /// `docker rmi [-f] NAME`.
+    /// `docker rmi [-f] NAME`; an `untag` event for each name removed and a `delete` event if
+    /// the image went (both name the image by its ID, as Docker's do).
     pub fn remove_image(
+        &mut self,
+        name: &str,
+        force: bool,
+    ) -> Result<Vec<ImageDeleteItem>, EngineError> {
+        let (image, _) = self.resolve_image(name)?;
+        let id = image.id.to_string();
+        let labels = self.image_labels(&id);
+        let report = self.remove_image_untraced(name, force)?;
+        for item in &report {
+            let action = match item {
+                ImageDeleteItem::Untagged(_) => "untag",
+                ImageDeleteItem::Deleted(d) if *d == id => "delete",
+                ImageDeleteItem::Deleted(_) => continue,
+            };
+            self.emit_image_labeled(&id, &id, action, labels.clone());
+        }
+        Ok(report)
+    }
+
+    fn remove_image_untraced(
         &mut self,
         name: &str,
         force: bool,

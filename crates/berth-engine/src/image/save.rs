@@ -47,7 +47,12 @@ impl Engine {
             };
             push_item(&mut items, image, reference);
         }
-        Ok(save_images(&self.store, &items, format, out, progress)?)
+        let out = save_images(&self.store, &items, format, out, progress)?;
+        for item in &items {
+            let id = item.image.id.to_string();
+            self.emit_image(&id, &id, "save");
+        }
+        Ok(out)
     }
 
     /// For a bare repository name (`busybox`): every tag of that repository.

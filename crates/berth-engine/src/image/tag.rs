@@ -11,6 +11,7 @@ impl Engine {
         let (image, _) = self.resolve_image(source)?;
         let target = Reference::parse_tag_target(target)?.with_default_tag();
         ImageStore::new(&mut self.store).set_name(&target.to_string(), &image.id, RefKind::Tag)?;
+        self.emit_image(&image.id.to_string(), &target.familiar_string(), "tag");
         Ok(())
     }
 }

@@ -2,12 +2,14 @@
 //! and `null`-versus-omitted exactly as Docker's Engine API (v1.41) has them.
 
 mod container;
+mod event;
 mod exec;
 mod image;
 mod network;
 mod volume;
 
 pub use container::*;
+pub use event::*;
 pub use exec::*;
 pub use image::*;
 pub use network::*;

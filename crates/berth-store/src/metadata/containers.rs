@@ -237,6 +237,29 @@ pub fn rename(conn: &Connection, id: &str, new: &str) -> Result<(), MetaError> {
     Ok(())
 }
 
+/// Container `id`'s health (`State.Health`, the engine's JSON); `None` without a health check
+/// or before its first probe.
+pub fn health(conn: &Connection, id: &str) -> Result<Option<String>, MetaError> {
+    use rusqlite::OptionalExtension;
+    let found: Option<Option<String>> = conn
+        .query_row("SELECT health FROM containers WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| MetaError::from_sqlite(what(id), e))?;
+    Ok(found.flatten())
+}
+
+/// Writes container `id`'s health (`None` clears it).
+pub fn set_health(conn: &Connection, id: &str, health: Option<&str>) -> Result<(), MetaError> {
+    conn.execute(
+        "UPDATE containers SET health = ?2 WHERE id = ?1",
+        params![id, health],
+    )
+    .map_err(|e| MetaError::from_sqlite(what(id), e))?;
+    Ok(())
+}
+
 /// Counts one more restart by container `id`'s restart policy.
 pub fn count_restart(conn: &Connection, id: &str) -> Result<(), MetaError> {
     conn.execute(

@@ -2,9 +2,9 @@
 //! in berth-store alone and callers above it handle rows and [`MetaError`]s, never SQLite's
 //! codes. Constraint violations are classified once, in [`MetaError::from_sqlite`].
 //!
-//! Every table of berth's own lives here: [`containers`], [`execs`], [`images`], [`networks`],
-//! [`volumes`] (the journal and layers keep theirs in [`crate::journal`] and [`crate::layer`]).
-//! Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
+//! Every table of berth's own lives here: [`containers`], [`events`], [`execs`], [`images`],
+//! [`networks`], [`volumes`] (the journal and layers keep theirs in [`crate::journal`] and
+//! [`crate::layer`]). Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
 //! composes several of them in one [`crate::db::Db::write`] transaction.
 
 use crate::db::DbError;
@@ -17,6 +17,8 @@ pub use rusqlite::Connection;
 pub mod build_cache;
 /// Containers and the volume references written with them.
 pub mod containers;
+/// The event log: what every berth process did, in order (`docker events`).
+pub mod events;
 /// Exec instances: processes run in a running container (`docker exec`).
 pub mod execs;
 /// Images and their names (tags, digest references).
