@@ -13,6 +13,7 @@ mod build;
 mod confinement;
 mod containers;
 mod crash;
+mod events;
 mod faults;
 mod files;
 mod go_client;

@@ -29,6 +29,24 @@ pub const VOLUME: &str = "volume";
 /// `Type` of network events.
 pub const NETWORK: &str = "network";
 
+/// The filter keys Docker's `/events` accepts (swarm's among them: they match nothing here).
+const FILTER_KEYS: [&str; 14] = [
+    "container",
+    "daemon",
+    "event",
+    "image",
+    "label",
+    "network",
+    "node",
+    "plugin",
+    "scope",
+    "type",
+    "volume",
+    "config",
+    "secret",
+    "service",
+];
+
 /// How often a follower looks for new events.
 const POLL: Duration = Duration::from_millis(50);
 /// How many events one read takes from the log.
@@ -43,6 +61,13 @@ pub struct EventsQuery {
     pub until: Option<i64>,
     /// Docker's event filters (`type`, `event`, `container`, `image`, `label`...).
     pub filters: Filters,
+}
+
+impl EventsQuery {
+    /// Refuses filter keys Docker does not know for events (before an answer starts).
+    pub fn check(&self) -> Result<(), EngineError> {
+        Ok(self.filters.validate(&FILTER_KEYS)?)
+    }
 }
 
 /// The current time in nanoseconds since the epoch.
@@ -246,6 +271,7 @@ impl Engine {
         gone: &dyn Fn() -> bool,
         sink: &mut dyn FnMut(&EventMessage) -> std::io::Result<()>,
     ) -> Result<(), EngineError> {
+        query.check()?;
         let conn = self.store.db().conn();
         let mut seq = if query.since.is_none() && query.until.is_none() {
             events::last_seq(conn)?

@@ -47,6 +47,7 @@ pub fn events(ctx: &mut Ctx) -> ApiResult {
         until,
         filters: ctx.req.filters()?,
     };
+    query.check()?;
     Ok(body::streamed(
         ctx.engine_options(),
         "application/json",

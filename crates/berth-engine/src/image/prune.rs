@@ -12,6 +12,13 @@ use crate::filters::Filters;
 use crate::types::{ImageDeleteItem, ImagePruneReport};
 use crate::{Engine, EngineError};
 
+/// An image a prune deletes: its ID, how many names it lost, its labels (for its events).
+type Gone = (
+    Digest,
+    usize,
+    Option<std::collections::BTreeMap<String, String>>,
+);
+
 impl Engine {
     /// `docker image prune [-a] [--filter …]`, with Docker's keys: `dangling` (`false`/`0`:
     /// every unused image; `true`/`1`: dangling ones, the default), `until`, `label`, `label!`.
@@ -35,11 +42,7 @@ impl Engine {
             .map(|c| c.image_id)
             .collect();
         let mut report = ImagePruneReport::default();
-        let mut gone: Vec<(
-            Digest,
-            usize,
-            Option<std::collections::BTreeMap<String, String>>,
-        )> = Vec::new();
+        let mut gone: Vec<Gone> = Vec::new();
         let mut images = ImageStore::new(&mut self.store);
         let mut chosen = Vec::new();
         for image in images.list()? {

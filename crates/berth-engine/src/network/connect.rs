@@ -54,14 +54,14 @@ impl Engine {
         let mut row = self.plan_endpoint(&n, settings, position, &c.name)?;
         row.container_id = c.id.clone();
         rows::insert_endpoint(self.store.db().conn(), &row)?;
-        if !c.state.status.is_running() {
-            return Ok(());
+        if c.state.status.is_running() {
+            if let Err(e) = self.connect_running(&c, &n, &row, existing.len()) {
+                let _ = rows::delete_endpoint(self.store.db().conn(), &c.id, &n.id);
+                return Err(e);
+            }
         }
-        let result = self.connect_running(&c, &n, &row, existing.len());
-        if result.is_err() {
-            let _ = rows::delete_endpoint(self.store.db().conn(), &c.id, &n.id);
-        }
-        result
+        self.emit_network(&n.id, &n.name, &n.driver, "connect", Some(&c.id));
+        Ok(())
     }
 
     fn connect_running(
@@ -144,6 +144,7 @@ impl Engine {
             }
         }
         rows::delete_endpoint(self.store.db().conn(), &c.id, &n.id)?;
+        self.emit_network(&n.id, &n.name, &n.driver, "disconnect", Some(&c.id));
         Ok(())
     }
 }

@@ -250,6 +250,7 @@ impl Engine {
             created_at: crate::now(),
         };
         rows::insert_network(self.store.db().conn(), &row)?;
+        self.emit_network(&id, &row.name, &row.driver, "create", None);
         Ok(id)
     }
 
@@ -334,7 +335,11 @@ impl Engine {
             }
         }
         match rows::delete_network(self.store.db().conn(), &n.id)? {
-            Deleted::Deleted | Deleted::Missing => Ok(()),
+            Deleted::Deleted => {
+                self.emit_network(&n.id, &n.name, &n.driver, "destroy", None);
+                Ok(())
+            }
+            Deleted::Missing => Ok(()),
             Deleted::InUse(_) => Err(EngineError::Conflict(format!(
                 "error while removing network: network {} id {} has active endpoints",
                 n.name, n.id
