@@ -16,6 +16,7 @@ use crate::mount::Mount;
 
 pub mod overlay;
 pub mod vfs;
+pub mod written;
 
 #[cfg(test)]
 mod testsuite;
@@ -80,6 +81,9 @@ pub trait GraphDriver: Send + Sync {
     ) -> Result<(), DriverError>;
     /// Bytes that layer `id` adds over `parent` (`SizeRw` for a container layer).
     fn diff_size(&self, id: &str, parent: Option<&str>) -> Result<u64, DriverError>;
+    /// What layer `id` adds over `parent`, in total (equal to [`GraphDriver::diff_size`]) and
+    /// split by the directories that hold it.
+    fn written(&self, id: &str, parent: Option<&str>) -> Result<written::Written, DriverError>;
     /// Driver-specific facts about layer `id` for `inspect` → `GraphDriver.Data`.
     fn metadata(&self, id: &str) -> BTreeMap<String, String>;
     /// Facts for `info` (`Backing Filesystem`, `Supports d_type`...).

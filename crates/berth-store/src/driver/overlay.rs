@@ -260,6 +260,15 @@ impl GraphDriver for OverlayDriver {
         fsutil::tree_size(&diff).map_err(io_err(&diff))
     }
 
+    fn written(
+        &self,
+        id: &str,
+        _parent: Option<&str>,
+    ) -> Result<super::written::Written, DriverError> {
+        let diff = self.apply_dir(id);
+        super::written::split_upper(&diff).map_err(io_err(&diff))
+    }
+
     fn metadata(&self, id: &str) -> BTreeMap<String, String> {
         let dir = self.dir(id);
         let mut m = BTreeMap::new();

@@ -211,6 +211,20 @@ fn run_suite(kind: DriverKind) {
         drop(guards);
     }
     assert!(d.diff_size("ctr", Some("top")).unwrap() >= 11);
+    // Both drivers split the writable layer alike, and the split adds up to its size.
+    let written = d.written("ctr", Some("top")).unwrap();
+    assert_eq!(written.bytes, d.diff_size("ctr", Some("top")).unwrap());
+    let rows: Vec<(&str, u64)> = written
+        .dirs
+        .iter()
+        .map(|r| (r.path.as_str(), r.bytes))
+        .collect();
+    assert_eq!(
+        rows,
+        [("/", 2), ("/data", 11), ("/etcx", 2), ("/newdir", 0)],
+        "{}",
+        d.name()
+    );
 
     for id in ["replay", "ctr", "top", "base"] {
         d.remove(id).unwrap();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::written::{Entry, Splitter, Written};
 use super::{io_err, DriverError, GraphDriver, Rootfs};
 use crate::archive::{self, ChangeKind, WhiteoutMode};
 use crate::fsutil;
@@ -87,20 +88,37 @@ impl GraphDriver for VfsDriver {
     }
 
     fn diff_size(&self, id: &str, parent: Option<&str>) -> Result<u64, DriverError> {
+        Ok(self.written(id, parent)?.bytes)
+    }
+
+    /// A vfs layer is a full copy, so its changes come from comparing it with its parent (the
+    /// list `diff` also builds); sizes are read from the layer's tree.
+    fn written(&self, id: &str, parent: Option<&str>) -> Result<Written, DriverError> {
+        use std::os::unix::fs::MetadataExt;
         let tree = self.tree(id);
-        let mut size = 0;
-        for c in self.changes(id, parent)? {
-            if c.kind == ChangeKind::Deleted {
-                continue;
-            }
-            let p = tree.join(c.path.trim_start_matches('/'));
-            if let Ok(md) = std::fs::symlink_metadata(&p) {
-                if !md.is_dir() {
-                    size += md.len();
-                }
-            }
+        let mut changes = self.changes(id, parent)?;
+        // Component order keeps each directory's content contiguous (`/a/b` before `/a-c`).
+        changes.sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
+        let mut split = Splitter::new();
+        for c in changes {
+            let md = std::fs::symlink_metadata(tree.join(c.path.trim_start_matches('/')));
+            let entry = match (c.kind, md) {
+                (ChangeKind::Deleted, _) => Entry::Other {
+                    len: 0,
+                    inode: (0, 0),
+                    nlink: 1,
+                },
+                (_, Ok(md)) if md.is_dir() => Entry::Dir,
+                (_, Ok(md)) => Entry::Other {
+                    len: md.len(),
+                    inode: (md.dev(), md.ino()),
+                    nlink: md.nlink(),
+                },
+                (_, Err(_)) => continue,
+            };
+            split.path(&c.path, entry);
         }
-        Ok(size)
+        Ok(split.finish())
     }
 
     fn metadata(&self, _id: &str) -> BTreeMap<String, String> {
