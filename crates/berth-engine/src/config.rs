@@ -9,7 +9,8 @@
 //! (`[{"base": "10.10.0.0/16", "size": 24}]`), `exec-root` (namespace files and the network
 //! backend's state), `ip` (the address `-p` binds when it names none), `mtu`, and `dns`,
 //! `dns-search`, `dns-opts` (every container's defaults). berth's own: `dns-port` (where the
-//! DNS server of user-defined networks listens), `netavark` and `aardvark-dns` (binaries).
+//! DNS server of user-defined networks listens), `netavark` and `aardvark-dns` (binaries), and
+//! `rm-warning-threshold` (how much a writable layer may hold before `rm` on a terminal warns).
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,19 @@ pub struct EngineConfig {
     /// The aardvark-dns binary.
     #[serde(rename = "aardvark-dns")]
     pub aardvark_dns: Option<PathBuf>,
+    /// berth's own: how much a container's writable layer may hold before `rm` on a terminal
+    /// warns that it will be discarded (`1MiB` by default; `0` disables the warning).
+    pub rm_warning_threshold: Option<String>,
+}
+
+/// [`EngineConfig::rm_warning_threshold`] when the file sets none.
+pub const DEFAULT_RM_WARNING_THRESHOLD: u64 = 1 << 20;
+
+/// Parses a warning threshold (`1MiB`, `512k`, `0`) in bytes.
+pub fn parse_threshold(s: &str) -> Option<u64> {
+    berth_go::ram_in_bytes(s)
+        .ok()
+        .and_then(|v| u64::try_from(v).ok())
 }
 
 fn invalid(path: &Path, what: String) -> EngineError {
@@ -82,7 +96,27 @@ impl EngineConfig {
         let config: EngineConfig =
             serde_json::from_slice(&bytes).map_err(|e| invalid(&path, e.to_string()))?;
         config.network_for(Path::new("/"), &path)?;
+        config.rm_warning_threshold_in(&path)?;
         Ok((config, Some(path)))
+    }
+
+    /// The writable-layer size above which `rm` warns ([`DEFAULT_RM_WARNING_THRESHOLD`] unless
+    /// the file says otherwise; 0: never).
+    pub fn rm_warning_threshold(&self) -> u64 {
+        self.rm_warning_threshold_in(Path::new(DEFAULT_CONFIG_FILE))
+            .unwrap_or(DEFAULT_RM_WARNING_THRESHOLD)
+    }
+
+    fn rm_warning_threshold_in(&self, file: &Path) -> Result<u64, EngineError> {
+        match &self.rm_warning_threshold {
+            None => Ok(DEFAULT_RM_WARNING_THRESHOLD),
+            Some(s) => parse_threshold(s).ok_or_else(|| {
+                invalid(
+                    file,
+                    format!("invalid rm-warning-threshold {s:?}: want a size such as 1MiB, or 0"),
+                )
+            }),
+        }
     }
 
     /// The networking settings of data root `root`: its defaults with this file's values over

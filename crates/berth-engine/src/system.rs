@@ -8,7 +8,7 @@ use berth_image::store::ImageStore;
 use serde::Serialize;
 
 use crate::container::ListOptions;
-use crate::types::{ContainerSummary, ImageSummary, VolumeInfo};
+use crate::types::{ContainerSummary, ImageSummary, VolumeInfo, WritableLayer};
 use crate::{Engine, EngineError};
 
 /// The answer of `system df`.
@@ -23,16 +23,32 @@ pub struct DiskUsage {
     pub containers: Vec<ContainerSummary>,
     /// Volumes (without driver options) with `UsageData`.
     pub volumes: Vec<VolumeInfo>,
+    /// berth's own: each container's writable layer split by directory (`system df -v`); not
+    /// part of Docker's `GET /system/df` answer.
+    #[serde(skip)]
+    pub writable_layers: Vec<WritableLayer>,
 }
 
 impl Engine {
     /// `docker system df`.
     pub fn disk_usage(&mut self) -> Result<DiskUsage, EngineError> {
-        let containers = self.list_containers(&ListOptions {
+        let mut containers = self.list_containers(&ListOptions {
             all: true,
-            size: true,
+            size: false,
             ..Default::default()
         })?;
+        // One walk of each writable layer gives both its size and its split.
+        let mut writable_layers = Vec::new();
+        for summary in &mut containers {
+            let Ok(c) = self.lookup_container(&summary.id) else {
+                continue;
+            };
+            let written = self.written_of(&c).unwrap_or_default();
+            let image = self.image_size_of(&c)?;
+            summary.size_rw = Some(written.bytes as i64);
+            summary.size_root_fs = Some((written.bytes + image) as i64);
+            writable_layers.push(crate::container::writable_layer(&c, written));
+        }
         let mut images = self.list_images(true, &crate::filters::Filters::new())?;
         // Which images use each layer, and each layer's size.
         let mut layer_users: BTreeMap<String, (u64, usize)> = BTreeMap::new();
@@ -74,6 +90,7 @@ impl Engine {
             images,
             containers,
             volumes,
+            writable_layers,
         })
     }
 }

@@ -5,8 +5,8 @@
 //! anyone reads it.
 //!
 //! One file per verb: `create`, `start`, `stop` (also kill and restart), `remove`, `wait`,
-//! `logs`, `attach`, `exec`, `inspect`, `list`, `update`, `shim` (the hooks the shim process
-//! runs); `state` decides which verb each state allows; `runconfig` checks and applies a
+//! `logs`, `attach`, `exec`, `inspect`, `list`, `update`, `storage` (where each path lives and
+//! what dies with `rm`), `shim` (the hooks the shim process runs); `state` decides which verb each state allows; `runconfig` checks and applies a
 //! `HostConfig`.
 
 use std::path::PathBuf;
@@ -41,6 +41,7 @@ pub mod shim;
 mod start;
 mod state;
 mod stop;
+mod storage;
 #[cfg(test)]
 mod testutil;
 mod top;
@@ -55,6 +56,7 @@ pub use logs::LogsRequest;
 pub use start::Started;
 pub use state::{CanStart, State, StateError, Status};
 pub use stop::{parse_signal, Stopped};
+pub(crate) use storage::writable_layer;
 pub use top::TopResult;
 
 /// One container, as recorded.

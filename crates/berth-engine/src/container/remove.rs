@@ -103,21 +103,9 @@ impl Engine {
         &mut self,
         filters: &Filters,
     ) -> Result<(Vec<String>, u64), EngineError> {
-        filters.validate(&["label", "label!", "until"])?;
-        let until = filters.until(chrono::Utc::now())?;
         let mut removed = Vec::new();
         let mut space = 0;
-        for c in self.all_containers()? {
-            let c = self.refresh(c)?;
-            if c.state.status.is_running() {
-                continue;
-            }
-            if until.is_some_and(|u| super::list::parse_time(&c.created_at).is_none_or(|t| t > u)) {
-                continue;
-            }
-            if !filters.match_labels(&c.config.labels.clone().unwrap_or_default()) {
-                continue;
-            }
+        for c in self.prunable_containers(filters)? {
             let size = self
                 .store
                 .driver()
@@ -136,5 +124,30 @@ impl Engine {
         let reclaimed = BTreeMap::from([("reclaimed".to_string(), space.to_string())]);
         self.emit(crate::events::CONTAINER, "prune", "", reclaimed);
         Ok((removed, space))
+    }
+
+    /// The stopped containers that `filters` (`until`, `label`, `label!`) select for
+    /// `container prune`; the filters are checked first.
+    pub(crate) fn prunable_containers(
+        &mut self,
+        filters: &Filters,
+    ) -> Result<Vec<Container>, EngineError> {
+        filters.validate(&["label", "label!", "until"])?;
+        let until = filters.until(chrono::Utc::now())?;
+        let mut out = Vec::new();
+        for c in self.all_containers()? {
+            let c = self.refresh(c)?;
+            if c.state.status.is_running() {
+                continue;
+            }
+            if until.is_some_and(|u| super::list::parse_time(&c.created_at).is_none_or(|t| t > u)) {
+                continue;
+            }
+            if !filters.match_labels(&c.config.labels.clone().unwrap_or_default()) {
+                continue;
+            }
+            out.push(c);
+        }
+        Ok(out)
     }
 }

@@ -6,6 +6,7 @@ mod event;
 mod exec;
 mod image;
 mod network;
+mod storage;
 mod volume;
 
 pub use container::*;
@@ -13,4 +14,5 @@ pub use event::*;
 pub use exec::*;
 pub use image::*;
 pub use network::*;
+pub use storage::*;
 pub use volume::*;
