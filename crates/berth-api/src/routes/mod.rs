@@ -6,6 +6,7 @@ mod events;
 mod images;
 mod logs;
 mod networks;
+mod storage;
 mod system;
 mod volumes;
 
@@ -110,6 +111,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "kill"]) => Some((containers::kill, id)),
         ("POST", ["containers", id, "wait"]) => Some((containers::wait, id)),
         ("GET", ["containers", id, "logs"]) => Some((logs::logs, id)),
+        ("GET", ["containers", id, "storage"]) => Some((storage::storage, id)),
         ("POST", ["containers", id, "resize"]) => Some((containers::resize, id)),
         ("POST", ["containers", id, "update"]) => Some((containers::update, id)),
         ("POST", ["containers", id, "exec"]) => Some((crate::exec::create, id)),
