@@ -28,6 +28,7 @@ mod prune_filters;
 mod pty;
 mod resources;
 mod restart_policies;
+mod storage;
 mod volumes;
 mod volumes_beyond;
 mod workflows;

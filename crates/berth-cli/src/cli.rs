@@ -116,6 +116,8 @@ pub enum Command {
     Rename(RenameArgs),
     /// Update configuration of one or more containers.
     Update(UpdateArgs),
+    /// Show where each path of a container lives and what dies with it (berth only).
+    Storage(crate::commands::storage::StorageArgs),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -202,6 +204,8 @@ pub enum ContainerCommand {
     Update(UpdateArgs),
     /// List port mappings or a specific mapping for the container.
     Port(PortArgs),
+    /// Show where each path of a container lives and what dies with it (berth only).
+    Storage(crate::commands::storage::StorageArgs),
 }
 
 /// `port`.
@@ -946,6 +950,10 @@ pub struct ForceArg {
     /// Provide filter values.
     #[arg(long = "filter")]
     pub filter: Vec<String>,
+    /// List what would be removed and the data each container's writable layer holds, by
+    /// directory; remove nothing (berth only).
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
 }
 
 /// `image` subcommands.

@@ -204,6 +204,9 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Update(a) | Command::Container(ContainerCommand::Update(a)) => {
             container::update(e, a)
         }
+        Command::Storage(a) | Command::Container(ContainerCommand::Storage(a)) => {
+            commands::storage::storage(e, a)
+        }
         Command::Volume(VolumeCommand::Create(a)) => volume::create(e, a),
         Command::Volume(VolumeCommand::Ls(a)) => volume::ls(e, a),
         Command::Volume(VolumeCommand::Inspect(a)) => volume::inspect(e, a),

@@ -815,9 +815,7 @@ pub fn kill(engine: &mut Engine, args: &KillArgs) -> CliResult {
 
 /// `berth rm`.
 pub fn rm(engine: &mut Engine, args: &RmArgs) -> CliResult {
-    each(&args.names, |n| {
-        engine.remove_container(n, args.force, args.volumes)
-    })
+    super::storage::rm(engine, args)
 }
 
 /// `berth wait`.
@@ -1036,6 +1034,9 @@ pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
 /// `berth container prune`.
 pub fn prune(engine: &mut Engine, args: &ForceArg) -> CliResult {
     let filters = super::parse_filters(&args.filter, "--filter")?;
+    if args.dry_run {
+        return super::storage::prune_dry_run(engine, &filters);
+    }
     if !args.force && !super::confirm("WARNING! This will remove all stopped containers.") {
         return Ok(Exit::Ok);
     }

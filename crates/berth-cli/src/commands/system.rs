@@ -168,6 +168,9 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
         })
         .collect();
     output::print_list(&container_rows, Some("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"), false, &format::CONTAINERS)?;
+    println!("\nWritable layers by directory:\n");
+    let layer_rows = super::storage::layer_rows(&du.writable_layers, 4);
+    output::print_list(&layer_rows, None, false, &super::storage::WRITABLE_LAYERS)?;
     println!("\nLocal Volumes space usage:\n");
     let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
     output::print_list(&volume_rows, None, false, &format::DISK_USAGE_VOLUMES)?;
