@@ -70,6 +70,7 @@ fn engine_options(cli: &Cli) -> EngineOptions {
         shim_exe: None,
         runtime: None,
         config_file: cli.config_file.clone(),
+        mounter: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use berth_store::driver::DriverKind;
+use berth_store::mount::Mounter;
 use berth_store::{Store, StoreOptions};
 
 use berth_network::config::NetworkConfig;
@@ -28,6 +29,8 @@ pub struct EngineOptions {
     /// The settings file (`--config-file`); `None`: [`crate::config::DEFAULT_CONFIG_FILE`] if
     /// it exists.
     pub config_file: Option<PathBuf>,
+    /// Who performs mounts: the kernel by default; unit tests record them instead.
+    pub mounter: Mounter,
 }
 
 /// The engine over one data root.
@@ -55,6 +58,7 @@ impl Engine {
         let store = Store::open(&StoreOptions {
             root: opts.root.clone(),
             driver,
+            mounter: opts.mounter.clone(),
         })?;
         // Paths berth records and compares (mount points, volume sources) must be in one
         // spelling: `/a/../b` or a symlinked root would make the same directory two paths.
@@ -67,6 +71,7 @@ impl Engine {
             Store::open(&StoreOptions {
                 root: opts.root.clone(),
                 driver,
+                mounter: opts.mounter.clone(),
             })?
         };
         opts.config_file = config_file;
@@ -90,6 +95,11 @@ impl Engine {
             .shim_exe
             .clone()
             .unwrap_or_else(|| PathBuf::from("/proc/self/exe"))
+    }
+
+    /// Who performs mounts (the store's mounter).
+    pub(crate) fn mounter(&self) -> &Mounter {
+        self.store.mounter()
     }
 
     /// The underlying store.

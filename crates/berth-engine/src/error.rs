@@ -83,6 +83,12 @@ impl From<berth_store::archive::ArchiveError> for EngineError {
     }
 }
 
+impl From<berth_store::mount::MountError> for EngineError {
+    fn from(e: berth_store::mount::MountError) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
 impl From<berth_store::driver::DriverError> for EngineError {
     fn from(e: berth_store::driver::DriverError) -> Self {
         EngineError::Store(e.into())

@@ -6,12 +6,13 @@
 //! Written by hand: it is a dozen lines over unshare(2) and mount(2), which no maintained crate
 //! offers without pulling in a netlink stack. The directory of namespace files is made a shared
 //! mount point (as iproute2 does with `/run/netns`), so that an unmount also reaches copies of it
-//! in mount namespaces created meanwhile and the namespace really goes away.
+//! in mount namespaces created meanwhile and the namespace really goes away. The mounts go
+//! through berth-store's [`Mounter`], the one place that calls mount(2).
 
 use std::io;
 use std::path::Path;
 
-use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use berth_store::mount::{Mount, MountError, Mounter};
 
 use crate::NetworkError;
 
@@ -25,15 +26,20 @@ pub fn is_namespace(path: &Path) -> bool {
 
 /// Makes `dir` a shared mount point (bind-mounting it on itself first if it is not a mount
 /// point), so unmounts of namespace files below it propagate to every copy.
-fn make_shared(dir: &Path) -> io::Result<()> {
-    match rustix::mount::mount_change(dir, MountPropagationFlags::SHARED) {
+fn make_shared(mounter: &Mounter, dir: &Path) -> Result<(), MountError> {
+    let shared = Mount::propagation(dir, "shared");
+    match mounter.mount(&shared) {
         Ok(()) => return Ok(()),
-        Err(rustix::io::Errno::INVAL) => {}
-        Err(e) => return Err(e.into()),
+        Err(e) if e.io_error().raw_os_error() == Some(libc::EINVAL) => {}
+        Err(e) => return Err(e),
     }
-    rustix::mount::mount_bind(dir, dir)?;
-    rustix::mount::mount_change(dir, MountPropagationFlags::SHARED)?;
-    Ok(())
+    let d = dir.display().to_string();
+    mounter.mount(&Mount::bind(d, dir, false, false))?;
+    mounter.mount(&shared)
+}
+
+fn io(e: MountError) -> io::Error {
+    io::Error::new(e.io_error().kind(), e.to_string())
 }
 
 /// Creates a new network namespace bound to `path` (whose parent is created if needed).
@@ -41,7 +47,8 @@ fn make_shared(dir: &Path) -> io::Result<()> {
 pub fn create(path: &Path) -> Result<(), NetworkError> {
     let dir = path.parent().expect("namespace files live in a directory");
     std::fs::create_dir_all(dir).map_err(|e| NetworkError::io("create", dir, e))?;
-    make_shared(dir).map_err(|e| NetworkError::io("make shared mount", dir, e))?;
+    let mounter = Mounter::linux();
+    make_shared(&mounter, dir).map_err(|e| NetworkError::io("make shared mount", dir, io(e)))?;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -54,14 +61,14 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
         // SAFETY: only this short-lived thread changes namespace; it shares no namespace-
         // dependent state (no sockets, no cached netlink handles) with the rest of the process.
         unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET)? };
-        rustix::mount::mount(
-            "/proc/thread-self/ns/net",
-            &target,
-            "",
-            MountFlags::BIND,
-            None,
-        )?;
-        Ok(())
+        mounter
+            .mount(&Mount::bind(
+                "/proc/thread-self/ns/net",
+                target,
+                false,
+                false,
+            ))
+            .map_err(io)
     })
     .join()
     .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")));
@@ -74,15 +81,14 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
 
 /// Unmounts and removes the namespace file at `path`; a missing file is fine.
 pub fn remove(path: &Path) -> Result<(), NetworkError> {
-    match rustix::mount::unmount(path, UnmountFlags::DETACH) {
-        Ok(()) | Err(rustix::io::Errno::INVAL) | Err(rustix::io::Errno::NOENT) => {}
-        Err(e) => {
-            return Err(NetworkError::io(
-                "unmount network namespace",
-                path,
-                e.into(),
-            ))
-        }
+    match Mounter::linux().unmount(path) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.io_error().raw_os_error(),
+                Some(libc::EINVAL | libc::ENOENT)
+            ) => {}
+        Err(e) => return Err(NetworkError::io("unmount network namespace", path, io(e))),
     }
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -110,6 +116,6 @@ mod tests {
         remove(&ns).unwrap();
         assert!(!ns.exists());
         remove(&ns).unwrap();
-        let _ = rustix::mount::unmount(t.path().join("netns"), UnmountFlags::DETACH);
+        let _ = Mounter::linux().unmount(&t.path().join("netns"));
     }
 }

@@ -25,7 +25,7 @@ pub mod journal;
 pub mod layer;
 /// Typed accessors over the metadata tables, with constraint violations classified once.
 pub mod metadata;
-/// `Mount`, a serialized mount(2) call, and the guard that undoes it.
+/// `Mount`, a serialized mount(2) call, and `Mounter`, the one component that performs mounts.
 pub mod mount;
 /// Every table of the metadata database and the ordered migrations that build them.
 pub mod schema;

@@ -15,6 +15,7 @@ use crate::content::{ContentError, ContentStore};
 use crate::db::{Db, DbError};
 use crate::driver::{self, DriverError, DriverKind, GraphDriver};
 use crate::journal::{self, Staging};
+use crate::mount::Mounter;
 use crate::ErrorKind;
 
 /// How to open a data root.
@@ -24,6 +25,8 @@ pub struct StoreOptions {
     pub root: PathBuf,
     /// The driver asked for with `--storage-driver`; `None` = the recorded one, or detect.
     pub driver: Option<DriverKind>,
+    /// Who performs mounts (the kernel, or a recording fake in tests).
+    pub mounter: Mounter,
 }
 
 /// A failure of the store.
@@ -44,6 +47,9 @@ pub enum StoreError {
     /// Applying or producing a layer tar failed.
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
+    /// A mount or unmount failed.
+    #[error(transparent)]
+    Mount(#[from] crate::mount::MountError),
     /// An I/O failure on a path of the data root.
     #[error("{path}: {source}")]
     Io {
@@ -118,6 +124,7 @@ pub struct Store {
     pub(crate) driver: Box<dyn GraphDriver>,
     pub(crate) staging: Staging,
     driver_kind: DriverKind,
+    mounter: Mounter,
 }
 
 impl Store {
@@ -132,7 +139,7 @@ impl Store {
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
         let mut db = Db::open(&root.join("berth.db"))?;
-        let driver_kind = settle_driver(&mut db, root, opts.driver)?;
+        let driver_kind = settle_driver(&mut db, root, opts.driver, &opts.mounter)?;
         let driver = driver_kind.open(root).map_err(io(&root.join("layers")))?;
         let content = ContentStore::open(root).map_err(io(&root.join("blobs")))?;
         let mut store = Store {
@@ -142,6 +149,7 @@ impl Store {
             driver,
             staging: Staging::new(&tmp),
             driver_kind,
+            mounter: opts.mounter.clone(),
         };
         journal::recover_staging(&tmp).map_err(io(&tmp))?;
         store.recover_layers()?;
@@ -171,6 +179,12 @@ impl Store {
     /// The graph driver.
     pub fn driver(&self) -> &dyn GraphDriver {
         self.driver.as_ref()
+    }
+
+    /// The one component that performs mounts (graph drivers and volume drivers only describe
+    /// them).
+    pub fn mounter(&self) -> &Mounter {
+        &self.mounter
     }
 
     /// Which driver this root uses.
@@ -207,6 +221,7 @@ fn settle_driver(
     db: &mut Db,
     root: &Path,
     requested: Option<DriverKind>,
+    mounter: &Mounter,
 ) -> Result<DriverKind, StoreError> {
     if let Some(recorded) = db.meta("storage_driver")? {
         let recorded_kind = DriverKind::parse(&recorded)
@@ -224,14 +239,16 @@ fn settle_driver(
     }
     let kind = match requested {
         Some(DriverKind::Overlay) => {
-            driver::overlay_usable(root).map_err(|reason| StoreError::DriverUnsupported {
-                driver: "overlay2".into(),
-                reason,
+            driver::overlay_usable(root, mounter).map_err(|reason| {
+                StoreError::DriverUnsupported {
+                    driver: "overlay2".into(),
+                    reason,
+                }
             })?;
             DriverKind::Overlay
         }
         Some(k) => k,
-        None => driver::detect(root),
+        None => driver::detect(root, mounter),
     };
     // Two first opens may race: the first recorded choice wins, and both use it.
     db.conn().execute(
@@ -241,4 +258,83 @@ fn settle_driver(
     let recorded = db.meta("storage_driver")?.unwrap_or_default();
     DriverKind::parse(&recorded)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown storage driver {recorded:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::mount::recording::{Call, RecordingSys};
+
+    fn open(root: &Path, sys: &Arc<RecordingSys>) -> Result<Store, StoreError> {
+        Store::open(&StoreOptions {
+            root: root.to_path_buf(),
+            driver: None,
+            mounter: Mounter::new(sys.clone()),
+        })
+    }
+
+    /// Whether overlay can serve this machine's temporary directory at all (kernel support and
+    /// d_type); the probe mount is what the recording mounter decides.
+    fn overlay_possible(dir: &Path) -> bool {
+        std::fs::read_to_string("/proc/filesystems")
+            .unwrap()
+            .contains("\toverlay")
+            && driver::supports_d_type(dir)
+    }
+
+    #[test]
+    fn a_new_root_takes_overlay_when_its_probe_mount_works_and_keeps_the_choice() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(
+            overlay_possible(t.path()),
+            "the test needs overlay in the kernel"
+        );
+        let sys = Arc::new(RecordingSys::default());
+        let store = open(t.path(), &sys).unwrap();
+        assert_eq!(store.driver_kind(), DriverKind::Overlay);
+        let calls = sys.calls();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert!(matches!(&calls[0], Call::Mount(m) if m.fstype.as_deref() == Some("overlay")));
+        drop(store);
+        // The choice is recorded: no second probe, even if overlay would fail now.
+        sys.clear();
+        sys.fail_mount_call(1, libc::EPERM);
+        assert_eq!(
+            open(t.path(), &sys).unwrap().driver_kind(),
+            DriverKind::Overlay
+        );
+        assert!(sys.calls().is_empty());
+    }
+
+    #[test]
+    fn a_new_root_falls_back_to_vfs_when_the_probe_mount_fails() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(
+            overlay_possible(t.path()),
+            "the test needs overlay in the kernel"
+        );
+        let sys = Arc::new(RecordingSys::default());
+        sys.fail_mount_call(1, libc::EPERM);
+        let store = open(t.path(), &sys).unwrap();
+        assert_eq!(store.driver_kind(), DriverKind::Vfs);
+        // Asked for overlay explicitly, the same failure is an error that says why.
+        let t2 = tempfile::tempdir().unwrap();
+        sys.fail_mount_call(1, libc::EPERM);
+        let e = Store::open(&StoreOptions {
+            root: t2.path().to_path_buf(),
+            driver: Some(DriverKind::Overlay),
+            mounter: Mounter::new(sys.clone()),
+        })
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.starts_with(
+                "storage driver overlay2 is not supported here: a test overlay mount failed"
+            ),
+            "{e}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use berth_store::fsutil;
-use berth_store::mount::{self, Mount};
+use berth_store::mount::{Mount, MountError, Mounter};
 
 /// Errors of the local driver; `Display` is the text after Docker's `create <name>: ` prefix.
 #[derive(Debug, thiserror::Error)]
@@ -76,11 +76,13 @@ pub fn parse_size(s: &str) -> Option<u64> {
 #[derive(Debug, Clone)]
 pub struct LocalDriver {
     root: PathBuf,
+    mounter: Mounter,
 }
 
 impl LocalDriver {
-    /// The driver whose volumes live under `root` (created with mode 0701, like Docker's).
-    pub fn open(root: &Path) -> io::Result<LocalDriver> {
+    /// The driver whose volumes live under `root` (created with mode 0701, like Docker's),
+    /// mounting option volumes through `mounter`.
+    pub fn open(root: &Path, mounter: Mounter) -> io::Result<LocalDriver> {
         use std::os::unix::fs::DirBuilderExt;
         match std::fs::DirBuilder::new().mode(0o701).create(root) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
@@ -88,6 +90,7 @@ impl LocalDriver {
         }
         Ok(LocalDriver {
             root: root.to_path_buf(),
+            mounter,
         })
     }
 
@@ -182,43 +185,28 @@ impl LocalDriver {
         Ok(())
     }
 
-    /// Makes an option volume's mount at `_data` if it is not mounted yet. Plain volumes need
-    /// nothing.
-    pub fn mount(
+    /// The mount an option volume needs at its `_data`, as data (`None` for a plain volume):
+    /// the ext4 image of a size-limited plain volume through a loop device, or `type`/`device`/`o`
+    /// as given (an nfs `addr=` name resolved to an address).
+    pub fn mount_of(
         &self,
         name: &str,
         opts: Option<&BTreeMap<String, String>>,
-    ) -> Result<(), LocalError> {
+    ) -> Result<Option<Mount>, LocalError> {
         let Some(opts) = opts.filter(|o| Self::is_mounted_kind(Some(o))) else {
-            return Ok(());
+            return Ok(None);
         };
         let data = self.data(name);
-        if mount::is_mount_point(&data) {
-            return Ok(());
-        }
-        let failed = |detail: String| LocalError::Mount {
-            path: data.display().to_string(),
-            detail,
-        };
-        if let Some(size) = sized_plain(Some(opts)) {
-            let img = self.dir(name).join("fs.img");
-            let out = Command::new("mount")
-                .args(["-t", "ext4", "-o", "loop"])
-                .arg(&img)
-                .arg(&data)
-                .output()
-                .map_err(|e| failed(format!("mount: {e}")))?;
-            if !out.status.success() {
-                return Err(failed(format!(
-                    "mount {} (size {size}): {}",
-                    img.display(),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
-            return Ok(());
+        if sized_plain(Some(opts)).is_some() {
+            return Ok(Some(Mount {
+                fstype: "ext4".into(),
+                source: self.dir(name).join("fs.img").display().to_string(),
+                target: data,
+                options: vec!["loop".into()],
+                cwd: None,
+            }));
         }
         let fstype = opts.get("type").cloned().unwrap_or_default();
-        let device = opts.get("device").cloned().unwrap_or_default();
         let mut options: Vec<String> = opts
             .get("o")
             .map(|o| {
@@ -239,38 +227,67 @@ impl LocalDriver {
             })?;
         }
         let is_bind = options.iter().any(|o| o == "bind" || o == "rbind");
-        let m = Mount {
+        Ok(Some(Mount {
             fstype: if is_bind { "bind".into() } else { fstype },
-            source: device.clone(),
+            source: opts.get("device").cloned().unwrap_or_default(),
+            target: data,
             options,
             cwd: None,
-        };
-        let (flags, data_str) = m.flags_and_data();
-        m.mount_at(&data)
-            .map_err(|e| {
-                let errno = match &e {
-                    mount::MountError::Mount { error, .. } => berth_go::errno_text(error),
-                    other => other.to_string(),
-                };
-                let mut detail = format!("mount {device}:{}, flags: {flags:#x}", data.display());
-                if !data_str.is_empty() {
-                    detail.push_str(&format!(", data: {data_str}"));
-                }
-                failed(format!("{detail}: {errno}"))
-            })?
-            .leak();
-        Ok(())
+        }))
     }
 
-    /// Undoes [`LocalDriver::mount`].
+    /// Whether the volume's `_data` is mounted now.
+    pub fn is_mounted(&self, name: &str) -> bool {
+        self.mounter.is_mount_point(&self.data(name))
+    }
+
+    /// Makes an option volume's mount at `_data` if it is not mounted yet (it stays until
+    /// [`LocalDriver::unmount`]). Plain volumes need nothing.
+    pub fn mount(
+        &self,
+        name: &str,
+        opts: Option<&BTreeMap<String, String>>,
+    ) -> Result<(), LocalError> {
+        if !Self::is_mounted_kind(opts) || self.is_mounted(name) {
+            return Ok(());
+        }
+        let Some(m) = self.mount_of(name, opts)? else {
+            return Ok(());
+        };
+        self.mounter.mount(&m).map_err(|e| {
+            // Docker's words: `mount DEVICE:TARGET, flags: 0x..[, data: ...]: ERRNO`.
+            let (flags, data) = m.flags_and_data();
+            let mut detail = format!(
+                "mount {}:{}, flags: {flags:#x}",
+                m.source,
+                m.target.display()
+            );
+            if !data.is_empty() {
+                detail.push_str(&format!(", data: {data}"));
+            }
+            let errno = match &e {
+                MountError::Loop { error, .. } => {
+                    format!(
+                        "no loop device for the size-limited volume: {}",
+                        berth_go::errno_text(error)
+                    )
+                }
+                other => berth_go::errno_text(other.io_error()),
+            };
+            LocalError::Mount {
+                path: m.target.display().to_string(),
+                detail: format!("{detail}: {errno}"),
+            }
+        })
+    }
+
+    /// Undoes [`LocalDriver::mount`] (lazily if the mount is busy); nothing if not mounted.
     pub fn unmount(&self, name: &str) -> Result<(), LocalError> {
         let data = self.data(name);
-        if mount::is_mount_point(&data) && mount::unmount(&data, false).is_err() {
-            mount::unmount(&data, true).map_err(|e| LocalError::Io {
-                path: data.clone(),
-                source: io::Error::other(e.to_string()),
-            })?;
-        }
+        self.mounter.release(&data).map_err(|e| LocalError::Io {
+            path: data.clone(),
+            source: io::Error::new(e.io_error().kind(), e.to_string()),
+        })?;
         Ok(())
     }
 
@@ -340,6 +357,9 @@ fn resolve_nfs_addr(options: &mut [String]) -> Result<(), (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_store::mount::recording::{Call, RecordingSys};
+    use berth_store::mount::MountArgs;
+    use std::sync::Arc;
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -410,10 +430,140 @@ mod tests {
         assert_eq!(parse_size("x"), None);
     }
 
+    /// A driver over a temporary root whose mounts are recorded, not made.
+    fn recorded() -> (tempfile::TempDir, Arc<RecordingSys>, LocalDriver) {
+        let t = tempfile::tempdir().unwrap();
+        let sys = Arc::new(RecordingSys::default());
+        let d = LocalDriver::open(&t.path().join("volumes"), Mounter::new(sys.clone())).unwrap();
+        (t, sys, d)
+    }
+
     #[test]
+    fn a_tmpfs_volume_is_one_tmpfs_mount_made_once_and_undone_on_remove() {
+        let (_t, sys, d) = recorded();
+        let o = opts(&[
+            ("type", "tmpfs"),
+            ("device", "tmpfs"),
+            ("o", "size=1m,uid=1000,noexec"),
+        ]);
+        d.create("v1", Some(&o)).unwrap();
+        d.mount("v1", Some(&o)).unwrap();
+        d.mount("v1", Some(&o)).unwrap();
+        assert_eq!(
+            sys.calls(),
+            [Call::Mount(MountArgs {
+                source: "tmpfs".into(),
+                target: d.data("v1"),
+                fstype: Some("tmpfs".into()),
+                flags: libc::MS_NOEXEC,
+                data: "size=1m,uid=1000".into(),
+                cwd: None,
+            })]
+        );
+        assert!(d.is_mounted("v1"));
+        d.remove("v1").unwrap();
+        assert_eq!(
+            sys.calls()[1],
+            Call::Umount {
+                target: d.data("v1"),
+                detach: false
+            }
+        );
+        assert!(!d.is_mounted("v1") && !d.dir("v1").exists());
+    }
+
+    #[test]
+    fn a_bind_volume_is_a_bind_and_a_plain_volume_mounts_nothing() {
+        let (t, sys, d) = recorded();
+        let o = opts(&[("type", "none"), ("device", "/srv/x"), ("o", "bind,ro")]);
+        d.create("b", Some(&o)).unwrap();
+        d.mount("b", Some(&o)).unwrap();
+        let m = sys.mounts();
+        assert_eq!(m[0].fstype, None);
+        assert_eq!(m[0].flags, libc::MS_BIND);
+        assert_eq!(
+            m[1].flags,
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY
+        );
+        sys.clear();
+        d.create("plain", None).unwrap();
+        d.mount("plain", None).unwrap();
+        d.mount("plain", Some(&opts(&[("o", "x")]))).unwrap();
+        assert!(sys.calls().is_empty());
+        drop(t);
+    }
+
+    #[test]
+    fn a_size_limited_volume_is_its_image_on_a_loop_device() {
+        let (_t, sys, d) = recorded();
+        let o = opts(&[("size", "4m")]);
+        let img = d.dir("s").join("fs.img");
+        let m = d.mount_of("s", Some(&o)).unwrap().unwrap();
+        assert_eq!(
+            (m.fstype.as_str(), m.source.as_str(), m.options.as_slice()),
+            ("ext4", img.to_str().unwrap(), &["loop".to_string()][..])
+        );
+        // Mounting: attach, mount the device, let go of the descriptor (autoclear frees the
+        // device with the mount).
+        std::fs::create_dir_all(d.data("s")).unwrap();
+        d.mount("s", Some(&o)).unwrap();
+        assert_eq!(
+            sys.calls(),
+            [
+                Call::LoopAttach(img.clone()),
+                Call::Mount(MountArgs {
+                    source: "/dev/loop0".into(),
+                    target: d.data("s"),
+                    fstype: Some("ext4".into()),
+                    flags: 0,
+                    data: String::new(),
+                    cwd: None,
+                }),
+                Call::LoopRelease("/dev/loop0".into()),
+            ]
+        );
+        // A tmpfs with `size` is a tmpfs of that size, not an image.
+        let t = opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("size", "4m")]);
+        assert_eq!(
+            d.mount_of("t", Some(&t)).unwrap().unwrap().options,
+            ["size=4m"]
+        );
+    }
+
+    #[test]
+    fn failed_mounts_read_like_docker_without_root() {
+        let (_t, sys, d) = recorded();
+        let o = opts(&[
+            ("type", "none"),
+            ("device", "/nonexistent/dir"),
+            ("o", "bind"),
+        ]);
+        d.create("v2", Some(&o)).unwrap();
+        sys.fail_mount_call(1, libc::ENOENT);
+        let e = d.mount("v2", Some(&o)).unwrap_err().to_string();
+        let data = d.data("v2").display().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "error while mounting volume '{data}': failed to mount local volume: \
+                 mount /nonexistent/dir:{data}, flags: 0x1000: no such file or directory"
+            )
+        );
+        assert!(!d.is_mounted("v2"));
+        let s = opts(&[("size", "4m")]);
+        sys.fail_loop(libc::ENXIO);
+        let e = d.mount("v3", Some(&s)).unwrap_err().to_string();
+        assert!(
+            e.contains("no loop device for the size-limited volume: no such device or address"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    #[ignore = "needs root"]
     fn tmpfs_option_volume_mounts_and_unmounts() {
         let t = tempfile::tempdir().unwrap();
-        let d = LocalDriver::open(&t.path().join("volumes")).unwrap();
+        let d = LocalDriver::open(&t.path().join("volumes"), Mounter::linux()).unwrap();
         let o = opts(&[
             ("type", "tmpfs"),
             ("device", "tmpfs"),
@@ -421,7 +571,7 @@ mod tests {
         ]);
         d.create("v1", Some(&o)).unwrap();
         d.mount("v1", Some(&o)).unwrap();
-        assert!(mount::is_mount_point(&d.data("v1")));
+        assert!(d.is_mounted("v1"));
         let md = std::fs::metadata(d.data("v1")).unwrap();
         assert_eq!(std::os::unix::fs::MetadataExt::uid(&md), 1000);
         d.remove("v1").unwrap();
@@ -429,9 +579,10 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "needs root"]
     fn mount_errors_read_like_docker() {
         let t = tempfile::tempdir().unwrap();
-        let d = LocalDriver::open(&t.path().join("volumes")).unwrap();
+        let d = LocalDriver::open(&t.path().join("volumes"), Mounter::linux()).unwrap();
         let o = opts(&[
             ("type", "none"),
             ("device", "/nonexistent/dir"),
@@ -446,5 +597,33 @@ mod tests {
             "{e}"
         );
         d.remove("v2").unwrap();
+    }
+
+    #[test]
+    #[ignore = "needs root"]
+    fn a_size_limited_volume_fills_up_at_its_size_and_frees_its_loop_device() {
+        let t = tempfile::tempdir().unwrap();
+        let d = LocalDriver::open(&t.path().join("volumes"), Mounter::linux()).unwrap();
+        let o = opts(&[("size", "4m")]);
+        d.create("s", Some(&o)).unwrap();
+        d.mount("s", Some(&o)).unwrap();
+        assert!(d.is_mounted("s"));
+        let img = d.dir("s").join("fs.img").display().to_string();
+        let big = vec![7u8; 8 << 20];
+        let e = std::fs::write(d.data("s").join("f"), &big).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOSPC));
+        d.remove("s").unwrap();
+        // The loop device went with the mount (autoclear; udev may hold it a moment).
+        let attached = || {
+            std::fs::read_dir("/sys/block").unwrap().flatten().any(|e| {
+                std::fs::read_to_string(e.path().join("loop/backing_file"))
+                    .is_ok_and(|b| b.trim() == img)
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while attached() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(!attached(), "loop device of {img} still attached");
     }
 }

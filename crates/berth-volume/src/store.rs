@@ -165,8 +165,8 @@ impl<'s> VolumeStore<'s> {
     /// The volumes of an open store (`<root>/volumes`).
     pub fn new(store: &'s mut Store) -> Result<Self, VolumeError> {
         let dir = store.root().join("volumes");
-        let local =
-            LocalDriver::open(&dir).map_err(|source| LocalError::Io { path: dir, source })?;
+        let local = LocalDriver::open(&dir, store.mounter().clone())
+            .map_err(|source| LocalError::Io { path: dir, source })?;
         Ok(VolumeStore { store, local })
     }
 
@@ -480,9 +480,7 @@ impl VolumeStore<'_> {
     /// Mounts an option volume for a one-off operation; returns whether it was mounted now (and
     /// so should be unmounted afterwards).
     fn mount_for_use(&self, v: &Volume) -> Result<bool, VolumeError> {
-        if !LocalDriver::is_mounted_kind(v.options.as_ref())
-            || berth_store::mount::is_mount_point(&v.mountpoint)
-        {
+        if !LocalDriver::is_mounted_kind(v.options.as_ref()) || self.local.is_mounted(&v.name) {
             return Ok(false);
         }
         self.mount(v)?;

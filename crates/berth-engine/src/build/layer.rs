@@ -44,13 +44,7 @@ impl Engine {
             files::populate_init_layer(&driver.apply_dir(&init))?;
             driver.create(&id, Some(&init))?;
             let rootfs = driver.rootfs(&id, true)?;
-            let mut guards = Vec::new();
-            for m in &rootfs.mounts {
-                guards.push(
-                    m.mount_at(&rootfs.path)
-                        .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?,
-                );
-            }
+            let guards = self.store.mounter().mount_all_scoped(&rootfs.mounts)?;
             Ok(ScratchLayer {
                 id: id.clone(),
                 path: rootfs.path,

@@ -10,6 +10,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
+use berth_store::mount::{Mount, MountGuard};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::Container;
@@ -41,18 +42,24 @@ impl PathStat {
 /// The container's root directory, kept open (and, for a stopped container, mounted with its
 /// volumes and binds on top) while used.
 struct RootHandle {
-    fd: OwnedFd,
-    /// Volume and bind mounts made for a stopped container, innermost last.
-    extra: Vec<PathBuf>,
-    mounted_by_us: Option<PathBuf>,
+    fd: Option<OwnedFd>,
+    /// Mounts made for a stopped container — its rootfs, then option volumes and the binds of
+    /// its volumes and binds — undone innermost first when the handle goes.
+    mounts: Vec<MountGuard>,
+}
+
+impl RootHandle {
+    fn fd(&self) -> &OwnedFd {
+        self.fd.as_ref().expect("open until dropped")
+    }
 }
 
 impl Drop for RootHandle {
     fn drop(&mut self) {
-        for p in self.extra.drain(..).rev().chain(self.mounted_by_us.take()) {
-            if berth_store::mount::unmount(&p, false).is_err() {
-                let _ = berth_store::mount::unmount(&p, true);
-            }
+        // Closed first, so the rootfs is not busy when it is unmounted.
+        drop(self.fd.take());
+        while let Some(g) = self.mounts.pop() {
+            drop(g);
         }
     }
 }
@@ -68,7 +75,7 @@ fn open_in(root: &RootHandle, path: &str, flags: OFlags) -> rustix::io::Result<O
     let rel = path.trim_start_matches('/');
     let rel = if rel.is_empty() { "." } else { rel };
     rustix::fs::openat2(
-        &root.fd,
+        root.fd(),
         rel,
         flags | OFlags::CLOEXEC,
         Mode::empty(),
@@ -112,32 +119,31 @@ impl Engine {
             )
             .map_err(|e| EngineError::Io(e.into()))?;
             return Ok(RootHandle {
-                fd,
-                extra: Vec::new(),
-                mounted_by_us: None,
+                fd: Some(fd),
+                mounts: Vec::new(),
             });
         }
         let rootfs = self.store.driver().rootfs(&c.id, true)?;
-        let mounted_by_us =
-            if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
-                self.mount_rootfs(c)?;
-                Some(rootfs.path.clone())
-            } else {
-                None
-            };
+        let mounts = if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
+            self.mounter().mount_all_scoped(&rootfs.mounts)?
+        } else {
+            Vec::new()
+        };
+        let mounted_by_us = !mounts.is_empty();
         let mut handle = RootHandle {
-            fd: rustix::fs::open(
-                &rootfs.path,
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(|e| EngineError::Io(e.into()))?,
-            extra: Vec::new(),
-            mounted_by_us,
+            mounts,
+            fd: Some(
+                rustix::fs::open(
+                    &rootfs.path,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| EngineError::Io(e.into()))?,
+            ),
         };
         // Like Docker, a stopped container's volumes and binds are mounted for the copy, so
         // `cp` reads and writes them rather than the paths they would hide.
-        if handle.mounted_by_us.is_some() {
+        if mounted_by_us {
             self.mount_volumes_for_copy(c, &rootfs.path, &mut handle)?;
         }
         Ok(handle)
@@ -157,7 +163,13 @@ impl Engine {
                 MountKind::Volume => {
                     let store = self.volumes()?;
                     let v = store.require(spec.source.as_deref().unwrap_or_default())?;
-                    store.mount(&v)?
+                    let was_mounted = store.driver().is_mounted(&v.name);
+                    let at = store.mount(&v)?;
+                    if !was_mounted && store.driver().is_mounted(&v.name) {
+                        // An option volume mounted for this copy only.
+                        handle.mounts.push(self.mounter().adopt(&at));
+                    }
+                    at
                 }
                 _ => PathBuf::from(spec.source.clone().unwrap_or_default()),
             };
@@ -188,11 +200,8 @@ impl Engine {
             let target = open_in(handle, &spec.destination, OFlags::PATH)
                 .map_err(|e| EngineError::Io(e.into()))?;
             let at = std::fs::read_link(format!("/proc/self/fd/{}", target.as_raw_fd()))?;
-            berth_store::mount::Mount::bind(source.display().to_string(), true, spec.read_only)
-                .mount_at(&at)
-                .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?
-                .leak();
-            handle.extra.push(at);
+            let bind = Mount::bind(source.display().to_string(), at, true, spec.read_only);
+            handle.mounts.push(self.mounter().mount_scoped(&bind)?);
         }
         Ok(())
     }
@@ -306,7 +315,7 @@ impl Engine {
         })?;
         let fd_path = |fd: &dyn AsRawFd| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
         let owner = if archive_mode && !c.config.user.is_empty() {
-            let user = berth_runtime::user::resolve_user(&fd_path(&root.fd), &c.config.user)
+            let user = berth_runtime::user::resolve_user(&fd_path(root.fd()), &c.config.user)
                 .map_err(berth_runtime::error::ProcessError::from)?;
             Some((user.uid, user.gid))
         } else {
@@ -329,18 +338,13 @@ impl Engine {
     pub fn export_container(&mut self, name: &str, out: &mut dyn Write) -> Result<(), EngineError> {
         let c = self.container(name)?;
         let rootfs = self.store.driver().rootfs(&c.id, true)?;
-        let mounted_by_us =
-            if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
-                self.mount_rootfs(&c)?;
-                true
+        let _mounted_here =
+            if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
+                self.mounter().mount_all_scoped(&rootfs.mounts)?
             } else {
-                false
+                Vec::new()
             };
-        let result = archive::write_tree_tar(&rootfs.path, out);
-        if mounted_by_us {
-            self.release_rootfs(&c);
-        }
-        result?;
+        archive::write_tree_tar(&rootfs.path, out)?;
         self.emit_container(&c, "export", &[]);
         Ok(())
     }

@@ -264,13 +264,7 @@ impl Engine {
             return self.prepare_volumes(specs, None, created);
         }
         let rootfs = self.store.driver().rootfs(id, true)?;
-        let mut guards = Vec::new();
-        for m in &rootfs.mounts {
-            guards.push(
-                m.mount_at(&rootfs.path)
-                    .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?,
-            );
-        }
+        let guards = self.mounter().mount_all_scoped(&rootfs.mounts)?;
         let result = self.prepare_volumes(specs, Some(&rootfs.path), created);
         for g in guards.into_iter().rev() {
             let _ = g.unmount();

@@ -370,18 +370,13 @@ impl Engine {
 
     /// Unmounts the rootfs of container `id` if it is mounted (lazily if it is busy).
     pub(crate) fn unmount_rootfs(&self, id: &str) -> Result<(), EngineError> {
-        use berth_store::mount::{is_mount_point, unmount};
         let rootfs = match self.store.driver().rootfs(id, true) {
             Ok(r) => r,
             Err(berth_store::driver::DriverError::NoSuchLayer(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        if rootfs.mounts.is_empty() || !is_mount_point(&rootfs.path) {
-            return Ok(());
-        }
-        if unmount(&rootfs.path, false).is_err() {
-            unmount(&rootfs.path, true)
-                .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
+        if !rootfs.mounts.is_empty() {
+            self.mounter().release(&rootfs.path)?;
         }
         Ok(())
     }
@@ -389,6 +384,6 @@ impl Engine {
     /// Unmounts the container's rootfs, ignoring failures (it ends up detached at worst).
     pub(crate) fn release_rootfs(&self, c: &Container) {
         let _ = self.unmount_rootfs(&c.id);
-        runconfig::namespaces::release_shm(&c.dir(self));
+        runconfig::namespaces::release_shm(self.mounter(), &c.dir(self));
     }
 }

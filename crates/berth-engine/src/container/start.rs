@@ -238,12 +238,8 @@ impl Engine {
     /// Mounts the container's root filesystem (unless it already is) and returns its path.
     pub(crate) fn mount_rootfs(&self, c: &Container) -> Result<std::path::PathBuf, EngineError> {
         let rootfs = self.store.driver().rootfs(&c.id, true)?;
-        if !rootfs.mounts.is_empty() && !berth_store::mount::is_mount_point(&rootfs.path) {
-            for m in &rootfs.mounts {
-                m.mount_at(&rootfs.path)
-                    .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?
-                    .leak();
-            }
+        if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
+            self.mounter().mount_all(&rootfs.mounts)?;
         }
         Ok(rootfs.path)
     }

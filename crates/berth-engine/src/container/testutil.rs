@@ -110,6 +110,7 @@ pub(crate) fn engine_with_container(
         shim_exe: None,
         runtime: Some(Arc::new(fake.clone())),
         config_file: None,
+        mounter: Default::default(),
     })
     .unwrap();
     let c = super::test_container(id);

@@ -28,7 +28,7 @@ const OVERLAY: ApplyOptions = ApplyOptions {
 };
 
 /// An overlay mount that is undone when dropped, even when the test panics.
-struct OverlayMount(PathBuf);
+struct OverlayMount(#[allow(dead_code)] crate::mount::MountGuard);
 
 impl OverlayMount {
     fn new(lowers: &[&Path], upper: &Path, work: &Path, target: &Path) -> OverlayMount {
@@ -39,24 +39,18 @@ impl OverlayMount {
             upper.display(),
             work.display()
         );
-        let data = std::ffi::CString::new(data).unwrap();
-        rustix::mount::mount(
-            "overlay",
-            target,
-            "overlay",
-            rustix::mount::MountFlags::empty(),
-            data.as_c_str(),
+        let m = crate::mount::Mount {
+            fstype: "overlay".into(),
+            source: "overlay".into(),
+            target: target.to_path_buf(),
+            options: vec![data],
+            cwd: None,
+        };
+        OverlayMount(
+            crate::mount::Mounter::linux()
+                .mount_scoped(&m)
+                .expect("mount overlay"),
         )
-        .expect("mount overlay");
-        OverlayMount(target.to_path_buf())
-    }
-}
-
-impl Drop for OverlayMount {
-    fn drop(&mut self) {
-        if rustix::mount::unmount(&self.0, rustix::mount::UnmountFlags::empty()).is_err() {
-            let _ = rustix::mount::unmount(&self.0, rustix::mount::UnmountFlags::DETACH);
-        }
     }
 }
 

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::archive::{ArchiveError, Change, WhiteoutMode};
-use crate::mount::Mount;
+use crate::mount::{Mount, Mounter};
 
 pub mod overlay;
 pub mod vfs;
@@ -50,9 +50,9 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DriverError + '_ 
 /// How to see a layer as a whole tree: the directory, and the mounts (in order) that make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rootfs {
-    /// Where the tree appears once `mounts` are mounted there (in order).
+    /// Where the tree appears once `mounts` are mounted (in order).
     pub path: PathBuf,
-    /// Mounts to perform on `path`; empty when the directory already is the tree (vfs).
+    /// Mounts whose target is `path`; empty when the directory already is the tree (vfs).
     pub mounts: Vec<Mount>,
 }
 
@@ -128,7 +128,7 @@ impl DriverKind {
 }
 
 /// Why overlay cannot serve a data root (so vfs is used), or `Ok` if it can.
-pub fn overlay_usable(root: &Path) -> Result<(), String> {
+pub fn overlay_usable(root: &Path, mounter: &Mounter) -> Result<(), String> {
     let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
     if !fs.lines().any(|l| l.trim_end().ends_with("\toverlay")) {
         return Err("the kernel has no overlay filesystem".into());
@@ -139,12 +139,12 @@ pub fn overlay_usable(root: &Path) -> Result<(), String> {
             root.display()
         ));
     }
-    overlay::probe_mount(root).map_err(|e| format!("a test overlay mount failed: {e}"))
+    overlay::probe_mount(root, mounter).map_err(|e| format!("a test overlay mount failed: {e}"))
 }
 
 /// The driver for a new data root: overlay where it works, else vfs.
-pub fn detect(root: &Path) -> DriverKind {
-    match overlay_usable(root) {
+pub fn detect(root: &Path, mounter: &Mounter) -> DriverKind {
+    match overlay_usable(root, mounter) {
         Ok(()) => DriverKind::Overlay,
         Err(_) => DriverKind::Vfs,
     }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use super::{io_err, DriverError, GraphDriver, Rootfs};
 use crate::archive::{self, WhiteoutMode};
 use crate::fsutil;
-use crate::mount::Mount;
+use crate::mount::{Mount, Mounter};
 
 /// Options every overlay mount gets: no inode index (lower layers are shared between many
 /// mounts) and no metadata-only copy-up (a chmod copies the whole file, as Docker's spec shows).
@@ -188,12 +188,13 @@ impl GraphDriver for OverlayDriver {
         if lowers.is_empty() {
             // A base layer alone: a read-only bind of its diff is the whole tree.
             return Ok(Rootfs {
-                path: merged,
                 mounts: vec![Mount::bind(
                     dir.join("diff").to_string_lossy(),
+                    &merged,
                     false,
                     !writable,
                 )],
+                path: merged,
             });
         }
         let (lower_list, upper) = if writable {
@@ -224,13 +225,14 @@ impl GraphDriver for OverlayDriver {
             (relative(""), Some(self.root.clone()))
         };
         Ok(Rootfs {
-            path: merged,
             mounts: vec![Mount {
                 fstype: "overlay".into(),
                 source: "overlay".into(),
+                target: merged.clone(),
                 options: vec![data],
                 cwd,
             }],
+            path: merged,
         })
     }
 
@@ -305,7 +307,7 @@ impl GraphDriver for OverlayDriver {
 }
 
 /// Mounts and unmounts a tiny overlay under `root` to prove overlay works there.
-pub fn probe_mount(root: &Path) -> std::io::Result<()> {
+pub fn probe_mount(root: &Path, mounter: &Mounter) -> std::io::Result<()> {
     let dir = root.join(format!(".overlay-probe-{}", fsutil::random_hex(4)));
     let result = (|| {
         for sub in ["lower", "upper", "work", "merged"] {
@@ -314,17 +316,175 @@ pub fn probe_mount(root: &Path) -> std::io::Result<()> {
         let m = Mount {
             fstype: "overlay".into(),
             source: "overlay".into(),
+            target: dir.join("merged"),
             options: vec![format!(
                 "{BASE_OPTIONS},lowerdir={0}/lower,upperdir={0}/upper,workdir={0}/work",
                 dir.display()
             )],
             cwd: None,
         };
-        let guard = m
-            .mount_at(&dir.join("merged"))
-            .map_err(std::io::Error::other)?;
+        let guard = mounter.mount_scoped(&m).map_err(std::io::Error::other)?;
         guard.unmount().map_err(std::io::Error::other)
     })();
     let _ = fsutil::remove_tree(&dir);
     result
+}
+
+/// The mounts overlay describes, performed through a recording mounter: no root needed.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::mount::recording::{Call, RecordingSys};
+    use crate::mount::MountArgs;
+
+    fn recording() -> (Arc<RecordingSys>, Mounter) {
+        let sys = Arc::new(RecordingSys::default());
+        (sys.clone(), Mounter::new(sys))
+    }
+
+    fn link(d: &OverlayDriver, id: &str) -> String {
+        format!("l/{}", d.link(id).unwrap())
+    }
+
+    #[test]
+    fn a_base_layer_alone_is_a_bind_of_its_diff_read_only_unless_writable() {
+        let t = tempfile::tempdir().unwrap();
+        let d = OverlayDriver::open(t.path()).unwrap();
+        d.create("base", None).unwrap();
+        let (sys, mounter) = recording();
+        let diff = t.path().join("base/diff").display().to_string();
+        let merged = t.path().join("base/merged");
+        let bind = |flags| {
+            Call::Mount(MountArgs {
+                source: diff.clone(),
+                target: merged.clone(),
+                fstype: None,
+                flags,
+                data: String::new(),
+                cwd: None,
+            })
+        };
+        let guards = mounter
+            .mount_all_scoped(&d.rootfs("base", false).unwrap().mounts)
+            .unwrap();
+        drop(guards);
+        assert_eq!(
+            sys.calls(),
+            [
+                bind(libc::MS_BIND),
+                bind(libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY),
+                Call::Umount {
+                    target: merged.clone(),
+                    detach: false
+                },
+            ]
+        );
+        sys.clear();
+        mounter
+            .mount_all(&d.rootfs("base", true).unwrap().mounts)
+            .unwrap();
+        assert_eq!(sys.calls(), [bind(libc::MS_BIND)]);
+        assert!(mounter.is_mount_point(&merged));
+    }
+
+    #[test]
+    fn a_container_layer_is_an_overlay_of_its_ancestors_with_its_own_upper_dir() {
+        let t = tempfile::tempdir().unwrap();
+        let d = OverlayDriver::open(t.path()).unwrap();
+        d.create("base", None).unwrap();
+        d.create("mid", Some("base")).unwrap();
+        d.create("ctr", Some("mid")).unwrap();
+        let root = t.path().display().to_string();
+        let (sys, mounter) = recording();
+        mounter
+            .mount_all(&d.rootfs("ctr", true).unwrap().mounts)
+            .unwrap();
+        // A read-only view of an image layer: its own diff on top, no upper dir.
+        mounter
+            .mount_all(&d.rootfs("mid", false).unwrap().mounts)
+            .unwrap();
+        let (mid, base) = (link(&d, "mid"), link(&d, "base"));
+        assert_eq!(
+            sys.calls(),
+            [
+                Call::Mount(MountArgs {
+                    source: "overlay".into(),
+                    target: t.path().join("ctr/merged"),
+                    fstype: Some("overlay".into()),
+                    flags: 0,
+                    data: format!(
+                        "{BASE_OPTIONS},lowerdir={root}/{mid}:{root}/{base},\
+                         upperdir={root}/ctr/diff,workdir={root}/ctr/work"
+                    ),
+                    cwd: None,
+                }),
+                Call::Mount(MountArgs {
+                    source: "overlay".into(),
+                    target: t.path().join("mid/merged"),
+                    fstype: Some("overlay".into()),
+                    flags: 0,
+                    data: format!("{BASE_OPTIONS},lowerdir={root}/{mid}:{root}/{base}"),
+                    cwd: None,
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deep_image_mounts_from_the_layer_root_with_relative_lower_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t
+            .path()
+            .join("a-rather-long-directory-name-to-make-every-path-longer".repeat(2));
+        let d = OverlayDriver::open(&root).unwrap();
+        let mut parent: Option<String> = None;
+        for i in 0..120 {
+            let id = format!("{i:064x}");
+            d.create(&id, parent.as_deref()).unwrap();
+            parent = Some(id);
+        }
+        d.create("ctr", parent.as_deref()).unwrap();
+        let (sys, mounter) = recording();
+        mounter
+            .mount_all(&d.rootfs("ctr", true).unwrap().mounts)
+            .unwrap();
+        let calls = sys.mounts();
+        assert_eq!(calls.len(), 1);
+        let m = &calls[0];
+        assert_eq!(m.cwd.as_deref(), Some(root.as_path()));
+        assert!(m.data.len() < PAGE_SIZE, "{} bytes", m.data.len());
+        assert!(m.data.contains(",upperdir=ctr/diff,workdir=ctr/work"));
+        let lowers = m.data.split("lowerdir=").nth(1).unwrap();
+        let lowers = lowers.split(',').next().unwrap();
+        assert_eq!(lowers.split(':').count(), 120);
+        assert!(lowers.split(':').all(|l| l.starts_with("l/")), "{lowers}");
+    }
+
+    #[test]
+    fn the_probe_mounts_a_tiny_overlay_and_leaves_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let (sys, mounter) = recording();
+        probe_mount(t.path(), &mounter).unwrap();
+        let calls = sys.calls();
+        let Call::Mount(m) = &calls[0] else {
+            panic!("{calls:?}")
+        };
+        assert_eq!(m.fstype.as_deref(), Some("overlay"));
+        assert!(m.data.starts_with(BASE_OPTIONS) && m.data.contains(",upperdir="));
+        assert_eq!(
+            calls[1],
+            Call::Umount {
+                target: m.target.clone(),
+                detach: false
+            }
+        );
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0);
+        // A failed probe says why and leaves nothing either.
+        sys.fail_mount_call(1, libc::EPERM);
+        let e = probe_mount(t.path(), &mounter).unwrap_err().to_string();
+        assert!(e.contains("Operation not permitted"), "{e}");
+        assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0);
+    }
 }

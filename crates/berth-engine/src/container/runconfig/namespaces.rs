@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use berth_runtime::namespaces::{NamespaceMode, Namespaces, ShmMount};
+use berth_store::mount::{Mount, Mounter};
 
 use super::RunConfigError;
 use crate::container::Container;
@@ -100,11 +101,8 @@ pub(crate) fn shm_dir(container_dir: &Path) -> PathBuf {
 }
 
 /// Unmounts a shareable container's `/dev/shm` tmpfs, if it is mounted.
-pub(crate) fn release_shm(container_dir: &Path) {
-    let dir = shm_dir(container_dir);
-    if berth_store::mount::is_mount_point(&dir) {
-        let _ = berth_store::mount::unmount(&dir, true);
-    }
+pub(crate) fn release_shm(mounter: &Mounter, container_dir: &Path) {
+    let _ = mounter.release(&shm_dir(container_dir));
 }
 
 impl Engine {
@@ -152,7 +150,7 @@ impl Engine {
             "none" => (NamespaceMode::Private, ShmMount::None),
             "shareable" => {
                 let dir = shm_dir(&c.dir(self));
-                mount_shm(&dir, shm_size)?;
+                mount_shm(self.mounter(), &dir, shm_size)?;
                 (NamespaceMode::Private, ShmMount::Bind(dir))
             }
             m => match container_target(m) {
@@ -199,14 +197,15 @@ impl Engine {
 }
 
 /// Mounts a shareable container's `/dev/shm` tmpfs on the host (once per run).
-fn mount_shm(dir: &Path, size: i64) -> Result<(), EngineError> {
-    if berth_store::mount::is_mount_point(dir) {
+fn mount_shm(mounter: &Mounter, dir: &Path, size: i64) -> Result<(), EngineError> {
+    if mounter.is_mount_point(dir) {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
-    let m = berth_store::mount::Mount {
+    let m = Mount {
         fstype: "tmpfs".into(),
         source: "shm".into(),
+        target: dir.to_path_buf(),
         options: vec![
             "nosuid".into(),
             "noexec".into(),
@@ -216,15 +215,45 @@ fn mount_shm(dir: &Path, size: i64) -> Result<(), EngineError> {
         ],
         cwd: None,
     };
-    m.mount_at(dir)
-        .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?
-        .leak();
+    mounter.mount(&m)?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_store::mount::recording::{Call, RecordingSys};
+    use berth_store::mount::MountArgs;
+
+    #[test]
+    fn a_shareable_dev_shm_is_one_tmpfs_made_once_and_released() {
+        let t = tempfile::tempdir().unwrap();
+        let sys = std::sync::Arc::new(RecordingSys::default());
+        let mounter = Mounter::new(sys.clone());
+        let dir = shm_dir(t.path());
+        mount_shm(&mounter, &dir, 1 << 20).unwrap();
+        mount_shm(&mounter, &dir, 1 << 20).unwrap();
+        assert!(dir.is_dir());
+        release_shm(&mounter, t.path());
+        release_shm(&mounter, t.path());
+        assert_eq!(
+            sys.calls(),
+            [
+                Call::Mount(MountArgs {
+                    source: "shm".into(),
+                    target: dir.clone(),
+                    fstype: Some("tmpfs".into()),
+                    flags: libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
+                    data: "mode=1777,size=1048576".into(),
+                    cwd: None,
+                }),
+                Call::Umount {
+                    target: dir,
+                    detach: false
+                },
+            ]
+        );
+    }
 
     fn hc(f: impl FnOnce(&mut HostConfig)) -> HostConfig {
         let mut h = HostConfig::default();
