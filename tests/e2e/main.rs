@@ -29,6 +29,7 @@ mod pty;
 mod resources;
 mod restart_policies;
 mod storage;
+mod system_service;
 mod volumes;
 mod volumes_beyond;
 mod workflows;

@@ -15,6 +15,7 @@
 //! `/build/prune`. Load/save, events and networks are not served yet: anything else
 //! answers 404 with Docker's `page not found` message.
 
+mod activation;
 mod attach;
 mod body;
 mod build;

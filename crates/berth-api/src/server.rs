@@ -33,6 +33,14 @@ pub enum ServeError {
     /// Not a `unix://` address.
     #[error("unsupported host {0:?}: berth serves on unix sockets only (unix:///path/to/sock)")]
     Host(String),
+    /// `fd://` without sockets from systemd.
+    #[error(
+        "no sockets found via socket activation: make sure the service was started by systemd"
+    )]
+    NoActivation,
+    /// `--group` names a group this machine does not have.
+    #[error("group {0:?} not found")]
+    NoGroup(String),
     /// Another server answers on the socket already.
     #[error("{0}: another server is listening on this socket")]
     InUse(PathBuf),
@@ -53,8 +61,14 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ServeError + '_ {
     }
 }
 
-/// Serves the engine of `opts` on `host` (`unix:///path`) until SIGINT or SIGTERM.
-pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
+/// Serves the engine of `opts` on `host` until SIGINT or SIGTERM: `unix:///path` (a socket
+/// of mode 0660, given to `group`, or without one to the `berth` group when the machine has
+/// it), or `fd://` for the socket systemd passes (`berth.socket` sets its owner and mode).
+pub fn serve(opts: EngineOptions, host: &str, group: Option<&str>) -> Result<(), ServeError> {
+    if host == "fd://" {
+        let listener = crate::activation::systemd_listener()?;
+        return serve_on(opts, Listen::Passed(listener));
+    }
     let path = PathBuf::from(
         host.strip_prefix("unix://")
             .filter(|p| p.starts_with('/'))
@@ -66,6 +80,27 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         return Err(ServeError::InUse(path));
     }
+    let gid = crate::activation::group_id(group)?;
+    serve_on(opts, Listen::Bind(path, gid))
+}
+
+/// Where the server's connections come from.
+enum Listen {
+    /// A socket berth binds at this path (and removes when it stops), given to this group.
+    Bind(PathBuf, Option<u32>),
+    /// A socket already listening, passed by systemd.
+    Passed(std::os::unix::net::UnixListener),
+}
+
+fn serve_on(opts: EngineOptions, listen: Listen) -> Result<(), ServeError> {
+    let path = match &listen {
+        Listen::Bind(path, _) => path.clone(),
+        Listen::Passed(l) => l
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("fd://")),
+    };
     // A client that goes away mid-stream must end its stream, not the server: writes to its
     // pipes and sockets fail with EPIPE instead of raising SIGPIPE (which the berth CLI
     // restores to its default for `| head`).
@@ -77,8 +112,15 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
         .enable_all()
         .build()
         .map_err(io_err(&path))?;
+    let owned = matches!(listen, Listen::Bind(..));
     let result = runtime.block_on(async {
-        let listener = bind_private(&path)?;
+        let listener = match listen {
+            Listen::Bind(path, gid) => bind_private(&path, gid)?,
+            Listen::Passed(l) => {
+                l.set_nonblocking(true).map_err(io_err(&path))?;
+                tokio::net::UnixListener::from_std(l).map_err(io_err(&path))?
+            }
+        };
         log::info!("berth serve: listening on unix://{}", path.display());
         let shared = Arc::new(Shared {
             opts,
@@ -98,7 +140,10 @@ pub fn serve(opts: EngineOptions, host: &str) -> Result<(), ServeError> {
             } => Ok(()),
         }
     });
-    let _ = std::fs::remove_file(&path);
+    // A passed socket belongs to systemd, which keeps it for the next activation.
+    if owned {
+        let _ = std::fs::remove_file(&path);
+    }
     result
 }
 
@@ -174,12 +219,14 @@ async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
 }
 
 /// Binds `path` so that it is never reachable with wider permissions than 0660: the socket is
-/// made under a temporary name in the same directory, restricted, then renamed over `path`.
-fn bind_private(path: &Path) -> Result<tokio::net::UnixListener, ServeError> {
+/// made under a temporary name in the same directory, restricted (and given to group `gid`),
+/// then renamed over `path`.
+fn bind_private(path: &Path, gid: Option<u32>) -> Result<tokio::net::UnixListener, ServeError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let listener = tokio::net::UnixListener::bind(&tmp).map_err(io_err(&tmp))?;
     let restricted = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o660))
+        .and_then(|()| std::os::unix::fs::chown(&tmp, None, gid))
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = restricted {
         let _ = std::fs::remove_file(&tmp);

@@ -136,11 +136,21 @@ pub enum Command {
     /// Serve the Docker Engine API on a unix socket (for the docker CLI and Docker's SDKs).
     Serve(ServeArgs),
 
+    /// Generate the autocompletion script for the specified shell.
+    Completion(CompletionArgs),
+
     /// Runs a container's shim (internal; started by berth itself).
     #[command(hide = true)]
     Shim {
         /// Container ID.
         id: String,
+    },
+
+    /// Writes berth's man pages, one per command, into DIR (used to build the package).
+    #[command(hide = true, name = "gen-man")]
+    GenMan {
+        /// Directory for the pages (created if missing).
+        dir: PathBuf,
     },
 
     /// Runs an exec instance and records its life (internal; started by berth itself).
@@ -1386,6 +1396,9 @@ pub enum SystemCommand {
     Info(FormatArg),
     /// Remove unused data.
     Prune(SystemPruneArgs),
+    /// Repair what a crash or reboot left and start every container whose restart policy asks
+    /// for it (run at boot by berth-restart.service; running it twice is harmless).
+    Boot,
 }
 
 /// `events`.
@@ -1433,10 +1446,32 @@ pub struct SystemPruneArgs {
     pub filter: Vec<String>,
 }
 
+/// `berth completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh or fish.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// The shells `berth completion` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash (load with `source <(berth completion bash)`).
+    Bash,
+    /// zsh (a `_berth` function for a directory on `$fpath`).
+    Zsh,
+    /// fish (for `~/.config/fish/completions/berth.fish`).
+    Fish,
+}
+
 /// `berth serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Socket to listen on.
     #[arg(short = 'H', long = "host", env = "BERTH_HOST", default_value = berth_api::DEFAULT_HOST)]
     pub host: String,
+    /// Group for the unix socket [default: berth, when the machine has that group].
+    #[arg(short = 'G', long = "group")]
+    pub group: Option<String>,
 }

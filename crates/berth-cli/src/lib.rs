@@ -130,6 +130,14 @@ fn dispatch(cli: Cli) -> CliResult {
     if let Command::Version(args) = command {
         return system::version(args);
     }
+    if let Command::Completion(args) = command {
+        system::completion(args);
+        return Ok(Exit::Ok);
+    }
+    if let Command::GenMan { dir } = command {
+        system::man_pages(dir)?;
+        return Ok(Exit::Ok);
+    }
     if let Command::Shim { id } = command {
         Engine::run_shim(engine_options(&cli), id);
     }
@@ -139,17 +147,23 @@ fn dispatch(cli: Cli) -> CliResult {
     let mut engine = open_engine(&cli)?;
     if let Command::Serve(args) = command {
         drop(engine); // opened to check the data root; requests open their own
-        berth_api::serve(engine_options(&cli), &args.host)
+        berth_api::serve(engine_options(&cli), &args.host, args.group.as_deref())
             .map_err(|e| CliError::usage(format!("berth serve: {e}")))?;
         return Ok(Exit::Ok);
     }
     let e = &mut engine;
     match command {
-        Command::Version(_) | Command::Serve(_) => unreachable!("handled above"),
+        Command::Version(_)
+        | Command::Serve(_)
+        | Command::Completion(_)
+        | Command::GenMan { .. } => {
+            unreachable!("handled above")
+        }
         Command::Info(a) | Command::System(SystemCommand::Info(a)) => system::info(e, a),
         Command::System(SystemCommand::Df(a)) => system::df(e, a),
         Command::Events(a) | Command::System(SystemCommand::Events(a)) => system::events(e, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(e, a),
+        Command::System(SystemCommand::Boot) => system::boot(e),
 
         Command::Build(a)
         | Command::Builder(BuilderCommand::Build(a))

@@ -1,10 +1,10 @@
-//! `version`, `info`, `events`, `system df` and `system prune`.
+//! `version`, `info`, `events`, `system df/prune/boot` and `completion`.
 
 use berth_engine::info::{API_VERSION, VERSION};
 use berth_engine::Engine;
 use serde_json::json;
 
-use crate::cli::{DfArgs, EventsArgs, FormatArg, SystemPruneArgs};
+use crate::cli::{CompletionArgs, CompletionShell, DfArgs, EventsArgs, FormatArg, SystemPruneArgs};
 use crate::format::{self, units, Row};
 
 use crate::error::{CliError, CliResult};
@@ -338,4 +338,41 @@ pub fn events(engine: &mut Engine, args: &EventsArgs) -> CliResult {
         return Err(CliError::usage(e));
     }
     Ok(Exit::Ok)
+}
+
+/// `berth system boot`: one line per container started, and each failure on stderr (the
+/// others still start); exits 1 if any failed.
+pub fn boot(engine: &mut Engine) -> CliResult {
+    let mut failed = false;
+    for start in engine.boot()? {
+        match start.result {
+            Ok(()) => println!("{}", start.name),
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: {}", start.name, CliError::from(e).message);
+            }
+        }
+    }
+    Ok(if failed { Exit::Failure } else { Exit::Ok })
+}
+
+/// `berth completion SHELL`: the shell's completion script, generated from the grammar.
+pub fn completion(args: &CompletionArgs) {
+    use clap::CommandFactory;
+    use clap_complete::{generate, Shell};
+    let shell = match args.shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut cmd = crate::cli::Cli::command();
+    generate(shell, &mut cmd, "berth", &mut std::io::stdout());
+}
+
+/// `berth gen-man DIR` (hidden): a man page per command and subcommand, from the grammar.
+pub fn man_pages(dir: &std::path::Path) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir)?;
+    let cmd = crate::cli::Cli::command().version(VERSION);
+    clap_mangen::generate_to(cmd, dir)
 }

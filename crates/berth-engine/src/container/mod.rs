@@ -22,6 +22,7 @@ use crate::{Engine, EngineError};
 
 mod archive;
 mod attach;
+mod boot;
 mod commit;
 mod create;
 mod diff;
@@ -50,6 +51,7 @@ mod wait;
 
 pub use archive::PathStat;
 pub use attach::AttachRequest;
+pub use boot::BootStart;
 pub use commit::CommitRequest;
 pub use list::ListOptions;
 pub use logs::LogsRequest;

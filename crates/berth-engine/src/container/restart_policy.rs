@@ -5,8 +5,9 @@
 //!
 //! A user's `stop`, `kill`, `restart` or `rm -f` first leaves a marker file in the container
 //! directory, which cancels any restart (Docker's "manually stopped"); a user's `start` clears
-//! it. Not covered: restarting after the machine reboots, as no daemon runs at boot — so
-//! `unless-stopped` acts as `always`.
+//! it. After a reboot no shim is left to apply a policy: `berth system boot` ([`starts_at_boot`],
+//! run by `berth-restart.service`) brings back `always` containers, and `unless-stopped` ones
+//! the user had not stopped, as dockerd does when it starts.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -41,6 +42,17 @@ pub(crate) fn clear_manual_stop(dir: &Path) {
 
 fn manually_stopped(dir: &Path) -> bool {
     dir.join(MANUAL_STOP).exists()
+}
+
+/// Whether a stopped container with `policy`, whose directory is `dir`, starts at boot:
+/// `always` does; `unless-stopped` does unless the user stopped it; `on-failure` and `no`
+/// do not (a reboot is not the container's failure).
+pub(crate) fn starts_at_boot(policy: &RestartPolicy, dir: &Path) -> bool {
+    match policy.name.as_str() {
+        "always" => true,
+        "unless-stopped" => !manually_stopped(dir),
+        _ => false,
+    }
 }
 
 /// Whether `policy` restarts a container whose process exited with `exit_code`, after
