@@ -127,6 +127,7 @@ impl Engine {
         Ok(match m.kind {
             MountKind::Volume => {
                 let name = m.source.clone().unwrap_or_default();
+                let mounter = self.mounter().clone();
                 let store = self.volumes()?;
                 let vol = store.get(&name)?;
                 let driver = vol
@@ -134,7 +135,7 @@ impl Engine {
                     .map(|v| v.driver.clone())
                     .unwrap_or_else(|| "local".into());
                 let written = match &vol {
-                    Some(v) if measurable(v) => store.size(&name).ok(),
+                    Some(v) if measurable(v, &mounter) => store.size(&name).ok(),
                     _ => None,
                 };
                 let lifetime = match (m.anonymous, c.host_config.auto_remove) {
@@ -197,12 +198,12 @@ impl Engine {
 /// Whether berth measures what volume `v` holds: a plain directory, or a size-limited volume
 /// while its image is mounted. A volume mounting something else (tmpfs, nfs, a device) is not
 /// walked, as `system df` does not list it.
-fn measurable(v: &berth_volume::store::Volume) -> bool {
+fn measurable(v: &berth_volume::store::Volume, mounter: &berth_store::mount::Mounter) -> bool {
     let opts = v.options.clone().unwrap_or_default();
     if opts.contains_key("type") {
         return false;
     }
-    !opts.contains_key("size") || berth_store::mount::is_mount_point(&v.mountpoint)
+    !opts.contains_key("size") || mounter.is_mount_point(&v.mountpoint)
 }
 
 /// Container `c`'s writable layer as `system df -v` and `prune --dry-run` list it.
