@@ -12,15 +12,17 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
-# The default seccomp profile containers run under (/usr/share/containers/seccomp.json, read at
-# each start as data).
-apt-get install -y -qq --no-install-recommends golang-github-containers-common >/dev/null
+# The default seccomp profile containers run under: Docker's own, moby's
+# profiles/seccomp/default.json as Debian ships it (read at each start as data); containers-common
+# has Podman's, which the engine setting seccomp-profile can choose.
+apt-get install -y -qq --no-install-recommends golang-github-docker-docker-dev \
+    golang-github-containers-common >/dev/null
 # Bridge networks (the default for containers): netavark and aardvark-dns, over iptables.
 apt-get install -y -qq --no-install-recommends netavark aardvark-dns iptables >/dev/null
 # What the test suite (README: Test) uses besides berth itself: getfattr, ps and curl.
 apt-get install -y -qq --no-install-recommends attr procps curl >/dev/null
-# ... and Go with moby's client package, whose SDK the API tests drive berth serve with.
-apt-get install -y -qq --no-install-recommends golang-go golang-github-docker-docker-dev >/dev/null
+# ... and Go, for moby's client package, whose SDK the API tests drive berth serve with.
+apt-get install -y -qq --no-install-recommends golang-go >/dev/null
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build berth" >&2; exit 1; }
 
 cargo build --release --locked -p berth-cli

@@ -16,13 +16,14 @@ use crate::harness::*;
 /// Docker's default capability set as `/proc/self/status` prints it (CapPrm, CapEff, CapBnd).
 const DOCKER_CAPS: &str = "00000000a80425fb";
 
-/// For each probe: what a container of Docker 20.10.24 saw (its built-in profile), and what a
-/// berth container sees under its default profile, Debian's containers-common 0.50.1
-/// (`/usr/share/containers/seccomp.json`, the profile Podman applies). Where the two differ,
-/// containers-common's profile is the more permissive one (user namespaces, keyctl, open_tree,
-/// process_vm_readv) or answers ENOSYS where Docker answers EPERM; docs/run-flags.md lists them.
-/// Only probes whose verdict the profile and the capability set decide (not the kernel's
-/// configuration or the CPU) are listed.
+/// For each probe: what a container of Docker 20.10.24 saw (its built-in profile), which is what a
+/// berth container sees under its default profile (Docker's own `default.json`), and what a berth
+/// container sees under Debian's containers-common 0.50.1 profile
+/// (`/usr/share/containers/seccomp.json`, the profile Podman applies), which an engine setting can
+/// choose. Where the two differ, containers-common's profile is the more permissive one (user
+/// namespaces, keyctl, open_tree, process_vm_readv) or answers ENOSYS where Docker answers EPERM;
+/// docs/run-flags.md lists them. Only probes whose verdict the profile and the capability set
+/// decide (not the kernel's configuration or the CPU) are listed.
 const VERDICTS: &[(&str, &str, &str)] = &[
     ("unshare_user", "EPERM", "ok"),
     ("unshare_mnt", "EPERM", "EPERM"),
@@ -148,14 +149,7 @@ fn hex_caps(bits: &[u32]) -> String {
 fn default_confinement_is_dockers() {
     let b = Berth::new();
     b.busybox("busybox");
-    let got = verdicts(&b, &[]);
-    let want: Vec<(String, String)> = VERDICTS
-        .iter()
-        .map(|(n, _, berth)| (n.to_string(), berth.to_string()))
-        .collect();
-    assert_eq!(got, want);
-    let same = VERDICTS.iter().filter(|(_, d, b)| d == b).count();
-    assert_eq!(same, 28, "the probes where berth and Docker agree");
+    assert_eq!(verdicts(&b, &[]), want(DOCKER));
 
     let s = status(&b, &[]);
     for field in ["CapPrm", "CapEff", "CapBnd"] {
@@ -204,28 +198,54 @@ fn default_confinement_is_dockers() {
     assert_eq!(hc["Privileged"], false);
 }
 
+/// Columns of [`VERDICTS`].
+const DOCKER: usize = 1;
+const CONTAINERS_COMMON: usize = 2;
+
+/// The probes' expected verdicts, from one column of [`VERDICTS`].
+fn want(column: usize) -> Vec<(String, String)> {
+    VERDICTS
+        .iter()
+        .map(|v| {
+            let verdict = if column == DOCKER { v.1 } else { v.2 };
+            (v.0.to_string(), verdict.to_string())
+        })
+        .collect()
+}
+
 /// Docker's own profile, as Debian's `golang-github-docker-docker-dev` ships it (moby 20.10.24's
-/// `profiles/seccomp/default.json`; CI installs the package for the Go SDK tests).
+/// `profiles/seccomp/default.json`): berth's default.
 const DOCKER_PROFILE: &str =
     "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 
-/// berth resolves a profile in Docker's format exactly as dockerd does: given Docker's own, every
-/// probe gets Docker's answer.
+/// The engine setting `seccomp-profile` (daemon.json's key) changes the default profile: Podman's,
+/// from containers-common, gives its own verdicts; `--security-opt seccomp=` still overrides it; a
+/// setting naming a missing file is refused before anything runs.
 #[test]
-fn dockers_own_profile_gives_dockers_verdicts() {
-    assert!(
-        Path::new(DOCKER_PROFILE).exists(),
-        "{DOCKER_PROFILE} (Debian package golang-github-docker-docker-dev) is installed"
-    );
+fn the_engine_setting_chooses_the_default_profile() {
     let b = Berth::new();
     b.busybox("busybox");
+    let set = |profile: &str| {
+        let mut cfg: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
+        cfg["seccomp-profile"] = profile.into();
+        std::fs::write(b.config_file(), cfg.to_string()).unwrap();
+    };
+    set("/usr/share/containers/seccomp.json");
+    assert_eq!(verdicts(&b, &[]), want(CONTAINERS_COMMON));
     let opt = format!("seccomp={DOCKER_PROFILE}");
-    let got = verdicts(&b, &["--security-opt", &opt]);
-    let want: Vec<(String, String)> = VERDICTS
-        .iter()
-        .map(|(n, docker, _)| (n.to_string(), docker.to_string()))
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(verdicts(&b, &["--security-opt", &opt]), want(DOCKER));
+
+    let missing = b.scratch("no-such-profile.json");
+    set(missing.to_str().unwrap());
+    let e = b.run(&["run", "--rm", "busybox", "true"]).fails(125).stderr;
+    assert!(
+        e.contains("unable to configure the berth engine with file")
+            && e.contains("opening seccomp profile"),
+        "{e}"
+    );
+    set(DOCKER_PROFILE);
+    assert!(b.ps_all().is_empty());
 }
 
 #[test]
@@ -685,6 +705,21 @@ fn the_docker_cli_gets_the_same_confinement() {
         (s["CapEff"].as_str(), s["Seccomp"].as_str()),
         (DOCKER_CAPS, "2")
     );
+    // Docker's verdicts where containers-common's profile would differ.
+    let bind = format!("{}:/probe:ro", probe().display());
+    let (code, out, err) = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &bind,
+        "busybox",
+        "/probe",
+        "unshare_user",
+        "keyctl",
+        "clone3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "unshare_user EPERM\nkeyctl EPERM\nclone3 ENOSYS\n");
     let (_, out, _) = docker(&[
         "run",
         "--rm",

@@ -265,3 +265,79 @@ fn the_docker_cli_reads_rotated_logs_and_is_told_none_cannot_be_read() {
     ]);
     assert_eq!(out, "none \"\"\n");
 }
+
+/// daemon.json's `log-driver` and `log-opts` are the defaults of containers that name no driver
+/// (merged as dockerd merges them: the container's own options win, and another driver gets
+/// none of them); dockerd's container settings berth does not apply are refused, not dropped.
+#[test]
+fn engine_settings_give_the_default_log_config_and_refuse_what_berth_lacks() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let set = |key: &str, value: serde_json::Value| {
+        let mut cfg: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
+        cfg[key] = value;
+        std::fs::write(b.config_file(), cfg.to_string()).unwrap();
+    };
+    set("log-driver", "local".into());
+    set(
+        "log-opts",
+        serde_json::json!({"max-size": "1k", "max-file": "2", "compress": "false"}),
+    );
+    b.run(&["run", "--name", "dflt", "busybox", "sh", "-c", HUNDRED])
+        .ok();
+    let lc = &b.inspect("dflt")["HostConfig"]["LogConfig"];
+    assert_eq!(lc["Type"], "local");
+    assert_eq!(
+        lc["Config"],
+        serde_json::json!({"compress": "false", "max-file": "2", "max-size": "1k"})
+    );
+    let n = b.run(&["logs", "dflt"]).ok().stdout.lines().count();
+    assert!((5..=20).contains(&n), "rotated at 1k, two files: {n} lines");
+    b.run(&[
+        "create",
+        "--name",
+        "own",
+        "--log-opt",
+        "max-size=5k",
+        "busybox",
+        "true",
+    ])
+    .ok();
+    assert_eq!(
+        b.inspect("own")["HostConfig"]["LogConfig"]["Config"]["max-size"],
+        "5k"
+    );
+    b.run(&[
+        "create",
+        "--name",
+        "other",
+        "--log-driver",
+        "json-file",
+        "busybox",
+        "true",
+    ])
+    .ok();
+    assert_eq!(
+        b.inspect("other")["HostConfig"]["LogConfig"],
+        serde_json::json!({"Type": "json-file", "Config": {}})
+    );
+
+    set("log-opts", serde_json::json!({"max-size": "lots"}));
+    let e = b.run(&["ps"]).fails(125).stderr;
+    assert!(
+        e.contains("unable to configure the berth engine with file"),
+        "{e}"
+    );
+    set("log-opts", serde_json::json!({}));
+    set("userns-remap", "default".into());
+    let e = b.run(&["run", "--rm", "busybox", "true"]).fails(125).stderr;
+    assert!(
+        e.contains("berth does not support the setting \"userns-remap\""),
+        "{e}"
+    );
+    // dockerd's defaults are accepted: berth does the same.
+    set("userns-remap", "".into());
+    set("no-new-privileges", false.into());
+    b.run(&["run", "--rm", "busybox", "true"]).ok();
+}

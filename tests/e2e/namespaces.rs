@@ -423,3 +423,104 @@ fn the_docker_cli_sets_namespaces_sysctls_and_shm() {
     ]);
     assert_eq!((code, out.as_str()), (0, ""));
 }
+
+/// `--platform` is checked against the image (normalized as Docker does: `linux`, `x86_64` ...):
+/// a match runs, another platform is Docker's "does not match" text (berth cannot pull it), a
+/// bad specifier is refused; the same through the docker CLI's `platform` parameter.
+#[test]
+fn platform_must_match_the_image() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let host = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let this = format!("linux/{host}");
+    for p in ["linux", this.as_str(), std::env::consts::ARCH] {
+        let out = b.run(&["run", "--rm", "--platform", p, "busybox", "echo", "ran"]);
+        assert_eq!(out.ok().stdout, "ran\n", "--platform {p}");
+    }
+    let other = if host == "arm64" {
+        "linux/amd64"
+    } else {
+        "linux/arm64"
+    };
+    let e = b
+        .run(&[
+            "create",
+            "--name",
+            "arm",
+            "--platform",
+            other,
+            "busybox",
+            "true",
+        ])
+        .fails(1)
+        .stderr;
+    assert!(
+        e.contains(&format!(
+            "image with reference busybox was found but does not match the specified platform: wanted {other}, actual: {this}"
+        )),
+        "{e}"
+    );
+    let e = b
+        .run(&["create", "--platform", "beos/68k", "busybox", "true"])
+        .fails(1)
+        .stderr;
+    assert!(
+        e.contains("unknown operating system or architecture"),
+        "{e}"
+    );
+    assert!(b.ps_all().is_empty());
+
+    let d = DockerCli::start();
+    let (code, out, err) = d.run(&["run", "--rm", "--platform", &this, "busybox", "echo", "ok"]);
+    assert_eq!((code, out.as_str()), (0, "ok\n"), "{err}");
+    // The image is not of that platform, so the docker CLI goes to pull it, as with dockerd
+    // (berth serve has no pull endpoint yet).
+    let (code, _, err) = d.run(&["create", "--platform", other, "busybox", "true"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Unable to find image 'busybox:latest' locally"),
+        "{err}"
+    );
+    let (_, out, _) = d.run(&["ps", "-aq"]);
+    assert_eq!(out, "");
+}
+
+/// Flags berth cannot honour are refused, not dropped: `--ip6` and `--link-local-ip` (IPv4-only
+/// networks), `--pull always` (no registry client yet).
+#[test]
+fn flags_berth_cannot_honour_are_refused() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&["network", "create", "refuse-net"]).ok();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--network", "refuse-net", "--ip6", "fd00::5"],
+            "IPv4 only",
+        ),
+        (
+            &["--ip6", "nope"],
+            "invalid argument \"nope\" for \"--ip6\" flag",
+        ),
+        (
+            &["--network", "refuse-net", "--link-local-ip", "169.254.1.1"],
+            "link-local",
+        ),
+        (
+            &["--pull", "always"],
+            "--pull always: berth has no registry client",
+        ),
+    ];
+    for (flags, text) in cases {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "true"]);
+        let e = b.run(&args).fails(125).stderr;
+        assert!(e.contains(text), "{flags:?}: {e}");
+    }
+    assert!(b.ps_all().is_empty());
+    b.run(&["network", "rm", "refuse-net"]).ok();
+}

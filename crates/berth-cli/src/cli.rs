@@ -522,6 +522,12 @@ pub struct RunArgs {
     /// IPv4 address (e.g., 172.30.100.104).
     #[arg(long)]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33).
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Container IPv4/IPv6 link-local addresses.
+    #[arg(long = "link-local-ip")]
+    pub link_local_ip: Vec<String>,
     /// Container MAC address (e.g., 92:d0:c6:0a:29:33).
     #[arg(long = "mac-address")]
     pub mac_address: Option<String>,
@@ -666,6 +672,9 @@ pub struct RunArgs {
     /// Container isolation technology (Linux: default only).
     #[arg(long)]
     pub isolation: Option<String>,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
     /// Storage driver options for the container.
     #[arg(long = "storage-opt", allow_hyphen_values = true)]
     pub storage_opt: Vec<String>,

@@ -11,7 +11,15 @@
 //! `dns-search`, `dns-opts` (every container's defaults). berth's own: `dns-port` (where the
 //! DNS server of user-defined networks listens), `netavark` and `aardvark-dns` (binaries), and
 //! `rm-warning-threshold` (how much a writable layer may hold before `rm` on a terminal warns).
+//!
+//! Container keys: `seccomp-profile` (the file containers get by default instead of Docker's
+//! own profile; read and checked when the file is loaded, as dockerd checks it at start),
+//! `log-driver` and `log-opts` (for containers that name no log driver, merged as dockerd merges
+//! them). The other keys of dockerd's that change what containers get (`userns-remap`,
+//! `default-ulimits`, `exec-opts` ...) are refused unless they hold dockerd's default, so a
+//! setting is never silently dropped; keys about the daemon itself are ignored.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +73,15 @@ pub struct EngineConfig {
     /// berth's own: how much a container's writable layer may hold before `rm` on a terminal
     /// warns that it will be discarded (`1MiB` by default; `0` disables the warning).
     pub rm_warning_threshold: Option<String>,
+    /// The default seccomp profile (Docker's JSON format).
+    pub seccomp_profile: Option<PathBuf>,
+    /// The default log driver.
+    pub log_driver: Option<String>,
+    /// The default log driver's options.
+    pub log_opts: BTreeMap<String, String>,
+    /// Every other key, checked against [`UNSUPPORTED`].
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// [`EngineConfig::rm_warning_threshold`] when the file sets none.
@@ -76,6 +93,30 @@ pub fn parse_threshold(s: &str) -> Option<u64> {
         .ok()
         .and_then(|v| u64::try_from(v).ok())
 }
+
+/// dockerd's settings that change what containers get and that berth does not apply, with the
+/// value that means dockerd's default (accepted, since berth does the same); `None`: any value
+/// is refused.
+const UNSUPPORTED: &[(&str, Option<&str>)] = &[
+    ("userns-remap", Some(r#""""#)),
+    ("default-ulimits", Some("{}")),
+    ("default-shm-size", Some(r#""64M""#)),
+    ("default-ipc-mode", Some(r#""private""#)),
+    ("default-cgroupns-mode", None),
+    ("cgroup-parent", Some(r#""""#)),
+    ("exec-opts", Some("[]")),
+    ("no-new-privileges", Some("false")),
+    ("selinux-enabled", Some("false")),
+    ("init", Some("false")),
+    ("init-path", None),
+    ("default-runtime", Some(r#""runc""#)),
+    ("runtimes", Some("{}")),
+    ("cpu-rt-period", None),
+    ("cpu-rt-runtime", None),
+    ("storage-opts", Some("[]")),
+    ("icc", Some("true")),
+    ("ipv6", Some("false")),
+];
 
 fn invalid(path: &Path, what: String) -> EngineError {
     EngineError::InvalidArgument(format!(
@@ -96,6 +137,26 @@ impl EngineConfig {
         let config: EngineConfig =
             serde_json::from_slice(&bytes).map_err(|e| invalid(&path, e.to_string()))?;
         config.network_for(Path::new("/"), &path)?;
+        if let Some(p) = &config.seccomp_profile {
+            berth_runtime::seccomp::SeccompProfile::load(p)
+                .map_err(|e| invalid(&path, e.to_string()))?;
+        }
+        for (key, default) in UNSUPPORTED {
+            let Some(v) = config.other.get(*key) else {
+                continue;
+            };
+            let is_default = default
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .is_some_and(|d| &d == v);
+            if !is_default {
+                return Err(invalid(
+                    &path,
+                    format!("berth does not support the setting {key:?} (value {v})"),
+                ));
+            }
+        }
+        crate::container::runconfig::logging::settings(&config.default_log_config())
+            .map_err(|e| invalid(&path, e.to_string()))?;
         config.rm_warning_threshold_in(&path)?;
         Ok((config, Some(path)))
     }
@@ -116,6 +177,34 @@ impl EngineConfig {
                     format!("invalid rm-warning-threshold {s:?}: want a size such as 1MiB, or 0"),
                 )
             }),
+        }
+    }
+
+    /// The log configuration containers that name no driver get (`log-driver`, else
+    /// `json-file`, with `log-opts`).
+    pub fn default_log_config(&self) -> crate::types::LogConfig {
+        crate::types::LogConfig {
+            kind: self
+                .log_driver
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| "json-file".into()),
+            config: self.log_opts.clone(),
+        }
+    }
+
+    /// dockerd's merge of its default log configuration into a container's: an empty driver is
+    /// the default one, and a container of the default driver gets the default options it does
+    /// not set itself.
+    pub fn merge_log_config(&self, cfg: &mut crate::types::LogConfig) {
+        let default = self.default_log_config();
+        if cfg.kind.is_empty() {
+            cfg.kind = default.kind.clone();
+        }
+        if cfg.kind == default.kind {
+            for (k, v) in default.config {
+                cfg.config.entry(k).or_insert(v);
+            }
         }
     }
 
@@ -214,5 +303,70 @@ mod tests {
         assert!(e.contains("invalid bip"), "{e}");
         std::fs::write(&f, "{").unwrap();
         assert!(EngineConfig::load(Some(&f)).is_err());
+    }
+
+    /// `seccomp-profile` names a file that must exist and parse when the settings are read.
+    #[test]
+    fn seccomp_profile_is_checked_when_read() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("daemon.json");
+        let profile = t.path().join("p.json");
+        std::fs::write(&profile, r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#).unwrap();
+        std::fs::write(&f, format!(r#"{{"seccomp-profile": {profile:?}}}"#)).unwrap();
+        let (c, _) = EngineConfig::load(Some(&f)).unwrap();
+        assert_eq!(c.seccomp_profile.as_deref(), Some(profile.as_path()));
+
+        std::fs::write(&profile, "[").unwrap();
+        let e = EngineConfig::load(Some(&f)).unwrap_err().to_string();
+        assert!(e.contains("Decoding seccomp profile failed"), "{e}");
+        std::fs::remove_file(&profile).unwrap();
+        let e = EngineConfig::load(Some(&f)).unwrap_err().to_string();
+        assert!(e.contains("opening seccomp profile"), "{e}");
+    }
+
+    /// dockerd's container settings berth does not apply are refused unless they hold dockerd's
+    /// default; the default log configuration is checked with the container rules and merged.
+    #[test]
+    fn container_settings_are_applied_or_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("daemon.json");
+        let load = |json: &str| {
+            std::fs::write(&f, json).unwrap();
+            EngineConfig::load(Some(&f)).map(|(c, _)| c)
+        };
+        let e = load(r#"{"userns-remap": "default"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r#"berth does not support the setting "userns-remap""#),
+            "{e}"
+        );
+        assert!(load(
+            r#"{"default-ulimits": {"nofile": {"Name": "nofile", "Hard": 1, "Soft": 1}}}"#
+        )
+        .is_err());
+        assert!(load(r#"{"exec-opts": ["native.cgroupdriver=systemd"]}"#).is_err());
+        assert!(load(r#"{"userns-remap": "", "no-new-privileges": false, "debug": true}"#).is_ok());
+        assert!(load(r#"{"log-driver": "syslog"}"#).is_err());
+        assert!(load(r#"{"log-opts": {"max-size": "x"}}"#).is_err());
+
+        let c = load(
+            r#"{"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}"#,
+        )
+        .unwrap();
+        let mut mine = crate::types::LogConfig {
+            kind: String::new(),
+            config: BTreeMap::from([("max-size".to_string(), "1m".to_string())]),
+        };
+        c.merge_log_config(&mut mine);
+        assert_eq!(mine.kind, "json-file");
+        assert_eq!(mine.config["max-size"], "1m");
+        assert_eq!(mine.config["max-file"], "3");
+        let mut other = crate::types::LogConfig {
+            kind: "none".into(),
+            config: BTreeMap::new(),
+        };
+        c.merge_log_config(&mut other);
+        assert!(other.config.is_empty());
     }
 }

@@ -12,6 +12,8 @@ pub mod config;
 pub mod import;
 /// `load`: docker-save archives and OCI image layouts into the store.
 pub mod load;
+/// Platforms (`linux/amd64`) as Docker writes and compares them.
+pub mod platform;
 /// Progress reporting for long image operations.
 pub mod progress;
 /// Image references (`[registry/]path[:tag][@digest]`) parsed and normalized like Docker.

@@ -4,9 +4,10 @@
 //! `linux.seccomp` for one container: only the rules that apply to its capability set, the host's
 //! architecture and the running kernel, exactly as dockerd resolves its default profile.
 //!
-//! berth's default profile is the one Debian maintains in `golang-github-containers-common`
-//! ([`DEFAULT_PROFILE`], the profile Podman applies); `--security-opt seccomp=PATH` and the
-//! engine setting name another file in the same format (Docker's own `default.json` works).
+//! berth's default profile is Docker's own `default.json`, as Debian ships it in
+//! `golang-github-docker-docker-dev` ([`DEFAULT_PROFILE`]), so a container gets the verdicts a
+//! Docker container gets; `--security-opt seccomp=PATH` and the engine setting `seccomp-profile`
+//! name another file in the same format (containers-common's, Podman's default, works too).
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +17,13 @@ use oci_spec::runtime::{
 };
 use serde::Deserialize;
 
-/// The default profile: Debian's `golang-github-containers-common` installs it.
-pub const DEFAULT_PROFILE: &str = "/usr/share/containers/seccomp.json";
+/// The default profile: moby's `profiles/seccomp/default.json`, which Debian's
+/// `golang-github-docker-docker-dev` installs.
+pub const DEFAULT_PROFILE: &str =
+    "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
+
+/// Podman's default profile, from Debian's `golang-github-containers-common`.
+pub const CONTAINERS_COMMON_PROFILE: &str = "/usr/share/containers/seccomp.json";
 
 /// A profile that cannot be read or applied.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,9 @@ pub enum SeccompError {
         /// The error.
         source: std::io::Error,
     },
+    /// The default profile is not installed.
+    #[error("the default seccomp profile {DEFAULT_PROFILE} is missing: install Debian's golang-github-docker-docker-dev, or name another profile with the engine setting seccomp-profile")]
+    MissingDefault,
     /// The JSON does not parse.
     #[error("Decoding seccomp profile failed: {0}")]
     Decode(String),
@@ -45,6 +54,7 @@ impl SeccompError {
             SeccompError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 berth_store::ErrorKind::NotFound
             }
+            SeccompError::MissingDefault => berth_store::ErrorKind::Internal,
             _ => berth_store::ErrorKind::InvalidArgument,
         }
     }
@@ -179,9 +189,14 @@ fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, value: &str) -> Result
 impl SeccompProfile {
     /// Reads a profile file.
     pub fn load(path: &Path) -> Result<SeccompProfile, SeccompError> {
-        let bytes = std::fs::read(path).map_err(|source| SeccompError::Read {
-            path: path.to_path_buf(),
-            source,
+        let bytes = std::fs::read(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_PROFILE) {
+                return SeccompError::MissingDefault;
+            }
+            SeccompError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         SeccompProfile::parse(&bytes)
     }
@@ -431,10 +446,16 @@ mod tests {
         assert_eq!(parse_kernel("x"), None);
     }
 
-    /// The profile Debian ships parses and resolves for Docker's default capabilities.
+    /// The profiles Debian ships parse and resolve for Docker's default capabilities.
     #[test]
-    fn the_installed_default_profile_resolves() {
-        let p = SeccompProfile::load(Path::new(DEFAULT_PROFILE)).unwrap();
+    fn the_installed_profiles_resolve() {
+        for path in [DEFAULT_PROFILE, CONTAINERS_COMMON_PROFILE] {
+            installed_profile_resolves(Path::new(path));
+        }
+    }
+
+    fn installed_profile_resolves(path: &Path) {
+        let p = SeccompProfile::load(path).unwrap();
         let caps: Vec<String> = crate::spec::DEFAULT_CAPABILITIES
             .iter()
             .map(|s| s.to_string())

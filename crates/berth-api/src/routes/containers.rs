@@ -34,11 +34,16 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
     let mut host_config = body.host_config.unwrap_or_default();
     let raw: serde_json::Value = serde_json::from_slice(&ctx.req.body).unwrap_or_default();
     compat::create_host_config(ctx.req.version, &raw["HostConfig"], &mut host_config);
+    if raw["HostConfig"].get("LogConfig").is_none() {
+        // No LogConfig at all (docker-py without log_config): the engine's default applies.
+        host_config.log_config.kind.clear();
+    }
     let req = CreateRequest {
         name: ctx.req.query.get("name").filter(|n| !n.is_empty()).cloned(),
         config: body.config,
         host_config,
         networking_config: body.networking_config,
+        platform: ctx.req.query.get("platform").cloned(),
         api_version: Some(ctx.req.version),
         ..Default::default()
     };

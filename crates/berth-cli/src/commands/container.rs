@@ -306,7 +306,12 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
     let pull = match args.pull.as_str() {
         "missing" => PullPolicy::Missing,
         "never" => PullPolicy::Never,
-        "always" => PullPolicy::Missing,
+        // Acting as `missing` would hand over a possibly stale local image as if pulled.
+        "always" => {
+            return Err(run_usage_error(
+                "--pull always: berth has no registry client yet, so it cannot pull (use missing or never)",
+            ))
+        }
         other => {
             return Err(run_usage_error(&format!(
             "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
@@ -552,6 +557,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         host_config,
         pull,
         networking_config: net.networking,
+        platform: args.platform.clone(),
         api_version: None,
     })
 }
@@ -617,12 +623,24 @@ fn network_flags(args: &RunArgs) -> Result<NetworkFlags, CliError> {
     if mode == "host" && !args.publish.is_empty() {
         eprintln!("WARNING: Published ports are discarded when using host network mode");
     }
-    let networking = (!args.network_alias.is_empty() || args.ip.is_some()).then(|| {
+    if let Some(ip) = &args.ip6 {
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(flag_error(
+                "--ip6",
+                ip,
+                &format!("{ip} is not an ip address"),
+            ));
+        }
+    }
+    let ipam = args.ip.is_some() || args.ip6.is_some() || !args.link_local_ip.is_empty();
+    let networking = (!args.network_alias.is_empty() || ipam).then(|| {
         let ep = EndpointSettings {
             aliases: (!args.network_alias.is_empty()).then(|| args.network_alias.clone()),
-            ipam_config: args.ip.as_ref().map(|ip| EndpointIpamConfig {
-                ipv4_address: ip.clone(),
-                ..Default::default()
+            ipam_config: ipam.then(|| EndpointIpamConfig {
+                ipv4_address: args.ip.clone().unwrap_or_default(),
+                ipv6_address: args.ip6.clone().unwrap_or_default(),
+                link_local_ips: (!args.link_local_ip.is_empty())
+                    .then(|| args.link_local_ip.clone()),
             }),
             ..Default::default()
         };

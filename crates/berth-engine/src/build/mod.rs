@@ -385,6 +385,7 @@ impl Backend for EngineBackend<'_, '_> {
             },
             pull: Default::default(),
             networking_config: None,
+            platform: None,
             api_version: None,
         };
         let c = self.engine.create_container(create).map_err(backend_err)?;

@@ -3,6 +3,7 @@
 //! Docker merges them (user values win; `Entrypoint` given without `Cmd` drops the image's `Cmd`).
 
 use berth_image::config::ContainerConfig;
+use berth_image::platform::Platform;
 use berth_store::metadata::containers::{self, ContainerRow, StateRow, VolumeRef};
 use berth_store::metadata::MetaError;
 use berth_store::{fsutil, journal};
@@ -69,7 +70,17 @@ impl Engine {
     pub fn create_container(&mut self, req: CreateRequest) -> Result<Container, EngineError> {
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
+        if let Some(spec) = req.platform.as_deref().filter(|p| !p.is_empty()) {
+            let wanted = Platform::parse(spec).map_err(EngineError::InvalidArgument)?;
+            let actual = Platform::of_image(&image.config);
+            if !wanted.matches(&actual) {
+                return Err(EngineError::NotFound(format!(
+                    "image with reference {image_ref} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
+                )));
+            }
+        }
         let mut host_config = req.host_config;
+        self.config.merge_log_config(&mut host_config.log_config);
         host_config.fill_defaults();
         if host_config.auto_remove && !matches!(host_config.restart_policy.name.as_str(), "" | "no")
         {

@@ -356,12 +356,16 @@ impl Engine {
         }
     }
 
-    /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).
-    /// The seccomp profile containers get by default.
+    /// The seccomp profile containers get by default: the engine setting `seccomp-profile`, else
+    /// Docker's own.
     pub(crate) fn seccomp_profile(&self) -> PathBuf {
-        PathBuf::from(berth_runtime::seccomp::DEFAULT_PROFILE)
+        self.config
+            .seccomp_profile
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(berth_runtime::seccomp::DEFAULT_PROFILE))
     }
 
+    /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).
     pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::Runc {
         let binary = match c.host_config.runtime.as_str() {
             "" | "runc" => PathBuf::from("runc"),

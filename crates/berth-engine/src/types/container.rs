@@ -358,6 +358,9 @@ pub struct CreateRequest {
     pub pull: PullPolicy,
     /// Per-network settings (`--network-alias`, `--ip`, the API's `EndpointsConfig`).
     pub networking_config: Option<super::NetworkingConfig>,
+    /// `--platform` (the API's `platform` parameter): the image must be of this platform.
+    #[serde(default)]
+    pub platform: Option<String>,
     /// The API version of the request, which decides how mounts are read (`None`: the
     /// newest, as the CLI behaves).
     #[serde(skip)]
