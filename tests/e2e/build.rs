@@ -555,3 +555,101 @@ fn run_steps_join_the_network_build_names() {
     assert!(b.ps_all().is_empty(), "{:?}", b.ps_all());
     assert!(mounts_under(&b.root()).is_empty());
 }
+
+/// What a terminal shows after `raw` (an 80-column terminal tall enough that nothing scrolls
+/// away), line by line, trailing blanks trimmed.
+fn screen_lines(raw: &[u8]) -> Vec<String> {
+    let mut term = vt100::Parser::new(2000.try_into().unwrap(), 80.try_into().unwrap(), 0);
+    term.process(raw);
+    term.screen()
+        .rows(0, 80)
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_terminal_gets_the_compact_view() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let ctx = context(
+        &b,
+        "tty",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nCOPY f /f\nRUN echo first line; echo last line\nCMD [\"cat\", \"/f\"]\n",
+        ), ("f", "f\n")],
+    );
+    let dir = ctx.to_str().unwrap();
+    let mut t = b.spawn_pty(&["build", "-t", "tty", dir]);
+    assert_eq!(t.wait_exit(std::time::Duration::from_secs(120)), 0);
+    let lines = screen_lines(t.output().as_bytes());
+    let steps: Vec<&String> = lines.iter().filter(|l| l.starts_with(" => ")).collect();
+    assert_eq!(steps.len(), 4, "{lines:?}");
+    assert!(steps[0].starts_with(" => [1/4] FROM busybox "), "{lines:?}");
+    assert!(steps[2].starts_with(" => [3/4] RUN echo first line; echo last line "));
+    assert!(steps[3].ends_with('s'), "{lines:?}");
+    // One line per step: no classic-builder chatter, the RUN's output only while it runs.
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("Step ") || l.contains("--->")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l == "first line"), "{lines:?}");
+    let id = b
+        .run(&["images", "-q", "tty"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert!(
+        lines.contains(&format!("Successfully built {id}")),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"Successfully tagged tty:latest".to_string()));
+    // A rebuild: every step after FROM is CACHED.
+    let mut t = b.spawn_pty(&["build", "-t", "tty", dir]);
+    assert_eq!(t.wait_exit(std::time::Duration::from_secs(120)), 0);
+    let lines = screen_lines(t.output().as_bytes());
+    let cached = lines
+        .iter()
+        .filter(|l| l.starts_with(" => CACHED ["))
+        .count();
+    assert_eq!(cached, 3, "{lines:?}");
+    // A failing step is shown with everything it printed, then the error.
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox\nRUN echo partial; echo oops >&2; exit 3\n",
+    )
+    .unwrap();
+    let mut t = b.spawn_pty(&["build", dir]);
+    assert_eq!(t.wait_exit(std::time::Duration::from_secs(120)), 3);
+    let lines = screen_lines(t.output().as_bytes());
+    let at = lines
+        .iter()
+        .position(|l| l == " => ERROR [2/2] RUN echo partial; echo oops >&2; exit 3")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(
+        lines[at + 1..at + 3],
+        ["    partial", "    oops"],
+        "{lines:?}"
+    );
+    assert!(t.output().ends_with(
+        "The command '/bin/sh -c echo partial; echo oops >&2; exit 3' returned a non-zero code: 3\r\n"
+    ));
+    // --progress plain keeps the classic text on a terminal; tty refuses a pipe.
+    let mut t = b.spawn_pty(&["build", "--progress", "plain", dir]);
+    assert_eq!(t.wait_exit(std::time::Duration::from_secs(120)), 3);
+    assert!(
+        t.output().contains("Step 2/2 : RUN echo partial"),
+        "{}",
+        t.output()
+    );
+    let out = build(&b, &["--progress", "tty"], &ctx).fails(1);
+    assert!(
+        out.stderr.contains("--progress tty needs a terminal"),
+        "{out:?}"
+    );
+    assert!(b.ps_all().is_empty(), "{:?}", b.ps_all());
+}

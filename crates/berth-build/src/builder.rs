@@ -36,7 +36,8 @@ pub enum BuildError {
     NotFound(String),
 }
 
-/// Where the builder writes its progress.
+/// Where the builder writes its progress. The step events default to the classic builder's
+/// plain text; a terminal view overrides them.
 pub trait Output {
     /// A line (or part of one) of the build's own output or a RUN step's stdout.
     fn stdout(&mut self, text: &str);
@@ -46,6 +47,26 @@ pub trait Output {
     }
     /// The ID of an image a stage produced (Docker's `aux` message).
     fn image_id(&mut self, _id: &str) {}
+    /// Step `n` of `total` begins: `Step 2/9 : RUN make`.
+    fn step(&mut self, n: usize, total: usize, code: &str) {
+        self.stdout(&format!("Step {n}/{total} : {code}\n"));
+    }
+    /// The step's result came from the cache.
+    fn using_cache(&mut self) {
+        self.stdout(" ---> Using cache\n");
+    }
+    /// The step's container (12 hex digits) was created; its output follows.
+    fn running_in(&mut self, cid: &str) {
+        self.stdout(&format!(" ---> Running in {cid}\n"));
+    }
+    /// The step's container was removed.
+    fn removing(&mut self, cid: &str) {
+        self.stdout(&format!("Removing intermediate container {cid}\n"));
+    }
+    /// The step ended with this image (12 hex digits, or empty for `scratch`).
+    fn step_image(&mut self, short_id: &str) {
+        self.stdout(&format!(" ---> {short_id}\n"));
+    }
 }
 
 /// A base image or an image a step produced.
@@ -375,7 +396,7 @@ impl<'b> Builder<'b> {
         let mut step = 0;
         for code in &meta_cmds {
             step += 1;
-            self.out.stdout(&format!("Step {step}/{total} : {code}\n"));
+            self.out.step(step, total, code);
         }
 
         // name (lower-case) or index → image ID of finished stages.
@@ -390,18 +411,14 @@ impl<'b> Builder<'b> {
                 return Err(invalid(format!("{} stage name already used", stage.name)));
             }
             step += 1;
-            self.out
-                .stdout(&format!("Step {step}/{total} : {}\n", stage.code));
+            self.out.step(step, total, &stage.code);
             let mut state = self.begin_stage(stage, &stages[..i], &results, &args)?;
-            self.out
-                .stdout(&format!(" ---> {}\n", short(&state.image.id)));
+            self.out.step_image(short(&state.image.id));
             for c in &stage.commands {
                 step += 1;
-                self.out
-                    .stdout(&format!("Step {step}/{total} : {}\n", c.code));
+                self.out.step(step, total, &c.code);
                 self.dispatch(&mut state, c, &stages[..i], &results)?;
-                self.out
-                    .stdout(&format!(" ---> {}\n", short(&state.image.id)));
+                self.out.step_image(short(&state.image.id));
             }
             if !state.image.id.is_empty() {
                 self.out.image_id(&state.image.id);
@@ -545,7 +562,7 @@ impl<'b> Builder<'b> {
         }
         match self.backend.cache_lookup(&state.image.id, probe)? {
             Some(id) => {
-                self.out.stdout(" ---> Using cache\n");
+                self.out.using_cache();
                 state.image = self.backend.image(&id)?;
                 state.run.image = state.image.id.clone();
                 Ok(true)
@@ -651,11 +668,9 @@ impl<'b> Builder<'b> {
         }
         // Docker creates (and removes) a container for these steps; the image records its ID.
         let cid = self.backend.container_id();
-        self.out
-            .stdout(&format!(" ---> Running in {}\n", &cid[..12]));
+        self.out.running_in(&cid[..12]);
         self.store(state, &probe, Some(&cid), None)?;
-        self.out
-            .stdout(&format!("Removing intermediate container {}\n", &cid[..12]));
+        self.out.removing(&cid[..12]);
         Ok(())
     }
 
@@ -743,14 +758,12 @@ impl<'b> Builder<'b> {
                     return Ok(());
                 }
                 let cid = self.backend.container_id();
-                self.out
-                    .stdout(&format!(" ---> Running in {}\n", &cid[..12]));
+                self.out.running_in(&cid[..12]);
                 let layer = self
                     .backend
                     .workdir(&state.image.id, &state.run.working_dir.clone())?;
                 self.store(state, &probe, Some(&cid), layer)?;
-                self.out
-                    .stdout(&format!("Removing intermediate container {}\n", &cid[..12]));
+                self.out.removing(&cid[..12]);
                 Ok(())
             }
             Instruction::Run { cmd, heredocs } => self.run(state, cmd, heredocs),
@@ -970,8 +983,7 @@ impl<'b> Builder<'b> {
         };
         self.store(state, &probe, Some(&cid), layer)?;
         if !self.opts.keep_containers {
-            self.out
-                .stdout(&format!("Removing intermediate container {}\n", &cid[..12]));
+            self.out.removing(&cid[..12]);
         }
         Ok(())
     }

@@ -1010,6 +1010,17 @@ pub struct FormatArg {
     pub format: Option<String>,
 }
 
+/// `build --progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuildProgress {
+    /// The compact view on a terminal, the classic builder's text elsewhere.
+    Auto,
+    /// The classic builder's text.
+    Plain,
+    /// The compact view (stdout must be a terminal).
+    Tty,
+}
+
 /// `build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -1049,6 +1060,10 @@ pub struct BuildArgs {
     /// Remove intermediate containers after a successful build.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub rm: bool,
+    /// Type of progress output: auto (the compact view on a terminal), plain (the classic
+    /// builder's text, with every RUN's output) or tty.
+    #[arg(long, value_enum, default_value_t = BuildProgress::Auto)]
+    pub progress: BuildProgress,
     /// Always remove intermediate containers (berth always does when a step fails).
     #[arg(long = "force-rm")]
     pub force_rm: bool,

@@ -3,6 +3,8 @@
 //! [`error::CliError`] whose text is printed as is, and the process exit code follows from it.
 #![warn(missing_docs)]
 
+/// `berth build`'s compact view on a terminal.
+pub mod build_view;
 /// The command-line grammar.
 pub mod cli;
 /// Command implementations.

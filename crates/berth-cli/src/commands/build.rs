@@ -1,15 +1,17 @@
 //! `berth build` and `berth builder prune`: the context from a directory or STDIN (a tar, plain
 //! or compressed, or a lone Dockerfile), the Dockerfile from the context, a file or STDIN, and the
-//! classic builder's plain progress on stdout (`-q`: only the image ID).
+//! classic builder's plain progress on stdout, or the compact view on a terminal
+//! ([`BuildView`]; `-q`: only the image ID).
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 
 use berth_build::builder::{BuildOptions, Output};
 use berth_engine::build::{BuildRequest, ContextSource, DockerfileSource, PlainOutput};
 use berth_engine::{Engine, EngineError};
 
-use crate::cli::{BuildArgs, BuilderPruneArgs};
+use crate::build_view::BuildView;
+use crate::cli::{BuildArgs, BuildProgress, BuilderPruneArgs};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 
@@ -24,6 +26,32 @@ impl<O: Output> Output for Counting<O> {
     fn stdout(&mut self, text: &str) {
         self.written = true;
         self.inner.stdout(text);
+    }
+
+    fn stderr(&mut self, text: &str) {
+        self.written = true;
+        self.inner.stderr(text);
+    }
+
+    fn step(&mut self, n: usize, total: usize, code: &str) {
+        self.written = true;
+        self.inner.step(n, total, code);
+    }
+
+    fn using_cache(&mut self) {
+        self.inner.using_cache();
+    }
+
+    fn running_in(&mut self, cid: &str) {
+        self.inner.running_in(cid);
+    }
+
+    fn removing(&mut self, cid: &str) {
+        self.inner.removing(cid);
+    }
+
+    fn step_image(&mut self, short_id: &str) {
+        self.inner.step_image(short_id);
     }
 }
 
@@ -62,6 +90,17 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
             )));
         }
     }
+    // `auto`: the compact view on a terminal, the classic builder's text elsewhere.
+    let compact = match args.progress {
+        BuildProgress::Auto => io::stdout().is_terminal(),
+        BuildProgress::Plain => false,
+        BuildProgress::Tty if io::stdout().is_terminal() => true,
+        BuildProgress::Tty => {
+            return Err(CliError::usage(
+                "--progress tty needs a terminal on stdout (use auto or plain)",
+            ))
+        }
+    };
     if args.context.starts_with("http://")
         || args.context.starts_with("https://")
         || args.context.starts_with("git@")
@@ -149,6 +188,17 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
             written: false,
         };
         let r = engine.build(req, &mut out);
+        (r, out.written)
+    } else if compact {
+        let mut out = Counting {
+            inner: BuildView::stdout(),
+            written: false,
+        };
+        let r = engine.build(req, &mut out);
+        match &r {
+            Ok(_) => out.inner.done(),
+            Err(_) => out.inner.fail(),
+        }
         (r, out.written)
     } else {
         let mut out = Counting {

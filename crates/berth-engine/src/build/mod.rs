@@ -389,7 +389,7 @@ impl Backend for EngineBackend<'_, '_> {
             api_version: None,
         };
         let c = self.engine.create_container(create).map_err(backend_err)?;
-        out.stdout(&format!(" ---> Running in {}\n", &c.id[..12]));
+        out.running_in(&c.id[..12]);
         let outcome = self.run_attached(&c.id, out);
         let code = match outcome {
             Ok(code) => code,
