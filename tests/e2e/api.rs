@@ -840,6 +840,41 @@ fn the_docker_cli_builds_with_the_classic_builder() {
         out.trim().starts_with("sha256:") && out.trim().len() == 71,
         "{out}"
     );
+    // A Dockerfile from outside the context: the CLI adds it to the tar under a random name
+    // that it appends to .dockerignore, and ends that tar without padding (20.10); the daemon
+    // reads it and drops the Dockerfile, as dockerd 20.10 does (recorded).
+    let other = d.b.scratch("ctx-other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("a.txt"), "a\n").unwrap();
+    std::fs::write(other.join("x.log"), "x\n").unwrap();
+    std::fs::write(other.join(".dockerignore"), "*.log\n").unwrap();
+    let outside = d.b.scratch("outside.df");
+    std::fs::write(
+        &outside,
+        "FROM busybox\nCOPY . /ctx/\nRUN find /ctx | sort\n",
+    )
+    .unwrap();
+    let out = d
+        .command(&[
+            "build",
+            "--no-cache",
+            "-f",
+            outside.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ])
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\n/ctx\n/ctx/.dockerignore\n/ctx/a.txt\nRemoving"),
+        "{text}"
+    );
     // A failing step: Docker's message and its exit code.
     std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nRUN exit 7\n").unwrap();
     let (code, _, err) = build(&[]);

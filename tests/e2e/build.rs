@@ -394,14 +394,52 @@ fn contexts_from_stdin_and_dockerignore() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &tar).unwrap();
     let gz = gz.finish().unwrap();
-    let df = b.scratch("build.df");
-    std::fs::write(&df, "FROM busybox\nCOPY f /f\nCMD [\"cat\", \"/f\"]\n").unwrap();
-    b.run_stdin(
-        &["build", "-t", "fromtar", "-f", df.to_str().unwrap(), "-"],
-        &gz,
-    )
-    .ok();
+    b.run_stdin(&["build", "-t", "fromtar", "-f", "build.df", "-"], &gz)
+        .ok();
     assert_eq!(b.run(&["run", "--rm", "fromtar"]).ok().stdout, "from tar\n");
+    let out = b.run_stdin(&["build", "-f", "nope.df", "-"], &gz).fails(1);
+    assert_eq!(
+        out.stderr.trim(),
+        "Error response from daemon: Cannot locate specified Dockerfile: nope.df"
+    );
+    // A tar's .dockerignore was the client's to apply: dockerd only drops the Dockerfile and
+    // .dockerignore when it names them (recorded from dockerd 20.10).
+    let tar = tar_of(&[
+        Entry::File(
+            "build.df",
+            b"FROM busybox\nCOPY . /ctx/\nRUN find /ctx | sort\n",
+            0o644,
+        ),
+        Entry::File("Dockerfile", b"FROM scratch\n", 0o644),
+        Entry::File(
+            ".dockerignore",
+            b"Dockerfile\n.dockerignore\nbuild.df\nx.log\n",
+            0o644,
+        ),
+        Entry::File("a.txt", b"a\n", 0o644),
+        Entry::File("x.log", b"x\n", 0o644),
+    ]);
+    let out = b
+        .run_stdin(&["build", "--no-cache", "-f", "build.df", "-"], &tar)
+        .ok();
+    assert!(
+        out.stdout
+            .contains("\n/ctx\n/ctx/Dockerfile\n/ctx/a.txt\n/ctx/x.log\nRemoving"),
+        "{}",
+        out.stdout
+    );
+    // -f is relative to the working directory, and a missing one is named in full.
+    let out = b
+        .run(&["build", "-f", "nope.df", ctx.to_str().unwrap()])
+        .fails(1);
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {}/nope.df: no such file or directory",
+            cwd.display()
+        )
+    );
 }
 
 #[test]

@@ -89,6 +89,30 @@ impl Context {
         }
     }
 
+    /// What dockerd does to an unpacked context tar once it has read the Dockerfile: the
+    /// Dockerfile and `.dockerignore` themselves are removed when the tar's `.dockerignore`
+    /// excludes them (the docker CLI sends both even then); nothing else is filtered, as the
+    /// client applied the rules when it made the tar.
+    pub fn remove_ignored_control_files(&self, dockerfile: &str) -> Result<(), ContextError> {
+        let ignore_file = self.resolve(".dockerignore");
+        let text = match fs::read_to_string(&ignore_file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(&ignore_file)(e)),
+        };
+        let rules = IgnoreMatcher::new(&read_patterns(&text))?;
+        for name in [".dockerignore", dockerfile] {
+            let rel = name.trim_start_matches('/');
+            if rules.matches(rel) {
+                let path = self.resolve(rel);
+                if path.is_file() {
+                    fs::remove_file(&path).map_err(io_err(&path))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The tree's root.
     pub fn root(&self) -> &Path {
         &self.root

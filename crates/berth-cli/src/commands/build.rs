@@ -112,6 +112,8 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
         )));
     }
     let mut stdin_dockerfile: Option<String> = None;
+    // With a context tar on STDIN, -f names a file in it (as the docker CLI sends it).
+    let mut tar_dockerfile: Option<String> = None;
     let dockerfile_from_stdin = args.file.as_deref() == Some("-");
     let context = if args.context == "-" {
         if dockerfile_from_stdin {
@@ -122,6 +124,7 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
         let mut r = io::BufReader::with_capacity(1 << 16, io::stdin());
         let head = r.fill_buf()?.to_vec();
         if looks_like_archive(&head) {
+            tar_dockerfile = Some(args.file.clone().unwrap_or_else(|| "Dockerfile".into()));
             ContextSource::Tar(Box::new(r))
         } else {
             let mut text = String::new();
@@ -133,7 +136,9 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
     } else {
         ContextSource::Dir(std::path::PathBuf::from(&args.context))
     };
-    let dockerfile = if let Some(text) = stdin_dockerfile {
+    let dockerfile = if let Some(name) = tar_dockerfile {
+        DockerfileSource::InContext(name)
+    } else if let Some(text) = stdin_dockerfile {
         DockerfileSource::Text {
             name: "Dockerfile".into(),
             text,
@@ -150,8 +155,17 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
                 }
             }
             Some(f) => {
-                let text = std::fs::read_to_string(f).map_err(|e| {
-                    CliError::usage(format!("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {f}: {e}"))
+                // Relative to the working directory, not the context (as the docker CLI reads it).
+                let abs = std::path::absolute(f)?;
+                let text = std::fs::read_to_string(&abs).map_err(|e| {
+                    let why = match e.kind() {
+                        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                        _ => e.to_string(),
+                    };
+                    CliError::usage(format!(
+                        "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {}: {why}",
+                        abs.display()
+                    ))
                 })?;
                 DockerfileSource::Text {
                     name: f.to_string(),

@@ -142,7 +142,7 @@ impl Engine {
                     staged = Some(dir.clone());
                     let r = berth_store::archive::decompress(std::io::BufReader::new(r))?;
                     berth_store::archive::apply_tar(
-                        r,
+                        CompleteTar::new(r),
                         &dir,
                         &berth_store::archive::ApplyOptions {
                             whiteouts: berth_store::archive::WhiteoutMode::Delete,
@@ -159,6 +159,10 @@ impl Engine {
                 }
             };
             let (name, text) = read_dockerfile(&ctx, &req.dockerfile)?;
+            if let (Some(_), DockerfileSource::InContext(n)) = (&staged, &req.dockerfile) {
+                ctx.remove_ignored_control_files(n)
+                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+            }
             let mut backend = EngineBackend {
                 engine: self,
                 ctx: &ctx,
@@ -552,6 +556,46 @@ impl EngineBackend<'_, '_> {
     }
 }
 
+/// A context tar completed at its end: the zero padding of the last entry's data and the two
+/// end-of-archive blocks are added when the stream stops without them. dockerd's tar reader
+/// accepts an archive that ends right after the last file's data, and the docker CLI 20.10 sends
+/// exactly that when it adds a Dockerfile from outside the context (`-f ../x`); what is added
+/// is only zeros, so a well-formed tar reads the same.
+struct CompleteTar<R> {
+    inner: R,
+    read: u64,
+    /// Zeros still to give after the inner stream ended (`None` until it ends).
+    tail: Option<u64>,
+}
+
+impl<R: Read> CompleteTar<R> {
+    fn new(inner: R) -> Self {
+        CompleteTar {
+            inner,
+            read: 0,
+            tail: None,
+        }
+    }
+}
+
+impl<R: Read> Read for CompleteTar<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tail.is_none() {
+            let n = self.inner.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                self.read += n as u64;
+                return Ok(n);
+            }
+            self.tail = Some((512 - self.read % 512) % 512 + 1024);
+        }
+        let left = self.tail.as_mut().expect("set above");
+        let n = (*left).min(buf.len() as u64) as usize;
+        buf[..n].fill(0);
+        *left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Writes progress to a writer as the classic builder's plain text.
 pub struct PlainOutput<W: Write>(pub W);
 
@@ -565,4 +609,41 @@ impl<W: Write> Output for PlainOutput<W> {
 /// Resolves a destination path beneath a mounted root (symlinks followed inside it).
 pub(crate) fn in_root(root: &Path, dest: &str) -> PathBuf {
     resolve_in_root(root, dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CompleteTar;
+    use std::io::Read;
+
+    fn completed(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        CompleteTar::new(bytes).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_tar_cut_after_its_last_data_is_padded_and_ended() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(47);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "f", &[7u8; 47][..]).unwrap();
+        let full = b.into_inner().unwrap();
+        let cut = &full[..512 + 47];
+        let fixed = completed(cut);
+        assert_eq!(fixed.len(), 1024 + 1024);
+        assert_eq!(&fixed[..cut.len()], cut);
+        assert!(fixed[cut.len()..].iter().all(|&b| b == 0));
+        let mut a = tar::Archive::new(&fixed[..]);
+        let names: Vec<String> = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["f"]);
+        // A complete tar only gets zeros after its own end.
+        assert_eq!(&completed(&full)[..full.len()], &full[..]);
+    }
 }
