@@ -63,7 +63,9 @@ pub fn tree_size(path: &Path) -> io::Result<u64> {
             continue;
         }
         let md = entry.metadata()?;
-        if md.len() == 0 || !seen.insert((md.dev(), md.ino())) {
+        // Only hard-linked inodes can be met twice: the set stays as small as the links are
+        // many, not the files.
+        if md.len() == 0 || (md.nlink() > 1 && !seen.insert((md.dev(), md.ino()))) {
             continue;
         }
         size += md.len();
