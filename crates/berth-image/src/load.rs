@@ -41,6 +41,12 @@ impl From<berth_store::StoreError> for LoadError {
     }
 }
 
+impl From<berth_store::metadata::MetaError> for LoadError {
+    fn from(e: berth_store::metadata::MetaError) -> Self {
+        LoadError::Store(e.into())
+    }
+}
+
 impl LoadError {
     /// The error's class.
     pub fn kind(&self) -> berth_store::ErrorKind {
@@ -295,6 +301,19 @@ fn store_image(
                 .map_err(|e| LoadError::Invalid(format!("invalid tag {n:?}: {e}")))
         })
         .collect::<Result<_, _>>()?;
+    // Until the image's row references them, the layers registered here are released by the
+    // repair pass if this process dies (issue 15): a killed load leaves no layer that nothing
+    // references.
+    let mut chains = Vec::new();
+    for diff_id in &config.rootfs.diff_ids {
+        chains.push(berth_store::layer::chain_id(chains.last(), diff_id));
+    }
+    store.db_mut().write(|tx| -> Result<(), LoadError> {
+        for chain in &chains {
+            Store::begin_release(tx, chain)?;
+        }
+        Ok(())
+    })?;
     let mut parent: Option<Digest> = None;
     for (diff_id, (offset, size)) in config.rootfs.diff_ids.iter().zip(layers) {
         let chain = berth_store::layer::chain_id(parent.as_ref(), diff_id);
@@ -314,6 +333,13 @@ fn store_image(
     }
     let mut images = ImageStore::new(store);
     let record = images.create(config_bytes, None)?;
+    store.db_mut().write(|tx| -> Result<(), LoadError> {
+        for chain in &chains {
+            berth_store::layer::end_release(tx, chain)?;
+        }
+        Ok(())
+    })?;
+    let mut images = ImageStore::new(store);
     let mut loaded = LoadedImage {
         id: record.id.clone(),
         tags: Vec::new(),

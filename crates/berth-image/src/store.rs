@@ -255,10 +255,18 @@ impl<'s> ImageStore<'s> {
     ) -> Result<Vec<berth_store::layer::Layer>, ImageStoreError> {
         let top = self.get(id)?.and_then(|i| i.top_layer);
         let key = id.to_string();
-        self.store.db_mut().write(|tx| images::delete(tx, &key))?;
-        match top {
-            Some(t) => Ok(self.store.release_layer(&t)?),
-            None => Ok(Vec::new()),
-        }
+        self.store
+            .db_mut()
+            .write(|tx| -> Result<(), ImageStoreError> {
+                images::delete(tx, &key)?;
+                if let Some(t) = &top {
+                    Store::begin_release(tx, t)?;
+                }
+                Ok(())
+            })?;
+        let Some(t) = top else {
+            return Ok(Vec::new());
+        };
+        Ok(self.store.release_layer(&t)?)
     }
 }

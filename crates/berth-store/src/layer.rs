@@ -15,6 +15,7 @@ use crate::archive::{self, ApplyOptions};
 use crate::digest::Digest;
 use crate::fsutil;
 use crate::journal;
+use crate::metadata::MetaError;
 use crate::store::{Store, StoreError};
 
 /// One row of the layer store.
@@ -241,6 +242,15 @@ impl Store {
         )
     }
 
+    /// Opens, inside the caller's transaction `tx` that drops a reference to layer `top` (an
+    /// image's or a container's row), the journal entry that makes the next open release `top`
+    /// if this process dies before [`Store::release_layer`] did (issue 15): a killed `rmi` or
+    /// `rm` never leaves a chain of layers nothing references. [`Store::release_layer`] closes
+    /// it (or [`end_release`], when the reference is kept after all).
+    pub fn begin_release(tx: &rusqlite::Connection, top: &Digest) -> Result<(), MetaError> {
+        journal::begin(tx, RELEASE, &top.to_string())
+    }
+
     /// Frees `top` and then each parent in turn, stopping at the first layer still in use.
     /// Returns the layers removed.
     pub fn release_layer(&mut self, top: &Digest) -> Result<Vec<Layer>, StoreError> {
@@ -258,12 +268,19 @@ impl Store {
                             row_to_layer,
                         )
                         .optional()?;
+                    // The release's journal entry walks down the chain with it: each step
+                    // closes its layer's entry and opens its parent's, so a kill between two
+                    // steps leaves the rest of the chain to the repair pass.
+                    journal::end(tx, RELEASE, &key)?;
                     let Some(layer) = layer else { return Ok(None) };
                     if Store::layer_in_use(tx, &key)? {
                         return Ok(None);
                     }
                     tx.execute("DELETE FROM layers WHERE chain_id = ?1", [&key])?;
                     journal::begin(tx, "layer", &layer.cache_id)?;
+                    if let Some(parent) = &layer.parent {
+                        journal::begin(tx, RELEASE, &parent.to_string())?;
+                    }
                     let blob_unused: bool = tx.query_row(
                         "SELECT NOT EXISTS(SELECT 1 FROM layers WHERE diff_id = ?1)",
                         [layer.diff_id.to_string()],
@@ -291,6 +308,12 @@ impl Store {
 
     /// Finishes what crashed processes left of layers and blobs: files no row claims are removed.
     pub(crate) fn recover_layers(&mut self) -> Result<(), StoreError> {
+        for entry in journal::abandoned(self.db.conn(), RELEASE)? {
+            let top = Digest::parse(&entry.key).map_err(|e| {
+                StoreError::Corrupt(format!("journal {RELEASE} key {}: {e}", entry.key))
+            })?;
+            self.release_layer(&top)?;
+        }
         for entry in journal::abandoned(self.db.conn(), "layer")? {
             if !layer_dir_claimed(self.db.conn(), &entry.key)? {
                 self.driver.remove(&entry.key)?;
@@ -312,4 +335,13 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Journal kind of a layer chain whose last reference went (key: the top layer's chain ID).
+const RELEASE: &str = "layer-release";
+
+/// Closes the entry [`Store::begin_release`] opened when the layer stays referenced (a loaded
+/// image's row now holds it); in the caller's transaction.
+pub fn end_release(conn: &rusqlite::Connection, top: &Digest) -> Result<(), MetaError> {
+    journal::end(conn, RELEASE, &top.to_string())
 }

@@ -321,14 +321,53 @@ impl<'s> VolumeStore<'s> {
                 Ok(out)
             },
         )?;
+        let forgotten: Vec<String> = names
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut failures = self.remove_forgotten(&forgotten)?.into_iter();
+        for result in results.iter_mut().filter(|r| r.is_ok()) {
+            if let Some(Err(e)) = failures.next() {
+                *result = Err(e);
+            }
+        }
+        Ok(results)
+    }
+
+    /// The first half of a removal that another change makes in its own transaction `tx`
+    /// (a container's `rm -v` deletes its anonymous volumes with its own row, issue 15): deletes
+    /// the row of volume `name` unless a container still references it, and opens the removal's
+    /// journal entry. True if the row went; [`VolumeStore::remove_forgotten`] then removes the
+    /// files, or the next open does if this process dies first.
+    pub fn forget_unreferenced(
+        tx: &berth_store::metadata::Connection,
+        name: &str,
+    ) -> Result<bool, VolumeError> {
+        if !volumes::users(tx, name)?.is_empty() || !volumes::delete(tx, name)? {
+            return Ok(false);
+        }
+        journal::begin(tx, "volume", name)?;
+        Ok(true)
+    }
+
+    /// Removes the files of volumes whose rows are gone with their journal entries open, then
+    /// closes the entries (one transaction for all). One result per name: a failure leaves that
+    /// entry open, so the next open finishes it.
+    pub fn remove_forgotten(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
+        let mut results = Vec::with_capacity(names.len());
         let mut removed = Vec::new();
-        for (name, result) in names.iter().zip(results.iter_mut()) {
-            if result.is_ok() {
-                match self.local.remove(name) {
-                    Ok(()) => removed.push(name.clone()),
-                    // The row is gone; the journal entry stays, so the next open finishes it.
-                    Err(e) => *result = Err(e.into()),
+        for name in names {
+            match self.local.remove(name) {
+                Ok(()) => {
+                    removed.push(name.clone());
+                    results.push(Ok(()));
                 }
+                Err(e) => results.push(Err(e.into())),
             }
         }
         if !removed.is_empty() {
@@ -371,6 +410,40 @@ impl<'s> VolumeStore<'s> {
         if LocalDriver::is_mounted_kind(v.options.as_ref()) {
             self.local.unmount(&v.name)?;
         }
+        Ok(())
+    }
+}
+
+/// Journal kind of a copy staged beside a volume's data dir (populate), keyed `NAME/OWNER`.
+const POPULATE: &str = "volume-populate";
+
+/// Staged copies into a volume (populate, issue 15).
+impl VolumeStore<'_> {
+    /// A new staging directory beside volume `name`'s data dir, private to this process, for a
+    /// copy that one rename over the empty data dir publishes; journaled, so the repair pass
+    /// removes what a killed copy left. Close it with [`VolumeStore::end_staging`].
+    pub fn begin_staging(&mut self, name: &str) -> Result<PathBuf, VolumeError> {
+        let tag = journal::Owner::current().tag();
+        journal::begin(self.store.db().conn(), POPULATE, &format!("{name}/{tag}"))?;
+        let dir = self.local.dir(name).join(format!("_populate-{tag}"));
+        let _ = berth_store::fsutil::remove_tree(&dir);
+        std::fs::create_dir(&dir).map_err(|source| {
+            VolumeError::Driver(LocalError::Io {
+                path: dir.clone(),
+                source,
+            })
+        })?;
+        Ok(dir)
+    }
+
+    /// Removes what is left of this process's staging directory for `name` (nothing, once it
+    /// was published) and closes its journal entry.
+    pub fn end_staging(&mut self, name: &str) -> Result<(), VolumeError> {
+        let tag = journal::Owner::current().tag();
+        let dir = self.local.dir(name).join(format!("_populate-{tag}"));
+        berth_store::fsutil::remove_tree(&dir)
+            .map_err(|source| VolumeError::Driver(LocalError::Io { path: dir, source }))?;
+        journal::end(self.store.db().conn(), POPULATE, &format!("{name}/{tag}"))?;
         Ok(())
     }
 }
@@ -634,6 +707,13 @@ impl VolumeStore<'_> {
 
     /// Finishes renames and imports that a crashed process left half done.
     pub fn recover_operations(&mut self) -> Result<(), VolumeError> {
+        for entry in journal::abandoned(self.store.db().conn(), POPULATE)? {
+            if let Some((name, tag)) = entry.key.rsplit_once('/') {
+                let staging = self.local.dir(name).join(format!("_populate-{tag}"));
+                let _ = berth_store::fsutil::remove_tree(&staging);
+            }
+            journal::end(self.store.db().conn(), POPULATE, &entry.key)?;
+        }
         for entry in journal::abandoned(self.store.db().conn(), "volume-import")? {
             let staging = self.local.dir(&entry.key).join("_import");
             let _ = berth_store::fsutil::remove_tree(&staging);

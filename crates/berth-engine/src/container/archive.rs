@@ -3,13 +3,15 @@
 //! symlink — even one swapped in while the copy runs — resolves inside the container and never
 //! reaches the host (the CVE-2018-15664 class of bug). Trees are read fd by fd without following
 //! symlinks. A running container is seen as its processes see it (`/proc/<pid>/root`, volumes
-//! included); a stopped one through its mounted root filesystem.
+//! included); a stopped one through its root filesystem, mounted for the copy under a
+//! [`ROOTFS_MOUNT`] journal entry so that the repair pass unmounts it if the copy is killed.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
+use berth_store::journal;
 use berth_store::mount::{Mount, MountGuard};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
@@ -38,6 +40,11 @@ impl PathStat {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 }
+
+/// Journal kind of a stopped container's root filesystem mounted by `cp` or `export` for the
+/// copy (with its volumes on top), owned by the copying process; the repair pass unmounts what
+/// a killed copy left mounted (issue 15).
+pub(crate) const ROOTFS_MOUNT: &str = "rootfs-mount";
 
 /// The container's root directory, kept open (and, for a stopped container, mounted with its
 /// volumes and binds on top) while used.
@@ -125,6 +132,7 @@ impl Engine {
         }
         let rootfs = self.store.driver().rootfs(&c.id, true)?;
         let mounts = if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
+            journal::begin(self.store.db().conn(), ROOTFS_MOUNT, &c.id)?;
             self.mounter().mount_all_scoped(&rootfs.mounts)?
         } else {
             Vec::new()
@@ -147,6 +155,17 @@ impl Engine {
             self.mount_volumes_for_copy(c, &rootfs.path, &mut handle)?;
         }
         Ok(handle)
+    }
+
+    /// Unmounts what [`Engine::open_root`] mounted and closes its journal entry. (A copy that
+    /// fails on the way unmounts when its handle drops; its entry closes at the next open.)
+    fn close_root(&mut self, c: &Container, root: RootHandle) -> Result<(), EngineError> {
+        let mounted = !root.mounts.is_empty();
+        drop(root);
+        if mounted {
+            journal::end(self.store.db().conn(), ROOTFS_MOUNT, &c.id)?;
+        }
+        Ok(())
     }
 
     fn mount_volumes_for_copy(
@@ -223,6 +242,8 @@ impl Engine {
         } else {
             String::new()
         };
+        drop(dir);
+        self.close_root(&c, root)?;
         Ok(PathStat {
             name: if base.is_empty() { "/".into() } else { base },
             size: st.st_size,
@@ -284,6 +305,8 @@ impl Engine {
         let top = top.map(str::to_string).unwrap_or_else(|| stat.name.clone());
         let entry = if base.is_empty() { "." } else { base.as_str() };
         archive::write_entry_tar(dir.as_fd(), entry.as_bytes(), &top, out)?;
+        drop(dir);
+        self.close_root(&c, root)?;
         self.emit_container(&c, "archive-path", &[]);
         Ok(stat)
     }
@@ -330,6 +353,8 @@ impl Engine {
                 owner,
             },
         )?;
+        drop(fd);
+        self.close_root(&c, root)?;
         self.emit_container(&c, "extract-to-dir", &[]);
         Ok(())
     }
@@ -338,13 +363,18 @@ impl Engine {
     pub fn export_container(&mut self, name: &str, out: &mut dyn Write) -> Result<(), EngineError> {
         let c = self.container(name)?;
         let rootfs = self.store.driver().rootfs(&c.id, true)?;
-        let _mounted_here =
+        let mounted_here =
             if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
+                journal::begin(self.store.db().conn(), ROOTFS_MOUNT, &c.id)?;
                 self.mounter().mount_all_scoped(&rootfs.mounts)?
             } else {
                 Vec::new()
             };
         archive::write_tree_tar(&rootfs.path, out)?;
+        if !mounted_here.is_empty() {
+            drop(mounted_here);
+            journal::end(self.store.db().conn(), ROOTFS_MOUNT, &c.id)?;
+        }
         self.emit_container(&c, "export", &[]);
         Ok(())
     }

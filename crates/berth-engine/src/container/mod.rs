@@ -36,6 +36,7 @@ mod names;
 mod pause;
 mod remove;
 mod rename;
+mod repair;
 pub mod restart_policy;
 pub mod runconfig;
 pub mod shim;
@@ -273,6 +274,17 @@ impl Engine {
         self.store
             .db_mut()
             .write(|tx| -> Result<(), EngineError> { write_state(tx, id, s) })
+    }
+
+    /// Records a state the shim reached (its process started, or ended) and, in the same
+    /// transaction, closes the [`start::LAUNCHING`] journal entry of the process that launched
+    /// it: the shim owns the container's mounts now, and waits for no one.
+    pub(crate) fn save_settled_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
+        self.store.db_mut().write(|tx| -> Result<(), EngineError> {
+            write_state(tx, id, s)?;
+            berth_store::journal::end(tx, start::LAUNCHING, id)?;
+            Ok(())
+        })
     }
 
     /// Re-reads container `id` inside one write transaction, checks `allowed` on what is

@@ -183,8 +183,9 @@ impl Engine {
     /// All or nothing (issue 15): a plain volume is filled in a staging directory next to its
     /// data dir and published by one rename over the still-empty data dir, so a process killed
     /// mid-copy leaves the volume empty (and the next run fills it) instead of partly filled for
-    /// good; a leftover staging directory is removed by the next populate. A volume with driver
-    /// options is a mount (tmpfs, a size-limited filesystem) and is filled in place.
+    /// good; the staging directory is journaled, so the repair pass removes what a killed copy
+    /// left. A volume with driver options is a mount (tmpfs, a size-limited filesystem) and is
+    /// filled in place.
     fn populate(
         &mut self,
         rootfs: &Path,
@@ -207,21 +208,19 @@ impl Engine {
             }
             Err(e) => return Err(EngineError::Io(e.into())),
         };
-        let store = self.volumes()?;
+        let mut store = self.volumes()?;
         let data = store.mount(volume)?;
         let staged = !volume.has_options();
-        let staging = data.with_file_name("_populate");
+        let mut staging = None;
         let result = (|| -> Result<(), EngineError> {
             let empty = std::fs::read_dir(&data)?.next().is_none();
             if !empty {
                 return Ok(());
             }
             let target = if staged {
-                if staging.exists() {
-                    berth_store::fsutil::remove_tree(&staging)?;
-                }
-                std::fs::create_dir(&staging)?;
-                staging.clone()
+                let dir = store.begin_staging(&volume.name)?;
+                staging = Some(dir.clone());
+                dir
             } else {
                 data.clone()
             };
@@ -264,25 +263,24 @@ impl Engine {
             .map_err(|e| EngineError::Io(e.into()))?;
             rustix::fs::chmod(data, Mode::from_raw_mode(st.st_mode & 0o7777))
                 .map_err(|e| EngineError::Io(e.into()))?;
-            if staged {
+            if let Some(staging) = &staging {
                 // Replaces the empty data dir in one step; if something was written there
-                // meanwhile (a concurrent populate won), that content stays and ours goes.
-                match std::fs::rename(&staging, volume.mountpoint.as_path()) {
+                // meanwhile (a concurrent populate won), that content stays and ours goes
+                // (with the staging directory, below).
+                match std::fs::rename(staging, volume.mountpoint.as_path()) {
                     Ok(()) => {}
                     Err(e)
                         if e.raw_os_error() == Some(libc::ENOTEMPTY)
-                            || e.raw_os_error() == Some(libc::EEXIST) =>
-                    {
-                        berth_store::fsutil::remove_tree(&staging)?;
-                    }
+                            || e.raw_os_error() == Some(libc::EEXIST) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
             Ok(())
         })();
-        if result.is_err() && staged {
-            let _ = berth_store::fsutil::remove_tree(&staging);
-        }
+        let result = match staging {
+            Some(_) => result.and(store.end_staging(&volume.name).map_err(EngineError::from)),
+            None => result,
+        };
         // Option volumes are mounted only while used; the copy of a tmpfs volume is therefore
         // lost, as in Docker (spec §4, §11 #12).
         let _ = store.unmount(volume);
@@ -429,23 +427,5 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// `rm -v` / `--rm`: removes the container's anonymous volumes that no other container
-    /// references any more (silently keeping the others, as Docker does).
-    pub(crate) fn remove_anonymous_volumes(&mut self, c: &Container) -> Result<(), EngineError> {
-        for spec in c
-            .mounts
-            .iter()
-            .filter(|s| s.kind == MountKind::Volume && s.anonymous)
-        {
-            let Some(name) = &spec.source else { continue };
-            match self.volumes()?.remove(name) {
-                Ok(()) => self.emit_volume(name, "destroy", &[("driver", "local".into())]),
-                Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
     }
 }

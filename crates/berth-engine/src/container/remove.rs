@@ -1,11 +1,16 @@
-//! `rm` and `container prune`. A container's row goes first (in one transaction, with a journal
-//! entry), then its files: rootfs mount, writable and init layers, directory. A crash in between
-//! is finished by the next open.
+//! `rm` and `container prune`. Whatever processes a container that does not run still has go
+//! first (a shim left waiting for a start, a runtime init whose shim was killed); then its row
+//! and, with `-v`, its anonymous volumes' rows (in one transaction, with journal entries), then
+//! its files: rootfs mount, writable and init layers, directory, volumes. A crash in between is
+//! finished by the next open ([`super::repair`]).
 
 use std::collections::BTreeMap;
 
+use berth_runtime::shim::{shim_stamp, ProcessStamp};
 use berth_store::metadata::containers;
 use berth_store::{fsutil, journal};
+use berth_volume::mount_spec::MountKind;
+use berth_volume::store::VolumeStore;
 
 use super::{Container, Status};
 use crate::filters::Filters;
@@ -42,37 +47,103 @@ impl Engine {
         c: &Container,
         volumes: bool,
     ) -> Result<(), EngineError> {
+        if !c.state.status.is_running() {
+            self.end_leftover_processes(c)?;
+        }
         self.detach_network(c);
-        let deleted = self
-            .store
-            .db_mut()
-            .write(|tx| -> Result<bool, EngineError> {
-                let deleted = containers::delete_unless(tx, &c.id, &Status::ACTIVE_WORDS)?;
-                if deleted {
+        // With `volumes`, the anonymous volumes no other container references go in the same
+        // transaction as the container's row (issue 15): a kill after it leaves their files to
+        // the repair pass, never a volume nobody can reach.
+        let anonymous: Vec<String> = if volumes {
+            c.mounts
+                .iter()
+                .filter(|s| s.kind == MountKind::Volume && s.anonymous)
+                .filter_map(|s| s.source.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let deleted =
+            self.store
+                .db_mut()
+                .write(|tx| -> Result<Option<Vec<String>>, EngineError> {
+                    if !containers::delete_unless(tx, &c.id, &Status::ACTIVE_WORDS)? {
+                        return Ok(None);
+                    }
                     journal::begin(tx, "container", &c.id)?;
-                }
-                Ok(deleted)
-            })?;
-        if !deleted {
+                    if let Some(top) = &c.top_layer {
+                        berth_store::Store::begin_release(tx, top)?;
+                    }
+                    let mut forgotten = Vec::new();
+                    for name in &anonymous {
+                        if VolumeStore::forget_unreferenced(tx, name)? {
+                            forgotten.push(name.clone());
+                        }
+                    }
+                    Ok(Some(forgotten))
+                })?;
+        let Some(forgotten) = deleted else {
             // Gone already (a --rm shim), or started meanwhile: say which.
             return match self.lookup_container(&c.id) {
                 Ok(now) => Ok(now.can_remove()?),
                 Err(EngineError::NoSuchContainer(_)) => Ok(()),
                 Err(e) => Err(e),
             };
-        }
+        };
         self.remove_container_files(&c.id)?;
-        journal::end(self.store.db().conn(), "container", &c.id)?;
-        self.emit_container(c, "destroy", &[]);
         // The image may be gone already (rmi -f): then this container held its layers.
         if let Some(top) = &c.top_layer {
             self.store.release_layer(top)?;
         }
-
-        if volumes {
-            self.remove_anonymous_volumes(c)?;
+        journal::end(self.store.db().conn(), "container", &c.id)?;
+        self.emit_container(c, "destroy", &[]);
+        let removed = self.volumes()?.remove_forgotten(&forgotten)?;
+        for (name, result) in forgotten.iter().zip(removed) {
+            result?;
+            self.emit_volume(name, "destroy", &[("driver", "local".into())]);
         }
         Ok(())
+    }
+
+    /// Issue 15: a container that does not run may still have processes — a shim holding its
+    /// created process for a start that never came (a `run` killed between create and attach),
+    /// or the runtime's init of a shim that was killed. They are killed and reaped before the
+    /// row goes, so nothing outlives the container. A shim removing its own `--rm` container is
+    /// left alone: its process has ended and its runtime state is deleted.
+    pub(crate) fn end_leftover_processes(&mut self, c: &Container) -> Result<(), EngineError> {
+        let dir = c.dir(self);
+        match shim_stamp(&dir) {
+            Some(shim) if shim == ProcessStamp::current() => Ok(()),
+            Some(shim) if shim.is_alive() => {
+                // The shim may not have created the process yet: kill until it is gone.
+                let runtime = self.runtime_of(c);
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                loop {
+                    match runtime.kill(&c.id, libc::SIGKILL, true) {
+                        Ok(()) => {}
+                        Err(e) if e.is_not_running() || e.is_not_found() => {}
+                        Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
+                    }
+                    if shim.wait_exit(std::time::Duration::from_millis(200)) {
+                        return Ok(());
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(EngineError::Io(std::io::Error::other(format!(
+                            "container {} did not exit after SIGKILL",
+                            c.id
+                        ))));
+                    }
+                }
+            }
+            _ => {
+                if self.root().join("runtime").join(&c.id).exists() {
+                    let runtime = self.runtime_of(c);
+                    berth_runtime::shim::recover(&*runtime, &c.id, &dir)
+                        .map_err(berth_runtime::error::ProcessError::from)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Unmounts and deletes the files of container `id` (whose row is gone).
@@ -82,17 +153,6 @@ impl Engine {
         driver.remove(id)?;
         driver.remove(&format!("{id}-init"))?;
         fsutil::remove_tree(&self.container_dir(id))?;
-        Ok(())
-    }
-
-    /// Finishes container creations and removals a crashed process left half done.
-    pub(crate) fn recover_containers(&mut self) -> Result<(), EngineError> {
-        for entry in journal::abandoned(self.store.db().conn(), "container")? {
-            if self.lookup_container(&entry.key).is_err() {
-                self.remove_container_files(&entry.key)?;
-            }
-            journal::end(self.store.db().conn(), "container", &entry.key)?;
-        }
         Ok(())
     }
 

@@ -47,7 +47,7 @@ impl ShimHooks for EngineHooks {
             started_at: rfc3339(at),
             finished_at: c.state.finished_at.clone(),
         };
-        engine.save_state(&id, &state)?;
+        engine.save_settled_state(&id, &state)?;
         engine.emit_container(&c, "start", &[]);
         Ok(())
     }
@@ -78,7 +78,7 @@ impl ShimHooks for EngineHooks {
         state.oom_killed = exit.oom_killed;
         state.error = exit.error.clone().unwrap_or_default();
         state.finished_at = rfc3339(exit.finished_at);
-        let _ = engine.save_state(&id, &state);
+        let _ = engine.save_settled_state(&id, &state);
         if c.state.status != Status::Created || exit.error.is_none() {
             if exit.oom_killed {
                 engine.emit_container(&c, "oom", &[]);

@@ -14,6 +14,16 @@ use berth_volume::mount_spec::MountKind;
 use super::{files, CanStart, Container, Status};
 use crate::{Engine, EngineError};
 
+/// Journal kind of a container being launched, owned by the launching process (`start`,
+/// `run`, the API's attach before start, a restart policy's shim): from before its root
+/// filesystem is mounted until its process starts or its shim ends (the shim closes the entry
+/// in the transaction that records either) or the launch fails. An entry whose owner died first
+/// names a mount nobody will release, or a shim holding a created process for a start request
+/// that will never come (a `run` killed between create and attach): the repair pass stops the
+/// shim and unmounts, and the container stays created with nothing running, as Docker leaves
+/// it (issue 15).
+pub(crate) const LAUNCHING: &str = "launch";
+
 /// What `start` achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {
@@ -80,17 +90,20 @@ impl Engine {
     }
 
     /// Mounts, sets up the network, writes the bundle and spawns the shim (`start`, and a
-    /// restart policy's restart). When no shim takes the container over, the network is torn
-    /// down again.
+    /// restart policy's restart), under a [`LAUNCHING`] journal entry. When no shim takes the
+    /// container over, the network is torn down and the root filesystem unmounted again.
     pub(crate) fn launch(
         &mut self,
         c: &Container,
         on_attach: bool,
         console: Option<WinSize>,
     ) -> Result<Started, EngineError> {
+        berth_store::journal::begin(self.store.db().conn(), LAUNCHING, &c.id)?;
         let result = self.launch_inner(c, on_attach, console);
         if result.is_err() {
             self.detach_network(c);
+            self.release_rootfs(c);
+            let _ = berth_store::journal::end(self.store.db().conn(), LAUNCHING, &c.id);
         }
         result
     }
