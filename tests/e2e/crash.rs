@@ -164,6 +164,66 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
     b.run(&["ps", "-aq"]).ok();
     let root = b.root();
     let mut other = Vec::new();
+    // Mounts: only the root filesystems of containers whose process runs; processes: only
+    // the shims of running containers. A shim may still be starting its container, or a
+    // `run --rm` shim finishing its cleanup: only what stays has leaked.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (stray_mounts, stray) = loop {
+        let running: BTreeSet<String> = rows(b, "SELECT id, status FROM containers")
+            .into_iter()
+            .filter(|r| matches!(r[1].as_str(), "running" | "paused" | "restarting"))
+            .map(|r| r[0].clone())
+            .collect();
+        let allowed: BTreeSet<String> = running
+            .iter()
+            .map(|id| {
+                root.join("layers")
+                    .join(id)
+                    .join("merged")
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let stray_mounts: Vec<String> = mounts_under(&root)
+            .into_iter()
+            .filter(|m| !allowed.contains(m))
+            .collect();
+        let legit: BTreeSet<i32> = running.iter().flat_map(|id| shim_pids(id)).collect();
+        let stray: Vec<i32> = processes_of(&root)
+            .into_iter()
+            .filter(|p| !legit.contains(p))
+            .collect();
+        // No journal entry survives the repair: their owners are dead (a shim still starting
+        // its container closes the entry of the `run` that launched it once it runs).
+        let journal = rows(b, "SELECT kind, key FROM journal");
+        let done = stray.is_empty() && stray_mounts.is_empty() && journal.is_empty();
+        if done || Instant::now() > deadline {
+            for r in journal {
+                other.push(format!("journal entry left open: {r:?}"));
+            }
+            break (stray_mounts, stray);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        b.run(&["ps", "-aq"]).ok();
+    };
+    for m in stray_mounts {
+        t.leaked_mounts += 1;
+        t.failures.push(format!("{what}: mount left: {m}"));
+    }
+    if !stray.is_empty() {
+        t.leaked_processes += stray.len();
+        let cmds: Vec<String> = stray
+            .iter()
+            .map(|p| {
+                String::from_utf8_lossy(
+                    &std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default(),
+                )
+                .replace('\0', " ")
+            })
+            .collect();
+        t.failures.push(format!("{what}: processes left: {cmds:?}"));
+    }
+    // With every operation settled, the metadata and the disk must agree.
     // Per-process staging of dead processes is gone.
     for n in names_in(&root.join("tmp")) {
         other.push(format!("staging left: tmp/{n}"));
@@ -236,65 +296,6 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
             .push(format!("{what}: anonymous volume {} orphaned", r[0]));
         // Counted once: the next kills start without it.
         b.run(&["volume", "rm", &r[0]]).ok();
-    }
-    // Mounts: only the root filesystems of containers whose process runs; processes: only
-    // the shims of running containers. A shim may still be starting its container, or a
-    // `run --rm` shim finishing its cleanup: only what stays has leaked.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let (stray_mounts, stray) = loop {
-        let running: BTreeSet<String> = rows(b, "SELECT id, status FROM containers")
-            .into_iter()
-            .filter(|r| matches!(r[1].as_str(), "running" | "paused" | "restarting"))
-            .map(|r| r[0].clone())
-            .collect();
-        let allowed: BTreeSet<String> = running
-            .iter()
-            .map(|id| {
-                root.join("layers")
-                    .join(id)
-                    .join("merged")
-                    .display()
-                    .to_string()
-            })
-            .collect();
-        let stray_mounts: Vec<String> = mounts_under(&root)
-            .into_iter()
-            .filter(|m| !allowed.contains(m))
-            .collect();
-        let legit: BTreeSet<i32> = running.iter().flat_map(|id| shim_pids(id)).collect();
-        let stray: Vec<i32> = processes_of(&root)
-            .into_iter()
-            .filter(|p| !legit.contains(p))
-            .collect();
-        // No journal entry survives the repair: their owners are dead (a shim still starting
-        // its container closes the entry of the `run` that launched it once it runs).
-        let journal = rows(b, "SELECT kind, key FROM journal");
-        let done = stray.is_empty() && stray_mounts.is_empty() && journal.is_empty();
-        if done || Instant::now() > deadline {
-            for r in journal {
-                other.push(format!("journal entry left open: {r:?}"));
-            }
-            break (stray_mounts, stray);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        b.run(&["ps", "-aq"]).ok();
-    };
-    for m in stray_mounts {
-        t.leaked_mounts += 1;
-        t.failures.push(format!("{what}: mount left: {m}"));
-    }
-    if !stray.is_empty() {
-        t.leaked_processes += stray.len();
-        let cmds: Vec<String> = stray
-            .iter()
-            .map(|p| {
-                String::from_utf8_lossy(
-                    &std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default(),
-                )
-                .replace('\0', " ")
-            })
-            .collect();
-        t.failures.push(format!("{what}: processes left: {cmds:?}"));
     }
     if !other.is_empty() {
         t.inconsistencies += other.len();
