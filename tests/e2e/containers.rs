@@ -529,12 +529,17 @@ fn run_network_none_and_host() {
         .stdout,
         "lo\n"
     );
-    // Other tests (and other engines) add and remove interfaces while this one runs: the
-    // container must see every interface that existed throughout.
-    let host_links = || -> std::collections::BTreeSet<String> {
+    // Other tests (and other engines) add and remove interfaces while this one runs, and reuse
+    // names (veth2 deleted and made again): the container must see every interface that existed
+    // throughout, known by name and index (a re-made one has a new index).
+    let host_links = || -> std::collections::BTreeSet<(String, String)> {
         std::fs::read_dir("/sys/class/net")
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let index = std::fs::read_to_string(e.path().join("ifindex")).ok()?;
+                Some((e.file_name().to_string_lossy().to_string(), index))
+            })
             .collect()
     };
     let before = host_links();
@@ -551,8 +556,10 @@ fn run_network_none_and_host() {
     let after = host_links();
     let seen: std::collections::BTreeSet<String> =
         out.lines().iter().map(|s| s.to_string()).collect();
-    let throughout: std::collections::BTreeSet<String> =
-        before.intersection(&after).cloned().collect();
+    let throughout: std::collections::BTreeSet<String> = before
+        .intersection(&after)
+        .map(|(name, _)| name.clone())
+        .collect();
     assert!(
         seen.is_superset(&throughout),
         "{seen:?} lacks some of {throughout:?}"

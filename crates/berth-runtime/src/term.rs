@@ -251,8 +251,12 @@ unsafe fn discard_until_hangup(fd: RawFd) -> ! {
         for std in 0..3 {
             libc::dup2(null, std);
         }
-        if libc::close_range(3, (m - 1) as libc::c_uint, 0) != 0
-            || libc::close_range((m + 1) as libc::c_uint, libc::c_uint::MAX, 0) != 0
+        // close_range(2) through syscall(2): musl's libc (the static build) has no wrapper.
+        let close_range = |first: libc::c_uint, last: libc::c_uint| {
+            libc::syscall(libc::SYS_close_range, first, last, 0 as libc::c_uint)
+        };
+        if close_range(3, (m - 1) as libc::c_uint) != 0
+            || close_range((m + 1) as libc::c_uint, libc::c_uint::MAX) != 0
         {
             for other in (3..4096).filter(|&f| f != m) {
                 libc::close(other);
