@@ -2164,3 +2164,23 @@ fn a_paused_container_gates_each_verb_with_dockers_words() {
         format!("Error response from daemon: Cannot kill container: pp: Container {id} is not running\n")
     );
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_relative_config_file_is_the_same_file_for_the_shim() {
+    let b = with_busybox();
+    let dir = b.scratch("cwd");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(b.config_file(), dir.join("settings.json")).unwrap();
+    let mut cmd = b.command(&["run", "--rm", "--network", "none", "busybox", "true"]);
+    cmd.current_dir(&dir)
+        .env("BERTH_CONFIG_FILE", "settings.json");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The shim removed the container: it found the settings the CLI named.
+    wait_for(
+        "run --rm to remove the container",
+        Duration::from_secs(30),
+        || b.run(&["ps", "-a", "-q"]).ok().stdout.is_empty(),
+    );
+}

@@ -71,7 +71,11 @@ fn engine_options(cli: &Cli) -> EngineOptions {
         storage_driver: cli.storage_driver.clone(),
         shim_exe: None,
         runtime: None,
-        config_file: cli.config_file.clone(),
+        // Absolute, as the shims that read it again run in another directory.
+        config_file: cli
+            .config_file
+            .as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
         mounter: Default::default(),
     }
 }
