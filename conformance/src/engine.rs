@@ -250,7 +250,8 @@ impl Engine {
 
     /// The berth features a scenario needs that the binary lacks (always empty for Docker):
     /// every `docker <command> [--flag]` in its setup and test steps is probed with
-    /// `berth <command> --help`; `requires: api` needs a Docker API socket.
+    /// `berth <command> --help` (unless the scenario says `probe: no`); `requires: api` needs a
+    /// Docker API socket.
     pub fn missing_features(&self, sc: &Scenario) -> Vec<String> {
         let Kind::Berth { bin } = &self.kind else {
             return Vec::new();
@@ -259,7 +260,11 @@ impl Engine {
         if sc.requires.iter().any(|r| r == "api") && probe(bin, &["serve".to_string()]).is_none() {
             missing.push("serve (the Docker API socket)".into());
         }
-        for step in sc.steps.iter().filter(|s| s.section != Section::Cleanup) {
+        for step in sc
+            .steps
+            .iter()
+            .filter(|s| sc.probe && s.section != Section::Cleanup)
+        {
             for (path, flags) in docker_invocations(&step.command) {
                 let key = path.join(" ");
                 let help = self

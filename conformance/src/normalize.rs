@@ -66,7 +66,10 @@ fn random_name() -> &'static Regex {
 
 fn program_name() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?m)(^|Run '|Usage:  )berth([: ])")
+    re(
+        &R,
+        r"(?m)(^|Run '|See '|Usage:  |\t|: '|unknown command: )berth([: ])",
+    )
 }
 
 fn spaces() -> &'static Regex {
@@ -172,9 +175,12 @@ impl Normalizer {
     fn apply(&mut self, text: &str, ids: Ids) -> Vec<String> {
         let mut s = text.to_string();
         if self.program_name {
-            s = program_name()
-                .replace_all(&s, "${1}docker${2}")
-                .into_owned();
+            // Twice: matches share their delimiters (`berth: 'berth ps'`).
+            for _ in 0..2 {
+                s = program_name()
+                    .replace_all(&s, "${1}docker${2}")
+                    .into_owned();
+            }
         }
         for (lit, ph) in &self.literals {
             s = s.replace(lit.as_str(), ph);
@@ -311,7 +317,7 @@ mod tests {
 
     #[test]
     fn berth_program_name_only_on_request() {
-        let text = "berth: Error response from daemon: x\n\nRun 'berth run --help' for more information\nberth-x";
+        let text = "berth: Error response from daemon: x\n\nRun 'berth run --help' for more information\nberth-x\nberth: 'berth ps' accepts no arguments\nSee 'berth ps --help'\n\tberth cp [OPTIONS]\nberth: unknown command: berth bogus";
         assert_eq!(
             n().text(text, true)[0],
             "berth: Error response from daemon: x"
@@ -323,7 +329,11 @@ mod tests {
                 "docker: Error response from daemon: x",
                 "",
                 "Run 'docker run --help' for more information",
-                "berth-x"
+                "berth-x",
+                "docker: 'docker ps' accepts no arguments",
+                "See 'docker ps --help'",
+                "\tdocker cp [OPTIONS]",
+                "docker: unknown command: docker bogus"
             ]
         );
     }

@@ -158,6 +158,9 @@ pub struct Scenario {
     pub keep_sizes: bool,
     /// `normalize: names` header: replace generated container names (`adjective_name`).
     pub normalize_names: bool,
+    /// `probe: no` header: the scenario gives commands and flags that exist nowhere on purpose
+    /// (parser errors), so berth's help is not probed for them.
+    pub probe: bool,
     /// The header block as written (comments included), kept verbatim when re-recording.
     pub preamble: Vec<String>,
     /// Steps in file order.
@@ -189,6 +192,7 @@ impl Scenario {
             images: Vec::new(),
             keep_sizes: false,
             normalize_names: false,
+            probe: true,
             preamble: Vec::new(),
             steps: Vec::new(),
             trailer: Vec::new(),
@@ -258,6 +262,7 @@ impl Scenario {
                     "images" => sc.images.extend(list()),
                     "keep" => sc.keep_sizes = list().any(|v| v == "sizes"),
                     "normalize" => sc.normalize_names = list().any(|v| v == "names"),
+                    "probe" => sc.probe = value != "no",
                     other => return Err(format!("line {lineno}: unknown header {other:?}")),
                 }
                 pending.push(line.to_string());

@@ -408,7 +408,7 @@ pub struct CommitArgs {
     #[arg(short = 'm', long)]
     pub message: Option<String>,
     /// Pause container during commit.
-    #[arg(short = 'p', long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(short = 'p', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub pause: bool,
     /// The container.
     #[arg(value_name = "CONTAINER")]
@@ -711,7 +711,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub gpus: Option<String>,
     /// Proxy received signals to the process (accepted; berth forwards Ctrl-C through the tty).
-    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub sig_proxy: bool,
     /// The image.
     #[arg(value_name = "IMAGE")]
@@ -804,7 +804,7 @@ pub struct StartArgs {
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// Seconds to wait before killing the container.
-    #[arg(short = 't', long = "time")]
+    #[arg(short = 't', long = "timeout", alias = "time")]
     pub time: Option<i64>,
     /// Containers.
     #[arg(value_name = "CONTAINER", required = true)]
@@ -931,7 +931,7 @@ pub struct AttachArgs {
     #[arg(long = "no-stdin")]
     pub no_stdin: bool,
     /// Proxy all received signals to the process.
-    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub sig_proxy: bool,
     /// The container.
     #[arg(value_name = "CONTAINER")]
@@ -1195,7 +1195,7 @@ pub struct TagArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Print sizes and dates in human readable format.
-    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     pub human: bool,
     /// Don't truncate output.
     #[arg(long = "no-trunc")]

@@ -17,13 +17,14 @@ pub mod exit;
 pub mod format;
 /// The printing conventions every command shares.
 pub mod output;
+/// Docker's argument rules and parser messages on top of the grammar.
+pub mod parse;
 /// Progress bars on terminals.
 pub mod progress;
 
 use std::process::ExitCode;
 
 use berth_engine::{Engine, EngineOptions};
-use clap::Parser;
 
 use crate::cli::{
     BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, NetworkCommand, SystemCommand,
@@ -34,19 +35,13 @@ use crate::exit::Exit;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse::parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            use clap::error::ErrorKind as K;
-            let code = match e.kind() {
-                K::DisplayHelp
-                | K::DisplayVersion
-                | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                K::MissingRequiredArgument | K::TooFewValues => 1,
-                _ => 125,
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+        Err(err) => {
+            if !err.message.is_empty() {
+                eprintln!("{}", err.message);
+            }
+            return err.exit.into();
         }
     };
     match dispatch(cli) {

@@ -80,7 +80,8 @@ fn detach_keys(spec: Option<&str>) -> Result<DetachKeys, CliError> {
     }
 }
 
-/// `-e K=V`, `-e K` (taken from berth's own environment when set) and `--env-file` lines.
+/// `-e K=V`, `-e K` (taken from berth's own environment when set, else kept as the bare name,
+/// as the docker CLI does) and `--env-file` lines.
 fn collect_env(args: &RunArgs) -> Result<Vec<String>, CliError> {
     let mut out = Vec::new();
     let mut push = |item: &str| {
@@ -88,6 +89,8 @@ fn collect_env(args: &RunArgs) -> Result<Vec<String>, CliError> {
             out.push(item.to_string());
         } else if let Ok(v) = std::env::var(item) {
             out.push(format!("{item}={v}"));
+        } else {
+            out.push(item.to_string());
         }
     };
     for file in &args.env_file {
