@@ -1,6 +1,6 @@
 //! [`Exit`] is every way the `berth` process ends, with Docker's exit codes: 125 when the engine
 //! itself failed, 126 when the container's command cannot be invoked, 127 when it is not found,
-//! 1 for a failed non-run command, otherwise the container's own code.
+//! 1 for a failed non-run command (64 for a template that does not parse), otherwise the container's own code.
 
 use std::process::ExitCode;
 
@@ -11,6 +11,9 @@ pub enum Exit {
     Ok,
     /// A command failed (`docker volume rm`, `docker tag`...): 1.
     Failure,
+    /// A `--format` template that does not parse (`inspect`, `info`, `version`): 64, the
+    /// docker CLI's "command line usage error" (sysexits' EX_USAGE).
+    Usage,
     /// `docker run`/`create` failed in the engine or the CLI: 125.
     Engine,
     /// The container's command could not be invoked: 126.
@@ -27,6 +30,7 @@ impl Exit {
         match self {
             Exit::Ok => 0,
             Exit::Failure => 1,
+            Exit::Usage => 64,
             Exit::Engine => 125,
             Exit::CannotInvoke => 126,
             Exit::NotFound => 127,

@@ -25,23 +25,59 @@ pub fn print_list(
     Ok(())
 }
 
-/// Prints inspect results: a JSON array indented like docker's, or one template line per item.
-pub fn print_inspect(items: &[serde_json::Value], format: Option<&str>) -> Result<(), CliError> {
+/// A template the docker CLI could not parse: exit 64 (`inspect`, `info` and `version`).
+fn template_parse_error(e: crate::format::TemplateError) -> CliError {
+    CliError::usage(format!("template parsing error: {e}")).with_exit(crate::exit::Exit::Usage)
+}
+
+/// Prints inspect results in the order asked for: a JSON array of the objects found, indented
+/// like docker's, or one template line per object; then each failure (`Error: No such object:
+/// x`, or a template that failed on that object). As in the docker CLI, a template that printed
+/// nothing at all still prints one empty line. `typed` names the Go type of a command that has
+/// no raw-JSON fallback (`volume inspect`); see [`Template::execute_inspect`].
+pub fn print_inspect(
+    items: &[Result<serde_json::Value, String>],
+    format: Option<&str>,
+    typed: Option<&str>,
+) -> Result<crate::exit::Exit, CliError> {
     let mut out = io::stdout().lock();
+    let mut errors = Vec::new();
     match format {
         Some(f) => {
             let template = Template::parse(&crate::format::template_string(f))
-                .map_err(|e| CliError::usage(format!("template parsing error: {e}")))?;
+                .map_err(template_parse_error)?;
+            let mut text = String::new();
             for item in items {
-                let text = template
-                    .execute(item)
-                    .map_err(|e| CliError::usage(format!("template parsing error: {e}")))?;
-                writeln!(out, "{text}")?;
+                let one = match item {
+                    Ok(v) => template
+                        .execute_inspect(v, typed.unwrap_or("types.ContainerJSON"), typed.is_none())
+                        .map_err(|e| format!("template parsing error: {e}")),
+                    Err(line) => Err(line.clone()),
+                };
+                match one {
+                    Ok(t) => {
+                        text.push_str(&t);
+                        text.push('\n');
+                    }
+                    Err(e) => errors.push(e),
+                }
             }
+            if text.is_empty() {
+                text.push('\n');
+            }
+            out.write_all(text.as_bytes())?;
         }
-        None => writeln!(out, "{}", inspect_json(items))?,
+        None => {
+            let found: Vec<serde_json::Value> = items.iter().flatten().cloned().collect();
+            errors.extend(items.iter().filter_map(|i| i.as_ref().err().cloned()));
+            writeln!(out, "{}", inspect_json(&found))?;
+        }
     }
-    Ok(())
+    out.flush()?;
+    if errors.is_empty() {
+        return Ok(crate::exit::Exit::Ok);
+    }
+    Err(CliError::usage(errors.join("\n")))
 }
 
 /// Docker's inspect layout: 4-space indentation, and `<`, `>`, `&` escaped as Go's
@@ -58,9 +94,25 @@ pub fn inspect_json(items: &[serde_json::Value]) -> String {
         .replace('&', "\\u0026")
 }
 
-/// Prints one value through a Go template (`info --format`, `version --format`).
-pub fn print_template(format: &str, data: &serde_json::Value) -> Result<(), CliError> {
-    print_inspect(std::slice::from_ref(data), Some(format))
+/// Prints one value through a Go template (`info --format`, `version --format`), typed as the
+/// docker CLI's `type_name` (an unknown field is an error, printed after an empty line).
+pub fn print_template(
+    format: &str,
+    data: &serde_json::Value,
+    type_name: &str,
+) -> Result<(), CliError> {
+    let template =
+        Template::parse(&crate::format::template_string(format)).map_err(template_parse_error)?;
+    match template.execute_inspect(data, type_name, false) {
+        Ok(text) => {
+            println!("{text}");
+            Ok(())
+        }
+        Err(e) => {
+            println!();
+            Err(CliError::usage(e.to_string()))
+        }
+    }
 }
 
 /// `CreatedAt` as docker prints it: `2026-11-24 10:36:55 +0000 UTC`.
@@ -84,31 +136,16 @@ pub fn io_text(e: &io::Error) -> String {
     }
 }
 
-/// Prints `inspect` of several objects: the found ones as one array (or one template line each),
-/// then one error line per missing name; exit 1 if any was missing. `get` gives an object's JSON
-/// or the error line to print.
+/// Prints `inspect` of several objects (see [`print_inspect`]); exit 1 if any was missing or
+/// failed. `get` gives an object's JSON or the error line to print.
 pub fn inspect_each(
     names: &[String],
     format: Option<&str>,
+    typed: Option<&str>,
     mut get: impl FnMut(&str) -> Result<serde_json::Value, String>,
 ) -> Result<crate::exit::Exit, CliError> {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in names {
-        match get(name) {
-            Ok(v) => found.push(v),
-            Err(line) => errors.push(line),
-        }
-    }
-    print_inspect(&found, format)?;
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    Ok(if errors.is_empty() {
-        crate::exit::Exit::Ok
-    } else {
-        crate::exit::Exit::Failure
-    })
+    let items: Vec<_> = names.iter().map(|n| get(n)).collect();
+    print_inspect(&items, format, typed)
 }
 
 /// Writes an archive to `-o FILE` — beside it first, then renamed into place, so a failure never

@@ -946,7 +946,20 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
     if args.quiet && args.format.is_some() {
         eprintln!("{}", format::IGNORING_CUSTOM_FORMAT_WARNING);
     }
-    output::print_list(&rows, args.format.as_deref(), args.quiet, &spec)?;
+    // `docker ps` words its template errors unlike the other listings.
+    let ps_words = |e: format::FormatError| match e {
+        format::FormatError::Template(format::TemplateError::Parse(t)) => {
+            CliError::usage(format!("failed to parse template: {t}"))
+        }
+        format::FormatError::Template(format::TemplateError::Exec(t)) => {
+            CliError::usage(format!("failed to execute template: {t}"))
+        }
+        other => other.into(),
+    };
+    let f = format::Formatter::new(args.format.as_deref().unwrap_or(""), args.quiet, &spec)
+        .map_err(ps_words)?;
+    f.write(&mut std::io::stdout().lock(), &rows)
+        .map_err(ps_words)?;
     Ok(Exit::Ok)
 }
 
@@ -1044,7 +1057,7 @@ pub fn attach(engine: &mut Engine, args: &AttachArgs) -> CliResult {
 
 /// `berth container inspect`.
 pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
-    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+    output::inspect_each(&args.names, args.format.as_deref(), None, |name| {
         engine
             .inspect_container(name, args.size)
             .map(|i| serde_json::to_value(i).expect("inspect types serialize"))

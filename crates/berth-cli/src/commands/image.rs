@@ -262,7 +262,7 @@ const HISTORY: format::ListFormat = format::ListFormat {
 
 /// `berth image inspect`.
 pub fn inspect(engine: &mut Engine, args: &ImageInspectArgs) -> CliResult {
-    output::inspect_each(&args.images, args.format.as_deref(), |name| {
+    output::inspect_each(&args.images, args.format.as_deref(), None, |name| {
         engine
             .inspect_image(name)
             .map(|i| serde_json::to_value(i).expect("inspect types serialize"))

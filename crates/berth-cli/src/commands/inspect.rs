@@ -5,7 +5,6 @@ use berth_engine::{Engine, EngineError};
 
 use crate::cli::InspectArgs;
 use crate::error::{CliError, CliResult};
-use crate::exit::Exit;
 use crate::output;
 
 /// `berth inspect`.
@@ -17,8 +16,7 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
             )));
         }
     }
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
+    let mut items = Vec::new();
     for name in &args.names {
         let wants = |k: &str| args.kind.as_deref().is_none_or(|t| t == k);
         let mut value = None;
@@ -50,22 +48,10 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
                 Err(e) => return Err(e.into()),
             }
         }
-        match value {
-            Some(v) => found.push(v),
-
-            None => missing.push(name.clone()),
-        }
+        items.push(value.ok_or_else(|| match args.kind.as_deref() {
+            Some(k) => format!("Error: No such {k}: {name}"),
+            None => format!("Error: No such object: {name}"),
+        }));
     }
-    output::print_inspect(&found, args.format.as_deref())?;
-    for name in &missing {
-        match args.kind.as_deref() {
-            Some(k) => eprintln!("Error: No such {k}: {name}"),
-            None => eprintln!("Error: No such object: {name}"),
-        }
-    }
-    Ok(if missing.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Failure
-    })
+    output::print_inspect(&items, args.format.as_deref(), None)
 }

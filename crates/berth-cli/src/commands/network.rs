@@ -160,7 +160,7 @@ fn no_such_network(name: &str, e: EngineError) -> String {
 
 /// `berth network inspect`.
 pub fn inspect(engine: &mut Engine, args: &NetworkInspectArgs) -> CliResult {
-    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+    output::inspect_each(&args.names, args.format.as_deref(), None, |name| {
         engine
             .inspect_network(name)
             .map(|n| serde_json::to_value(n).expect("networks serialize"))

@@ -30,7 +30,7 @@ pub fn version(args: &FormatArg) -> CliResult {
             "Os": "linux", "Arch": berth_image::import::host_architecture()},
     });
     if let Some(f) = &args.format {
-        output::print_template(f, &data)?;
+        output::print_template(f, &data, "system.versionInfo")?;
         return Ok(Exit::Ok);
     }
     println!("Client:");
@@ -51,7 +51,7 @@ pub fn info(engine: &mut Engine, args: &FormatArg) -> CliResult {
     let info = engine.info()?;
     if let Some(f) = &args.format {
         let data = serde_json::to_value(&info).expect("info serializes");
-        output::print_template(f, &data)?;
+        output::print_template(f, &data, "system.dockerInfo")?;
         return Ok(Exit::Ok);
     }
     println!("Server:");

@@ -108,12 +108,17 @@ pub fn ls(engine: &mut Engine, args: &VolumeLsArgs) -> CliResult {
 
 /// `berth volume inspect`.
 pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
-    output::inspect_each(&args.names, args.format.as_deref(), |name| {
-        engine
-            .inspect_volume(name)
-            .map(|v| serde_json::to_value(v).expect("volumes serialize"))
-            .map_err(|e| CliError::from(e).message)
-    })
+    output::inspect_each(
+        &args.names,
+        args.format.as_deref(),
+        Some("volume.Volume"),
+        |name| {
+            engine
+                .inspect_volume(name)
+                .map(|v| serde_json::to_value(v).expect("volumes serialize"))
+                .map_err(|e| CliError::from(e).message)
+        },
+    )
 }
 
 /// `berth volume rm`.

@@ -32,6 +32,25 @@ impl Val {
 
 const MAX_DEPTH: usize = 100_000;
 
+/// What a field lookup does when a JSON object lacks the key (Go's `missingkey` option, and the
+/// difference between a Go struct and a map).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MissingKey {
+    /// Every object is a Go map: `<no value>`.
+    Map,
+    /// Objects are Go structs (an unknown field is an error naming the root's type) unless the
+    /// field they were read from is a map by Docker's types (`Labels`, `Networks`...).
+    Typed(String),
+    /// `missingkey=error` over plain maps: `map has no entry for key "X"`.
+    Error,
+}
+
+/// Struct fields Docker's JSON omits when they are nil pointers; a typed template prints
+/// `<nil>` for them (`{{.SizeRw}}` without `--size`).
+fn omitted_nil(name: &str) -> bool {
+    matches!(name, "SizeRw" | "SizeRootFs")
+}
+
 /// How a list walk ended.
 enum Flow {
     Normal,
@@ -49,6 +68,7 @@ struct State<'a> {
     vars: Vec<(String, Val)>,
     out: String,
     depth: usize,
+    missing: MissingKey,
 }
 
 /// Runs `tree` over `data`. Returns what was written, and the error that stopped it if any.
@@ -57,6 +77,7 @@ pub(crate) fn execute(
     tree: &Tree,
     data: &dyn TemplateData,
     funcs: FuncSet,
+    missing: MissingKey,
 ) -> (String, Result<(), String>) {
     let mut s = State {
         text,
@@ -68,6 +89,7 @@ pub(crate) fn execute(
         vars: vec![("$".into(), Val::Root)],
         out: String::new(),
         depth: 0,
+        missing,
     };
     let r = s.walk_list(&Val::Root, &tree.root).map(|_| ());
     (s.out, r)
@@ -528,7 +550,7 @@ impl State<'_> {
         match receiver {
             Val::Missing => Ok(Val::Missing),
             Val::Data(Value::Null, _) => Ok(Val::Missing),
-            Val::Data(Value::Object(map), _) => {
+            Val::Data(Value::Object(map), kind) => {
                 if has_args {
                     return Err(self.err(
                         pos,
@@ -536,13 +558,31 @@ impl State<'_> {
                         format!("{name} is not a method but has arguments"),
                     ));
                 }
-                Ok(match map.get(name) {
-                    Some(v) => Val::Data(v.clone(), go_kind_of_field(name)),
-                    None => match omitted_zero(name) {
+                if let Some(v) = map.get(name) {
+                    return Ok(Val::Data(v.clone(), go_kind_of_field(name)));
+                }
+                let is_map = matches!(kind, GoKind::Map | GoKind::StringMap);
+                match &self.missing {
+                    MissingKey::Error => Err(self.err(
+                        pos,
+                        node,
+                        format!("map has no entry for key {}", berth_go::quote(name)),
+                    )),
+                    MissingKey::Typed(_) if !is_map && omitted_nil(name) => {
+                        Ok(Val::Data(Value::Null, GoKind::Any))
+                    }
+                    MissingKey::Typed(type_name) if !is_map && omitted_zero(name).is_none() => {
+                        Err(self.err(
+                            pos,
+                            node,
+                            format!("can't evaluate field {name} in type {type_name}"),
+                        ))
+                    }
+                    _ => Ok(match omitted_zero(name) {
                         Some(zero) => Val::Data(zero, go_kind_of_field(name)),
                         None => Val::Missing,
-                    },
-                })
+                    }),
+                }
             }
             Val::Data(other, _) => Err(self.err(
                 pos,

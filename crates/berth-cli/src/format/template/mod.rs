@@ -245,15 +245,52 @@ impl Template {
 
     /// Runs the template over `data` and returns the output.
     pub fn execute(&self, data: &dyn TemplateData) -> Result<String, TemplateError> {
-        let (out, r) = exec::execute(&self.text, &self.tree, data, FuncSet::Docker);
+        let (out, r) = exec::execute(
+            &self.text,
+            &self.tree,
+            data,
+            FuncSet::Docker,
+            exec::MissingKey::Map,
+        );
         r.map(|_| out).map_err(TemplateError::Exec)
+    }
+
+    /// Runs the template as the docker CLI runs `inspect --format`: over Docker's typed structs
+    /// first (an unknown field is an error naming `type_name`; a map's missing key prints
+    /// `<no value>`; `{{.SizeRw}}` without sizes prints `<nil>`), then, if that failed and
+    /// `raw_fallback` is set, over the plain JSON with `missingkey=error`, whose error is the one
+    /// reported (`map has no entry for key "Foo"`).
+    pub fn execute_inspect(
+        &self,
+        data: &Value,
+        type_name: &str,
+        raw_fallback: bool,
+    ) -> Result<String, TemplateError> {
+        let typed = exec::MissingKey::Typed(type_name.to_string());
+        let (out, r) = exec::execute(&self.text, &self.tree, data, FuncSet::Docker, typed);
+        match r {
+            Ok(()) => Ok(out),
+            Err(e) if !raw_fallback => Err(TemplateError::Exec(e)),
+            Err(_) => {
+                let strict = exec::MissingKey::Error;
+                let (out, r) = exec::execute(&self.text, &self.tree, data, FuncSet::Docker, strict);
+                r.map(|_| out).map_err(TemplateError::Exec)
+            }
+        }
     }
 
     /// Runs the template over a table's header map. Like the docker CLI, a failure is ignored and
     /// whatever was rendered up to it is the header.
     pub(crate) fn execute_header(&self, headers: &[(&str, &str)]) -> String {
         let data = HeaderData { headers };
-        exec::execute(&self.text, &self.tree, &data, FuncSet::Header).0
+        exec::execute(
+            &self.text,
+            &self.tree,
+            &data,
+            FuncSet::Header,
+            exec::MissingKey::Map,
+        )
+        .0
     }
 }
 
