@@ -168,6 +168,7 @@ pub fn write_archive(
         w.flush()?;
         return Ok(());
     };
+    validate_output_path(path).map_err(|e| CliError::usage(format!("{what}: {e}")))?;
     let tmp = path.with_file_name(format!(
         ".{}.berth-tmp",
         path.file_name()
@@ -188,4 +189,45 @@ pub fn write_archive(
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// The docker CLI's checks of `-o PATH` before anything is written: the directory must exist
+/// and be one, and an existing path must be a file or a directory, not a device.
+fn validate_output_path(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        match std::fs::metadata(dir) {
+            Err(e) => {
+                return Err(format!(
+                    "invalid output path: stat {}: {}",
+                    dir.display(),
+                    io_text(&e)
+                ))
+            }
+            Ok(m) if !m.is_dir() => {
+                return Err(format!(
+                    "invalid output path: stat {}: not a directory",
+                    dir.display()
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Ok(m) = std::fs::metadata(path) {
+        let t = m.file_type();
+        if t.is_char_device() {
+            return Err("cannot write to a character device file".into());
+        }
+        if t.is_block_device() {
+            return Err("cannot write to a block device file".into());
+        }
+        if t.is_fifo() || t.is_socket() {
+            return Err(format!(
+                "invalid output path: {:?} must be a directory or a regular file",
+                path.display().to_string()
+            ));
+        }
+    }
+    Ok(())
 }

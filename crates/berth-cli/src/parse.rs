@@ -291,11 +291,47 @@ pub fn parse() -> Result<Cli, CliError> {
     parse_from(std::env::args_os())
 }
 
+/// The command path the last parse reached (`["volume", "ls"]`), for errors found later.
+static COMMAND_PATH: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A bad flag value found after parsing (`--filter foo`), worded and exiting like pflag's own
+/// errors: the text, the running command's usage line and its help pointer, exit 125.
+pub fn flag_error(text: impl std::fmt::Display) -> CliError {
+    let root = command();
+    let words = COMMAND_PATH.lock().map(|w| w.clone()).unwrap_or_default();
+    let mut place = Place {
+        cmd: &root,
+        words: Vec::new(),
+    };
+    for w in words {
+        match place.cmd.find_subcommand(&w) {
+            Some(sub) => {
+                place.cmd = sub;
+                place.words.push(w);
+            }
+            None => break,
+        }
+    }
+    place.flag_error(text)
+}
+
+/// The running command as docker names it in help pointers: `berth container run`.
+pub fn command_path() -> String {
+    let words = COMMAND_PATH.lock().map(|w| w.clone()).unwrap_or_default();
+    std::iter::once(BIN.to_string())
+        .chain(words)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Parses a command line (the program name first).
 pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Cli, CliError> {
     let mut cmd = command();
     let argv: Vec<OsString> = argv.into_iter().collect();
     let (rewritten, words) = rewrite(&cmd, &argv)?;
+    if let Ok(mut path) = COMMAND_PATH.lock() {
+        path.clone_from(&words);
+    }
     let matches = cmd
         .try_get_matches_from_mut(rewritten)
         .map_err(|e| clap_error(&cmd, &words, e))?;

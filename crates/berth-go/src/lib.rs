@@ -3,7 +3,7 @@
 //! printing ([`parse_float`], [`format_float`]), sizes ([`ram_in_bytes`], [`human_size`]...),
 //! durations ([`human_duration`], [`parse_go_duration`]), Docker's time arguments
 //! ([`parse_timestamp`]), `encoding/csv` ([`csv_first_record`]), `path.Clean`
-//! ([`clean`]) and OS error texts ([`errno_text`]).
+//! ([`clean`]), the CLI's natural sort of names ([`natural_cmp`]) and OS error texts ([`errno_text`]).
 //!
 //! This crate sits at the bottom of berth's stack and depends on no other berth crate, so every
 //! layer (image references, mount parsing, the engine, the CLI's templates) words and parses
@@ -14,6 +14,7 @@
 pub mod csv;
 pub mod errno;
 pub mod path;
+pub mod sortorder;
 pub mod strconv;
 pub mod strings;
 pub mod time;
@@ -23,6 +24,7 @@ pub mod url;
 pub use csv::csv_first_record;
 pub use errno::errno_text;
 pub use path::{abs, clean};
+pub use sortorder::natural_cmp;
 pub use strconv::{
     format_float, parse_bool, parse_float, parse_octal_u32, quote, quote_slice, unquote, NumError,
     SyntaxError,

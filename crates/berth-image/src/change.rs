@@ -25,6 +25,20 @@ pub fn apply_change(config: &mut ContainerConfig, change: &str) -> Result<(), Ch
         None => (change, ""),
     };
     let lower = instr.to_ascii_lowercase();
+    // dockerd's argument-count checks for the instructions that need arguments.
+    if rest.is_empty() {
+        let need = match lower.as_str() {
+            "expose" | "volume" | "onbuild" | "env" | "label" => Some("at least one argument"),
+            "user" | "workdir" => Some("exactly one argument"),
+            _ => None,
+        };
+        if let Some(need) = need {
+            return Err(ChangeError::Syntax(format!(
+                "{} requires {need}",
+                instr.to_ascii_uppercase()
+            )));
+        }
+    }
     match lower.as_str() {
         "cmd" => config.cmd = Some(command_form(rest)),
         "entrypoint" => config.entrypoint = Some(command_form(rest)),
@@ -240,6 +254,20 @@ mod tests {
             vec!["RUN x"]
         );
         assert_eq!(apply_all(&["ENV A=1", "ENV A=2"]).env.unwrap(), vec!["A=2"]);
+    }
+
+    #[test]
+    fn instructions_without_their_arguments_fail_like_dockerd() {
+        let text = |ch: &str| {
+            apply_change(&mut ContainerConfig::default(), ch)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(text("EXPOSE"), "EXPOSE requires at least one argument");
+        assert_eq!(text("volume"), "VOLUME requires at least one argument");
+        assert_eq!(text("ONBUILD"), "ONBUILD requires at least one argument");
+        assert_eq!(text("USER"), "USER requires exactly one argument");
+        assert_eq!(text("WORKDIR "), "WORKDIR requires exactly one argument");
     }
 
     #[test]

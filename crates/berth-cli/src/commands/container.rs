@@ -22,6 +22,8 @@ use crate::cli::{
     AttachArgs, ContainerInspectArgs, ExecArgs, ForceArg, KillArgs, LogsArgs, NamesArg, PsArgs,
     RenameArgs, RmArgs, RunArgs, StartArgs, StopArgs, TopArgs, UpdateArgs,
 };
+use berth_image::reference::ImageLookup;
+
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 use crate::format::{self, units, Row};
@@ -30,7 +32,10 @@ use crate::output;
 /// `berth: <text>` + docker's help pointer, as `docker run` prints CLI-side failures.
 fn run_usage_error(text: &str) -> CliError {
     CliError {
-        message: format!("berth: {text}\n\nRun 'berth run --help' for more information"),
+        message: format!(
+            "berth: {text}\n\nRun '{} --help' for more information",
+            crate::parse::command_path()
+        ),
         exit: Exit::Engine,
     }
 }
@@ -123,9 +128,7 @@ fn parse_restart(s: &str) -> Result<RestartPolicy, CliError> {
         ),
         None => (s, 0),
     };
-    if !matches!(name, "no" | "always" | "unless-stopped" | "on-failure") {
-        return Err(run_usage_error(&format!("invalid restart policy '{name}'")));
-    }
+    // The name is the engine's to check (dockerd's words, after the CLI's own checks).
     Ok(RestartPolicy {
         name: name.to_string(),
         maximum_retry_count: count,
@@ -321,6 +324,11 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         )))
         }
     };
+    // The docker CLI reads the restart policy's format before it checks the conflict.
+    let restart_policy = match &args.restart {
+        Some(r) => parse_restart(r)?,
+        None => RestartPolicy::default(),
+    };
     if args.rm && args.restart.as_deref().is_some_and(|r| r != "no") {
         return Err(run_usage_error(
             "conflicting options: cannot specify both --restart and --rm",
@@ -370,12 +378,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         &cwd,
     )
     .map_err(|e| match e {
-        CliMountError::Mount(f) => CliError {
-            message: format!(
-                "{f}\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information"
-            ),
-            exit: Exit::Engine,
-        },
+        CliMountError::Mount(f) => crate::parse::flag_error(f),
         other => run_usage_error(&other.to_string()),
     })?;
     for w in &mounts.warnings {
@@ -499,10 +502,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         dns: args.dns.clone(),
         dns_search: args.dns_search.clone(),
         dns_options: args.dns_option.clone(),
-        restart_policy: match &args.restart {
-            Some(r) => parse_restart(r)?,
-            None => RestartPolicy::default(),
-        },
+        restart_policy,
         auto_remove: args.rm,
         log_config: berth_engine::types::LogConfig {
             kind: log_driver,
@@ -673,6 +673,8 @@ fn announce_missing_image(engine: &mut Engine, req: &CreateRequest) {
 pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
     // `create` records the attach settings a later `start -a` uses, as if run in the foreground.
     let req = create_request(args, false)?;
+    // The docker CLI reads the image reference before it asks the daemon.
+    ImageLookup::parse(&args.image).map_err(|e| CliError::usage(e.to_string()))?;
     let cid = CidFile::create(args.cidfile.as_deref())?;
     announce_missing_image(engine, &req);
     let c = engine.create_container(req)?;
@@ -684,6 +686,7 @@ pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
 /// `berth run`.
 pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     let req = create_request(args, args.detach)?;
+    ImageLookup::parse(&args.image).map_err(|e| run_usage_error(&e.to_string()))?;
     if args.tty && args.interactive && !args.detach && !io::stdin().is_terminal() {
         return Err(CliError::usage("the input device is not a TTY"));
     }
@@ -862,7 +865,12 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
         limit: args.last.filter(|n| *n > 0).map(|n| n as usize),
         latest: args.latest,
         // A format that shows `.Size` needs the sizes even without `-s` (docker).
-        size: args.size || args.format.as_deref().is_some_and(|f| f.contains(".Size")),
+        // So does `{{json .}}`, which prints every field.
+        size: args.size
+            || args
+                .format
+                .as_deref()
+                .is_some_and(|f| f.contains(".Size") || f == "json" || f.contains("json .}}")),
 
         filters,
     };
@@ -905,10 +913,15 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                     c.mounts
                         .iter()
                         .map(|m| {
-                            if m.name.is_empty() {
-                                m.source.clone()
+                            let name = if m.name.is_empty() {
+                                &m.source
                             } else {
-                                m.name.clone()
+                                &m.name
+                            };
+                            if args.no_trunc {
+                                name.clone()
+                            } else {
+                                format::text::truncate_with_ellipsis(name, 15)
                             }
                         })
                         .collect::<Vec<_>>()
@@ -932,6 +945,8 @@ pub fn ps(engine: &mut Engine, args: &PsArgs) -> CliResult {
                         .join(","),
                 )
                 .field("Size", "0B")
+                // A Docker 20.10 daemon reports no platform: the CLI's nil pointer.
+                .field("Platform", serde_json::Value::Null)
                 .labels(c.labels.clone());
             if let (Some(rw), Some(total)) = (c.size_rw, c.size_root_fs) {
                 row.set("Size", format::text::container_size(rw, total));
@@ -1016,6 +1031,20 @@ pub fn exec(engine: &mut Engine, args: &ExecArgs) -> CliResult {
     };
     match result {
         Ok(exit) => Ok(exit),
+        // A process that cannot start (no such user, command or directory): dockerd writes the
+        // reason into the exec's output stream, so the docker CLI prints it on stdout, once,
+        // and the exec's exit code is 126.
+        Err(e)
+            if !args.detach
+                && (matches!(e.run_exit_code(), 126 | 127)
+                    || matches!(
+                        e,
+                        EngineError::Process(berth_runtime::error::ProcessError::User(_))
+                    )) =>
+        {
+            println!("{e}");
+            Ok(Exit::CannotInvoke)
+        }
         Err(e) => {
             let code = e.run_exit_code();
             let mut err = CliError::from(e);

@@ -135,6 +135,24 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
         out.flush()?;
         return Ok(Exit::Ok);
     }
+    // `file/` or `file/.` names a directory: dockerd's lstat of it fails.
+    let as_dir = path.strip_suffix("/.").or_else(|| path.strip_suffix('/'));
+    if let Some(Ok(st)) = as_dir
+        .filter(|b| !b.is_empty())
+        .map(|b| engine.stat_container_path(name, b))
+        .filter(|st| st.as_ref().is_ok_and(|st| !st.is_dir()))
+    {
+        let _ = st;
+        let merged = engine
+            .inspect_container(name, false)
+            .ok()
+            .and_then(|c| c.graph_driver.data)
+            .and_then(|d| d.get("MergedDir").cloned())
+            .unwrap_or_default();
+        return Err(CliError::usage(format!(
+            "Error response from daemon: lstat {merged}{path}: not a directory"
+        )));
+    }
     let stat = engine.stat_container_path(name, path)?;
     let contents_only = path.ends_with("/.");
     let dst_path = Path::new(dst);
@@ -147,24 +165,28 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
                 stat.name.clone()
             },
         ),
-        Ok(_) if stat.is_dir() => {
-            return Err(CliError::usage(format!(
-                "cannot copy directory to file: {dst}"
-            )));
-        }
+        Ok(_) if stat.is_dir() => return Err(CliError::usage("cannot copy directory")),
         Ok(_) => {
             let (p, b) = split(dst);
             (PathBuf::from(p), b)
         }
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            return Err(CliError::usage(format!(
+                "stat {}: {}",
+                absolute(dst),
+                output::io_text(&e)
+            )));
+        }
         Err(_) => {
             if dst.ends_with('/') {
-                return Err(CliError::usage(format!(
-                    "destination directory does not exist: {dst}"
-                )));
+                return Err(CliError::usage("no such directory"));
             }
             let (p, b) = split(dst);
             if !Path::new(&p).is_dir() {
-                return Err(CliError::usage(format!("no such directory: {p}")));
+                return Err(CliError::usage(format!(
+                    "invalid output path: directory {:?} does not exist",
+                    absolute(&p)
+                )));
             }
             (PathBuf::from(p), b)
         }
@@ -222,6 +244,10 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
     let contents_only = src.ends_with("/.");
     // A destination that is a symlink is followed inside the container (docker).
     let dest = engine.resolve_container_path(name, path);
+    // A destination written as a directory (`file/`) must be one (the docker CLI's words).
+    if path.ends_with('/') && !matches!(&dest, Ok((_, st)) if st.is_dir()) {
+        return Err(CliError::usage("no such directory"));
+    }
     let (dir, top) = match dest {
         Ok((resolved, st)) if st.is_dir() => (
             resolved,
@@ -231,17 +257,8 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 split(src).1
             },
         ),
-        Ok(_) if src_md.is_dir() => {
-            return Err(CliError::usage(format!(
-                "Error response from daemon: cannot overwrite non-directory \"{path}\" with directory \"{src}\""
-            )));
-        }
+        Ok(_) if src_md.is_dir() => return Err(CliError::usage("cannot copy directory")),
         Ok((resolved, _)) => split(&resolved),
-        Err(_) if path.ends_with('/') => {
-            return Err(CliError::usage(format!(
-                "Error response from daemon: Could not find the file {path} in container {name}"
-            )));
-        }
         Err(_) => split(path),
     };
     let (host_parent, host_base) = if contents_only {
@@ -270,6 +287,18 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
     )?;
     report_copied(args, copied, &format!("{name}:{path}"));
     Ok(Exit::Ok)
+}
+
+/// A local path as the docker CLI names it in errors: made absolute against the working
+/// directory, as written otherwise (a trailing `/` kept).
+fn absolute(p: &str) -> String {
+    if p.starts_with('/') {
+        return p.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => format!("{}/{p}", cwd.display()),
+        Err(_) => p.to_string(),
+    }
 }
 
 /// The docker CLI's closing line, on a terminal only (`-q` or a redirected stderr silence it).

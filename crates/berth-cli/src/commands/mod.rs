@@ -24,8 +24,7 @@ pub fn parse_filters(flags: &[String], flag: &str) -> Result<Filters, CliError> 
             FilterError::BadFormat(f) => f.as_str(),
             _ => "",
         };
-        CliError::usage(format!("invalid argument \"{f}\" for \"{flag}\" flag: {e}"))
-            .with_exit(crate::exit::Exit::Engine)
+        crate::parse::flag_error(format!("invalid argument \"{f}\" for \"{flag}\" flag: {e}"))
     })
 }
 

@@ -145,7 +145,8 @@ fn filters(flags: &[String]) -> Result<Filters, CliError> {
 
 /// `berth network ls`.
 pub fn ls(engine: &mut Engine, args: &NetworkLsArgs) -> CliResult {
-    let list = engine.list_networks(&filters(&args.filter)?)?;
+    let mut list = engine.list_networks(&filters(&args.filter)?)?;
+    list.sort_by(|a, b| berth_go::natural_cmp(&a.name, &b.name));
     let rows: Vec<Row> = list.iter().map(|n| network_row(n, args.no_trunc)).collect();
     output::print_list(&rows, args.format.as_deref(), args.quiet, &NETWORKS)?;
     Ok(Exit::Ok)

@@ -266,8 +266,12 @@ pub fn rm(engine: &mut Engine, args: &RmArgs) -> CliResult {
         match engine.remove_container(name, args.force, args.volumes) {
             Ok(()) => println!("{name}"),
             Err(e) => {
+                // docker 28 prints a missing container's error but `-f` keeps the exit 0.
+                let missing = matches!(e, berth_engine::EngineError::NoSuchContainer(_));
                 eprintln!("{}", CliError::from(e).message);
-                exit = Exit::Failure;
+                if !(missing && args.force) {
+                    exit = Exit::Failure;
+                }
             }
         }
     }

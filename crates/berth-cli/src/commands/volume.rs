@@ -100,7 +100,8 @@ pub fn volume_row(v: &VolumeInfo) -> Row {
 /// `berth volume ls`.
 pub fn ls(engine: &mut Engine, args: &VolumeLsArgs) -> CliResult {
     let filters = super::parse_filters(&args.filter, "-f, --filter")?;
-    let list = engine.list_volumes(&filters)?;
+    let mut list = engine.list_volumes(&filters)?;
+    list.sort_by(|a, b| berth_go::natural_cmp(&a.name, &b.name));
     let rows: Vec<Row> = list.iter().map(volume_row).collect();
     output::print_list(&rows, args.format.as_deref(), args.quiet, &format::VOLUMES)?;
     Ok(Exit::Ok)

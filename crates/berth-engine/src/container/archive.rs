@@ -106,14 +106,17 @@ fn split(path: &str) -> (String, String) {
     }
 }
 
-/// Whether `path` lies in one of the container's writable volumes, binds or tmpfs mounts.
-fn in_writable_mount(c: &Container, path: &str) -> bool {
+/// Whether `path` lies in one of the container's volumes, binds or tmpfs mounts, and whether all
+/// of those mounts are writable.
+fn mounts_over(c: &Container, path: &str) -> (bool, bool) {
     let path = path.trim_end_matches('/');
-    c.mounts
+    let mut over = c
+        .mounts
         .iter()
         .filter(|m| path == m.destination || path.starts_with(&format!("{}/", m.destination)))
-        .max_by_key(|m| m.destination.len())
-        .is_some_and(|m| !m.read_only)
+        .peekable();
+    let any = over.peek().is_some();
+    (any, over.all(|m| !m.read_only))
 }
 
 impl Engine {
@@ -323,7 +326,15 @@ impl Engine {
         archive_mode: bool,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        if c.host_config.readonly_rootfs && !in_writable_mount(&c, dir) {
+        // dockerd: a read-only mount over the path refuses first, then a read-only rootfs
+        // unless the path is in a mount.
+        let (in_mount, writable) = mounts_over(&c, dir);
+        if in_mount && !writable {
+            return Err(EngineError::Conflict(
+                "mounted volume is marked read-only".into(),
+            ));
+        }
+        if c.host_config.readonly_rootfs && !in_mount {
             return Err(EngineError::Conflict(
                 "container rootfs is marked read-only".into(),
             ));

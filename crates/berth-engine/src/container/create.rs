@@ -68,6 +68,14 @@ fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
 impl Engine {
     /// `docker create`: records a container and prepares its layers; nothing runs yet.
     pub fn create_container(&mut self, req: CreateRequest) -> Result<Container, EngineError> {
+        // dockerd checks these before it looks the image up.
+        let wd = &req.config.working_dir;
+        if !wd.is_empty() && !wd.starts_with('/') {
+            return Err(EngineError::InvalidArgument(format!(
+                "the working directory '{wd}' is invalid, it needs to be an absolute path"
+            )));
+        }
+        validate_restart_policy(&req.host_config.restart_policy)?;
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
         if let Some(spec) = req.platform.as_deref().filter(|p| !p.is_empty()) {
@@ -417,5 +425,21 @@ mod tests {
         merge_image_config(&mut user, &image);
         assert_eq!(user.entrypoint.unwrap(), ["/ep"]);
         assert_eq!(user.cmd.unwrap(), ["x"]);
+    }
+}
+
+/// dockerd's restart-policy rules, in its words.
+fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
+    let bad = |m: String| Err(EngineError::InvalidArgument(m));
+    match p.name.as_str() {
+        "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => bad(format!(
+            "maximum retry count cannot be used with restart policy '{}'",
+            p.name
+        )),
+        "on-failure" if p.maximum_retry_count < 0 => {
+            bad("maximum retry count cannot be negative".into())
+        }
+        "always" | "unless-stopped" | "no" | "on-failure" | "" => Ok(()),
+        other => bad(format!("invalid restart policy '{other}'")),
     }
 }

@@ -24,7 +24,7 @@ use berth_runtime::term::WinSize;
 use berth_runtime::StartFailure;
 use berth_store::metadata::execs::{self, Claim, ExecRecord, ExecState};
 
-use super::Container;
+use super::{Container, StateError};
 use crate::types::{ExecConfig, ExecInspect, ExecProcessConfig};
 use crate::{Engine, EngineError, EngineOptions};
 
@@ -68,7 +68,11 @@ impl Engine {
             ));
         }
         let c = self.container(name)?;
-        c.can_exec()?;
+        // Docker names the container as the user did when it is paused.
+        c.can_exec().map_err(|e| match e {
+            StateError::ExecPaused(_) => StateError::ExecPaused(name.to_string()),
+            other => other,
+        })?;
         let record = ExecRecord {
             id: berth_store::fsutil::random_hex(32),
             container_id: c.id.clone(),

@@ -131,7 +131,14 @@ impl Engine {
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let bound = |key: &str| -> Result<Option<String>, EngineError> {
             match opts.filters.first(key) {
-                Some(name) => Ok(Some(self.lookup_container(name)?.created_at)),
+                // dockerd's own words here, unlike its other lookups.
+                Some(name) => match self.lookup_container(name) {
+                    Ok(c) => Ok(Some(c.created_at)),
+                    Err(EngineError::NoSuchContainer(_)) => {
+                        Err(EngineError::NotFound(format!("no such container {name}")))
+                    }
+                    Err(e) => Err(e),
+                },
                 None => Ok(None),
             }
         };

@@ -155,7 +155,12 @@ impl Engine {
     pub fn kill_container(&mut self, name: &str, signal: &str) -> Result<Container, EngineError> {
         let sig = parse_signal(signal)
             .ok_or_else(|| EngineError::InvalidArgument(format!("Invalid signal: {signal}")))?;
-        let c = self.container(name)?;
+        let c = self.container(name).map_err(|e| match e {
+            EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
+                "Cannot kill container: {name}: No such container: {name}"
+            )),
+            other => other,
+        })?;
         c.can_kill(name)?;
         if sig == libc::SIGKILL {
             self.signal_and_wait(&c, sig, 0)?;

@@ -38,17 +38,16 @@ const MAX_DEPTH: usize = 100_000;
 pub(crate) enum MissingKey {
     /// Every object is a Go map: `<no value>`.
     Map,
-    /// Objects are Go structs (an unknown field is an error naming the root's type) unless the
-    /// field they were read from is a map by Docker's types (`Labels`, `Networks`...).
+    /// The top-level object is a Go struct: an unknown field of it is an error naming its type.
     Typed(String),
     /// `missingkey=error` over plain maps: `map has no entry for key "X"`.
     Error,
 }
 
-/// Struct fields Docker's JSON omits when they are nil pointers; a typed template prints
-/// `<nil>` for them (`{{.SizeRw}}` without `--size`).
+/// Top-level struct fields Docker's JSON omits when they are nil pointers; a typed template
+/// prints `<nil>` for them (`{{.SizeRw}}` without `--size`).
 fn omitted_nil(name: &str) -> bool {
-    matches!(name, "SizeRw" | "SizeRootFs")
+    matches!(name, "SizeRw" | "SizeRootFs" | "Node")
 }
 
 /// How a list walk ended.
@@ -544,6 +543,24 @@ impl State<'_> {
                 }
                 return Ok(Val::Data(v, go_kind_of_field(name)));
             }
+            // Typed: the top-level object is Docker's struct, whose fields are known even when
+            // the JSON omits them (nested objects stay lenient: berth omits empty fields that
+            // Docker's structs have, and cannot tell its structs from its maps there).
+            if let (MissingKey::Typed(type_name), Value::Object(map)) = (&self.missing, &self.root)
+            {
+                if !has_args && !map.contains_key(name) {
+                    if omitted_nil(name) {
+                        return Ok(Val::Data(Value::Null, GoKind::Any));
+                    }
+                    if omitted_zero(name).is_none() {
+                        return Err(self.err(
+                            pos,
+                            node,
+                            format!("can't evaluate field {name} in type {type_name}"),
+                        ));
+                    }
+                }
+            }
             let root = Val::Data(self.root.clone(), GoKind::Any);
             return self.eval_field(dot, root, name, node, pos, args, fin);
         }
@@ -561,23 +578,13 @@ impl State<'_> {
                 if let Some(v) = map.get(name) {
                     return Ok(Val::Data(v.clone(), go_kind_of_field(name)));
                 }
-                let is_map = matches!(kind, GoKind::Map | GoKind::StringMap);
+                let _ = kind;
                 match &self.missing {
                     MissingKey::Error => Err(self.err(
                         pos,
                         node,
                         format!("map has no entry for key {}", berth_go::quote(name)),
                     )),
-                    MissingKey::Typed(_) if !is_map && omitted_nil(name) => {
-                        Ok(Val::Data(Value::Null, GoKind::Any))
-                    }
-                    MissingKey::Typed(type_name) if !is_map && omitted_zero(name).is_none() => {
-                        Err(self.err(
-                            pos,
-                            node,
-                            format!("can't evaluate field {name} in type {type_name}"),
-                        ))
-                    }
                     _ => Ok(match omitted_zero(name) {
                         Some(zero) => Val::Data(zero, go_kind_of_field(name)),
                         None => Val::Missing,
