@@ -429,7 +429,7 @@ mod tests {
 }
 
 /// dockerd's restart-policy rules, in its words.
-fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
+pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
     let bad = |m: String| Err(EngineError::InvalidArgument(m));
     match p.name.as_str() {
         "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => bad(format!(

@@ -152,6 +152,9 @@ impl Engine {
         req: &UpdateRequest,
     ) -> Result<Vec<String>, EngineError> {
         let c = self.container(name)?;
+        if let Some(policy) = &req.restart_policy {
+            super::create::validate_restart_policy(policy)?;
+        }
         refuse_fixed(&req.resources)?;
         let host = CgroupHost::get();
         check(&req.resources, host, Check::Update)?;
