@@ -116,14 +116,13 @@ fn collect_env(args: &RunArgs) -> Result<Vec<String>, CliError> {
     Ok(out)
 }
 
-fn parse_restart(s: &str) -> Result<RestartPolicy, CliError> {
+/// `--restart NAME[:COUNT]`'s format (the docker CLI's check; the text is its error).
+fn parse_restart(s: &str) -> Result<RestartPolicy, String> {
     let (name, count) = match s.split_once(':') {
         Some((n, c)) => (
             n,
             c.parse::<i64>().map_err(|_| {
-                run_usage_error(
-                    "invalid restart policy format: maximum retry count must be an integer",
-                )
+                "invalid restart policy format: maximum retry count must be an integer".to_string()
             })?,
         ),
         None => (s, 0),
@@ -326,7 +325,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
     };
     // The docker CLI reads the restart policy's format before it checks the conflict.
     let restart_policy = match &args.restart {
-        Some(r) => parse_restart(r)?,
+        Some(r) => parse_restart(r).map_err(|e| run_usage_error(&e))?,
         None => RestartPolicy::default(),
     };
     if args.rm && args.restart.as_deref().is_some_and(|r| r != "no") {
@@ -818,7 +817,7 @@ pub fn update(engine: &mut Engine, args: &UpdateArgs) -> CliResult {
             .as_deref()
             .map(parse_restart)
             .transpose()
-            .map_err(|e| CliError::usage(e.message))?,
+            .map_err(CliError::usage)?,
     };
     each(&args.names, |n| engine.update_container(n, &req).map(drop))
 }
