@@ -384,6 +384,22 @@ pub(crate) fn name_conflict(name: &str, owner: &str) -> EngineError {
     ))
 }
 
+/// dockerd's restart-policy rules, in its words.
+pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
+    let bad = |m: String| Err(EngineError::InvalidArgument(m));
+    match p.name.as_str() {
+        "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => bad(format!(
+            "maximum retry count cannot be used with restart policy '{}'",
+            p.name
+        )),
+        "on-failure" if p.maximum_retry_count < 0 => {
+            bad("maximum retry count cannot be negative".into())
+        }
+        "always" | "unless-stopped" | "no" | "on-failure" | "" => Ok(()),
+        other => bad(format!("invalid restart policy '{other}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,21 +441,5 @@ mod tests {
         merge_image_config(&mut user, &image);
         assert_eq!(user.entrypoint.unwrap(), ["/ep"]);
         assert_eq!(user.cmd.unwrap(), ["x"]);
-    }
-}
-
-/// dockerd's restart-policy rules, in its words.
-pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
-    let bad = |m: String| Err(EngineError::InvalidArgument(m));
-    match p.name.as_str() {
-        "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => bad(format!(
-            "maximum retry count cannot be used with restart policy '{}'",
-            p.name
-        )),
-        "on-failure" if p.maximum_retry_count < 0 => {
-            bad("maximum retry count cannot be negative".into())
-        }
-        "always" | "unless-stopped" | "no" | "on-failure" | "" => Ok(()),
-        other => bad(format!("invalid restart policy '{other}'")),
     }
 }
