@@ -220,7 +220,7 @@ fn stop_start_and_exec_answer_by_the_containers_state() {
     let b = Berth::new();
     b.busybox("busybox");
     let api = Server::start(&b);
-    let id = b.run_d(&["--name", "st", "busybox", "sleep", "1000"]);
+    let _ = b.run_d(&["--name", "st", "busybox", "sleep", "1000"]);
     assert_eq!(api.call("POST", "/containers/st/start", None).0, 304);
     b.run(&["pause", "st"]).ok();
     assert_eq!(
@@ -231,9 +231,7 @@ fn stop_start_and_exec_answer_by_the_containers_state() {
         ),
         (
             409,
-            format!(
-                r#"{{"message":"Container {id} is paused, unpause the container before exec"}}"#
-            )
+            format!(r#"{{"message":"Container st is paused, unpause the container before exec"}}"#)
         )
     );
     assert_eq!(

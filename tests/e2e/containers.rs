@@ -1381,11 +1381,15 @@ fn ps_format_no_trunc_and_status_wording() {
         "{out:?}"
     );
 
-    // docker's json always has `Size` ("0B" when sizes were not asked for) and names the
-    // networks (here `bridge`, the default network).
+    // docker's json prints every field, so it asks for the sizes (`Size` as with `-s`), and
+    // names the networks (here `bridge`, the default network); `Platform` is null.
     assert_eq!(
-        (&v["Size"], &v["Networks"]),
-        (&serde_json::json!("0B"), &serde_json::json!("bridge")),
+        (&v["Size"], &v["Networks"], &v["Platform"]),
+        (
+            &serde_json::json!("0B (virtual 1.98MB)"),
+            &serde_json::json!("bridge"),
+            &serde_json::Value::Null
+        ),
         "{v}"
     );
 }
@@ -2145,7 +2149,7 @@ fn a_paused_container_gates_each_verb_with_dockers_words() {
     assert_eq!(
         daemon(&["exec", "pp", "true"]),
         format!(
-            "Error response from daemon: Container {id} is paused, unpause the container before exec\n"
+            "Error response from daemon: Container pp is paused, unpause the container before exec\n"
         )
     );
     assert!(

@@ -102,7 +102,6 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
         return Ok(Exit::Ok);
     }
     let now = chrono::Utc::now();
-    println!("Images space usage:\n");
     let image_rows: Vec<Row> = du
         .images
         .iter()
@@ -135,8 +134,7 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
             })
         })
         .collect();
-    output::print_list(&image_rows, Some("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"), false, &format::IMAGES)?;
-    println!("\nContainers space usage:\n");
+
     let container_rows: Vec<Row> = du
         .containers
         .iter()
@@ -167,12 +165,34 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
                 )
         })
         .collect();
+    let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
+    if let Some(f) = &args.format {
+        // docker runs a custom format once, over all four lists.
+        use crate::format::TemplateData as _;
+        let list =
+            |rows: &[Row]| serde_json::Value::Array(rows.iter().map(|r| r.to_value()).collect());
+        let data = serde_json::json!({
+            "Images": list(&image_rows),
+            "Containers": list(&container_rows),
+            "Volumes": list(&volume_rows),
+            "BuildCache": [],
+        });
+        let template = format::Template::parse(&format::template_string(f))
+            .map_err(format::FormatError::from)?;
+        let text = template
+            .execute_inspect(&data, "*formatter.diskUsageContext", false)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        println!("{text}");
+        return Ok(Exit::Ok);
+    }
+    println!("Images space usage:\n");
+    output::print_list(&image_rows, Some("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"), false, &format::IMAGES)?;
+    println!("\nContainers space usage:\n");
     output::print_list(&container_rows, Some("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"), false, &format::CONTAINERS)?;
     println!("\nWritable layers by directory:\n");
     let layer_rows = super::storage::layer_rows(&du.writable_layers, 4);
     output::print_list(&layer_rows, None, false, &super::storage::WRITABLE_LAYERS)?;
     println!("\nLocal Volumes space usage:\n");
-    let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
     output::print_list(&volume_rows, None, false, &format::DISK_USAGE_VOLUMES)?;
     println!("\nBuild cache usage: 0B\n");
     println!("CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED");
