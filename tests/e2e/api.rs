@@ -231,7 +231,8 @@ fn stop_start_and_exec_answer_by_the_containers_state() {
         ),
         (
             409,
-            format!(r#"{{"message":"Container st is paused, unpause the container before exec"}}"#)
+            r#"{"message":"Container st is paused, unpause the container before exec"}"#
+                .to_string()
         )
     );
     assert_eq!(
