@@ -332,3 +332,42 @@ fn rmi_of_an_image_used_by_a_running_container() {
     b.run(&["rm", "-f", "runner"]).ok();
     assert_eq!(mounts_under(&b.root()), Vec::<String>::new());
 }
+
+/// Issue 15 item 5: the shim of a container using a size-limited volume (an ext4 image on a
+/// loop device) is killed; `rm -f` releases the volume's mount and its loop device, and the
+/// volume works again.
+#[test]
+fn kill_9_of_the_shim_then_rm_f_releases_a_size_limited_volume_and_its_loop_device() {
+    let b = with_busybox();
+    b.run(&["volume", "create", "-o", "size=4m", "sized"]).ok();
+    let id = b.run_d(&[
+        "--name", "sv", "-v", "sized:/d", "busybox", "sh", "-c", "echo kept > /d/f; sleep 1000",
+    ]);
+    let data = b.root().join("volumes/sized/_data");
+    let image = b.root().join("volumes/sized/fs.img").display().to_string();
+    let data_mounted = || mounts_under(&b.root()).contains(&data.display().to_string());
+    let loop_attached = || {
+        std::fs::read_dir("/sys/block").unwrap().flatten().any(|e| {
+            std::fs::read_to_string(e.path().join("loop/backing_file"))
+                .is_ok_and(|f| f.trim() == image)
+        })
+    };
+    wait_for("the volume's file", SOON, || data.join("f").exists());
+    assert!(data_mounted() && loop_attached());
+    let pid = b.inspect("sv")["State"]["Pid"].as_i64().unwrap();
+    let shims = shim_pids(&id);
+    assert_eq!(shims.len(), 1, "{shims:?}");
+    kill9(shims[0] as i64);
+    wait_for("the shim to go", SOON, || shim_pids(&id).is_empty());
+    b.run(&["rm", "-f", "sv"]).ok();
+    nothing_left_running(&b, &id, pid);
+    assert!(!data_mounted(), "{:?}", mounts_under(&b.root()));
+    // The kernel frees an autoclear loop device once its mount is gone (udev may lag).
+    wait_for("the loop device to be freed", SOON, || !loop_attached());
+    let out = b
+        .run(&["run", "--rm", "-v", "sized:/d", "busybox", "cat", "/d/f"])
+        .ok();
+    assert_eq!(out.stdout, "kept\n");
+    assert!(!data_mounted());
+    b.run(&["volume", "rm", "sized"]).ok();
+}

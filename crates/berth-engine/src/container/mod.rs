@@ -347,6 +347,9 @@ impl Engine {
         let exit = berth_runtime::shim::recover(&*runtime, &c.id, &dir)
             .map_err(berth_runtime::error::ProcessError::from)?;
         self.release_rootfs(&c);
+        // The shim's exit hook did not run: its option volumes (a size-limited volume's loop
+        // device with them) are released here, as that hook would have.
+        self.release_mounts(&c);
         self.detach_network(&c);
         c.state.status = Status::Exited;
         c.state.pid = 0;

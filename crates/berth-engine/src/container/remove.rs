@@ -90,6 +90,9 @@ impl Engine {
                 Err(e) => Err(e),
             };
         };
+        // Whatever option volumes it left mounted (a shim that died) and no running container
+        // uses go now, so a size-limited volume does not keep its loop device.
+        self.release_mounts(c);
         self.remove_container_files(&c.id)?;
         // The image may be gone already (rmi -f): then this container held its layers.
         if let Some(top) = &c.top_layer {
