@@ -341,7 +341,14 @@ fn kill_9_of_the_shim_then_rm_f_releases_a_size_limited_volume_and_its_loop_devi
     let b = with_busybox();
     b.run(&["volume", "create", "-o", "size=4m", "sized"]).ok();
     let id = b.run_d(&[
-        "--name", "sv", "-v", "sized:/d", "busybox", "sh", "-c", "echo kept > /d/f; sleep 1000",
+        "--name",
+        "sv",
+        "-v",
+        "sized:/d",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /d/f; sleep 1000",
     ]);
     let data = b.root().join("volumes/sized/_data");
     let image = b.root().join("volumes/sized/fs.img").display().to_string();

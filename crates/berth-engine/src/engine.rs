@@ -84,6 +84,7 @@ impl Engine {
         };
 
         engine.recover_containers()?;
+        engine.reconcile_execs(None)?;
         engine.volumes()?.recover()?;
         Ok(engine)
     }

@@ -10,10 +10,18 @@
 //! records its pid as soon as it runs and its exit code when it ends, so `Running`, `Pid` and
 //! `ExitCode` are right for attached and detached instances alike.
 //!
+//! The process that waits holds a lock (`containers/ID/execs/EXEC`) while it waits. An instance
+//! recorded as running whose lock is free and whose process is gone — its container stopped,
+//! or the waiter was killed (`kill -9` of `berth exec`, a restarted `berth serve`) — is marked
+//! exited with 255, "unknown", as a container whose shim died is ([`Engine::reconcile_execs`],
+//! run when the engine opens and whenever an instance is read).
+//!
 //! The process gets the container's environment, user and working directory unless the request
 //! names its own, and the container's resource limits (`--ulimit`), as Docker's do.
 
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,6 +50,45 @@ fn exec_command(config: &ExecConfig) -> String {
         .split_first()
         .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
     format!("{first} {}", rest.join(" "))
+}
+
+/// The exit code recorded for an instance whose process ended unseen: unknown.
+const UNKNOWN_EXIT: i32 = 255;
+
+/// The lock the process waiting for exec instance `id` holds.
+fn watch_path(container_dir: &Path, id: &str) -> PathBuf {
+    container_dir.join("execs").join(id)
+}
+
+/// Takes the watch lock of an instance (held until the descriptor closes).
+fn hold_watch(path: &Path) -> std::io::Result<OwnedFd> {
+    use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let fd = rustix::fs::open(
+        path,
+        OFlags::CREATE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    flock(&fd, FlockOperation::LockExclusive)?;
+    Ok(fd)
+}
+
+/// Whether some process holds the watch lock at `path`.
+fn watched(path: &Path) -> bool {
+    use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+    let Ok(fd) = rustix::fs::open(path, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty()) else {
+        return false;
+    };
+    flock(&fd, FlockOperation::NonBlockingLockShared) == Err(rustix::io::Errno::WOULDBLOCK)
+}
+
+/// Whether host process `pid` lives in the pid namespace of the container whose init is
+/// `init` (a reused pid outside the container does not count).
+fn in_container(pid: i64, init: i64) -> bool {
+    let ns = |p: i64| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    pid > 0 && init > 0 && ns(pid).is_some() && ns(pid) == ns(init)
 }
 
 fn config_of(record: &ExecRecord) -> Result<ExecConfig, EngineError> {
@@ -86,9 +133,42 @@ impl Engine {
         Ok(record.id)
     }
 
+    /// Marks exited (255, unknown) the instances — of `container_id`, or all — that are
+    /// recorded as starting or running while no process waits for them and their process is
+    /// gone: their container does not run (any more), or the recorded pid is no longer in it.
+    /// An instance claimed but not yet running is left alone while its container runs (its
+    /// starter may be about to take the lock).
+    pub fn reconcile_execs(&self, container_id: Option<&str>) -> Result<(), EngineError> {
+        let conn = self.store.db().conn();
+        for r in execs::unfinished(conn, container_id)? {
+            let dir = self.container_dir(&r.container_id);
+            if watched(&watch_path(&dir, &r.id)) {
+                continue;
+            }
+            let init = match self.lookup_container(&r.container_id) {
+                Ok(c) if c.state.status.is_running() && berth_runtime::shim::shim_alive(&dir) => {
+                    c.state.pid
+                }
+                _ => 0,
+            };
+            let gone = match r.state {
+                ExecState::Running { pid } => !in_container(pid, init),
+                _ => init == 0,
+            };
+            if gone && execs::end_unfinished(conn, &r.id, UNKNOWN_EXIT)? {
+                log::debug!("exec {}: its process ended unseen", r.id);
+            }
+        }
+        Ok(())
+    }
+
     /// `GET /exec/{id}/json`.
     pub fn inspect_exec(&self, id: &str) -> Result<ExecInspect, EngineError> {
-        let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        let mut record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        if record.state.running() {
+            self.reconcile_execs(Some(&record.container_id))?;
+            record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
+        }
         let config = config_of(&record)?;
         Ok(ExecInspect {
             id: record.id,
@@ -113,6 +193,7 @@ impl Engine {
 
     /// The IDs of container `id`'s running exec instances (`ExecIDs` of inspect).
     pub(crate) fn running_exec_ids(&self, id: &str) -> Result<Vec<String>, EngineError> {
+        self.reconcile_execs(Some(id))?;
         Ok(execs::running_ids(self.store.db().conn(), id)?)
     }
 
@@ -164,6 +245,11 @@ impl Engine {
         let container = self.lookup_container(&record.container_id)?;
         let action = format!("exec_start: {}", exec_command(&config));
         self.emit_container(&container, &action, &[("execID", id.to_string())]);
+        // Held until the exit is recorded: while it is, no one takes the instance for lost.
+        let watch = watch_path(&self.container_dir(&record.container_id), id);
+        let held = hold_watch(&watch)
+            .map_err(|e| log::warn!("exec {id}: taking its watch lock: {e}"))
+            .ok();
         let result = self.run_exec(&record, &config, io);
         let conn = self.store.db().conn();
         let code = match &result {
@@ -177,6 +263,9 @@ impl Engine {
                 code
             }
         };
+        if held.is_some() {
+            let _ = std::fs::remove_file(&watch);
+        }
         let attributes = [("execID", id.to_string()), ("exitCode", code.to_string())];
         self.emit_container(&container, "exec_die", &attributes);
         result
@@ -362,6 +451,99 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::testutil::{engine_with_container, FakeRuntime};
+    use crate::container::Status;
+
+    /// Records exec instance `id` of container `c` as running with host pid `pid`.
+    fn running(engine: &Engine, c: &str, id: &str, pid: i64) {
+        let conn = engine.store().db().conn();
+        execs::insert(
+            conn,
+            &ExecRecord {
+                id: id.into(),
+                container_id: c.into(),
+                config: r#"{"Cmd":["sleep","60"]}"#.into(),
+                state: ExecState::Created,
+                created_at: crate::now(),
+            },
+        )
+        .unwrap();
+        execs::claim_start(conn, id).unwrap();
+        if pid > 0 {
+            execs::set_running(conn, id, pid).unwrap();
+        }
+    }
+
+    /// A pid that was in use a moment ago and is free now.
+    fn dead_pid() -> i64 {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        i64::from(pid)
+    }
+
+    #[test]
+    fn execs_whose_process_is_gone_are_marked_exited_and_the_others_kept() {
+        let fake = FakeRuntime::new();
+        let (_root, mut engine) = engine_with_container(&fake, "c1", Status::Running);
+        // The container's "init" is this test process: processes of its pid namespace are in
+        // the container.
+        let mut c = engine.lookup_container("c1").unwrap();
+        c.state.pid = i64::from(std::process::id());
+        engine.save_state("c1", &c.state).unwrap();
+        let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+        running(&engine, "c1", "alive", i64::from(sleeper.id()));
+        running(&engine, "c1", "gone", dead_pid());
+        running(&engine, "c1", "watched", dead_pid());
+        running(&engine, "c1", "starting", 0);
+        let dir = engine.container_dir("c1");
+        let _watch = hold_watch(&watch_path(&dir, "watched")).unwrap();
+
+        let gone = engine.inspect_exec("gone").unwrap();
+        assert_eq!((gone.running, gone.exit_code), (false, Some(UNKNOWN_EXIT)));
+        assert_eq!(
+            engine.running_exec_ids("c1").unwrap(),
+            ["alive", "watched", "starting"]
+        );
+        let alive = engine.inspect_exec("alive").unwrap();
+        assert_eq!((alive.running, alive.exit_code), (true, None));
+        // A real exit recorded later still wins over the guess.
+        execs::set_exited(engine.store().db().conn(), "gone", 3, "").unwrap();
+        assert_eq!(engine.inspect_exec("gone").unwrap().exit_code, Some(3));
+
+        sleeper.kill().unwrap();
+        sleeper.wait().unwrap();
+        assert!(!engine.inspect_exec("alive").unwrap().running);
+    }
+
+    #[test]
+    fn a_stopped_containers_execs_are_marked_exited_when_the_engine_opens() {
+        let fake = FakeRuntime::new();
+        let (root, engine) = engine_with_container(&fake, "c1", Status::Exited);
+        running(&engine, "c1", "was-running", i64::from(std::process::id()));
+        running(&engine, "c1", "was-starting", 0);
+        drop(engine);
+        let engine = Engine::open(EngineOptions {
+            root: root.path().to_path_buf(),
+            storage_driver: Some("vfs".into()),
+            shim_exe: None,
+            runtime: Some(std::sync::Arc::new(fake.clone())),
+            config_file: None,
+            mounter: Default::default(),
+        })
+        .unwrap();
+        assert!(execs::unfinished(engine.store().db().conn(), None)
+            .unwrap()
+            .is_empty());
+        for id in ["was-running", "was-starting"] {
+            let e = engine.inspect_exec(id).unwrap();
+            assert_eq!(
+                (e.running, e.exit_code),
+                (false, Some(UNKNOWN_EXIT)),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn exec_configs_read_dockers_json() {

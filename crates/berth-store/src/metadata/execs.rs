@@ -186,6 +186,38 @@ pub fn set_exited(conn: &Connection, id: &str, code: i32, error: &str) -> Result
     Ok(())
 }
 
+/// The instances that started and have not ended (starting or running), of container
+/// `container_id` or of every container, oldest first.
+pub fn unfinished(
+    conn: &Connection,
+    container_id: Option<&str>,
+) -> Result<Vec<ExecRecord>, MetaError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM execs WHERE started = 1 AND exit_code IS NULL
+             AND (?1 IS NULL OR container_id = ?1) ORDER BY created_at, id"
+        ))
+        .map_err(|err| MetaError::from_sqlite("execs", err))?;
+    let records = stmt
+        .query_map([container_id], row)
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|err| MetaError::from_sqlite("execs", err))?;
+    Ok(records)
+}
+
+/// Records that `id`'s process ended with `code` unless an exit is recorded already (the
+/// process that waited for it knows better); returns whether this call recorded it.
+pub fn end_unfinished(conn: &Connection, id: &str, code: i32) -> Result<bool, MetaError> {
+    let n = conn
+        .execute(
+            "UPDATE execs SET started = 1, running = 0, exit_code = ?2, error = ''
+             WHERE id = ?1 AND exit_code IS NULL",
+            params![id, code],
+        )
+        .map_err(|err| MetaError::from_sqlite(what(id), err))?;
+    Ok(n == 1)
+}
+
 /// Why `id`'s process could not start (`""` if it ran, or runs).
 pub fn error_of(conn: &Connection, id: &str) -> Result<String, MetaError> {
     conn.query_row("SELECT error FROM execs WHERE id = ?1", [id], |r| r.get(0))
@@ -254,6 +286,33 @@ mod tests {
         // A late "running" (the recorder raced the exit) does not resurrect it.
         set_running(c, "e1", 4242).unwrap();
         assert_eq!(get(c, "e1").unwrap().unwrap().state.exit_code(), Some(3));
+    }
+
+    #[test]
+    fn unfinished_instances_can_be_ended_once_without_overwriting_a_real_exit() {
+        let (_t, db) = db_with_container();
+        let c = db.conn();
+        for id in ["created", "starting", "running", "done"] {
+            insert(c, &record(id, "c1")).unwrap();
+        }
+        claim_start(c, "starting").unwrap();
+        claim_start(c, "running").unwrap();
+        set_running(c, "running", 7).unwrap();
+        set_exited(c, "done", 0, "").unwrap();
+        let ids = |v: Vec<ExecRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(unfinished(c, Some("c1")).unwrap()),
+            ["running", "starting"]
+        );
+        assert_eq!(ids(unfinished(c, None).unwrap()).len(), 2);
+        assert!(unfinished(c, Some("c2")).unwrap().is_empty());
+        assert!(end_unfinished(c, "running", 255).unwrap());
+        assert!(!end_unfinished(c, "running", 1).unwrap());
+        assert!(!end_unfinished(c, "done", 255).unwrap());
+        let s = get(c, "running").unwrap().unwrap().state;
+        assert_eq!(s, ExecState::Exited { code: 255, pid: 7 });
+        assert_eq!(get(c, "done").unwrap().unwrap().state.exit_code(), Some(0));
+        assert_eq!(ids(unfinished(c, None).unwrap()), ["starting"]);
     }
 
     #[test]
