@@ -202,6 +202,7 @@ impl Store {
         let staging = self.staging.path("blob")?;
         let mut blob = self.content.writer(staging)?;
         let opts = ApplyOptions {
+            no_overwrite_dir_non_dir: false,
             whiteouts: self.driver.whiteout_mode(),
             root_metadata: false,
             owner: None,

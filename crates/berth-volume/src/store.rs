@@ -592,6 +592,7 @@ impl VolumeStore<'_> {
     ) -> Result<(), VolumeError> {
         use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
         let opts = ApplyOptions {
+            no_overwrite_dir_non_dir: false,
             whiteouts: WhiteoutMode::Delete,
             root_metadata: true,
             owner: None,
@@ -666,6 +667,7 @@ impl VolumeStore<'_> {
                 tar,
                 &self.local.data(name),
                 &ApplyOptions {
+                    no_overwrite_dir_non_dir: false,
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: true,
                     owner: None,

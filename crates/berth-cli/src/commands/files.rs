@@ -208,6 +208,7 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
                 &mut counting,
                 &dir,
                 &ApplyOptions {
+                    no_overwrite_dir_non_dir: false,
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: false,
                     // Like the docker CLI, the files belong to whoever runs `cp`, -a or not.
@@ -236,7 +237,7 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 "Error response from daemon: extraction point is not a directory",
             ));
         }
-        engine.copy_to_container(name, path, &mut io::stdin().lock(), args.archive)?;
+        engine.copy_to_container(name, path, &mut io::stdin().lock(), args.archive, true)?;
         return Ok(Exit::Ok);
     }
     let src_md = std::fs::symlink_metadata(src)
@@ -281,7 +282,7 @@ fn copy_in(engine: &mut Engine, args: &CpArgs, src: &str, name: &str, path: &str
                 count: &mut copied,
             };
             engine
-                .copy_to_container(name, &dir, &mut counting, args.archive)
+                .copy_to_container(name, &dir, &mut counting, args.archive, true)
                 .map_err(CliError::from)
         },
     )?;

@@ -145,6 +145,7 @@ impl Engine {
                         CompleteTar::new(r),
                         &dir,
                         &berth_store::archive::ApplyOptions {
+                            no_overwrite_dir_non_dir: false,
                             whiteouts: berth_store::archive::WhiteoutMode::Delete,
                             root_metadata: false,
                             owner: None,

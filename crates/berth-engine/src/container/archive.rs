@@ -314,7 +314,9 @@ impl Engine {
         Ok(stat)
     }
 
-    /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir`. Entries
+    /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir` (with
+    /// `no_overwrite_dir_non_dir`, refusing to replace a directory by a non-directory or the
+    /// other way round, as `docker cp` asks). Entries
     /// keep the archive's owners; with `archive_mode` (`cp -a`) and a container user, they
     /// belong to that user, resolved in the container's own /etc/passwd and /etc/group (Docker
     /// 20.10 looks the name up on the host, a quirk berth does not copy).
@@ -324,6 +326,7 @@ impl Engine {
         dir: &str,
         tar: &mut dyn Read,
         archive_mode: bool,
+        no_overwrite_dir_non_dir: bool,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
         // dockerd: a read-only mount over the path refuses first, then a read-only rootfs
@@ -362,6 +365,7 @@ impl Engine {
                 whiteouts: WhiteoutMode::Delete,
                 root_metadata: false,
                 owner,
+                no_overwrite_dir_non_dir,
             },
         )?;
         drop(fd);

@@ -243,6 +243,7 @@ impl Engine {
                     reader,
                     data,
                     &ApplyOptions {
+                        no_overwrite_dir_non_dir: false,
                         whiteouts: WhiteoutMode::Delete,
                         root_metadata: false,
                         owner: None,

@@ -35,6 +35,7 @@ pub(crate) fn apply<R: Read>(
         root: &root,
         mode: opts.whiteouts,
         root_metadata: opts.root_metadata,
+        no_overwrite_dir_non_dir: opts.no_overwrite_dir_non_dir,
         owner: opts
             .owner
             .map(|(u, g)| (Uid::from_raw(u), Gid::from_raw(g))),
@@ -270,6 +271,8 @@ struct Applier<'r> {
     root_metadata: bool,
     /// Replaces every entry's owner.
     owner: Option<(Uid, Gid)>,
+    /// See [`ApplyOptions::no_overwrite_dir_non_dir`].
+    no_overwrite_dir_non_dir: bool,
 
     /// The last parent directory used, by cleaned path: consecutive entries of one directory
     /// reuse its fd. No entry can change the directory it lives in or its ancestors, so the fd
@@ -352,6 +355,29 @@ impl Applier<'_> {
             self.keep(&comps);
         }
         let pfd = self.take_parent(parent, true, &shown)?.expect("created");
+        if self.no_overwrite_dir_non_dir {
+            if let Ok(st) = lstat_at(pfd.as_fd(), name) {
+                let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+                let path = String::from_utf8_lossy(&raw);
+                let path = path.trim_start_matches("./").trim_end_matches('/');
+                let refusal = match (is_dir, kind) {
+                    (true, Kind::Dir) | (false, Kind::File | Kind::Symlink | Kind::Hardlink) => {
+                        None
+                    }
+                    (false, Kind::Device(_)) => None,
+                    (true, _) => Some(("directory", "non-directory")),
+                    (false, Kind::Dir) => Some(("non-directory", "directory")),
+                };
+                if let Some((existing, entry)) = refusal {
+                    self.put_parent(pfd);
+                    return Err(ArchiveError::WouldReplace {
+                        path: path.to_string(),
+                        existing,
+                        entry,
+                    });
+                }
+            }
+        }
         let r = match kind {
             Kind::File => self.file(e, pfd.as_fd(), name, &meta, &shown),
             Kind::Dir => self.dir(pfd.as_fd(), &comps, &meta, &shown),

@@ -23,6 +23,7 @@ pub fn apply_tar(data: &[u8]) {
         std::fs::create_dir(&root).expect("the root");
         let sandbox = Sandbox::around(&root).expect("the sandbox");
         let opts = ApplyOptions {
+            no_overwrite_dir_non_dir: false,
             whiteouts,
             root_metadata: true,
             owner: None,

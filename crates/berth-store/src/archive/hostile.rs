@@ -719,6 +719,7 @@ mod tests {
             &h.tar[..],
             &root,
             &ApplyOptions {
+                no_overwrite_dir_non_dir: false,
                 whiteouts: mode,
                 root_metadata: false,
                 owner: None,

@@ -62,6 +62,9 @@ pub struct ApplyOptions {
     /// Every entry's owner (uid, gid) instead of the archive's: `cp` out of a container gives
     /// the caller's own ids, `cp -a` into one the container's user, as Docker does.
     pub owner: Option<(u32, u32)>,
+    /// Refuse an entry that would replace a directory with a non-directory or the other way
+    /// round (the API's `noOverwriteDirNonDir`, which `docker cp` sets), with Docker's words.
+    pub no_overwrite_dir_non_dir: bool,
 }
 
 /// A failure while reading or writing a layer tar, or while working on a tree beneath a root.
@@ -86,6 +89,17 @@ pub enum ArchiveError {
     /// The tar stream itself is malformed.
     #[error("invalid layer tar: {0}")]
     Invalid(String),
+    /// An entry would replace a directory by a non-directory or the other way round, and
+    /// [`ApplyOptions::no_overwrite_dir_non_dir`] forbids it (Docker's words).
+    #[error("cannot overwrite {existing} {path:?} with {entry} {path:?}")]
+    WouldReplace {
+        /// The entry's path.
+        path: String,
+        /// `directory` or `non-directory`: what is there.
+        existing: &'static str,
+        /// What the entry is.
+        entry: &'static str,
+    },
     /// An entry's path is longer or deeper than berth extracts (see [`MAX_PATH_BYTES`],
     /// [`MAX_PATH_DEPTH`]).
     #[error(
@@ -119,6 +133,7 @@ impl ArchiveError {
             ArchiveError::Io { .. } => ErrorKind::Internal,
             ArchiveError::Escape { .. }
             | ArchiveError::Invalid(_)
+            | ArchiveError::WouldReplace { .. }
             | ArchiveError::PathTooLong { .. } => ErrorKind::InvalidArgument,
         }
     }

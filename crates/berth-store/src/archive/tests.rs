@@ -17,11 +17,13 @@ use super::hostile::{
 use super::*;
 
 const DELETE: ApplyOptions = ApplyOptions {
+    no_overwrite_dir_non_dir: false,
     whiteouts: WhiteoutMode::Delete,
     root_metadata: false,
     owner: None,
 };
 const OVERLAY: ApplyOptions = ApplyOptions {
+    no_overwrite_dir_non_dir: false,
     whiteouts: WhiteoutMode::Overlay,
     root_metadata: false,
     owner: None,
@@ -270,6 +272,7 @@ fn a_fixed_owner_replaces_every_entrys_owner_and_nothing_else() {
     let dst = t.path().join("dst");
     fs::create_dir(&dst).unwrap();
     let opts = ApplyOptions {
+        no_overwrite_dir_non_dir: false,
         owner: Some((4321, 8765)),
         ..DELETE
     };
@@ -931,4 +934,39 @@ fn hostile_sandbox_is_usable_from_other_tests() {
     let sb = hostile::Sandbox::around(&root).unwrap();
     apply_tar(&corpus[0].tar[..], &root, &DELETE).unwrap_err();
     sb.check().unwrap();
+}
+
+/// `docker cp`'s `noOverwriteDirNonDir`: an entry may not turn a directory into a file or a
+/// file into a directory; without the option it may (a layer replaces what it names).
+#[test]
+fn no_overwrite_dir_non_dir_refuses_a_change_of_kind() {
+    let t = tempfile::tempdir().unwrap();
+    let dst = t.path().join("dst");
+    fs::create_dir_all(dst.join("d")).unwrap();
+    fs::write(dst.join("f"), b"old").unwrap();
+    let strict = ApplyOptions {
+        no_overwrite_dir_non_dir: true,
+        ..DELETE
+    };
+    let file_over_dir = Raw::default().file("d", b"x").finish();
+    let e = apply_tar(&file_over_dir[..], &dst, &strict).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"cannot overwrite directory "d" with non-directory "d""#
+    );
+    let dir_over_file = Raw::default().dir("f/", 0o755).finish();
+    let e = apply_tar(&dir_over_file[..], &dst, &strict).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"cannot overwrite non-directory "f" with directory "f""#
+    );
+    assert!(dst.join("d").is_dir());
+    assert_eq!(fs::read(dst.join("f")).unwrap(), b"old");
+    // Same kinds replace as always.
+    let same = Raw::default().file("f", b"new").dir("d/", 0o755).finish();
+    apply_tar(&same[..], &dst, &strict).unwrap();
+    assert_eq!(fs::read(dst.join("f")).unwrap(), b"new");
+    // Without the option, a layer's entry replaces whatever is there.
+    apply_tar(&file_over_dir[..], &dst, &DELETE).unwrap();
+    assert!(dst.join("d").is_file());
 }
