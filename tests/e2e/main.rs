@@ -9,6 +9,7 @@ mod vol_harness;
 mod api;
 mod api_compat;
 mod api_networks;
+mod api_verbs;
 mod build;
 mod confinement;
 mod containers;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::io::{self, Read};
+use std::io;
 use std::sync::mpsc as std_mpsc;
 
 use axum::body::{Body, Bytes};
@@ -16,32 +16,9 @@ use axum::response::Response;
 use berth_build::builder::{BuildOptions, Output};
 use berth_engine::build::{BuildRequest, ContextSource, DockerfileSource};
 use berth_engine::{Engine, EngineError, EngineOptions};
-use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::request::ApiError;
-
-/// The request body as a blocking reader, fed by the connection's task.
-struct BodyReader {
-    rx: mpsc::Receiver<Result<Bytes, io::Error>>,
-    current: Bytes,
-}
-
-impl Read for BodyReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.current = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current = self.current.slice(n..);
-        Ok(n)
-    }
-}
 
 /// Writes the builder's progress as Docker's JSON messages into the answer.
 struct JsonOutput {
@@ -133,7 +110,7 @@ pub fn build(
         }
     }
     // `t` may be given several times (one per -t); the parsed query keeps only the last.
-    let tags: Vec<String> = url_pairs(raw_query)
+    let tags: Vec<String> = crate::request::url_pairs(raw_query)
         .into_iter()
         .filter(|(k, _)| k == "t")
         .map(|(_, v)| v)
@@ -173,16 +150,7 @@ pub fn build(
     let quiet = flag("q");
 
     // The body, read as the build consumes it.
-    let (body_tx, body_rx) = mpsc::channel::<Result<Bytes, io::Error>>(16);
-    tokio::runtime::Handle::current().spawn(async move {
-        let mut stream = body.into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(io::Error::other);
-            if body_tx.send(chunk).await.is_err() {
-                break;
-            }
-        }
-    });
+    let body = crate::upload::BodyReader::spawn(body);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let (started_tx, started_rx) = std_mpsc::channel();
     let producer = move || {
@@ -192,10 +160,7 @@ pub fn build(
             started: Some(started_tx),
         };
         let mut request = request;
-        request.context = ContextSource::Tar(Box::new(BodyReader {
-            rx: body_rx,
-            current: Bytes::new(),
-        }));
+        request.context = ContextSource::Tar(Box::new(body));
         let result = Engine::open(opts).and_then(|mut e| e.build(request, &mut out));
         match result {
             Ok(built) => {
@@ -238,38 +203,6 @@ pub fn build(
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
-}
-
-/// `k=v` pairs of a query string, percent-decoded, in order.
-fn url_pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(v) => {
-                    out.push(v);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `POST /build/prune`.

@@ -26,6 +26,7 @@ mod mux;
 mod request;
 mod routes;
 mod server;
+mod upload;
 pub mod version;
 
 pub use server::{serve, ServeError, DEFAULT_HOST, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};

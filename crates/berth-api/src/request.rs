@@ -18,11 +18,71 @@ pub struct Request {
     pub version: ApiVersion,
     /// Query parameters (the last value wins, as in Go's `Form.Get`).
     pub query: BTreeMap<String, String>,
-    /// The body.
+    /// The body (empty for the routes that stream theirs, see [`Request::upload`]).
     pub body: Bytes,
+    /// The body as a stream, for the routes of [`crate::upload::streams_body`].
+    pub upload: Option<crate::upload::BodyReader>,
+    /// The query string as sent (for parameters given several times).
+    pub raw_query: String,
+}
+
+/// `k=v` pairs of a query string, percent-decoded, in order.
+pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(v) => {
+                    out.push(v);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Request {
+    /// The streamed body: taken once (an upload route's handler reads it).
+    pub fn take_upload(&mut self) -> Result<crate::upload::BodyReader, ApiError> {
+        self.upload
+            .take()
+            .ok_or_else(|| ApiError::internal("the request body was read already"))
+    }
+
+    /// Every value of query parameter `name`, in order (`names=a&names=b`).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        url_pairs(&self.raw_query)
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// A query parameter that is present and not empty.
+    pub fn nonempty(&self, name: &str) -> Option<String> {
+        self.query.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
     /// A boolean query parameter the way Docker reads one: absent, empty, `0`, `no`, `false`
     /// and `none` are false.
     pub fn flag(&self, name: &str) -> bool {
@@ -202,6 +262,8 @@ pub(crate) mod go_nulls {
             version: berth_volume::mount_spec::ApiVersion::V1_41,
             query: Default::default(),
             body: serde_json::to_vec(v).unwrap().into(),
+            upload: None,
+            raw_query: String::new(),
         };
         req.json::<T>().map_err(|e| format!("{e:?}"))
     }

@@ -298,6 +298,7 @@ async fn dispatch(
     query: BTreeMap<String, String>,
 ) -> Result<Response, ApiError> {
     let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
     let (version, rest) = match version::split(&path) {
         Ok(split) => split,
         Err(e) => {
@@ -327,13 +328,21 @@ async fn dispatch(
             return Err(e);
         }
     };
-    let body: Bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
-        .await
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (body, upload) = if crate::upload::streams_body(req.method(), rest) {
+        let reader = crate::upload::BodyReader::spawn(req.into_body());
+        (Bytes::new(), Some(reader))
+    } else {
+        let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        (body, None)
+    };
     let req = Request {
         version,
         query,
         body,
+        upload,
+        raw_query,
     };
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || handler(&mut Ctx::new(shared, req, param)))

@@ -3,7 +3,8 @@
 //! printing ([`parse_float`], [`format_float`]), sizes ([`ram_in_bytes`], [`human_size`]...),
 //! durations ([`human_duration`], [`parse_go_duration`]), Docker's time arguments
 //! ([`parse_timestamp`]), `encoding/csv` ([`csv_first_record`]), `path.Clean`
-//! ([`clean`]), the CLI's natural sort of names ([`natural_cmp`]) and OS error texts ([`errno_text`]).
+//! ([`clean`]), the CLI's natural sort of names ([`natural_cmp`]), OS error texts
+//! ([`errno_text`]) and `os.FileMode` ([`fs::file_mode`]).
 //!
 //! This crate sits at the bottom of berth's stack and depends on no other berth crate, so every
 //! layer (image references, mount parsing, the engine, the CLI's templates) words and parses
@@ -13,6 +14,7 @@
 
 pub mod csv;
 pub mod errno;
+pub mod fs;
 pub mod path;
 pub mod sortorder;
 pub mod strconv;

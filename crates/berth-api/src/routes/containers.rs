@@ -1,5 +1,6 @@
-//! `/containers`: list, create, inspect, start, stop, restart, kill, wait, resize, update and remove
-//! (attach and logs have modules of their own).
+//! `/containers`: list, create, inspect, start, stop, restart, kill, pause, unpause, rename,
+//! top, wait, resize, update and remove (attach, logs and the container's files have modules of
+//! their own).
 
 use std::io::Write;
 
@@ -153,6 +154,39 @@ pub fn kill(ctx: &mut Ctx) -> ApiResult {
         .unwrap_or_else(|| "KILL".into());
     ctx.engine()?.kill_container(&id, &signal)?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/pause`: 204.
+pub fn pause(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    ctx.engine()?.pause_container(&id)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/unpause`: 204.
+pub fn unpause(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    ctx.engine()?.unpause_container(&id)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /containers/{id}/rename?name=`: 204.
+pub fn rename(ctx: &mut Ctx) -> ApiResult {
+    let id = ctx.param.clone();
+    let name = ctx.req.query.get("name").cloned().unwrap_or_default();
+    ctx.engine()?.rename_container(&id, &name)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `GET /containers/{id}/top?ps_args=`: `ps` of its processes (`-ef` by default).
+pub fn top(ctx: &mut Ctx) -> ApiResult {
+    let args: Vec<String> = ctx
+        .req
+        .query
+        .get("ps_args")
+        .map(|a| a.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    ctx.answer(|e, id| e.container_top(id, &args))
 }
 
 /// `POST /containers/{id}/wait?condition=`: waits until the container stops (`not-running`,

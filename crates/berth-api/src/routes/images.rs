@@ -1,10 +1,166 @@
-//! `/images`: list, inspect, history and remove. An image name may contain `/` (`a/b:1`), so
-//! these routes take the whole rest of the path as the name.
+//! `/images`: list, inspect, history, remove, tag, prune, save (`get`), load, import
+//! (`create?fromSrc=`), and `POST /commit`. An image name may contain `/` (`a/b:1`), so these
+//! routes take the whole rest of the path as the name.
 
 use axum::http::StatusCode;
+use berth_engine::container::CommitRequest;
+use berth_engine::image::SaveFormat;
+use berth_image::import::ImportOptions;
+use berth_image::progress::NoProgress;
+use serde_json::json;
 
 use super::Ctx;
-use crate::request::{json, ApiResult};
+use crate::body;
+use crate::request::{json, ApiError, ApiResult};
+
+/// Answers a JSON message per line (`application/json`), as Docker's load and import do.
+fn messages(lines: &[serde_json::Value]) -> ApiResult {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l.to_string().as_bytes());
+        out.push(b'\n');
+    }
+    let mut r = axum::response::IntoResponse::into_response((StatusCode::OK, out));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+/// The `repo` and `tag` parameters of an import or a commit as one reference, if given.
+fn repo_tag(ctx: &Ctx) -> Option<String> {
+    let repo = ctx.req.nonempty("repo")?;
+    Some(match ctx.req.nonempty("tag") {
+        Some(tag) => format!("{repo}:{tag}"),
+        None => repo,
+    })
+}
+
+/// `GET /images/{name}/get`: the image as `docker save` writes it.
+pub fn get(ctx: &mut Ctx) -> ApiResult {
+    let name = ctx.param.clone();
+    save(ctx, vec![name])
+}
+
+/// `GET /images/get?names=a&names=b`: several images in one archive.
+pub fn get_many(ctx: &mut Ctx) -> ApiResult {
+    let names = ctx.req.all("names");
+    if names.is_empty() {
+        return Err(ApiError::bad_request("no images given: names is required"));
+    }
+    save(ctx, names)
+}
+
+fn save(ctx: &mut Ctx, names: Vec<String>) -> ApiResult {
+    // Unknown names are a 404 before the archive starts.
+    ctx.engine()?.check_saveable(&names)?;
+    Ok(body::streamed(
+        ctx.engine_options(),
+        "application/x-tar",
+        move |engine, w| {
+            if let Err(e) = engine.save_images(&names, SaveFormat::Docker, w, &NoProgress) {
+                log::debug!("save of {names:?}: {e}");
+            }
+        },
+    ))
+}
+
+/// `POST /images/load?quiet=`: loads the archive in the body; one `stream` message per image
+/// loaded, as Docker's (berth reports no progress bars, quiet or not).
+pub fn load(ctx: &mut Ctx) -> ApiResult {
+    let mut tar = ctx.req.take_upload()?;
+    let loaded = ctx.engine()?.load_images(&mut tar, &NoProgress)?;
+    let mut lines = Vec::new();
+    for image in loaded {
+        for (tag, old) in &image.replaced {
+            lines.push(json!({"stream": format!(
+                "The image {tag} already exists, renaming the old one with ID {old} to empty string\n"
+            )}));
+        }
+        if image.tags.is_empty() {
+            lines.push(json!({"stream": format!("Loaded image ID: {}\n", image.id)}));
+        }
+        for tag in &image.tags {
+            lines.push(json!({"stream": format!("Loaded image: {tag}\n")}));
+        }
+    }
+    messages(&lines)
+}
+
+/// `POST /images/create?fromSrc=-&repo=&tag=&message=&changes=`: imports the root filesystem
+/// tar in the body. A pull (`fromImage`) is not served here yet, and an import from a URL is
+/// refused (berth fetches nothing on the server's behalf).
+pub fn create(ctx: &mut Ctx) -> ApiResult {
+    let Some(src) = ctx.req.nonempty("fromSrc") else {
+        return Err(ApiError::bad_request(
+            "berth serve does not pull images yet: pull with `berth pull`, or import with fromSrc=-",
+        ));
+    };
+    if src != "-" {
+        return Err(ApiError::bad_request(format!(
+            "berth serve imports only from the request body (fromSrc=-), not from {src:?}"
+        )));
+    }
+    if let Some(p) = ctx.req.nonempty("platform") {
+        if !matches!(p.split('/').next(), Some("linux")) {
+            return Err(ApiError::bad_request(format!(
+                "berth imports linux images only, not {p:?}"
+            )));
+        }
+    }
+    let reference = repo_tag(ctx);
+    let opts = ImportOptions {
+        changes: ctx.req.all("changes"),
+        message: ctx.req.nonempty("message"),
+    };
+    let mut tar = ctx.req.take_upload()?;
+    let id = ctx
+        .engine()?
+        .import_image(&mut tar, reference.as_deref(), &opts)?;
+    messages(&[json!({"status": id.to_string()})])
+}
+
+/// `POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`: 201 with the new
+/// image's ID. A config in the body is refused unless empty: berth applies `changes` only.
+pub fn commit(ctx: &mut Ctx) -> ApiResult {
+    let body: serde_json::Value = if ctx.req.body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&ctx.req.body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?
+    };
+    let empty_config = match &body {
+        serde_json::Value::Null => true,
+        serde_json::Value::Object(m) => m.values().all(|v| match v {
+            serde_json::Value::Null | serde_json::Value::Bool(false) => true,
+            serde_json::Value::String(s) => s.is_empty(),
+            serde_json::Value::Array(a) => a.is_empty(),
+            serde_json::Value::Object(o) => o.is_empty(),
+            serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+            _ => false,
+        }),
+        _ => false,
+    };
+    if !empty_config {
+        return Err(ApiError::bad_request(
+            "berth does not apply a container config sent with a commit: give the changes as `changes` instructions",
+        ));
+    }
+    let container = ctx.req.query.get("container").cloned().unwrap_or_default();
+    let reference = repo_tag(ctx);
+    // `pause` defaults to true when absent (Docker reads it that way).
+    let pause = !ctx.req.query.contains_key("pause") || ctx.req.flag("pause");
+    let req = CommitRequest {
+        reference,
+        author: ctx.req.nonempty("author"),
+        message: ctx.req.nonempty("comment"),
+        changes: ctx.req.all("changes"),
+        pause,
+    };
+    let id = ctx.engine()?.commit_container(&container, &req)?;
+    Ok(json(StatusCode::CREATED, &json!({"Id": id.to_string()})))
+}
 
 /// `GET /images/json?all=&filters=`.
 pub fn list(ctx: &mut Ctx) -> ApiResult {

@@ -3,6 +3,7 @@
 
 mod containers;
 mod events;
+mod files;
 mod images;
 mod logs;
 mod networks;
@@ -114,6 +115,16 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("GET", ["containers", id, "storage"]) => Some((storage::storage, id)),
         ("POST", ["containers", id, "resize"]) => Some((containers::resize, id)),
         ("POST", ["containers", id, "update"]) => Some((containers::update, id)),
+        ("POST", ["containers", id, "pause"]) => Some((containers::pause, id)),
+        ("POST", ["containers", id, "unpause"]) => Some((containers::unpause, id)),
+        ("POST", ["containers", id, "rename"]) => Some((containers::rename, id)),
+        ("GET", ["containers", id, "top"]) => Some((containers::top, id)),
+        ("GET", ["containers", id, "changes"]) => Some((files::changes, id)),
+        ("GET", ["containers", id, "export"]) => Some((files::export, id)),
+        ("GET", ["containers", id, "archive"]) => Some((files::get, id)),
+        ("HEAD", ["containers", id, "archive"]) => Some((files::head, id)),
+        ("PUT", ["containers", id, "archive"]) => Some((files::put, id)),
+        ("POST", ["commit"]) => Some((images::commit, "")),
         ("POST", ["containers", id, "exec"]) => Some((crate::exec::create, id)),
         ("GET", ["exec", id, "json"]) => Some((crate::exec::inspect, id)),
         ("POST", ["exec", id, "resize"]) => Some((crate::exec::resize, id)),
@@ -155,6 +166,9 @@ fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
     let rest = path.strip_prefix("/images/")?;
     match (method, rest) {
         ("GET", "json") => return Some((images::list, String::new())),
+        ("GET", "get") => return Some((images::get_many, String::new())),
+        ("POST", "load") => return Some((images::load, String::new())),
+        ("POST", "create") => return Some((images::create, String::new())),
         ("POST", "prune") => return Some((images::prune, String::new())),
         _ => {}
     }
@@ -162,6 +176,7 @@ fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
         "GET" => match rest.rsplit_once('/')? {
             (name, "json") => (images::inspect, name),
             (name, "history") => (images::history, name),
+            (name, "get") => (images::get, name),
             _ => return None,
         },
         "POST" => match rest.rsplit_once('/')? {

@@ -22,6 +22,23 @@ impl Engine {
         out: W,
         progress: &dyn Progress,
     ) -> Result<W, EngineError> {
+        let items = self.save_items(names)?;
+        let out = save_images(&self.store, &items, format, out, progress)?;
+        for item in &items {
+            let id = item.image.id.to_string();
+            self.emit_image(&id, &id, "save");
+        }
+        Ok(out)
+    }
+
+    /// Fails as [`Engine::save_images`] would for a name that names nothing, writing nothing
+    /// (an API answer checks before its archive starts).
+    pub fn check_saveable(&mut self, names: &[String]) -> Result<(), EngineError> {
+        self.save_items(names).map(|_| ())
+    }
+
+    /// What `names` save: each image with the name it is saved under.
+    fn save_items(&mut self, names: &[String]) -> Result<Vec<SaveItem>, EngineError> {
         let mut items: Vec<SaveItem> = Vec::new();
         for name in names {
             let repo_tags = self.repository_tags(name)?;
@@ -47,12 +64,7 @@ impl Engine {
             };
             push_item(&mut items, image, reference);
         }
-        let out = save_images(&self.store, &items, format, out, progress)?;
-        for item in &items {
-            let id = item.image.id.to_string();
-            self.emit_image(&id, &id, "save");
-        }
-        Ok(out)
+        Ok(items)
     }
 
     /// For a bare repository name (`busybox`): every tag of that repository.

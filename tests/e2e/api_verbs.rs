@@ -1,0 +1,248 @@
+//! The container and image verbs the docker CLI reaches through `berth serve`: `cp` (the
+//! archive endpoints), `diff`, `export`, `top`, `pause`/`unpause`, `rename`, `commit`, `save`,
+//! `load` and `import`, each checked by what a user sees.
+
+use std::process::Command;
+
+use crate::api::DockerCli;
+use crate::harness::*;
+
+#[test]
+#[ignore = "needs root"]
+fn docker_cp_copies_both_ways_through_the_archive_endpoints() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| d.run(args);
+    let (code, _, err) = docker(&["run", "-d", "--name", "cc", "busybox", "sleep", "300"]);
+    assert_eq!(code, 0, "{err}");
+    let src = d.b.scratch("in");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/a.txt"), "alpha\n").unwrap();
+    std::fs::write(src.join("top.txt"), "top\n").unwrap();
+    let (code, _, err) = docker(&["cp", src.to_str().unwrap(), "cc:/tmp/"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        docker(&["exec", "cc", "cat", "/tmp/in/sub/a.txt", "/tmp/in/top.txt"]).1,
+        "alpha\ntop\n"
+    );
+    // Out again, a directory and a single file.
+    let out = d.b.scratch("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let (code, _, err) = docker(&["cp", "cc:/tmp/in", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("in/sub/a.txt")).unwrap(),
+        "alpha\n"
+    );
+    let (code, _, err) = docker(&["cp", "cc:/etc/hostname", out.join("hn").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("hn")).unwrap().trim(),
+        docker(&["inspect", "-f", "{{.Config.Hostname}}", "cc"])
+            .1
+            .trim()
+    );
+    // A path that is not there: Docker's 404 words.
+    let (code, _, err) = docker(&["cp", "cc:/nope", out.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Could not find the file /nope in container cc"),
+        "{err}"
+    );
+    // The stat header of HEAD, and noOverwriteDirNonDir: a directory may not replace a file.
+    let head = Command::new("curl")
+        .args(["-s", "-I", "--unix-socket"])
+        .arg(&d.api.sock)
+        .arg("http://berth/containers/cc/archive?path=/tmp/in/top.txt")
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).into_owned();
+    let stat = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(": ")?;
+            k.eq_ignore_ascii_case("x-docker-container-path-stat")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no stat header: {head}"));
+    let decoded = Command::new("sh")
+        .args(["-c", "printf %s \"$1\" | base64 -d", "sh", &stat])
+        .output()
+        .unwrap();
+    let stat: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert_eq!(stat["name"], "top.txt");
+    assert_eq!(stat["size"], 4);
+    // Go's os.FileMode: a regular file's mode is its permission bits.
+    assert_eq!(stat["mode"], 0o644);
+    assert_eq!(stat["linkTarget"], "");
+    let tar = d.b.scratch("dir.tar");
+    let staging = d.b.scratch("staging");
+    std::fs::create_dir_all(staging.join("top.txt")).unwrap();
+    assert!(Command::new("tar")
+        .arg("-C")
+        .arg(&staging)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("top.txt")
+        .status()
+        .unwrap()
+        .success());
+    let put = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-X", "PUT", "--unix-socket"])
+        .arg(&d.api.sock)
+        .arg("-T")
+        .arg(&tar)
+        .arg("http://berth/containers/cc/archive?path=/tmp/in&noOverwriteDirNonDir=true")
+        .output()
+        .unwrap();
+    let put = String::from_utf8_lossy(&put.stdout).into_owned();
+    assert!(
+        put.contains(r#"cannot overwrite non-directory \"top.txt\" with directory \"top.txt\""#)
+            && put.ends_with("400"),
+        "{put}"
+    );
+    assert_eq!(docker(&["exec", "cc", "cat", "/tmp/in/top.txt"]).1, "top\n");
+    docker(&["rm", "-f", "cc"]);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn docker_diff_top_pause_rename_and_commit_through_the_api() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| d.run(args);
+    let (code, _, err) = docker(&[
+        "run",
+        "-d",
+        "--name",
+        "ww",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /made; exec sleep 300",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    wait_for("/made", SOON, || {
+        docker(&["diff", "ww"]).1.contains("A /made")
+    });
+    let top = docker(&["top", "ww"]).1;
+    assert!(top.starts_with("UID") && top.contains("sleep 300"), "{top}");
+    let top = docker(&["top", "ww", "-o", "pid,comm"]).1;
+    assert!(top.starts_with("PID") && top.contains("sleep"), "{top}");
+    assert_eq!(docker(&["pause", "ww"]).0, 0);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "ww"]).1,
+        "paused true\n"
+    );
+    let (code, _, err) = docker(&["exec", "ww", "true"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("is paused"), "{err}");
+    assert_eq!(docker(&["unpause", "ww"]).0, 0);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", "ww"]).1,
+        "running\n"
+    );
+    let (code, _, err) = docker(&["unpause", "ww"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("is not paused"), "{err}");
+    assert_eq!(docker(&["rename", "ww", "w2"]).0, 0);
+    assert_eq!(docker(&["ps", "--format", "{{.Names}}"]).1, "w2\n");
+    let (code, _, err) = docker(&["rename", "nope", "x"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("No such container: nope"), "{err}");
+    // commit with a change and a message, then run the new image.
+    let (code, id, err) = docker(&[
+        "commit",
+        "-c",
+        "ENV MADE=yes",
+        "-m",
+        "a message",
+        "-a",
+        "me",
+        "w2",
+        "mine:1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Author}} {{.Comment}}",
+            "mine:1"
+        ])
+        .1,
+        "me a message\n"
+    );
+    assert_eq!(
+        docker(&[
+            "run",
+            "--rm",
+            "mine:1",
+            "sh",
+            "-c",
+            "ls /made && echo $MADE"
+        ])
+        .1,
+        "/made\nyes\n"
+    );
+    docker(&["rm", "-f", "w2"]);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn docker_save_load_export_and_import_through_the_api() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| d.run(args);
+    assert_eq!(docker(&["tag", "busybox", "keep:1"]).0, 0);
+    let saved = d.b.scratch("saved.tar");
+    let (code, _, err) = docker(&["save", "-o", saved.to_str().unwrap(), "keep:1", "busybox"]);
+    assert_eq!(code, 0, "{err}");
+    let entries = tar_entries(&std::fs::read(&saved).unwrap());
+    assert!(
+        entries.contains_key("manifest.json"),
+        "{:?}",
+        entries.keys()
+    );
+    assert_eq!(docker(&["rmi", "keep:1"]).0, 0);
+    let (code, out, err) = docker(&["load", "-i", saved.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Loaded image: keep:1"), "{out}");
+    let (code, out, err) = docker(&["load", "-q", "-i", saved.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Loaded image: keep:1"), "{out}");
+    // An archive that is not one: an error, nothing loaded.
+    let junk = d.b.scratch("junk.tar");
+    std::fs::write(&junk, b"not a tar").unwrap();
+    let (code, _, _) = docker(&["load", "-i", junk.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    let (code, _, err) = docker(&["save", "nope:1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("nope:1"), "{err}");
+    // export | import with a change.
+    let (code, _, err) = docker(&["create", "--name", "ee", "busybox", "true"]);
+    assert_eq!(code, 0, "{err}");
+    let exported = d.b.scratch("e.tar");
+    let (code, _, err) = docker(&["export", "-o", exported.to_str().unwrap(), "ee"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(tar_entries(&std::fs::read(&exported).unwrap()).contains_key("bin/busybox"));
+    let (code, id, err) = docker(&[
+        "import",
+        "-c",
+        "CMD [\"echo\", \"imported\"]",
+        "-m",
+        "from a test",
+        exported.to_str().unwrap(),
+        "imp:1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    assert_eq!(docker(&["run", "--rm", "imp:1"]).1, "imported\n");
+    assert_eq!(
+        docker(&["history", "--format", "{{.Comment}}", "imp:1"]).1,
+        "from a test\n"
+    );
+    let (code, _, err) = docker(&["import", "http://example.invalid/x.tar"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("fromSrc=-"), "{err}");
+    docker(&["rm", "-f", "ee"]);
+}
