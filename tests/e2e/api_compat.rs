@@ -166,7 +166,10 @@ except OSError as e:
     print("error:", e)
 "#;
     for (path, want) in [
-        ("/v1.43/images/load", r#"404 {"message":"page not found"}"#),
+        (
+            "/v1.43/no/such/route",
+            r#"404 {"message":"page not found"}"#,
+        ),
         (
             "/v1.99/volumes/create",
             r#"400 {"message":"client version 1.99 is too new. Maximum supported API version is 1.43"}"#,
