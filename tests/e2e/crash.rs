@@ -758,3 +758,56 @@ fn r15_killed_cp_leaks_nothing() {
     let args = ["cp", src.to_str().unwrap(), "cp:/tmp/"];
     campaign(&b, "cp DIR CTR:/tmp/", &args, &reset, &mut |_, _, _| {});
 }
+
+/// Issue 15 item 8: `create -v racev:/d` racing `volume rm racev` — every create succeeds, with
+/// the volume it found or one it made anew; each removal either removes the volume or is
+/// refused (in use, no such volume); the metadata agrees with the disk afterwards.
+#[test]
+fn r15_create_racing_volume_rm_gets_the_volume_or_creates_it() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&["volume", "create", "racev"]).ok();
+    let n = 24;
+    let mut children = Vec::new();
+    for i in 0..n {
+        let name = format!("c{i}");
+        for args in [
+            vec![
+                "create",
+                "--name",
+                name.as_str(),
+                "-v",
+                "racev:/d",
+                "busybox",
+                "true",
+            ],
+            vec!["volume", "rm", "racev"],
+        ] {
+            let child = b
+                .command(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            children.push((args.join(" "), child));
+        }
+    }
+    let mut failed = Vec::new();
+    for (what, child) in children {
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let refused_rm = what.starts_with("volume rm")
+            && (err.contains("volume is in use") || err.contains("no such volume"));
+        if !out.status.success() && !refused_rm {
+            failed.push(format!("{what}: {err}"));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+    let mut t = Tally::default();
+    repair_and_audit(&b, &mut t, "after the race");
+    assert!(t.failures.is_empty(), "{:#?}", t.failures);
+    // Every container has its volume, with files.
+    assert_eq!(b.run(&["ps", "-aq"]).ok().lines().len(), n);
+    b.run(&["run", "--rm", "-v", "racev:/d", "busybox", "touch", "/d/ok"])
+        .ok();
+}

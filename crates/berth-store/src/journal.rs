@@ -106,6 +106,26 @@ pub fn end(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
     Ok(())
 }
 
+/// Whether another live process owns entry (`kind`, `key`): it is changing that object's files
+/// right now (a removal, a creation), so a change of this process must wait for it.
+pub fn busy(conn: &Connection, kind: &str, key: &str) -> Result<bool, MetaError> {
+    use rusqlite::OptionalExtension;
+    let owner = conn
+        .query_row(
+            "SELECT owner_pid, owner_start FROM journal WHERE kind = ?1 AND key = ?2",
+            params![kind, key],
+            |r| {
+                Ok(Owner {
+                    pid: r.get(0)?,
+                    start: r.get::<_, i64>(1)? as u64,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
+    Ok(owner.is_some_and(|o| o != Owner::current() && o.is_alive()))
+}
+
 /// Entries of `kind` whose owner process is gone: their files need recovery.
 pub fn abandoned(conn: &Connection, kind: &str) -> Result<Vec<Entry>, MetaError> {
     abandoned_rows(conn, kind).map_err(|e| MetaError::from_sqlite(format!("journal {kind}"), e))

@@ -105,6 +105,9 @@ pub enum VolumeError {
         /// The name asked for.
         target: String,
     },
+    /// Another process kept changing the volume's files for too long.
+    #[error("create {0}: the volume is being removed or created by another process")]
+    Busy(String),
     /// A prune already runs.
     #[error("a prune operation is already running")]
     PruneRunning,
@@ -135,7 +138,7 @@ impl VolumeError {
             VolumeError::InUse { .. } => ErrorKind::InUse,
             VolumeError::Exists { .. } => ErrorKind::Conflict,
 
-            VolumeError::PruneRunning => ErrorKind::Conflict,
+            VolumeError::PruneRunning | VolumeError::Busy(_) => ErrorKind::Conflict,
             VolumeError::Driver(_) => ErrorKind::Internal,
             VolumeError::Store(e) => e.kind(),
         }
@@ -244,7 +247,34 @@ impl<'s> VolumeStore<'s> {
                 .get_or_insert_with(BTreeMap::new)
                 .insert(ANONYMOUS_LABEL.into(), String::new());
         }
-        journal::begin(self.store.db().conn(), "volume", &name)?;
+        // Claim the name in one transaction with the check that no row exists, waiting while
+        // another process removes (or creates) a volume of that name: its files and ours never
+        // mix, so a `run -v NAME` racing `volume rm NAME` gets the volume or a new one, never a
+        // row without files (issue 15).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let claimed = self
+                .store
+                .db_mut()
+                .write(|tx| -> Result<Option<bool>, VolumeError> {
+                    if volumes::get(tx, &name)?.is_some() {
+                        return Ok(Some(false));
+                    }
+                    if journal::busy(tx, "volume", &name)? {
+                        return Ok(None);
+                    }
+                    journal::begin(tx, "volume", &name)?;
+                    Ok(Some(true))
+                })?;
+            match claimed {
+                Some(true) => break,
+                Some(false) => return Ok((self.require(&name)?, false)),
+                None if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                None => return Err(VolumeError::Busy(name)),
+            }
+        }
         // Another process may be creating the same name right now: whoever commits the row
         // first wins; the loser removes only files it created itself (none, if the dir existed).
         if let Err(e) = self.local.create(&name, req.options.as_ref()) {

@@ -8,6 +8,7 @@ use berth_store::metadata::containers::{self, ContainerRow, StateRow, VolumeRef}
 use berth_store::metadata::MetaError;
 use berth_store::{fsutil, journal};
 use berth_volume::mount_spec::{ApiVersion, ConfigVolumes};
+use berth_volume::store::VolumeError;
 
 use super::{files, names, Container, ZERO_TIME};
 use crate::types::CreateRequest;
@@ -197,6 +198,7 @@ impl Engine {
         };
         let mut container = container;
         let mut attempts = 0;
+        let mut vanished = 0;
         loop {
             match self.insert_container(&container, &endpoints) {
                 Ok(()) => {
@@ -211,6 +213,21 @@ impl Engine {
                 Err(EngineError::Conflict(_)) if req.name.is_none() && attempts < 20 => {
                     attempts += 1;
                     container.name = self.unused_generated_name()?;
+                }
+                // A volume removed between its lookup and the insert (`volume rm` racing
+                // `run -v NAME`): find or create it again, as the run would have had it come a
+                // moment later (issue 15). A `--volumes-from` volume is not created: that fails.
+                Err(EngineError::Volume(VolumeError::NotFound(_))) if vanished < 20 => {
+                    vanished += 1;
+                    let mut specs = container.mounts.clone();
+                    if let Err(e) =
+                        self.prepare_container_volumes(&id, &mut specs, &mut created_volumes)
+                    {
+                        self.abandon_container_files(&id);
+                        self.discard_volumes(&created_volumes);
+                        return Err(e);
+                    }
+                    container.mounts = specs;
                 }
                 Err(e) => {
                     self.abandon_container_files(&id);
