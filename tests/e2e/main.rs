@@ -4,6 +4,7 @@
 
 mod harness;
 mod net_harness;
+mod registry_harness;
 mod vol_harness;
 
 mod api;
@@ -28,6 +29,7 @@ mod networks;
 mod prune_filters;
 mod pty;
 mod resources;
+mod registry;
 mod restart_policies;
 mod storage;
 mod system_service;

@@ -27,7 +27,8 @@ pub struct Cli {
     /// kernel and backing filesystem support it, else vfs].
     #[arg(long = "storage-driver", env = "BERTH_STORAGE_DRIVER")]
     pub storage_driver: Option<String>,
-    /// The engine's settings file (daemon.json keys: bip, bridge, default-address-pools...).
+    /// The engine's settings file (daemon.json keys: bip, bridge, default-address-pools,
+    /// insecure-registries, registry-mirrors...) [default: /etc/berth/daemon.json when it exists].
     #[arg(long = "config-file", env = "BERTH_CONFIG_FILE", global = true)]
     pub config_file: Option<PathBuf>,
     /// Logging level (trace, debug, info, warn, error, fatal); debug shows runtime calls and mounts.
@@ -56,6 +57,12 @@ pub enum Command {
     Load(LoadArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default).
     Save(SaveArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Log in to a registry.
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// List images.
     Images(ImagesArgs),
     /// Remove one or more images.
@@ -564,6 +571,9 @@ pub struct RunArgs {
     /// Pull image before running ("always", "missing", "never").
     #[arg(long, default_value = "missing")]
     pub pull: String,
+    /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
+    #[arg(long)]
+    pub platform: Option<String>,
     /// Set meta data on a container.
     #[arg(short = 'l', long = "label", allow_hyphen_values = true)]
     pub label: Vec<String>,
@@ -1000,6 +1010,53 @@ pub enum ImageCommand {
     Load(LoadArgs),
     /// Save one or more images to a tar archive.
     Save(SaveArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+}
+
+/// `pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Download all tagged images in the repository.
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Skip image verification (berth does not verify signatures: only `true` is accepted).
+    #[arg(long = "disable-content-trust", default_value_t = true, action = clap::ArgAction::Set)]
+    pub disable_content_trust: bool,
+    /// The image.
+    #[arg(value_name = "NAME[:TAG|@DIGEST]")]
+    pub name: String,
+}
+
+/// `login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password.
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+}
+
+/// `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
 }
 
 /// A lone `--format`.

@@ -15,6 +15,8 @@ pub mod error;
 pub mod exit;
 /// Output formatting: Go-template `--format`, tables, human-readable units.
 pub mod format;
+/// Pull and push progress, drawn like the docker CLI's JSON message display.
+pub mod jsonmessage;
 /// The printing conventions every command shares.
 pub mod output;
 /// Docker's argument rules and parser messages on top of the grammar.
@@ -117,7 +119,7 @@ fn init_logging(level: &str) -> Result<(), CliError> {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
-    use commands::{build, container, files, image, inspect, network, system, volume};
+    use commands::{build, container, files, image, inspect, network, registry, system, volume};
     init_logging(&cli.log_level)?;
     if cli.version {
         println!("{}", system::short_version());
@@ -173,6 +175,9 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(e, a),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load(e, a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(e, a),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => registry::pull(e, a),
+        Command::Login(a) => registry::login(e, a),
+        Command::Logout(a) => registry::logout(e, a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images(e, a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi(e, a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag(e, a),

@@ -18,6 +18,11 @@
 //! them). The other keys of dockerd's that change what containers get (`userns-remap`,
 //! `default-ulimits`, `exec-opts` ...) are refused unless they hold dockerd's default, so a
 //! setting is never silently dropped; keys about the daemon itself are ignored.
+//!
+//! Registry keys, with Docker's names and checks: `insecure-registries` (`host`, `host:port` or a
+//! CIDR, reached without TLS verification, and over plain HTTP when HTTPS fails; loopback
+//! registries are insecure regardless) and `registry-mirrors` (`http(s)://` mirrors of Docker
+//! Hub, tried in order before it).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -70,6 +75,10 @@ pub struct EngineConfig {
     /// The aardvark-dns binary.
     #[serde(rename = "aardvark-dns")]
     pub aardvark_dns: Option<PathBuf>,
+    /// Registries reached without TLS verification.
+    pub insecure_registries: Vec<String>,
+    /// Mirrors of Docker Hub.
+    pub registry_mirrors: Vec<String>,
     /// berth's own: how much a container's writable layer may hold before `rm` on a terminal
     /// warns that it will be discarded (`1MiB` by default; `0` disables the warning).
     pub rm_warning_threshold: Option<String>,
@@ -158,6 +167,9 @@ impl EngineConfig {
         crate::container::runconfig::logging::settings(&config.default_log_config())
             .map_err(|e| invalid(&path, e.to_string()))?;
         config.rm_warning_threshold_in(&path)?;
+        config
+            .validate_registries()
+            .map_err(|e| invalid(&path, e))?;
         Ok((config, Some(path)))
     }
 
@@ -205,6 +217,47 @@ impl EngineConfig {
             for (k, v) in default.config {
                 cfg.config.entry(k).or_insert(v);
             }
+        }
+    }
+
+    /// Checks the registry keys the way dockerd does when it loads them.
+    fn validate_registries(&self) -> Result<(), String> {
+        for m in &self.registry_mirrors {
+            let (scheme, rest) = m
+                .split_once("://")
+                .ok_or_else(|| format!("invalid mirror: \"{m}\" is not a valid URI"))?;
+            if scheme != "http" && scheme != "https" {
+                return Err(format!(
+                    "invalid mirror: unsupported scheme \"{scheme}\" in \"{m}\""
+                ));
+            }
+            let host = rest.split('/').next().unwrap_or("");
+            if host.is_empty() {
+                return Err(format!("invalid mirror: \"{m}\" is not a valid URI"));
+            }
+            if rest.trim_end_matches('/').contains('/') {
+                return Err(format!(
+                    "invalid mirror: path, query, or fragment at end of the URI \"{m}\""
+                ));
+            }
+        }
+        for r in &self.insecure_registries {
+            if r.contains("://") {
+                return Err(format!("insecure registry {r} should not contain '://'"));
+            }
+            if r.is_empty() || r.contains(char::is_whitespace) {
+                return Err(format!("insecure registry {r:?} is not a valid host"));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the registry client needs from this configuration.
+    pub fn registry_options(&self) -> berth_registry::RegistryOptions {
+        berth_registry::RegistryOptions {
+            insecure_registries: self.insecure_registries.clone(),
+            mirrors: self.registry_mirrors.clone(),
+            ..Default::default()
         }
     }
 
@@ -281,7 +334,7 @@ mod tests {
             &f,
             r#"{"bridge": "br-test0", "bip": "10.77.3.1/24", "exec-root": "/tmp/x",
                 "default-address-pools": [{"base": "10.78.0.0/16", "size": 24}],
-                "registry-mirrors": ["ignored"]}"#,
+                "registry-mirrors": ["http://127.0.0.1:5001"], "unknown-key": 1}"#,
         )
         .unwrap();
         let (c, path) = EngineConfig::load(Some(&f)).unwrap();
@@ -297,6 +350,7 @@ mod tests {
         );
         assert_eq!(n.exec_root, Path::new("/tmp/x"));
         assert_eq!(n.pools[0].size, 24);
+        assert_eq!(c.registry_mirrors, ["http://127.0.0.1:5001"]);
 
         std::fs::write(&f, r#"{"bip": "10.77.3.1"}"#).unwrap();
         let e = EngineConfig::load(Some(&f)).unwrap_err().to_string();
@@ -368,5 +422,36 @@ mod tests {
         };
         c.merge_log_config(&mut other);
         assert!(other.config.is_empty());
+    }
+
+    #[test]
+    fn registry_keys_are_checked_as_dockerd_checks_them() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("daemon.json");
+        let load = |body: &str| {
+            std::fs::write(&f, body).unwrap();
+            EngineConfig::load(Some(&f)).map(|(c, _)| c)
+        };
+        let c = load(r#"{"insecure-registries":["reg:5000","10.0.0.0/8"]}"#).unwrap();
+        assert_eq!(c.insecure_registries, ["reg:5000", "10.0.0.0/8"]);
+        let e = load(r#"{"registry-mirrors":["ftp://m"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unsupported scheme \"ftp\""), "{e}");
+        let e = load(r#"{"registry-mirrors":["http://m/path"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("path, query, or fragment"), "{e}");
+        let e = load(r#"{"insecure-registries":["http://r"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("should not contain '://'"), "{e}");
+        assert!(load(r#"{"insecure-registries":"r"}"#).is_err());
+        let missing = t.path().join("nope.json");
+        let e = EngineConfig::load(Some(&missing)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("unable to configure the berth engine with file"),
+            "{e}"
+        );
     }
 }

@@ -112,4 +112,9 @@ impl Engine {
     pub fn root(&self) -> &std::path::Path {
         &self.opts.root
     }
+
+    /// The configuration the engine was opened with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
 }

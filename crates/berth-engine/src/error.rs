@@ -51,6 +51,9 @@ pub enum EngineError {
     /// A root filesystem could not be imported.
     #[error(transparent)]
     Import(#[from] berth_image::import::ImportError),
+    /// A registry failed or refused.
+    #[error(transparent)]
+    Registry(#[from] berth_registry::RegistryError),
     /// A reference is malformed.
     #[error("{0}")]
     Reference(#[from] berth_image::reference::ReferenceError),
@@ -122,6 +125,7 @@ impl EngineError {
             EngineError::Meta(e) => e.kind(),
             EngineError::Filter(e) => e.kind(),
             EngineError::RunConfig(e) => e.kind(),
+            EngineError::Registry(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Network(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),

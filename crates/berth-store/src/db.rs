@@ -255,6 +255,11 @@ mod tests {
              UPDATE containers SET health = '{}' WHERE id = 'c1';",
             &[("events", 1)],
         ),
+        (
+            "INSERT INTO blob_sources VALUES ('sha256:d1', 'sha256:b1', 'localhost:5000', 'team/app',
+                                              'application/vnd.docker.image.rootfs.diff.tar.gzip', 5, 't');",
+            &[("blob_sources", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     InvalidArgument,
     /// The operation is not allowed in the object's current state (HTTP 409).
     NotAllowed,
+    /// The credentials given were refused (a registry login; HTTP 401).
+    Unauthorized,
     /// Anything else: I/O failures, database failures, bugs (HTTP 500).
     Internal,
     /// The object cannot do this at all, e.g. read the log of the `none` log driver (HTTP 501).
@@ -27,6 +29,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict | ErrorKind::InUse | ErrorKind::NotAllowed => 409,
             ErrorKind::InvalidArgument => 400,
+            ErrorKind::Unauthorized => 401,
             ErrorKind::Internal => 500,
             ErrorKind::NotImplemented => 501,
         }

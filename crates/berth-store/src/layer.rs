@@ -82,6 +82,41 @@ impl<R: Read> Read for Tee<'_, R> {
     }
 }
 
+/// Journal kind of a chain of layers a pull is building (key: the top chain ID's hex).
+const CHAIN_HOLD: &str = "chain";
+
+/// Unpacks a layer tar (plain, gzip or zstd) into the driver directory `cache_id` (created by
+/// the caller) while keeping the uncompressed tar as a blob staged at `blob_staging`. Returns the
+/// staged blob (verified against `expected`, if given) and the content bytes written.
+pub(crate) fn unpack_into(
+    driver: &dyn crate::driver::GraphDriver,
+    content: &crate::content::ContentStore,
+    cache_id: &str,
+    blob_staging: std::path::PathBuf,
+    expected: Option<&Digest>,
+    stream: impl Read,
+) -> Result<(crate::content::StagedBlob, u64), StoreError> {
+    let mut blob = content.writer(blob_staging)?;
+    let opts = ApplyOptions {
+        whiteouts: driver.whiteout_mode(),
+        root_metadata: false,
+        owner: None,
+    };
+    let size = {
+        let decompressed = archive::decompress(stream)?;
+        let mut tee = Tee {
+            inner: decompressed,
+            copy: &mut blob,
+        };
+        let size = archive::apply_tar(&mut tee, &driver.apply_dir(cache_id), &opts)?;
+        // The digest covers the whole tar, including the padding after its end marker.
+        io::copy(&mut tee, &mut io::sink())?;
+        size
+    };
+    let staged = blob.finish(expected)?;
+    Ok((staged, size))
+}
+
 impl Store {
     /// The layer with this chain ID, if stored.
     pub fn layer(&self, chain_id: &Digest) -> Result<Option<Layer>, StoreError> {
@@ -126,8 +161,34 @@ impl Store {
         expected_diff_id: Option<&Digest>,
         stream: impl Read,
     ) -> Result<Layer, StoreError> {
+        self.register_layer_inner(parent, expected_diff_id, stream, false)
+    }
+
+    /// [`Store::register_layer`] for a chain being built layer by layer (a pull): the new layer
+    /// is held, with the journal entry `chain`/<its chain ID>, in place of its parent, until
+    /// [`Store::release_chain_hold`]; a process that dies first has the unfinished chain freed
+    /// by the next one that opens the store.
+    pub fn register_layer_held(
+        &mut self,
+        parent: Option<&Digest>,
+        expected_diff_id: Option<&Digest>,
+        stream: impl Read,
+    ) -> Result<Layer, StoreError> {
+        self.register_layer_inner(parent, expected_diff_id, stream, true)
+    }
+
+    fn register_layer_inner(
+        &mut self,
+        parent: Option<&Digest>,
+        expected_diff_id: Option<&Digest>,
+        stream: impl Read,
+        hold: bool,
+    ) -> Result<Layer, StoreError> {
         if let Some(diff) = expected_diff_id {
             if let Some(existing) = self.layer(&chain_id(parent, diff))? {
+                if hold {
+                    self.move_chain_hold(parent, &existing.chain_id)?;
+                }
                 return Ok(existing);
             }
         }
@@ -140,7 +201,24 @@ impl Store {
         };
         let cache_id = fsutil::random_hex(32);
         journal::begin(self.db.conn(), "layer", &cache_id)?;
-        let built = self.build_layer(&cache_id, parent_layer.as_ref(), expected_diff_id, stream);
+        let built = self
+            .staging
+            .path("blob")
+            .map_err(StoreError::from)
+            .and_then(|staging| {
+                self.driver.create(
+                    &cache_id,
+                    parent_layer.as_ref().map(|p| p.cache_id.as_str()),
+                )?;
+                unpack_into(
+                    self.driver.as_ref(),
+                    &self.content,
+                    &cache_id,
+                    staging,
+                    expected_diff_id,
+                    stream,
+                )
+            });
         let (staged, size) = match built {
             Ok(v) => v,
             Err(e) => {
@@ -148,11 +226,27 @@ impl Store {
                 return Err(e);
             }
         };
+        self.record_built_layer(parent, cache_id, staged, size, hold)
+    }
+
+    /// Records a layer whose directory `cache_id` is complete (and journaled) and whose tar blob
+    /// is staged; if the same layer was stored meanwhile, that one is kept and ours dropped.
+    pub(crate) fn record_built_layer(
+        &mut self,
+        parent: Option<&Digest>,
+        cache_id: String,
+        staged: crate::content::StagedBlob,
+        size: u64,
+        hold: bool,
+    ) -> Result<Layer, StoreError> {
         let diff_id = staged.digest.clone();
         let chain = chain_id(parent, &diff_id);
         if let Some(existing) = self.layer(&chain)? {
             // Someone stored the same layer meanwhile: keep theirs.
             self.abandon_layer_dir(&cache_id);
+            if hold {
+                self.move_chain_hold(parent, &existing.chain_id)?;
+            }
             return Ok(existing);
         }
         let blob_is_new = !self.content.contains(&diff_id);
@@ -170,9 +264,10 @@ impl Store {
             cache_id,
             size,
         };
-        self.db.write(|tx| -> Result<(), StoreError> {
-            tx.execute(
-                "INSERT INTO layers(chain_id, diff_id, parent, cache_id, size, created_at)
+        let inserted = self.db.write(|tx| -> Result<bool, StoreError> {
+            // Another process may record the same layer between our check and now.
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, cache_id, size, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     layer.chain_id.to_string(),
@@ -183,47 +278,61 @@ impl Store {
                     crate::db::now_rfc3339()
                 ],
             )?;
-            journal::end(tx, "layer", &layer.cache_id)?;
             journal::end(tx, "blob", layer.diff_id.hex())?;
-            Ok(())
+            if n == 0 {
+                return Ok(false);
+            }
+            journal::end(tx, "layer", &layer.cache_id)?;
+            if hold {
+                journal::begin(tx, CHAIN_HOLD, layer.chain_id.hex())?;
+                if let Some(p) = &layer.parent {
+                    journal::end(tx, CHAIN_HOLD, p.hex())?;
+                }
+            }
+            Ok(true)
         })?;
+        if !inserted {
+            self.abandon_layer_dir(&layer.cache_id);
+            let existing = self
+                .layer(&layer.chain_id)?
+                .ok_or_else(|| StoreError::NoSuchLayer(layer.chain_id.to_string()))?;
+            if hold {
+                self.move_chain_hold(parent, &existing.chain_id)?;
+            }
+            return Ok(existing);
+        }
         Ok(layer)
     }
 
-    fn build_layer(
+    /// Moves the hold of a chain being built from `parent` to `top`, a layer on it that already
+    /// existed (see [`Store::register_layer_held`]).
+    pub fn move_chain_hold(
         &mut self,
-        cache_id: &str,
-        parent: Option<&Layer>,
-        expected: Option<&Digest>,
-        stream: impl Read,
-    ) -> Result<(crate::content::StagedBlob, u64), StoreError> {
-        self.driver
-            .create(cache_id, parent.map(|p| p.cache_id.as_str()))?;
-        let staging = self.staging.path("blob")?;
-        let mut blob = self.content.writer(staging)?;
-        let opts = ApplyOptions {
-            no_overwrite_dir_non_dir: false,
-            whiteouts: self.driver.whiteout_mode(),
-            root_metadata: false,
-            owner: None,
-        };
-        let size = {
-            let decompressed = archive::decompress(stream)?;
-            let mut tee = Tee {
-                inner: decompressed,
-                copy: &mut blob,
-            };
-            let size = archive::apply_tar(&mut tee, &self.driver.apply_dir(cache_id), &opts)?;
-            // The digest covers the whole tar, including the padding after its end marker.
-            io::copy(&mut tee, &mut io::sink())?;
-            size
-        };
-        let staged = blob.finish(expected)?;
-        Ok((staged, size))
+        parent: Option<&Digest>,
+        top: &Digest,
+    ) -> Result<(), StoreError> {
+        self.db.write(|tx| -> Result<(), StoreError> {
+            journal::begin(tx, CHAIN_HOLD, top.hex())?;
+            if let Some(p) = parent {
+                journal::end(tx, CHAIN_HOLD, p.hex())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends the hold on a chain built with [`Store::register_layer_held`]: once an image points
+    /// at `top` (`free == false`), or to give up on it (`free == true`: the layers nothing else
+    /// uses are freed).
+    pub fn release_chain_hold(&mut self, top: &Digest, free: bool) -> Result<(), StoreError> {
+        if free {
+            self.release_layer(top)?;
+        }
+        journal::end(self.db.conn(), CHAIN_HOLD, top.hex())?;
+        Ok(())
     }
 
     /// Removes a layer directory this process created but will not record.
-    fn abandon_layer_dir(&mut self, cache_id: &str) {
+    pub(crate) fn abandon_layer_dir(&mut self, cache_id: &str) {
         if self.driver.remove(cache_id).is_ok() {
             let _ = journal::end(self.db.conn(), "layer", cache_id);
         }
@@ -307,13 +416,20 @@ impl Store {
         Ok(removed)
     }
 
-    /// Finishes what crashed processes left of layers and blobs: files no row claims are removed.
+    /// Finishes what crashed processes left of layers and blobs: files no row claims are removed,
+    /// and chains a dead pull was building are freed where no image took them.
     pub(crate) fn recover_layers(&mut self) -> Result<(), StoreError> {
         for entry in journal::abandoned(self.db.conn(), RELEASE)? {
             let top = Digest::parse(&entry.key).map_err(|e| {
                 StoreError::Corrupt(format!("journal {RELEASE} key {}: {e}", entry.key))
             })?;
             self.release_layer(&top)?;
+        for entry in journal::abandoned(self.db.conn(), CHAIN_HOLD)? {
+            let top = Digest::from_hex(&entry.key).map_err(|e| {
+                StoreError::Corrupt(format!("journal chain key {}: {e}", entry.key))
+            })?;
+            self.release_layer(&top)?;
+            journal::end(self.db.conn(), CHAIN_HOLD, &entry.key)?;
         }
         for entry in journal::abandoned(self.db.conn(), "layer")? {
             if !layer_dir_claimed(self.db.conn(), &entry.key)? {

@@ -7,6 +7,8 @@
 
 /// Layer tar apply (OCI whiteouts → overlay form), change lists and layer tar production.
 pub mod archive;
+/// Where layers' compressed blobs are known to live in registries (for push).
+pub mod blob_source;
 /// Blobs by sha256 digest, verified while written and published by atomic rename.
 pub mod content;
 /// The SQLite metadata database: connection setup, migrations, transactions.
@@ -19,6 +21,8 @@ pub mod driver;
 pub mod error;
 /// Small filesystem helpers: durable writes, tree sizes, tree copies, random IDs.
 pub mod fsutil;
+/// Partly downloaded blobs kept across interruptions, with a lock per blob.
+pub mod ingest;
 /// The crash-recovery journal: staging dirs and paths that a crash may have left half done.
 pub mod journal;
 /// The layer store: layers unpacked once, keyed by diff-id and chain-id, freed when unused.
@@ -30,6 +34,8 @@ pub mod mount;
 /// Every table of the metadata database and the ordered migrations that build them.
 pub mod schema;
 mod store;
+/// Unpacking layers on worker threads and recording them afterwards (parallel pulls).
+pub mod unpack;
 
 pub use error::ErrorKind;
 pub use store::{Store, StoreError, StoreOptions};

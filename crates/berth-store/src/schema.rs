@@ -92,6 +92,17 @@
 //!                                           NULL without a health check
 //! ```
 //!
+//! Tables (v8):
+//!
+//! ```text
+//! blob_sources(diff_id, digest, registry, repository, media_type, size, created_at;
+//!              PK diff_id+digest+registry+repository)
+//!                                           where a layer's compressed blob was pulled from or
+//!                                           pushed to, so a push can skip blobs a registry has
+//!                                           and mount them across repositories (Docker's
+//!                                           v2metadata)
+//! ```
+//!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
 
@@ -257,6 +268,19 @@ pub const MIGRATIONS: &[&str] = &[
         scope      TEXT NOT NULL DEFAULT 'local'
     );
     ALTER TABLE containers ADD COLUMN health TEXT;
+    "#,
+    // v8: blob sources: the compressed blobs a layer is known by in registries.
+    r#"
+    CREATE TABLE blob_sources (
+        diff_id    TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        registry   TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (diff_id, digest, registry, repository)
+    );
     "#,
 ];
 

@@ -46,6 +46,12 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         networking_config: body.networking_config,
         platform: ctx.req.query.get("platform").cloned(),
         api_version: Some(ctx.req.version),
+        platform: ctx
+            .req
+            .query
+            .get("platform")
+            .filter(|p| !p.is_empty())
+            .cloned(),
         ..Default::default()
     };
     let c = ctx.engine()?.create_container(req)?;

@@ -311,12 +311,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
     let pull = match args.pull.as_str() {
         "missing" => PullPolicy::Missing,
         "never" => PullPolicy::Never,
-        // Acting as `missing` would hand over a possibly stale local image as if pulled.
-        "always" => {
-            return Err(run_usage_error(
-                "--pull always: berth has no registry client yet, so it cannot pull (use missing or never)",
-            ))
-        }
+        "always" => PullPolicy::Always,
         other => {
             return Err(run_usage_error(&format!(
             "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
@@ -657,17 +652,6 @@ fn network_flags(args: &RunArgs) -> Result<NetworkFlags, CliError> {
     })
 }
 
-/// Says `Unable to find image 'x:latest' locally` before a create that will not find it, as
-/// docker does before it pulls (berth has no registry client, so the create then fails).
-fn announce_missing_image(engine: &mut Engine, req: &CreateRequest) {
-    if req.pull == PullPolicy::Never {
-        return;
-    }
-    if let Err(EngineError::NoSuchImage(name)) = engine.resolve_image(&req.config.image) {
-        eprintln!("Unable to find image '{name}' locally");
-    }
-}
-
 /// `berth create`.
 pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
     // `create` records the attach settings a later `start -a` uses, as if run in the foreground.
@@ -675,7 +659,7 @@ pub fn create(engine: &mut Engine, args: &RunArgs) -> CliResult {
     // The docker CLI reads the image reference before it asks the daemon.
     ImageLookup::parse(&args.image).map_err(|e| CliError::usage(e.to_string()))?;
     let cid = CidFile::create(args.cidfile.as_deref())?;
-    announce_missing_image(engine, &req);
+    super::registry::ensure_image(engine, &req).map_err(run_engine_error)?;
     let c = engine.create_container(req)?;
     cid.write(&c.id)?;
     println!("{}", c.id);
@@ -691,7 +675,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     }
     let keys = detach_keys(args.detach_keys.as_deref())?;
     let cid = CidFile::create(args.cidfile.as_deref())?;
-    announce_missing_image(engine, &req);
+    super::registry::ensure_image(engine, &req).map_err(run_engine_error)?;
     let c = engine.create_container(req).map_err(run_engine_error)?;
     cid.write(&c.id)?;
     if args.detach {

@@ -8,6 +8,7 @@ pub mod image;
 pub mod inspect;
 pub mod network;
 pub mod resources;
+pub mod registry;
 pub mod storage;
 pub mod system;
 pub mod volume;

@@ -87,6 +87,14 @@ impl Engine {
                     "image with reference {image_ref} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
                 )));
             }
+            // berth runs containers of this machine's platform only (images of others can be
+            // pulled and stored).
+            let host = Platform::host();
+            if !host.matches(&wanted) {
+                return Err(EngineError::InvalidArgument(format!(
+                    "berth cannot run {wanted} containers on this {host} machine (images of other platforms can be pulled and stored, not run)"
+                )));
+            }
         }
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);

@@ -7,16 +7,23 @@ use berth_store::digest::Digest;
 
 use crate::{Engine, EngineError};
 
+mod fetch;
 mod history;
 mod import;
 mod inspect;
 mod list;
 mod load;
+mod login;
 mod prune;
+mod pull;
+mod registry;
 mod remove;
 mod save;
 mod tag;
 
+pub use fetch::PULL_WORKERS;
+pub use pull::{PullOptions, PullOutcome};
+pub use registry::RegistryAuth;
 pub use save::SaveFormat;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.

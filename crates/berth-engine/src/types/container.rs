@@ -353,8 +353,8 @@ pub struct CreateRequest {
     pub config: ContainerConfig,
     /// The host config.
     pub host_config: HostConfig,
-    /// `--pull`: `missing` (default) or `never` (berth has no registry client, so both end in
-    /// "No such image" when the image is absent; `missing` says so first).
+    /// `--pull`: the CLI pulls before it creates (`missing`, `always`); the engine never pulls
+    /// in a create, as Docker's daemon does not.
     pub pull: PullPolicy,
     /// Per-network settings (`--network-alias`, `--ip`, the API's `EndpointsConfig`).
     pub networking_config: Option<super::NetworkingConfig>,
@@ -375,6 +375,8 @@ pub enum PullPolicy {
     Missing,
     /// Never pull.
     Never,
+    /// Pull before every create.
+    Always,
 }
 
 /// `State` of container inspect.

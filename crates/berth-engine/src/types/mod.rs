@@ -6,6 +6,7 @@ mod event;
 mod exec;
 mod image;
 mod network;
+mod progress;
 mod storage;
 mod volume;
 
@@ -14,5 +15,6 @@ pub use event::*;
 pub use exec::*;
 pub use image::*;
 pub use network::*;
+pub use progress::*;
 pub use storage::*;
 pub use volume::*;

@@ -64,6 +64,24 @@ pub trait GraphDriver: Send + Sync {
     fn whiteout_mode(&self) -> WhiteoutMode;
     /// Creates the (empty, or for vfs: parent-copy) directory of layer `id` on `parent`.
     fn create(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError>;
+    /// True when a layer's directory holds only its own changes, so a layer tar can be unpacked
+    /// before its parent exists (into a layer created without a parent) and chained onto it
+    /// afterwards with [`GraphDriver::set_parent`]; pulls then unpack layers in parallel.
+    fn independent_layers(&self) -> bool {
+        false
+    }
+    /// Chains layer `id`, created without a parent, onto `parent` (drivers with
+    /// [`GraphDriver::independent_layers`] only).
+    fn set_parent(&self, id: &str, parent: &str) -> Result<(), DriverError> {
+        let _ = parent;
+        Err(DriverError::Io {
+            path: self.apply_dir(id),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this storage driver cannot chain a layer after unpacking it",
+            ),
+        })
+    }
     /// Removes everything of layer `id`; a missing or half-created layer is not an error.
     fn remove(&self, id: &str) -> Result<(), DriverError>;
     /// The directory a layer tar is unpacked into.

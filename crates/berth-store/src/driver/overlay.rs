@@ -146,23 +146,33 @@ impl GraphDriver for OverlayDriver {
         std::fs::write(&link_file, &short).map_err(io_err(&link_file))?;
         let l = self.root.join("l").join(&short);
         std::os::unix::fs::symlink(format!("../{id}/diff"), &l).map_err(io_err(&l))?;
-        if let Some(parent) = parent {
-            let mut lower = vec![format!("l/{}", self.link(parent)?)];
-            lower.extend(self.lowers(parent)?);
-            let lower_file = dir.join("lower");
-            std::fs::write(&lower_file, lower.join(":")).map_err(io_err(&lower_file))?;
-            let work = dir.join("work");
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&work)
-                .map_err(io_err(&work))?;
-        }
         let merged = dir.join("merged");
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&merged)
             .map_err(io_err(&merged))?;
+        if let Some(parent) = parent {
+            self.set_parent(id, parent)?;
+        }
         Ok(())
+    }
+
+    fn independent_layers(&self) -> bool {
+        true
+    }
+
+    fn set_parent(&self, id: &str, parent: &str) -> Result<(), DriverError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = self.dir(id);
+        let mut lower = vec![format!("l/{}", self.link(parent)?)];
+        lower.extend(self.lowers(parent)?);
+        let lower_file = dir.join("lower");
+        std::fs::write(&lower_file, lower.join(":")).map_err(io_err(&lower_file))?;
+        let work = dir.join("work");
+        match std::fs::DirBuilder::new().mode(0o700).create(&work) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(io_err(&work)(e)),
+            _ => Ok(()),
+        }
     }
 
     fn remove(&self, id: &str) -> Result<(), DriverError> {

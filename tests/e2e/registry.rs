@@ -1,0 +1,836 @@
+//! Pulls from real registries (Debian's `docker-registry`, one per test on a loopback port):
+//! plain HTTP, TLS with a client certificate from certs.d, Basic and token auth, mirrors; what
+//! users see (Docker's progress lines and errors), what lands in the store, and what is left when
+//! a pull fails, is interrupted, or is killed.
+
+use std::time::Duration;
+
+use crate::harness::*;
+use crate::registry_harness::*;
+
+const PULL: Duration = Duration::from_secs(120);
+
+/// A berth with a credentials dir of its own (DOCKER_CONFIG), so nothing global is touched.
+struct Client {
+    b: Berth,
+}
+
+impl Client {
+    fn new() -> Client {
+        Client { b: Berth::new() }
+    }
+
+    fn docker_config(&self) -> std::path::PathBuf {
+        self.b.scratch("docker-config")
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.b.command(args);
+        c.env("DOCKER_CONFIG", self.docker_config());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        output_timeout(self.cmd(args), None, PULL)
+    }
+
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        output_timeout(self.cmd(args), Some(input), PULL)
+    }
+
+    /// Nothing of a pull is left: no image, no layer directory, no staging files.
+    #[track_caller]
+    fn assert_store_empty(&self) {
+        let images = self.run(&["images", "-q", "-a"]).ok();
+        assert_eq!(images.stdout.trim(), "", "{images:?}");
+        let layers: Vec<String> = std::fs::read_dir(self.b.root().join("layers"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "l")
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(layers.is_empty(), "layer dirs left: {layers:?}");
+        let tmp: Vec<_> = std::fs::read_dir(self.b.root().join("tmp"))
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(tmp.is_empty(), "staging left: {tmp:?}");
+    }
+}
+
+/// The three-layer test image (busybox, a data layer, a whiteout layer) seeded as `repo:tag`.
+fn seed_three_layers(reg: &Registry, repo: &str, tag: &str, c: Compression) -> Seeded {
+    let layers = three_layers();
+    Seed::new(reg).image(
+        repo,
+        tag,
+        &layers,
+        c,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}),
+    )
+}
+
+fn three_layers() -> Vec<Vec<u8>> {
+    vec![
+        busybox_tar(),
+        tar_of(&[
+            Entry::OwnedDir("data", 0o750, 1000, 2000),
+            Entry::Owned("data/a.txt", b"hello\n", 0o644, 1000, 2000),
+            Entry::Dir("data/sub", 0o755),
+            Entry::File("data/sub/b.txt", b"bee\n", 0o644),
+        ]),
+        tar_of(&[
+            Entry::Dir("data", 0o750),
+            Entry::Dir("data/sub", 0o755),
+            Entry::File("data/sub/.wh.b.txt", b"", 0o600),
+            Entry::File("data/c.txt", b"sea\n", 0o644),
+        ]),
+    ]
+}
+
+#[test]
+#[ignore = "needs root"]
+fn pull_prints_dockers_lines_and_the_image_runs() {
+    let reg = Registry::start(Kind::Plain);
+    let seeded = seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
+    let c = Client::new();
+    let name = format!("{}/team/app:1", reg.host());
+    let out = c.run(&["pull", &name]).ok();
+    let short: Vec<String> = seeded
+        .layer_digests
+        .iter()
+        .map(|d| d[7..19].to_string())
+        .collect();
+    let lines = out.lines();
+    assert_eq!(lines[0], "1: Pulling from team/app", "{out:?}");
+    for s in &short {
+        for status in ["Pulling fs layer", "Download complete", "Pull complete"] {
+            assert!(
+                lines.contains(&format!("{s}: {status}").as_str()),
+                "{s} {status}: {out:?}"
+            );
+        }
+    }
+    assert!(
+        !out.stdout.contains("Downloading"),
+        "no bars in a pipe: {out:?}"
+    );
+    let n = lines.len();
+    assert_eq!(lines[n - 3], format!("Digest: {}", seeded.manifest_digest));
+    assert_eq!(
+        lines[n - 2],
+        format!("Status: Downloaded newer image for {name}")
+    );
+    assert_eq!(lines[n - 1], name);
+    // The image ID is the config digest; RepoDigests and images --digests show the manifest.
+    let inspect = c.run(&["image", "inspect", &name]).ok();
+    let v: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(v[0]["Id"], seeded.config_digest);
+    assert_eq!(
+        v[0]["RepoDigests"],
+        serde_json::json!([format!(
+            "{}/team/app@{}",
+            reg.host(),
+            seeded.manifest_digest
+        )])
+    );
+    assert_eq!(v[0]["RootFS"]["Layers"], serde_json::json!(seeded.diff_ids));
+    let digests = c
+        .run(&[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}} {{.Tag}} {{.Digest}}",
+        ])
+        .ok();
+    assert_eq!(
+        digests.stdout.trim(),
+        format!("{}/team/app 1 {}", reg.host(), seeded.manifest_digest)
+    );
+    // Layers, whiteouts and owners arrived intact.
+    let run = c
+        .run(&[
+            "run",
+            "--rm",
+            &name,
+            "sh",
+            "-c",
+            "cat /data/a.txt /data/c.txt; ls /data/sub | wc -l; stat -c %u:%g /data/a.txt",
+        ])
+        .ok();
+    assert_eq!(run.stdout, "hello\nsea\n0\n1000:2000\n");
+    // Again: nothing to fetch.
+    let again = c.run(&["pull", &name]).ok();
+    assert_eq!(
+        again.lines(),
+        [
+            "1: Pulling from team/app".to_string(),
+            format!("Digest: {}", seeded.manifest_digest),
+            format!("Status: Image is up to date for {name}"),
+            name.clone(),
+        ]
+    );
+    // -q prints the name only; by digest works too.
+    let by_digest = format!("{}/team/app@{}", reg.host(), seeded.manifest_digest);
+    let q = c.run(&["pull", "-q", &by_digest]).ok();
+    assert_eq!(q.stdout, format!("{by_digest}\n"));
+}
+
+#[test]
+#[ignore = "needs root"]
+fn run_pulls_a_missing_image_and_pull_policies_hold() {
+    let reg = Registry::start(Kind::Plain);
+    seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
+    let c = Client::new();
+    let name = format!("{}/team/app:1", reg.host());
+    let never = c
+        .run(&["run", "--rm", "--pull", "never", &name, "true"])
+        .fails(125);
+    assert!(
+        never.stderr.contains(&format!("No such image: {name}")),
+        "{never:?}"
+    );
+    assert!(!never.stderr.contains("Unable to find image"), "{never:?}");
+    let out = c.run(&["run", "--rm", &name, "cat", "/data/a.txt"]).ok();
+    assert_eq!(out.stdout, "hello\n");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "Unable to find image '{name}' locally\n1: Pulling from team/app\n"
+        )),
+        "{out:?}"
+    );
+    assert!(out
+        .stderr
+        .contains(&format!("Status: Downloaded newer image for {name}")));
+    // Present: no pull; --pull always: pulls again (up to date).
+    let quiet = c.run(&["run", "--rm", &name, "true"]).ok();
+    assert_eq!(quiet.stderr, "");
+    let always = c
+        .run(&["run", "--rm", "--pull", "always", &name, "true"])
+        .ok();
+    assert!(
+        always
+            .stderr
+            .contains(&format!("Status: Image is up to date for {name}")),
+        "{always:?}"
+    );
+    let bad = c
+        .run(&["run", "--rm", "--pull", "sometimes", &name, "true"])
+        .fails(125);
+    assert!(
+        bad.stderr.contains("invalid pull option: 'sometimes'"),
+        "{bad:?}"
+    );
+    // A missing tag: docker's words, exit 125, nothing created.
+    let missing = format!("{}/team/app:nope", reg.host());
+    let err = c.run(&["run", "--rm", &missing, "true"]).fails(125);
+    assert!(
+        err.stderr.contains(&format!(
+            "Error response from daemon: manifest for {missing} not found: manifest unknown: manifest unknown"
+        )),
+        "{err:?}"
+    );
+    assert!(c.b.ps_all().is_empty());
+}
+
+#[test]
+#[ignore = "needs root"]
+fn failed_pulls_say_why_and_leave_nothing() {
+    let mut reg = Registry::start(Kind::Plain);
+    let seeded = seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
+    let c = Client::new();
+    let host = reg.host();
+    let err = c.run(&["pull", &format!("{host}/team/app:nope")]).fails(1);
+    assert_eq!(
+        err.stderr.trim(),
+        format!("Error response from daemon: manifest for {host}/team/app:nope not found: manifest unknown: manifest unknown")
+    );
+    assert_eq!(err.stdout, "");
+    let err = c.run(&["pull", &format!("{host}/nobody/here")]).fails(1);
+    assert!(
+        err.stdout.starts_with("Using default tag: latest\n"),
+        "{err:?}"
+    );
+    assert!(
+        err.stderr
+            .contains(&format!("manifest for {host}/nobody/here:latest not found")),
+        "{err:?}"
+    );
+    let err = c.run(&["pull", "team/UPPER"]).fails(1);
+    assert_eq!(
+        err.stderr.trim(),
+        "invalid reference format: repository name (team/UPPER) must be lowercase"
+    );
+    c.assert_store_empty();
+
+    // A corrupted layer (same size, other bytes): the digest check refuses it.
+    let blob = reg.blob_file(&seeded.layer_digests[1]);
+    let good = std::fs::read(&blob).unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    std::fs::write(&blob, &bad).unwrap();
+    let err = c.run(&["pull", &format!("{host}/team/app:1")]).fails(1);
+    assert!(err.stderr.contains("verification failed"), "{err:?}");
+    assert!(err.stderr.contains(&seeded.layer_digests[1]), "{err:?}");
+    c.assert_store_empty();
+    // A truncated layer.
+    std::fs::write(&blob, &good[..good.len() / 2]).unwrap();
+    let err = c.run(&["pull", &format!("{host}/team/app:1")]).fails(1);
+    assert!(
+        err.stderr.contains("Error response from daemon:"),
+        "{err:?}"
+    );
+    c.assert_store_empty();
+    std::fs::write(&blob, &good).unwrap();
+    // A manifest whose bytes do not match its digest.
+    let mblob = reg.blob_file(&seeded.manifest_digest);
+    let mut m = std::fs::read(&mblob).unwrap();
+    let pos = m.iter().position(|b| *b == b'\n').unwrap();
+    m[pos] = b' ';
+    std::fs::write(&mblob, &m).unwrap();
+    let err = c.run(&["pull", &format!("{host}/team/app:1")]).fails(1);
+    assert!(err.stderr.contains("manifest of"), "{err:?}");
+    assert!(err.stderr.contains("verification failed"), "{err:?}");
+    c.assert_store_empty();
+    // No registry at all.
+    reg.stop();
+    let err = c.run(&["pull", &format!("{host}/team/app:1")]).fails(1);
+    assert!(
+        err.stderr.contains(&format!("Get \"http://{host}/v2/\""))
+            && err.stderr.contains("connection refused"),
+        "{err:?}"
+    );
+    c.assert_store_empty();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn zstd_and_plain_layers_and_foreign_layers() {
+    let reg = Registry::start(Kind::Plain);
+    let layers = three_layers();
+    let seed = Seed::new(&reg);
+    let z = seed.image(
+        "team/z",
+        "1",
+        &layers,
+        Compression::Zstd,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let p = seed.image(
+        "team/p",
+        "1",
+        &layers,
+        Compression::None,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    assert_eq!(z.config_digest, p.config_digest, "same layers, same image");
+    let c = Client::new();
+    c.run(&["pull", &format!("{}/team/z:1", reg.host())]).ok();
+    let out = c
+        .run(&[
+            "run",
+            "--rm",
+            &format!("{}/team/z:1", reg.host()),
+            "cat",
+            "/data/c.txt",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "sea\n");
+    // The plain one is the same image: nothing new to fetch.
+    let again = c.run(&["pull", &format!("{}/team/p:1", reg.host())]).ok();
+    assert!(!again.stdout.contains("Pulling fs layer"), "{again:?}");
+    let ids = c.run(&["images", "-q", "--no-trunc"]).ok();
+    assert_eq!(ids.stdout.trim(), z.config_digest);
+
+    // A foreign (non-distributable) layer is refused before anything is fetched.
+    let cfg = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:".to_string() + &"a".repeat(64)]},
+    }))
+    .unwrap();
+    let cfg_digest = seed.blob("team/f", &cfg);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": cfg.len(), "digest": cfg_digest},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "size": 10,
+                    "digest": "sha256:".to_string() + &"b".repeat(64), "urls": ["https://example.invalid/layer"]}],
+    });
+    assert_eq!(
+        seed.manifest(
+            "team/f",
+            "1",
+            "application/vnd.docker.distribution.manifest.v2+json",
+            manifest.to_string().as_bytes()
+        ),
+        201
+    );
+    let c2 = Client::new();
+    let err = c2
+        .run(&["pull", &format!("{}/team/f:1", reg.host())])
+        .fails(1);
+    assert!(
+        err.stderr.contains("foreign (non-distributable) layer"),
+        "{err:?}"
+    );
+    c2.assert_store_empty();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn an_index_gives_this_machines_platform_or_the_one_asked_for() {
+    let reg = Registry::start(Kind::Plain);
+    let seed = Seed::new(&reg);
+    let amd = seed.image(
+        "team/multi",
+        "amd64",
+        &three_layers(),
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let arm_layer = tar_of(&[Entry::File("arch", b"arm64\n", 0o644)]);
+    let arm = seed.image(
+        "team/multi",
+        "arm64",
+        &[arm_layer],
+        Compression::Gzip,
+        "arm64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": arm.manifest.len(), "digest": arm.manifest_digest,
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+            {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": amd.manifest.len(), "digest": amd.manifest_digest,
+             "platform": {"architecture": "amd64", "os": "linux"}},
+        ],
+    });
+    let index_bytes = index.to_string().into_bytes();
+    assert_eq!(
+        seed.manifest(
+            "team/multi",
+            "1",
+            "application/vnd.oci.image.index.v1+json",
+            &index_bytes
+        ),
+        201
+    );
+    let index_digest = format!("sha256:{}", sha256_hex(&index_bytes));
+    let c = Client::new();
+    let name = format!("{}/team/multi:1", reg.host());
+    let out = c.run(&["pull", &name]).ok();
+    assert!(
+        out.stdout.contains(&format!("Digest: {index_digest}")),
+        "{out:?}"
+    );
+    let id = c
+        .run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Architecture}}",
+            &name,
+        ])
+        .ok();
+    assert_eq!(id.stdout.trim(), format!("{} amd64", amd.config_digest));
+    // Another platform can be pulled and stored, not run.
+    c.run(&["pull", "--platform", "linux/arm64", &name]).ok();
+    let id = c
+        .run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Architecture}}",
+            &name,
+        ])
+        .ok();
+    assert_eq!(id.stdout.trim(), format!("{} arm64", arm.config_digest));
+    let err = c
+        .run(&["run", "--rm", "--platform", "linux/arm64", &name, "true"])
+        .fails(125);
+    assert!(
+        err.stderr.contains("cannot run linux/arm64 containers"),
+        "{err:?}"
+    );
+    let err = c
+        .run(&["pull", "--platform", "linux/s390x", &name])
+        .fails(1);
+    assert!(
+        err.stderr
+            .contains("no matching manifest for linux/s390x in the manifest list entries"),
+        "{err:?}"
+    );
+    let err = c.run(&["pull", "--platform", "plan9/x", &name]).fails(1);
+    assert!(
+        err.stderr
+            .contains("unknown operating system or architecture"),
+        "{err:?}"
+    );
+    // --platform on run picks the matching image again.
+    let run = c
+        .run(&[
+            "run",
+            "--rm",
+            "--platform",
+            "linux/amd64",
+            &name,
+            "cat",
+            "/data/a.txt",
+        ])
+        .ok();
+    assert_eq!(run.stdout, "hello\n");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn basic_auth_login_pull_logout() {
+    // Seed without auth, then serve the same storage with htpasswd.
+    let mut plain = Registry::start(Kind::Plain);
+    seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
+    plain.stop();
+    let reg = Registry::start_on(
+        Kind::Basic {
+            user: "berth".into(),
+            password: "s3cret".into(),
+        },
+        &plain.dir,
+        &plain.storage,
+        free_port(),
+    );
+    let c = Client::new();
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    let err = c.run(&["pull", &name]).fails(1);
+    assert!(
+        err.stderr.contains("Error response from daemon:"),
+        "{err:?}"
+    );
+    c.assert_store_empty();
+    let err = c
+        .run(&["login", "-u", "berth", "-p", "wrong", &host])
+        .fails(1);
+    assert!(err.stderr.contains("unauthorized"), "{err:?}");
+    assert!(!c.docker_config().join("config.json").exists());
+    let err = c.run(&["login", "-u", "berth", &host]).fails(1);
+    assert!(
+        err.stderr
+            .contains("Cannot perform an interactive login from a non TTY device"),
+        "{err:?}"
+    );
+    let ok = c
+        .run_stdin(
+            &["login", "-u", "berth", "--password-stdin", &host],
+            b"s3cret\n",
+        )
+        .ok();
+    assert!(ok.stdout.ends_with("Login Succeeded\n"), "{ok:?}");
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.docker_config().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["auths"][&host]["auth"], "YmVydGg6czNjcmV0");
+    c.run(&["pull", &name]).ok();
+    let out = c.run(&["logout", &host]).ok();
+    assert_eq!(
+        out.stdout,
+        format!("Removing login credentials for {host}\n")
+    );
+    let out = c.run(&["logout", &host]).ok();
+    assert_eq!(out.stdout, format!("Not logged in to {host}\n"));
+    c.run(&["rmi", &name]).ok();
+    c.run(&["pull", &name]).fails(1);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn token_auth_asks_the_issuer_with_the_repositorys_scope() {
+    let mut plain = Registry::start(Kind::Plain);
+    let seeded = seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
+    plain.stop();
+    let issuer = TokenIssuer::start("berth", "t0ken", 300);
+    let reg = Registry::start_on(issuer.kind(), &plain.dir, &plain.storage, free_port());
+    let c = Client::new();
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    let err = c
+        .run(&["login", "-u", "berth", "-p", "nope", &host])
+        .fails(1);
+    assert!(err.stderr.contains("unauthorized"), "{err:?}");
+    c.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &host],
+        b"t0ken",
+    )
+    .ok();
+    let out = c.run(&["pull", &name]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("Digest: {}", seeded.manifest_digest)),
+        "{out:?}"
+    );
+    assert!(
+        issuer
+            .scopes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s == "repository:team/app:pull"),
+        "{:?}",
+        issuer.scopes.lock().unwrap()
+    );
+    let run = c.run(&["run", "--rm", &name, "cat", "/data/c.txt"]).ok();
+    assert_eq!(run.stdout, "sea\n");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn tls_with_a_client_certificate_from_certs_d() {
+    let reg = Registry::start(Kind::Tls { client_ca: true });
+    // Seed through a plain registry on the same storage.
+    let mut plain = Registry::start_on(Kind::Plain, &reg.dir, &reg.storage, free_port());
+    seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
+    plain.stop();
+    let c = Client::new();
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    // Without a client certificate the TLS registry refuses (and plain HTTP is not there).
+    let err = c.run(&["pull", &name]).fails(1);
+    assert!(
+        err.stderr.contains("Error response from daemon:"),
+        "{err:?}"
+    );
+    let tls = reg.tls.as_ref().unwrap();
+    let certs = CertsDir::new(&host);
+    std::fs::write(certs.path.join("ca.crt"), &tls.ca_pem).unwrap();
+    std::fs::write(certs.path.join("client.cert"), &tls.client_cert_pem).unwrap();
+    std::fs::write(certs.path.join("client.key"), &tls.client_key_pem).unwrap();
+    c.run(&["pull", &name]).ok();
+    let run = c.run(&["run", "--rm", &name, "cat", "/data/a.txt"]).ok();
+    assert_eq!(run.stdout, "hello\n");
+    // A key without its certificate is a clear error.
+    std::fs::remove_file(certs.path.join("client.cert")).unwrap();
+    let err = c.run(&["pull", &name]).fails(1);
+    assert!(
+        err.stderr
+            .contains("missing client certificate client.cert for key client.key"),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn mirrors_serve_docker_hub_names_and_the_config_file_is_checked() {
+    let reg = Registry::start(Kind::Plain);
+    let seeded = seed_three_layers(&reg, "library/busybox", "latest", Compression::Gzip);
+    let c = Client::new();
+    let cfg = c.b.scratch("daemon.json");
+    std::fs::write(
+        &cfg,
+        format!(r#"{{"registry-mirrors": ["http://{}"]}}"#, reg.host()),
+    )
+    .unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let out = c.run(&["--config-file", cfg_s, "pull", "busybox"]).ok();
+    assert_eq!(out.lines()[0], "Using default tag: latest");
+    assert!(
+        out.stdout.ends_with("docker.io/library/busybox:latest\n"),
+        "{out:?}"
+    );
+    let v = c
+        .run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{json .RepoTags}}",
+            "busybox",
+        ])
+        .ok();
+    assert_eq!(
+        v.stdout.trim(),
+        format!("{} [\"busybox:latest\"]", seeded.config_digest)
+    );
+    // Unknown keys and bad values are refused, naming the file.
+    std::fs::write(&cfg, r#"{"registry-mirrors": [], "log-opts": {}}"#).unwrap();
+    let err = c.run(&["--config-file", cfg_s, "images"]).fails(125);
+    assert_eq!(
+        err.stderr.trim(),
+        format!(
+            "berth: unable to configure the berth engine with file {cfg_s}: the following directives don't match any configuration option: log-opts"
+        )
+    );
+    std::fs::write(&cfg, r#"{"registry-mirrors": ["ftp://x"]}"#).unwrap();
+    let err = c.run(&["--config-file", cfg_s, "images"]).fails(125);
+    assert!(err.stderr.contains("unsupported scheme \"ftp\""), "{err:?}");
+    let err = c
+        .run(&["--config-file", "/nonexistent/daemon.json", "images"])
+        .fails(125);
+    assert!(
+        err.stderr.contains("unable to configure the berth engine"),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_dropped_connection_resumes_with_range() {
+    let reg = Registry::start(Kind::Plain);
+    let big = random_layer("big.bin", 3 << 20, 7);
+    let seeded = Seed::new(&reg).image(
+        "team/big",
+        "1",
+        &[busybox_tar(), big],
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let proxy = Proxy::start(reg.port);
+    proxy
+        .cut_blobs
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    proxy
+        .cut_after
+        .store(1 << 20, std::sync::atomic::Ordering::SeqCst);
+    // Only the big blob is fetched through the cutting proxy first... both are blobs: the
+    // first blob request is cut, whichever it is.
+    let c = Client::new();
+    let name = format!("{}/team/big:1", proxy.host());
+    c.run(&["pull", &name]).ok();
+    let ranged: Vec<Logged> = proxy
+        .requests()
+        .into_iter()
+        .filter(|l| l.range.is_some())
+        .collect();
+    assert_eq!(ranged.len(), 1, "{:?}", proxy.requests());
+    let range = ranged[0].range.clone().unwrap();
+    let from: u64 = range
+        .trim_start_matches("bytes=")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    assert!(from >= 1 << 20, "resumed from {range}");
+    assert!(seeded
+        .layer_digests
+        .iter()
+        .any(|d| ranged[0].path.ends_with(d.as_str())));
+    let run = c
+        .run(&["run", "--rm", &name, "sh", "-c", "wc -c < /big.bin"])
+        .ok();
+    assert_eq!(run.stdout.trim(), (3 << 20).to_string());
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_registry_that_dies_mid_pull_and_a_killed_pull_resume_later() {
+    let mut reg = Registry::start(Kind::Plain);
+    let seeded = Seed::new(&reg).image(
+        "team/big",
+        "1",
+        &[busybox_tar(), random_layer("big.bin", 4 << 20, 11)],
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let digest = seeded.layer_digests[1].clone();
+    let proxy = Proxy::start(reg.port);
+    proxy
+        .rate
+        .store(1 << 20, std::sync::atomic::Ordering::SeqCst);
+    let c = Client::new();
+    let name = format!("{}/team/big:1", proxy.host());
+    // SIGKILL in the middle of the download.
+    let mut bg = c.b.spawn(&["pull", &name]);
+    let part =
+        c.b.root()
+            .join("ingest")
+            .join(format!("{}.part", &digest[7..]));
+    wait_for("some bytes to arrive", Duration::from_secs(30), || {
+        std::fs::metadata(&part)
+            .map(|m| m.len() > 512 << 10)
+            .unwrap_or(false)
+    });
+    bg.child.kill().unwrap(); // SIGKILL
+    bg.child.wait().unwrap();
+    let kept = std::fs::metadata(&part).unwrap().len();
+    c.assert_store_empty(); // opening the store finishes what the killed pull left
+    assert!(part.exists(), "the bytes received are kept");
+    // The registry dies while a pull runs: a clear error after the retries, nothing half done.
+    let mut bg = c.b.spawn(&["pull", &name]);
+    std::thread::sleep(Duration::from_millis(700));
+    reg.stop();
+    proxy.sever();
+    let out = bg.wait(Duration::from_secs(90));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("Error response from daemon:"),
+        "{out:?}"
+    );
+    c.assert_store_empty();
+    // Back up: the pull resumes from what it kept.
+    let _reg = Registry::start_on(Kind::Plain, &reg.dir, &reg.storage, reg.port);
+    proxy.rate.store(0, std::sync::atomic::Ordering::SeqCst);
+    c.run(&["pull", &name]).ok();
+    let last = proxy.blob_gets(&digest).last().cloned().unwrap();
+    let from: u64 = last
+        .range
+        .expect("a Range request")
+        .trim_start_matches("bytes=")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    assert!(from >= kept, "resumed at {from}, {kept} bytes were kept");
+    assert!(
+        !part.exists(),
+        "the ingest file is gone once the layer is stored"
+    );
+    let run = c
+        .run(&["run", "--rm", &name, "sh", "-c", "wc -c < /big.bin"])
+        .ok();
+    assert_eq!(run.stdout.trim(), (4 << 20).to_string());
+}
+
+#[test]
+#[ignore = "needs root"]
+fn two_pulls_at_once_fetch_each_blob_once() {
+    let reg = Registry::start(Kind::Plain);
+    let layers = vec![
+        random_layer("a.bin", 2 << 20, 1),
+        random_layer("b.bin", 2 << 20, 2),
+        random_layer("c.bin", 2 << 20, 3),
+        random_layer("d.bin", 2 << 20, 4),
+    ];
+    let seeded = Seed::new(&reg).image(
+        "team/four",
+        "1",
+        &layers,
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let proxy = Proxy::start(reg.port);
+    proxy
+        .rate
+        .store(4 << 20, std::sync::atomic::Ordering::SeqCst);
+    let c = Client::new();
+    let name = format!("{}/team/four:1", proxy.host());
+    let mut first = c.b.spawn(&["pull", &name]);
+    let mut second = c.b.spawn(&["pull", &name]);
+    let a = first.wait(PULL);
+    let b = second.wait(PULL);
+    assert_eq!((a.code, b.code), (0, 0), "{a:?} {b:?}");
+    for d in &seeded.layer_digests {
+        let gets = proxy.blob_gets(d);
+        assert_eq!(gets.len(), 1, "{d} fetched {} times: {gets:?}", gets.len());
+    }
+    let ids = c.run(&["images", "-q", "--no-trunc"]).ok();
+    assert_eq!(ids.stdout.trim(), seeded.config_digest);
+    assert!(!c.b.root().join("ingest").read_dir().unwrap().any(|e| {
+        let n = e.unwrap().file_name().to_string_lossy().into_owned();
+        n.ends_with(".part") || n.ends_with(".done")
+    }));
+}
