@@ -83,7 +83,7 @@ impl ProgressMessage {
 
 /// Docker's progress bar: 50 cells, then `current/total` in go-units sizes.
 pub fn progress_bar(current: u64, total: u64) -> String {
-    use crate::units::human_size;
+    use berth_go::units::human_size;
     if total == 0 {
         return format!("{:>8}", human_size(current as f64));
     }
@@ -122,7 +122,7 @@ mod tests {
     fn bars_and_json_match_dockers() {
         assert_eq!(
             progress_bar(12_300_000, 40_000_000),
-            format!("[{}>{}]  12.3MB/40MB", "=".repeat(15), " ".repeat(35))
+            format!("[{}>{}]   12.3MB/40MB", "=".repeat(15), " ".repeat(35))
         );
         let m = ProgressMessage::layer("405525f39c6b", "Pulling fs layer");
         assert_eq!(
