@@ -30,6 +30,7 @@ mod prune_filters;
 mod pty;
 mod resources;
 mod registry;
+mod registry_api;
 mod restart_policies;
 mod storage;
 mod system_service;

@@ -834,3 +834,170 @@ fn two_pulls_at_once_fetch_each_blob_once() {
         n.ends_with(".part") || n.ends_with(".done")
     }));
 }
+
+/// Loads the three-layer image into `c` as `name`.
+fn load_three_layers(c: &Client, name: &str) -> String {
+    let (archive, _) = three_layer_archive(name);
+    let path = c.b.scratch("three.tar");
+    std::fs::write(&path, archive).unwrap();
+    c.run(&["load", "-q", "-i", path.to_str().unwrap()]).ok();
+    c.run(&["image", "inspect", "--format", "{{.Id}}", name])
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[test]
+#[ignore = "needs root"]
+fn push_uploads_skips_and_mounts_like_docker() {
+    let reg = Registry::start(Kind::Plain);
+    let host = reg.host();
+    let c = Client::new();
+    let name = format!("{host}/team/app:1");
+    let id = load_three_layers(&c, &name);
+    let diff_ids: Vec<String> = serde_json::from_str(
+        &c.run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RootFS.Layers}}",
+            &name,
+        ])
+        .ok()
+        .stdout,
+    )
+    .unwrap();
+    let out = c.run(&["push", &name]).ok();
+    let lines = out.lines();
+    assert_eq!(
+        lines[0],
+        format!("The push refers to repository [{host}/team/app]")
+    );
+    for d in &diff_ids {
+        assert!(
+            lines.contains(&format!("{}: Preparing", &d[7..19]).as_str()),
+            "{out:?}"
+        );
+        assert!(
+            lines.contains(&format!("{}: Pushed", &d[7..19]).as_str()),
+            "{out:?}"
+        );
+    }
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("1: digest: sha256:") && last.contains(" size: "),
+        "{out:?}"
+    );
+    let digest = last.split(' ').nth(2).unwrap().to_string();
+    // Again: nothing to upload.
+    let again = c.run(&["push", &name]).ok();
+    assert_eq!(
+        again.stdout.matches("Layer already exists").count(),
+        3,
+        "{again:?}"
+    );
+    assert!(again.stdout.ends_with(&format!(
+        "1: digest: {digest} size: {}\n",
+        last.rsplit(' ').next().unwrap()
+    )));
+    // Another repository of the same registry: mounted, same manifest digest.
+    let copy = format!("{host}/team/copy:2");
+    c.run(&["tag", &name, &copy]).ok();
+    let mounted = c.run(&["push", &copy]).ok();
+    assert_eq!(
+        mounted.stdout.matches("Mounted from team/app").count(),
+        3,
+        "{mounted:?}"
+    );
+    assert!(
+        mounted.stdout.contains(&format!("2: digest: {digest} ")),
+        "{mounted:?}"
+    );
+    // The pushed digest is a repository digest of the image.
+    let digests = c
+        .run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}}",
+            &name,
+        ])
+        .ok();
+    assert!(
+        digests
+            .stdout
+            .contains(&format!("{host}/team/app@{digest}")),
+        "{digests:?}"
+    );
+    // Another berth pulls it: same image, same content.
+    let other = Client::new();
+    other.run(&["pull", &copy]).ok();
+    let got = other
+        .run(&["image", "inspect", "--format", "{{.Id}}", &copy])
+        .ok();
+    assert_eq!(got.stdout.trim(), id);
+    let run = other
+        .run(&[
+            "run",
+            "--rm",
+            &copy,
+            "sh",
+            "-c",
+            "cat /data/a.txt /etcx/n.conf; ls /etcx",
+        ])
+        .ok();
+    assert_eq!(run.stdout, "hello\nnew\nn.conf\n");
+    // Errors in docker's words.
+    let err = c.run(&["push", &format!("{host}/team/nope:1")]).fails(1);
+    assert_eq!(
+        err.stderr.trim(),
+        format!("Error response from daemon: An image does not exist locally with the tag: {host}/team/nope")
+    );
+    // -a pushes every tag of the repository; -q prints only the name.
+    c.run(&["tag", &name, &format!("{host}/team/app:2")]).ok();
+    let all = c.run(&["push", "-a", &format!("{host}/team/app")]).ok();
+    assert!(
+        all.stdout.contains("1: digest:") && all.stdout.contains("2: digest:"),
+        "{all:?}"
+    );
+    let q = c.run(&["push", "-q", &name]).ok();
+    assert_eq!(q.stdout, format!("{name}\n"));
+}
+
+#[test]
+#[ignore = "needs root"]
+fn push_needs_the_credentials_the_registry_asks_for() {
+    let issuer = TokenIssuer::start("berth", "t0ken", 300);
+    let reg = Registry::start(issuer.kind());
+    let host = reg.host();
+    let c = Client::new();
+    let name = format!("{host}/team/app:1");
+    load_three_layers(&c, &name);
+    let err = c.run(&["push", &name]).fails(1);
+    assert!(err.stderr.contains("unauthorized"), "{err:?}");
+    c.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &host],
+        b"t0ken",
+    )
+    .ok();
+    c.run(&["push", &name]).ok();
+    assert!(
+        issuer
+            .scopes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s == "repository:team/app:pull,push"),
+        "{:?}",
+        issuer.scopes.lock().unwrap()
+    );
+    let other = Client::new();
+    std::fs::create_dir_all(other.docker_config()).unwrap();
+    std::fs::copy(
+        c.docker_config().join("config.json"),
+        other.docker_config().join("config.json"),
+    )
+    .unwrap();
+    other.run(&["pull", &name]).ok();
+}

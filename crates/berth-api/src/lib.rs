@@ -23,6 +23,7 @@ mod compat;
 mod exec;
 mod hijack;
 mod mux;
+mod progress;
 mod request;
 mod routes;
 mod server;

@@ -24,6 +24,8 @@ pub struct Request {
     pub upload: Option<crate::upload::BodyReader>,
     /// The query string as sent (for parameters given several times).
     pub raw_query: String,
+    /// The `X-Registry-Auth` header (base64url JSON credentials), if sent.
+    pub registry_auth: Option<String>,
 }
 
 /// `k=v` pairs of a query string, percent-decoded, in order.
@@ -94,6 +96,11 @@ impl Request {
         })
     }
 
+    /// A query parameter that is present and not empty.
+    pub fn nonempty(&self, name: &str) -> Option<String> {
+        self.query.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
     /// The `h` and `w` parameters of a resize: rows and columns.
     pub fn terminal_size(&self) -> Result<(u16, u16), ApiError> {
         let dim = |k: &str| self.query.get(k).and_then(|v| v.parse::<u16>().ok());
@@ -107,6 +114,28 @@ impl Request {
     pub fn filters(&self) -> Result<Filters, ApiError> {
         let raw = self.query.get("filters").map(String::as_str).unwrap_or("");
         Filters::from_json(raw).map_err(|e| ApiError::from(EngineError::from(e)))
+    }
+
+    /// The credentials of `X-Registry-Auth`: base64url-encoded JSON (`username`, `password`,
+    /// `serveraddress`, `identitytoken`); absent, empty or `{}` means anonymous.
+    pub fn registry_auth(&self) -> Result<Option<berth_registry::AuthConfig>, ApiError> {
+        use base64::Engine as _;
+        let Some(raw) = self
+            .registry_auth
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
+        let bad = || ApiError::bad_request("invalid X-Registry-Auth header: not base64url JSON");
+        let trimmed = raw.trim_end_matches('=');
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(trimmed)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+            .map_err(|_| bad())?;
+        let auth: berth_registry::AuthConfig = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        Ok((!auth.is_empty()).then_some(auth))
     }
 
     /// The body as JSON of type `T`. An empty body is refused as Docker refuses it; a `null`
@@ -264,6 +293,7 @@ pub(crate) mod go_nulls {
             body: serde_json::to_vec(v).unwrap().into(),
             upload: None,
             raw_query: String::new(),
+            registry_auth: None,
         };
         req.json::<T>().map_err(|e| format!("{e:?}"))
     }

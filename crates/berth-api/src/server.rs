@@ -328,6 +328,11 @@ async fn dispatch(
             return Err(e);
         }
     };
+    let registry_auth = req
+        .headers()
+        .get("x-registry-auth")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (body, upload) = if crate::upload::streams_body(req.method(), rest) {
         let reader = crate::upload::BodyReader::spawn(req.into_body());
         (Bytes::new(), Some(reader))
@@ -343,6 +348,7 @@ async fn dispatch(
         body,
         upload,
         raw_query,
+        registry_auth,
     };
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || handler(&mut Ctx::new(shared, req, param)))

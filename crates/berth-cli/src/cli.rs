@@ -59,6 +59,8 @@ pub enum Command {
     Save(SaveArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
     /// Log in to a registry.
     Login(LoginArgs),
     /// Log out from a registry.
@@ -1012,6 +1014,8 @@ pub enum ImageCommand {
     Save(SaveArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
 }
 
 /// `pull`.
@@ -1031,6 +1035,23 @@ pub struct PullArgs {
     pub disable_content_trust: bool,
     /// The image.
     #[arg(value_name = "NAME[:TAG|@DIGEST]")]
+    pub name: String,
+}
+
+/// `push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Push all tags of the repository.
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Skip image signing (berth does not sign: only `true` is accepted).
+    #[arg(long = "disable-content-trust", default_value_t = true, action = clap::ArgAction::Set)]
+    pub disable_content_trust: bool,
+    /// The image.
+    #[arg(value_name = "NAME[:TAG]")]
     pub name: String,
 }
 

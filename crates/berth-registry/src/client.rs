@@ -699,7 +699,7 @@ impl Repository {
     pub fn upload_stream(
         &self,
         location: &str,
-        body: reqwest::blocking::Body,
+        body: impl Read + Send + 'static,
         digest: impl FnOnce() -> String,
     ) -> Result<(), RegistryError> {
         let mut req = self
@@ -707,7 +707,7 @@ impl Repository {
             .patch(location)
             .header("Content-Type", "application/octet-stream")
             .timeout(Duration::from_secs(24 * 3600))
-            .body(body);
+            .body(reqwest::blocking::Body::new(body));
         if let Some(h) = self.authorization(false)? {
             req = req.header("Authorization", h);
         }

@@ -193,17 +193,18 @@ fn normalize_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>)
     }
 }
 
-/// A reference to content: its media type, digest and size (plus a platform in an index).
+/// A reference to content: its media type, size and digest (plus a platform in an index), in
+/// the order Docker writes them, so a manifest berth writes is byte for byte Docker's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     /// What the content is.
     #[serde(default)]
     pub media_type: String,
-    /// `sha256:...`.
-    pub digest: String,
     /// Bytes.
     pub size: u64,
+    /// `sha256:...`.
+    pub digest: String,
     /// Where foreign layers live (berth refuses those).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,

@@ -1,6 +1,8 @@
-//! `/images`: list, inspect, history, remove, tag, prune, save (`get`), load, import
-//! (`create?fromSrc=`), and `POST /commit`. An image name may contain `/` (`a/b:1`), so these
-//! routes take the whole rest of the path as the name.
+//! `/images`: list, inspect, history, remove, tag, prune, save (`get`), load, pull and import
+//! (`create?fromImage=` / `create?fromSrc=`), push, `/distribution`, and `POST /commit`. An image
+//! name may contain `/` (`a/b:1`), so these routes take the whole rest of the path as the name.
+//! Pulls and pushes take their credentials from `X-Registry-Auth` only, as Docker's daemon does,
+//! and stream Docker's JSON progress messages.
 
 use axum::http::StatusCode;
 use berth_engine::container::CommitRequest;
@@ -9,8 +11,11 @@ use berth_image::import::ImportOptions;
 use berth_image::progress::NoProgress;
 use serde_json::json;
 
+use berth_engine::image::{PullOptions, PushOptions, RegistryAuth};
+
 use super::Ctx;
 use crate::body;
+use crate::progress::progress_stream;
 use crate::request::{json, ApiError, ApiResult};
 
 /// Answers a JSON message per line (`application/json`), as Docker's load and import do.
@@ -89,14 +94,9 @@ pub fn load(ctx: &mut Ctx) -> ApiResult {
 }
 
 /// `POST /images/create?fromSrc=-&repo=&tag=&message=&changes=`: imports the root filesystem
-/// tar in the body. A pull (`fromImage`) is not served here yet, and an import from a URL is
-/// refused (berth fetches nothing on the server's behalf).
-pub fn create(ctx: &mut Ctx) -> ApiResult {
-    let Some(src) = ctx.req.nonempty("fromSrc") else {
-        return Err(ApiError::bad_request(
-            "berth serve does not pull images yet: pull with `berth pull`, or import with fromSrc=-",
-        ));
-    };
+/// tar in the body. An import from a URL is refused (berth fetches nothing on the server's
+/// behalf).
+fn import(ctx: &mut Ctx, src: &str) -> ApiResult {
     if src != "-" {
         return Err(ApiError::bad_request(format!(
             "berth serve imports only from the request body (fromSrc=-), not from {src:?}"
@@ -209,4 +209,87 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
     let filters = ctx.req.filters()?;
     let report = ctx.engine()?.prune_images(&filters)?;
     Ok(json(StatusCode::OK, &report))
+}
+
+/// `fromImage` plus `tag` (a tag, or a digest) as one reference; an empty tag means every tag.
+fn pull_reference(from: &str, tag: &str) -> (String, bool) {
+    if tag.is_empty() {
+        return (
+            from.to_string(),
+            berth_image::reference::Reference::parse(from)
+                .map(|r| r.is_name_only())
+                .unwrap_or(false),
+        );
+    }
+    let sep = if tag.contains(':') { '@' } else { ':' };
+    (format!("{from}{sep}{tag}"), false)
+}
+
+/// `POST /images/create?fromImage=&tag=&platform=`: a pull; with `fromSrc`, an import.
+pub fn create(ctx: &mut Ctx) -> ApiResult {
+    if let Some(src) = ctx.req.nonempty("fromSrc") {
+        return import(ctx, &src);
+    }
+    let from = ctx.req.query.get("fromImage").cloned().unwrap_or_default();
+    if from.is_empty() {
+        return Err(ApiError::bad_request("fromImage is required"));
+    }
+    if ["repo", "changes", "message"]
+        .iter()
+        .any(|k| ctx.req.nonempty(k).is_some())
+    {
+        return Err(ApiError::bad_request(
+            "repo, changes and message apply to imports (fromSrc), not to pulls (fromImage)",
+        ));
+    }
+    let tag = ctx.req.query.get("tag").cloned().unwrap_or_default();
+    let (name, all_tags) = pull_reference(&from, &tag);
+    let opts = PullOptions {
+        all_tags,
+        platform: ctx.req.nonempty("platform"),
+        auth: RegistryAuth::Given(ctx.req.registry_auth()?),
+    };
+    progress_stream(ctx.engine_options(), move |engine, sink| {
+        engine.pull_image(&name, &opts, sink).map(|_| ())
+    })
+}
+
+/// `POST /images/{name}/push?tag=`: a push; an empty tag pushes every tag of the repository.
+pub fn push(ctx: &mut Ctx) -> ApiResult {
+    let tag = ctx.req.query.get("tag").cloned().unwrap_or_default();
+    let name = if tag.is_empty() {
+        ctx.param.clone()
+    } else {
+        format!("{}:{tag}", ctx.param)
+    };
+    let all_tags = tag.is_empty()
+        && berth_image::reference::Reference::parse(&ctx.param)
+            .map(|r| r.is_name_only())
+            .unwrap_or(false);
+    let opts = PushOptions {
+        all_tags,
+        auth: RegistryAuth::Given(ctx.req.registry_auth()?),
+    };
+    progress_stream(ctx.engine_options(), move |engine, sink| {
+        engine.push_image(&name, &opts, sink).map(|_| ())
+    })
+}
+
+/// `POST /auth`: checks credentials with the registry; 200 `Login Succeeded` or 401.
+pub fn auth(ctx: &mut Ctx) -> ApiResult {
+    let auth: berth_registry::AuthConfig = ctx.req.json()?;
+    let server = auth.server_address.clone();
+    ctx.engine()?.login(&server, &auth)?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({"Status": "Login Succeeded", "IdentityToken": ""}),
+    ))
+}
+
+/// `GET /distribution/{name}/json`: the manifest's descriptor and platforms, from the registry.
+pub fn distribution(ctx: &mut Ctx) -> ApiResult {
+    let auth = RegistryAuth::Given(ctx.req.registry_auth()?);
+    let name = ctx.param.clone();
+    let info = ctx.engine()?.distribution_inspect(&name, &auth)?;
+    Ok(json(StatusCode::OK, &info))
 }

@@ -91,6 +91,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["build", "prune"]) => Some((crate::build::prune, "")),
         ("POST", ["swarm", "leave"]) => Some((system::swarm_leave, "")),
         ("POST", ["containers", "prune"]) => Some((containers::prune, "")),
+        ("POST", ["auth"]) => Some((images::auth, "")),
         ("GET", ["volumes"]) => Some((volumes::list, "")),
         ("POST", ["volumes", "create"]) => Some((volumes::create, "")),
         ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
@@ -163,6 +164,11 @@ pub fn hijack_target(method: &Method, path: &str) -> Option<Hijack> {
 
 /// `/images/...`, where the name runs up to the last segment (`/images/a/b:1/json`).
 fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
+    if let Some(rest) = path.strip_prefix("/distribution/") {
+        let name = rest.strip_suffix("/json")?;
+        return (method == "GET" && !name.is_empty())
+            .then(|| (images::distribution as Handler, name.to_string()));
+    }
     let rest = path.strip_prefix("/images/")?;
     match (method, rest) {
         ("GET", "json") => return Some((images::list, String::new())),
@@ -181,6 +187,7 @@ fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
         },
         "POST" => match rest.rsplit_once('/')? {
             (name, "tag") => (images::tag, name),
+            (name, "push") => (images::push, name),
             _ => return None,
         },
         "DELETE" => (images::remove, rest),

@@ -1,15 +1,15 @@
-//! Registry commands: `pull`, `login`, `logout`, printed as the docker CLI prints them,
+//! Registry commands: `pull`, `push`, `login`, `logout`, printed as the docker CLI prints them,
 //! and [`ensure_image`], the pull that `run` and `create` do before creating (`--pull`).
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
-use berth_engine::image::{PullOptions, RegistryAuth};
+use berth_engine::image::{PullOptions, PushOptions, RegistryAuth};
 use berth_engine::types::{CreateRequest, PullPolicy};
 use berth_engine::{Engine, EngineError};
 use berth_image::reference::Reference;
 use berth_registry::{AuthConfig, CredentialStore, Platform};
 
-use crate::cli::{LoginArgs, LogoutArgs, PullArgs};
+use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
 use crate::jsonmessage::{MessagePrinter, Target};
@@ -44,6 +44,32 @@ pub fn pull(engine: &mut Engine, args: &PullArgs) -> CliResult {
         reference.with_default_tag().to_string()
     };
     println!("{done}");
+    Ok(Exit::Ok)
+}
+
+/// `berth push`.
+pub fn push(engine: &mut Engine, args: &PushArgs) -> CliResult {
+    refuse_content_trust(args.disable_content_trust)?;
+    let printer = MessagePrinter::new(Target::Stdout, args.quiet);
+    let reference = Reference::parse(&args.name).map_err(|e| CliError::usage(e.to_string()))?;
+    if reference.is_name_only() && !args.all_tags {
+        printer.line("Using default tag: latest");
+    }
+    let opts = PushOptions {
+        all_tags: args.all_tags,
+        auth: RegistryAuth::ConfigFile,
+    };
+    engine.push_image(&args.name, &opts, &printer)?;
+    if args.quiet {
+        println!(
+            "{}",
+            if args.all_tags {
+                reference.name()
+            } else {
+                reference.with_default_tag().to_string()
+            }
+        );
+    }
     Ok(Exit::Ok)
 }
 

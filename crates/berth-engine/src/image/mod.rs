@@ -7,6 +7,7 @@ use berth_store::digest::Digest;
 
 use crate::{Engine, EngineError};
 
+mod distribution;
 mod fetch;
 mod history;
 mod import;
@@ -16,6 +17,7 @@ mod load;
 mod login;
 mod prune;
 mod pull;
+mod push;
 mod registry;
 mod remove;
 mod save;
@@ -23,6 +25,7 @@ mod tag;
 
 pub use fetch::PULL_WORKERS;
 pub use pull::{PullOptions, PullOutcome};
+pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
 pub use save::SaveFormat;
 

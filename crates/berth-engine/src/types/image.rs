@@ -155,3 +155,25 @@ fn empty_as_null<S: serde::Serializer, T: Serialize>(v: &[T], s: S) -> Result<S:
         v.serialize(s)
     }
 }
+
+/// `Descriptor` of `GET /distribution/{name}/json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DistributionDescriptor {
+    /// The manifest's media type.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// Its digest.
+    pub digest: String,
+    /// Its size.
+    pub size: u64,
+}
+
+/// `GET /distribution/{name}/json`: what the registry has under a name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionInspect {
+    /// The manifest (or index) the name resolves to.
+    pub descriptor: DistributionDescriptor,
+    /// The platforms it offers.
+    pub platforms: Vec<berth_registry::Platform>,
+}

@@ -1,0 +1,137 @@
+//! Registries through `berth serve`: the real docker CLI's `pull`, `push` and `login`, and
+//! docker-py's `images.pull` / `images.push`, against real registries. Credentials reach the
+//! engine only as `X-Registry-Auth`, as with Docker's daemon.
+
+use std::process::Command;
+
+use crate::api::{docker_cli, docker_py, Server};
+use crate::harness::*;
+use crate::registry_harness::*;
+
+/// `docker -H <sock> ARGS` with a credentials dir of the test's own.
+fn docker(b: &Berth, api: &Server, args: &[&str]) -> Run {
+    let cli = docker_cli().expect("no docker CLI on PATH: apt install docker.io");
+    let mut c = Command::new(cli);
+    c.env("DOCKER_CONFIG", b.scratch("docker-config"))
+        .env_remove("DOCKER_CONTEXT")
+        .arg("-H")
+        .arg(format!("unix://{}", api.sock.display()))
+        .args(args);
+    output_timeout(c, None, std::time::Duration::from_secs(120))
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_docker_cli_logs_in_pushes_and_pulls_through_berth_serve() {
+    let mut plain = Registry::start(Kind::Plain);
+    plain.stop();
+    let reg = Registry::start_on(
+        Kind::Basic {
+            user: "berth".into(),
+            password: "s3cret".into(),
+        },
+        &plain.dir,
+        &plain.storage,
+        free_port(),
+    );
+    let host = reg.host();
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let name = format!("{host}/team/app:1");
+    b.run(&["tag", "busybox", &name]).ok();
+    let denied = docker(&b, &api, &["push", &name]);
+    assert_ne!(denied.code, 0, "{denied:?}");
+    let bad = docker(&b, &api, &["login", "-u", "berth", "-p", "wrong", &host]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+    assert!(bad.stderr.contains("unauthorized"), "{bad:?}");
+    let ok = docker(&b, &api, &["login", "-u", "berth", "-p", "s3cret", &host]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.contains("Login Succeeded"), "{ok:?}");
+    let push = docker(&b, &api, &["push", &name]);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert!(
+        push.stdout.contains("Pushed") && push.stdout.contains("1: digest: sha256:"),
+        "{push:?}"
+    );
+    // Pull into an empty root through the API: `docker pull` and `docker run` of a missing image.
+    b.run(&["rmi", &name]).ok();
+    b.run(&["rmi", "busybox"]).ok();
+    let pull = docker(&b, &api, &["pull", &name]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert!(
+        pull.stdout
+            .contains(&format!("Status: Downloaded newer image for {name}")),
+        "{pull:?}"
+    );
+    b.run(&["rmi", &name]).ok();
+    let run = docker(
+        &b,
+        &api,
+        &["run", "--rm", &name, "echo", "from the registry"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "from the registry\n");
+    assert!(
+        run.stderr
+            .contains(&format!("Unable to find image '{name}' locally")),
+        "{run:?}"
+    );
+    // Errors come back as docker prints them.
+    let missing = docker(&b, &api, &["pull", &format!("{host}/team/app:nope")]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("manifest for {host}/team/app:nope not found")),
+        "{missing:?}"
+    );
+    // /distribution answers what the registry has.
+    let (code, body) = api.call("GET", &format!("/distribution/{name}/json"), None);
+    assert_eq!(code, 404, "anonymous: {body}");
+    assert!(body.contains("pull access denied for"), "{body}");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn docker_py_pulls_and_pushes_through_berth_serve() {
+    let reg = Registry::start(Kind::Plain);
+    let host = reg.host();
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let name = format!("{host}/py/app");
+    b.run(&["tag", "busybox", &format!("{name}:1")]).ok();
+    let out = docker_py(
+        &api,
+        &format!(
+            r#"
+import sys, docker
+c = docker.DockerClient(base_url="unix://" + sys.argv[1])
+lines = list(c.images.push("{name}", tag="1", stream=True, decode=True))
+assert any("aux" in l for l in lines), lines
+assert not any("error" in l for l in lines), lines
+c.images.remove("{name}:1")
+img = c.images.pull("{name}", tag="1")
+print(img.id, sorted(img.tags))
+"#
+        ),
+    );
+    let id = b
+        .run(&["image", "inspect", "--format", "{{.Id}}", "busybox"])
+        .ok();
+    assert_eq!(
+        out.trim(),
+        format!("{} ['{name}:1', 'busybox:latest']", id.stdout.trim())
+    );
+    let (code, body) = api.call("GET", &format!("/distribution/{name}:1/json"), None);
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["Descriptor"]["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(v["Platforms"][0]["architecture"], "amd64");
+    let (code, body) = api.call("POST", "/images/create?fromSrc=-", None);
+    assert_eq!(code, 400, "{body}");
+}
