@@ -658,6 +658,82 @@ def wl_j_teardown(e, ctx):
         subprocess.run(e.cmd("builder", "prune", "-a", "-f"), env=e.env, capture_output=True)
 
 
+# m: a local registry (Debian's docker-registry) on fixed loopback ports, run under the bench lock.
+PULL_PORT, PUSH_PORT = 5099, 5098
+PULL_REF = f"127.0.0.1:{PULL_PORT}/bench/big:1"
+PUSH_REF = f"127.0.0.1:{PUSH_PORT}/bench/pushed:1"
+REGISTRIES = {}
+
+
+def start_registry(port, wipe=False):
+    """`docker-registry serve` on 127.0.0.1:port with its storage under STATE (wiped on request)."""
+    old = REGISTRIES.pop(port, None)
+    if old:
+        old.terminate()
+        old.wait()
+    root = f"{STATE}/registry-{port}"
+    if wipe:
+        shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root, exist_ok=True)
+    with open(f"{root}.yml", "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+                f"storage:\n  filesystem:\n    rootdirectory: {root}\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    log = open(f"{root}.log", "ab")
+    proc = subprocess.Popen(["docker-registry", "serve", f"{root}.yml"], stdout=log, stderr=log, start_new_session=True)
+    REGISTRIES[port] = proc
+    for _ in range(100):
+        if subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/v2/"], capture_output=True).returncode == 0:
+            return proc
+        time.sleep(0.1)
+    raise EngineError(f"docker-registry on port {port} did not start; see {root}.log")
+
+
+def stop_registries():
+    for proc in REGISTRIES.values():
+        proc.terminate()
+        proc.wait()
+    REGISTRIES.clear()
+
+
+def tls_off(e):
+    """Podman wants HTTP registries named; Docker and berth treat loopback as insecure."""
+    return ["--tls-verify=false"] if e.name == "podman" else []
+
+
+def wl_m_setup(e, ctx):
+    if not shutil.which("docker-registry"):
+        raise EngineError("docker-registry is not installed (apt install docker-registry)")
+    if PULL_PORT not in REGISTRIES:
+        start_registry(PULL_PORT)
+        if subprocess.run(["curl", "-sf", f"http://127.0.0.1:{PULL_PORT}/v2/bench/big/manifests/1"], capture_output=True).returncode != 0:
+            # Seeded once by the first engine, then pulled by all from the same registry.
+            ensure_loaded(e, ctx.images["big"], "bench-big:1")
+            e.run("tag", "bench-big:1", PULL_REF)
+            e.run("push", *tls_off(e), PULL_REF)
+            rmi(e, PULL_REF)
+    rmi(e, PULL_REF)
+    rmi(e, "bench-big:1")
+
+
+def wl_m(e, ctx):
+    """Pull into a store without any of the image's layers; push into a registry without them."""
+    rmi(e, "bench-big:1")
+    rmi(e, PULL_REF)
+    res = {"m.pull": e.run("pull", *tls_off(e), PULL_REF)[0]}
+    rmi(e, PULL_REF)
+    e.run("load", "-i", ctx.images["big"])
+    e.run("tag", "bench-big:1", PUSH_REF)
+    start_registry(PUSH_PORT, wipe=True)
+    res["m.push"] = e.run("push", *tls_off(e), PUSH_REF)[0]
+    rmi(e, PUSH_REF)
+    rmi(e, "bench-big:1")
+    return res
+
+
+def wl_m_teardown(e, ctx):
+    rmi(e, PULL_REF)
+
+
 # letter: (title, berth commands needed, setup, round, teardown, rounds, warm-up rounds)
 WORKLOADS = {
     "a": ("run --rm busybox true", ["run --rm --network"], None, wl_a, None, 10, 2),
@@ -672,6 +748,7 @@ WORKLOADS = {
     "j": ("build: 12 steps, 2 stages, 100 MiB context; cold (--no-cache) and fully cached", ["build --no-cache --network"], wl_j_setup, wl_j, wl_j_teardown, 3, 1),
     "k": ("run --rm busybox true on the default bridge network", ["run --rm", "network ls"], None, wl_k, None, 10, 2),
     "l": ("run -d with 5 published ports, then rm -f", ["run -d -p", "rm -f", "network ls"], None, wl_l, None, 10, 2),
+    "m": ("pull / push of the 1 GiB 20-layer image, local registry", ["pull", "push", "load"], wl_m_setup, wl_m, wl_m_teardown, 3, 1),
 }
 
 # Workloads that need the peers' bridge networks (the private dockerd then runs with one).
@@ -702,6 +779,8 @@ METRICS = {
     "k": "k. run --rm true, bridge network",
     "l.run": "l. run -d, 5 published ports",
     "l.rm": "l. rm -f of it (teardown)",
+    "m.pull": "m. pull 1 GiB/20 layers (local registry)",
+    "m.push": "m. push 1 GiB/20 layers (local registry)",
 }
 
 
@@ -857,7 +936,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--berth", default="target/release/berth", help="berth binary (default: target/release/berth)")
     ap.add_argument("--build-mib", type=int, default=100, help="MiB in workload j's build context (default: 100)")
-    ap.add_argument("--only", default="abcdefghijkl", help="workload letters to run, e.g. ae (default: all)")
+    ap.add_argument("--only", default="abcdefghijklm", help="workload letters to run, e.g. ae (default: all)")
     ap.add_argument("--engines", default="berth,docker,podman", help="comma list (default: berth,docker,podman)")
     ap.add_argument("--rounds", type=int, default=0, help="measured rounds per workload (default: per workload)")
     ap.add_argument("--volumes", type=int, default=1000, help="N for workloads d and g (default: 1000)")
@@ -934,6 +1013,7 @@ def main():
             "rows": summarize(results, engines),
         }
     finally:
+        stop_registries()
         sampler.stop.set()
         sampler.sample()
         if dockerd:

@@ -22,6 +22,7 @@ if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
     command -v runc >/dev/null || missing+=(runc)
     command -v gzip >/dev/null || missing+=(gzip)
     [ -x /usr/bin/time ] || missing+=(time)
+    command -v docker-registry >/dev/null || missing+=(docker-registry)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive

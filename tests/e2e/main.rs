@@ -31,6 +31,7 @@ mod pty;
 mod resources;
 mod registry;
 mod registry_api;
+mod registry_interop;
 mod restart_policies;
 mod storage;
 mod system_service;
