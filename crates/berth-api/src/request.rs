@@ -96,11 +96,6 @@ impl Request {
         })
     }
 
-    /// A query parameter that is present and not empty.
-    pub fn nonempty(&self, name: &str) -> Option<String> {
-        self.query.get(name).filter(|v| !v.is_empty()).cloned()
-    }
-
     /// The `h` and `w` parameters of a resize: rows and columns.
     pub fn terminal_size(&self) -> Result<(u16, u16), ApiError> {
         let dim = |k: &str| self.query.get(k).and_then(|v| v.parse::<u16>().ok());

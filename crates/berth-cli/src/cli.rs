@@ -574,7 +574,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "missing")]
     pub pull: String,
     /// Set platform if server is multi-platform capable (os[/arch[/variant]]).
-    #[arg(long)]
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
     pub platform: Option<String>,
     /// Set meta data on a container.
     #[arg(short = 'l', long = "label", allow_hyphen_values = true)]
@@ -684,9 +684,6 @@ pub struct RunArgs {
     /// Container isolation technology (Linux: default only).
     #[arg(long)]
     pub isolation: Option<String>,
-    /// Set platform if server is multi-platform capable.
-    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
-    pub platform: Option<String>,
     /// Storage driver options for the container.
     #[arg(long = "storage-opt", allow_hyphen_values = true)]
     pub storage_opt: Vec<String>,

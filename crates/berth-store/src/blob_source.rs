@@ -106,6 +106,7 @@ mod tests {
         let mut store = Store::open(&crate::StoreOptions {
             root: t.path().join("root"),
             driver: Some(crate::driver::DriverKind::Vfs),
+            mounter: crate::mount::Mounter::linux(),
         })
         .unwrap();
         let diff = Digest::of_bytes(b"tar");

@@ -98,6 +98,7 @@ pub(crate) fn unpack_into(
 ) -> Result<(crate::content::StagedBlob, u64), StoreError> {
     let mut blob = content.writer(blob_staging)?;
     let opts = ApplyOptions {
+        no_overwrite_dir_non_dir: false,
         whiteouts: driver.whiteout_mode(),
         root_metadata: false,
         owner: None,
@@ -424,6 +425,7 @@ impl Store {
                 StoreError::Corrupt(format!("journal {RELEASE} key {}: {e}", entry.key))
             })?;
             self.release_layer(&top)?;
+        }
         for entry in journal::abandoned(self.db.conn(), CHAIN_HOLD)? {
             let top = Digest::from_hex(&entry.key).map_err(|e| {
                 StoreError::Corrupt(format!("journal chain key {}: {e}", entry.key))

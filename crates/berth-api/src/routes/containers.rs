@@ -46,7 +46,6 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         networking_config: body.networking_config,
         platform: ctx.req.query.get("platform").cloned(),
         api_version: Some(ctx.req.version),
-        platform: ctx.req.nonempty("platform"),
         ..Default::default()
     };
     let c = ctx.engine()?.create_container(req)?;
