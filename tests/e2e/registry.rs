@@ -176,6 +176,39 @@ fn pull_prints_dockers_lines_and_the_image_runs() {
     let by_digest = format!("{}/team/app@{}", reg.host(), seeded.manifest_digest);
     let q = c.run(&["pull", "-q", &by_digest]).ok();
     assert_eq!(q.stdout, format!("{by_digest}\n"));
+    // Each pull is an image event naming the reference pulled, as dockerd records it.
+    let repo = format!("{}/team/app", reg.host());
+    assert_eq!(
+        image_events(&c),
+        [
+            format!("pull {name} {repo}"),
+            format!("pull {name} {repo}"),
+            format!("pull {by_digest} {repo}"),
+        ]
+    );
+}
+
+/// `berth events` of type image so far: `ACTION ID NAME` lines.
+fn image_events(c: &Client) -> Vec<String> {
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let out = c
+        .run(&[
+            "events",
+            "--since",
+            "0",
+            "--until",
+            &until.to_string(),
+            "--filter",
+            "type=image",
+            "--format",
+            "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}",
+        ])
+        .ok();
+    out.stdout.lines().map(str::to_string).collect()
 }
 
 #[test]
@@ -379,6 +412,161 @@ fn zstd_and_plain_layers_and_foreign_layers() {
         "{err:?}"
     );
     c2.assert_store_empty();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn pull_all_tags_rides_out_a_busy_registry_and_refuses_schema1() {
+    let reg = Registry::start(Kind::Plain);
+    let one = seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
+    let two = Seed::new(&reg).image(
+        "team/app",
+        "2",
+        &three_layers()[..2],
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["true"]}),
+    );
+    let proxy = Proxy::start(reg.port);
+    let c = Client::new();
+    let repo = format!("{}/team/app", proxy.host());
+    // A tag with -a: refused by the CLI before anything is asked, in the docker CLI's words.
+    let err = c.run(&["pull", "-a", &format!("{repo}:1")]).fails(1);
+    assert_eq!(err.stderr, "tag can't be used with --all-tags/-a\n");
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // The registry answers 503 to the first two downloads of a layer: retried with back-off.
+    let busy = &one.layer_digests[2];
+    proxy.answer(Canned {
+        method: "GET",
+        path_suffix: format!("/blobs/{busy}"),
+        status: 503,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: br#"{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}"#.to_vec(),
+        times: 2,
+    });
+    // -a: every tag in the registry's order, one Status line for the repository, as dockerd.
+    let out = c.run(&["pull", "-a", &repo]).ok();
+    let tags: serde_json::Value = serde_json::from_str(
+        &std::process::Command::new("curl")
+            .args([
+                "-sf",
+                &format!("http://{}/v2/team/app/tags/list", reg.host()),
+            ])
+            .output()
+            .unwrap()
+            .stdout
+            .iter()
+            .map(|b| *b as char)
+            .collect::<String>(),
+    )
+    .unwrap();
+    let order: Vec<&str> = tags["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let pulling: Vec<&str> = out
+        .lines()
+        .into_iter()
+        .filter(|l| l.ends_with(": Pulling from team/app"))
+        .collect();
+    let want: Vec<String> = order
+        .iter()
+        .map(|t| format!("{t}: Pulling from team/app"))
+        .collect();
+    assert_eq!(pulling, want, "{out:?}");
+    let lines = out.lines();
+    let n = lines.len();
+    let status = format!("Status: Downloaded newer image for {repo}");
+    assert_eq!(lines[n - 2..], [status.as_str(), repo.as_str()], "{out:?}");
+    assert_eq!(
+        out.stdout.matches("Status:").count(),
+        1,
+        "one status line: {out:?}"
+    );
+    for digest in [&one.manifest_digest, &two.manifest_digest] {
+        assert!(
+            lines.contains(&format!("Digest: {digest}").as_str()),
+            "{out:?}"
+        );
+    }
+    assert_eq!(proxy.blob_gets(busy).len(), 3, "{:?}", proxy.requests());
+    let images = c
+        .run(&["images", "--format", "{{.Tag}} {{.ID}}", &repo])
+        .ok();
+    let mut got: Vec<&str> = images.stdout.lines().collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            format!("1 {}", &one.config_digest[7..19]),
+            format!("2 {}", &two.config_digest[7..19]),
+        ]
+    );
+    let again = c.run(&["pull", "-a", &repo]).ok();
+    assert!(
+        again
+            .stdout
+            .ends_with(&format!("Status: Image is up to date for {repo}\n{repo}\n")),
+        "{again:?}"
+    );
+    assert!(!again.stdout.contains("Pulling fs layer"), "{again:?}");
+    assert_eq!(
+        image_events(&c),
+        [format!("pull {repo} {repo}"), format!("pull {repo} {repo}")]
+    );
+
+    // A registry that stays unavailable: a few tries, then its words; nothing stored.
+    proxy.answer(Canned {
+        method: "GET",
+        path_suffix: "/manifests/3".into(),
+        status: 503,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: br#"{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}"#.to_vec(),
+        times: 100,
+    });
+    let err = c.run(&["pull", &format!("{repo}:3")]).fails(1);
+    assert!(
+        err.stderr.starts_with("Error response from daemon:")
+            && err.stderr.contains("service unavailable"),
+        "{err:?}"
+    );
+    let tries = proxy
+        .requests()
+        .iter()
+        .filter(|l| l.path.ends_with("/manifests/3"))
+        .count();
+    assert!(tries > 1, "retried: {:?}", proxy.requests());
+
+    // A schema 1 manifest (which distribution 2.8 would want signed to store): Docker's notice.
+    let s1 = br#"{"schemaVersion":1,"name":"team/app","tag":"old","architecture":"amd64","fsLayers":[],"history":[],"signatures":[]}"#;
+    proxy.answer(Canned {
+        method: "GET",
+        path_suffix: "/manifests/old".into(),
+        status: 200,
+        headers: vec![
+            (
+                "Content-Type".into(),
+                "application/vnd.docker.distribution.manifest.v1+prettyjws".into(),
+            ),
+            (
+                "Docker-Content-Digest".into(),
+                format!("sha256:{}", "0".repeat(64)),
+            ),
+        ],
+        body: s1.to_vec(),
+        times: 1,
+    });
+    let err = c.run(&["pull", &format!("{repo}:old")]).fails(1);
+    assert_eq!(
+        err.stderr.trim(),
+        format!(
+            "Error response from daemon: [DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by default and will be removed in an upcoming release. Suggest the author of {repo}:old to upgrade the image to the OCI Format or Docker Image manifest v2, schema 2. More information at https://docs.docker.com/go/deprecated-image-specs/"
+        )
+    );
+    let ids = c.run(&["images", "-q"]).ok();
+    assert_eq!(ids.stdout.lines().count(), 2, "{ids:?}");
 }
 
 #[test]
@@ -655,15 +843,7 @@ fn mirrors_serve_docker_hub_names_and_the_config_file_is_checked() {
         v.stdout.trim(),
         format!("{} [\"busybox:latest\"]", seeded.config_digest)
     );
-    // Unknown keys and bad values are refused, naming the file.
-    std::fs::write(&cfg, r#"{"registry-mirrors": [], "log-opts": {}}"#).unwrap();
-    let err = c.run(&["--config-file", cfg_s, "images"]).fails(125);
-    assert_eq!(
-        err.stderr.trim(),
-        format!(
-            "berth: unable to configure the berth engine with file {cfg_s}: the following directives don't match any configuration option: log-opts"
-        )
-    );
+    // Bad values are refused, naming the file.
     std::fs::write(&cfg, r#"{"registry-mirrors": ["ftp://x"]}"#).unwrap();
     let err = c.run(&["--config-file", cfg_s, "images"]).fails(125);
     assert!(err.stderr.contains("unsupported scheme \"ftp\""), "{err:?}");
@@ -963,6 +1143,22 @@ fn push_uploads_skips_and_mounts_like_docker() {
     );
     let q = c.run(&["push", "-q", &name]).ok();
     assert_eq!(q.stdout, format!("{name}\n"));
+    // Every tag pushed is an image event, as dockerd records it.
+    let repo = format!("{host}/team/app");
+    let pushes: Vec<String> = image_events(&c)
+        .into_iter()
+        .filter(|l| l.starts_with("push ") && l.ends_with(&format!(" {repo}")))
+        .collect();
+    assert_eq!(
+        pushes,
+        [
+            format!("push {name} {repo}"),
+            format!("push {name} {repo}"),
+            format!("push {repo} {repo}"),
+            format!("push {name} {repo}"),
+        ],
+        "the first push, again, -a (one event for the repository), then -q"
+    );
 }
 
 #[test]

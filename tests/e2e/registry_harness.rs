@@ -3,7 +3,8 @@
 //! required client certificate), htpasswd Basic auth, or token auth with [`TokenIssuer`], a small
 //! token server signing with a key the test makes. [`Seed`] puts images into a registry over its
 //! HTTP API with curl (so pull tests do not depend on berth's push), and [`Proxy`] sits between
-//! berth and a registry to log requests, cut a blob download short, or slow it down.
+//! berth and a registry to log requests, cut a blob download short, slow it down, or answer
+//! some requests itself ([`Canned`]: a 503, a manifest the registry would not store).
 //!
 //! Everything stops when dropped, also when the test fails.
 
@@ -627,6 +628,18 @@ pub struct Logged {
     pub range: Option<String>,
 }
 
+/// An answer the proxy gives itself, instead of forwarding, to the next `times` requests whose
+/// method is `method` and whose path ends with `path_suffix`.
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub method: &'static str,
+    pub path_suffix: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub times: usize,
+}
+
 /// Forwards connections to a registry (one request per connection). It logs every request,
 /// can end the first `cut_blobs` blob downloads after `cut_after` body bytes, and can slow
 /// responses to `rate` bytes per second.
@@ -636,6 +649,7 @@ pub struct Proxy {
     pub cut_blobs: Arc<AtomicUsize>,
     pub cut_after: Arc<AtomicU64>,
     pub rate: Arc<AtomicU64>,
+    canned: Arc<Mutex<Vec<Canned>>>,
     epoch: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -649,14 +663,16 @@ impl Proxy {
         let cut_blobs = Arc::new(AtomicUsize::new(0));
         let cut_after = Arc::new(AtomicU64::new(0));
         let rate = Arc::new(AtomicU64::new(0));
+        let canned = Arc::new(Mutex::new(Vec::new()));
         let epoch = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (log, cut_blobs, cut_after, rate, stop, epoch) = (
+            let (log, cut_blobs, cut_after, rate, canned, stop, epoch) = (
                 log.clone(),
                 cut_blobs.clone(),
                 cut_after.clone(),
                 rate.clone(),
+                canned.clone(),
                 stop.clone(),
                 epoch.clone(),
             );
@@ -666,17 +682,19 @@ impl Proxy {
                         break;
                     }
                     let Ok(client) = conn else { continue };
-                    let (log, cut_blobs, cut_after, rate, stop, epoch) = (
+                    let (log, cut_blobs, cut_after, rate, canned, stop, epoch) = (
                         log.clone(),
                         cut_blobs.clone(),
                         cut_after.clone(),
                         rate.clone(),
+                        canned.clone(),
                         stop.clone(),
                         epoch.clone(),
                     );
                     std::thread::spawn(move || {
                         let _ = forward(
-                            client, upstream, &log, &cut_blobs, &cut_after, &rate, &stop, &epoch,
+                            client, upstream, &log, &cut_blobs, &cut_after, &rate, &canned, &stop,
+                            &epoch,
                         );
                     });
                 }
@@ -688,6 +706,7 @@ impl Proxy {
             cut_blobs,
             cut_after,
             rate,
+            canned,
             epoch,
             stop,
             thread: Some(thread),
@@ -701,6 +720,11 @@ impl Proxy {
     /// Cuts every connection under way, as a registry that dies does (new ones still work).
     pub fn sever(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Answers matching requests with `c` from now on (`c.times` of them).
+    pub fn answer(&self, c: Canned) {
+        self.canned.lock().unwrap().push(c);
     }
 
     /// Requests logged so far.
@@ -735,6 +759,7 @@ fn forward(
     cut_blobs: &AtomicUsize,
     cut_after: &AtomicU64,
     rate: &AtomicU64,
+    canned: &Mutex<Vec<Canned>>,
     stop: &AtomicBool,
     epoch: &AtomicU64,
 ) -> std::io::Result<()> {
@@ -763,6 +788,33 @@ fn forward(
         path: path.clone(),
         range,
     });
+    let answer = canned
+        .lock()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c.times > 0 && c.method == method && path.ends_with(&c.path_suffix))
+        .map(|c| {
+            c.times -= 1;
+            c.clone()
+        });
+    if let Some(c) = answer {
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            c.status,
+            if c.status < 400 { "OK" } else { "Error" },
+            c.body.len()
+        );
+        for (k, v) in &c.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        client.write_all(head.as_bytes())?;
+        if method != "HEAD" {
+            client.write_all(&c.body)?;
+        }
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
     let mut head = format!("{line}\r\n");
     for (k, v) in &headers {

@@ -565,6 +565,14 @@ impl Repository {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let bytes = read_bounded(r, MAX_MANIFEST, "the manifest")?;
+        // A signed schema 1 manifest's digest is its payload's, not its bytes': it is refused
+        // for what it is, not as a digest mismatch.
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if media == crate::manifest::DOCKER_SCHEMA1
+            || media == crate::manifest::DOCKER_SCHEMA1_SIGNED
+        {
+            return Err(RegistryError::Schema1(display.to_string()));
+        }
         let digest = Digest::of_bytes(&bytes);
         // By digest, the bytes must hash to it; by tag, to what the registry says they are.
         let expected = if reference.contains(':') {

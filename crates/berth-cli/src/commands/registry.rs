@@ -24,11 +24,21 @@ fn refuse_content_trust(disabled: bool) -> Result<(), CliError> {
     ))
 }
 
+/// `-a` names a repository: a tag with it is refused before anything is asked, as the docker
+/// CLI refuses it.
+fn refuse_tag_with_all_tags(all_tags: bool, reference: &Reference) -> Result<(), CliError> {
+    if all_tags && !reference.is_name_only() {
+        return Err(CliError::usage("tag can't be used with --all-tags/-a"));
+    }
+    Ok(())
+}
+
 /// `berth pull`.
 pub fn pull(engine: &mut Engine, args: &PullArgs) -> CliResult {
     refuse_content_trust(args.disable_content_trust)?;
     let printer = MessagePrinter::new(Target::Stdout, args.quiet);
     let reference = Reference::parse(&args.name).map_err(|e| CliError::usage(e.to_string()))?;
+    refuse_tag_with_all_tags(args.all_tags, &reference)?;
     if reference.is_name_only() && !args.all_tags {
         printer.line("Using default tag: latest");
     }
@@ -52,6 +62,7 @@ pub fn push(engine: &mut Engine, args: &PushArgs) -> CliResult {
     refuse_content_trust(args.disable_content_trust)?;
     let printer = MessagePrinter::new(Target::Stdout, args.quiet);
     let reference = Reference::parse(&args.name).map_err(|e| CliError::usage(e.to_string()))?;
+    refuse_tag_with_all_tags(args.all_tags, &reference)?;
     if reference.is_name_only() && !args.all_tags {
         printer.line("Using default tag: latest");
     }

@@ -63,27 +63,42 @@ impl Engine {
             .map(Platform::parse)
             .transpose()?;
         let registry = self.registry(&opts.auth);
-        if !opts.all_tags {
+        // As dockerd: one `Status` line and one `pull` event for what was asked, the
+        // repository's name for `-a` (every tag, in the registry's order).
+        let (asked, out) = if !opts.all_tags {
             let r = reference.with_default_tag();
-            return Ok(vec![self.pull_one(
-                &registry,
-                &r,
-                platform.as_ref(),
-                progress,
-            )?]);
-        }
-        if !reference.is_name_only() {
-            return Err(EngineError::InvalidArgument(
-                "tag can't be used with --all-tags/-a".into(),
-            ));
-        }
-        let repo = registry.repository(reference.domain(), reference.path(), Access::Pull, &[])?;
-        let tags = repo.tags(&reference.familiar_name())?;
-        let mut out = Vec::new();
-        for tag in tags {
-            let r = reference.with_tag(&tag)?;
-            out.push(self.pull_one(&registry, &r, platform.as_ref(), progress)?);
-        }
+            let one = self.pull_one(&registry, &r, platform.as_ref(), progress)?;
+            (r, vec![one])
+        } else {
+            if !reference.is_name_only() {
+                return Err(EngineError::InvalidArgument(
+                    "tag can't be used with --all-tags/-a".into(),
+                ));
+            }
+            let repo =
+                registry.repository(reference.domain(), reference.path(), Access::Pull, &[])?;
+            let tags = repo.tags(&reference.familiar_name())?;
+            let mut out = Vec::new();
+            for tag in tags {
+                let r = reference.with_tag(&tag)?;
+                out.push(self.pull_one(&registry, &r, platform.as_ref(), progress)?);
+            }
+            (reference, out)
+        };
+        let display = asked.familiar_string();
+        progress.send(ProgressMessage::status(
+            None,
+            if out.iter().any(|o| o.downloaded) {
+                format!("Status: Downloaded newer image for {display}")
+            } else {
+                format!("Status: Image is up to date for {display}")
+            },
+        ));
+        let labels = match out.as_slice() {
+            [one] => self.image_labels(&one.id.to_string()),
+            _ => None,
+        };
+        self.emit_image_labeled(&display, &asked.familiar_name(), "pull", labels);
         Ok(out)
     }
 
@@ -180,14 +195,6 @@ impl Engine {
         progress.send(ProgressMessage::status(
             None,
             format!("Digest: {}", top.digest),
-        ));
-        progress.send(ProgressMessage::status(
-            None,
-            if downloaded {
-                format!("Status: Downloaded newer image for {display}")
-            } else {
-                format!("Status: Image is up to date for {display}")
-            },
         ));
         Ok(PullOutcome {
             reference: display,

@@ -111,6 +111,25 @@ impl Engine {
         for r in &tags {
             out.push(self.push_one(&registry, r, progress)?);
         }
+        // As dockerd: one `push` event naming what was asked (the repository for `-a`), with
+        // the image's labels when it is one image.
+        let asked = if opts.all_tags {
+            reference
+        } else {
+            tags[0].clone()
+        };
+        let labels = if opts.all_tags {
+            None
+        } else {
+            let id = ImageStore::new(&mut self.store).lookup_name(&asked.to_string())?;
+            id.and_then(|id| self.image_labels(&id.to_string()))
+        };
+        self.emit_image_labeled(
+            &asked.familiar_string(),
+            &asked.familiar_name(),
+            "push",
+            labels,
+        );
         Ok(out)
     }
 
