@@ -47,7 +47,7 @@ fn normalize_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>)
     let arch = arch.to_ascii_lowercase();
     let variant = variant.map(str::to_ascii_lowercase);
     match arch.as_str() {
-        "i386" => ("386".into(), None),
+        "i386" | "x86" => ("386".into(), None),
         "x86_64" | "x86-64" | "amd64" => (
             "amd64".into(),
             variant.filter(|v| v != "v1" && !v.is_empty()),
@@ -139,6 +139,25 @@ impl Platform {
             architecture,
             variant,
         }
+    }
+
+    /// A platform as a manifest or config records it (`os`, `architecture`, `variant`),
+    /// normalized.
+    pub fn from_parts(os: &str, architecture: &str, variant: Option<&str>) -> Platform {
+        let (architecture, variant) = normalize_arch(architecture, variant);
+        Platform {
+            os: os.to_ascii_lowercase(),
+            architecture,
+            variant,
+        }
+    }
+
+    /// True when this machine runs containers of this platform without emulation (a 386
+    /// image on amd64 too).
+    pub fn runs_here(&self) -> bool {
+        let host = Platform::host();
+        host.matches(self)
+            || (host.architecture == "amd64" && self.os == "linux" && self.architecture == "386")
     }
 
     /// Whether an image of platform `image` satisfies this request: OS and architecture equal,

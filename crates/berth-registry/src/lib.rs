@@ -29,4 +29,4 @@ pub use client::{Access, Credentials, Registry, Repository};
 pub use credentials::{AuthConfig, CredentialStore};
 pub use endpoint::RegistryOptions;
 pub use error::RegistryError;
-pub use manifest::Platform;
+pub use manifest::DescriptorPlatform;

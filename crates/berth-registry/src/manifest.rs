@@ -4,8 +4,7 @@
 //! anything else it does not understand; [`Index::select`] picks the entry for a platform the way
 //! Docker does (os, architecture, then variant).
 
-use std::fmt;
-
+use berth_image::platform::Platform;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegistryError;
@@ -41,9 +40,10 @@ pub const ACCEPTED: &[&str] = &[
     DOCKER_SCHEMA1,
 ];
 
-/// The OS and CPU an image is built for: `linux/amd64`, `linux/arm64/v8`.
+/// The platform of an index entry as the registry writes it (`os.version` too); compared
+/// through [`berth_image::platform::Platform`], which owns parsing and matching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Platform {
+pub struct DescriptorPlatform {
     /// CPU architecture, in Go's names (`amd64`, `arm64`, `arm`, `386`, `ppc64le`, `s390x`).
     pub architecture: String,
     /// Operating system (`linux`, `windows`).
@@ -60,21 +60,10 @@ pub struct Platform {
     pub os_version: Option<String>,
 }
 
-impl Platform {
-    /// This machine's platform: `linux/<arch>`.
-    pub fn host() -> Platform {
-        let (architecture, variant) = normalize_arch(std::env::consts::ARCH, None);
-        Platform {
-            architecture,
-            os: "linux".into(),
-            variant,
-            os_version: None,
-        }
-    }
-
-    /// The platform an image config declares.
-    pub fn of(config: &berth_image::config::ImageConfig) -> Platform {
-        Platform {
+impl DescriptorPlatform {
+    /// The platform an image config declares, in the registry's form.
+    pub fn of(config: &berth_image::config::ImageConfig) -> DescriptorPlatform {
+        DescriptorPlatform {
             architecture: config.architecture.clone(),
             os: config.os.clone(),
             variant: config.variant.clone(),
@@ -82,114 +71,9 @@ impl Platform {
         }
     }
 
-    /// Parses `os[/arch[/variant]]` (`--platform`), normalizing architecture aliases as
-    /// containerd does (`x86_64` → `amd64`, `aarch64` → `arm64`, `armhf` → `arm/v7`).
-    pub fn parse(s: &str) -> Result<Platform, RegistryError> {
-        let bad = || {
-            RegistryError::Invalid(format!(
-                "\"{s}\": unknown operating system or architecture: invalid argument"
-            ))
-        };
-        let parts: Vec<&str> = s.split('/').collect();
-        if parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
-            return Err(bad());
-        }
-        let os = parts[0].to_ascii_lowercase();
-        if !matches!(
-            os.as_str(),
-            "linux" | "windows" | "darwin" | "freebsd" | "netbsd" | "openbsd" | "solaris"
-        ) {
-            return Err(bad());
-        }
-        let host = Platform::host();
-        let (architecture, variant) = match parts.get(1) {
-            Some(a) => normalize_arch(&a.to_ascii_lowercase(), parts.get(2).copied()),
-            None => (host.architecture, host.variant),
-        };
-        if !matches!(
-            architecture.as_str(),
-            "amd64"
-                | "arm64"
-                | "arm"
-                | "386"
-                | "ppc64le"
-                | "ppc64"
-                | "s390x"
-                | "riscv64"
-                | "mips64le"
-                | "mips64"
-                | "mipsle"
-                | "mips"
-                | "loong64"
-                | "wasm"
-        ) {
-            return Err(bad());
-        }
-        Ok(Platform {
-            architecture,
-            os,
-            variant,
-            os_version: None,
-        })
-    }
-
-    /// True when `other` (an index entry's or a config's platform) satisfies this one: same
-    /// OS and architecture, and the same variant when this one names one (`arm64` matches
-    /// `arm64/v8`).
-    pub fn matches(&self, other: &Platform) -> bool {
-        let (arch, variant) = normalize_arch(&other.architecture, other.variant.as_deref());
-        if self.os != other.os || self.architecture != arch {
-            return false;
-        }
-        match (&self.variant, variant) {
-            (None, _) => true,
-            (Some(want), Some(have)) => *want == have,
-            (Some(want), None) => self.architecture == "arm64" && want == "v8",
-        }
-    }
-
-    /// True when this machine can run images of this platform without emulation.
-    pub fn runs_here(&self) -> bool {
-        Platform::host().matches(self) || {
-            let host = Platform::host();
-            host.architecture == "amd64" && self.os == "linux" && self.architecture == "386"
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
-        }
-        Ok(())
-    }
-}
-
-/// containerd's architecture normalization (`platforms.Normalize`).
-fn normalize_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>) {
-    let variant = variant.map(|v| v.to_ascii_lowercase());
-    match arch {
-        "i386" | "x86" => ("386".into(), None),
-        "x86_64" | "x86-64" | "amd64" => (
-            "amd64".into(),
-            variant.filter(|v| v != "v1" && !v.is_empty()),
-        ),
-        "aarch64" | "arm64" => match variant.as_deref() {
-            Some("8") | Some("v8") | None => ("arm64".into(), None),
-            _ => ("arm64".into(), variant),
-        },
-        "armhf" => ("arm".into(), Some("v7".into())),
-        "armel" => ("arm".into(), Some("v6".into())),
-        "arm" => match variant.as_deref() {
-            None | Some("7") | Some("v7") => ("arm".into(), Some("v7".into())),
-            Some("5") => ("arm".into(), Some("v5".into())),
-            Some("6") => ("arm".into(), Some("v6".into())),
-            Some("8") => ("arm".into(), Some("v8".into())),
-            _ => ("arm".into(), variant),
-        },
-        other => (other.to_string(), variant),
+    /// This entry's platform, normalized for comparison.
+    pub fn platform(&self) -> Platform {
+        Platform::from_parts(&self.os, &self.architecture, self.variant.as_deref())
     }
 }
 
@@ -210,7 +94,7 @@ pub struct Descriptor {
     pub urls: Option<Vec<String>>,
     /// The platform of an index entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
+    pub platform: Option<DescriptorPlatform>,
     /// Annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<std::collections::BTreeMap<String, String>>,
@@ -250,7 +134,11 @@ impl Index {
     pub fn select(&self, platform: &Platform) -> Result<&Descriptor, RegistryError> {
         self.manifests
             .iter()
-            .find(|d| d.platform.as_ref().is_some_and(|p| platform.matches(p)))
+            .find(|d| {
+                d.platform
+                    .as_ref()
+                    .is_some_and(|p| platform.matches(&p.platform()))
+            })
             .ok_or_else(|| RegistryError::NoMatchingPlatform {
                 wanted: platform.to_string(),
             })
@@ -348,34 +236,6 @@ impl ImageManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn platforms_parse_and_normalize() {
-        let p = Platform::parse("linux/aarch64").unwrap();
-        assert_eq!(p.to_string(), "linux/arm64");
-        assert_eq!(
-            Platform::parse("linux/armhf").unwrap().to_string(),
-            "linux/arm/v7"
-        );
-        assert_eq!(
-            Platform::parse("linux/x86_64").unwrap().to_string(),
-            "linux/amd64"
-        );
-        assert!(Platform::parse("linux/").is_err());
-        assert!(Platform::parse("plan9/amd64").is_err());
-        assert!(Platform::parse("linux/z80").is_err());
-        let arm64 = Platform::parse("linux/arm64/v8").unwrap();
-        assert!(arm64.matches(&Platform {
-            architecture: "arm64".into(),
-            os: "linux".into(),
-            variant: Some("v8".into()),
-            os_version: None
-        }));
-        assert!(
-            Platform::parse("linux/amd64").unwrap().runs_here()
-                == (std::env::consts::ARCH == "x86_64")
-        );
-    }
 
     #[test]
     fn schema1_is_refused_with_dockers_notice() {

@@ -6,8 +6,9 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use berth_engine::image::{PullOptions, PushOptions, RegistryAuth};
 use berth_engine::types::{CreateRequest, PullPolicy};
 use berth_engine::{Engine, EngineError};
+use berth_image::platform::Platform;
 use berth_image::reference::Reference;
-use berth_registry::{AuthConfig, CredentialStore, Platform};
+use berth_registry::{AuthConfig, CredentialStore};
 
 use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
 use crate::error::{CliError, CliResult};
@@ -94,7 +95,8 @@ pub fn ensure_image(engine: &mut Engine, req: &CreateRequest) -> Result<(), Engi
         PullPolicy::Missing => match engine.resolve_image(image) {
             // An image of another platform than asked for is pulled again, as docker does.
             Ok((record, _)) => platform.is_some_and(|p| {
-                Platform::parse(p).is_ok_and(|want| !want.matches(&Platform::of(&record.config)))
+                Platform::parse(p)
+                    .is_ok_and(|want| !want.matches(&Platform::of_image(&record.config)))
             }),
             Err(EngineError::NoSuchImage(name)) => {
                 eprintln!("Unable to find image '{name}' locally");

@@ -89,10 +89,10 @@ impl Engine {
             }
             // berth runs containers of this machine's platform only (images of others can be
             // pulled and stored).
-            let host = Platform::host();
-            if !host.matches(&wanted) {
+            if !wanted.runs_here() {
                 return Err(EngineError::InvalidArgument(format!(
-                    "berth cannot run {wanted} containers on this {host} machine (images of other platforms can be pulled and stored, not run)"
+                    "berth cannot run {wanted} containers on this {} machine (images of other platforms can be pulled and stored, not run)",
+                    Platform::host()
                 )));
             }
         }

@@ -4,7 +4,7 @@
 use berth_image::config::ImageConfig;
 use berth_image::reference::Reference;
 use berth_registry::manifest::Manifest;
-use berth_registry::{Access, Platform};
+use berth_registry::{Access, DescriptorPlatform};
 
 use super::registry::RegistryAuth;
 use crate::types::{DistributionDescriptor, DistributionInspect};
@@ -38,7 +38,7 @@ impl Engine {
                 let config = ImageConfig::parse(&config).map_err(|e| {
                     EngineError::InvalidArgument(format!("invalid image config of {display}: {e}"))
                 })?;
-                (m.media_type.clone(), vec![Platform::of(&config)])
+                (m.media_type.clone(), vec![DescriptorPlatform::of(&config)])
             }
         };
         Ok(DistributionInspect {

@@ -6,10 +6,11 @@
 //! mirrors are tried first; an image a mirror lacks comes from Docker Hub itself.
 
 use berth_image::config::ImageConfig;
+use berth_image::platform::Platform;
 use berth_image::reference::Reference;
 use berth_image::store::{ImageStore, RefKind};
 use berth_registry::manifest::{ImageManifest, Manifest};
-use berth_registry::{Access, Platform, RegistryError, Repository};
+use berth_registry::{Access, RegistryError, Repository};
 use berth_store::blob_source::BlobSource;
 use berth_store::digest::Digest;
 use berth_store::layer::chain_id;
@@ -61,7 +62,8 @@ impl Engine {
             .as_deref()
             .filter(|p| !p.is_empty())
             .map(Platform::parse)
-            .transpose()?;
+            .transpose()
+            .map_err(EngineError::InvalidArgument)?;
         let registry = self.registry(&opts.auth);
         // As dockerd: one `Status` line and one `pull` event for what was asked, the
         // repository's name for `-a` (every tag, in the registry's order).
@@ -127,7 +129,7 @@ impl Engine {
             EngineError::InvalidArgument(format!("invalid image config of {display}: {e}"))
         })?;
         if let Some(p) = platform {
-            let actual = Platform::of(&config);
+            let actual = Platform::of_image(&config);
             if !p.matches(&actual) {
                 return Err(EngineError::InvalidArgument(format!(
                     "image with reference {display} was found but does not match the specified platform: wanted {p}, actual: {actual}"

@@ -175,5 +175,5 @@ pub struct DistributionInspect {
     /// The manifest (or index) the name resolves to.
     pub descriptor: DistributionDescriptor,
     /// The platforms it offers.
-    pub platforms: Vec<berth_registry::Platform>,
+    pub platforms: Vec<berth_registry::DescriptorPlatform>,
 }
