@@ -186,6 +186,23 @@ fn pull_prints_dockers_lines_and_the_image_runs() {
             format!("pull {by_digest} {repo}"),
         ]
     );
+    // rmi of the repository's last tag takes its digest name along, and the image goes, as
+    // with dockerd.
+    let rmi = c.run(&["rmi", &name]).ok();
+    assert_eq!(
+        rmi.lines()[..2],
+        [
+            format!("Untagged: {name}").as_str(),
+            format!("Untagged: {by_digest}").as_str()
+        ],
+        "{rmi:?}"
+    );
+    assert!(
+        rmi.stdout
+            .contains(&format!("Deleted: {}", seeded.config_digest)),
+        "{rmi:?}"
+    );
+    c.assert_store_empty();
 }
 
 /// `berth events` of type image so far: `ACTION ID NAME` lines.

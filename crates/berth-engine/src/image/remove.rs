@@ -1,9 +1,10 @@
-//! `rmi`: untag and delete images with Docker's rules. Given a name, the name is removed and the
-//! image deleted only if no other name is left; given an ID, an image with several names needs
+//! `rmi`: untag and delete images with Docker's rules. Given a name, the name is removed (with
+//! the repository's digest names when it was the repository's last tag) and the image deleted
+//! only if no other name is left; given an ID, an image with several names needs
 //! `-f`, which removes them all; an image with child images is never deleted.
 
 use berth_image::reference::Reference;
-use berth_image::store::ImageStore;
+use berth_image::store::{ImageStore, RefKind};
 
 use super::Designation;
 use crate::types::ImageDeleteItem;
@@ -52,7 +53,24 @@ impl Engine {
         };
         match designation {
             Designation::Name(r) => {
-                if names.len() <= 1 && !force {
+                // Docker's rule: when the last tag of a repository goes, the digest names of
+                // that repository (`repo@sha256:…`, from a pull or push) go with it.
+                let mut gone = vec![r.to_string()];
+                let same_repo = |n: &str| Reference::parse(n).is_ok_and(|x| x.name() == r.name());
+                if r.digest().is_none()
+                    && !names
+                        .iter()
+                        .any(|n| n.kind == RefKind::Tag && n.name != gone[0] && same_repo(&n.name))
+                {
+                    gone.extend(
+                        names
+                            .iter()
+                            .filter(|n| n.kind == RefKind::Digest && same_repo(&n.name))
+                            .map(|n| n.name.clone()),
+                    );
+                }
+                let remaining = names.iter().filter(|n| !gone.contains(&n.name)).count();
+                if remaining == 0 && !force {
                     if let Some((user, _)) = users.first() {
                         return Err(EngineError::Conflict(format!(
                             "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {short}",
@@ -60,9 +78,11 @@ impl Engine {
                         )));
                     }
                 }
-                images.remove_name(&r.to_string())?;
-                report.push(ImageDeleteItem::Untagged(r.familiar_string()));
-                if names.len() > 1 {
+                for g in &gone {
+                    images.remove_name(g)?;
+                    report.push(ImageDeleteItem::Untagged(familiar(g)));
+                }
+                if remaining > 0 {
                     return Ok(report);
                 }
             }
