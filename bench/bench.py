@@ -188,8 +188,9 @@ def remove_docker_firewall(policy):
     subprocess.run(["iptables", "-P", "FORWARD", policy], capture_output=True)
 
 
-def podman_env():
-    """containers.conf (runc, capped ulimits, cgroupfs, file events) and an isolated storage.conf."""
+def podman_env(locks):
+    """containers.conf (runc, capped ulimits, cgroupfs, file events, `locks` locks) and an
+    isolated storage.conf."""
     base = f"{STATE}/podman"
     os.makedirs(f"{base}/tmp", exist_ok=True)
     hard_nofile = int(subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip() or 1024)
@@ -203,8 +204,8 @@ def podman_env():
             'runtime = "runc"\n'
             'cgroup_manager = "cgroupfs"\n'
             'events_logger = "file"\n'
-            # the default 2048 locks (one per container and volume) run out in workload d
-            "num_locks = 32768\n"
+            # the default 2048 locks (one per container and volume) run out in workloads d and g
+            f"num_locks = {locks}\n"
             f'tmp_dir = "{base}/tmp"\n'
         )
     with open(f"{base}/storage.conf", "w") as f:
@@ -975,7 +976,7 @@ def main():
             d.status = "skipped: dockerd/docker not installed"
         engines.append(d)
     if "podman" in wanted:
-        p = Engine("podman", ["podman"], podman_env() if shutil.which("podman") else {})
+        p = Engine("podman", ["podman"], podman_env(32768 if set("dg") & set(args.only) else 2048) if shutil.which("podman") else {})
         if not shutil.which("podman"):
             p.status = "skipped: podman not installed"
         engines.append(p)
