@@ -611,7 +611,21 @@ fn clap_error(root: &Command, words: &[String], e: clap::Error) -> CliError {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
     };
-    if e.kind() == K::ValueValidation || e.kind() == K::InvalidValue {
+    if e.kind() == K::InvalidValue {
+        // A value outside a fixed list (`completion powershell`): clap's
+        // sentence names the value and what would have been accepted.
+        let rendered = e.render().to_string();
+        let mut lines = rendered
+            .lines()
+            .map(|l| l.trim_start_matches("error: ").trim());
+        let first = lines.next().unwrap_or("invalid value").to_string();
+        let text = match lines.find(|l| l.starts_with("[possible values:")) {
+            Some(possible) => format!("{first}\n{possible}"),
+            None => first,
+        };
+        return place.flag_error(text);
+    }
+    if e.kind() == K::ValueValidation {
         if let (Some(flag), Some(value)) =
             (ctx(ContextKind::InvalidArg), ctx(ContextKind::InvalidValue))
         {
