@@ -467,3 +467,47 @@ fn top_and_rename() {
         "Error response from daemon: No such container: nosuch"
     );
 }
+
+/// Issue 15 item 10: `cp CTR:/dir/link/` follows the link inside the container, as dockerd
+/// resolves a path with a trailing separator: the directory it points to is copied, under the
+/// link's name; without the slash the link itself is copied.
+#[test]
+fn r15_cp_out_of_a_link_with_a_trailing_slash_follows_it() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.run(&["create", "--name", "cl", "busybox", "true"]).ok();
+    let src = b.scratch("tree");
+    std::fs::create_dir_all(src.join("dir/target")).unwrap();
+    std::fs::write(src.join("dir/target/a"), b"a\n").unwrap();
+    std::os::unix::fs::symlink("target", src.join("dir/link")).unwrap();
+    std::os::unix::fs::symlink("/dir/target", src.join("dir/abs")).unwrap();
+    b.run(&["cp", src.join("dir").to_str().unwrap(), "cl:/"])
+        .ok();
+    let out = b.scratch("out");
+    std::fs::create_dir_all(&out).unwrap();
+    for link in ["link", "abs"] {
+        b.run(&["cp", &format!("cl:/dir/{link}/"), out.to_str().unwrap()])
+            .ok();
+        let md = std::fs::symlink_metadata(out.join(link)).unwrap();
+        assert!(md.is_dir(), "{link}/ copies the directory it points to");
+        assert_eq!(std::fs::read(out.join(link).join("a")).unwrap(), b"a\n");
+        // To a new name: the directory's content under that name.
+        let fresh = out.join(format!("new-{link}"));
+        b.run(&["cp", &format!("cl:/dir/{link}/"), fresh.to_str().unwrap()])
+            .ok();
+        assert_eq!(std::fs::read(fresh.join("a")).unwrap(), b"a\n");
+    }
+    // Without the slash, the link itself.
+    let plain = b.scratch("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    b.run(&["cp", "cl:/dir/link", plain.to_str().unwrap()]).ok();
+    assert_eq!(
+        std::fs::read_link(plain.join("link")).unwrap(),
+        std::path::Path::new("target")
+    );
+    // A trailing slash on a file is still an error.
+    let e = b
+        .run(&["cp", "cl:/dir/target/a/", out.to_str().unwrap()])
+        .fails(1);
+    assert!(e.stderr.contains("not a directory"), "{e:?}");
+}

@@ -131,15 +131,19 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
     let path = if path.is_empty() { "/" } else { path };
     if dst == "-" {
         let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-        engine.copy_from_container(name, path, None, args.follow_link, &mut out)?;
+        let follow = args.follow_link || path.ends_with('/');
+        engine.copy_from_container(name, path, None, follow, &mut out)?;
         out.flush()?;
         return Ok(Exit::Ok);
     }
+    // `link/` names what the link points to, as dockerd resolves a path with a trailing
+    // separator (issue 15): the link is followed inside the container, as with -L.
+    let follow = args.follow_link || path.ends_with('/');
     // `file/` or `file/.` names a directory: dockerd's lstat of it fails.
     let as_dir = path.strip_suffix("/.").or_else(|| path.strip_suffix('/'));
     if let Some(Ok(st)) = as_dir
         .filter(|b| !b.is_empty())
-        .map(|b| engine.stat_container_path(name, b))
+        .map(|b| engine.resolve_container_path(name, b).map(|(_, st)| st))
         .filter(|st| st.as_ref().is_ok_and(|st| !st.is_dir()))
     {
         let _ = st;
@@ -153,7 +157,13 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
             "Error response from daemon: lstat {merged}{path}: not a directory"
         )));
     }
-    let stat = engine.stat_container_path(name, path)?;
+    let stat = if follow {
+        let (_, mut st) = engine.resolve_container_path(name, path)?;
+        st.name = split(path.trim_end_matches('/')).1;
+        st
+    } else {
+        engine.stat_container_path(name, path)?
+    };
     let contents_only = path.ends_with("/.");
     let dst_path = Path::new(dst);
     let (dir, top): (PathBuf, String) = match std::fs::metadata(dst_path) {
@@ -195,7 +205,7 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
     pipe_through(
         |w| {
             engine
-                .copy_from_container(name, path, Some(&top), args.follow_link, w)
+                .copy_from_container(name, path, Some(&top), follow, w)
                 .map(|_| ())
                 .map_err(CliError::from)
         },

@@ -229,7 +229,15 @@ impl Engine {
     }
 
     /// `HEAD /containers/{id}/archive`: what is at `path` in the container.
+    /// A path with a trailing separator (`link/`) names what a final link points to, as
+    /// dockerd resolves it: the link is followed inside the container (issue 15).
     pub fn stat_container_path(&mut self, name: &str, path: &str) -> Result<PathStat, EngineError> {
+        let trimmed = path.trim_end_matches('/');
+        if !trimmed.is_empty() && trimmed.len() < path.len() {
+            let (_, mut st) = self.resolve_container_path(name, trimmed)?;
+            st.name = split(trimmed).1;
+            return Ok(st);
+        }
         let c = self.container(name)?;
         let root = self.open_root(&c)?;
         let (parent, base) = split(path);
@@ -292,9 +300,12 @@ impl Engine {
         follow: bool,
         out: &mut dyn Write,
     ) -> Result<PathStat, EngineError> {
-        let (resolved, stat) = if follow {
+        let trimmed = path.trim_end_matches('/');
+        let trailing = !trimmed.is_empty() && trimmed.len() < path.len();
+        let (resolved, stat) = if follow || trailing {
             let shown = split(path).1;
-            let (resolved, mut stat) = self.resolve_container_path(name, path)?;
+            let base = if trimmed.is_empty() { path } else { trimmed };
+            let (resolved, mut stat) = self.resolve_container_path(name, base)?;
             stat.name = if shown.is_empty() { "/".into() } else { shown };
             (resolved, stat)
         } else {
