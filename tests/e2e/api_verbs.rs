@@ -246,3 +246,72 @@ fn docker_save_load_export_and_import_through_the_api() {
     assert!(err.contains("fromSrc=-"), "{err}");
     docker(&["rm", "-f", "ee"]);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn docker_stats_reads_the_containers_cgroups() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| d.run(args);
+    let (code, _, err) = docker(&[
+        "run", "-d", "--name", "st", "--memory", "64m", "busybox", "sleep", "300",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = docker(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}}|{{.MemUsage}}|{{.PIDs}}",
+        "st",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let fields: Vec<&str> = out.trim().split('|').collect();
+    assert_eq!(fields[0], "st", "{out}");
+    assert!(fields[1].ends_with("/ 64MiB"), "{out}");
+    assert_eq!(fields[2], "1", "{out}");
+    // One answer with a previous sample, in Docker's shape.
+    let (status, body) = d.api.call("GET", "/containers/st/stats?stream=false", None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["name"], "/st");
+    assert_eq!(v["memory_stats"]["limit"], 64 << 20);
+    assert!(v["memory_stats"]["usage"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["pids_stats"]["current"], 1);
+    assert!(v["cpu_stats"]["system_cpu_usage"].as_u64().unwrap() > 0);
+    assert!(v["precpu_stats"]["system_cpu_usage"].as_u64().unwrap() > 0);
+    assert_ne!(v["preread"], "0001-01-01T00:00:00Z");
+    assert!(v["networks"]["eth0"]["rx_bytes"].is_u64(), "{v}");
+    for key in ["blkio_stats", "num_procs", "storage_stats", "id", "read"] {
+        assert!(v.get(key).is_some(), "{key}: {v}");
+    }
+    // one-shot: no previous sample.
+    let (_, body) = d.api.call(
+        "GET",
+        "/containers/st/stats?stream=false&one-shot=true",
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["preread"], "0001-01-01T00:00:00Z");
+    // A stream: a sample a second until the client leaves.
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "3", "--unix-socket"])
+        .arg(&d.api.sock)
+        .arg("http://berth/containers/st/stats")
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(lines >= 2, "{out:?}");
+    // A stopped container: one empty sample.
+    docker(&["stop", "-t", "0", "st"]);
+    let (status, body) = d.api.call("GET", "/containers/st/stats?stream=false", None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["read"], "0001-01-01T00:00:00Z");
+    assert_eq!(v["name"], "/st");
+    assert_eq!(
+        d.api
+            .call("GET", "/containers/nope/stats?stream=false", None)
+            .0,
+        404
+    );
+    docker(&["rm", "-f", "st"]);
+}

@@ -1,5 +1,5 @@
 //! `/containers`: list, create, inspect, start, stop, restart, kill, pause, unpause, rename,
-//! top, wait, resize, update and remove (attach, logs and the container's files have modules of
+//! top, stats, wait, resize, update and remove (attach, logs and the container's files have modules of
 //! their own).
 
 use std::io::Write;
@@ -187,6 +187,46 @@ pub fn top(ctx: &mut Ctx) -> ApiResult {
         .map(|a| a.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
     ctx.answer(|e, id| e.container_top(id, &args))
+}
+
+/// `GET /containers/{id}/stats?stream=&one-shot=`: the container's usage from its cgroups, a
+/// sample a second while `stream` (the default), else one (with a previous sample unless
+/// `one-shot`).
+pub fn stats(ctx: &mut Ctx) -> ApiResult {
+    let stream = match ctx.req.query.get("stream") {
+        None => true,
+        Some(_) => ctx.req.flag("stream"),
+    };
+    let query = berth_engine::container::StatsQuery {
+        stream,
+        one_shot: ctx.req.flag("one-shot"),
+    };
+    if query.one_shot && query.stream {
+        return Err(ApiError::bad_request(
+            "cannot have stream=true and one-shot=true",
+        ));
+    }
+    let name = ctx.param.clone();
+    // Unknown containers are a 404 before the answer starts.
+    let id = ctx.engine()?.inspect_container(&name, false)?.id;
+    Ok(body::streamed(
+        ctx.engine_options(),
+        "application/json",
+        move |e, mut w| {
+            let gone = {
+                let w = w.clone();
+                move || w.client_gone()
+            };
+            let mut sink = |s: &berth_engine::container::StatsJson| {
+                let mut line = serde_json::to_vec(s).expect("stats serialize");
+                line.push(b'\n');
+                w.write_all(&line)
+            };
+            if let Err(err) = e.container_stats(&id, query, &gone, &mut sink) {
+                log::debug!("stats of {id}: {err}");
+            }
+        },
+    ))
 }
 
 /// `POST /containers/{id}/wait?condition=`: waits until the container stops (`not-running`,

@@ -120,6 +120,7 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["containers", id, "unpause"]) => Some((containers::unpause, id)),
         ("POST", ["containers", id, "rename"]) => Some((containers::rename, id)),
         ("GET", ["containers", id, "top"]) => Some((containers::top, id)),
+        ("GET", ["containers", id, "stats"]) => Some((containers::stats, id)),
         ("GET", ["containers", id, "changes"]) => Some((files::changes, id)),
         ("GET", ["containers", id, "export"]) => Some((files::export, id)),
         ("GET", ["containers", id, "archive"]) => Some((files::get, id)),

@@ -42,6 +42,7 @@ pub mod runconfig;
 pub mod shim;
 mod start;
 mod state;
+mod stats;
 mod stop;
 mod storage;
 #[cfg(test)]
@@ -58,6 +59,7 @@ pub use list::ListOptions;
 pub use logs::LogsRequest;
 pub use start::Started;
 pub use state::{CanStart, State, StateError, Status};
+pub use stats::{StatsJson, StatsQuery};
 pub use stop::{parse_signal, Stopped};
 pub(crate) use storage::writable_layer;
 pub use top::TopResult;
