@@ -3,6 +3,8 @@
 
 /// The `local` volume driver: directories, or mounts from `type`/`device`/`o`/`size` options.
 pub mod local;
+/// Volume plugins: discovery, the plugin HTTP client and the `VolumeDriver` protocol.
+pub mod plugin;
 /// Volume records and their lifecycle over the metadata database.
 pub mod store;
 

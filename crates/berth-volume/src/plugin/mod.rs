@@ -1,0 +1,71 @@
+//! Volume plugins: Docker's legacy plugin protocol (HTTP/JSON over a unix socket or TCP), so
+//! any storage backend that implements `VolumeDriver` serves berth's volumes. This module owns
+//! finding a plugin by name ([`discovery`]), talking to it with Docker's retry and timeout rules
+//! ([`client`]) and the `VolumeDriver` calls themselves ([`driver`]); the volume store decides
+//! when to call them. berth has no daemon, so every process activates the plugins it uses
+//! itself (a `Plugin.Activate` per command, where dockerd activates once).
+
+pub mod client;
+pub mod discovery;
+pub mod driver;
+
+pub use driver::{Capabilities, PluginVolume, VolumePlugin};
+
+/// The capability a plugin must list in `Implements` to serve volumes.
+pub const VOLUME_DRIVER: &str = "VolumeDriver";
+
+/// Failures to find or talk to a plugin. `Display` is the text dockerd shows for the same case.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// No socket or spec file of that name.
+    #[error("plugin {0:?} not found")]
+    NotFound(String),
+    /// The plugin answered `Plugin.Activate` without `VolumeDriver` in `Implements`.
+    #[error("Plugin does not implement the requested driver")]
+    NotImplemented(String),
+    /// A spec file that names no usable address.
+    #[error("{path}: {reason}")]
+    Spec {
+        /// The spec file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Connecting or talking to the plugin failed (after retrying for 30 seconds), in Go's
+    /// `Post "URL": detail` form.
+    #[error("Post {url:?}: {detail}")]
+    Transport {
+        /// The request URL as Go prints it.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The plugin answered with a status other than 200: `METHOD: its Err text (or body)`.
+    #[error("{method}: {message}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The called method (`VolumeDriver.Create`).
+        method: String,
+        /// The plugin's `Err`, or its body.
+        message: String,
+    },
+    /// The plugin answered 200 with a non-empty `Err`: dockerd shows the text alone.
+    #[error("{0}")]
+    Remote(String),
+    /// The answer is not the JSON the protocol defines.
+    #[error("{method}: error reading plugin resp: {reason}")]
+    Decode {
+        /// The called method.
+        method: String,
+        /// The JSON error.
+        reason: String,
+    },
+}
+
+impl PluginError {
+    /// Whether the plugin said 404 (a method it does not implement, as for `Capabilities`).
+    pub fn is_not_found_status(&self) -> bool {
+        matches!(self, PluginError::Status { status: 404, .. })
+    }
+}
