@@ -213,6 +213,21 @@ def podman_env(locks):
     return {"CONTAINERS_CONF": f"{base}/containers.conf", "CONTAINERS_STORAGE_CONF": f"{base}/storage.conf"}
 
 
+def podman_renumber(e):
+    """`podman system renumber`, falling back to Podman's default 2,048 locks when the shared lock
+    segment /dev/shm/libpod_lock already exists smaller (another root Podman on the machine made
+    it): "failed to open 32768 locks ... numerical result out of range". Workloads d and g may then
+    run out of locks, which fails their Podman cells alone instead of the whole Podman column."""
+    try:
+        e.run("system", "renumber")
+    except EngineError as err:
+        if "locks" not in str(err):
+            raise
+        print(f"podman: {err}; falling back to the default 2048 locks", flush=True)
+        e.env.update(podman_env(2048))
+        e.run("system", "renumber")
+
+
 # --------------------------------------------------------------------------------------------
 # Deterministic images (no network)
 
@@ -997,7 +1012,7 @@ def main():
                 continue
             try:
                 if e.name == "podman":  # takes num_locks from containers.conf into the existing state
-                    e.run("system", "renumber")
+                    podman_renumber(e)
                 rmi(e, "busybox:latest")
                 e.run("import", images["busybox"], "busybox:latest")
             except EngineError as err:
