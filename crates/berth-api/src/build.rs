@@ -15,6 +15,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use berth_build::builder::{BuildOptions, Output};
 use berth_engine::build::{BuildRequest, ContextSource, DockerfileSource};
+use berth_engine::image::RegistryAuth;
 use berth_engine::{Engine, EngineError, EngineOptions};
 use tokio::sync::mpsc;
 
@@ -48,6 +49,13 @@ impl Output for JsonOutput {
 
     fn image_id(&mut self, id: &str) {
         self.send(serde_json::json!({ "aux": { "ID": id } }));
+    }
+
+    /// As dockerd: the pull's messages go into the build's stream as they are.
+    fn pull_progress(&mut self, message: &serde_json::Value, _plain: Option<&str>) {
+        if !self.quiet {
+            self.send(message.clone());
+        }
     }
 }
 
@@ -85,11 +93,22 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
     ("version", &["", "1"]),
 ];
 
+/// `X-Registry-Config`: base64url JSON of credentials per registry (the docker CLI sends every
+/// set it holds), for the pulls of base images.
+fn registry_configs(
+    header: Option<&str>,
+) -> Result<BTreeMap<String, berth_registry::AuthConfig>, ApiError> {
+    let configs: Option<BTreeMap<String, berth_registry::AuthConfig>> =
+        crate::request::decode_header_json(header, "X-Registry-Config")?;
+    Ok(configs.unwrap_or_default())
+}
+
 /// `POST /build`: `body` is the context.
 pub fn build(
     opts: EngineOptions,
     raw_query: &str,
     query: BTreeMap<String, String>,
+    registry_config: Option<&str>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let flag = |name: &str| {
@@ -146,6 +165,7 @@ pub fn build(
         },
         network: query.get("networkmode").cloned().unwrap_or_default(),
         pull: flag("pull"),
+        auth: RegistryAuth::PerRegistry(registry_configs(registry_config)?),
     };
     let quiet = flag("q");
 

@@ -114,23 +114,9 @@ impl Request {
     /// The credentials of `X-Registry-Auth`: base64url-encoded JSON (`username`, `password`,
     /// `serveraddress`, `identitytoken`); absent, empty or `{}` means anonymous.
     pub fn registry_auth(&self) -> Result<Option<berth_registry::AuthConfig>, ApiError> {
-        use base64::Engine as _;
-        let Some(raw) = self
-            .registry_auth
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        else {
-            return Ok(None);
-        };
-        let bad = || ApiError::bad_request("invalid X-Registry-Auth header: not base64url JSON");
-        let trimmed = raw.trim_end_matches('=');
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(trimmed)
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
-            .map_err(|_| bad())?;
-        let auth: berth_registry::AuthConfig = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-        Ok((!auth.is_empty()).then_some(auth))
+        let auth: Option<berth_registry::AuthConfig> =
+            decode_header_json(self.registry_auth.as_deref(), "X-Registry-Auth")?;
+        Ok(auth.filter(|a| !a.is_empty()))
     }
 
     /// The body as JSON of type `T`. An empty body is refused as Docker refuses it; a `null`
@@ -231,6 +217,26 @@ pub fn empty(status: StatusCode) -> Response {
 
 /// What a handler returns.
 pub type ApiResult = Result<Response, ApiError>;
+
+/// A header holding base64url-encoded JSON (`X-Registry-Auth`, `X-Registry-Config`), decoded as
+/// `T`; `None` when absent or blank. Padding is optional and standard base64 is accepted too,
+/// as clients send either.
+pub fn decode_header_json<T: serde::de::DeserializeOwned>(
+    raw: Option<&str>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    use base64::Engine as _;
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::bad_request(format!("invalid {name} header: not base64url JSON"));
+    let trimmed = raw.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+        .map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+}
 
 /// What every request body type must accept, checked against the bodies moby's Go client
 /// really sends (`src/testdata/go-bodies.json`, printed by `tests/goclient dump`).

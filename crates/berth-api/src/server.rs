@@ -316,10 +316,17 @@ async fn dispatch(
     if req.method() == axum::http::Method::POST && rest.trim_end_matches('/') == "/build" {
         let opts = shared.opts.clone();
         let raw = req.uri().query().unwrap_or("").to_string();
+        let registry_config = req
+            .headers()
+            .get("x-registry-config")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = req.into_body();
-        return tokio::task::spawn_blocking(move || crate::build::build(opts, &raw, query, body))
-            .await
-            .unwrap_or_else(|e| Err(ApiError::internal(format!("handler failed: {e}"))));
+        return tokio::task::spawn_blocking(move || {
+            crate::build::build(opts, &raw, query, registry_config.as_deref(), body)
+        })
+        .await
+        .unwrap_or_else(|e| Err(ApiError::internal(format!("handler failed: {e}"))));
     }
     let (handler, param) = match routes::route(req.method(), rest) {
         Ok(found) => found,

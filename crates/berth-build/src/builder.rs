@@ -67,6 +67,14 @@ pub trait Output {
     fn step_image(&mut self, short_id: &str) {
         self.stdout(&format!(" ---> {short_id}\n"));
     }
+    /// One message of a base image's pull, as Docker's daemon streams it into the build's output
+    /// (`{"status":"Pulling fs layer","id":"…"}`), with the line a plain stream shows for it
+    /// (`None`: a counting line, which plain output leaves out as the docker CLI does).
+    fn pull_progress(&mut self, _message: &serde_json::Value, plain: Option<&str>) {
+        if let Some(line) = plain {
+            self.stdout(&format!("{line}\n"));
+        }
+    }
 }
 
 /// A base image or an image a step produced.
@@ -134,8 +142,10 @@ pub struct NewLayer {
 
 /// Where the build's effects happen. The engine implements it.
 pub trait Backend {
-    /// The image `FROM name` means (pulled or local); `scratch` is handled by the builder.
-    fn base_image(&mut self, name: &str) -> Result<Image, BuildError>;
+    /// The image `FROM name` (or `COPY --from=name`) means, pulled when the build asks for it
+    /// (`--pull`) or it is not here, with the pull's progress to `out`; `scratch` is handled by
+    /// the builder.
+    fn base_image(&mut self, name: &str, out: &mut dyn Output) -> Result<Image, BuildError>;
     /// An image by ID (a previous stage's result).
     fn image(&mut self, id: &str) -> Result<Image, BuildError>;
     /// A cached image for this parent and step config, if any.
@@ -498,7 +508,7 @@ impl<'b> Builder<'b> {
                 },
             }
         } else {
-            self.backend.base_image(&name)?
+            self.backend.base_image(&name, self.out)?
         };
         let mut run = image.config.config.clone().unwrap_or_default();
         let env = run.env.get_or_insert_with(Vec::new);
@@ -1033,7 +1043,7 @@ impl<'b> Builder<'b> {
                     }
                     Err(_) => {
                         self.backend
-                            .base_image(&from)
+                            .base_image(&from, self.out)
                             .map_err(|e| invalid(format!("invalid from flag value {from}: {e}")))?
                             .id
                     }

@@ -7,11 +7,21 @@
 //! (name, mode with type bits, owner, size, type, link target, devices, security xattrs; not
 //! the modification time) and its content — so touching a file keeps the cache, editing it or
 //! changing its mode does not.
+//!
+//! A context directory may carry a [`SumMemo`]: the sums of its files from an earlier build with
+//! the stamp (device, inode, size, modification and change times, mode, owner) each was
+//! computed at. A file whose stamp is unchanged is not read again; the change time moves with
+//! every write and cannot be set back, and a file changed less than [`SETTLE`] before it was
+//! hashed is not remembered (its later writes could share the change time), as git and BuildKit
+//! reason about theirs.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest as _, Sha256};
 
@@ -54,6 +64,41 @@ pub struct Entry {
     pub meta: fs::Metadata,
 }
 
+/// How long a file must have been left alone before its sum is remembered.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// Sums of a context's files from an earlier build (see the module doc), and what this build
+/// used; serialized by the engine between builds.
+#[derive(Debug, Default)]
+pub struct SumMemo {
+    /// Tar name → (stamp, sum), as loaded.
+    known: BTreeMap<String, (String, String)>,
+    /// What this build hashed or reused, to keep for the next.
+    used: BTreeMap<String, (String, String)>,
+}
+
+impl SumMemo {
+    /// A memo from what [`SumMemo::to_json`] wrote (anything unreadable is an empty memo).
+    pub fn from_json(json: Option<&str>) -> SumMemo {
+        let known = json
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        SumMemo {
+            known,
+            used: BTreeMap::new(),
+        }
+    }
+
+    /// What to keep for the next build (the sums this one used), or `None` when that is what
+    /// was loaded.
+    pub fn to_json(&self) -> Option<String> {
+        if self.used == self.known {
+            return None;
+        }
+        Some(serde_json::to_string(&self.used).expect("sums serialize"))
+    }
+}
+
 /// A source tree.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -61,6 +106,8 @@ pub struct Context {
     ignore: IgnoreMatcher,
     /// Hash owners as 0:0 (the docker CLI sends a directory context owned by root).
     root_owned: bool,
+    /// Sums remembered across builds (context directories only).
+    memo: Option<Arc<Mutex<SumMemo>>>,
 }
 
 impl Context {
@@ -76,7 +123,21 @@ impl Context {
             root: root.to_path_buf(),
             ignore,
             root_owned: true,
+            memo: None,
         })
+    }
+
+    /// This context with `memo`'s sums to reuse (and to add to).
+    pub fn with_memo(mut self, memo: SumMemo) -> Context {
+        self.memo = Some(Arc::new(Mutex::new(memo)));
+        self
+    }
+
+    /// The memo to keep after the build, if it changed (see [`SumMemo::to_json`]).
+    pub fn memo_json(&self) -> Option<String> {
+        self.memo
+            .as_ref()
+            .and_then(|m| m.lock().expect("memo lock").to_json())
     }
 
     /// A tree used as it is (an unpacked context tar whose `.dockerignore` was applied by the
@@ -86,6 +147,7 @@ impl Context {
             root: root.to_path_buf(),
             ignore: IgnoreMatcher::default(),
             root_owned: false,
+            memo: None,
         }
     }
 
@@ -296,6 +358,35 @@ impl Context {
         } else {
             (0, 0)
         };
+        // A regular file's sum may come from the memo (its header fields are in the stamp).
+        let stamp = match (&self.memo, ft.is_file()) {
+            (Some(memo), true) => {
+                let stamp = format!(
+                    "{}:{}:{}:{}.{}:{}.{}:{mode}:{uid}:{gid}",
+                    meta.dev(),
+                    meta.ino(),
+                    size,
+                    meta.mtime(),
+                    meta.mtime_nsec(),
+                    meta.ctime(),
+                    meta.ctime_nsec()
+                );
+                let mut memo = memo.lock().expect("memo lock");
+                if let Some((known, sum)) = memo.known.get(&tar_name).cloned() {
+                    if known == stamp {
+                        memo.used.insert(tar_name, (stamp, sum.clone()));
+                        return Ok(sum);
+                    }
+                }
+                Some(stamp)
+            }
+            _ => None,
+        };
+        let settled = SystemTime::UNIX_EPOCH
+            + Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec().max(0) as u32)
+            + SETTLE
+            < SystemTime::now();
+        let memo_name = tar_name.clone();
         let mut h = Sha256::new();
         for (k, v) in [
             ("name", tar_name),
@@ -324,7 +415,14 @@ impl Context {
                 h.update(&buf[..n]);
             }
         }
-        Ok(hex::encode(h.finalize()))
+        let sum = hex::encode(h.finalize());
+        if let (Some(memo), Some(stamp)) = (&self.memo, stamp) {
+            if settled {
+                let mut memo = memo.lock().expect("memo lock");
+                memo.used.insert(memo_name, (stamp, sum.clone()));
+            }
+        }
+        Ok(sum)
     }
 
     /// Whether the file `rel` is a (possibly compressed) tar archive, which ADD extracts.
@@ -463,6 +561,44 @@ mod tests {
         );
         // A symlink to /etc stays inside the context.
         assert_eq!(c.resolve("escape/passwd"), d.path().join("etc/passwd"));
+    }
+
+    #[test]
+    fn a_memo_skips_files_whose_stamp_is_unchanged() {
+        let d = tree();
+        let f = d.path().join("src/a.txt");
+        let fresh = Context::from_dir(d.path())
+            .unwrap()
+            .with_memo(SumMemo::default());
+        let real = fresh.sources("src/a.txt").unwrap()[0].2.clone();
+        assert_eq!(
+            fresh.memo_json(),
+            None,
+            "a file changed just now is not remembered"
+        );
+        std::thread::sleep(SETTLE + Duration::from_millis(200));
+        let c = Context::from_dir(d.path())
+            .unwrap()
+            .with_memo(SumMemo::default());
+        assert_eq!(c.sources("src/a.txt").unwrap()[0].2, real);
+        let json = c.memo_json().expect("a settled file is remembered");
+        // A remembered sum is used as it is while the stamp holds...
+        let sum = real.strip_prefix("file:").unwrap();
+        let poisoned = json.replace(sum, &"0".repeat(64));
+        let c = Context::from_dir(d.path())
+            .unwrap()
+            .with_memo(SumMemo::from_json(Some(&poisoned)));
+        assert_eq!(
+            c.sources("src/a.txt").unwrap()[0].2,
+            format!("file:{}", "0".repeat(64))
+        );
+        assert_eq!(c.memo_json(), None, "nothing new to keep");
+        // ...and a write moves the stamp, so the file is read again.
+        fs::write(&f, "a").unwrap();
+        assert_eq!(c.sources("src/a.txt").unwrap()[0].2, real);
+        // The directory's sum is built from the same file sums.
+        let plain = Context::from_dir(d.path()).unwrap();
+        assert_eq!(c.sources("src").unwrap(), plain.sources("src").unwrap());
     }
 
     #[test]

@@ -68,22 +68,6 @@ impl MessagePrinter {
     }
 }
 
-fn render(m: &ProgressMessage, with_bar: bool) -> String {
-    let mut s = String::new();
-    if let Some(id) = &m.id {
-        s.push_str(id);
-        s.push_str(": ");
-    }
-    s.push_str(&m.status);
-    if with_bar {
-        if let Some(p) = m.progress.as_deref().filter(|p| !p.is_empty()) {
-            s.push(' ');
-            s.push_str(p);
-        }
-    }
-    s
-}
-
 impl ProgressSink for MessagePrinter {
     fn send(&self, m: ProgressMessage) {
         if self.quiet || (m.status.is_empty() && m.progress.is_none()) {
@@ -94,11 +78,11 @@ impl ProgressSink for MessagePrinter {
             if m.has_counts() {
                 return;
             }
-            self.write(&format!("{}\n", render(&m, false)));
+            self.write(&format!("{}\n", m.text(false)));
             return;
         }
         let Some(id) = m.id.clone() else {
-            self.write(&format!("{}\n", render(&m, true)));
+            self.write(&format!("{}\n", m.text(true)));
             return;
         };
         match state.lines.get(&id).copied() {
@@ -106,15 +90,12 @@ impl ProgressSink for MessagePrinter {
                 let n = state.count;
                 state.lines.insert(id, n);
                 state.count += 1;
-                self.write(&format!("{}\n", render(&m, true)));
+                self.write(&format!("{}\n", m.text(true)));
             }
             Some(line) => {
                 // Up to the layer's line, clear it, write, and back down (ANSI, as docker).
                 let up = state.count - line;
-                self.write(&format!(
-                    "\x1b[{up}A\x1b[2K\r{}\x1b[{up}B\r",
-                    render(&m, true)
-                ));
+                self.write(&format!("\x1b[{up}A\x1b[2K\r{}\x1b[{up}B\r", m.text(true)));
             }
         }
     }

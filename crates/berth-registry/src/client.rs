@@ -49,11 +49,6 @@ pub fn describe(e: &reqwest::Error) -> String {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             io_kind = Some(io.kind());
         }
-        // A plain-HTTP server answered the TLS handshake (rustls's error, wrapped in layers of
-        // io::Error that do not expose it as a source): Go's words for it.
-        if s.to_string().contains("InvalidContentType") {
-            return "http: server gave HTTP response to HTTPS client".into();
-        }
         deepest = s.to_string();
         source = s.source();
     }
@@ -118,6 +113,9 @@ pub enum Credentials {
     Given(Option<AuthConfig>),
     /// The docker CLI's credentials file and helpers.
     Store(crate::credentials::CredentialStore),
+    /// One set per registry, keyed as the docker CLI keys them (`X-Registry-Config` of
+    /// `POST /build`: every registry the CLI holds credentials for).
+    PerRegistry(std::collections::BTreeMap<String, AuthConfig>),
 }
 
 impl Credentials {
@@ -126,6 +124,14 @@ impl Credentials {
         match self {
             Credentials::Given(a) => Ok(a.clone().filter(|a| !a.is_empty())),
             Credentials::Store(s) => s.get(host),
+            Credentials::PerRegistry(map) => {
+                let key = crate::credentials::server_key(host);
+                Ok(map
+                    .iter()
+                    .find(|(k, _)| crate::credentials::server_key(k) == key)
+                    .map(|(_, a)| a.clone())
+                    .filter(|a| !a.is_empty()))
+            }
         }
     }
 }
@@ -490,14 +496,6 @@ impl Repository {
                     state.challenge = c;
                     state.token = None;
                 }
-                // Basic auth without credentials: nothing to retry with (Docker's words).
-                if self.credentials.is_none()
-                    && self.auth.lock().expect("auth lock").challenge == Challenge::Basic
-                {
-                    return Err(RegistryError::Unauthorized(format!(
-                        "{verb} \"{url}\": no basic auth credentials"
-                    )));
-                }
                 refreshed = true;
                 self.authorization(true)?;
                 attempt = 0;
@@ -824,6 +822,26 @@ fn with_query(url: &str, key: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_registry_credentials_match_the_clis_keys() {
+        let auth = |u: &str| AuthConfig {
+            username: u.into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        let map = std::collections::BTreeMap::from([
+            ("https://index.docker.io/v1/".to_string(), auth("hub")),
+            ("127.0.0.1:5000".to_string(), auth("local")),
+            ("other:1".to_string(), AuthConfig::default()),
+        ]);
+        let c = Credentials::PerRegistry(map);
+        let user = |h: &str| c.for_registry(h).unwrap().map(|a| a.username);
+        assert_eq!(user("docker.io").as_deref(), Some("hub"));
+        assert_eq!(user("127.0.0.1:5000").as_deref(), Some("local"));
+        assert_eq!(user("127.0.0.1:5001"), None);
+        assert_eq!(user("other:1"), None, "an empty entry is anonymous");
+    }
 
     #[test]
     fn registry_errors_read_like_dockers() {

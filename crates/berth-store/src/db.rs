@@ -260,6 +260,11 @@ mod tests {
                                               'application/vnd.docker.image.rootfs.diff.tar.gzip', 5, 't');",
             &[("blob_sources", 1)],
         ),
+        (
+            "INSERT INTO build_sums VALUES ('from:sha256:i1:/x', 'sha256:i1', '[]', 't');
+             INSERT INTO build_sums VALUES ('dir:/ctx', NULL, '{}', 't');",
+            &[("build_sums", 2)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

@@ -105,6 +105,18 @@
 //!
 //! A layer is alive while it is the top layer of an image or of a container, or the parent of a
 //! live layer; nothing stores a reference count that could drift from that.
+//!
+//! Tables (v9):
+//!
+//! ```text
+//! build_sums(key PK, image_id → images ON DELETE CASCADE (NULL for a context), value,
+//!            created_at)
+//!                                           what a build hashed, so a rebuild does not hash it
+//!                                           again: a COPY --from source in an image (images do
+//!                                           not change; the row goes with its image), or the
+//!                                           files of a context directory with the inode, size
+//!                                           and times they were hashed at
+//! ```
 
 /// The migrations, in order. Index `i` upgrades a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -281,6 +293,16 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         PRIMARY KEY (diff_id, digest, registry, repository)
     );
+    "#,
+    // v9: build source sums: what COPY/ADD sources hashed to, for the next build.
+    r#"
+    CREATE TABLE build_sums (
+        key        TEXT PRIMARY KEY,
+        image_id   TEXT REFERENCES images(id) ON DELETE CASCADE,
+        value      TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX build_sums_image ON build_sums(image_id);
     "#,
 ];
 

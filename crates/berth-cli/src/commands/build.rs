@@ -53,6 +53,11 @@ impl<O: Output> Output for Counting<O> {
     fn step_image(&mut self, short_id: &str) {
         self.inner.step_image(short_id);
     }
+
+    fn pull_progress(&mut self, message: &serde_json::Value, plain: Option<&str>) {
+        self.written = true;
+        self.inner.pull_progress(message, plain);
+    }
 }
 
 struct Quiet;
@@ -195,6 +200,7 @@ pub fn build(engine: &mut Engine, args: &BuildArgs) -> CliResult {
         },
         network: args.network.clone(),
         pull: args.pull,
+        auth: berth_engine::image::RegistryAuth::ConfigFile,
     };
     let result = if args.quiet {
         let mut out = Counting {

@@ -1,7 +1,9 @@
 //! [`ScratchLayer`]: a writable layer on an image, mounted, with no container record — what a
 //! build's COPY, ADD and WORKDIR steps write into (Docker's builder uses an RW layer for them, not
-//! a container), and what `COPY --from` reads an image through. It is journaled like a
-//! container being created, so a crash leaves nothing the next start does not remove.
+//! a container, and without a container's init layer), and what `COPY --from` reads an image
+//! through. It is journaled like a container being created, so a crash leaves nothing the next
+//! start does not remove; overlay mounts it `volatile`, so its unmount does not sync the data
+//! root's filesystem (what it held is either thrown away or read back into a layer).
 
 use std::path::PathBuf;
 
@@ -9,7 +11,6 @@ use berth_store::digest::Digest;
 use berth_store::journal;
 use berth_store::mount::MountGuard;
 
-use crate::container::files;
 use crate::{Engine, EngineError};
 
 /// A mounted writable layer over an image's layers.
@@ -17,11 +18,13 @@ pub(crate) struct ScratchLayer {
     pub id: String,
     pub path: PathBuf,
     pub parent_top: Option<Digest>,
+    /// The driver layer it was made on (the parent's top layer), what its changes are against.
+    base: Option<String>,
     guards: Vec<MountGuard>,
 }
 
 impl Engine {
-    /// A writable layer (and its init layer) over `top` (an image's top layer), mounted.
+    /// A writable layer over `top` (an image's top layer), mounted.
     pub(crate) fn scratch_layer(
         &mut self,
         top: Option<&Digest>,
@@ -39,16 +42,21 @@ impl Engine {
         journal::begin(self.store.db().conn(), "container", &id)?;
         let made = (|| -> Result<ScratchLayer, EngineError> {
             let driver = self.store.driver();
-            let init = format!("{id}-init");
-            driver.create(&init, top_cache.as_deref())?;
-            files::populate_init_layer(&driver.apply_dir(&init))?;
-            driver.create(&id, Some(&init))?;
-            let rootfs = driver.rootfs(&id, true)?;
+            driver.create(&id, top_cache.as_deref())?;
+            let mut rootfs = driver.rootfs(&id, true)?;
+            for m in &mut rootfs.mounts {
+                // Only where the mount data stays within the kernel's page for it.
+                let len: usize = m.options.iter().map(|o| o.len() + 1).sum();
+                if m.fstype == "overlay" && len + "volatile".len() < 4000 {
+                    m.options.push("volatile".into());
+                }
+            }
             let guards = self.store.mounter().mount_all_scoped(&rootfs.mounts)?;
             Ok(ScratchLayer {
                 id: id.clone(),
                 path: rootfs.path,
                 parent_top: top.cloned(),
+                base: top_cache.clone(),
                 guards,
             })
         })();
@@ -67,9 +75,7 @@ impl Engine {
     }
 
     fn drop_scratch_dirs(&mut self, id: &str) {
-        let driver = self.store.driver();
-        let _ = driver.remove(id);
-        let _ = driver.remove(&format!("{id}-init"));
+        let _ = self.store.driver().remove(id);
         let _ = journal::end(self.store.db().conn(), "container", id);
     }
 
@@ -82,8 +88,7 @@ impl Engine {
         for g in std::mem::take(&mut s.guards).into_iter().rev() {
             let _ = g.unmount();
         }
-        let init = format!("{}-init", s.id);
-        let layer = self.layer_from_changes(&s.id, &init, s.parent_top.as_ref());
+        let layer = self.layer_from_changes(&s.id, s.base.as_deref(), s.parent_top.as_ref());
         self.drop_scratch_dirs(&s.id);
         layer
     }

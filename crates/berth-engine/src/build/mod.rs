@@ -1,12 +1,13 @@
 //! `build`: the engine's side of `docker build`. [`Engine::build`] prepares the context (a
 //! directory, or a tar unpacked into the data root's staging area), reads the Dockerfile and hands
-//! both to berth-build's [`Builder`], implementing its [`Backend`]: FROM resolves local images,
-//! RUN steps are containers created, started and attached like `docker run`'s (their changes
+//! both to berth-build's [`Builder`], implementing its [`Backend`]: FROM resolves local images
+//! and pulls the missing ones (every one with `--pull`) with the pull's progress in the build's
+//! output, RUN steps are containers created, started and attached like `docker run`'s (their changes
 //! committed with `commit`'s diff code, the container removed), COPY/ADD/WORKDIR write into a
 //! [`layer::ScratchLayer`] through the store's root-confined tar extractor, every image is stored
 //! with its parent and its step's cache key in the store's `build_cache` table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -14,14 +15,15 @@ use std::path::{Path, PathBuf};
 use berth_build::builder::{
     Backend, BuildError, BuildOptions, Builder, CopyRequest, Image, NewLayer, Output, RunRequest,
 };
-use berth_build::context::{resolve_in_root, Context};
+use berth_build::context::{resolve_in_root, Context, SumMemo};
 use berth_image::config::{ContainerConfig, ImageConfig};
 use berth_image::reference::Reference;
 use berth_image::store::{ImageStore, RefKind};
 use berth_store::digest::Digest;
-use berth_store::metadata::build_cache;
+use berth_store::metadata::{build_cache, build_sums};
 
-use crate::types::{CreateRequest, HostConfig};
+use crate::image::{PullOptions, RegistryAuth};
+use crate::types::{CreateRequest, HostConfig, ProgressMessage, ProgressSink};
 use crate::{Engine, EngineError};
 
 mod copy;
@@ -61,8 +63,10 @@ pub struct BuildRequest {
     pub options: BuildOptions,
     /// `--network` for RUN steps: `default` (the bridge), `none`, `host` or a network's name.
     pub network: String,
-    /// `--pull`: always look for a newer base image.
+    /// `--pull`: pull every base image (`FROM`, `COPY --from=image`) even when it is here.
     pub pull: bool,
+    /// Credentials for the pulls of base images.
+    pub auth: RegistryAuth,
 }
 
 /// What a build made.
@@ -83,6 +87,10 @@ impl From<BuildError> for EngineError {
     }
 }
 
+fn meta_err(e: berth_store::metadata::MetaError) -> EngineError {
+    EngineError::Io(std::io::Error::other(e.to_string()))
+}
+
 fn failed_code(e: &BuildError) -> i32 {
     match e {
         BuildError::Failed { code, .. } => *code,
@@ -101,11 +109,6 @@ impl Engine {
         req: BuildRequest,
         out: &mut dyn Output,
     ) -> Result<BuildResult, EngineError> {
-        if req.pull {
-            return Err(EngineError::InvalidArgument(
-                "--pull needs a registry client, which berth does not have yet; build from local images (berth load/import)".into(),
-            ));
-        }
         // RUN containers join the network as `run --network` would (default: the bridge, as in
         // Docker); an unknown network fails at the first RUN with the engine's words.
         let network = if req.network.is_empty() {
@@ -118,6 +121,7 @@ impl Engine {
             tags.push(Reference::parse_tag_target(t)?);
         }
         let mut staged: Option<PathBuf> = None;
+        let mut memo_key: Option<String> = None;
         let result = (|| {
             let ctx = match req.context {
                 ContextSource::Dir(d) => {
@@ -133,8 +137,18 @@ impl Engine {
                             d.display()
                         )));
                     }
-                    Context::from_dir(&d)
-                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?
+                    let ctx = Context::from_dir(&d)
+                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    // The sums of this directory's files from the last build of it.
+                    let key = std::path::absolute(&d)
+                        .ok()
+                        .map(|p| format!("dir:{}", p.display()));
+                    let known = match &key {
+                        Some(k) => build_sums::get(self.store.db().conn(), k).map_err(meta_err)?,
+                        None => None,
+                    };
+                    memo_key = key;
+                    ctx.with_memo(SumMemo::from_json(known.as_deref()))
                 }
                 ContextSource::Tar(r) => {
                     let dir = self.store.staging_path("build-context")?;
@@ -170,12 +184,22 @@ impl Engine {
                 network: network.to_string(),
                 keep: req.options.keep_containers,
                 mounts: BTreeMap::new(),
+                pull: req.pull,
+                auth: req.auth.clone(),
+                pulled: BTreeSet::new(),
             };
             let built = {
                 let mut builder = Builder::new(&mut backend, out, req.options.clone());
                 builder.build(&text, &name)
             };
             backend.release_mounts();
+            if let (Some(key), Some(json)) = (&memo_key, ctx.memo_json()) {
+                let now = crate::now();
+                self.store
+                    .db_mut()
+                    .write(|tx| build_sums::put(tx, key, None, &json, &now))
+                    .map_err(meta_err)?;
+            }
             let built = built?;
             let id = Digest::parse(&built.id)
                 .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
@@ -201,8 +225,13 @@ impl Engine {
         let images = self
             .store
             .db_mut()
-            .write(|tx| build_cache::clear(tx, until))
-            .map_err(|e| EngineError::Io(std::io::Error::other(e.to_string())))?;
+            .write(|tx| {
+                if until.is_none() {
+                    build_sums::clear(tx)?;
+                }
+                build_cache::clear(tx, until)
+            })
+            .map_err(meta_err)?;
         let mut deleted = Vec::new();
         let mut freed = 0u64;
         let mut todo: Vec<String> = images;
@@ -266,6 +295,9 @@ fn cache_key(parent: &str, probe: &ContainerConfig) -> String {
     berth_build::builder::sha256_hex(&bytes)
 }
 
+/// What `copy_sources` answers: (path, is a directory, Docker's hash) of each source.
+type Sources = Vec<(String, bool, String)>;
+
 struct EngineBackend<'e, 'c> {
     engine: &'e mut Engine,
     ctx: &'c Context,
@@ -273,6 +305,11 @@ struct EngineBackend<'e, 'c> {
     keep: bool,
     /// `COPY --from` images, mounted once per build.
     mounts: BTreeMap<String, (layer::ScratchLayer, Context)>,
+    /// `--pull`.
+    pull: bool,
+    auth: RegistryAuth,
+    /// Base images this build pulled already (each is pulled once, as Docker's builder does).
+    pulled: BTreeSet<String>,
 }
 
 impl EngineBackend<'_, '_> {
@@ -319,13 +356,26 @@ impl EngineBackend<'_, '_> {
 }
 
 impl Backend for EngineBackend<'_, '_> {
-    fn base_image(&mut self, name: &str) -> Result<Image, BuildError> {
-        let (rec, _) = self.engine.resolve_image(name).map_err(|e| match e {
-            EngineError::NoSuchImage(n) => BuildError::NotFound(format!(
-                "No such image: {n} (berth has no registry client yet: berth load or import it first)"
-            )),
-            e => backend_err(e),
-        })?;
+    fn base_image(&mut self, name: &str, out: &mut dyn Output) -> Result<Image, BuildError> {
+        // As Docker's classic builder: `--pull` pulls each base image (once per build); without
+        // it a local image is used and a missing one pulled.
+        let local = if self.pull && !self.pulled.contains(name) {
+            None
+        } else {
+            match self.engine.resolve_image(name) {
+                Ok((rec, _)) => Some(rec),
+                Err(EngineError::NoSuchImage(_)) => None,
+                Err(e) => return Err(backend_err(e)),
+            }
+        };
+        let rec = match local {
+            Some(rec) => rec,
+            None => {
+                self.pull_base(name, out)?;
+                self.pulled.insert(name.to_string());
+                self.engine.resolve_image(name).map_err(pull_err)?.0
+            }
+        };
         Ok(Image {
             id: rec.id.to_string(),
             config: rec.config,
@@ -358,11 +408,30 @@ impl Backend for EngineBackend<'_, '_> {
         from: Option<&str>,
         pattern: &str,
     ) -> Result<Vec<(String, bool, String)>, BuildError> {
+        // An image's files cannot change: what a path in it hashed to is kept with the image,
+        // so a rebuild neither mounts nor reads it again.
+        let key = from.map(|id| format!("from:{id}:{pattern}"));
+        if let Some(k) = &key {
+            let known = build_sums::get(self.engine.store.db().conn(), k).map_err(backend_err)?;
+            if let Some(sources) = known.and_then(|j| serde_json::from_str::<Sources>(&j).ok()) {
+                return Ok(sources);
+            }
+        }
         let ctx = self.source_ctx(from)?;
-        ctx.sources(pattern).map_err(|e| match e {
+        let sources = ctx.sources(pattern).map_err(|e| match e {
             berth_build::context::ContextError::NotFound(_) => BuildError::NotFound(e.to_string()),
             e => BuildError::Invalid(e.to_string()),
-        })
+        })?;
+        if let (Some(k), Some(id)) = (&key, from) {
+            let json = serde_json::to_string(&sources).expect("sources serialize");
+            let now = crate::now();
+            self.engine
+                .store
+                .db_mut()
+                .write(|tx| build_sums::put(tx, k, Some(id), &json, &now))
+                .map_err(backend_err)?;
+        }
+        Ok(sources)
     }
 
     fn is_archive(&mut self, rel: &str) -> bool {
@@ -507,7 +576,53 @@ impl Backend for EngineBackend<'_, '_> {
     }
 }
 
+/// Forwards a pull's progress from the pulling thread to the build's output.
+struct ChannelSink(std::sync::mpsc::Sender<ProgressMessage>);
+
+impl ProgressSink for ChannelSink {
+    fn send(&self, message: ProgressMessage) {
+        let _ = self.0.send(message);
+    }
+}
+
+fn pull_err(e: EngineError) -> BuildError {
+    match e {
+        EngineError::NotFound(m) => BuildError::NotFound(m),
+        EngineError::NoSuchImage(_) => BuildError::NotFound(e.to_string()),
+        EngineError::InvalidArgument(m) => BuildError::Invalid(m),
+        e => backend_err(e),
+    }
+}
+
 impl EngineBackend<'_, '_> {
+    /// Pulls base image `name`, its progress going to `out` as it comes (the pull runs on a
+    /// thread of its own, as its layer workers report from theirs).
+    fn pull_base(&mut self, name: &str, out: &mut dyn Output) -> Result<(), BuildError> {
+        let opts = PullOptions {
+            all_tags: false,
+            platform: None,
+            auth: self.auth.clone(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let engine = &mut *self.engine;
+        let pulled = std::thread::scope(|s| {
+            let handle = s.spawn(move || {
+                let sink = ChannelSink(tx);
+                engine.pull_image(name, &opts, &sink).map(|_| ())
+            });
+            for m in rx {
+                if m.status.is_empty() && m.progress.is_none() {
+                    continue;
+                }
+                let plain = (!m.has_counts()).then(|| m.text(false));
+                let json = serde_json::to_value(&m).expect("progress serializes");
+                out.pull_progress(&json, plain.as_deref());
+            }
+            handle.join().expect("pull thread")
+        });
+        pulled.map_err(pull_err)
+    }
+
     /// Starts the created container `id` and copies its output to `out` until it exits.
     fn run_attached(&mut self, id: &str, out: &mut dyn Output) -> Result<i32, BuildError> {
         use berth_runtime::attach::{AttachClient, AttachIo, AttachOptions, AttachOutcome};

@@ -3,7 +3,9 @@
 //! (and `--change`s) as the image's defaults. Volumes, binds, tmpfs and the init layer are never
 //! part of it. A running container is paused while its layer is read.
 
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use berth_image::change::apply_change;
 use berth_image::config::{History, ImageConfig, RootFs, ENGINE_VERSION};
@@ -134,34 +136,74 @@ impl Engine {
         &mut self,
         c: &super::Container,
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
-        self.layer_from_changes(&c.id, &c.init_layer(), c.top_layer.as_ref())
+        self.layer_from_changes(&c.id, Some(&c.init_layer()), c.top_layer.as_ref())
     }
 
-    /// What the driver layer `id` changed over `base` (its init layer), registered as a layer on
-    /// `parent`; `None` when it changed nothing. Shared by `commit` and the builder.
+    /// What the driver layer `id` changed over `base` (a container's init layer, a scratch
+    /// layer's parent), registered as a layer on `parent`; `None` when it changed nothing.
+    /// Shared by `commit` and the builder.
     pub(crate) fn layer_from_changes(
         &mut self,
         id: &str,
-        base: &str,
+        base: Option<&str>,
         parent: Option<&Digest>,
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
-        if self.store.driver().changes(id, Some(base))?.is_empty() {
+        if self.store.driver().changes(id, base)?.is_empty() {
             return Ok(None);
         }
-        let staged = self.store.staging_path("commit")?;
-        let result = (|| -> Result<berth_store::layer::Layer, EngineError> {
-            let mut file = std::fs::File::options()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&staged)?;
-            self.store.driver().write_diff(id, Some(base), &mut file)?;
-            file.seek(SeekFrom::Start(0))?;
-            Ok(self
-                .store
-                .register_layer(parent, None, BufReader::with_capacity(1 << 20, file))?)
-        })();
-        let _ = std::fs::remove_file(&staged);
-        result.map(Some)
+        // The diff streams through a pipe into the layer store (which hashes, keeps and unpacks
+        // it as it reads), written by a thread with a driver handle of its own, instead of
+        // going through a staged file first.
+        let driver = self
+            .store
+            .driver_kind()
+            .open(self.store.root())
+            .map_err(EngineError::Io)?;
+        let (reader, writer) = std::io::pipe()?;
+        let complete = Arc::new(AtomicBool::new(false));
+        let done = complete.clone();
+        std::thread::scope(|s| {
+            let diff = s.spawn(move || -> Result<(), EngineError> {
+                let mut w = BufWriter::with_capacity(1 << 20, writer);
+                driver.write_diff(id, base, &mut w)?;
+                w.flush()?;
+                done.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+            let stream = UntilComplete {
+                inner: BufReader::with_capacity(1 << 20, reader),
+                complete,
+            };
+            let registered = self.store.register_layer(parent, None, stream);
+            // The reader is gone now, so a writer still going stops (on a broken pipe).
+            let wrote = diff.join().expect("diff writer");
+            match (registered, wrote) {
+                (Ok(layer), Ok(())) => Ok(Some(layer)),
+                (Ok(layer), Err(e)) => {
+                    let _ = self.store.release_layer(&layer.chain_id);
+                    Err(e)
+                }
+                (Err(e), _) => Err(e.into()),
+            }
+        })
+    }
+}
+
+/// A pipe's reading end that fails at its end unless the writer said it wrote everything, so a
+/// writer that failed half way is an error, never a short layer.
+struct UntilComplete<R> {
+    inner: R,
+    complete: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for UntilComplete<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.complete.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other(
+                "the layer's diff ended before it was complete",
+            ));
+        }
+        Ok(n)
     }
 }

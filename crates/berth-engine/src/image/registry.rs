@@ -15,6 +15,9 @@ pub enum RegistryAuth {
     /// Exactly what an API client sent in `X-Registry-Auth` (or nothing: anonymous), as
     /// Docker's daemon does.
     Given(Option<AuthConfig>),
+    /// What an API client sent in `X-Registry-Config` (`POST /build`): credentials per
+    /// registry, keyed as the docker CLI keys them; a registry not in it is asked anonymously.
+    PerRegistry(std::collections::BTreeMap<String, AuthConfig>),
 }
 
 impl Engine {
@@ -23,6 +26,7 @@ impl Engine {
         let credentials = match auth {
             RegistryAuth::ConfigFile => Credentials::Store(CredentialStore::default_location()),
             RegistryAuth::Given(a) => Credentials::Given(a.clone()),
+            RegistryAuth::PerRegistry(m) => Credentials::PerRegistry(m.clone()),
         };
         Registry::new(self.config.registry_options(), credentials)
     }

@@ -74,6 +74,23 @@ impl ProgressMessage {
         }
     }
 
+    /// The line the docker CLI draws for it: `id: status`, and the bar when `with_bar`.
+    pub fn text(&self, with_bar: bool) -> String {
+        let mut s = String::new();
+        if let Some(id) = &self.id {
+            s.push_str(id);
+            s.push_str(": ");
+        }
+        s.push_str(&self.status);
+        if with_bar {
+            if let Some(p) = self.progress.as_deref().filter(|p| !p.is_empty()) {
+                s.push(' ');
+                s.push_str(p);
+            }
+        }
+        s
+    }
+
     /// True for lines with counts (which plain, non-terminal output leaves out, as Docker's
     /// CLI does).
     pub fn has_counts(&self) -> bool {

@@ -15,6 +15,8 @@ pub use rusqlite::Connection;
 
 /// The build cache: step key → image.
 pub mod build_cache;
+/// What build sources hashed to (COPY --from paths in images, context files).
+pub mod build_sums;
 /// Containers and the volume references written with them.
 pub mod containers;
 /// The event log: what every berth process did, in order (`docker events`).
