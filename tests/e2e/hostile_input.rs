@@ -65,6 +65,32 @@ fn measured(mut cmd: Command, stdin: Option<std::fs::File>) -> (Run, Duration, i
     )
 }
 
+/// A `docker save` archive of one image whose only layer is `layer`.
+fn save_archive_of(layer: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let diff_id = hex::encode(sha2::Sha256::digest(layer));
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["sha256:{diff_id}"]}}}}"#
+    );
+    let config_id = hex::encode(sha2::Sha256::digest(config.as_bytes()));
+    let manifest = format!(
+        r#"[{{"Config":"{config_id}.json","RepoTags":["deep:load"],"Layers":["{diff_id}/layer.tar"]}}]"#
+    );
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, data: &[u8]| {
+        let mut h = tar::Header::new_ustar();
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    add(&format!("{diff_id}/layer.tar"), layer);
+    add(&format!("{config_id}.json"), config.as_bytes());
+    add("manifest.json", manifest.as_bytes());
+    b.into_inner().unwrap()
+}
+
+/// The four extractions (`volume import`, `cp -`, `import`, `load`) refuse the 32,768-deep tar
+/// at once, in bounded memory (issue 15 item 1).
 #[test]
 fn r15_a_deep_path_tar_is_refused_at_once_by_every_extraction() {
     let b = Berth::new();
@@ -73,10 +99,13 @@ fn r15_a_deep_path_tar_is_refused_at_once_by_every_extraction() {
     let deep = corpus("deep-path-32768");
     let tar = || std::fs::File::open(&deep).unwrap();
     let want = "paths are limited to 4095 bytes and 1024 levels";
+    let saved = b.scratch("deep-save.tar");
+    std::fs::write(&saved, save_archive_of(&std::fs::read(&deep).unwrap())).unwrap();
     for args in [
         &["volume", "import", "vdeep", deep.to_str().unwrap()][..],
         &["cp", "-", "cc:/tmp"][..],
         &["import", deep.to_str().unwrap(), "deep:1"][..],
+        &["load", "-i", saved.to_str().unwrap()][..],
     ] {
         let stdin = (args[0] == "cp").then(tar);
         let (run, took, rss_kib) = measured(b.command(args), stdin);
@@ -91,6 +120,7 @@ fn r15_a_deep_path_tar_is_refused_at_once_by_every_extraction() {
         assert!(rss_kib < 200 * 1024, "{args:?} peaked at {rss_kib} KiB");
     }
     assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+    assert_eq!(b.run(&["images", "-q", "deep"]).ok().stdout, "");
     // A deep path within the limits is extracted.
     let ok = corpus("deep-path-1000");
     b.run(&["volume", "import", "fine", ok.to_str().unwrap()])
@@ -192,4 +222,73 @@ fn r15_the_api_closes_half_open_and_idle_connections_and_caps_them() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(api.call("GET", "/_ping", None).0, 200);
+}
+
+/// A tar with a character device, a block device, a fifo and a file, made with the tar crate.
+fn tar_with_devices() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, kind: tar::EntryType, dev: (u32, u32), data: &[u8]| {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_device_major(dev.0).unwrap();
+        h.set_device_minor(dev.1).unwrap();
+        h.set_mtime(1_700_000_000);
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    add("kept.txt", tar::EntryType::Regular, (0, 0), b"kept\n");
+    add("dev/mem", tar::EntryType::Char, (1, 1), b"");
+    add("dev/sda", tar::EntryType::Block, (8, 0), b"");
+    add("dev/pipe", tar::EntryType::Fifo, (0, 0), b"");
+    b.into_inner().unwrap()
+}
+
+/// Issue 15 item 10: `volume import` leaves an archive's device nodes out unless asked with
+/// `--devices`, and says which it left out; files and fifos are imported either way.
+#[test]
+#[ignore = "needs root"]
+fn r15_volume_import_leaves_device_nodes_out_unless_asked() {
+    use std::os::unix::fs::FileTypeExt;
+    let b = Berth::new();
+    let tar = tar_with_devices();
+    for (name, existing) in [("devnew", false), ("devold", true)] {
+        if existing {
+            b.run(&["volume", "create", name]).ok();
+        }
+        let out = b.run_stdin(&["volume", "import", name, "-"], &tar).ok();
+        assert_eq!(out.stdout, format!("{name}\n"));
+        assert_eq!(
+            out.stderr,
+            "WARNING: left out 2 device nodes of the archive (use --devices to create them):\n  /dev/mem\n  /dev/sda\n"
+        );
+        let data = b.root().join("volumes").join(name).join("_data");
+        assert_eq!(
+            std::fs::read_to_string(data.join("kept.txt")).unwrap(),
+            "kept\n"
+        );
+        assert!(std::fs::symlink_metadata(data.join("dev/pipe"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        assert!(!data.join("dev/mem").exists() && !data.join("dev/sda").exists());
+
+        // Asked: the devices are created, and nothing is said.
+        let out = b
+            .run_stdin(&["volume", "import", "--devices", name, "-"], &tar)
+            .ok();
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            (format!("{name}\n").as_str(), "")
+        );
+        let mem = std::fs::symlink_metadata(data.join("dev/mem")).unwrap();
+        assert!(mem.file_type().is_char_device());
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::rdev(&mem),
+            libc::makedev(1, 1)
+        );
+        let sda = std::fs::symlink_metadata(data.join("dev/sda")).unwrap();
+        assert!(sda.file_type().is_block_device());
+        b.run(&["volume", "rm", name]).ok();
+    }
 }

@@ -1381,6 +1381,10 @@ pub struct VolumeImportArgs {
     /// Import even though containers use the volume (its content is replaced in place).
     #[arg(short = 'f', long)]
     pub force: bool,
+    /// Create the archive's device nodes (character and block devices); without it they are
+    /// left out and listed.
+    #[arg(long)]
+    pub devices: bool,
     /// The volume.
     #[arg(value_name = "VOLUME")]
     pub name: String,

@@ -230,11 +230,11 @@ impl Engine {
         name: &str,
         tar: &mut dyn std::io::Read,
         force: bool,
-    ) -> Result<(), EngineError> {
+        devices: bool,
+    ) -> Result<berth_store::archive::Applied, EngineError> {
         let mut store = self.volumes()?;
         let Some(v) = store.get(name)? else {
-            store.import_new(name, tar)?;
-            return Ok(());
+            return Ok(store.import_new(name, tar, devices)?.1);
         };
         let users = store.users(name)?;
 
@@ -246,7 +246,7 @@ impl Engine {
             }
             .into());
         }
-        Ok(store.import(&v, tar, !users.is_empty())?)
+        Ok(store.import(&v, tar, !users.is_empty(), devices)?)
     }
 
     /// `volume clone [--force] SRC DST`: refused while a running container has SRC mounted

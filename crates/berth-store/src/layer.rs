@@ -99,6 +99,7 @@ pub(crate) fn unpack_into(
     let mut blob = content.writer(blob_staging)?;
     let opts = ApplyOptions {
         no_overwrite_dir_non_dir: false,
+        skip_devices: false,
         whiteouts: driver.whiteout_mode(),
         root_metadata: false,
         owner: None,

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_store::archive::Applied;
 use berth_store::metadata::volumes::{self, VolumeRow};
 use berth_store::metadata::MetaError;
 use berth_store::{journal, ErrorKind, Store, StoreError};
@@ -614,15 +615,19 @@ impl VolumeStore<'_> {
     /// `volume import`: replaces the volume's content with the tar. A plain volume's new content
     /// is unpacked beside the old one and swapped in with one atomic exchange, so a crash leaves
     /// the old content or the new; a mounted (option) volume is replaced in place.
+    ///
+    /// Device nodes are left out (and returned) unless `devices`.
     pub fn import(
         &mut self,
         v: &Volume,
         tar: &mut dyn std::io::Read,
         in_place: bool,
-    ) -> Result<(), VolumeError> {
-        use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
+        devices: bool,
+    ) -> Result<Applied, VolumeError> {
+        use berth_store::archive::{apply_tar_report, ApplyOptions, WhiteoutMode};
         let opts = ApplyOptions {
             no_overwrite_dir_non_dir: false,
+            skip_devices: !devices,
             whiteouts: WhiteoutMode::Delete,
             root_metadata: true,
             owner: None,
@@ -634,13 +639,13 @@ impl VolumeStore<'_> {
         if in_place || LocalDriver::is_mounted_kind(v.options.as_ref()) {
             let mounted = self.mount_for_use(v)?;
 
-            let r = (|| -> Result<(), VolumeError> {
+            let r = (|| -> Result<Applied, VolumeError> {
                 for entry in std::fs::read_dir(&v.mountpoint).map_err(err(&v.mountpoint))? {
                     let p = entry.map_err(err(&v.mountpoint))?.path();
                     berth_store::fsutil::remove_tree(&p).map_err(err(&p))?;
                 }
-                apply_tar(tar, &v.mountpoint, &opts).map_err(|e| VolumeError::Store(e.into()))?;
-                Ok(())
+                apply_tar_report(tar, &v.mountpoint, &opts)
+                    .map_err(|e| VolumeError::Store(e.into()))
             })();
             if mounted {
                 let _ = self.unmount(v);
@@ -650,7 +655,7 @@ impl VolumeStore<'_> {
         let staging = self.local.dir(&v.name).join("_import");
         journal::begin(self.store.db().conn(), "volume-import", &v.name)?;
         let _ = berth_store::fsutil::remove_tree(&staging);
-        let r = (|| -> Result<(), VolumeError> {
+        let r = (|| -> Result<Applied, VolumeError> {
             std::fs::create_dir(&staging).map_err(err(&staging))?;
             // The new tree keeps the old root's owner and mode unless the tar has a root entry.
             let md = std::fs::metadata(&v.mountpoint).map_err(err(&v.mountpoint))?;
@@ -661,7 +666,8 @@ impl VolumeStore<'_> {
             )
             .map_err(err(&staging))?;
             std::fs::set_permissions(&staging, md.permissions()).map_err(err(&staging))?;
-            apply_tar(tar, &staging, &opts).map_err(|e| VolumeError::Store(e.into()))?;
+            let applied =
+                apply_tar_report(tar, &staging, &opts).map_err(|e| VolumeError::Store(e.into()))?;
             rustix::fs::renameat_with(
                 rustix::fs::CWD,
                 &staging,
@@ -671,7 +677,7 @@ impl VolumeStore<'_> {
             )
             .map_err(|e| err(&staging)(e.into()))?;
             berth_store::fsutil::fsync_dir(&self.local.dir(&v.name)).map_err(err(&staging))?;
-            Ok(())
+            Ok(applied)
         })();
         // Whatever `_import` holds now (the new data, before the exchange; the old data after
         // it) is the part to drop.
@@ -683,34 +689,39 @@ impl VolumeStore<'_> {
     /// `volume import` into a volume that does not exist yet: created under the create
     /// protocol (files first, then the row), so a crash leaves no volume rather than an empty
     /// or half-filled one.
+    /// Device nodes are left out (and returned) unless `devices`.
     pub fn import_new(
         &mut self,
         name: &str,
         tar: &mut dyn std::io::Read,
-    ) -> Result<Volume, VolumeError> {
-        use berth_store::archive::{apply_tar, ApplyOptions, WhiteoutMode};
+        devices: bool,
+    ) -> Result<(Volume, Applied), VolumeError> {
+        use berth_store::archive::{apply_tar_report, ApplyOptions, WhiteoutMode};
         validate_volume_name(name)?;
         journal::begin(self.store.db().conn(), "volume", name)?;
-        let filled = (|| -> Result<(), VolumeError> {
+        let filled = (|| -> Result<Applied, VolumeError> {
             self.local.create(name, None)?;
-            apply_tar(
+            apply_tar_report(
                 tar,
                 &self.local.data(name),
                 &ApplyOptions {
                     no_overwrite_dir_non_dir: false,
+                    skip_devices: !devices,
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: true,
                     owner: None,
                 },
             )
-            .map_err(|e| VolumeError::Store(e.into()))?;
-            Ok(())
+            .map_err(|e| VolumeError::Store(e.into()))
         })();
-        if let Err(e) = filled {
-            let _ = self.local.remove(name);
-            journal::end(self.store.db().conn(), "volume", name)?;
-            return Err(e);
-        }
+        let applied = match filled {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = self.local.remove(name);
+                journal::end(self.store.db().conn(), "volume", name)?;
+                return Err(e);
+            }
+        };
         let row = VolumeRow {
             name: name.to_string(),
             driver: "local".into(),
@@ -734,7 +745,7 @@ impl VolumeStore<'_> {
                 target: name.to_string(),
             });
         }
-        self.require(name)
+        Ok((self.require(name)?, applied))
     }
 
     /// Finishes renames and imports that a crashed process left half done.

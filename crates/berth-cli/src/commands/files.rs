@@ -219,6 +219,7 @@ fn copy_out(engine: &mut Engine, args: &CpArgs, name: &str, path: &str, dst: &st
                 &dir,
                 &ApplyOptions {
                     no_overwrite_dir_non_dir: false,
+                    skip_devices: false,
                     whiteouts: WhiteoutMode::Delete,
                     root_metadata: false,
                     // Like the docker CLI, the files belong to whoever runs `cp`, -a or not.

@@ -211,9 +211,9 @@ pub fn export(engine: &mut Engine, args: &VolumeExportArgs) -> CliResult {
 /// `berth volume import`.
 pub fn import(engine: &mut Engine, args: &VolumeImportArgs) -> CliResult {
     let progress = TerminalProgress::new();
-    if args.source == "-" {
+    let applied = if args.source == "-" {
         let mut input = berth_store::archive::decompress(io::stdin().lock())?;
-        engine.import_volume(&args.name, &mut input, args.force)?;
+        engine.import_volume(&args.name, &mut input, args.force, args.devices)?
     } else {
         let file = std::fs::File::open(&args.source).map_err(|e| {
             CliError::usage(format!("open {}: {}", args.source, output::io_text(&e)))
@@ -222,12 +222,32 @@ pub fn import(engine: &mut Engine, args: &VolumeImportArgs) -> CliResult {
         progress.begin(&format!("Importing into {}", args.name), total);
         let reader = ProgressReader::new(io::BufReader::with_capacity(1 << 20, file), &progress);
         let mut input = berth_store::archive::decompress(reader)?;
-        let r = engine.import_volume(&args.name, &mut input, args.force);
+        let r = engine.import_volume(&args.name, &mut input, args.force, args.devices);
         progress.end();
-        r?;
+        r?
+    };
+    if applied.dropped_devices > 0 {
+        eprintln!("{}", dropped_devices(&applied));
     }
     println!("{}", args.name);
     Ok(Exit::Ok)
+}
+
+/// What `volume import` says about the device nodes it left out.
+fn dropped_devices(a: &berth_store::archive::Applied) -> String {
+    let n = a.dropped_devices;
+    let mut text = format!(
+        "WARNING: left out {n} device node{} of the archive (use --devices to create them):",
+        if n == 1 { "" } else { "s" }
+    );
+    for p in &a.dropped_paths {
+        text.push_str("\n  ");
+        text.push_str(p);
+    }
+    if n > a.dropped_paths.len() {
+        text.push_str(&format!("\n  ({} more)", n - a.dropped_paths.len()));
+    }
+    text
 }
 
 /// `berth volume clone`.

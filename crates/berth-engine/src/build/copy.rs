@@ -98,6 +98,7 @@ pub(super) fn copy_into(root: &Path, src: &Context, req: &CopyRequest) -> Result
 fn opts(owner: Option<(u32, u32)>) -> ApplyOptions {
     ApplyOptions {
         no_overwrite_dir_non_dir: false,
+        skip_devices: false,
         whiteouts: WhiteoutMode::Delete,
         root_metadata: false,
         owner,

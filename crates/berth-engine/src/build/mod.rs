@@ -160,6 +160,7 @@ impl Engine {
                         &dir,
                         &berth_store::archive::ApplyOptions {
                             no_overwrite_dir_non_dir: false,
+                            skip_devices: false,
                             whiteouts: berth_store::archive::WhiteoutMode::Delete,
                             root_metadata: false,
                             owner: None,

@@ -377,6 +377,7 @@ impl Engine {
                 root_metadata: false,
                 owner,
                 no_overwrite_dir_non_dir,
+                skip_devices: false,
             },
         )?;
         drop(fd);

@@ -244,6 +244,7 @@ impl Engine {
                     data,
                     &ApplyOptions {
                         no_overwrite_dir_non_dir: false,
+                        skip_devices: false,
                         whiteouts: WhiteoutMode::Delete,
                         root_metadata: false,
                         owner: None,

@@ -29,13 +29,15 @@ pub(crate) fn apply<R: Read>(
     tar: R,
     root: &Path,
     opts: &ApplyOptions,
-) -> Result<u64, ArchiveError> {
+) -> Result<super::Applied, ArchiveError> {
     let root = SafeRoot::open(root)?;
     let mut a = Applier {
         root: &root,
         mode: opts.whiteouts,
         root_metadata: opts.root_metadata,
         no_overwrite_dir_non_dir: opts.no_overwrite_dir_non_dir,
+        skip_devices: opts.skip_devices,
+        dropped: super::Applied::default(),
         owner: opts
             .owner
             .map(|(u, g)| (Uid::from_raw(u), Gid::from_raw(g))),
@@ -58,7 +60,8 @@ pub(crate) fn apply<R: Read>(
     // (the layer's diff-id) covers all of it, as Docker's does.
     io::copy(&mut archive.into_inner(), &mut io::sink())
         .map_err(|e| ArchiveError::io("<tar stream>", e))?;
-    Ok(a.bytes)
+    a.dropped.bytes = a.bytes;
+    Ok(a.dropped)
 }
 
 fn invalid(what: &str, e: io::Error) -> ArchiveError {
@@ -273,6 +276,10 @@ struct Applier<'r> {
     owner: Option<(Uid, Gid)>,
     /// See [`ApplyOptions::no_overwrite_dir_non_dir`].
     no_overwrite_dir_non_dir: bool,
+    /// See [`ApplyOptions::skip_devices`].
+    skip_devices: bool,
+    /// The device nodes left out.
+    dropped: super::Applied,
 
     /// The last parent directory used, by cleaned path: consecutive entries of one directory
     /// reuse its fd. No entry can change the directory it lives in or its ancestors, so the fd
@@ -325,6 +332,19 @@ impl Applier<'_> {
                 )))
             }
         };
+        if self.skip_devices
+            && matches!(
+                kind,
+                Kind::Device(FileType::CharacterDevice | FileType::BlockDevice)
+            )
+        {
+            self.dropped.dropped_devices += 1;
+            if self.dropped.dropped_paths.len() < super::DROPPED_SHOWN {
+                let path = String::from_utf8_lossy(&comps.join(&b'/')).into_owned();
+                self.dropped.dropped_paths.push(format!("/{path}"));
+            }
+            return Ok(());
+        }
         let mut meta = read_meta(e, &shown)?;
         if let Some((uid, gid)) = self.owner {
             (meta.uid, meta.gid) = (uid, gid);

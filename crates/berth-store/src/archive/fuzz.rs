@@ -24,6 +24,7 @@ pub fn apply_tar(data: &[u8]) {
         let sandbox = Sandbox::around(&root).expect("the sandbox");
         let opts = ApplyOptions {
             no_overwrite_dir_non_dir: false,
+            skip_devices: false,
             whiteouts,
             root_metadata: true,
             owner: None,

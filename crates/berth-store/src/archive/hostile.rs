@@ -720,6 +720,7 @@ mod tests {
             &root,
             &ApplyOptions {
                 no_overwrite_dir_non_dir: false,
+                skip_devices: false,
                 whiteouts: mode,
                 root_metadata: false,
                 owner: None,

@@ -65,7 +65,26 @@ pub struct ApplyOptions {
     /// Refuse an entry that would replace a directory with a non-directory or the other way
     /// round (the API's `noOverwriteDirNonDir`, which `docker cp` sets), with Docker's words.
     pub no_overwrite_dir_non_dir: bool,
+    /// Leave character and block devices out instead of creating them (`volume import` without
+    /// `--devices`: a backup from elsewhere should not plant device nodes in a volume that a
+    /// container may open); [`Applied::dropped_devices`] names what was left out.
+    pub skip_devices: bool,
 }
+
+/// What [`apply_tar_report`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Content bytes written (the sum of the sizes of the regular files created).
+    pub bytes: u64,
+    /// Device nodes left out under [`ApplyOptions::skip_devices`]: how many, and the paths of
+    /// the first [`DROPPED_SHOWN`] of them.
+    pub dropped_devices: usize,
+    /// The first paths of [`Applied::dropped_devices`], as the tar names them.
+    pub dropped_paths: Vec<String>,
+}
+
+/// How many dropped paths [`Applied`] keeps (the count goes on; memory stays bounded).
+pub const DROPPED_SHOWN: usize = 20;
 
 /// A failure while reading or writing a layer tar, or while working on a tree beneath a root.
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +219,15 @@ impl std::fmt::Display for Change {
 /// outside `root` fails the whole apply with [`ArchiveError::Escape`]; what was written before
 /// stays (callers unpack into a staging directory they discard on error).
 pub fn apply_tar<R: Read>(tar: R, root: &Path, opts: &ApplyOptions) -> Result<u64, ArchiveError> {
+    apply::apply(tar, root, opts).map(|a| a.bytes)
+}
+
+/// [`apply_tar`], also saying which device nodes [`ApplyOptions::skip_devices`] left out.
+pub fn apply_tar_report<R: Read>(
+    tar: R,
+    root: &Path,
+    opts: &ApplyOptions,
+) -> Result<Applied, ArchiveError> {
     apply::apply(tar, root, opts)
 }
 

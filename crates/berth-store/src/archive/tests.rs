@@ -18,12 +18,14 @@ use super::*;
 
 const DELETE: ApplyOptions = ApplyOptions {
     no_overwrite_dir_non_dir: false,
+    skip_devices: false,
     whiteouts: WhiteoutMode::Delete,
     root_metadata: false,
     owner: None,
 };
 const OVERLAY: ApplyOptions = ApplyOptions {
     no_overwrite_dir_non_dir: false,
+    skip_devices: false,
     whiteouts: WhiteoutMode::Overlay,
     root_metadata: false,
     owner: None,
@@ -273,6 +275,7 @@ fn a_fixed_owner_replaces_every_entrys_owner_and_nothing_else() {
     fs::create_dir(&dst).unwrap();
     let opts = ApplyOptions {
         no_overwrite_dir_non_dir: false,
+        skip_devices: false,
         owner: Some((4321, 8765)),
         ..DELETE
     };
@@ -946,6 +949,7 @@ fn no_overwrite_dir_non_dir_refuses_a_change_of_kind() {
     fs::write(dst.join("f"), b"old").unwrap();
     let strict = ApplyOptions {
         no_overwrite_dir_non_dir: true,
+        skip_devices: false,
         ..DELETE
     };
     let file_over_dir = Raw::default().file("d", b"x").finish();

@@ -37,6 +37,7 @@ fn tar_of(entries: &[(&str, Option<&[u8]>, u32)]) -> Vec<u8> {
 fn apply(driver: &dyn GraphDriver, id: &str, tar: &[u8]) {
     let opts = ApplyOptions {
         no_overwrite_dir_non_dir: false,
+        skip_devices: false,
         whiteouts: driver.whiteout_mode(),
         root_metadata: false,
         owner: None,
@@ -309,6 +310,7 @@ fn hostile_under(kind: DriverKind) {
         let sandbox = Sandbox::around(&layer_dir).unwrap();
         let opts = ApplyOptions {
             no_overwrite_dir_non_dir: false,
+            skip_devices: false,
             whiteouts: d.whiteout_mode(),
             root_metadata: false,
             owner: None,
