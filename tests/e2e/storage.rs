@@ -266,6 +266,72 @@ fn rm_on_a_terminal_warns_before_discarding_the_database() {
     assert_eq!(t.output(), "small\r\n");
 }
 
+/// `run --rm` on a terminal lists, once the container is gone, what its removal discarded (the
+/// rows `rm` warns with); in a pipe it says nothing, as docker's; below the threshold nothing.
+#[test]
+#[ignore = "needs root"]
+fn run_rm_on_a_terminal_lists_what_it_discarded() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let mut t = b.spawn_pty(&[
+        "run",
+        "--rm",
+        "--name",
+        "db",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("{MYSQL_WRITES} && echo written"),
+    ]);
+    t.expect("written", ANSWER);
+    t.expect("berth: --rm discarded 3.21MB the container wrote:", ANSWER);
+    t.expect("/var/lib/mysql", ANSWER);
+    t.expect("3.21MB", ANSWER);
+    t.expect("writable layer", ANSWER);
+    t.expect("/run/mysqld", ANSWER);
+    t.expect("berth run -v NAME:/var/lib/mysql ...", ANSWER);
+    assert_eq!(t.wait_exit(ANSWER), 0, "terminal: {:?}", t.output());
+    assert!(b.ps_all().is_empty());
+    let left: Vec<_> = std::fs::read_dir(b.root().join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // In a pipe: the container's output and exit status alone, as docker's.
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            MYSQL_WRITES,
+        ])
+        .ok();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+
+    // Little written: nothing said.
+    let mut t = b.spawn_pty(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /tmp/x; echo done",
+    ]);
+    assert_eq!(t.wait_exit(ANSWER), 0, "terminal: {:?}", t.output());
+    assert_eq!(t.output(), "done\r\n");
+    assert!(b.ps_all().is_empty());
+}
+
 #[test]
 #[ignore = "needs root"]
 fn rm_in_scripts_and_pipes_behaves_as_docker() {

@@ -690,6 +690,10 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     } else {
         None
     };
+    // On a terminal, `--rm` lists what the removal discarded (issue 19); the shim records it.
+    let report = args.rm
+        && super::storage::run_rm_wants_report(engine)
+        && engine.want_discard_report(&c.id).is_ok();
     let (_, started) = engine
         .start_container(&c.id, true, console)
         .map_err(run_start_error)?;
@@ -705,6 +709,9 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
             },
         )
         .map_err(run_engine_error)?;
+    if report && matches!(outcome, AttachOutcome::Exited(_)) {
+        super::storage::run_rm_report(engine, &c.id);
+    }
     Ok(match outcome {
         AttachOutcome::Exited(code) => Exit::Container(code),
         AttachOutcome::Detached => Exit::Ok,
@@ -1031,7 +1038,8 @@ pub fn exec(engine: &mut Engine, args: &ExecArgs) -> CliResult {
         Err(e) => {
             let code = e.run_exit_code();
             let mut err = CliError::from(e);
-            if code == 126 || code == 127 {
+            // `exec -d` gets the daemon's error response: the docker CLI exits 1.
+            if !args.detach && (code == 126 || code == 127) {
                 err.exit = if code == 126 {
                     Exit::CannotInvoke
                 } else {

@@ -190,14 +190,10 @@ pub fn discarded_bytes(view: &ContainerStorage, volumes: bool) -> u64 {
         }
 }
 
-/// What `rm` prints on a terminal before discarding `view`'s data.
-pub fn warning(view: &ContainerStorage, volumes: bool) -> String {
-    let name = &view.name;
+/// The rows of what `rm` (or `run --rm`) discards, one indented line each, and the path a
+/// volume would best go at next time.
+fn listing(view: &ContainerStorage, volumes: bool) -> (String, String) {
     let rows = discarded(view, volumes);
-    let mut text = format!(
-        "WARNING! Removing container {name} discards {} of data it wrote:\n",
-        size(discarded_bytes(view, volumes))
-    );
     let mut tw = crate::format::TabWriter::docker();
     const SHOWN: usize = 10;
     for p in rows.iter().take(SHOWN) {
@@ -215,19 +211,63 @@ pub fn warning(view: &ContainerStorage, volumes: bool) -> String {
     if rows.len() > SHOWN {
         tw.write_str(&format!("  ({} more)\n", rows.len() - SHOWN));
     }
-    text.push_str(&tw.finish());
     let first = rows
         .iter()
         .find(|p| p.backing == Backing::Layer)
         .map(|p| p.path.as_str())
         .unwrap_or("/data");
     let at = if first == "/" { "/data" } else { first };
+    (tw.finish(), at.to_string())
+}
+
+/// What `rm` prints on a terminal before discarding `view`'s data.
+pub fn warning(view: &ContainerStorage, volumes: bool) -> String {
+    let name = &view.name;
+    let mut text = format!(
+        "WARNING! Removing container {name} discards {} of data it wrote:\n",
+        size(discarded_bytes(view, volumes))
+    );
+    let (rows, at) = listing(view, volumes);
+    text.push_str(&rows);
     text.push_str(&format!(
         "To keep it: `berth commit {name} IMAGE` (an image with these files), \
          `berth cp {name}:{at} DEST` (a copy on the host),\n\
          or next time mount a volume there: `berth run -v NAME:{at} ...`."
     ));
     text
+}
+
+/// What an attached `run --rm` prints on a terminal once its container is gone, when the
+/// removal discarded more than the threshold: the same rows as `rm`'s warning.
+pub fn run_rm_notice(view: &ContainerStorage) -> String {
+    let (rows, at) = listing(view, false);
+    format!(
+        "berth: --rm discarded {} the container wrote:\n{rows}\
+         To keep it next time, mount a volume there (`berth run -v NAME:{at} ...`), or run \
+         without --rm and `berth commit` or `berth cp` it before `berth rm`.",
+        size(discarded_bytes(view, false))
+    )
+}
+
+/// `run --rm`, attached: whether to ask for the report of what the removal discards — on a
+/// terminal only (stdout and stderr) and unless the threshold is 0, so scripts and pipes see
+/// docker's `run --rm`.
+pub fn run_rm_wants_report(engine: &Engine) -> bool {
+    std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && threshold(engine).is_ok_and(|t| t > 0)
+}
+
+/// `run --rm`, attached, once the container is gone: prints what its removal discarded if that
+/// was more than the threshold.
+pub fn run_rm_report(engine: &Engine, id: &str) {
+    let Some(view) = engine.take_discard_report(id) else {
+        return;
+    };
+    let limit = threshold(engine).unwrap_or(0);
+    if limit > 0 && discarded_bytes(&view, false) > limit {
+        eprintln!("{}", run_rm_notice(&view));
+    }
 }
 
 /// Whether `rm` may warn: on a terminal only (stdin and stdout), never with `-f`.

@@ -88,6 +88,7 @@ impl ShimHooks for EngineHooks {
         engine.release_rootfs(&c);
         engine.release_mounts(&c);
         if c.host_config.auto_remove {
+            engine.write_discard_report(&c);
             let _ = engine.destroy_container(&c, true);
         }
         self.restart_after = restart_after;

@@ -13,12 +13,58 @@ use crate::filters::Filters;
 use crate::types::{Backing, ContainerStorage, LayerDir, Lifetime, StoragePath, WritableLayer};
 use crate::{Engine, EngineError};
 
+/// The marker in a container's directory by which an attached `run --rm` asks for a report of
+/// what the removal discards.
+const DISCARD_REPORT_WANTED: &str = "discard-report-wanted";
+
 impl Engine {
     /// `berth container storage NAME` and `GET /containers/{id}/storage`.
     pub fn container_storage(&mut self, name: &str) -> Result<ContainerStorage, EngineError> {
         let c = self.container(name)?;
         let written = self.written_of(&c)?;
         self.storage_view(&c, &written)
+    }
+
+    /// `run --rm` on a terminal: asks the container's shim to record, just before it removes
+    /// the container, what the removal discards ([`Engine::take_discard_report`] reads it).
+    pub fn want_discard_report(&self, id: &str) -> Result<(), EngineError> {
+        std::fs::write(self.container_dir(id).join(DISCARD_REPORT_WANTED), b"")?;
+        Ok(())
+    }
+
+    /// The shim, before removing an `--rm` container: writes its storage view where the
+    /// attached `run --rm` finds it, if that asked ([`Engine::want_discard_report`]).
+    pub(crate) fn write_discard_report(&mut self, c: &Container) {
+        if !self
+            .container_dir(&c.id)
+            .join(DISCARD_REPORT_WANTED)
+            .exists()
+        {
+            return;
+        }
+        let Ok(view) = self.container_storage(&c.id) else {
+            return;
+        };
+        let path = self.discard_report(&c.id);
+        let tmp = path.with_extension("tmp");
+        if let Ok(json) = serde_json::to_vec(&view) {
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(&tmp, &path);
+            }
+        }
+    }
+
+    /// What the shim recorded before it removed `--rm` container `id` (see
+    /// [`Engine::want_discard_report`]); the record is removed as it is read.
+    pub fn take_discard_report(&self, id: &str) -> Option<ContainerStorage> {
+        let path = self.discard_report(id);
+        let data = std::fs::read(&path).ok();
+        let _ = std::fs::remove_file(&path);
+        serde_json::from_slice(&data?).ok()
+    }
+
+    fn discard_report(&self, id: &str) -> std::path::PathBuf {
+        self.root().join("tmp").join(format!("discarded-{id}.json"))
     }
 
     /// How much a writable layer may hold before `rm` on a terminal warns (daemon.json's
