@@ -225,6 +225,9 @@ pub fn exec_with(
         id: id.to_string(),
         source,
     };
+    if let Some(failure) = preflight(runtime, id, spec) {
+        return Err(ExecError::Start(failure));
+    }
     let name = exec_name();
     let files = ExecFiles {
         process: work_dir.join(format!("{name}.json")),
@@ -345,6 +348,76 @@ pub fn exec_with(
     };
     proxied.map_err(ioerr)?;
     Ok(ExecOutcome::Exited(code))
+}
+
+/// The command of an exec that certainly cannot start — no such file, found nowhere on the
+/// exec's `PATH`, a directory, or a file no one may execute — refused with the words runc
+/// would use, before runc runs: runc prints its refusal on its own stderr, which is the
+/// process's (the caller's terminal), so the reason would show twice. Anything less certain
+/// (a relative path, a file only some users may run) is left for runc to judge.
+fn preflight(runtime: &dyn Runtime, id: &str, spec: &ExecSpec) -> Option<StartFailure> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let cmd = spec.args.first()?;
+    let pid = runtime.state(id).ok()?.pid;
+    if pid <= 0 || cmd.is_empty() {
+        return None;
+    }
+    let root = rustix::fs::open(
+        format!("/proc/{pid}/root"),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    // The file `path` names inside the container's root (symlinks resolved within it).
+    let stat = |path: &str| -> Result<rustix::fs::Stat, rustix::io::Errno> {
+        let fd = rustix::fs::openat2(
+            &root,
+            path,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        )?;
+        rustix::fs::fstat(&fd)
+    };
+    let runnable = |st: &rustix::fs::Stat| {
+        st.st_mode & libc::S_IFMT != libc::S_IFDIR && st.st_mode & 0o111 != 0
+    };
+    let quoted = berth_go::quote(cmd);
+    let refuse = |why: String| {
+        Some(StartFailure::exec(&format!(
+            "exec failed: unable to start container process: exec: {quoted}: {why}"
+        )))
+    };
+    if cmd.starts_with('/') {
+        return match stat(cmd) {
+            Err(rustix::io::Errno::NOENT) => {
+                refuse(format!("stat {cmd}: no such file or directory"))
+            }
+            Ok(st) if !runnable(&st) => refuse("permission denied".into()),
+            _ => None,
+        };
+    }
+    if cmd.contains('/') {
+        return None;
+    }
+    let path = spec
+        .env
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(&DEFAULT_PATH_ENV["PATH=".len()..]);
+    for dir in path.split(':').filter(|d| d.starts_with('/')) {
+        match stat(&format!("{dir}/{cmd}")) {
+            Ok(st) if runnable(&st) => return None,
+            Ok(_) | Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {}
+            // Not sure (a directory we may not read...): runc decides.
+            Err(_) => return None,
+        }
+    }
+    if path.split(':').any(|d| !d.starts_with('/')) {
+        return None;
+    }
+    refuse("executable file not found in $PATH".into())
 }
 
 /// A runtime's refusal to start the process reads like Docker's exec failure (exit 126/127).

@@ -588,4 +588,65 @@ mod tests {
             assert_eq!(t.execute_header(&headers), want, "{src}");
         }
     }
+
+    /// `inspect -f` over nested objects (issue 18 #3), as docker CLI 28 prints them against
+    /// Docker's JSON: a struct's unknown field fails (the raw pass's words), a map's missing key
+    /// is `<no value>`, an omitted nil pointer `<nil>` and walking into it fails.
+    #[test]
+    fn inspect_nested_fields_fail_as_docker_structs_do() {
+        let data = json!({
+            "Name": "/c",
+            "State": {"Status": "running", "Running": true},
+            "Config": {"Image": "busybox", "Labels": {"a": "b"}},
+            "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}},
+            "NetworkSettings": {"Networks": {"bridge": {"IPAMConfig": null}}},
+            "Mounts": [],
+        });
+        let run = |src: &str, raw: bool| {
+            Template::parse(src)
+                .unwrap()
+                .execute_inspect(&data, "types.ContainerJSON", raw)
+                .map_err(|e| e.to_string())
+        };
+        let ok = [
+            ("{{.State.Status}} {{.State.Running}}", "running true"),
+            ("{{.Config.Labels.a}} {{.Config.Labels.x}}", "b <no value>"),
+            ("{{.HostConfig.LogConfig.Config.x}}", "<no value>"),
+            ("{{.NetworkSettings.Networks.x}}", "<no value>"),
+            ("{{.State.Health}}", "<nil>"),
+        ];
+        for (src, want) in ok {
+            assert_eq!(run(src, true).as_deref(), Ok(want), "{src}");
+        }
+        let failing = [
+            (
+                "{{.State.Nope}}",
+                r#"template: :1:8: executing "" at <.State.Nope>: map has no entry for key "Nope""#,
+            ),
+            (
+                "{{.HostConfig.LogConfig.Nope}}",
+                r#"template: :1:13: executing "" at <.HostConfig.LogConfig.Nope>: map has no entry for key "Nope""#,
+            ),
+            (
+                "{{.State.Health.Status}}",
+                r#"template: :1:8: executing "" at <.State.Health.Status>: map has no entry for key "Health""#,
+            ),
+            (
+                "{{.Mounts.Nope}}",
+                r#"template: :1:9: executing "" at <.Mounts.Nope>: can't evaluate field Nope in type interface {}"#,
+            ),
+            (
+                "{{.NetworkSettings.Networks.bridge.IPAMConfig.X}}",
+                r#"template: :1:18: executing "" at <.NetworkSettings.Networks.bridge.IPAMConfig.X>: nil pointer evaluating interface {}.X"#,
+            ),
+        ];
+        for (src, want) in failing {
+            assert_eq!(run(src, true), Err(want.to_string()), "{src}");
+        }
+        // Without the raw fallback (volume inspect): the typed pass's own words.
+        assert_eq!(
+            run("{{.UsageData.Size}}", false),
+            Err(r#"template: :1:12: executing "" at <.UsageData.Size>: nil pointer evaluating *volume.UsageData.Size"#.to_string())
+        );
+    }
 }
