@@ -633,7 +633,7 @@ pub struct Pty {
 }
 
 impl Pty {
-    fn spawn(mut cmd: Command, args: String) -> Pty {
+    pub fn spawn(mut cmd: Command, args: String) -> Pty {
         // SAFETY: plain libc calls on descriptors this function owns; the returned name is
         // copied out of the buffer before use. O_CLOEXEC everywhere so that no child spawned
         // concurrently by another test inherits either side.

@@ -234,7 +234,8 @@ fn run_pulls_a_missing_image_and_pull_policies_hold() {
     let reg = Registry::start(Kind::Plain);
     seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
     let c = Client::new();
-    let name = format!("{}/team/app:1", reg.host());
+    // `localhost:PORT`, as users name a local registry (insecure by default, as in Docker).
+    let name = format!("localhost:{}/team/app:1", reg.port);
     let never = c
         .run(&["run", "--rm", "--pull", "never", &name, "true"])
         .fails(125);
@@ -274,7 +275,7 @@ fn run_pulls_a_missing_image_and_pull_policies_hold() {
         "{bad:?}"
     );
     // A missing tag: docker's words, exit 125, nothing created.
-    let missing = format!("{}/team/app:nope", reg.host());
+    let missing = format!("localhost:{}/team/app:nope", reg.port);
     let err = c.run(&["run", "--rm", &missing, "true"]).fails(125);
     assert!(
         err.stderr.contains(&format!(
@@ -715,7 +716,9 @@ fn basic_auth_login_pull_logout() {
     let name = format!("{host}/team/app:1");
     let err = c.run(&["pull", &name]).fails(1);
     assert!(
-        err.stderr.contains("Error response from daemon:"),
+        err.stderr.contains(&format!(
+            "Error response from daemon: Get \"http://{host}/v2/team/app/manifests/1\": no basic auth credentials"
+        )),
         "{err:?}"
     );
     c.assert_store_empty();
@@ -1213,6 +1216,267 @@ fn push_needs_the_credentials_the_registry_asks_for() {
     )
     .unwrap();
     other.run(&["pull", &name]).ok();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn credential_helpers_hold_the_login() {
+    let mut plain = Registry::start(Kind::Plain);
+    seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
+    plain.stop();
+    let reg = Registry::start_on(
+        Kind::Basic {
+            user: "berth".into(),
+            password: "s3cret".into(),
+        },
+        &plain.dir,
+        &plain.storage,
+        free_port(),
+    );
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    let c = Client::new();
+    let bin = c.b.scratch("helpers");
+    let store = credential_helper(&bin, "berthstore");
+    let per_host = credential_helper(&bin, "berthhost");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |args: &[&str], input: &[u8]| {
+        let mut cmd = c.cmd(args);
+        cmd.env("PATH", &path);
+        output_timeout(cmd, Some(input), PULL)
+    };
+    let cfg_path = c.docker_config().join("config.json");
+    std::fs::create_dir_all(c.docker_config()).unwrap();
+    // credsStore: login hands the secret to the helper; the file only names the registry.
+    std::fs::write(&cfg_path, r#"{"credsStore": "berthstore"}"#).unwrap();
+    run(
+        &["login", "-u", "berth", "--password-stdin", &host],
+        b"s3cret\n",
+    )
+    .ok();
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    assert_eq!(cfg["auths"][&host], serde_json::json!({}), "{cfg}");
+    assert_eq!(cfg["credsStore"], "berthstore", "{cfg}");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join(host.replace(':', "_"))).unwrap())
+            .unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!({"ServerURL": host, "Username": "berth", "Secret": "s3cret"})
+    );
+    // The pull asks the helper.
+    run(&["pull", &name], b"").ok();
+    let log = std::fs::read_to_string(store.join("log")).unwrap();
+    assert!(log.contains(&format!("get {host}\n")), "{log}");
+    // logout erases it from the helper and the file.
+    let out = run(&["logout", &host], b"").ok();
+    assert_eq!(
+        out.stdout,
+        format!("Removing login credentials for {host}\n")
+    );
+    assert!(!store.join(host.replace(':', "_")).exists());
+    run(&["rmi", &name], b"").ok();
+    let err = run(&["pull", &name], b"").fails(1);
+    assert!(err.stderr.contains("no basic auth credentials"), "{err:?}");
+
+    // credHelpers: the registry's own helper wins over credsStore.
+    std::fs::write(
+        &cfg_path,
+        format!(r#"{{"credsStore": "berthstore", "credHelpers": {{"{host}": "berthhost"}}}}"#),
+    )
+    .unwrap();
+    run(
+        &["login", "-u", "berth", "--password-stdin", &host],
+        b"s3cret\n",
+    )
+    .ok();
+    assert!(per_host.join(host.replace(':', "_")).exists());
+    assert!(!store.join(host.replace(':', "_")).exists());
+    run(&["pull", &name], b"").ok();
+    // A helper that is not installed: the docker CLI's words.
+    std::fs::write(
+        &cfg_path,
+        format!(r#"{{"credHelpers": {{"{host}": "berth-absent"}}}}"#),
+    )
+    .unwrap();
+    run(&["rmi", &name], b"").ok();
+    let err = run(&["pull", &name], b"").fails(1);
+    assert!(
+        err.stderr.contains(
+            "error getting credentials - err: exec: \"docker-credential-berth-absent\": executable file not found in $PATH"
+        ),
+        "{err:?}"
+    );
+    c.assert_store_empty();
+}
+
+/// This machine's first global IPv4 address: a registry there is not insecure by default.
+fn global_address() -> String {
+    let out = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output()
+        .expect("ip (iproute2) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|a| a.split('/').next())
+        .next()
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no global IPv4 address on this machine: {text}"))
+}
+
+#[test]
+#[ignore = "needs root"]
+fn insecure_registries_from_the_config_file() {
+    let reg = Registry::start_at(Kind::Plain, &global_address());
+    let seeded = seed_three_layers(&reg, "team/app", "1", Compression::Gzip);
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    let c = Client::new();
+    // Not listed: HTTPS only, and the registry speaks plain HTTP.
+    let err = c.run(&["pull", &name]).fails(1);
+    assert!(
+        err.stderr.contains(&format!(
+            "Error response from daemon: Get \"https://{host}/v2/\": http: server gave HTTP response to HTTPS client"
+        )),
+        "{err:?}"
+    );
+    c.assert_store_empty();
+    // Listed by host:port in the engine's config file: plain HTTP is allowed.
+    let cfg = c.b.config_file();
+    std::fs::write(&cfg, format!(r#"{{"insecure-registries": ["{host}"]}}"#)).unwrap();
+    let out = c.run(&["pull", &name]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("Digest: {}", seeded.manifest_digest)),
+        "{out:?}"
+    );
+    c.run(&["rmi", &name]).ok();
+    // Listed by a CIDR that holds the address.
+    std::fs::write(
+        &cfg,
+        format!(r#"{{"insecure-registries": ["{}/32"]}}"#, reg.addr),
+    )
+    .unwrap();
+    c.run(&["pull", &name]).ok();
+    let run = c.run(&["run", "--rm", &name, "cat", "/data/a.txt"]).ok();
+    assert_eq!(run.stdout, "hello\n");
+    // Push goes the same way.
+    let copy = format!("{host}/team/copy:1");
+    c.run(&["tag", &name, &copy]).ok();
+    let push = c.run(&["push", &copy]).ok();
+    assert!(push.stdout.contains("Mounted from team/app"), "{push:?}");
+    // A bad entry is refused, naming the file.
+    std::fs::write(&cfg, r#"{"insecure-registries": ["http://x/y"]}"#).unwrap();
+    let err = c.run(&["images"]).fails(125);
+    assert!(
+        err.stderr.contains("unable to configure the berth engine"),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn an_expired_token_is_refreshed() {
+    let mut plain = Registry::start(Kind::Plain);
+    let seeded = seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
+    plain.stop();
+    let issuer = TokenIssuer::start("berth", "t0ken", 300);
+    let reg = Registry::start_on(issuer.kind(), &plain.dir, &plain.storage, free_port());
+    let host = reg.host();
+    let name = format!("{host}/team/app:1");
+    let c = Client::new();
+    c.run_stdin(
+        &["login", "-u", "berth", "--password-stdin", &host],
+        b"t0ken",
+    )
+    .ok();
+    // The next token the issuer hands out has expired already though it claims 300 s: the
+    // registry answers 401, and the pull gets a new token and goes on.
+    let before = issuer.issued.load(std::sync::atomic::Ordering::SeqCst);
+    issuer.stale.store(1, std::sync::atomic::Ordering::SeqCst);
+    let out = c.run(&["pull", &name]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("Digest: {}", seeded.manifest_digest)),
+        "{out:?}"
+    );
+    assert_eq!(issuer.stale.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let after = issuer.issued.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(after >= before + 2, "{before} then {after} tokens");
+    // Push too.
+    let copy = format!("{host}/team/copy:1");
+    c.run(&["tag", &name, &copy]).ok();
+    issuer.stale.store(1, std::sync::atomic::Ordering::SeqCst);
+    let push = c.run(&["push", &copy]).ok();
+    assert!(push.stdout.contains("1: digest: "), "{push:?}");
+    assert_eq!(issuer.stale.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_terminal_gets_bars_redrawn_in_place() {
+    let reg = Registry::start(Kind::Plain);
+    let seeded = Seed::new(&reg).image(
+        "team/big",
+        "1",
+        &[busybox_tar(), random_layer("big.bin", 3 << 20, 5)],
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    // Slow enough that bars are drawn while the big layer arrives.
+    let proxy = Proxy::start(reg.port);
+    proxy
+        .rate
+        .store(1 << 20, std::sync::atomic::Ordering::SeqCst);
+    let c = Client::new();
+    let name = format!("{}/team/big:1", proxy.host());
+    let mut t = Pty::spawn(c.cmd(&["pull", &name]), format!("pull {name}"));
+    assert_eq!(t.wait_exit(PULL), 0, "{}", t.output());
+    let raw = t.output();
+    assert!(raw.contains("Downloading ["), "{raw:?}");
+    assert!(
+        raw.contains("\x1b[2K"),
+        "lines are rewritten in place: {raw:?}"
+    );
+    // What the screen shows at the end: one line per layer, in its final state.
+    let mut screen = vt100::Parser::new(200.try_into().unwrap(), 120.try_into().unwrap(), 0);
+    screen.process(t.output().as_bytes());
+    let lines: Vec<String> = screen
+        .screen()
+        .contents()
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut want = vec!["1: Pulling from team/big".to_string()];
+    for d in &seeded.layer_digests {
+        want.push(format!("{}: Pull complete", &d[7..19]));
+    }
+    want.push(format!("Digest: {}", seeded.manifest_digest));
+    want.push(format!("Status: Downloaded newer image for {name}"));
+    want.push(name.clone());
+    assert_eq!(lines, want, "{raw:?}");
+    // A login on a terminal asks for the password without echoing it.
+    let basic = Registry::start(Kind::Basic {
+        user: "berth".into(),
+        password: "s3cret".into(),
+    });
+    let mut t = Pty::spawn(
+        c.cmd(&["login", "-u", "berth", &basic.host()]),
+        "login".into(),
+    );
+    t.expect("Password: ", Duration::from_secs(60));
+    t.send(b"s3cret\n");
+    t.expect("Login Succeeded", Duration::from_secs(60));
+    assert_eq!(t.wait_exit(PULL), 0);
+    assert!(!t.output().contains("s3cret"), "{}", t.output());
 }
 
 /// The image the base of `build_pulls_…` is replaced with: one layer more, another `a.txt`.

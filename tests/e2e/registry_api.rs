@@ -10,6 +10,14 @@ use crate::registry_harness::*;
 
 /// `docker -H <sock> ARGS` with a credentials dir of the test's own.
 fn docker(b: &Berth, api: &Server, args: &[&str]) -> Run {
+    output_timeout(
+        docker_cmd(b, api, args),
+        None,
+        std::time::Duration::from_secs(120),
+    )
+}
+
+fn docker_cmd(b: &Berth, api: &Server, args: &[&str]) -> Command {
     let cli = docker_cli().expect("no docker CLI on PATH: apt install docker.io");
     let mut c = Command::new(cli);
     c.env("DOCKER_CONFIG", b.scratch("docker-config"))
@@ -17,7 +25,7 @@ fn docker(b: &Berth, api: &Server, args: &[&str]) -> Run {
         .arg("-H")
         .arg(format!("unix://{}", api.sock.display()))
         .args(args);
-    output_timeout(c, None, std::time::Duration::from_secs(120))
+    c
 }
 
 #[test]
@@ -34,7 +42,8 @@ fn the_docker_cli_logs_in_pushes_and_pulls_through_berth_serve() {
         &plain.storage,
         free_port(),
     );
-    let host = reg.host();
+    // `localhost:PORT`, as users name a local registry.
+    let host = format!("localhost:{}", reg.port);
     let b = Berth::new();
     b.busybox("busybox");
     let api = Server::start(&b);
@@ -88,8 +97,8 @@ fn the_docker_cli_logs_in_pushes_and_pulls_through_berth_serve() {
     );
     // /distribution answers what the registry has.
     let (code, body) = api.call("GET", &format!("/distribution/{name}/json"), None);
-    assert_eq!(code, 404, "anonymous: {body}");
-    assert!(body.contains("pull access denied for"), "{body}");
+    assert_eq!(code, 401, "anonymous: {body}");
+    assert!(body.contains("no basic auth credentials"), "{body}");
 }
 
 #[test]
@@ -132,6 +141,72 @@ print(img.id, sorted(img.tags))
         "application/vnd.docker.distribution.manifest.v2+json"
     );
     assert_eq!(v["Platforms"][0]["architecture"], "amd64");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_docker_cli_and_berth_share_a_credential_helper() {
+    let reg = Registry::start(Kind::Basic {
+        user: "berth".into(),
+        password: "s3cret".into(),
+    });
+    let host = reg.host();
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let bin = b.scratch("helpers");
+    let kept = credential_helper(&bin, "berthshared");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let config = b.scratch("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"credsStore": "berthshared"}"#,
+    )
+    .unwrap();
+    // The docker CLI logs in through berth serve; its helper keeps the secret.
+    let mut login = docker_cmd(
+        &b,
+        &api,
+        &["login", "-u", "berth", "--password-stdin", &host],
+    );
+    login.env("PATH", &path);
+    let out = output_timeout(login, Some(b"s3cret"), std::time::Duration::from_secs(120));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("Login Succeeded"), "{out:?}");
+    assert!(kept.join(host.replace(':', "_")).exists());
+    // berth's own CLI finds it there and pushes, then pulls into an empty store.
+    let name = format!("{host}/team/app:1");
+    b.run(&["tag", "busybox", &name]).ok();
+    let berth = |args: &[&str]| {
+        let mut c = b.command(args);
+        c.env("DOCKER_CONFIG", &config).env("PATH", &path);
+        output_timeout(c, None, std::time::Duration::from_secs(120))
+    };
+    berth(&["push", &name]).ok();
+    b.run(&["rmi", &name]).ok();
+    b.run(&["rmi", "busybox"]).ok();
+    let pull = berth(&["pull", &name]).ok();
+    assert!(
+        pull.stdout
+            .contains(&format!("Status: Downloaded newer image for {name}")),
+        "{pull:?}"
+    );
+    // berth logout erases it; without it the registry is asked with nothing, in Docker's words.
+    berth(&["logout", &host]).ok();
+    assert!(!kept.join(host.replace(':', "_")).exists());
+    b.run(&["rmi", &name]).ok();
+    let denied = berth(&["pull", &name]).fails(1);
+    assert!(
+        denied.stderr.contains(&format!(
+            "Error response from daemon: Get \"http://{host}/v2/team/app/manifests/1\": no basic auth credentials"
+        )),
+        "{denied:?}"
+    );
 }
 
 /// `DOCKER_BUILDKIT=0 docker build` through berth serve pulls a missing base image, and

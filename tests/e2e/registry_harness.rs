@@ -5,6 +5,7 @@
 //! HTTP API with curl (so pull tests do not depend on berth's push), and [`Proxy`] sits between
 //! berth and a registry to log requests, cut a blob download short, slow it down, or answer
 //! some requests itself ([`Canned`]: a 503, a manifest the registry would not store).
+//! [`credential_helper`] writes a `docker-credential-*` helper for the docker CLI and berth.
 //!
 //! Everything stops when dropped, also when the test fails.
 
@@ -57,6 +58,8 @@ pub struct TlsFiles {
 /// A running `docker-registry serve`.
 pub struct Registry {
     child: Option<Child>,
+    /// The address it listens on (127.0.0.1 unless started with [`Registry::start_at`]).
+    pub addr: String,
     pub port: u16,
     pub dir: PathBuf,
     pub storage: PathBuf,
@@ -79,13 +82,31 @@ impl Registry {
         r
     }
 
+    /// A registry of `kind` with its own storage, listening on `addr` (another address than
+    /// loopback, which berth, like Docker, treats as insecure by default).
+    pub fn start_at(kind: Kind, addr: &str) -> Registry {
+        let temp = tempfile::Builder::new()
+            .prefix("berth-registry-")
+            .tempdir_in(scratch_dir())
+            .unwrap();
+        let dir = temp.path().to_path_buf();
+        let storage = dir.join("storage");
+        let mut r = Registry::start_listening(kind, &dir, &storage, addr, free_port());
+        r._temp = Some(temp);
+        r
+    }
+
     /// A registry of `kind` serving `storage` (shared with an earlier registry of the test).
     pub fn start_on(kind: Kind, dir: &Path, storage: &Path, port: u16) -> Registry {
+        Registry::start_listening(kind, dir, storage, "127.0.0.1", port)
+    }
+
+    fn start_listening(kind: Kind, dir: &Path, storage: &Path, addr: &str, port: u16) -> Registry {
         std::fs::create_dir_all(storage).unwrap();
         let conf_dir = dir.join(format!("conf-{port}"));
         std::fs::create_dir_all(&conf_dir).unwrap();
         let mut yml = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nvalidation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: berth-test\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nvalidation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\nhttp:\n  addr: {addr}:{port}\n  secret: berth-test\n",
             storage.display()
         );
         let mut tls = None;
@@ -146,6 +167,7 @@ impl Registry {
             .expect("docker-registry (Debian package docker-registry) is installed");
         let r = Registry {
             child: Some(child),
+            addr: addr.to_string(),
             port,
             dir: dir.to_path_buf(),
             storage: storage.to_path_buf(),
@@ -154,14 +176,14 @@ impl Registry {
             _temp: None,
         };
         wait_for("the registry to listen", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
+            TcpStream::connect((addr, port)).is_ok()
         });
         r
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `ADDR:PORT` (`127.0.0.1:PORT`).
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.addr, self.port)
     }
 
     /// Stops the registry (it can be started again on the same storage).
@@ -247,10 +269,13 @@ impl Drop for CertsDir {
 /// A token server for [`Kind::Token`]: `GET /token?service=&scope=` with Basic credentials
 /// `user`/`password` answers a JWT (ES256, `x5c` = its certificate) granting every requested
 /// action; wrong credentials get 401. Counts the tokens it issued and keeps the scopes asked.
+/// While `stale` is above zero, each token it issues (counting `stale` down) has already
+/// expired, though its answer promises the usual lifetime (a clock skew, a revoked token).
 pub struct TokenIssuer {
     pub port: u16,
     pub cert_pem: String,
     pub issued: Arc<AtomicUsize>,
+    pub stale: Arc<AtomicUsize>,
     pub scopes: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -276,6 +301,7 @@ impl TokenIssuer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let issued = Arc::new(AtomicUsize::new(0));
+        let stale = Arc::new(AtomicUsize::new(0));
         let scopes = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let expected = format!(
@@ -283,7 +309,8 @@ impl TokenIssuer {
             base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
         );
         let thread = {
-            let (issued, scopes, stop) = (issued.clone(), scopes.clone(), stop.clone());
+            let (issued, stale, scopes, stop) =
+                (issued.clone(), stale.clone(), scopes.clone(), stop.clone());
             std::thread::spawn(move || {
                 for conn in listener.incoming() {
                     if stop.load(Ordering::Relaxed) {
@@ -328,9 +355,18 @@ impl TokenIssuer {
                         .unwrap()
                         .as_secs();
                     let n = issued.fetch_add(1, Ordering::SeqCst);
+                    let expired = stale
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| s.checked_sub(1))
+                        .is_ok();
+                    // Well past the registry's leeway for clock skew.
+                    let (iat, exp) = if expired {
+                        (now - 1200, now - 600)
+                    } else {
+                        (now, now + lifetime_secs)
+                    };
                     let claims = serde_json::json!({
                         "iss": TOKEN_ISSUER, "sub": "berth", "aud": TOKEN_SERVICE,
-                        "exp": now + lifetime_secs, "nbf": now - 10, "iat": now,
+                        "exp": exp, "nbf": iat - 10, "iat": iat,
                         "jti": format!("t{n}"), "access": access,
                     });
                     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
@@ -349,6 +385,7 @@ impl TokenIssuer {
             port,
             cert_pem,
             issued,
+            stale,
             scopes,
             stop,
             thread: Some(thread),
@@ -893,4 +930,47 @@ fn forward(
     }
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credential helpers
+
+/// Writes `docker-credential-NAME` into `bin`: a credential helper speaking Docker's protocol
+/// (`store` / `get` / `erase` / `list` on stdin and stdout) that keeps each secret in a file of
+/// `bin/NAME.d`, and logs each action with its server to `bin/NAME.d/log`.
+pub fn credential_helper(bin: &std::path::Path, name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(bin).unwrap();
+    let data = bin.join(format!("{name}.d"));
+    std::fs::create_dir_all(&data).unwrap();
+    let script = format!(
+        r#"#!/usr/bin/env python3
+import json, os, sys
+d = {data:?}
+action, given = sys.argv[1], sys.stdin.read()
+def path(url):
+    return os.path.join(d, url.strip().replace("/", "_").replace(":", "_"))
+if action == "store":
+    c = json.loads(given)
+    url = c["ServerURL"]
+    json.dump(c, open(path(url), "w"))
+elif action in ("get", "erase"):
+    url = given.strip()
+    if not os.path.exists(path(url)):
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    if action == "get":
+        sys.stdout.write(open(path(url)).read())
+    else:
+        os.remove(path(url))
+elif action == "list":
+    print("{{}}")
+open(os.path.join(d, "log"), "a").write(action + " " + url.strip() + "\n")
+"#,
+        data = data.to_str().unwrap()
+    );
+    let helper = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(&helper, script).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    data
 }

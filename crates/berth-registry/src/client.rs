@@ -49,6 +49,11 @@ pub fn describe(e: &reqwest::Error) -> String {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             io_kind = Some(io.kind());
         }
+        // A plain-HTTP server answered the TLS handshake (rustls's error, wrapped in layers of
+        // io::Error that do not expose it as a source): Go's words for it.
+        if s.to_string().contains("InvalidContentType") {
+            return "http: server gave HTTP response to HTTPS client".into();
+        }
         deepest = s.to_string();
         source = s.source();
     }
@@ -495,6 +500,14 @@ impl Repository {
                     let mut state = self.auth.lock().expect("auth lock");
                     state.challenge = c;
                     state.token = None;
+                }
+                // Basic auth without credentials: nothing to retry with (Docker's words).
+                if self.credentials.is_none()
+                    && self.auth.lock().expect("auth lock").challenge == Challenge::Basic
+                {
+                    return Err(RegistryError::Unauthorized(format!(
+                        "{verb} \"{url}\": no basic auth credentials"
+                    )));
                 }
                 refreshed = true;
                 self.authorization(true)?;
