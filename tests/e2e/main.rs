@@ -19,6 +19,7 @@ mod events;
 mod faults;
 mod files;
 mod go_client;
+mod health;
 mod hostile_input;
 mod images;
 mod layers;

@@ -168,6 +168,13 @@ pub enum Command {
         /// Exec instance ID.
         id: String,
     },
+
+    /// Runs a container's health check on its interval (internal; started by its shim).
+    #[command(hide = true)]
+    HealthMonitor {
+        /// Container ID.
+        id: String,
+    },
 }
 
 /// `container` subcommands.
@@ -615,6 +622,27 @@ pub struct RunArgs {
     /// Timeout (in seconds) to stop a container.
     #[arg(long = "stop-timeout")]
     pub stop_timeout: Option<i64>,
+    /// Command to run to check health.
+    #[arg(long = "health-cmd", allow_hyphen_values = true)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s).
+    #[arg(long = "health-interval", allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s).
+    #[arg(long = "health-timeout", allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s).
+    #[arg(long = "health-start-period", allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s).
+    #[arg(long = "health-start-interval", allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy.
+    #[arg(long = "health-retries", allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Disable any container-specified HEALTHCHECK.
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
     /// Restart policy to apply when a container exits.
     #[arg(long)]
     pub restart: Option<String>,

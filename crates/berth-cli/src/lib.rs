@@ -147,6 +147,9 @@ fn dispatch(cli: Cli) -> CliResult {
     if let Command::ExecShim { id } = command {
         Engine::run_exec_shim(engine_options(&cli), id);
     }
+    if let Command::HealthMonitor { id } = command {
+        Engine::run_health_monitor(engine_options(&cli), id);
+    }
     let mut engine = open_engine(&cli)?;
     if let Command::Serve(args) = command {
         drop(engine); // opened to check the data root; requests open their own
@@ -247,6 +250,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Network(NetworkCommand::Disconnect(a)) => network::disconnect(e, a),
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => network::port(e, a),
 
-        Command::Shim { .. } | Command::ExecShim { .. } => unreachable!("handled above"),
+        Command::Shim { .. } | Command::ExecShim { .. } | Command::HealthMonitor { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -209,6 +209,90 @@ fn attach_streams(list: &[String]) -> Result<Streams, CliError> {
 }
 
 /// The docker CLI's own checks of the namespace modes (the engine checks them again).
+/// The docker CLI's `Healthcheck` from `--health-*` and `--no-healthcheck` (only the settings
+/// given; the engine fills the rest from the image and Docker's defaults).
+fn healthcheck(args: &RunArgs) -> Result<Option<serde_json::Value>, CliError> {
+    let duration = |flag: &str, v: &Option<String>| -> Result<i64, CliError> {
+        let Some(v) = v else { return Ok(0) };
+        let n = berth_go::parse_go_duration(v).ok_or_else(|| {
+            let why = if !v.is_empty()
+                && v.trim_start_matches(['-', '+']).parse::<f64>().is_ok()
+                && v != "0"
+            {
+                format!("time: missing unit in duration {v:?}")
+            } else {
+                format!("time: invalid duration {v:?}")
+            };
+            run_usage_error(&format!(
+                "invalid argument \"{v}\" for \"--{flag}\" flag: {why}"
+            ))
+        })?;
+        if n < 0 {
+            return Err(run_usage_error(&format!("--{flag} cannot be negative")));
+        }
+        Ok(n)
+    };
+    let retries = match &args.health_retries {
+        None => 0,
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            run_usage_error(&format!(
+                "invalid argument \"{v}\" for \"--health-retries\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax"
+            ))
+        })?,
+    };
+    let given = args.health_cmd.as_deref().is_some_and(|c| !c.is_empty())
+        || [
+            &args.health_interval,
+            &args.health_timeout,
+            &args.health_start_period,
+            &args.health_start_interval,
+        ]
+        .iter()
+        .any(|v| v.is_some())
+        || retries != 0;
+    if args.no_healthcheck {
+        if given {
+            return Err(run_usage_error(
+                "--no-healthcheck conflicts with --health-* options",
+            ));
+        }
+        return Ok(Some(serde_json::json!({"Test": ["NONE"]})));
+    }
+    if !given {
+        return Ok(None);
+    }
+    let mut h = serde_json::Map::new();
+    if let Some(cmd) = args.health_cmd.as_deref().filter(|c| !c.is_empty()) {
+        h.insert("Test".into(), serde_json::json!(["CMD-SHELL", cmd]));
+    }
+    for (key, flag, v) in [
+        ("Interval", "health-interval", &args.health_interval),
+        ("Timeout", "health-timeout", &args.health_timeout),
+        (
+            "StartPeriod",
+            "health-start-period",
+            &args.health_start_period,
+        ),
+        (
+            "StartInterval",
+            "health-start-interval",
+            &args.health_start_interval,
+        ),
+    ] {
+        let n = duration(flag, v)?;
+        if n != 0 {
+            h.insert(key.into(), n.into());
+        }
+    }
+    if retries < 0 {
+        return Err(run_usage_error("--health-retries cannot be negative"));
+    }
+    if retries != 0 {
+        h.insert("Retries".into(), retries.into());
+    }
+    Ok(Some(serde_json::Value::Object(h)))
+}
+
 fn check_modes(args: &RunArgs) -> Result<(), CliError> {
     let container = |m: &str| m.strip_prefix("container:").is_some_and(|t| !t.is_empty());
     if let Some(m) = &args.uts {
@@ -485,6 +569,7 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         }),
         stop_signal: args.stop_signal.clone().unwrap_or_default(),
         stop_timeout: args.stop_timeout,
+        healthcheck: healthcheck(args)?,
         ..Default::default()
     };
     let host_config = HostConfig {

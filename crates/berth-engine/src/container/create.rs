@@ -58,9 +58,7 @@ fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
     if user.stop_signal.is_empty() {
         user.stop_signal = image.stop_signal.clone();
     }
-    if user.healthcheck.is_none() {
-        user.healthcheck = image.healthcheck.clone();
-    }
+    super::health::merge(&mut user.healthcheck, image.healthcheck.as_ref());
     if user.shell.is_none() {
         user.shell = image.shell.clone();
     }
@@ -77,6 +75,9 @@ impl Engine {
             )));
         }
         validate_restart_policy(&req.host_config.restart_policy)?;
+        if let Some(h) = &req.config.healthcheck {
+            super::health::validate(h)?;
+        }
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
         if let Some(spec) = req.platform.as_deref().filter(|p| !p.is_empty()) {

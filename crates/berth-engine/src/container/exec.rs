@@ -300,7 +300,11 @@ impl Engine {
     }
 
     /// The process to run: the request over the container's settings.
-    fn exec_spec(&self, c: &Container, config: &ExecConfig) -> Result<ExecSpec, EngineError> {
+    pub(crate) fn exec_spec(
+        &self,
+        c: &Container,
+        config: &ExecConfig,
+    ) -> Result<ExecSpec, EngineError> {
         let rootfs = self.store.driver().rootfs(&c.id, true)?.path;
         let user_spec = if config.user.is_empty() {
             &c.config.user

@@ -34,7 +34,10 @@ impl Engine {
             created: c.created_at.clone(),
             path,
             args,
-            state: state_info(&c),
+            state: ContainerStateInfo {
+                health: self.health_of(&c.id)?,
+                ..state_info(&c)
+            },
             image: c.image_id.clone(),
             resolv_conf_path: dir.join("resolv.conf").display().to_string(),
             hostname_path: dir.join("hostname").display().to_string(),
@@ -92,5 +95,6 @@ pub(crate) fn state_info(c: &Container) -> ContainerStateInfo {
         error: s.error.clone(),
         started_at: s.started_at.clone(),
         finished_at: s.finished_at.clone(),
+        health: None,
     }
 }

@@ -48,8 +48,8 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Docker's `Status` column.
-pub(crate) fn status_text(c: &Container, now: DateTime<Utc>) -> String {
+/// Docker's `Status` column; `health` is the container's health status, if it has a check.
+pub(crate) fn status_text(c: &Container, health: Option<&str>, now: DateTime<Utc>) -> String {
     let since = |t: &str| {
         parse_time(t)
             .map(|t| human_duration(now - t))
@@ -57,7 +57,13 @@ pub(crate) fn status_text(c: &Container, now: DateTime<Utc>) -> String {
     };
     match c.state.status {
         Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", since(&c.state.started_at)),
+        Status::Running => match health {
+            Some(super::health::STARTING) => {
+                format!("Up {} (health: starting)", since(&c.state.started_at))
+            }
+            Some(h) => format!("Up {} ({h})", since(&c.state.started_at)),
+            None => format!("Up {}", since(&c.state.started_at)),
+        },
         Status::Paused => format!("Up {} (Paused)", since(&c.state.started_at)),
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
@@ -122,6 +128,12 @@ impl Engine {
         if let Some(v) = f.get("status").find(|v| !STATUSES.contains(v)) {
             return Err(EngineError::InvalidArgument(format!(
                 "Invalid filter 'status={v}'"
+            )));
+        }
+        const HEALTH: &[&str] = &["starting", "healthy", "unhealthy", "none"];
+        if let Some(v) = f.get("health").find(|v| !HEALTH.contains(v)) {
+            return Err(EngineError::InvalidArgument(format!(
+                "Unrecognised filter value for health: {v}"
             )));
         }
         let mut all = Vec::new();
@@ -194,6 +206,10 @@ impl Engine {
             {
                 continue;
             }
+            let health = self.health_of(&c.id)?.map(|h| h.status);
+            if !f.exact_match("health", health.as_deref().unwrap_or("none")) {
+                continue;
+            }
             if f.contains("ancestor") && !ancestors.contains(&c.image_id) {
                 continue;
             }
@@ -239,7 +255,7 @@ impl Engine {
                 size_root_fs,
                 labels,
                 state: c.state.status.as_str().to_string(),
-                status: status_text(&c, now),
+                status: status_text(&c, health.as_deref(), now),
                 host_config: crate::types::SummaryHostConfig {
                     network_mode: c.host_config.network_mode.clone(),
                 },

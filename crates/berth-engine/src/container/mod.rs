@@ -5,7 +5,7 @@
 //! anyone reads it.
 //!
 //! One file per verb: `create`, `start`, `stop` (also kill and restart), `remove`, `wait`,
-//! `logs`, `attach`, `exec`, `inspect`, `list`, `update`, `storage` (where each path lives and
+//! `logs`, `attach`, `exec`, `health` (health checks), `inspect`, `list`, `update`, `storage` (where each path lives and
 //! what dies with `rm`), `shim` (the hooks the shim process runs); `state` decides which verb each state allows; `runconfig` checks and applies a
 //! `HostConfig`.
 
@@ -28,6 +28,7 @@ mod create;
 mod diff;
 mod exec;
 pub(crate) mod files;
+pub mod health;
 mod inspect;
 mod list;
 mod logs;

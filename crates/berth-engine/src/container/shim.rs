@@ -18,6 +18,9 @@ struct EngineHooks {
     held: Vec<std::os::fd::OwnedFd>,
     /// Set at exit when the restart policy brings the container back after this wait.
     restart_after: Option<std::time::Duration>,
+    /// A pidfd of the container's health monitor ([`super::health`]), while it runs: the
+    /// shim's loop reaps every child, so only a pidfd names the monitor safely later.
+    health_monitor: Option<std::os::fd::OwnedFd>,
 }
 
 impl EngineHooks {
@@ -49,10 +52,26 @@ impl ShimHooks for EngineHooks {
         };
         engine.save_settled_state(&id, &state)?;
         engine.emit_container(&c, "start", &[]);
+        if super::health::HealthSettings::of(&c.config).is_some() {
+            engine.reset_health(&c)?;
+            match engine.spawn_health_monitor(&c) {
+                Ok(child) => {
+                    // Not reaped yet: the shim's loop runs after this hook returns.
+                    let pid = rustix::process::Pid::from_child(&child);
+                    self.health_monitor =
+                        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
+                }
+                Err(e) => eprintln!("berth shim {id}: {e}"),
+            }
+        }
         Ok(())
     }
 
     fn exited(&mut self, exit: &ExitInfo) {
+        if let Some(monitor) = self.health_monitor.take() {
+            // The shim's loop reaps it.
+            let _ = rustix::process::pidfd_send_signal(&monitor, rustix::process::Signal::KILL);
+        }
         let id = self.id.clone();
         let Ok(engine) = self.engine() else { return };
         let Ok(c) = engine.lookup_container(&id) else {
@@ -123,6 +142,7 @@ impl Engine {
             engine: None,
             held: berth_runtime::shim::take_held_fds(),
             restart_after: None,
+            health_monitor: None,
         };
         berth_runtime::shim::run_shim(config, &mut hooks)
     }

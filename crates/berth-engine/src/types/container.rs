@@ -406,6 +406,35 @@ pub struct ContainerStateInfo {
     pub started_at: String,
     /// Last exit.
     pub finished_at: String,
+    /// The health check's state, for a container that has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+}
+
+/// `State.Health` of container inspect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    /// Failed probes in a row.
+    pub failing_streak: i64,
+    /// The last probes' results, oldest first.
+    pub log: Vec<HealthcheckResult>,
+}
+
+/// One probe of a health check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthcheckResult {
+    /// When it started (RFC 3339).
+    pub start: String,
+    /// When it ended (RFC 3339).
+    pub end: String,
+    /// Its exit code: 0 healthy, else unhealthy; -1 when it could not run or timed out.
+    pub exit_code: i64,
+    /// The start of its output.
+    pub output: String,
 }
 
 /// `docker inspect CONTAINER`.
