@@ -174,7 +174,7 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
             .filter(|r| matches!(r[1].as_str(), "running" | "paused" | "restarting"))
             .map(|r| r[0].clone())
             .collect();
-        let allowed: BTreeSet<String> = running
+        let mut allowed: BTreeSet<String> = running
             .iter()
             .map(|id| {
                 root.join("layers")
@@ -184,6 +184,14 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
                     .to_string()
             })
             .collect();
+        // A size-limited writable layer's filesystem stays mounted while its container exists.
+        let existing = rows(b, "SELECT id FROM containers");
+        for r in &existing {
+            let quota = root.join("layers").join(&r[0]).join("quota");
+            if quota.exists() {
+                allowed.insert(quota.display().to_string());
+            }
+        }
         let stray_mounts: Vec<String> = mounts_under(&root)
             .into_iter()
             .filter(|m| !allowed.contains(m))
@@ -209,6 +217,34 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
     for m in stray_mounts {
         t.leaked_mounts += 1;
         t.failures.push(format!("{what}: mount left: {m}"));
+    }
+    // Loop devices: only those of the size-limited layers of containers that exist (a volume's
+    // goes with its mount, which is a stray by now).
+    let existing: BTreeSet<String> = rows(b, "SELECT id FROM containers")
+        .into_iter()
+        .map(|r| {
+            root.join("layers")
+                .join(&r[0])
+                .join("quota.img")
+                .display()
+                .to_string()
+        })
+        .collect();
+    let loop_deadline = Instant::now() + Duration::from_secs(10);
+    let stray_loops = loop {
+        let stray: Vec<String> = crate::storage_quota::loops_under(&root)
+            .into_iter()
+            .filter(|l| !existing.contains(l))
+            .collect();
+        // udev may hold a freed device a moment.
+        if stray.is_empty() || Instant::now() > loop_deadline {
+            break stray;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for l in stray_loops {
+        t.leaked_mounts += 1;
+        t.failures.push(format!("{what}: loop device left on {l}"));
     }
     if !stray.is_empty() {
         t.leaked_processes += stray.len();
@@ -502,6 +538,58 @@ fn r15_killed_run_detached_or_rm_leaks_nothing() {
     campaign(&b, "run -d", &args, &reset, &mut |_, _, _| {});
     let args = ["run", "--rm", "--name", "rr", "busybox", "true"];
     campaign(&b, "run --rm", &args, &reset, &mut |_, _, _| {});
+}
+
+/// Issue 13: `run --storage-opt size=` and `rm -f` of such a container killed at any point
+/// leave no loop device or mount of a container that does not exist (the repair pass releases
+/// them with the layer's files).
+#[test]
+fn r13_killed_run_or_rm_of_a_size_limited_layer_leaks_no_loop_device() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let reset = |b: &Berth| {
+        let _ = b.run(&["rm", "-f", "rq"]);
+    };
+    let args = [
+        "run",
+        "-d",
+        "--name",
+        "rq",
+        "--storage-opt",
+        "size=8m",
+        "busybox",
+        "sleep",
+        "30",
+    ];
+    campaign(
+        &b,
+        "run -d --storage-opt size=8m",
+        &args,
+        &reset,
+        &mut |_, _, _| {},
+    );
+    let reset = |b: &Berth| {
+        let _ = b.run(&["rm", "-f", "rq"]);
+        b.run(&[
+            "run",
+            "-d",
+            "--name",
+            "rq",
+            "--storage-opt",
+            "size=8m",
+            "busybox",
+            "sleep",
+            "30",
+        ])
+        .ok();
+    };
+    campaign(
+        &b,
+        "rm -f (size-limited layer)",
+        &["rm", "-f", "rq"],
+        &reset,
+        &mut |_, _, _| {},
+    );
 }
 
 /// Issue 15 item 4: `rm -v` killed at any point removes the container and its anonymous

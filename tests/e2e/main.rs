@@ -35,6 +35,7 @@ mod registry_interop;
 mod resources;
 mod restart_policies;
 mod storage;
+mod storage_quota;
 mod system_service;
 mod volumes;
 mod volumes_beyond;

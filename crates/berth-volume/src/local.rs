@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use berth_store::fsutil;
-use berth_store::mount::{Mount, MountError, Mounter};
+use berth_store::mount::{image, Mount, MountError, Mounter};
 
 /// Errors of the local driver; `Display` is the text after Docker's `create <name>: ` prefix.
 #[derive(Debug, thiserror::Error)]
@@ -157,32 +156,10 @@ impl LocalDriver {
     /// An ext4 filesystem of exactly `size` bytes in a sparse image file next to `_data`.
     fn make_image(&self, name: &str, size: u64) -> Result<(), LocalError> {
         let img = self.dir(name).join("fs.img");
-        let f = std::fs::File::create(&img).map_err(io_err(&img))?;
-        f.set_len(size).map_err(io_err(&img))?;
-        drop(f);
-        let out = Command::new("mkfs.ext4")
-            .args(["-q", "-F", "-m", "0", "-E", "root_owner=0:0"])
-            .arg(&img)
-            .output()
-            .map_err(|e| LocalError::SizedFs(format!("mkfs.ext4 (e2fsprogs): {e}")))?;
-        if !out.status.success() {
-            return Err(LocalError::SizedFs(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        // A new volume is empty: ext4's `lost+found` would hide that (and stop the populate
-        // copy), so it goes; e2fsck recreates it if it ever needs one.
-        let out = Command::new("debugfs")
-            .args(["-w", "-R", "rmdir lost+found"])
-            .arg(&img)
-            .output()
-            .map_err(|e| LocalError::SizedFs(format!("debugfs (e2fsprogs): {e}")))?;
-        if !out.status.success() {
-            return Err(LocalError::SizedFs(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        Ok(())
+        image::make_ext4(&img, size, image::Ext4Root::Empty).map_err(|e| match e {
+            image::ImageError::Io { path, source } => LocalError::Io { path, source },
+            image::ImageError::Tool(t) => LocalError::SizedFs(t),
+        })
     }
 
     /// The mount an option volume needs at its `_data`, as data (`None` for a plain volume):

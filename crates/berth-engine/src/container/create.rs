@@ -107,6 +107,8 @@ impl Engine {
             ));
         }
         super::runconfig::validate(&mut host_config, &req.config.hostname)?;
+        let layer_size = super::quota::layer_size(host_config.storage_opt.as_ref())?;
+        self.check_layer_size(layer_size)?;
         for mode in [&host_config.pid_mode, &host_config.ipc_mode] {
             if let Some(target) = mode.strip_prefix("container:") {
                 self.container(target)?;
@@ -177,7 +179,7 @@ impl Engine {
         journal::begin(self.store.db().conn(), "container", &id)?;
         let mut created_volumes = Vec::new();
         let prepared = self
-            .prepare_container_files(&id, top_cache.as_deref(), &config, &host_config)
+            .prepare_container_files(&id, top_cache.as_deref(), layer_size, &config, &host_config)
             .and_then(|_| self.prepare_container_volumes(&id, &mut specs, &mut created_volumes));
         if let Err(e) = prepared {
             self.abandon_container_files(&id);
@@ -268,6 +270,7 @@ impl Engine {
         &mut self,
         id: &str,
         top_cache: Option<&str>,
+        layer_size: Option<u64>,
         config: &ContainerConfig,
         host_config: &crate::types::HostConfig,
     ) -> Result<(), EngineError> {
@@ -275,7 +278,13 @@ impl Engine {
         let init = format!("{id}-init");
         driver.create(&init, top_cache)?;
         files::populate_init_layer(&driver.apply_dir(&init))?;
-        driver.create(id, Some(&init))?;
+        match layer_size {
+            Some(size) => {
+                driver.create_sized(id, Some(&init), size)?;
+                self.mount_layer_quota(id)?;
+            }
+            None => driver.create(id, Some(&init))?,
+        }
         let dir = self.container_dir(id);
         {
             use std::os::unix::fs::DirBuilderExt;
@@ -319,6 +328,11 @@ impl Engine {
 
     /// Removes whatever `create` made for `id` before it was recorded.
     fn abandon_container_files(&mut self, id: &str) {
+        let _ = self.unmount_rootfs(id);
+        if self.release_layer_quota(id).is_err() {
+            // Never delete through a mount that stayed: its files go with the repair pass.
+            return;
+        }
         let driver = self.store.driver();
         let _ = driver.remove(id);
         let _ = driver.remove(&format!("{id}-init"));

@@ -35,6 +35,7 @@ mod logs;
 mod mounts;
 mod names;
 mod pause;
+mod quota;
 mod remove;
 mod rename;
 mod repair;
@@ -240,6 +241,15 @@ impl Engine {
     /// Docker's order — and refreshes its state first.
     pub fn container(&mut self, name_or_id: &str) -> Result<Container, EngineError> {
         let c = self.lookup_container(name_or_id)?;
+        if c.host_config
+            .storage_opt
+            .as_ref()
+            .is_some_and(|o| !o.is_empty())
+        {
+            // A reboot took the mount of its size-limited layer: everything that reads the
+            // layer finds it again.
+            self.mount_layer_quota(&c.id)?;
+        }
         self.refresh(c)
     }
 

@@ -152,6 +152,7 @@ impl Engine {
     /// Unmounts and deletes the files of container `id` (whose row is gone).
     pub(crate) fn remove_container_files(&mut self, id: &str) -> Result<(), EngineError> {
         self.unmount_rootfs(id)?;
+        self.release_layer_quota(id)?;
         let driver = self.store.driver();
         driver.remove(id)?;
         driver.remove(&format!("{id}-init"))?;

@@ -38,6 +38,9 @@ pub enum DriverError {
     /// The layer directory does not exist.
     #[error("layer {0} does not exist")]
     NoSuchLayer(String),
+    /// The size-limited filesystem of a `--storage-opt size=` layer could not be made.
+    #[error("cannot make the size-limited writable layer: {0}")]
+    Quota(#[from] crate::mount::image::ImageError),
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DriverError + '_ {
@@ -81,6 +84,31 @@ pub trait GraphDriver: Send + Sync {
                 "this storage driver cannot chain a layer after unpacking it",
             ),
         })
+    }
+    /// Whether [`GraphDriver::create_sized`] is served (`--storage-opt size=`).
+    fn sized_layers(&self) -> bool {
+        false
+    }
+    /// Creates container layer `id` on `parent` as [`GraphDriver::create`] does, with room for
+    /// at most `size` bytes of changes: they live on a filesystem of that size, which
+    /// [`GraphDriver::quota_mount`] mounts. Drivers without [`GraphDriver::sized_layers`] fail.
+    fn create_sized(&self, id: &str, parent: Option<&str>, size: u64) -> Result<(), DriverError> {
+        let _ = (parent, size);
+        Err(DriverError::Io {
+            path: self.apply_dir(id),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this storage driver cannot limit a layer's size",
+            ),
+        })
+    }
+    /// The mount a size-limited layer (made by [`GraphDriver::create_sized`]) needs from its
+    /// creation to its removal — before its root filesystem is mounted and before anything reads
+    /// its changes — or `None` for any other layer. The caller owns the mount; it must be gone
+    /// before [`GraphDriver::remove`].
+    fn quota_mount(&self, id: &str) -> Option<Mount> {
+        let _ = id;
+        None
     }
     /// Removes everything of layer `id`; a missing or half-created layer is not an error.
     fn remove(&self, id: &str) -> Result<(), DriverError>;

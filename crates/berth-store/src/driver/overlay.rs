@@ -9,6 +9,15 @@
 //! l/<short>  →   ../<id>/diff
 //! ```
 //!
+//! A container layer made with a size limit (`--storage-opt size=`) keeps its upper and work
+//! dirs on a filesystem of that size instead, mounted for the layer's whole life:
+//!
+//! ```text
+//! <id>/quota.img    an ext4 image of the limit's size (see `mount::image`)
+//! <id>/quota/       where it is mounted; it holds diff/ and work/ (one filesystem, as overlay
+//!                   requires of them)
+//! ```
+//!
 //! The short links keep the mount data of a deep image under one page (`lowerdir=l/A:l/B:...`
 //! with paths relative to `<root>/layers`), so a 120-layer image still mounts; the returned
 //! [`Mount`] then carries `cwd`. Changes and layer tars are read straight from the upper dir
@@ -61,6 +70,21 @@ impl OverlayDriver {
                 .collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(io_err(&p)(e)),
+        }
+    }
+
+    /// The ext4 image of a size-limited layer.
+    fn quota_image(&self, id: &str) -> PathBuf {
+        self.dir(id).join("quota.img")
+    }
+
+    /// The upper and work dirs of layer `id`, relative to the layer root: on the layer's own
+    /// size-limited filesystem if it has one.
+    fn upper_and_work(&self, id: &str) -> (String, String) {
+        if self.quota_image(id).exists() {
+            (format!("{id}/quota/diff"), format!("{id}/quota/work"))
+        } else {
+            (format!("{id}/diff"), format!("{id}/work"))
         }
     }
 
@@ -161,6 +185,40 @@ impl GraphDriver for OverlayDriver {
         true
     }
 
+    fn sized_layers(&self) -> bool {
+        true
+    }
+
+    fn create_sized(&self, id: &str, parent: Option<&str>, size: u64) -> Result<(), DriverError> {
+        use std::os::unix::fs::DirBuilderExt;
+        // The host-side `diff` (its short link's target) and `work` stay, empty and unused:
+        // the changes go to the image's.
+        self.create(id, parent)?;
+        let dir = self.dir(id);
+        let quota = dir.join("quota");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&quota)
+            .map_err(io_err(&quota))?;
+        crate::mount::image::make_ext4(
+            &self.quota_image(id),
+            size,
+            crate::mount::image::Ext4Root::OverlayUpper,
+        )?;
+        Ok(())
+    }
+
+    fn quota_mount(&self, id: &str) -> Option<Mount> {
+        let img = self.quota_image(id);
+        img.exists().then(|| Mount {
+            fstype: "ext4".into(),
+            source: img.display().to_string(),
+            target: self.dir(id).join("quota"),
+            options: vec!["loop".into()],
+            cwd: None,
+        })
+    }
+
     fn set_parent(&self, id: &str, parent: &str) -> Result<(), DriverError> {
         use std::os::unix::fs::DirBuilderExt;
         let dir = self.dir(id);
@@ -187,7 +245,7 @@ impl GraphDriver for OverlayDriver {
     }
 
     fn apply_dir(&self, id: &str) -> PathBuf {
-        self.dir(id).join("diff")
+        self.root.join(self.upper_and_work(id).0)
     }
 
     fn rootfs(&self, id: &str, writable: bool) -> Result<Rootfs, DriverError> {
@@ -222,9 +280,8 @@ impl GraphDriver for OverlayDriver {
                 .join(":");
             let mut data = format!("{BASE_OPTIONS},lowerdir={lowerdir}");
             if let Some(up) = upper {
-                data.push_str(&format!(
-                    ",upperdir={root}{up}/diff,workdir={root}{up}/work"
-                ));
+                let (upper, work) = self.upper_and_work(up);
+                data.push_str(&format!(",upperdir={root}{upper},workdir={root}{work}"));
             }
             data
         };
@@ -293,10 +350,11 @@ impl GraphDriver for OverlayDriver {
                     .join(":");
                 m.insert("LowerDir".into(), joined);
                 m.insert("MergedDir".into(), dir.join("merged").display().to_string());
-                m.insert("WorkDir".into(), dir.join("work").display().to_string());
+                let work = self.root.join(self.upper_and_work(id).1);
+                m.insert("WorkDir".into(), work.display().to_string());
             }
         }
-        m.insert("UpperDir".into(), dir.join("diff").display().to_string());
+        m.insert("UpperDir".into(), self.apply_dir(id).display().to_string());
         m
     }
 
@@ -440,6 +498,45 @@ mod tests {
                 }),
             ]
         );
+    }
+
+    #[test]
+    fn a_sized_layer_keeps_its_upper_and_work_dirs_on_its_own_filesystem() {
+        let t = tempfile::tempdir().unwrap();
+        let d = OverlayDriver::open(t.path()).unwrap();
+        d.create("base", None).unwrap();
+        d.create("plain", Some("base")).unwrap();
+        assert_eq!(d.quota_mount("plain"), None);
+        d.create_sized("ctr", Some("base"), 1 << 20).unwrap();
+        let root = t.path().display().to_string();
+        assert_eq!(
+            d.quota_mount("ctr").unwrap(),
+            Mount {
+                fstype: "ext4".into(),
+                source: format!("{root}/ctr/quota.img"),
+                target: t.path().join("ctr/quota"),
+                options: vec!["loop".into()],
+                cwd: None,
+            }
+        );
+        assert_eq!(
+            std::fs::metadata(t.path().join("ctr/quota.img"))
+                .unwrap()
+                .len(),
+            1 << 20
+        );
+        assert_eq!(d.apply_dir("ctr"), t.path().join("ctr/quota/diff"));
+        let rootfs = d.rootfs("ctr", true).unwrap();
+        assert!(
+            rootfs.mounts[0].options[0].ends_with(&format!(
+                ",upperdir={root}/ctr/quota/diff,workdir={root}/ctr/quota/work"
+            )),
+            "{:?}",
+            rootfs.mounts
+        );
+        let meta = d.metadata("ctr");
+        assert_eq!(meta["UpperDir"], format!("{root}/ctr/quota/diff"));
+        assert_eq!(meta["WorkDir"], format!("{root}/ctr/quota/work"));
     }
 
     #[test]

@@ -74,14 +74,6 @@ pub enum RunConfigError {
     /// A limit this host's cgroups cannot enforce (dockerd warns and drops it; berth refuses).
     #[error("{0}")]
     Unenforceable(String),
-    /// A setting berth does not apply yet: refused rather than dropped.
-    #[error("{field} is not supported by berth yet ({value}); it would be ignored, so the container is not created")]
-    NotYetApplied {
-        /// The API field.
-        field: &'static str,
-        /// What was asked.
-        value: String,
-    },
     /// `logs` of a container whose log driver keeps nothing.
     #[error("configured logging driver does not support reading")]
     LogsNotReadable,
@@ -111,7 +103,7 @@ impl RunConfigError {
 /// `hostname` is the one the request asked for.
 pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunConfigError> {
     // (The zero values a client leaves are dockerd's defaults by now: `fill_defaults`.)
-    refuse_unapplied(hc)?;
+    super::quota::layer_size(hc.storage_opt.as_ref())?;
     namespaces::validate(hc, hostname)?;
     logging::settings(&hc.log_config)?;
     security::validate(hc)?;
@@ -121,20 +113,6 @@ pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunCon
         if !opts.iter().any(|o| o == "label=disable") {
             opts.push("label=disable".into());
         }
-    }
-    Ok(())
-}
-
-/// The `HostConfig` fields of this issue berth does not act on yet, refused when set.
-fn refuse_unapplied(hc: &HostConfig) -> Result<(), RunConfigError> {
-    let refuse = |field, value: &str| {
-        Err(RunConfigError::NotYetApplied {
-            field,
-            value: value.to_string(),
-        })
-    };
-    if let Some(s) = hc.storage_opt.as_ref().filter(|s| !s.is_empty()) {
-        return refuse("StorageOpt", &format!("{s:?}"));
     }
     Ok(())
 }
