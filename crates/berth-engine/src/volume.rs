@@ -18,7 +18,8 @@ pub(crate) fn info(v: &Volume) -> VolumeInfo {
         mountpoint: v.mountpoint.display().to_string(),
         name: v.name.clone(),
         options: v.options.clone(),
-        scope: "local".into(),
+        scope: v.scope.clone(),
+        status: v.status.clone(),
         usage_data: None,
     }
 }
@@ -43,7 +44,9 @@ impl Engine {
 
     /// `docker volume inspect NAME`.
     pub fn inspect_volume(&mut self, name: &str) -> Result<VolumeInfo, EngineError> {
-        Ok(info(&self.volumes()?.require(name)?))
+        let store = self.volumes()?;
+        let v = store.require(name)?;
+        Ok(info(&store.describe(v)?))
     }
 
     /// `docker volume ls` with Docker's filters: `name` (unanchored regex, OR), `label` (AND),
@@ -60,7 +63,7 @@ impl Engine {
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
         let mut out = Vec::new();
-        for v in store.list()? {
+        for v in store.list_described()? {
             if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
                 continue;
             }
@@ -95,6 +98,15 @@ impl Engine {
         names: &[String],
         force: bool,
     ) -> Vec<Result<(), EngineError>> {
+        let drivers: Vec<String> = names
+            .iter()
+            .map(|n| {
+                self.volumes()
+                    .ok()
+                    .and_then(|s| s.get(n).ok().flatten())
+                    .map_or_else(|| "local".to_string(), |v| v.driver)
+            })
+            .collect();
         let results = match self.volumes().and_then(|mut s| Ok(s.remove_many(names)?)) {
             Ok(r) => r,
             Err(e) => {
@@ -112,9 +124,9 @@ impl Engine {
                 r => Ok(r?),
             })
             .collect();
-        for (name, r) in names.iter().zip(&results) {
+        for ((name, r), driver) in names.iter().zip(&results).zip(drivers) {
             if r.is_ok() {
-                self.emit_volume(name, "destroy", &[("driver", "local".into())]);
+                self.emit_volume(name, "destroy", &[("driver", driver)]);
             }
         }
         results

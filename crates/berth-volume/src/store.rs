@@ -15,6 +15,7 @@ use berth_store::{journal, ErrorKind, Store, StoreError};
 
 use crate::local::{LocalDriver, LocalError};
 use crate::mount_spec::{validate_volume_name, VolumeNameError};
+use crate::plugin::{self, PluginError, VolumePlugin};
 
 /// The label Docker ≥ 23 puts on volumes created without a name (what `prune` keys on).
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
@@ -34,11 +35,21 @@ pub struct Volume {
     pub anonymous: bool,
     /// Creation time (RFC 3339, seconds).
     pub created_at: String,
-    /// `<root>/volumes/<name>/_data`.
+    /// `<root>/volumes/<name>/_data`; for a plugin's volume what the plugin says (after
+    /// [`VolumeStore::describe`] or a mount), empty until then.
     pub mountpoint: PathBuf,
+    /// A plugin's free-form status (after [`VolumeStore::describe`]).
+    pub status: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `local`, or `global` for a plugin that says so.
+    pub scope: String,
 }
 
 impl Volume {
+    /// Whether a plugin serves the volume (any driver but `local`).
+    pub fn is_plugin(&self) -> bool {
+        self.driver != "local"
+    }
+
     /// Whether the volume has driver options (such volumes are never pruned, nor listed by
     /// `system df`, as in Docker).
     pub fn has_options(&self) -> bool {
@@ -109,6 +120,58 @@ pub enum VolumeError {
     /// Another process kept changing the volume's files for too long.
     #[error("create {0}: the volume is being removed or created by another process")]
     Busy(String),
+    /// The driver's plugin could not be found or activated.
+    #[error("{op} {name}: error looking up volume plugin {driver}: {source}")]
+    PluginLookup {
+        /// The operation (`create`, `get`, `mount`...).
+        op: &'static str,
+        /// Volume name.
+        name: String,
+        /// The plugin's name.
+        driver: String,
+        /// Why.
+        source: PluginError,
+    },
+    /// The plugin refused or failed a call (its text, as dockerd shows it).
+    #[error("{op} {name}: {source}")]
+    Plugin {
+        /// The operation (`create`, `remove`, `mount`...).
+        op: &'static str,
+        /// Volume name.
+        name: String,
+        /// What the plugin said.
+        source: PluginError,
+    },
+    /// The plugin could not say whether it has the volume (dockerd's words).
+    #[error("get {name}: error while checking if volume \"{name}\" exists in driver \"{driver}\": {source}")]
+    PluginGet {
+        /// Volume name.
+        name: String,
+        /// The plugin.
+        driver: String,
+        /// What failed.
+        source: PluginError,
+    },
+    /// berth cannot do this on a plugin's volume.
+    #[error("{op} {name}: not supported for a volume of the {driver} plugin")]
+    PluginUnsupported {
+        /// The operation.
+        op: &'static str,
+        /// Volume name.
+        name: String,
+        /// The plugin.
+        driver: String,
+    },
+    /// The name is taken by a volume of another driver.
+    #[error(
+        "create {name}: driver '{driver}' already has volume '{name}': volume name must be unique"
+    )]
+    NameConflict {
+        /// Volume name.
+        name: String,
+        /// The driver that has it.
+        driver: String,
+    },
     /// A prune already runs.
     #[error("a prune operation is already running")]
     PruneRunning,
@@ -134,10 +197,14 @@ impl VolumeError {
             | VolumeError::RootPath { .. }
             | VolumeError::NoDriver { .. }
             | VolumeError::Options { .. }
-            | VolumeError::InvalidFilter(_) => ErrorKind::InvalidArgument,
+            | VolumeError::InvalidFilter(_)
+            | VolumeError::PluginUnsupported { .. } => ErrorKind::InvalidArgument,
             VolumeError::NotFound(_) => ErrorKind::NotFound,
             VolumeError::InUse { .. } => ErrorKind::InUse,
-            VolumeError::Exists { .. } => ErrorKind::Conflict,
+            VolumeError::Exists { .. } | VolumeError::NameConflict { .. } => ErrorKind::Conflict,
+            VolumeError::PluginLookup { .. }
+            | VolumeError::Plugin { .. }
+            | VolumeError::PluginGet { .. } => ErrorKind::Internal,
 
             VolumeError::PruneRunning | VolumeError::Busy(_) => ErrorKind::Conflict,
             VolumeError::Driver(_) => ErrorKind::Internal,
@@ -181,7 +248,13 @@ impl<'s> VolumeStore<'s> {
 
     fn volume(&self, r: VolumeRow) -> Volume {
         Volume {
-            mountpoint: self.local.data(&r.name),
+            mountpoint: if r.driver == "local" {
+                self.local.data(&r.name)
+            } else {
+                PathBuf::new()
+            },
+            status: None,
+            scope: "local".into(),
             driver: r.driver,
             labels: r.labels,
             options: r.options,
@@ -228,12 +301,22 @@ impl<'s> VolumeStore<'s> {
             Some(n) => n.clone(),
             None => berth_store::fsutil::random_hex(32),
         };
-        let driver = req.driver.clone().unwrap_or_else(|| "local".into());
+        let driver = req
+            .driver
+            .clone()
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "local".into());
         if driver != "local" {
-            return Err(VolumeError::NoDriver { name, driver });
+            return self.create_plugin_volume(req, name, driver);
         }
         validate_volume_name(&name)?;
         if let Some(existing) = self.get(&name)? {
+            if existing.is_plugin() {
+                return Err(VolumeError::NameConflict {
+                    name,
+                    driver: existing.driver,
+                });
+            }
             return Ok((existing, false));
         }
         if let Some(opts) = &req.options {
@@ -329,6 +412,28 @@ impl<'s> VolumeStore<'s> {
         &mut self,
         names: &[String],
     ) -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
+        // A plugin's volume goes through its plugin first, one by one; the rest below.
+        let mut plugin_results = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            if self.get(name)?.is_some_and(|v| v.is_plugin()) {
+                plugin_results.insert(i, self.remove_plugin_volume(name));
+            }
+        }
+        if !plugin_results.is_empty() {
+            let rest: Vec<String> = names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !plugin_results.contains_key(i))
+                .map(|(_, n)| n.clone())
+                .collect();
+            let mut rest = self.remove_many(&rest)?.into_iter();
+            return Ok((0..names.len())
+                .map(|i| match plugin_results.remove(&i) {
+                    Some(r) => r,
+                    None => rest.next().expect("one result per name"),
+                })
+                .collect());
+        }
         let mut results = self.store.db_mut().write(
             |tx| -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
                 let mut out = Vec::with_capacity(names.len());
@@ -425,24 +530,237 @@ impl<'s> VolumeStore<'s> {
         Ok(())
     }
 
+    /// Refuses an operation berth does not do on a plugin's volume (there is no protocol call
+    /// for it) instead of acting on a local directory that does not exist.
+    pub fn refuse_plugin(&self, op: &'static str, v: &Volume) -> Result<(), VolumeError> {
+        if v.is_plugin() {
+            return Err(VolumeError::PluginUnsupported {
+                op,
+                name: v.name.clone(),
+                driver: v.driver.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Bytes stored in a volume.
     pub fn size(&self, name: &str) -> Result<u64, VolumeError> {
+        if let Some(v) = self.get(name)?.filter(|v| v.is_plugin()) {
+            self.refuse_plugin("size", &v)?;
+        }
         Ok(self.local.size(name)?)
     }
 
     /// Mounts an option volume that is not mounted yet (first use); plain volumes need nothing.
     pub fn mount(&self, v: &Volume) -> Result<PathBuf, VolumeError> {
+        self.refuse_plugin("mount", v)?;
         self.local.mount(&v.name, v.options.as_ref())?;
         Ok(v.mountpoint.clone())
     }
 
     /// Unmounts an option volume (after its last user stopped).
     pub fn unmount(&self, v: &Volume) -> Result<(), VolumeError> {
-        if LocalDriver::is_mounted_kind(v.options.as_ref()) {
+        if !v.is_plugin() && LocalDriver::is_mounted_kind(v.options.as_ref()) {
             self.local.unmount(&v.name)?;
         }
         Ok(())
     }
+}
+
+/// Volumes served by plugins (any driver but `local`): the row is berth's record, the data and
+/// its state are the plugin's. A plugin that is down fails the operation with its error and
+/// leaves the row as it was.
+impl VolumeStore<'_> {
+    /// The activated plugin `driver` for an operation `op` on volume `name`.
+    pub fn plugin(
+        &self,
+        op: &'static str,
+        name: &str,
+        driver: &str,
+    ) -> Result<std::sync::Arc<VolumePlugin>, VolumeError> {
+        plugin::volume_plugin(driver).map_err(|source| match source {
+            PluginError::NotFound(_) if op == "create" => VolumeError::NoDriver {
+                name: name.to_string(),
+                driver: driver.to_string(),
+            },
+            source => VolumeError::PluginLookup {
+                op,
+                name: name.to_string(),
+                driver: driver.to_string(),
+                source,
+            },
+        })
+    }
+
+    /// The plugin of `v` and what its `Get` says; failing either is dockerd's "error while
+    /// checking if volume exists" (a plugin without a socket: "error looking up").
+    fn plugin_get(
+        &self,
+        v: &Volume,
+    ) -> Result<(std::sync::Arc<VolumePlugin>, plugin::PluginVolume), VolumeError> {
+        let failed = |source| VolumeError::PluginGet {
+            name: v.name.clone(),
+            driver: v.driver.clone(),
+            source,
+        };
+        let plugin = match plugin::volume_plugin(&v.driver) {
+            Ok(p) => p,
+            Err(PluginError::NotFound(d)) => {
+                return Err(VolumeError::PluginLookup {
+                    op: "get",
+                    name: v.name.clone(),
+                    driver: v.driver.clone(),
+                    source: PluginError::NotFound(d),
+                })
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        let got = plugin.get(&v.name).map_err(failed)?;
+        Ok((plugin, got))
+    }
+
+    fn create_plugin_volume(
+        &mut self,
+        req: &CreateVolume,
+        name: String,
+        driver: String,
+    ) -> Result<(Volume, bool), VolumeError> {
+        // The driver is looked up first, also for an existing name (as dockerd).
+        let plugin = self.plugin("create", &name, &driver)?;
+        if let Some(existing) = self.get(&name)? {
+            if existing.driver != driver {
+                return Err(VolumeError::NameConflict {
+                    name,
+                    driver: existing.driver,
+                });
+            }
+            return Ok((existing, false));
+        }
+        // dockerd asks the driver whether it has the volume before creating it; the answer
+        // does not change what follows (Create is idempotent in the protocol).
+        let _ = plugin.get(&name);
+        plugin
+            .create(&name, req.options.as_ref())
+            .map_err(|source| VolumeError::Plugin {
+                op: "create",
+                name: name.clone(),
+                source,
+            })?;
+        let anonymous = req.name.is_none();
+        let mut labels = req.labels.clone();
+        if anonymous {
+            labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert(ANONYMOUS_LABEL.into(), String::new());
+        }
+        let row = VolumeRow {
+            name: name.clone(),
+            driver: driver.clone(),
+            labels,
+            options: req.options.clone(),
+            anonymous,
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        let inserted = self
+            .store
+            .db_mut()
+            .write(|tx| -> Result<bool, VolumeError> {
+                Ok(volumes::insert_if_absent(tx, &row)?)
+            })?;
+        let mut v = self.require(&name)?;
+        if v.driver != driver {
+            // Another process recorded the name for another driver meanwhile.
+            return Err(VolumeError::NameConflict {
+                name,
+                driver: v.driver,
+            });
+        }
+        v.scope = plugin.capabilities().scope.clone();
+        Ok((v, inserted))
+    }
+
+    /// `volume rm` of a plugin's volume: refused while referenced; the plugin removes its data
+    /// first (dockerd's `Get` then `Remove`), then the row goes. If the plugin fails, the row
+    /// stays and the error is the plugin's.
+    fn remove_plugin_volume(&mut self, name: &str) -> Result<(), VolumeError> {
+        let v = self.require(name)?;
+        let in_use = |containers: Vec<String>| VolumeError::InUse {
+            op: "remove",
+            name: name.to_string(),
+            containers,
+        };
+        let users = self.users(name)?;
+        if !users.is_empty() {
+            return Err(in_use(users));
+        }
+        let (plugin, _) = self.plugin_get(&v)?;
+        plugin.remove(name).map_err(|source| VolumeError::Plugin {
+            op: "remove",
+            name: name.to_string(),
+            source,
+        })?;
+        self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
+            let users = volumes::users(tx, name)?;
+            if !users.is_empty() {
+                return Err(in_use(users));
+            }
+            volumes::delete(tx, name)?;
+            Ok(())
+        })
+    }
+
+    /// `volume inspect`: a plugin's volume with its plugin's `Mountpoint`, `Status`,
+    /// `CreatedAt` (Go's zero time when the plugin gives none, as dockerd shows it) and scope
+    /// (`VolumeDriver.Get`); a local volume as it is.
+    pub fn describe(&self, mut v: Volume) -> Result<Volume, VolumeError> {
+        if !v.is_plugin() {
+            return Ok(v);
+        }
+        let (plugin, got) = self.plugin_get(&v)?;
+        apply_plugin_view(&mut v, &got, &plugin.capabilities().scope);
+        Ok(v)
+    }
+
+    /// Every volume as [`VolumeStore::list`] gives them, plugin volumes completed from one
+    /// `VolumeDriver.List` per plugin (as dockerd's `volume ls`); a plugin that does not answer
+    /// leaves its volumes as recorded (with an empty `Mountpoint`), so listing never fails on it.
+    pub fn list_described(&self) -> Result<Vec<Volume>, VolumeError> {
+        let mut all = self.list()?;
+        let drivers: std::collections::BTreeSet<String> = all
+            .iter()
+            .filter(|v| v.is_plugin())
+            .map(|v| v.driver.clone())
+            .collect();
+        for driver in drivers {
+            let Ok(plugin) = plugin::volume_plugin(&driver) else {
+                continue;
+            };
+            let listed = match plugin.list() {
+                Ok(l) => l,
+                Err(e) => {
+                    log::warn!("volume plugin {driver}: {e}");
+                    continue;
+                }
+            };
+            for v in all.iter_mut().filter(|v| v.driver == driver) {
+                if let Some(pv) = listed.iter().find(|p| p.name == v.name) {
+                    apply_plugin_view(v, pv, &plugin.capabilities().scope);
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// What a plugin says of a volume, over berth's record.
+fn apply_plugin_view(v: &mut Volume, pv: &plugin::PluginVolume, scope: &str) {
+    v.mountpoint = PathBuf::from(&pv.mountpoint);
+    v.status = pv.status.clone();
+    v.created_at = pv
+        .created_at
+        .clone()
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into());
+    v.scope = scope.to_string();
 }
 
 /// Journal kind of a copy staged beside a volume's data dir (populate), keyed `NAME/OWNER`.
@@ -487,6 +805,7 @@ impl VolumeStore<'_> {
     pub fn rename(&mut self, old: &str, new: &str) -> Result<Volume, VolumeError> {
         validate_volume_name(new)?;
         let v = self.require(old)?;
+        self.refuse_plugin("rename", &v)?;
         let users = self.users(old)?;
         if !users.is_empty() {
             return Err(VolumeError::InUse {
@@ -536,6 +855,7 @@ impl VolumeStore<'_> {
     /// `volume clone SRC DST`: a new plain volume with SRC's labels and a copy of its data
     /// (reflinked where the filesystem shares extents).
     pub fn clone_volume(&mut self, src: &Volume, dst: &str) -> Result<Volume, VolumeError> {
+        self.refuse_plugin("clone", src)?;
         validate_volume_name(dst)?;
         if self.get(dst)?.is_some() {
             return Err(VolumeError::Exists {
@@ -595,6 +915,7 @@ impl VolumeStore<'_> {
     /// root's owner and mode), then every entry below it.
     pub fn export(&self, v: &Volume, out: &mut dyn std::io::Write) -> Result<(), VolumeError> {
         use std::os::fd::AsFd;
+        self.refuse_plugin("export", v)?;
         let mounted = self.mount_for_use(v)?;
         let r = (|| -> Result<(), VolumeError> {
             let dir = self.local.dir(&v.name);
@@ -625,6 +946,7 @@ impl VolumeStore<'_> {
         devices: bool,
     ) -> Result<Applied, VolumeError> {
         use berth_store::archive::{apply_tar_report, ApplyOptions, WhiteoutMode};
+        self.refuse_plugin("import", v)?;
         let opts = ApplyOptions {
             no_overwrite_dir_non_dir: false,
             skip_devices: !devices,

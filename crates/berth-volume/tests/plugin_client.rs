@@ -71,7 +71,7 @@ fn every_call_round_trips_with_dockers_error_forms() {
     let _p = start(d.path(), "tp");
     wait_socket(&d.path().join("run/tp.sock"));
     let plugin = VolumePlugin::activate(&discovery(d.path()), "tp").unwrap();
-    assert_eq!(plugin.capabilities().unwrap().scope, "local");
+    assert_eq!(plugin.capabilities().scope, "local");
     plugin.create("v1", None).unwrap();
     let opts = BTreeMap::from([("size".to_string(), "1m".to_string())]);
     plugin.create("v2", Some(&opts)).unwrap();

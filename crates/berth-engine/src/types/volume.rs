@@ -30,8 +30,11 @@ pub struct VolumeInfo {
     pub name: String,
     /// Options as given, or `null`.
     pub options: Option<BTreeMap<String, String>>,
-    /// `local`.
+    /// `local`, or `global` for a plugin that says so.
     pub scope: String,
+    /// A plugin's status for the volume (inspect only; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<serde_json::Map<String, serde_json::Value>>,
     /// Only in `system df`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<VolumeUsage>,

@@ -115,7 +115,9 @@ impl Client {
                             detail,
                         });
                     }
-                    log::warn!(
+                    // dockerd logs this in its own log, not to the client: berth's CLI
+                    // shows it with --log-level debug.
+                    log::debug!(
                         "Unable to connect to plugin: {}/{method}: {detail}, retrying in {}s",
                         self.go_host,
                         pause.as_secs()

@@ -40,6 +40,7 @@ pub struct Capabilities {
 pub struct VolumePlugin {
     name: String,
     client: Client,
+    capabilities: Capabilities,
 }
 
 impl std::fmt::Debug for VolumePlugin {
@@ -93,7 +94,7 @@ fn volume_of(method: &str, v: &Value) -> Result<PluginVolume, PluginError> {
 
 impl VolumePlugin {
     /// Finds plugin `name` and activates it: `Plugin.Activate` (retried while the plugin starts)
-    /// must list `VolumeDriver`.
+    /// must list `VolumeDriver`; then asks for its `Capabilities`, as dockerd does.
     pub fn activate(discovery: &Discovery, name: &str) -> Result<VolumePlugin, PluginError> {
         let addr: Address = discovery.locate(name)?;
         let client = Client::new(&addr)?;
@@ -106,10 +107,20 @@ impl VolumePlugin {
         if !implements.contains(&VOLUME_DRIVER) {
             return Err(PluginError::NotImplemented(name.to_string()));
         }
-        Ok(VolumePlugin {
+        let mut plugin = VolumePlugin {
             name: name.to_string(),
             client,
-        })
+            capabilities: Capabilities {
+                scope: "local".into(),
+            },
+        };
+        plugin.capabilities = plugin.fetch_capabilities()?;
+        Ok(plugin)
+    }
+
+    /// What the plugin said at activation.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
     }
 
     /// The plugin's name.
@@ -193,7 +204,7 @@ impl VolumePlugin {
     }
 
     /// `VolumeDriver.Capabilities`; a plugin without the call (404) is `local`, as in dockerd.
-    pub fn capabilities(&self) -> Result<Capabilities, PluginError> {
+    pub fn fetch_capabilities(&self) -> Result<Capabilities, PluginError> {
         match self.call("VolumeDriver.Capabilities", json!({}), SHORT) {
             Ok(v) => {
                 let scope = v

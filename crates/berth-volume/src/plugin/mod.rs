@@ -11,6 +11,27 @@ pub mod driver;
 
 pub use driver::{Capabilities, PluginVolume, VolumePlugin};
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// The plugins this process activated, by name (dockerd's in-memory registry: a long-lived
+/// `berth serve` activates each plugin once).
+static ACTIVE: Mutex<BTreeMap<String, Arc<VolumePlugin>>> = Mutex::new(BTreeMap::new());
+
+/// Volume plugin `name`, activated on first use in this process (found where dockerd looks).
+pub fn volume_plugin(name: &str) -> Result<Arc<VolumePlugin>, PluginError> {
+    if let Some(p) = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        return Ok(p.clone());
+    }
+    // Activation may wait for a starting plugin: not under the lock.
+    let plugin = Arc::new(VolumePlugin::activate(
+        &discovery::Discovery::default(),
+        name,
+    )?);
+    let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(active.entry(name.to_string()).or_insert(plugin).clone())
+}
+
 /// The capability a plugin must list in `Implements` to serve volumes.
 pub const VOLUME_DRIVER: &str = "VolumeDriver";
 
