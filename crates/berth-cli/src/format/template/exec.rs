@@ -44,51 +44,10 @@ pub(crate) enum MissingKey {
     Error,
 }
 
-/// Struct fields Docker's JSON omits when they are nil pointers; a typed template prints
-/// `<nil>` for them (`{{.SizeRw}}` without `--size`, `{{.State.Health}}` without a health check).
+/// Top-level struct fields Docker's JSON omits when they are nil pointers; a typed template
+/// prints `<nil>` for them (`{{.SizeRw}}` without `--size`).
 fn omitted_nil(name: &str) -> bool {
-    matches!(
-        name,
-        "SizeRw"
-            | "SizeRootFs"
-            | "Node"
-            | "Health"
-            | "Healthcheck"
-            | "StopTimeout"
-            | "UsageData"
-            | "ClusterVolume"
-            | "IPAMConfig"
-    )
-}
-
-/// The Go type of the struct that field `name` of the chain `node` is looked up in, for the
-/// typed pass's errors (`inspect` with a raw fallback reports the raw pass's error instead).
-fn nested_struct_name(node: &Arg, name: &str) -> &'static str {
-    let idents = match node {
-        Arg::Field { idents, .. } | Arg::Variable { idents, .. } => idents.as_slice(),
-        Arg::Chain { fields, .. } => fields.as_slice(),
-        _ => &[],
-    };
-    let parent = idents
-        .iter()
-        .position(|i| i == name)
-        .and_then(|at| at.checked_sub(1))
-        .map(|at| idents[at].as_str());
-    match parent {
-        Some("State") => "*container.State",
-        Some("Health") => "*container.Health",
-        Some("Config") => "*container.Config",
-        Some("HostConfig") => "*container.HostConfig",
-        Some("LogConfig") => "container.LogConfig",
-        Some("RestartPolicy") => "container.RestartPolicy",
-        Some("NetworkSettings") => "*container.NetworkSettings",
-        Some("GraphDriver") => "storage.DriverData",
-        Some("RootFS") => "image.RootFS",
-        Some("Metadata") => "image.Metadata",
-        Some("UsageData") => "*volume.UsageData",
-        Some("IPAM") => "network.IPAM",
-        _ => "interface {}",
-    }
+    matches!(name, "SizeRw" | "SizeRootFs" | "Node")
 }
 
 /// How a list walk ended.
@@ -607,19 +566,6 @@ impl State<'_> {
         }
         match receiver {
             Val::Missing => Ok(Val::Missing),
-            // A nil pointer to one of Docker's structs (`.State.Health` of a container without a
-            // health check) cannot be walked into; a nil map or interface can (Go's `evalField`).
-            Val::Data(Value::Null, GoKind::Any) if self.missing != MissingKey::Map => {
-                let type_name = match &self.missing {
-                    MissingKey::Error => "interface {}",
-                    _ => nested_struct_name(node, name),
-                };
-                Err(self.err(
-                    pos,
-                    node,
-                    format!("nil pointer evaluating {type_name}.{name}"),
-                ))
-            }
             Val::Data(Value::Null, _) => Ok(Val::Missing),
             Val::Data(Value::Object(map), kind) => {
                 if has_args {
@@ -630,57 +576,29 @@ impl State<'_> {
                     ));
                 }
                 if let Some(v) = map.get(name) {
-                    // LogConfig's `Config` is a map[string]string, every other `Config` a struct.
-                    let kind = if name == "Config" && map.contains_key("Type") {
-                        GoKind::StringMap
-                    } else {
-                        go_kind_of_field(name)
-                    };
-                    return Ok(Val::Data(v.clone(), kind));
+                    return Ok(Val::Data(v.clone(), go_kind_of_field(name)));
                 }
-                if let Some(zero) = omitted_zero(name) {
-                    if self.missing != MissingKey::Error {
-                        return Ok(Val::Data(zero, go_kind_of_field(name)));
-                    }
-                }
+                let _ = kind;
                 match &self.missing {
                     MissingKey::Error => Err(self.err(
                         pos,
                         node,
                         format!("map has no entry for key {}", berth_go::quote(name)),
                     )),
-                    // Over Docker's typed structs a nested object is a struct unless the field
-                    // holding it is one of the API's maps (labels, options, networks...): a
-                    // map's missing key prints `<no value>`, a struct's unknown field is an
-                    // error (`inspect` then reports the raw pass's `map has no entry`).
-                    MissingKey::Typed(_) if kind == GoKind::Any => {
-                        if omitted_nil(name) {
-                            return Ok(Val::Data(Value::Null, GoKind::Any));
-                        }
-                        Err(self.err(
-                            pos,
-                            node,
-                            format!(
-                                "can't evaluate field {name} in type {}",
-                                nested_struct_name(node, name)
-                            ),
-                        ))
-                    }
-                    _ => Ok(Val::Missing),
+                    _ => Ok(match omitted_zero(name) {
+                        Some(zero) => Val::Data(zero, go_kind_of_field(name)),
+                        None => Val::Missing,
+                    }),
                 }
             }
-            Val::Data(other, _) => {
-                // Over the raw JSON every value is held in an `interface {}`, which Go names.
-                let type_name = match self.missing {
-                    MissingKey::Error => "interface {}",
-                    _ => go_type_name(&other),
-                };
-                Err(self.err(
-                    pos,
-                    node,
-                    format!("can't evaluate field {name} in type {type_name}"),
-                ))
-            }
+            Val::Data(other, _) => Err(self.err(
+                pos,
+                node,
+                format!(
+                    "can't evaluate field {name} in type {}",
+                    go_type_name(&other)
+                ),
+            )),
             Val::Root => unreachable!("handled above"),
         }
     }
