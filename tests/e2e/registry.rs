@@ -701,16 +701,7 @@ fn basic_auth_login_pull_logout() {
     // Seed without auth, then serve the same storage with htpasswd.
     let mut plain = Registry::start(Kind::Plain);
     seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
-    plain.stop();
-    let reg = Registry::start_on(
-        Kind::Basic {
-            user: "berth".into(),
-            password: "s3cret".into(),
-        },
-        &plain.dir,
-        &plain.storage,
-        free_port(),
-    );
+    let reg = plain.behind_basic_auth();
     let c = Client::new();
     let host = reg.host();
     let name = format!("{host}/team/app:1");
@@ -1223,16 +1214,7 @@ fn push_needs_the_credentials_the_registry_asks_for() {
 fn credential_helpers_hold_the_login() {
     let mut plain = Registry::start(Kind::Plain);
     seed_three_layers(&plain, "team/app", "1", Compression::Gzip);
-    plain.stop();
-    let reg = Registry::start_on(
-        Kind::Basic {
-            user: "berth".into(),
-            password: "s3cret".into(),
-        },
-        &plain.dir,
-        &plain.storage,
-        free_port(),
-    );
+    let reg = plain.behind_basic_auth();
     let host = reg.host();
     let name = format!("{host}/team/app:1");
     let c = Client::new();

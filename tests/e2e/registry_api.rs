@@ -32,16 +32,7 @@ fn docker_cmd(b: &Berth, api: &Server, args: &[&str]) -> Command {
 #[ignore = "needs root"]
 fn the_docker_cli_logs_in_pushes_and_pulls_through_berth_serve() {
     let mut plain = Registry::start(Kind::Plain);
-    plain.stop();
-    let reg = Registry::start_on(
-        Kind::Basic {
-            user: "berth".into(),
-            password: "s3cret".into(),
-        },
-        &plain.dir,
-        &plain.storage,
-        free_port(),
-    );
+    let reg = plain.behind_basic_auth();
     // `localhost:PORT`, as users name a local registry.
     let host = format!("localhost:{}", reg.port);
     let b = Berth::new();
@@ -224,16 +215,7 @@ fn the_docker_cli_builds_on_a_pulled_base_through_berth_serve() {
         "amd64",
         serde_json::json!({"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}),
     );
-    plain.stop();
-    let reg = Registry::start_on(
-        Kind::Basic {
-            user: "berth".into(),
-            password: "s3cret".into(),
-        },
-        &plain.dir,
-        &plain.storage,
-        free_port(),
-    );
+    let reg = plain.behind_basic_auth();
     let host = reg.host();
     let base = format!("{host}/team/base:1");
     let b = Berth::new();

@@ -186,6 +186,22 @@ impl Registry {
         format!("{}:{}", self.addr, self.port)
     }
 
+    /// Stops this registry and serves what it stored again on a new port behind htpasswd
+    /// Basic auth (user `berth`, password `s3cret`): seed without auth, then test with it.
+    /// `self` keeps the storage, so it must outlive the returned registry.
+    pub fn behind_basic_auth(&mut self) -> Registry {
+        self.stop();
+        Registry::start_on(
+            Kind::Basic {
+                user: "berth".into(),
+                password: "s3cret".into(),
+            },
+            &self.dir,
+            &self.storage,
+            free_port(),
+        )
+    }
+
     /// Stops the registry (it can be started again on the same storage).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
