@@ -434,6 +434,59 @@ fn zstd_and_plain_layers_and_foreign_layers() {
 
 #[test]
 #[ignore = "needs root"]
+fn an_oci_image_manifest_pulls_runs_and_pushes_back_as_the_same_image() {
+    let reg = Registry::start(Kind::Plain);
+    let host = reg.host();
+    let seed = Seed::new(&reg);
+    let oci = seed.image_as(
+        ManifestFormat::Oci,
+        "team/oci",
+        "1",
+        &three_layers(),
+        Compression::Gzip,
+        "amd64",
+        serde_json::json!({"Cmd": ["sh"]}),
+    );
+    let c = Client::new();
+    let name = format!("{host}/team/oci:1");
+    let out = c.run(&["pull", &name]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("Digest: {}", oci.manifest_digest)),
+        "{out:?}"
+    );
+    let seen = c
+        .run(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{json .RepoDigests}}",
+            &name,
+        ])
+        .ok();
+    assert_eq!(
+        seen.stdout.trim(),
+        format!(
+            "{} [\"{host}/team/oci@{}\"]",
+            oci.config_digest, oci.manifest_digest
+        )
+    );
+    let run = c.run(&["run", "--rm", &name, "cat", "/data/c.txt"]).ok();
+    assert_eq!(run.stdout, "sea\n");
+    // Pushed elsewhere and pulled by another store, it is the same image.
+    let copy = format!("{host}/team/oci-copy:1");
+    c.run(&["tag", &name, &copy]).ok();
+    c.run(&["push", &copy]).ok();
+    let other = Client::new();
+    other.run(&["pull", &copy]).ok();
+    let id = other
+        .run(&["image", "inspect", "--format", "{{.Id}}", &copy])
+        .ok();
+    assert_eq!(id.stdout.trim(), oci.config_digest);
+}
+
+#[test]
+#[ignore = "needs root"]
 fn pull_all_tags_rides_out_a_busy_registry_and_refuses_schema1() {
     let reg = Registry::start(Kind::Plain);
     let one = seed_three_layers(&reg, "team/app", "1", Compression::Gzip);

@@ -482,6 +482,15 @@ pub enum Compression {
     None,
 }
 
+/// How a seeded image's manifest is written.
+#[derive(Debug, Clone, Copy)]
+pub enum ManifestFormat {
+    /// Docker's image manifest, schema 2.
+    Docker2,
+    /// The OCI image manifest (what BuildKit and Podman push).
+    Oci,
+}
+
 /// An image put into a registry: its manifest digest, image ID (config digest), and blobs.
 #[derive(Debug, Clone)]
 pub struct Seeded {
@@ -589,6 +598,39 @@ impl Seed {
         arch: &str,
         config: serde_json::Value,
     ) -> Seeded {
+        self.image_as(
+            ManifestFormat::Docker2,
+            repo,
+            tag,
+            layers,
+            compression,
+            arch,
+            config,
+        )
+    }
+
+    /// [`Seed::image`] with the manifest (and its config and layer media types) in `format`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn image_as(
+        &self,
+        format: ManifestFormat,
+        repo: &str,
+        tag: &str,
+        layers: &[Vec<u8>],
+        compression: Compression,
+        arch: &str,
+        config: serde_json::Value,
+    ) -> Seeded {
+        let (manifest_type, config_type) = match format {
+            ManifestFormat::Docker2 => (
+                "application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.docker.container.image.v1+json",
+            ),
+            ManifestFormat::Oci => (
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.oci.image.config.v1+json",
+            ),
+        };
         let diff_ids: Vec<String> = layers
             .iter()
             .map(|l| format!("sha256:{}", sha256_hex(l)))
@@ -607,23 +649,24 @@ impl Seed {
         let mut layer_digests = Vec::new();
         for l in layers {
             let (data, media) = compress(l, compression);
+            let media = match (format, compression) {
+                (ManifestFormat::Oci, Compression::Gzip) => {
+                    "application/vnd.oci.image.layer.v1.tar+gzip"
+                }
+                _ => media,
+            };
             let d = self.blob(repo, &data);
             descs.push(serde_json::json!({"mediaType": media, "size": data.len(), "digest": d}));
             layer_digests.push(d);
         }
         let manifest = serde_json::to_vec_pretty(&serde_json::json!({
             "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": cfg_bytes.len(), "digest": config_digest},
+            "mediaType": manifest_type,
+            "config": {"mediaType": config_type, "size": cfg_bytes.len(), "digest": config_digest},
             "layers": descs,
         }))
         .unwrap();
-        let code = self.manifest(
-            repo,
-            tag,
-            "application/vnd.docker.distribution.manifest.v2+json",
-            &manifest,
-        );
+        let code = self.manifest(repo, tag, manifest_type, &manifest);
         assert_eq!(code, 201);
         Seeded {
             manifest_digest: format!("sha256:{}", sha256_hex(&manifest)),
