@@ -33,12 +33,13 @@ fn template_parse_error(e: crate::format::TemplateError) -> CliError {
 /// Prints inspect results in the order asked for: a JSON array of the objects found, indented
 /// like docker's, or one template line per object; then each failure (`Error: No such object:
 /// x`, or a template that failed on that object). As in the docker CLI, a template that printed
-/// nothing at all still prints one empty line. `typed` names the Go type of a command that has
-/// no raw-JSON fallback (`volume inspect`); see [`Template::execute_inspect`].
+/// nothing at all still prints one empty line. Each object comes with the Go type the docker CLI
+/// decodes it into (`container.InspectResponse`...); `raw_fallback` is false for the commands
+/// that have no raw-JSON fallback (`volume inspect`); see [`Template::execute_inspect`].
 pub fn print_inspect(
-    items: &[Result<serde_json::Value, String>],
+    items: &[Result<(serde_json::Value, &'static str), String>],
     format: Option<&str>,
-    typed: Option<&str>,
+    raw_fallback: bool,
 ) -> Result<crate::exit::Exit, CliError> {
     let mut out = io::stdout().lock();
     let mut errors = Vec::new();
@@ -49,8 +50,8 @@ pub fn print_inspect(
             let mut text = String::new();
             for item in items {
                 let one = match item {
-                    Ok(v) => template
-                        .execute_inspect(v, typed.unwrap_or("types.ContainerJSON"), typed.is_none())
+                    Ok((v, go_type)) => template
+                        .execute_inspect(v, go_type, raw_fallback)
                         .map_err(|e| format!("template parsing error: {e}")),
                     Err(line) => Err(line.clone()),
                 };
@@ -68,7 +69,8 @@ pub fn print_inspect(
             out.write_all(text.as_bytes())?;
         }
         None => {
-            let found: Vec<serde_json::Value> = items.iter().flatten().cloned().collect();
+            let found: Vec<serde_json::Value> =
+                items.iter().flatten().map(|(v, _)| v.clone()).collect();
             errors.extend(items.iter().filter_map(|i| i.as_ref().err().cloned()));
             writeln!(out, "{}", inspect_json(&found))?;
         }
@@ -137,15 +139,17 @@ pub fn io_text(e: &io::Error) -> String {
 }
 
 /// Prints `inspect` of several objects (see [`print_inspect`]); exit 1 if any was missing or
-/// failed. `get` gives an object's JSON or the error line to print.
+/// failed. `get` gives an object's JSON or the error line to print; `go_type` and `raw_fallback`
+/// are as in [`print_inspect`].
 pub fn inspect_each(
     names: &[String],
     format: Option<&str>,
-    typed: Option<&str>,
+    go_type: &'static str,
+    raw_fallback: bool,
     mut get: impl FnMut(&str) -> Result<serde_json::Value, String>,
 ) -> Result<crate::exit::Exit, CliError> {
-    let items: Vec<_> = names.iter().map(|n| get(n)).collect();
-    print_inspect(&items, format, typed)
+    let items: Vec<_> = names.iter().map(|n| get(n).map(|v| (v, go_type))).collect();
+    print_inspect(&items, format, raw_fallback)
 }
 
 /// Writes an archive to `-o FILE` — beside it first, then renamed into place, so a failure never

@@ -1162,12 +1162,18 @@ pub fn attach(engine: &mut Engine, args: &AttachArgs) -> CliResult {
 
 /// `berth container inspect`.
 pub fn inspect(engine: &mut Engine, args: &ContainerInspectArgs) -> CliResult {
-    output::inspect_each(&args.names, args.format.as_deref(), None, |name| {
-        engine
-            .inspect_container(name, args.size)
-            .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
-            .map_err(|e| CliError::from(e).message)
-    })
+    output::inspect_each(
+        &args.names,
+        args.format.as_deref(),
+        crate::format::gotypes::CONTAINER,
+        true,
+        |name| {
+            engine
+                .inspect_container(name, args.size)
+                .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
+                .map_err(|e| CliError::from(e).message)
+        },
+    )
 }
 
 /// `berth container prune`.

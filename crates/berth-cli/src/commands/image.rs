@@ -262,12 +262,18 @@ const HISTORY: format::ListFormat = format::ListFormat {
 
 /// `berth image inspect`.
 pub fn inspect(engine: &mut Engine, args: &ImageInspectArgs) -> CliResult {
-    output::inspect_each(&args.images, args.format.as_deref(), None, |name| {
-        engine
-            .inspect_image(name)
-            .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
-            .map_err(|e| format!("Error response from daemon: no such image: {name}: {e}"))
-    })
+    output::inspect_each(
+        &args.images,
+        args.format.as_deref(),
+        crate::format::gotypes::IMAGE,
+        true,
+        |name| {
+            engine
+                .inspect_image(name)
+                .map(|i| serde_json::to_value(i).expect("inspect types serialize"))
+                .map_err(|e| format!("Error response from daemon: no such image: {name}: {e}"))
+        },
+    )
 }
 
 /// `berth image prune`.

@@ -5,6 +5,7 @@ use berth_engine::{Engine, EngineError};
 
 use crate::cli::InspectArgs;
 use crate::error::{CliError, CliResult};
+use crate::format::gotypes;
 use crate::output;
 
 /// `berth inspect`.
@@ -22,28 +23,48 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
         let mut value = None;
         if wants("container") {
             match engine.inspect_container(name, args.size) {
-                Ok(c) => value = Some(serde_json::to_value(c).expect("inspect types serialize")),
+                Ok(c) => {
+                    value = Some((
+                        serde_json::to_value(c).expect("inspect types serialize"),
+                        gotypes::CONTAINER,
+                    ))
+                }
                 Err(EngineError::NoSuchContainer(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         if value.is_none() && wants("image") {
             match engine.inspect_image(name) {
-                Ok(i) => value = Some(serde_json::to_value(i).expect("inspect types serialize")),
+                Ok(i) => {
+                    value = Some((
+                        serde_json::to_value(i).expect("inspect types serialize"),
+                        gotypes::IMAGE,
+                    ))
+                }
                 Err(EngineError::NoSuchImage(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         if value.is_none() && wants("volume") {
             match engine.inspect_volume(name) {
-                Ok(v) => value = Some(serde_json::to_value(v).expect("inspect types serialize")),
+                Ok(v) => {
+                    value = Some((
+                        serde_json::to_value(v).expect("inspect types serialize"),
+                        gotypes::VOLUME,
+                    ))
+                }
                 Err(EngineError::Volume(berth_volume::store::VolumeError::NotFound(_))) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         if value.is_none() && wants("network") {
             match engine.inspect_network(name) {
-                Ok(n) => value = Some(serde_json::to_value(n).expect("inspect types serialize")),
+                Ok(n) => {
+                    value = Some((
+                        serde_json::to_value(n).expect("inspect types serialize"),
+                        gotypes::NETWORK,
+                    ))
+                }
                 Err(EngineError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -53,5 +74,6 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
             None => format!("Error: No such object: {name}"),
         }));
     }
-    output::print_inspect(&items, args.format.as_deref(), None)
+    // `docker inspect` reads every kind with its raw JSON, so each has the fallback.
+    output::print_inspect(&items, args.format.as_deref(), true)
 }

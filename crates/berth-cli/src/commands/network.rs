@@ -161,12 +161,18 @@ fn no_such_network(name: &str, e: EngineError) -> String {
 
 /// `berth network inspect`.
 pub fn inspect(engine: &mut Engine, args: &NetworkInspectArgs) -> CliResult {
-    output::inspect_each(&args.names, args.format.as_deref(), None, |name| {
-        engine
-            .inspect_network(name)
-            .map(|n| serde_json::to_value(n).expect("networks serialize"))
-            .map_err(|e| no_such_network(name, e))
-    })
+    output::inspect_each(
+        &args.names,
+        args.format.as_deref(),
+        crate::format::gotypes::NETWORK,
+        true,
+        |name| {
+            engine
+                .inspect_network(name)
+                .map(|n| serde_json::to_value(n).expect("networks serialize"))
+                .map_err(|e| no_such_network(name, e))
+        },
+    )
 }
 
 /// `berth network rm`.

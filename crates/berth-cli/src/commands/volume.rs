@@ -112,7 +112,8 @@ pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
     output::inspect_each(
         &args.names,
         args.format.as_deref(),
-        Some("volume.Volume"),
+        crate::format::gotypes::VOLUME,
+        false,
         |name| {
             engine
                 .inspect_volume(name)

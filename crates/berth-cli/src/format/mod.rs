@@ -13,6 +13,8 @@
 pub mod formatter;
 /// Go `fmt`/`encoding/json` printing of JSON values (`[a b]`, `map[k:v]`, `%q`, floats).
 pub mod gofmt;
+/// Docker's API structs as the docker CLI decodes inspect JSON into them (template field rules).
+pub mod gotypes;
 /// Go-compatible elastic tabstops with Docker's settings.
 pub mod tabwriter;
 /// The Go `text/template` interpreter with the docker CLI's functions.

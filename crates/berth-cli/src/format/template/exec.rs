@@ -8,6 +8,7 @@ use super::funcs::{self, FuncSet};
 use super::parse::{Arg, Command, Node, Pipe, Tree};
 use super::TemplateData;
 use crate::format::gofmt::{go_kind_of_field, go_type_name, sprint_value, GoKind};
+use crate::format::gotypes::{self, Ty, TyKind};
 
 /// A value during execution.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub(crate) enum Val {
     Root,
     /// A JSON value and the Go kind it stands for.
     Data(Value, GoKind),
+    /// A JSON value and the Go type of Docker's API it was decoded into (inspect templates).
+    Typed(Value, &'static Ty),
 }
 
 impl Val {
@@ -38,7 +41,9 @@ const MAX_DEPTH: usize = 100_000;
 pub(crate) enum MissingKey {
     /// Every object is a Go map: `<no value>`.
     Map,
-    /// The top-level object is a Go struct: an unknown field of it is an error naming its type.
+    /// The data is the Go struct named here. For Docker's inspect types
+    /// ([`gotypes::root`]) every nested struct, map and pointer is typed from the table; for
+    /// others only the top-level object is a struct: an unknown field of it is an error.
     Typed(String),
     /// `missingkey=error` over plain maps: `map has no entry for key "X"`.
     Error,
@@ -68,6 +73,8 @@ struct State<'a> {
     out: String,
     depth: usize,
     missing: MissingKey,
+    /// The Go type of the data, when it is one of Docker's inspect types.
+    root_ty: Option<&'static Ty>,
 }
 
 /// Runs `tree` over `data`. Returns what was written, and the error that stopped it if any.
@@ -88,6 +95,10 @@ pub(crate) fn execute(
         vars: vec![("$".into(), Val::Root)],
         out: String::new(),
         depth: 0,
+        root_ty: match &missing {
+            MissingKey::Typed(name) => gotypes::root(name),
+            _ => None,
+        },
         missing,
     };
     let r = s.walk_list(&Val::Root, &tree.root).map(|_| ());
@@ -118,7 +129,18 @@ impl State<'_> {
 
     fn resolve(&self, v: Val) -> Val {
         match v {
-            Val::Root => Val::Data(self.root.clone(), GoKind::Any),
+            Val::Root => match self.root_ty {
+                Some(ty) => Val::Typed(self.root.clone(), ty),
+                None => Val::Data(self.root.clone(), GoKind::Any),
+            },
+            other => other,
+        }
+    }
+
+    /// A value for the functions, which see JSON with a printing hint.
+    fn plain(&self, v: Val) -> Val {
+        match self.resolve(v) {
+            Val::Typed(d, ty) => Val::Data(d, gotypes::kind_hint(ty)),
             other => other,
         }
     }
@@ -222,7 +244,36 @@ impl State<'_> {
         else_list: Option<&[Node]>,
     ) -> EResult<()> {
         let v = self.eval_pipeline(dot, pipe)?;
-        let v = self.resolve(v);
+        let v = match self.resolve(v) {
+            Val::Typed(Value::Array(a), ty) => match &ty.kind {
+                TyKind::Slice(elem) => {
+                    let items: Vec<(Val, Val)> = a
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, e)| (Val::of(Value::from(i)), Val::Typed(e, elem)))
+                        .collect();
+                    return self.range_typed(dot, pipe, list, else_list, items);
+                }
+                _ => Val::Data(Value::Array(a), gotypes::kind_hint(ty)),
+            },
+            Val::Typed(Value::Object(m), ty) => match &ty.kind {
+                TyKind::Map(elem) => {
+                    let mut keys: Vec<String> = m.keys().cloned().collect();
+                    keys.sort();
+                    let items: Vec<(Val, Val)> = keys
+                        .into_iter()
+                        .map(|k| {
+                            let e = m[k.as_str()].clone();
+                            (Val::str(k), Val::Typed(e, elem))
+                        })
+                        .collect();
+                    return self.range_typed(dot, pipe, list, else_list, items);
+                }
+                _ => Val::Data(Value::Object(m), gotypes::kind_hint(ty)),
+            },
+            Val::Typed(d, ty) => Val::Data(d, gotypes::kind_hint(ty)),
+            other => other,
+        };
         let items: Vec<(Val, Val)> = match &v {
             Val::Data(Value::Array(a), _) => a
                 .iter()
@@ -260,8 +311,26 @@ impl State<'_> {
                     format!("range can't iterate over {}", sprint_value(other, *kind)),
                 ))
             }
-            Val::Root => Vec::new(),
+            Val::Root | Val::Typed(..) => Vec::new(),
         };
+        if items.is_empty() {
+            if let Some(else_list) = else_list {
+                self.walk_list(dot, else_list)?;
+            }
+            return Ok(());
+        }
+        self.range_items(pipe, list, items.into_iter())
+    }
+
+    /// A `range` over a typed slice or map's elements.
+    fn range_typed(
+        &mut self,
+        dot: &Val,
+        pipe: &Pipe,
+        list: &[Node],
+        else_list: Option<&[Node]>,
+        items: Vec<(Val, Val)>,
+    ) -> EResult<()> {
         if items.is_empty() {
             if let Some(else_list) = else_list {
                 self.walk_list(dot, else_list)?;
@@ -320,6 +389,7 @@ impl State<'_> {
         match v {
             Val::Missing => false,
             Val::Root => true,
+            Val::Typed(d, ty) => gotypes::truth(d, ty),
             Val::Data(d, _) => match d {
                 Value::Null => false,
                 Value::Bool(b) => *b,
@@ -335,10 +405,14 @@ impl State<'_> {
         match v {
             Val::Missing => self.out.push_str("<no value>"),
             Val::Root => {
-                let s = sprint_value(&self.root, GoKind::Any);
+                let s = match self.root_ty {
+                    Some(ty) => gotypes::sprint(&self.root, ty),
+                    None => sprint_value(&self.root, GoKind::Any),
+                };
                 self.out.push_str(&s);
             }
             Val::Data(d, kind) => self.out.push_str(&sprint_value(&d, kind)),
+            Val::Typed(d, ty) => self.out.push_str(&gotypes::sprint(&d, ty)),
         }
     }
 
@@ -543,9 +617,12 @@ impl State<'_> {
                 }
                 return Ok(Val::Data(v, go_kind_of_field(name)));
             }
-            // Typed: the top-level object is Docker's struct, whose fields are known even when
-            // the JSON omits them (nested objects stay lenient: berth omits empty fields that
-            // Docker's structs have, and cannot tell its structs from its maps there).
+            if let Some(ty) = self.root_ty {
+                let root = Val::Typed(self.root.clone(), ty);
+                return self.eval_field(dot, root, name, node, pos, args, fin);
+            }
+            // Typed without a table entry (`info`, `version`): the top-level object is the
+            // CLI's struct, whose fields are known even when the JSON omits them.
             if let (MissingKey::Typed(type_name), Value::Object(map)) = (&self.missing, &self.root)
             {
                 if !has_args && !map.contains_key(name) {
@@ -566,6 +643,14 @@ impl State<'_> {
         }
         match receiver {
             Val::Missing => Ok(Val::Missing),
+            Val::Typed(v, ty) => self.typed_field(dot, v, ty, name, node, pos, args, fin),
+            // Over the raw JSON every value sits in an `interface {}`: a nil one cannot be
+            // walked into.
+            Val::Data(Value::Null, _) if self.missing == MissingKey::Error => Err(self.err(
+                pos,
+                node,
+                format!("nil pointer evaluating interface {{}}.{name}"),
+            )),
             Val::Data(Value::Null, _) => Ok(Val::Missing),
             Val::Data(Value::Object(map), kind) => {
                 if has_args {
@@ -591,15 +676,91 @@ impl State<'_> {
                     }),
                 }
             }
-            Val::Data(other, _) => Err(self.err(
-                pos,
-                node,
-                format!(
-                    "can't evaluate field {name} in type {}",
-                    go_type_name(&other)
-                ),
-            )),
+            Val::Data(other, _) => {
+                let type_name = match self.missing {
+                    MissingKey::Error => "interface {}",
+                    _ => go_type_name(&other),
+                };
+                Err(self.err(
+                    pos,
+                    node,
+                    format!("can't evaluate field {name} in type {type_name}"),
+                ))
+            }
             Val::Root => unreachable!("handled above"),
+        }
+    }
+
+    /// Go's `evalField` over a value of Docker's type `ty`: a struct's field (the JSON's value, or
+    /// the zero value berth's JSON omitted), a map's key (`<no value>` when missing), through one
+    /// pointer; an unknown field or a nil pointer is an error naming the type.
+    #[allow(clippy::too_many_arguments)]
+    fn typed_field(
+        &mut self,
+        dot: &Val,
+        v: Value,
+        ty: &'static Ty,
+        name: &str,
+        node: &Arg,
+        pos: usize,
+        args: &[Arg],
+        fin: Option<Val>,
+    ) -> EResult<Val> {
+        let has_args = args.len() > 1 || fin.is_some();
+        let target = match &ty.kind {
+            TyKind::Pointer(inner) => inner.as_ref(),
+            _ => ty,
+        };
+        let cannot = || format!("can't evaluate field {name} in type {}", ty.name);
+        match &target.kind {
+            TyKind::Struct(struct_name) => {
+                let Some(field) = gotypes::field(struct_name, name) else {
+                    return Err(self.err(pos, node, cannot()));
+                };
+                let empty = serde_json::Map::new();
+                let map = match &v {
+                    Value::Object(map) => map,
+                    Value::Null if !matches!(ty.kind, TyKind::Pointer(_)) => &empty,
+                    Value::Null => {
+                        return Err(self.err(
+                            pos,
+                            node,
+                            format!("nil pointer evaluating {}.{name}", ty.name),
+                        ))
+                    }
+                    _ => return Err(self.err(pos, node, cannot())),
+                };
+                if has_args {
+                    return Err(self.err(
+                        pos,
+                        node,
+                        format!("{name} has arguments but cannot be invoked as function"),
+                    ));
+                }
+                Ok(Val::Typed(gotypes::field_value(map, field), &field.ty))
+            }
+            TyKind::Map(elem) => {
+                if has_args {
+                    return Err(self.err(
+                        pos,
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                Ok(match v.get(name) {
+                    Some(e) => Val::Typed(e.clone(), elem),
+                    None => Val::Missing,
+                })
+            }
+            TyKind::Interface => match v {
+                Value::Null => Err(self.err(
+                    pos,
+                    node,
+                    format!("nil pointer evaluating interface {{}}.{name}"),
+                )),
+                other => self.eval_field(dot, Val::of(other), name, node, pos, args, fin),
+            },
+            _ => Err(self.err(pos, node, cannot())),
         }
     }
 
@@ -607,7 +768,7 @@ impl State<'_> {
         match v {
             Val::Missing => Value::Null,
             Val::Root => self.root.clone(),
-            Val::Data(d, _) => d,
+            Val::Data(d, _) | Val::Typed(d, _) => d,
         }
     }
 
@@ -648,7 +809,7 @@ impl State<'_> {
                 return Ok(Val::str(crate::format::gofmt::go_json(&self.root, html)));
             }
         }
-        let vals: Vec<Val> = vals.into_iter().map(|v| self.resolve(v)).collect();
+        let vals: Vec<Val> = vals.into_iter().map(|v| self.plain(v)).collect();
         funcs::call(self.funcs, name, vals).map_err(|m| self.err(pos, node, m))
     }
 }

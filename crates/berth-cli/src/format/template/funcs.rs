@@ -238,6 +238,7 @@ fn truth(v: &Val) -> bool {
     match v {
         Val::Missing => false,
         Val::Root => true,
+        Val::Typed(d, ty) => crate::format::gotypes::truth(d, ty),
         Val::Data(d, _) => match d {
             Value::Null => false,
             Value::Bool(b) => *b,
@@ -385,7 +386,7 @@ fn basic_kind(v: &Val) -> BasicKind {
     match v {
         Val::Missing | Val::Data(Value::Null, _) => BasicKind::Invalid,
         Val::Root => BasicKind::Other,
-        Val::Data(d, _) => match d {
+        Val::Data(d, _) | Val::Typed(d, _) => match d {
             Value::Bool(_) => BasicKind::Bool,
             Value::Number(n) if n.is_f64() => BasicKind::Float,
             Value::Number(n) if n.as_i64().is_some() => BasicKind::Int,
@@ -579,7 +580,7 @@ mod tests {
         r.map(|v| match v {
             Val::Data(d, k) => sprint_value(&d, k),
             Val::Missing => "<no value>".into(),
-            Val::Root => "root".into(),
+            Val::Root | Val::Typed(..) => "root".into(),
         })
     }
 

@@ -588,4 +588,126 @@ mod tests {
             assert_eq!(t.execute_header(&headers), want, "{src}");
         }
     }
+
+    /// `inspect -f` over Docker's typed structs (issue 18 #3): a struct's unknown field fails (the
+    /// raw pass's words when there is one), a field berth's JSON omits prints Go's zero value, a
+    /// map's missing key is `<no value>`, a nil pointer `<nil>` and walking into it fails.
+    #[test]
+    fn inspect_fields_follow_dockers_structs() {
+        use crate::format::gotypes;
+        let container = json!({
+            "Id": "4f2a",
+            "Name": "/c",
+            "State": {"Status": "running", "Running": true},
+            "Config": {"Image": "busybox", "Labels": {"a": "b"},
+                "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1500000000}},
+            "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}, "NanoCpus": 0},
+            "NetworkSettings": {"Networks": {"bridge": {"IPAMConfig": null, "IPAddress": "10.0.0.2"}}},
+            "Mounts": [{"Type": "bind", "Source": "/h", "Destination": "/b", "RW": true}],
+        });
+        let run = |data: &Value, ty: &str, src: &str, raw: bool| {
+            Template::parse(src)
+                .unwrap()
+                .execute_inspect(data, ty, raw)
+                .map_err(|e| e.to_string())
+        };
+        let ok = [
+            ("{{.State.Status}} {{.State.Running}} {{.State.Paused}}", "running true false"),
+            ("{{.HostConfig.Mounts}} {{.HostConfig.Binds}} {{.Config.ExposedPorts}}", "[] [] map[]"),
+            ("{{.Config.Labels.a}} {{.Config.Labels.x}}", "b <no value>"),
+            ("{{.HostConfig.LogConfig.Config.x}} {{.HostConfig.NanoCPUs}}", "<no value> 0"),
+            ("{{.NetworkSettings.Networks.x}} {{.NetworkSettings.IPAddress}}|", "<no value> |"),
+            ("{{.NetworkSettings.Networks.bridge.IPAddress}} {{.NetworkSettings.Networks.bridge.IPAMConfig}}", "10.0.0.2 <nil>"),
+            ("{{.State.Health}} {{.SizeRw}} {{.Config.StopTimeout}}", "<nil> <nil> <nil>"),
+            // the typed pass knows `ID`, the raw one `Id`; each works alone
+            ("{{.ID}}", "4f2a"),
+            ("{{.Id}}", "4f2a"),
+            ("{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}}", "1.5s 0s"),
+            ("{{range .Mounts}}{{.Name}}|{{.Driver}}|{{.Source}}{{end}}", "||/h"),
+            ("{{.HostConfig.RestartPolicy}}", "{ 0}"),
+            ("{{if .HostConfig.RestartPolicy}}y{{end}}{{with .State.Health}}h{{else}}n{{end}}", "yn"),
+            ("{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}}{{end}}", "bridge=10.0.0.2"),
+        ];
+        for (src, want) in ok {
+            assert_eq!(
+                run(&container, gotypes::CONTAINER, src, true).as_deref(),
+                Ok(want),
+                "{src}"
+            );
+        }
+        let failing = [
+            (
+                "{{.State.Nope}}",
+                r#"template: :1:8: executing "" at <.State.Nope>: map has no entry for key "Nope""#,
+            ),
+            (
+                "{{.Config.Nope}}",
+                r#"template: :1:9: executing "" at <.Config.Nope>: map has no entry for key "Nope""#,
+            ),
+            (
+                "{{.HostConfig.LogConfig.Nope}}",
+                r#"template: :1:13: executing "" at <.HostConfig.LogConfig.Nope>: map has no entry for key "Nope""#,
+            ),
+            (
+                "{{.State.Health.Status}}",
+                r#"template: :1:8: executing "" at <.State.Health.Status>: map has no entry for key "Health""#,
+            ),
+            (
+                "{{.Mounts.Nope}}",
+                r#"template: :1:9: executing "" at <.Mounts.Nope>: can't evaluate field Nope in type interface {}"#,
+            ),
+            (
+                "{{.NetworkSettings.Networks.bridge.IPAMConfig.X}}",
+                r#"template: :1:18: executing "" at <.NetworkSettings.Networks.bridge.IPAMConfig.X>: nil pointer evaluating interface {}.X"#,
+            ),
+        ];
+        for (src, want) in failing {
+            assert_eq!(
+                run(&container, gotypes::CONTAINER, src, true),
+                Err(want.to_string()),
+                "{src}"
+            );
+        }
+        // Without the raw fallback (volume inspect): the typed pass's own words.
+        let volume = json!({"Name": "v", "Driver": "local", "Labels": null});
+        let typed = [
+            (
+                "{{.UsageData.Size}}",
+                "nil pointer evaluating *volume.UsageData.Size",
+            ),
+            (
+                "{{.UsageData.Nope}}",
+                "can't evaluate field Nope in type *volume.UsageData",
+            ),
+            (
+                "{{.Nope}}",
+                "can't evaluate field Nope in type volume.Volume",
+            ),
+            ("{{.Name.Nope}}", "can't evaluate field Nope in type string"),
+        ];
+        for (src, want) in typed {
+            let err = run(&volume, gotypes::VOLUME, src, false).unwrap_err();
+            assert!(err.ends_with(want), "{src}: {err}");
+        }
+        assert_eq!(
+            run(
+                &volume,
+                gotypes::VOLUME,
+                "{{.Labels.x}} {{.Options}} {{.UsageData}} {{.Status}}",
+                false
+            )
+            .as_deref(),
+            Ok("<no value> map[] <nil> map[]")
+        );
+        let image = json!({"Id": "sha256:1", "Config": {"Cmd": ["sh"]},
+            "Metadata": {"LastTagTime": "2026-12-06T06:02:07.944845788Z"}});
+        assert_eq!(
+            run(&image, gotypes::IMAGE, "{{.Config.Shell}} {{.Config.Cmd}} {{.Metadata.LastTagTime}} {{.Metadata}}", true).as_deref(),
+            Ok("[] [sh] 2026-12-06 06:02:07.944845788 +0000 UTC {2026-12-06 06:02:07.944845788 +0000 UTC}")
+        );
+        assert_eq!(
+            run(&image, gotypes::IMAGE, "{{.Metadata.Nope}}", true),
+            Err(r#"template: :1:11: executing "" at <.Metadata.Nope>: map has no entry for key "Nope""#.to_string())
+        );
+    }
 }
