@@ -99,9 +99,11 @@ impl TestPlugin {
     }
 
     /// The calls that change the plugin's state (`Create`, `Remove`, `Mount`, `Unmount`), with
-    /// caller IDs replaced by `<id>`: what must match dockerd's log call for call (dockerd adds
-    /// `Get` calls of its own around them).
+    /// caller IDs (64 hex digits, checked) replaced by `<id1>`, `<id2>`... in order of first
+    /// use: what must match dockerd's log call for call (dockerd adds `Get` calls of its own
+    /// around them).
     pub fn changes(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
         self.calls()
             .into_iter()
             .filter(|c| {
@@ -109,7 +111,33 @@ impl TestPlugin {
                     .iter()
                     .any(|m| c.starts_with(&format!("VolumeDriver.{m} ")))
             })
+            .map(|c| {
+                let Some((method, body)) = c.split_once(' ') else {
+                    return c;
+                };
+                let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+                if let Some(id) = body.get("ID").and_then(|i| i.as_str()).map(str::to_string) {
+                    assert!(is_full_id(&id), "a caller ID of 64 hex digits: {id}");
+                    let n = match ids.iter().position(|i| *i == id) {
+                        Some(n) => n,
+                        None => {
+                            ids.push(id);
+                            ids.len() - 1
+                        }
+                    };
+                    body["ID"] = format!("<id{}>", n + 1).into();
+                }
+                format!("{method} {body}")
+            })
             .collect()
+    }
+
+    /// The plugin's reference count of `volume` (its `Get` status), read from its state file.
+    pub fn refs(&self, volume: &str) -> usize {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(self.root.join("state.json")).unwrap())
+                .unwrap();
+        state[volume]["refs"].as_array().map_or(0, |r| r.len())
     }
 
     /// The data directory the plugin serves for `volume`.
@@ -249,4 +277,327 @@ fn a_plugin_that_is_down_fails_clearly_and_loses_nothing() {
     b.run(&["volume", "inspect", "keep"]).ok();
     b.run(&["volume", "rm", "keep"]).ok();
     assert_eq!(b.run(&["volume", "ls", "-q"]).ok().stdout, "");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn containers_mount_plugin_volumes_as_dockerd() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let p = TestPlugin::start(&b.scratch("plugin"));
+    let n = p.name.as_str();
+    b.run(&["volume", "create", "-d", n, "vol"]).ok();
+    // A named plugin volume: the container writes into the plugin's directory.
+    let r = b
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "vol:/data",
+            "busybox",
+            "sh",
+            "-c",
+            "echo hi > /data/f; cat /data/f",
+        ])
+        .ok();
+    assert_eq!(r.stdout, "hi\n");
+    assert_eq!(
+        std::fs::read_to_string(p.data("vol").join("f")).unwrap(),
+        "hi\n"
+    );
+    // -v of a new name with --volume-driver creates it on the plugin; --mount with
+    // volume-driver= and volume-opt= as well; an anonymous volume on the plugin goes with --rm.
+    b.run(&[
+        "run",
+        "--rm",
+        "--volume-driver",
+        n,
+        "-v",
+        "newv:/d",
+        "busybox",
+        "true",
+    ])
+    .ok();
+    let mount = format!("type=volume,src=mv,dst=/d,volume-driver={n},volume-opt=size=1");
+    b.run(&["run", "--rm", "--mount", &mount, "busybox", "true"])
+        .ok();
+    b.run(&[
+        "run",
+        "--rm",
+        "--volume-driver",
+        n,
+        "-v",
+        "/anon",
+        "busybox",
+        "true",
+    ])
+    .ok();
+    let r = b.run(&["volume", "ls", "-q"]).ok();
+    assert_eq!(r.stdout, "mv\nnewv\nvol\n");
+    let ls = b
+        .run(&[
+            "volume",
+            "ls",
+            "-f",
+            &format!("driver={n}"),
+            "--format",
+            "{{.Name}}",
+        ])
+        .ok();
+    assert_eq!(ls.stdout, "mv\nnewv\nvol\n");
+    for v in ["vol", "newv", "mv"] {
+        assert_eq!(p.refs(v), 0, "{v} released");
+    }
+    // Recorded from dockerd 20.10 with the same commands and plugin: each container mounts its
+    // volume under a caller ID of its own and unmounts it with the same ID when it exits.
+    let changes = p.changes();
+    let anon = changes
+        .iter()
+        .find_map(|c| {
+            c.strip_prefix(r#"VolumeDriver.Create {"Name":""#)
+                .filter(|rest| rest.len() > 64)
+                .map(|rest| rest[..64].to_string())
+        })
+        .expect("an anonymous volume created on the plugin");
+    assert!(is_full_id(&anon));
+    assert_eq!(
+        changes,
+        [
+            r#"VolumeDriver.Create {"Name":"vol","Opts":null}"#.to_string(),
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"vol"}"#.into(),
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"vol"}"#.into(),
+            r#"VolumeDriver.Create {"Name":"newv","Opts":null}"#.into(),
+            r#"VolumeDriver.Mount {"ID":"<id2>","Name":"newv"}"#.into(),
+            r#"VolumeDriver.Unmount {"ID":"<id2>","Name":"newv"}"#.into(),
+            r#"VolumeDriver.Create {"Name":"mv","Opts":{"size":"1"}}"#.into(),
+            r#"VolumeDriver.Mount {"ID":"<id3>","Name":"mv"}"#.into(),
+            r#"VolumeDriver.Unmount {"ID":"<id3>","Name":"mv"}"#.into(),
+            format!(r#"VolumeDriver.Create {{"Name":"{anon}","Opts":null}}"#),
+            format!(r#"VolumeDriver.Mount {{"ID":"<id4>","Name":"{anon}"}}"#),
+            format!(r#"VolumeDriver.Unmount {{"ID":"<id4>","Name":"{anon}"}}"#),
+            format!(r#"VolumeDriver.Remove {{"Name":"{anon}"}}"#),
+        ]
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn two_containers_share_a_plugin_volume_each_with_its_own_mount() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let p = TestPlugin::start(&b.scratch("plugin"));
+    let n = p.name.as_str();
+    b.run(&["volume", "create", "-d", n, "sv"]).ok();
+    let c1 = b.run_d(&["--name", "c1", "-v", "sv:/d", "busybox", "sleep", "1000"]);
+    let c2 = b.run_d(&["--name", "c2", "-v", "sv:/d", "busybox", "sleep", "1000"]);
+    b.run(&["exec", "c1", "sh", "-c", "echo shared > /d/f"])
+        .ok();
+    assert_eq!(
+        b.run(&["exec", "c2", "cat", "/d/f"]).ok().stdout,
+        "shared\n"
+    );
+    assert_eq!(p.refs("sv"), 2);
+    let v = b.run(&["volume", "inspect", "sv"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(v[0]["Status"]["refs"], 2);
+    // In use: refused in Docker's words, and the plugin is not asked to remove it.
+    let r = b.run(&["volume", "rm", "sv"]).fails(1);
+    assert_eq!(
+        r.stderr,
+        daemon_error(&format!("remove sv: volume is in use - [{c1}, {c2}]"))
+    );
+    b.run(&["stop", "-t", "1", "c1"]).ok();
+    assert_eq!(p.refs("sv"), 1);
+    b.run(&["rm", "-f", "c2"]).ok();
+    assert_eq!(p.refs("sv"), 0);
+    // A second start mounts under a new caller ID.
+    b.run(&["start", "c1"]).ok();
+    assert_eq!(p.refs("sv"), 1);
+    b.run(&["rm", "-f", "c1"]).ok();
+    b.run(&["volume", "rm", "sv"]).ok();
+    assert_eq!(
+        p.changes(),
+        [
+            r#"VolumeDriver.Create {"Name":"sv","Opts":null}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"sv"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id2>","Name":"sv"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"sv"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id2>","Name":"sv"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id3>","Name":"sv"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id3>","Name":"sv"}"#,
+            r#"VolumeDriver.Remove {"Name":"sv"}"#,
+        ]
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_failed_mount_fails_the_start_and_releases_the_rest() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let p = TestPlugin::start(&b.scratch("plugin"));
+    let n = p.name.as_str();
+    b.run(&["volume", "create", "-d", n, "ok"]).ok();
+    b.run(&[
+        "volume",
+        "create",
+        "-d",
+        n,
+        "-o",
+        "mount_fail=disk on fire",
+        "bad",
+    ])
+    .ok();
+    let r = b
+        .run(&[
+            "run", "--name", "ctr", "-v", "ok:/a", "-v", "bad:/b", "busybox", "true",
+        ])
+        .fails(125);
+    assert_eq!(
+        r.stderr,
+        "berth: Error response from daemon: error while mounting volume '': VolumeDriver.Mount: disk on fire\n\nRun 'berth run --help' for more information\n"
+    );
+    assert_eq!(p.refs("ok"), 0);
+    let r = b.run(&["start", "ctr"]).fails(1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: error while mounting volume '': VolumeDriver.Mount: disk on fire\nError: failed to start containers: ctr\n"
+    );
+    assert_eq!(p.refs("ok"), 0);
+    assert_eq!(
+        p.changes(),
+        [
+            r#"VolumeDriver.Create {"Name":"ok","Opts":null}"#,
+            r#"VolumeDriver.Create {"Name":"bad","Opts":{"mount_fail":"disk on fire"}}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"ok"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id2>","Name":"bad"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"ok"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id3>","Name":"ok"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id4>","Name":"bad"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id3>","Name":"ok"}"#,
+        ]
+    );
+    // Nothing of the failed starts is left: the container removes cleanly, the volumes too.
+    b.run(&["rm", "ctr"]).ok();
+    b.run(&["volume", "rm", "ok", "bad"]).ok();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_killed_shim_is_repaired_and_a_plugin_down_keeps_the_mount_for_later() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let mut p = TestPlugin::start(&b.scratch("plugin"));
+    let n = p.name.clone();
+    b.run(&["volume", "create", "-d", &n, "vol"]).ok();
+    // A shim killed with the container running: the next command that looks at the
+    // container finds it gone and unmounts its volume with the same caller ID.
+    let id = b.run_d(&["--name", "ctr", "-v", "vol:/d", "busybox", "sleep", "1000"]);
+    assert_eq!(p.refs("vol"), 1);
+    for pid in shim_pids(&id) {
+        kill9(pid as i64);
+    }
+    wait_for("the shim to die", SOON, || shim_pids(&id).is_empty());
+    assert_eq!(b.status_of("ctr"), "exited");
+    assert_eq!(p.refs("vol"), 0);
+
+    // Again, with the plugin down too: `rm -f` cannot reach it (dockerd's retries, then the
+    // container goes), the mount stays recorded, and the repair pass of a later command
+    // unmounts it once the plugin is back.
+    b.run(&["start", "ctr"]).ok();
+    assert_eq!(p.refs("vol"), 1);
+    let id = b.id_of("ctr");
+    for pid in shim_pids(&id) {
+        kill9(pid as i64);
+    }
+    wait_for("the shim to die", SOON, || shim_pids(&id).is_empty());
+    p.kill();
+    b.run_timeout(&["rm", "-f", "ctr"], Duration::from_secs(240))
+        .ok();
+    assert_eq!(
+        p.refs("vol"),
+        1,
+        "the plugin never heard of the container's end"
+    );
+    p.restart();
+    b.run(&["volume", "ls", "-q"]).ok();
+    assert_eq!(p.refs("vol"), 0);
+    b.run(&["volume", "rm", "vol"]).ok();
+    assert_eq!(
+        p.changes(),
+        [
+            r#"VolumeDriver.Create {"Name":"vol","Opts":null}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"vol"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"vol"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id2>","Name":"vol"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id2>","Name":"vol"}"#,
+            r#"VolumeDriver.Remove {"Name":"vol"}"#,
+        ]
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_docker_cli_runs_containers_on_plugin_volumes_through_berth_serve() {
+    let d = crate::api::DockerCli::start();
+    let p = TestPlugin::start(&d.b.scratch("plugin"));
+    let n = p.name.as_str();
+    // HostConfig.VolumeDriver for a -v name the plugin does not have yet.
+    let (code, out, err) = d.run(&[
+        "run",
+        "--rm",
+        "--volume-driver",
+        n,
+        "-v",
+        "apiv:/d",
+        "busybox",
+        "sh",
+        "-c",
+        "echo via-api > /d/f; cat /d/f",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "via-api\n"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(p.data("apiv").join("f")).unwrap(),
+        "via-api\n"
+    );
+    // Mounts[].VolumeOptions.DriverConfig: the driver and its options.
+    let mount = format!("type=volume,src=apim,dst=/m,volume-driver={n},volume-opt=size=2");
+    let (code, _, err) = d.run(&["run", "--rm", "--mount", &mount, "busybox", "ls", "/m"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = d.run(&["volume", "ls", "-f", &format!("driver={n}"), "-q"]);
+    assert_eq!((code, out.as_str()), (0, "apim\napiv\n"), "{err}");
+    // A mount the plugin refuses fails the start in dockerd's words.
+    let (code, _, err) = d.run(&[
+        "volume",
+        "create",
+        "-d",
+        n,
+        "-o",
+        "mount_fail=no way",
+        "apibad",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = d.run(&["run", "--rm", "-v", "apibad:/b", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    // As dockerd 20.10 answers the same run (no "error waiting for container" line: the
+    // --rm container is removed after the start failed, which the CLI's wait sees).
+    assert_eq!(
+        err,
+        "docker: Error response from daemon: error while mounting volume '': VolumeDriver.Mount: no way\n\nRun 'docker run --help' for more information\n"
+    );
+    let (_, out, _) = d.run(&["ps", "-aq"]);
+    assert_eq!(out, "");
+    assert_eq!(
+        p.changes(),
+        [
+            r#"VolumeDriver.Create {"Name":"apiv","Opts":null}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"apiv"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"apiv"}"#,
+            r#"VolumeDriver.Create {"Name":"apim","Opts":{"size":"2"}}"#,
+            r#"VolumeDriver.Mount {"ID":"<id2>","Name":"apim"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id2>","Name":"apim"}"#,
+            r#"VolumeDriver.Create {"Name":"apibad","Opts":{"mount_fail":"no way"}}"#,
+            r#"VolumeDriver.Mount {"ID":"<id3>","Name":"apibad"}"#,
+        ]
+    );
 }

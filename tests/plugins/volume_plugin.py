@@ -8,9 +8,10 @@ remembers them, and appends every call it receives to LOG as one JSON line:
 conformance comparison against dockerd, which drive the same plugin.
 
 Behaviour the tests rely on:
-  - Create accepts only the options `size`, `fail` and `mount_delay`; any other key is
+  - Create accepts only the options `size`, `fail`, `mount_delay` and `mount_fail`; any other key is
     refused with {"Err": "unknown option KEY"}. `fail=TEXT` makes Create fail with TEXT.
   - `mount_delay=SECONDS` makes Mount sleep that long before answering (to kill it mid-mount).
+  - `mount_fail=TEXT` makes every Mount of the volume fail with TEXT.
   - Mount/Unmount count references per caller ID; Remove is refused while any remain.
   - Get's Status carries {"refs": N, "opts": {...}}.
 
@@ -28,7 +29,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 MIME = "application/vnd.docker.plugins.v1.2+json"
-ALLOWED_OPTS = {"size", "fail", "mount_delay"}
+ALLOWED_OPTS = {"size", "fail", "mount_delay", "mount_fail"}
 
 
 class State:
@@ -106,6 +107,8 @@ class State:
             self.save()
             return {"Err": ""}
         if method == "VolumeDriver.Mount":
+            if "mount_fail" in v["opts"]:
+                return {"Err": v["opts"]["mount_fail"]}
             delay = float(v["opts"].get("mount_delay", "0"))
             if delay:
                 self.lock.release()

@@ -5,7 +5,10 @@
 //! a blocking thread runs [`Engine::attach_container_io`] on their far ends while two tasks copy
 //! between the near ends and the upgraded connection. A container that has not started gets
 //! its shim first, holding the created process until the client's `start` (so nothing it
-//! prints is lost, which is why the docker CLI attaches before it starts).
+//! prints is lost, which is why the docker CLI attaches before it starts). If that launch fails
+//! (a volume plugin refuses a mount, a network is gone), the attach still succeeds, as dockerd's
+//! does, and the failure is kept for the client's `start` to answer with ([`take_failed_launch`]),
+//! so the CLI shows it as dockerd's start error instead of a failed upgrade.
 
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
@@ -31,6 +34,23 @@ struct Streams {
     stderr: bool,
 }
 
+/// Launch failures of attaches, by container ID, waiting for the `start` that reports them.
+static FAILED_LAUNCHES: std::sync::Mutex<BTreeMap<String, ApiError>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// At most this many failures wait for a `start` (a client that attaches and never starts
+/// must not grow the server without bound).
+const MAX_FAILED_LAUNCHES: usize = 64;
+
+/// The failure of the launch an attach made for container `id` (its full ID), if any: the
+/// `start` that follows answers with it instead of launching again.
+pub fn take_failed_launch(id: &str) -> Option<ApiError> {
+    FAILED_LAUNCHES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(id)
+}
+
 /// Answers the attach request `req` for container `id`.
 pub async fn attach(
     opts: EngineOptions,
@@ -52,8 +72,15 @@ pub async fn attach(
         let (opts, id) = (opts.clone(), id.clone());
         tokio::task::spawn_blocking(move || -> Result<bool, ApiError> {
             let mut engine = Engine::open(opts)?;
-            engine.prepare_attach(&id)?;
-            Ok(engine.inspect_container(&id, false)?.config.tty)
+            let c = engine.inspect_container(&id, false)?;
+            if let Err(e) = engine.prepare_attach(&c.id) {
+                let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
+                if failed.len() >= MAX_FAILED_LAUNCHES {
+                    failed.pop_first();
+                }
+                failed.insert(c.id.clone(), e.into());
+            }
+            Ok(c.config.tty)
         })
         .await
     };

@@ -265,6 +265,10 @@ mod tests {
              INSERT INTO build_sums VALUES ('dir:/ctx', NULL, '{}', 't');",
             &[("build_sums", 2)],
         ),
+        (
+            "INSERT INTO volume_mounts VALUES ('m1', 'v1', 'tp', 'c1', '/data', 't');",
+            &[("volume_mounts", 1)],
+        ),
     ];
 
     /// Every migration upgrades a database built by the previous version: build each version

@@ -117,6 +117,17 @@
 //!                                           files of a context directory with the inode, size
 //!                                           and times they were hashed at
 //! ```
+//!
+//! Tables (v10):
+//!
+//! ```text
+//! volume_mounts(id PK (the caller ID sent to the plugin), volume, driver, container_id,
+//!               destination, created_at)
+//!                                           a plugin volume mounted for a container (one row
+//!                                           per mount point and start); no foreign keys, so a
+//!                                           row whose container is gone stays for the repair
+//!                                           pass to unmount
+//! ```
 
 /// The migrations, in order. Index `i` upgrades a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -303,6 +314,18 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     CREATE INDEX build_sums_image ON build_sums(image_id);
+    "#,
+    // v10: plugin volume mounts: what berth asked a volume plugin to mount, for whom.
+    r#"
+    CREATE TABLE volume_mounts (
+        id           TEXT PRIMARY KEY,
+        volume       TEXT NOT NULL,
+        driver       TEXT NOT NULL,
+        container_id TEXT NOT NULL,
+        destination  TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX volume_mounts_container ON volume_mounts(container_id);
     "#,
 ];
 

@@ -17,6 +17,8 @@ use crate::local::{LocalDriver, LocalError};
 use crate::mount_spec::{validate_volume_name, VolumeNameError};
 use crate::plugin::{self, PluginError, VolumePlugin};
 
+mod plugin_mounts;
+
 /// The label Docker ≥ 23 puts on volumes created without a name (what `prune` keys on).
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 
@@ -152,6 +154,13 @@ pub enum VolumeError {
         /// What failed.
         source: PluginError,
     },
+    /// The plugin refused or failed `Mount` (dockerd's words; dockerd names the mount's host
+    /// source, empty for a plugin's volume).
+    #[error("error while mounting volume '': {source}")]
+    MountFailed {
+        /// What the plugin said.
+        source: PluginError,
+    },
     /// berth cannot do this on a plugin's volume.
     #[error("{op} {name}: not supported for a volume of the {driver} plugin")]
     PluginUnsupported {
@@ -204,7 +213,8 @@ impl VolumeError {
             VolumeError::Exists { .. } | VolumeError::NameConflict { .. } => ErrorKind::Conflict,
             VolumeError::PluginLookup { .. }
             | VolumeError::Plugin { .. }
-            | VolumeError::PluginGet { .. } => ErrorKind::Internal,
+            | VolumeError::PluginGet { .. }
+            | VolumeError::MountFailed { .. } => ErrorKind::Internal,
 
             VolumeError::PruneRunning | VolumeError::Busy(_) => ErrorKind::Conflict,
             VolumeError::Driver(_) => ErrorKind::Internal,
@@ -476,11 +486,15 @@ impl<'s> VolumeStore<'s> {
     /// (a container's `rm -v` deletes its anonymous volumes with its own row, issue 15): deletes
     /// the row of volume `name` unless a container still references it, and opens the removal's
     /// journal entry. True if the row went; [`VolumeStore::remove_forgotten`] then removes the
-    /// files, or the next open does if this process dies first.
+    /// files, or the next open does if this process dies first. A plugin's volume is left alone
+    /// (false): its plugin removes it, outside any transaction ([`VolumeStore::remove`]).
     pub fn forget_unreferenced(
         tx: &berth_store::metadata::Connection,
         name: &str,
     ) -> Result<bool, VolumeError> {
+        if volumes::get(tx, name)?.is_some_and(|v| v.driver != "local") {
+            return Ok(false);
+        }
         if !volumes::users(tx, name)?.is_empty() || !volumes::delete(tx, name)? {
             return Ok(false);
         }
@@ -518,9 +532,10 @@ impl<'s> VolumeStore<'s> {
     }
 
     /// Finishes volume creations and removals a crashed process left half done: files that no
-    /// row claims are removed.
+    /// row claims are removed; plugin mounts whose container is gone are unmounted.
     pub fn recover(&mut self) -> Result<(), VolumeError> {
         self.recover_operations()?;
+        self.recover_plugin_mounts()?;
         for entry in journal::abandoned(self.store.db().conn(), "volume")? {
             if self.get(&entry.key)?.is_none() {
                 self.local.remove(&entry.key)?;

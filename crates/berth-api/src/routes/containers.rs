@@ -103,6 +103,14 @@ pub fn start(ctx: &mut Ctx) -> ApiResult {
         )));
     }
     let id = ctx.param.clone();
+    let c = ctx.engine()?.inspect_container(&id, false)?;
+    if let Some(failed) = crate::attach::take_failed_launch(&c.id) {
+        // The attach's launch failed: this start reports it, and a --rm container goes now.
+        if c.host_config.auto_remove {
+            let _ = ctx.engine()?.remove_container(&c.id, true, true);
+        }
+        return Err(failed);
+    }
     let (_, started) = ctx.engine()?.start_container(&id, false, None)?;
     Ok(empty(if started == Started::AlreadyRunning {
         StatusCode::NOT_MODIFIED

@@ -65,11 +65,12 @@ impl Engine {
 
     /// The API's attach to a container that does not run (`docker run` and `start -a` attach
     /// first, then start): its shim is started to hold the created process until the start
-    /// request, so no output is lost and attach can connect.
+    /// request, so no output is lost and attach can connect. If that launch fails, a `--rm`
+    /// container stays for the start request to report the failure and remove it.
     pub fn prepare_attach(&mut self, name: &str) -> Result<(), EngineError> {
         let c = self.container(name)?;
         if !c.state.status.is_running() && !berth_runtime::shim::shim_alive(&c.dir(self)) {
-            self.start_container(&c.id, true, None)?;
+            self.start_container_keeping(&c.id, true, None, true)?;
         }
         Ok(())
     }

@@ -315,11 +315,11 @@ impl Engine {
                 })
         });
         if !needs_rootfs {
-            return self.prepare_volumes(specs, None, created);
+            return self.prepare_volumes(id, specs, None, created);
         }
         let rootfs = self.store.driver().rootfs(id, true)?;
         let guards = self.mounter().mount_all_scoped(&rootfs.mounts)?;
-        let result = self.prepare_volumes(specs, Some(&rootfs.path), created);
+        let result = self.prepare_volumes(id, specs, Some(&rootfs.path), created);
         for g in guards.into_iter().rev() {
             let _ = g.unmount();
         }

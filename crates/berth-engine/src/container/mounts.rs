@@ -112,8 +112,10 @@ impl Engine {
     /// Finds or creates every volume of `specs` (naming anonymous ones), checks image
     /// destinations and populates empty volumes from `rootfs` (the container's mounted root).
     /// Returns the names of volumes created here, for cleanup if the create fails later.
+    /// `id` is the container's (a plugin volume is mounted for it while it is filled).
     pub(crate) fn prepare_volumes(
         &mut self,
+        id: &str,
         specs: &mut [MountSpec],
         rootfs: Option<&Path>,
         created: &mut Vec<String>,
@@ -169,7 +171,7 @@ impl Engine {
             };
             spec.set_volume(volume.name.clone(), volume.driver.clone());
             if let (Some(rootfs), true) = (rootfs, spec.populates_from_image()) {
-                self.populate(rootfs, spec, &volume)?;
+                self.populate(id, rootfs, spec, &volume)?;
             }
         }
         Ok(())
@@ -185,9 +187,11 @@ impl Engine {
     /// mid-copy leaves the volume empty (and the next run fills it) instead of partly filled for
     /// good; the staging directory is journaled, so the repair pass removes what a killed copy
     /// left. A volume with driver options is a mount (tmpfs, a size-limited filesystem) and is
-    /// filled in place.
+    /// filled in place, as is a plugin's volume, mounted for container `id` for the copy (as
+    /// dockerd does: `Mount`, copy, `Unmount`).
     fn populate(
         &mut self,
+        id: &str,
         rootfs: &Path,
         spec: &MountSpec,
         volume: &berth_volume::store::Volume,
@@ -209,8 +213,13 @@ impl Engine {
             Err(e) => return Err(EngineError::Io(e.into())),
         };
         let mut store = self.volumes()?;
-        let data = store.mount(volume)?;
-        let staged = !volume.has_options();
+        let (data, plugin_mount) = if volume.is_plugin() {
+            let (path, mount_id) = store.mount_plugin(volume, id, &spec.destination)?;
+            (path, Some(mount_id))
+        } else {
+            (store.mount(volume)?, None)
+        };
+        let staged = !volume.has_options() && plugin_mount.is_none();
         let mut staging = None;
         let result = (|| -> Result<(), EngineError> {
             let empty = std::fs::read_dir(&data)?.next().is_none();
@@ -285,7 +294,14 @@ impl Engine {
         };
         // Option volumes are mounted only while used; the copy of a tmpfs volume is therefore
         // lost, as in Docker (spec §4, §11 #12).
-        let _ = store.unmount(volume);
+        match plugin_mount {
+            Some(mount_id) => {
+                let _ = store.unmount_plugin(&mount_id, id);
+            }
+            None => {
+                let _ = store.unmount(volume);
+            }
+        }
         result
     }
 
@@ -300,7 +316,11 @@ impl Engine {
 
     /// The OCI mounts of a container, parents before children; performs start-time host work
     /// (missing `-v` sources, propagation checks, option volumes' first mount).
+    /// Plugin volumes are mounted for `c` under new caller IDs; a failure part way leaves them
+    /// mounted for the caller to release ([`Engine::release_plugin_mounts`]).
     pub(crate) fn spec_mounts(&mut self, c: &Container) -> Result<Vec<SpecMount>, EngineError> {
+        // Mounts an earlier run could not release (its plugin was down) go first.
+        self.release_plugin_mounts(c);
         let mut specs = c.mounts.clone();
         sort_by_depth(&mut specs);
         let mut out = Vec::new();
@@ -370,9 +390,13 @@ impl Engine {
                 }
                 MountKind::Volume => {
                     let name = spec.source.clone().unwrap_or_default();
-                    let store = self.volumes()?;
+                    let mut store = self.volumes()?;
                     let volume = store.require(&name)?;
-                    let mut source: PathBuf = store.mount(&volume)?;
+                    let mut source: PathBuf = if volume.is_plugin() {
+                        store.mount_plugin(&volume, &c.id, &spec.destination)?.0
+                    } else {
+                        store.mount(&volume)?
+                    };
                     if let Some(sub) = &spec.volume.subpath {
                         source = source.join(sub.trim_start_matches('/'));
                     }
@@ -402,8 +426,20 @@ impl Engine {
         Ok(out)
     }
 
-    /// After a container stops: unmounts its option volumes that no running container uses.
+    /// Unmounts the plugin volumes mounted for `c` (each under its own caller ID).
+    pub(crate) fn release_plugin_mounts(&mut self, c: &Container) {
+        let released = self
+            .volumes()
+            .and_then(|mut s| Ok(s.unmount_plugins_of(&c.id)?));
+        if let Err(e) = released {
+            log::warn!("container {}: releasing plugin volumes: {e}", c.id);
+        }
+    }
+
+    /// After a container stops: unmounts its plugin volumes, and its option volumes that no
+    /// running container uses.
     pub(crate) fn release_mounts(&mut self, c: &Container) {
+        self.release_plugin_mounts(c);
         let running_users = |engine: &mut Engine, volume: &str| -> usize {
             let users = engine
                 .volumes()
@@ -418,7 +454,8 @@ impl Engine {
         };
         for spec in c.mounts.iter().filter(|s| s.kind == MountKind::Volume) {
             let Some(name) = &spec.source else { continue };
-            let attributes = [("driver", "local".to_string()), ("container", c.id.clone())];
+            let driver = spec.volume.driver.clone().unwrap_or_else(|| "local".into());
+            let attributes = [("driver", driver), ("container", c.id.clone())];
             self.emit_volume(name, "unmount", &attributes);
             if running_users(self, name) > 0 {
                 continue;

@@ -105,6 +105,21 @@ impl Engine {
             result?;
             self.emit_volume(name, "destroy", &[("driver", "local".into())]);
         }
+        // A plugin's anonymous volumes are removed by their plugin once the container's
+        // reference is gone (dockerd's `Remove`); one that fails stays, as in dockerd, where
+        // the failure is only logged.
+        for name in &anonymous {
+            let Ok(Some(v)) = self.volumes()?.get(name) else {
+                continue;
+            };
+            if !v.is_plugin() {
+                continue;
+            }
+            match self.volumes()?.remove(name) {
+                Ok(()) => self.emit_volume(name, "destroy", &[("driver", v.driver.clone())]),
+                Err(e) => log::warn!("rm -v {}: {e}", c.id),
+            }
+        }
         Ok(())
     }
 

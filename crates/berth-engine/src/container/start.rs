@@ -44,6 +44,19 @@ impl Engine {
         on_attach: bool,
         console: Option<WinSize>,
     ) -> Result<(Container, Started), EngineError> {
+        self.start_container_keeping(name, on_attach, console, false)
+    }
+
+    /// [`Engine::start_container`]; with `keep`, a `--rm` container whose launch fails stays
+    /// (the API's attach launches it, and the client's `start` that follows reports the failure
+    /// and removes it, as dockerd's start does).
+    pub(crate) fn start_container_keeping(
+        &mut self,
+        name: &str,
+        on_attach: bool,
+        console: Option<WinSize>,
+        keep: bool,
+    ) -> Result<(Container, Started), EngineError> {
         let c = self.container(name)?;
         if c.can_start()? == CanStart::AlreadyRunning {
             return Ok((c, Started::AlreadyRunning));
@@ -81,7 +94,7 @@ impl Engine {
                     state.error = f.message.clone();
                     self.save_state(&c.id, &state)?;
                 }
-                if c.host_config.auto_remove {
+                if c.host_config.auto_remove && !keep {
                     let _ = self.destroy_container(&c, true);
                 }
                 Err(e)
@@ -102,6 +115,7 @@ impl Engine {
         let result = self.launch_inner(c, on_attach, console);
         if result.is_err() {
             self.detach_network(c);
+            self.release_plugin_mounts(c);
             self.release_rootfs(c);
             let _ = berth_store::journal::end(self.store.db().conn(), LAUNCHING, &c.id);
         }
@@ -133,7 +147,10 @@ impl Engine {
         for m in c.mounts.iter().filter(|m| m.kind == MountKind::Volume) {
             let Some(name) = &m.source else { continue };
             let attributes = [
-                ("driver", "local".to_string()),
+                (
+                    "driver",
+                    m.volume.driver.clone().unwrap_or_else(|| "local".into()),
+                ),
                 ("container", c.id.clone()),
                 ("destination", m.destination.clone()),
                 ("read/write", (!m.read_only).to_string()),

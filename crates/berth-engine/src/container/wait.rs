@@ -56,6 +56,11 @@ impl Engine {
                     return Err(EngineError::Conflict("the wait was abandoned".into()))
                 }
                 Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+                // Removed without running (a --rm container whose start failed): what was
+                // waited for has happened.
+                Err(EngineError::NoSuchContainer(_)) if until_removed => {
+                    return Ok(c.state.exit_code)
+                }
                 Err(e) => return Err(e),
             }
         };

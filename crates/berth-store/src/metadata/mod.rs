@@ -3,7 +3,7 @@
 //! codes. Constraint violations are classified once, in [`MetaError::from_sqlite`].
 //!
 //! Every table of berth's own lives here: [`containers`], [`events`], [`execs`], [`images`],
-//! [`networks`], [`volumes`] (the journal and layers keep theirs in [`crate::journal`] and
+//! [`networks`], [`volume_mounts`], [`volumes`] (the journal and layers keep theirs in [`crate::journal`] and
 //! [`crate::layer`]). Accessors take a `&Connection` (a [`rusqlite::Transaction`] derefs to one), so a caller
 //! composes several of them in one [`crate::db::Db::write`] transaction.
 
@@ -27,6 +27,8 @@ pub mod execs;
 pub mod images;
 /// Networks and container endpoints: network definitions and address allocations.
 pub mod networks;
+/// Plugin volumes mounted for containers (the caller IDs sent to plugins).
+pub mod volume_mounts;
 /// Volumes and the container references that make them "in use".
 pub mod volumes;
 

@@ -32,6 +32,26 @@ pub fn volume_plugin(name: &str) -> Result<Arc<VolumePlugin>, PluginError> {
     Ok(active.entry(name.to_string()).or_insert(plugin).clone())
 }
 
+/// Whether plugin `name` is found and accepts a connection now (no retries): the repair pass
+/// asks before it calls a plugin, so a plugin that is down does not stall every command.
+pub fn reachable(name: &str) -> bool {
+    match discovery::Discovery::default().locate(name) {
+        Ok(discovery::Address::Unix(path)) => std::os::unix::net::UnixStream::connect(path).is_ok(),
+        Ok(discovery::Address::Tcp(hostport)) => {
+            use std::net::ToSocketAddrs;
+            hostport
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .is_some_and(|a| {
+                    std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2))
+                        .is_ok()
+                })
+        }
+        Err(_) => false,
+    }
+}
+
 /// The capability a plugin must list in `Implements` to serve volumes.
 pub const VOLUME_DRIVER: &str = "VolumeDriver";
 
