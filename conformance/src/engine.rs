@@ -8,7 +8,8 @@
 //!   scenario every container, volume and other image is removed and the fixture images loaded.
 //!
 //! Scenarios also see `$SCRATCH` (an empty per-scenario directory for bind sources and saved
-//! archives), `$FIXTURES` (the fixture archives) and `$HARNESS` (this program, for `layer-ls`).
+//! archives), `$FIXTURES` (the fixture archives and the test volume plugin), `$HARNESS` (this
+//! program, for `layer-ls`) and `$PLUGIN` (a volume plugin name unique on the machine).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -61,6 +62,9 @@ pub struct Session {
     pub root: String,
     /// `$SCRATCH`.
     pub scratch: PathBuf,
+    /// `$PLUGIN`: a volume plugin name no other process on the machine uses (plugin sockets
+    /// live in the global `/run/docker/plugins`), shown as `<plugin>`.
+    pub plugin: String,
     /// berth: the `berth serve` of a `requires: api` scenario (its socket is `$API_SOCK`).
     server: Option<std::process::Child>,
 }
@@ -72,6 +76,7 @@ impl Session {
             (self.root.clone(), "<root>"),
             (self.scratch.display().to_string(), "<scratch>"),
             (fixtures.display().to_string(), "<fixtures>"),
+            (self.plugin.clone(), "<plugin>"),
         ]
     }
 }
@@ -240,10 +245,18 @@ impl Engine {
                 host.trim_start_matches("unix://").to_string(),
             ));
         }
+        static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let plugin = format!(
+            "conformance-tp-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        env.push(("PLUGIN".to_string(), plugin.clone()));
         Session {
             env,
             root: self.docker_root.clone(),
             scratch,
+            plugin,
             server: None,
         }
     }

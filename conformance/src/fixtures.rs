@@ -216,7 +216,8 @@ pub fn save_archive(
     b.into_inner()
 }
 
-/// Writes `busybox.tar` and one `<name>.tar` per entry of [`IMAGES`] into `dir`.
+/// Writes `busybox.tar`, one `<name>.tar` per entry of [`IMAGES`] and the test volume plugin
+/// `volume_plugin.py` into `dir`.
 pub fn build(dir: &Path, busybox: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let rootfs = busybox_rootfs(busybox)?;
@@ -240,6 +241,11 @@ pub fn build(dir: &Path, busybox: &Path) -> io::Result<()> {
     write_if_changed(
         &dir.join("spec-wh.tar"),
         &save_archive("spec-wh:1", with_wh, None)?,
+    )?;
+    // The volume plugin of berth's tests, for the scenarios that start it as `$PLUGIN`.
+    write_if_changed(
+        &dir.join("volume_plugin.py"),
+        include_bytes!("../../tests/plugins/volume_plugin.py"),
     )?;
     Ok(())
 }

@@ -601,3 +601,89 @@ fn the_docker_cli_runs_containers_on_plugin_volumes_through_berth_serve() {
         ]
     );
 }
+
+#[test]
+#[ignore = "needs root"]
+fn plugins_are_listed_for_the_docker_cli_and_the_api() {
+    let d = crate::api::DockerCli::start();
+    let p = TestPlugin::start(&d.b.scratch("plugin"));
+    let name = p.name.clone();
+    let n = name.as_str();
+    // Other plugins of the machine may be listed too: look at ours.
+    let (code, out, err) = d.run(&[
+        "plugin",
+        "ls",
+        "--no-trunc",
+        "--format",
+        "{{.Name}}|{{.Description}}|{{.Enabled}}|{{.ID}}",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ours: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(&format!("{n}|")))
+        .collect();
+    assert_eq!(ours.len(), 1, "{out}");
+    let fields: Vec<&str> = ours[0].split('|').collect();
+    assert_eq!(
+        fields[..3],
+        [n, "legacy volume plugin (local scope)", "true"]
+    );
+    assert!(is_full_id(fields[3]), "{out}");
+    let (code, out, err) = d.run(&["plugin", "ls", "-q", "--filter", "capability=volumedriver"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| fields[3].starts_with(l)), "{out}");
+    let (code, out, _) = d.run(&["plugin", "ls", "-q", "--filter", "enabled=false"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, _) = d.run(&["plugin", "ls", "-q", "--filter", "capability=authz"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, _, err) = d.run(&["plugin", "ls", "--filter", "x=y"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "Error response from daemon: Invalid filter 'x'\n")
+    );
+
+    let (code, out, err) = d.run(&["plugin", "inspect", n]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["Name"], n);
+    assert_eq!(v[0]["Enabled"], true);
+    assert_eq!(
+        v[0]["Config"]["Interface"],
+        serde_json::json!({"Types": ["docker.volumedriver/1.0"], "Socket": format!("{n}.sock"), "ProtocolScheme": ""})
+    );
+    // As dockerd answers.
+    let (code, out, err) = d.run(&["plugin", "inspect", "berth-no-such-plugin"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            1,
+            "[]\n",
+            "Error response from daemon: plugin \"berth-no-such-plugin\" not found\n"
+        )
+    );
+    // `info` names it among the volume drivers, as dockerd does once it has used it.
+    let (code, out, err) = d.run(&["info", "--format", "{{json .Plugins.Volume}}"]);
+    assert_eq!(code, 0, "{err}");
+    let drivers: Vec<String> = serde_json::from_str(&out).unwrap();
+    assert!(
+        drivers.contains(&n.to_string()) && drivers.contains(&"local".to_string()),
+        "{out}"
+    );
+    // docker-py reads the same entries.
+    let script = format!(
+        r#"
+import docker, sys
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="auto")
+p = c.plugins.get("{n}")
+print(p.name, p.enabled, len(p.id))
+print([x.name for x in c.plugins.list() if x.name == "{n}"])
+"#
+    );
+    let out = crate::api::docker_py(&d.api, &script);
+    assert_eq!(out, format!("{n} True 64\n['{n}']\n"));
+    // A plugin that is down is not listed (and listing does not wait for it).
+    drop(p);
+    let (code, out, _) = d.run(&["plugin", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(code, 0);
+    assert!(!out.lines().any(|l| l == n), "{out}");
+}

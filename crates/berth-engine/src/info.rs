@@ -84,16 +84,29 @@ impl Engine {
             os_type: "linux".into(),
             architecture: std::env::consts::ARCH.to_string(),
             plugins: [
-                ("Volume", &["local"][..]),
-                ("Network", &["host", "none"][..]),
-                ("Log", &["json-file"][..]),
+                ("Volume", volume_drivers()),
+                ("Network", vec!["host".into(), "none".into()]),
+                ("Log", vec!["json-file".into()]),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .map(|(k, v)| (k.to_string(), v))
             .collect(),
             swarm: [("LocalNodeState".to_string(), "inactive".to_string())].into(),
         })
     }
+}
+
+/// `local` and the volume plugins that answer now, sorted (dockerd lists the drivers it has
+/// activated, which after any `volume ls` are all it discovered).
+fn volume_drivers() -> Vec<String> {
+    let mut names: Vec<String> = berth_volume::plugin::discovered_volume_plugins()
+        .into_iter()
+        .map(|d| d.name)
+        .chain(["local".to_string()])
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn rustix_uname() -> String {

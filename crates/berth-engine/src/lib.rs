@@ -23,6 +23,8 @@ pub mod info;
 /// Network verbs and containers' networking: create, ls, inspect, rm, prune, connect,
 /// disconnect; set-up at start and teardown at exit; `NetworkSettings`; `port`.
 pub mod network;
+/// `plugin ls` and `plugin inspect`: the legacy volume plugins berth can use.
+pub mod plugin;
 /// `system df`: disk usage of images, containers and volumes.
 pub mod system;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).

@@ -7,6 +7,7 @@ mod files;
 mod images;
 mod logs;
 mod networks;
+mod plugins;
 mod storage;
 mod system;
 mod volumes;
@@ -97,6 +98,8 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         ("POST", ["volumes", "prune"]) => Some((volumes::prune, "")),
         ("GET", ["volumes", name]) => Some((volumes::inspect, name)),
         ("DELETE", ["volumes", name]) => Some((volumes::remove, name)),
+        ("GET", ["plugins"]) => Some((plugins::list, "")),
+        ("GET", ["plugins", name, "json"]) => Some((plugins::inspect, name)),
         ("GET", ["networks"]) => Some((networks::list, "")),
         ("POST", ["networks", "create"]) => Some((networks::create, "")),
         ("POST", ["networks", "prune"]) => Some((networks::prune, "")),

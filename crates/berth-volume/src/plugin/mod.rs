@@ -52,6 +52,46 @@ pub fn reachable(name: &str) -> bool {
     }
 }
 
+/// A volume plugin found where dockerd looks, that accepts connections and activated as a
+/// `VolumeDriver` (what `GET /plugins` lists).
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// Its name.
+    pub name: String,
+    /// Its socket's file name (`NAME.sock`), empty for a TCP address.
+    pub socket: String,
+    /// The activated plugin.
+    pub plugin: Arc<VolumePlugin>,
+}
+
+/// Every volume plugin that can be used now, by name: plugins that do not accept connections
+/// are skipped without waiting for them, as are plugins that do not implement `VolumeDriver`.
+pub fn discovered_volume_plugins() -> Vec<Discovered> {
+    let discovery = discovery::Discovery::default();
+    let mut out: Vec<Discovered> = discovery
+        .scan()
+        .into_iter()
+        .filter(|name| reachable(name))
+        .filter_map(|name| {
+            let plugin = volume_plugin(&name).ok()?;
+            let socket = match discovery.locate(&name) {
+                Ok(discovery::Address::Unix(p)) => p
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            Some(Discovered {
+                name,
+                socket,
+                plugin,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
 /// The capability a plugin must list in `Implements` to serve volumes.
 pub const VOLUME_DRIVER: &str = "VolumeDriver";
 
