@@ -687,3 +687,41 @@ print([x.name for x in c.plugins.list() if x.name == "{n}"])
     assert_eq!(code, 0);
     assert!(!out.lines().any(|l| l == n), "{out}");
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_plugin_killed_mid_mount_and_restarted_serves_the_retried_mount() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let mut p = TestPlugin::start(&b.scratch("plugin"));
+    let n = p.name.clone();
+    // The plugin takes 10 seconds to answer each Mount of this volume.
+    b.run(&["volume", "create", "-d", &n, "-o", "mount_delay=10", "slow"])
+        .ok();
+    let mut run = b.spawn(&[
+        "run", "-d", "--name", "sl", "-v", "slow:/d", "busybox", "sleep", "1000",
+    ]);
+    wait_for("the Mount call", SOON, || {
+        p.calls()
+            .iter()
+            .any(|c| c.starts_with("VolumeDriver.Mount "))
+    });
+    // Killed before it answers, and started again: the mount is sent again with the same
+    // caller ID (dockerd's retries), and the container starts on it.
+    p.restart();
+    let r = run.wait(CMD_TIMEOUT);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(b.status_of("sl"), "running");
+    assert_eq!(p.refs("slow"), 1);
+    b.run(&["rm", "-f", "sl"]).ok();
+    assert_eq!(p.refs("slow"), 0);
+    assert_eq!(
+        p.changes(),
+        [
+            r#"VolumeDriver.Create {"Name":"slow","Opts":{"mount_delay":"10"}}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"slow"}"#,
+            r#"VolumeDriver.Mount {"ID":"<id1>","Name":"slow"}"#,
+            r#"VolumeDriver.Unmount {"ID":"<id1>","Name":"slow"}"#,
+        ]
+    );
+}
