@@ -37,6 +37,7 @@ mod restart_policies;
 mod storage;
 mod storage_quota;
 mod system_service;
+mod userns;
 mod volume_plugins;
 mod volumes;
 mod volumes_beyond;

@@ -15,8 +15,8 @@
 //! Container keys: `seccomp-profile` (the file containers get by default instead of Docker's
 //! own profile; read and checked when the file is loaded, as dockerd checks it at start),
 //! `log-driver` and `log-opts` (for containers that name no log driver, merged as dockerd merges
-//! them). The other keys of dockerd's that change what containers get (`userns-remap`,
-//! `default-ulimits`, `exec-opts` ...) are refused unless they hold dockerd's default, so a
+//! them), `userns-remap` (see [`crate::userns`]). The other keys of dockerd's that change what
+//! containers get (`default-ulimits`, `exec-opts` ...) are refused unless they hold dockerd's default, so a
 //! setting is never silently dropped; keys about the daemon itself are ignored.
 //!
 //! Registry keys, with Docker's names and checks: `insecure-registries` (`host`, `host:port` or a
@@ -88,6 +88,11 @@ pub struct EngineConfig {
     pub log_driver: Option<String>,
     /// The default log driver's options.
     pub log_opts: BTreeMap<String, String>,
+    /// `userns-remap`: the user whose subordinate ids remapped containers run as.
+    pub userns_remap: String,
+    /// `userns-remap` resolved when the file is loaded.
+    #[serde(skip)]
+    pub remap: Option<crate::userns::Remap>,
     /// Every other key, checked against [`UNSUPPORTED`].
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -107,7 +112,6 @@ pub fn parse_threshold(s: &str) -> Option<u64> {
 /// value that means dockerd's default (accepted, since berth does the same); `None`: any value
 /// is refused.
 const UNSUPPORTED: &[(&str, Option<&str>)] = &[
-    ("userns-remap", Some(r#""""#)),
     ("default-ulimits", Some("{}")),
     ("default-shm-size", Some(r#""64M""#)),
     ("default-ipc-mode", Some(r#""private""#)),
@@ -143,8 +147,10 @@ impl EngineConfig {
             None => return Ok((EngineConfig::default(), None)),
         };
         let bytes = std::fs::read(&path).map_err(|e| invalid(&path, e.to_string()))?;
-        let config: EngineConfig =
+        let mut config: EngineConfig =
             serde_json::from_slice(&bytes).map_err(|e| invalid(&path, e.to_string()))?;
+        config.remap =
+            crate::userns::Remap::resolve(&config.userns_remap).map_err(|e| invalid(&path, e))?;
         config.network_for(Path::new("/"), &path)?;
         if let Some(p) = &config.seccomp_profile {
             berth_runtime::seccomp::SeccompProfile::load(p)
@@ -388,11 +394,11 @@ mod tests {
             std::fs::write(&f, json).unwrap();
             EngineConfig::load(Some(&f)).map(|(c, _)| c)
         };
-        let e = load(r#"{"userns-remap": "default"}"#)
+        let e = load(r#"{"userns-remap": "nobody:nogroup"}"#)
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains(r#"berth does not support the setting "userns-remap""#),
+            e.ends_with(r#"Can't create ID mappings: no subuid ranges found for user "nobody""#),
             "{e}"
         );
         assert!(load(

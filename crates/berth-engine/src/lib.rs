@@ -29,6 +29,8 @@ pub mod plugin;
 pub mod system;
 /// Docker-shaped JSON types shared by the CLI and the API (`inspect`, listings).
 pub mod types;
+/// The engine's user-namespace remapping (`userns-remap`).
+pub mod userns;
 
 /// Volume verbs: create, ls, inspect, rm, prune, usage.
 pub mod volume;

@@ -37,7 +37,10 @@ impl Engine {
 
     /// `docker volume create`.
     pub fn create_volume(&mut self, req: &CreateVolume) -> Result<VolumeInfo, EngineError> {
-        let (v, _) = self.volumes()?.create(req)?;
+        let (v, new) = self.volumes()?.create(req)?;
+        if new {
+            self.own_new_volume(&v)?;
+        }
         self.emit_volume(&v.name, "create", &[("driver", v.driver.clone())]);
         Ok(info(&v))
     }

@@ -10,8 +10,10 @@
 //! through berth-store's [`Mounter`], the one place that calls mount(2).
 
 use std::io;
-use std::path::Path;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
+use berth_store::mount::idmap::{self, IdMap};
 use berth_store::mount::{Mount, MountError, Mounter};
 
 use crate::NetworkError;
@@ -40,6 +42,53 @@ fn make_shared(mounter: &Mounter, dir: &Path) -> Result<(), MountError> {
 
 fn io(e: MountError) -> io::Error {
     io::Error::new(e.io_error().kind(), e.to_string())
+}
+
+/// The user namespace file kept beside a network namespace file made by [`create_owned`].
+pub fn user_ns_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".user");
+    path.with_file_name(name)
+}
+
+/// Binds the namespace open as `fd` to a new file at `path`.
+fn bind_ns(mounter: &Mounter, fd: &OwnedFd, path: &Path) -> io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    if let Err(e) = mounter.mount(&Mount::bind(source, path, false, false)) {
+        let _ = std::fs::remove_file(path);
+        return Err(io(e));
+    }
+    Ok(())
+}
+
+/// [`create`], or with `maps` a network namespace owned by a new user namespace of those uid and
+/// gid maps, which is kept beside it ([`user_ns_path`]) for the runtime to join: a remapped
+/// container's root may then configure its network namespace, mount its sysfs, and `exec` may
+/// join both. Nothing is left behind on failure.
+pub fn create_owned(path: &Path, maps: Option<(&[IdMap], &[IdMap])>) -> Result<(), NetworkError> {
+    let Some((uids, gids)) = maps else {
+        return create(path);
+    };
+    let dir = path.parent().expect("namespace files live in a directory");
+    std::fs::create_dir_all(dir).map_err(|e| NetworkError::io("create", dir, e))?;
+    let mounter = Mounter::linux();
+    make_shared(&mounter, dir).map_err(|e| NetworkError::io("make shared mount", dir, io(e)))?;
+    let user_path = user_ns_path(path);
+    let result = (|| -> io::Result<()> {
+        let userns = idmap::user_namespace(uids, gids)?;
+        let netns = idmap::network_namespace_in(&userns)?;
+        bind_ns(&mounter, &userns, &user_path)?;
+        bind_ns(&mounter, &netns, path)
+    })();
+    if let Err(e) = result {
+        let _ = remove(path);
+        return Err(NetworkError::io("create network namespace", path, e));
+    }
+    Ok(())
 }
 
 /// Creates a new network namespace bound to `path` (whose parent is created if needed).
@@ -81,6 +130,12 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
 
 /// Unmounts and removes the namespace file at `path`; a missing file is fine.
 pub fn remove(path: &Path) -> Result<(), NetworkError> {
+    remove_one(&user_ns_path(path))?;
+    remove_one(path)
+}
+
+/// Unmounts and removes one namespace file; a missing one is fine.
+fn remove_one(path: &Path) -> Result<(), NetworkError> {
     match Mounter::linux().unmount(path) {
         Ok(()) => {}
         Err(e)

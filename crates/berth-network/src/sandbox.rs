@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use berth_store::mount::idmap::IdMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{ContainerRef, EndpointSpec, NetworkBackend};
@@ -26,6 +27,10 @@ pub struct Sandbox {
     pub container: ContainerRef,
     /// Its endpoints, in connection order (the first is `eth0`).
     pub endpoints: Vec<EndpointSpec>,
+    /// A remapped container's uid and gid maps: its network namespace is then owned by a user
+    /// namespace of those maps, kept beside it for the runtime to join ([`Sandbox::userns`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_maps: Option<(Vec<IdMap>, Vec<IdMap>)>,
 }
 
 fn write_state(path: &Path, s: &Sandbox) -> Result<(), NetworkError> {
@@ -36,6 +41,13 @@ fn write_state(path: &Path, s: &Sandbox) -> Result<(), NetworkError> {
 }
 
 impl Sandbox {
+    /// The user namespace that owns the network namespace, for a remapped container.
+    pub fn userns(&self) -> Option<PathBuf> {
+        self.user_maps
+            .is_some()
+            .then(|| netns::user_ns_path(&self.netns))
+    }
+
     /// The sandbox recorded at `state`, if any.
     pub fn load(state: &Path) -> Result<Option<Sandbox>, NetworkError> {
         match std::fs::read(state) {
@@ -51,7 +63,11 @@ impl Sandbox {
     /// all or nothing: on failure whatever was done is undone and the state file removed.
     pub fn create(&self, state: &Path) -> Result<(), NetworkError> {
         write_state(state, self)?;
-        let result = netns::create(&self.netns).and_then(|()| {
+        let maps = self
+            .user_maps
+            .as_ref()
+            .map(|(u, g)| (u.as_slice(), g.as_slice()));
+        let result = netns::create_owned(&self.netns, maps).and_then(|()| {
             for (i, ep) in self.endpoints.iter().enumerate() {
                 if let Err(e) = self.backend.connect(&self.netns, &self.container, ep) {
                     for done in self.endpoints[..i].iter().rev() {

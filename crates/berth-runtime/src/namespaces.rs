@@ -30,6 +30,23 @@ pub struct Namespaces {
     pub uts: NamespaceMode,
     /// `--cgroupns` (Docker's default on cgroup v1 is the host's).
     pub cgroup: NamespaceMode,
+    /// A private user namespace with these uid and gid maps (the engine's `userns-remap`);
+    /// `None`: the host's.
+    #[serde(default)]
+    pub user: Option<UserMaps>,
+}
+
+/// The uid and gid maps of a container's own user namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserMaps {
+    /// uid ranges.
+    pub uids: Vec<berth_store::mount::idmap::IdMap>,
+    /// gid ranges.
+    pub gids: Vec<berth_store::mount::idmap::IdMap>,
+    /// The namespace to join, made with these maps (the one owning the container's network
+    /// namespace); `None`: the runtime makes it.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
 }
 
 impl Default for Namespaces {
@@ -39,6 +56,7 @@ impl Default for Namespaces {
             ipc: NamespaceMode::Private,
             uts: NamespaceMode::Private,
             cgroup: NamespaceMode::Host,
+            user: None,
         }
     }
 }

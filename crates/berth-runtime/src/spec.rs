@@ -551,6 +551,21 @@ impl ContainerSpec {
         Ok(out)
     }
 
+    /// Every sysctl the container gets: the two a private network namespace gets by default
+    /// (as Docker sets them; in a user namespace, where most of that gid range has no place,
+    /// dockerd leaves `ping_group_range` alone), then `--sysctl`.
+    fn all_sysctls(&self) -> std::collections::BTreeMap<String, String> {
+        let mut sysctls = std::collections::BTreeMap::new();
+        if self.network != NetworkMode::Host {
+            sysctls.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
+            if self.namespaces.user.is_none() {
+                sysctls.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
+            }
+        }
+        sysctls.extend(self.sysctls.clone());
+        sysctls
+    }
+
     fn linux(&self) -> Result<oci_spec::runtime::Linux, SpecError> {
         let ns = |typ: LinuxNamespaceType, path: Option<&Path>| {
             let b = LinuxNamespaceBuilder::default().typ(typ);
@@ -576,6 +591,9 @@ impl ContainerSpec {
                 NamespaceMode::Join(p) => namespaces.push(ns(typ, Some(p))),
                 NamespaceMode::Host => {}
             }
+        }
+        if let Some(u) = &self.namespaces.user {
+            namespaces.push(ns(LinuxNamespaceType::User, u.path.as_deref()));
         }
         let namespaces = namespaces
             .into_iter()
@@ -624,26 +642,33 @@ impl ContainerSpec {
             .build()
             .map_err(self.build_err())?;
         let mut sysctls: std::collections::HashMap<String, String> =
-            if self.network != NetworkMode::Host {
-                [
-                    ("net.ipv4.ip_unprivileged_port_start", "0"),
-                    ("net.ipv4.ping_group_range", "0 2147483647"),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-            } else {
-                Default::default()
-            };
-        sysctls.extend(self.sysctls.clone());
+            self.all_sysctls().into_iter().collect();
         if !self.domainname.is_empty() && self.namespaces.uts != NamespaceMode::Host {
             // As Docker sets it: runc has no domainname of its own.
             sysctls.insert("kernel.domainname".into(), self.domainname.clone());
         }
         linux.set_sysctl((!sysctls.is_empty()).then_some(sysctls));
+        let id_maps = |maps: &[berth_store::mount::idmap::IdMap]| {
+            maps.iter()
+                .map(|m| {
+                    oci_spec::runtime::LinuxIdMappingBuilder::default()
+                        .container_id(m.container_id)
+                        .host_id(m.host_id)
+                        .size(m.size)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (uid_mappings, gid_mappings) = match &self.namespaces.user {
+            Some(u) => (
+                Some(id_maps(&u.uids).map_err(self.build_err())?),
+                Some(id_maps(&u.gids).map_err(self.build_err())?),
+            ),
+            None => (None, None),
+        };
         linux
-            .set_uid_mappings(None)
-            .set_gid_mappings(None)
+            .set_uid_mappings(uid_mappings)
+            .set_gid_mappings(gid_mappings)
             .set_masked_paths(
                 (!self.security.masked_paths.is_empty())
                     .then(|| self.security.masked_paths.clone()),

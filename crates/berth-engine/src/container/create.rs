@@ -107,6 +107,7 @@ impl Engine {
             ));
         }
         super::runconfig::validate(&mut host_config, &req.config.hostname)?;
+        self.check_remap(&host_config)?;
         let layer_size = super::quota::layer_size(host_config.storage_opt.as_ref())?;
         self.check_layer_size(layer_size)?;
         for mode in [&host_config.pid_mode, &host_config.ipc_mode] {
@@ -178,9 +179,17 @@ impl Engine {
         };
         journal::begin(self.store.db().conn(), "container", &id)?;
         let mut created_volumes = Vec::new();
+        let remap = self.remap_for(&host_config).cloned();
         let prepared = self
             .prepare_container_files(&id, top_cache.as_deref(), layer_size, &config, &host_config)
-            .and_then(|_| self.prepare_container_volumes(&id, &mut specs, &mut created_volumes));
+            .and_then(|_| {
+                self.prepare_container_volumes(
+                    &id,
+                    remap.as_ref(),
+                    &mut specs,
+                    &mut created_volumes,
+                )
+            });
         if let Err(e) = prepared {
             self.abandon_container_files(&id);
             self.discard_volumes(&created_volumes);
@@ -231,9 +240,12 @@ impl Engine {
                 Err(EngineError::Volume(VolumeError::NotFound(_))) if vanished < 20 => {
                     vanished += 1;
                     let mut specs = container.mounts.clone();
-                    if let Err(e) =
-                        self.prepare_container_volumes(&id, &mut specs, &mut created_volumes)
-                    {
+                    if let Err(e) = self.prepare_container_volumes(
+                        &id,
+                        remap.as_ref(),
+                        &mut specs,
+                        &mut created_volumes,
+                    ) {
                         self.abandon_container_files(&id);
                         self.discard_volumes(&created_volumes);
                         return Err(e);
@@ -302,6 +314,7 @@ impl Engine {
     fn prepare_container_volumes(
         &mut self,
         id: &str,
+        remap: Option<&crate::userns::Remap>,
         specs: &mut [berth_volume::mount_spec::MountSpec],
         created: &mut Vec<String>,
     ) -> Result<(), EngineError> {
@@ -317,8 +330,11 @@ impl Engine {
         if !needs_rootfs {
             return self.prepare_volumes(id, specs, None, created);
         }
-        let rootfs = self.store.driver().rootfs(id, true)?;
+        // A remapped container's volumes are filled from the id-mapped view, so what the image
+        // has as root's is the remapped root's in the volume.
+        let (rootfs, view) = self.rootfs_view(id, remap)?;
         let guards = self.mounter().mount_all_scoped(&rootfs.mounts)?;
+        drop(view);
         let result = self.prepare_volumes(id, specs, Some(&rootfs.path), created);
         for g in guards.into_iter().rev() {
             let _ = g.unmount();

@@ -129,6 +129,11 @@ impl Engine {
         console: Option<WinSize>,
     ) -> Result<Started, EngineError> {
         let dir = c.dir(self);
+        self.check_remap(&c.host_config)?;
+        let remap = self.remap_for(&c.host_config).cloned();
+        if let Some(r) = &remap {
+            self.grant_remapped_root(c, r)?;
+        }
         let rootfs = self.mount_rootfs(c)?;
         let user = berth_runtime::user::resolve_user(&rootfs, &c.config.user)
             .map_err(berth_runtime::error::ProcessError::from)?;
@@ -141,7 +146,10 @@ impl Engine {
         }
         if !c.config.working_dir.is_empty() {
             // Docker creates a missing working directory owned by root, whoever runs in it.
-            files::mkdir_all_in_root(&rootfs, &c.config.working_dir, 0, 0)?;
+            let (uid, gid) = remap
+                .as_ref()
+                .map_or((0, 0), |r| (r.root_uid(), r.root_gid()));
+            files::mkdir_all_in_root(&rootfs, &c.config.working_dir, uid, gid)?;
         }
         let mounts = self.spec_mounts(c)?;
         for m in c.mounts.iter().filter(|m| m.kind == MountKind::Volume) {
@@ -158,8 +166,15 @@ impl Engine {
             ];
             self.emit_volume(name, "mount", &attributes);
         }
-        let (namespaces, shm) = self.namespaces(c)?;
+        let (mut namespaces, shm) = self.namespaces(c)?;
         let attached = self.attach_network(c)?;
+        if let Some(r) = &remap {
+            self.own_etc_files(c, r)?;
+        }
+        if let Some(user) = &mut namespaces.user {
+            // The user namespace that owns the network namespace the engine made.
+            user.path = attached.userns.clone();
+        }
         // Docker puts link variables before the container's own, which may override them.
         let mut env = attached.env.clone();
         env.extend(c.config.env.clone().unwrap_or_default());
@@ -266,8 +281,9 @@ impl Engine {
     }
 
     /// Mounts the container's root filesystem (unless it already is) and returns its path.
+    /// A remapped container's is an overlay over an id-mapped view of its image layers.
     pub(crate) fn mount_rootfs(&self, c: &Container) -> Result<std::path::PathBuf, EngineError> {
-        let rootfs = self.store.driver().rootfs(&c.id, true)?;
+        let (rootfs, _view) = self.rootfs_view(&c.id, self.remap_for(&c.host_config))?;
         if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
             self.mounter().mount_all(&rootfs.mounts)?;
         }

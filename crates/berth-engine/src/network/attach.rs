@@ -43,6 +43,8 @@ pub(crate) struct Attached {
     pub env: Vec<String>,
     /// Sockets holding its published host ports, for its shim to keep.
     pub held: Vec<OwnedFd>,
+    /// The user namespace owning the network namespace (a remapped container's), to join.
+    pub userns: Option<std::path::PathBuf>,
 }
 
 impl From<NetworkError> for EngineError {
@@ -190,6 +192,7 @@ impl Engine {
                     etc_files: own,
                     env: Vec::new(),
                     held: Vec::new(),
+                    userns: None,
                 })
             }
             Mode::Container(id) => {
@@ -205,7 +208,10 @@ impl Engine {
                         target.id
                     )));
                 }
-                let network = match Sandbox::load(&self.sandbox_state(&target.id))? {
+                let sandbox = Sandbox::load(&self.sandbox_state(&target.id))?;
+                // A remapped container joins the user namespace owning the network namespace.
+                let userns = sandbox.as_ref().and_then(Sandbox::userns);
+                let network = match sandbox {
                     Some(s) => NetworkMode::Join(s.netns),
                     None if Mode::of(&target.host_config.network_mode) == Mode::Host => {
                         NetworkMode::Host
@@ -220,6 +226,7 @@ impl Engine {
                     etc_files: EtcFiles::in_dir(&target.dir(self)),
                     env: Vec::new(),
                     held: Vec::new(),
+                    userns,
                 })
             }
             Mode::Bridge(_) => self.attach_bridge(c, own),
@@ -426,6 +433,7 @@ impl Engine {
                 etc_files: own,
                 env: Vec::new(),
                 held: Vec::new(),
+                userns: None,
             });
         };
         let cfg = &self.network;
@@ -466,6 +474,9 @@ impl Engine {
                     .collect(),
             },
             endpoints,
+            user_maps: self
+                .remap_for(&c.host_config)
+                .map(|r| (r.uids.clone(), r.gids.clone())),
         };
         sandbox.create(&self.sandbox_state(&c.id))?;
 
@@ -498,6 +509,7 @@ impl Engine {
             etc_files: own,
             env,
             held: Vec::new(),
+            userns: sandbox.userns(),
         })
     }
 

@@ -116,6 +116,22 @@ pub trait GraphDriver: Send + Sync {
     fn apply_dir(&self, id: &str) -> PathBuf;
     /// How to see layer `id` as a full tree, writable (a container's layer) or not.
     fn rootfs(&self, id: &str, writable: bool) -> Result<Rootfs, DriverError>;
+    /// [`GraphDriver::rootfs`] of a container layer (writable) whose ancestors are read through
+    /// `view`, another path to the driver's root directory (an id-mapped clone of it, see
+    /// `mount::idmap`); the layer's own changes stay where they are. The mounts are only valid
+    /// while `view` is. Drivers whose container layers are not unions over their ancestors fail.
+    fn rootfs_over(&self, id: &str, view: &Path) -> Result<Rootfs, DriverError> {
+        let _ = view;
+        Err(DriverError::Io {
+            path: self.apply_dir(id),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this storage driver cannot show image layers through an id-mapped mount",
+            ),
+        })
+    }
+    /// The driver's root directory (what [`GraphDriver::rootfs_over`]'s view is a view of).
+    fn root(&self) -> &Path;
     /// What layer `id` changed relative to `parent`, as `docker diff` lists it.
     fn changes(&self, id: &str, parent: Option<&str>) -> Result<Vec<Change>, DriverError>;
     /// Writes what layer `id` changed relative to `parent` as an OCI layer tar.

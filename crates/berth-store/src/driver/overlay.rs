@@ -303,6 +303,36 @@ impl GraphDriver for OverlayDriver {
         })
     }
 
+    fn rootfs_over(&self, id: &str, view: &Path) -> Result<Rootfs, DriverError> {
+        let lowers = self.lowers(id)?;
+        let merged = self.dir(id).join("merged");
+        let (upper, work) = self.upper_and_work(id);
+        // The lower dirs relative to the view (which becomes the mount's cwd), the upper and
+        // work dirs absolute: overlay writes there with the mounter's ids, which an id-mapped
+        // upper could not represent (EOVERFLOW), so a remapped container's changes are stored
+        // with host ids.
+        let data = format!(
+            "{BASE_OPTIONS},lowerdir={},upperdir={}/{upper},workdir={}/{work}",
+            lowers.join(":"),
+            self.root.display(),
+            self.root.display()
+        );
+        Ok(Rootfs {
+            mounts: vec![Mount {
+                fstype: "overlay".into(),
+                source: "overlay".into(),
+                target: merged.clone(),
+                options: vec![data],
+                cwd: Some(view.to_path_buf()),
+            }],
+            path: merged,
+        })
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn changes(
         &self,
         id: &str,

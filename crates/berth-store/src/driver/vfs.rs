@@ -60,6 +60,10 @@ impl GraphDriver for VfsDriver {
         self.tree(id)
     }
 
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn rootfs(&self, id: &str, _writable: bool) -> Result<Rootfs, DriverError> {
         let path = self.tree(id);
         if !path.is_dir() {

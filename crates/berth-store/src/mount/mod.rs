@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub mod idmap;
 pub mod image;
 mod loopdev;
 #[cfg(any(test, feature = "testutil"))]

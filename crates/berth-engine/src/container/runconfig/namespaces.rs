@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use berth_runtime::namespaces::{NamespaceMode, Namespaces, ShmMount};
+use berth_runtime::namespaces::{NamespaceMode, Namespaces, ShmMount, UserMaps};
 use berth_store::mount::{Mount, Mounter};
 
 use super::RunConfigError;
@@ -190,6 +190,11 @@ impl Engine {
                 ipc,
                 uts,
                 cgroup,
+                user: self.remap_for(hc).map(|r| UserMaps {
+                    uids: r.uids.clone(),
+                    gids: r.gids.clone(),
+                    path: None,
+                }),
             },
             shm,
         ))

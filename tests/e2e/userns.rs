@@ -1,0 +1,263 @@
+//! User-namespace remapping (issue 13 item 2): daemon.json's `userns-remap`, and `--userns=host`
+//! to opt one container out. Expected values were recorded from a private dockerd 20.10.24
+//! started with `--userns-remap=default` (runc 1.1.5, Linux 6.18): the container's root is the
+//! first id of dockremap's ranges, its maps read `0 100000 65536`, image files read as root's
+//! inside, a file root makes in a volume is the remapped uid's on the host, and dockerd refuses
+//! `--privileged`, `--network host` and `--pid host` with the words below (`--ipc host` fails
+//! inside runc there; berth refuses it first).
+
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+
+use crate::api::{docker_cli, Server};
+use crate::harness::*;
+
+/// Sets `userns-remap` in the data root's engine settings.
+fn remap(b: &Berth, value: &str) {
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
+    cfg["userns-remap"] = value.into();
+    std::fs::write(b.config_file(), cfg.to_string()).unwrap();
+}
+
+/// A data root with busybox whose engine remaps with `default`.
+fn remapped_berth() -> Berth {
+    let b = Berth::new();
+    b.busybox("busybox");
+    remap(&b, "default");
+    b
+}
+
+/// dockremap's first subordinate uid and gid (what `default` made, or found).
+fn remapped_root() -> (u32, u32) {
+    let first = |file: &str| -> u32 {
+        std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("dockremap:"))
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no dockremap range in {file}"))
+    };
+    (first("/etc/subuid"), first("/etc/subgid"))
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
+    let b = remapped_berth();
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "vol:/data",
+            "-w",
+            "/made",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /proc/self/uid_map /proc/self/gid_map; \
+             stat -c '%u:%g %n' /bin/busybox / /made /etc/hosts; id -u; \
+             touch /data/by-root; mkdir /data/dir; ls -ln /data",
+        ])
+        .ok()
+        .stdout;
+    let (uid, gid) = remapped_root();
+    let lines: Vec<&str> = out.lines().collect();
+    let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(words(lines[0]), ["0", &uid.to_string(), "65536"], "{out}");
+    assert_eq!(words(lines[1]), ["0", &gid.to_string(), "65536"], "{out}");
+    assert_eq!(
+        &lines[2..7],
+        [
+            "0:0 /bin/busybox",
+            "0:0 /",
+            "0:0 /made",
+            "0:0 /etc/hosts",
+            "0"
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains(" 0        0 ") || out.contains(" 0 0 "),
+        "{out}"
+    );
+    // On the host: the volume and what the container's root made in it are the remapped root's.
+    let vol = b.root().join("volumes/vol/_data");
+    for p in [vol.clone(), vol.join("by-root"), vol.join("dir")] {
+        let md = std::fs::metadata(&p).unwrap();
+        assert_eq!((md.uid(), md.gid()), (uid, gid), "{}", p.display());
+    }
+    // The image's layer is stored as its tar says, shared with unmapped containers.
+    let on_disk = Command::new("find")
+        .arg(b.root().join("layers"))
+        .args(["-path", "*/diff/bin/busybox", "-printf", "%U:%G\n"])
+        .output()
+        .unwrap();
+    let owners = String::from_utf8_lossy(&on_disk.stdout).into_owned();
+    assert!(
+        !owners.is_empty() && owners.lines().all(|l| l == "0:0"),
+        "{owners}"
+    );
+
+    // exec joins the container's user namespace; its writes land with host ids in the upper dir.
+    b.run(&["run", "-d", "--name", "keep", "busybox", "sleep", "600"])
+        .ok();
+    let exec = b
+        .run(&["exec", "keep", "sh", "-c", "head -1 /proc/self/uid_map; touch /made-by-exec; cat /proc/sys/net/ipv4/ip_unprivileged_port_start"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        words(exec.lines().next().unwrap())[1],
+        uid.to_string(),
+        "{exec}"
+    );
+    assert_eq!(exec.lines().nth(1), Some("0"), "{exec}");
+    let upper = b.inspect("keep")["GraphDriver"]["Data"]["UpperDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let md = std::fs::metadata(std::path::Path::new(&upper).join("made-by-exec")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (uid, gid));
+    // Another container joins its network namespace, and with it its user namespace.
+    let joined = b
+        .run(&[
+            "run",
+            "--rm",
+            "--network",
+            "container:keep",
+            "busybox",
+            "head",
+            "-1",
+            "/proc/self/uid_map",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(words(&joined)[1], uid.to_string());
+    b.run(&["rm", "-f", "keep"]).ok();
+    let ns_files = Command::new("find")
+        .arg(b.exec_root())
+        .args(["-name", "*.user"])
+        .output()
+        .unwrap();
+    assert!(
+        ns_files.stdout.is_empty(),
+        "user namespace files left behind"
+    );
+    assert!(
+        mounts_under(&b.root()).is_empty(),
+        "{:?}",
+        mounts_under(&b.root())
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn userns_host_opts_out_and_host_namespaces_are_refused_with_dockers_words() {
+    let b = remapped_berth();
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "--userns",
+            "host",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /proc/self/uid_map; stat -c %u:%g /bin/busybox",
+        ])
+        .ok()
+        .stdout;
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["0", "0", "4294967295", "0:0"], "{out}");
+    for (flags, text) in [
+        (
+            &["--privileged"][..],
+            "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode",
+        ),
+        (
+            &["--network", "host"][..],
+            "cannot share the host's network namespace when user namespaces are enabled",
+        ),
+        (
+            &["--pid", "host"][..],
+            "cannot share the host PID namespace when user namespaces are enabled",
+        ),
+        (
+            &["--ipc", "host"][..],
+            "cannot share the host IPC namespace when user namespaces are enabled",
+        ),
+    ] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend(["busybox", "true"]);
+        let r = b.run(&args).fails(125);
+        assert!(
+            r.stderr
+                .starts_with(&format!("berth: Error response from daemon: {text}\n")),
+            "{flags:?}: {}",
+            r.stderr
+        );
+        // With --userns=host the same flags are fine.
+        let mut args = vec!["run", "--rm", "--userns", "host"];
+        args.extend_from_slice(flags);
+        args.extend(["busybox", "true"]);
+        b.run(&args).ok();
+    }
+    assert!(b.ps_all().is_empty(), "refused containers are not created");
+    // A user without subordinate ranges gets dockerd's words, from every command.
+    remap(&b, "nobody:nogroup");
+    let r = b.run(&["ps"]).fails(125);
+    assert!(
+        r.stderr
+            .contains(r#"Can't create ID mappings: no subuid ranges found for user "nobody""#),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+#[ignore = "needs root"]
+fn the_docker_cli_runs_remapped_containers_through_the_api() {
+    let cli = docker_cli().expect("no docker CLI on PATH: apt install docker.io");
+    let b = remapped_berth();
+    let api = Server::start(&b);
+    let docker = |args: &[&str]| {
+        let out = Command::new(&cli)
+            .env("DOCKER_CONFIG", b.scratch("docker-config"))
+            .env_remove("DOCKER_CONTEXT")
+            .arg("-H")
+            .arg(format!("unix://{}", api.sock.display()))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "dv:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "head -1 /proc/self/uid_map; stat -c %u /bin/busybox; touch /data/f",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (uid, _) = remapped_root();
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["0", &uid.to_string(), "65536", "0"], "{out}");
+    let md = std::fs::metadata(b.root().join("volumes/dv/_data/f")).unwrap();
+    assert_eq!(md.uid(), uid);
+    let (code, _, err) = docker(&["run", "--rm", "--privileged", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("privileged mode is incompatible with user namespaces."),
+        "{err}"
+    );
+}
