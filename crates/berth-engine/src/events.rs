@@ -172,21 +172,46 @@ impl Engine {
         actor_id: &str,
         attributes: BTreeMap<String, String>,
     ) {
-        let row = EventRow {
-            seq: 0,
-            time_nano: now_nanos(),
-            kind: kind.to_string(),
-            action: action.to_string(),
-            actor_id: actor_id.to_string(),
-            attributes,
-            scope: "local".into(),
-        };
+        self.emit_all(kind, action, [(actor_id, attributes)]);
+    }
+
+    /// Appends one event per actor, all in one transaction (a `volume rm` of 500 names writes
+    /// its 500 events at once). Like Docker's in-memory log, events do not wait for the disk
+    /// ([`berth_store::db::Db::write_relaxed`]): other processes see them at once, and only a
+    /// power loss can take the last ones back. A failure is logged, never returned.
+    pub fn emit_all<'a>(
+        &mut self,
+        kind: &str,
+        action: &str,
+        actors: impl IntoIterator<Item = (&'a str, BTreeMap<String, String>)>,
+    ) {
+        let rows: Vec<EventRow> = actors
+            .into_iter()
+            .map(|(actor_id, attributes)| EventRow {
+                seq: 0,
+                time_nano: now_nanos(),
+                kind: kind.to_string(),
+                action: action.to_string(),
+                actor_id: actor_id.to_string(),
+                attributes,
+                scope: "local".into(),
+            })
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
         let written = self
             .store
             .db_mut()
-            .write(|tx| -> Result<i64, EngineError> { Ok(events::append(tx, &row)?) });
+            .write_relaxed(|tx| -> Result<(), EngineError> {
+                for row in &rows {
+                    events::append(tx, row)?;
+                }
+                Ok(())
+            });
         if let Err(e) = written {
-            log::warn!("event {kind} {action} {actor_id}: not recorded: {e}");
+            let first = &rows[0].actor_id;
+            log::warn!("event {kind} {action} {first} (of {}): not recorded: {e}", rows.len());
         }
     }
 
@@ -234,11 +259,25 @@ impl Engine {
 
     /// A volume event (`create`, `mount`, `unmount`, `destroy`) with `attributes`.
     pub fn emit_volume(&mut self, name: &str, action: &str, attributes: &[(&str, String)]) {
-        let attributes = attributes
+        self.emit_volumes(&[name], action, attributes);
+    }
+
+    /// The same volume event for each of `names`, in one transaction.
+    pub fn emit_volumes<S: AsRef<str>>(
+        &mut self,
+        names: &[S],
+        action: &str,
+        attributes: &[(&str, String)],
+    ) {
+        let attributes: BTreeMap<String, String> = attributes
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        self.emit(VOLUME, action, name, attributes);
+        self.emit_all(
+            VOLUME,
+            action,
+            names.iter().map(|n| (n.as_ref(), attributes.clone())),
+        );
     }
 
     /// A network event (`create`, `connect`, `disconnect`, `destroy`): Docker's attributes are

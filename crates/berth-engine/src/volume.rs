@@ -11,15 +11,24 @@ use crate::{Engine, EngineError};
 
 /// Docker's JSON of a volume.
 pub(crate) fn info(v: &Volume) -> VolumeInfo {
+    into_info(v.clone())
+}
+
+/// [`info`], taking the volume (listings move thousands of them).
+fn into_info(v: Volume) -> VolumeInfo {
     VolumeInfo {
-        created_at: v.created_at.clone(),
-        driver: v.driver.clone(),
-        labels: v.labels.clone(),
-        mountpoint: v.mountpoint.display().to_string(),
-        name: v.name.clone(),
-        options: v.options.clone(),
-        scope: v.scope.clone(),
-        status: v.status.clone(),
+        created_at: v.created_at,
+        driver: v.driver,
+        labels: v.labels,
+        mountpoint: v
+            .mountpoint
+            .into_os_string()
+            .into_string()
+            .unwrap_or_else(|p| p.to_string_lossy().into_owned()),
+        name: v.name,
+        options: v.options,
+        scope: v.scope,
+        status: v.status,
         usage_data: None,
     }
 }
@@ -65,12 +74,13 @@ impl Engine {
         let dangling = filters.bool_value("dangling", true)?;
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
+        let no_labels = Default::default();
         let mut out = Vec::new();
         for v in store.list_described()? {
             if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
                 continue;
             }
-            if !filters.match_kv_list("label", &v.labels.clone().unwrap_or_default()) {
+            if !filters.match_kv_list("label", v.labels.as_ref().unwrap_or(&no_labels)) {
                 continue;
             }
             if !filters.exact_match("driver", &v.driver) {
@@ -82,7 +92,7 @@ impl Engine {
                     continue;
                 }
             }
-            out.push(info(&v));
+            out.push(into_info(v));
         }
         Ok(out)
     }
@@ -127,11 +137,18 @@ impl Engine {
                 r => Ok(r?),
             })
             .collect();
-        for ((name, r), driver) in names.iter().zip(&results).zip(drivers) {
-            if r.is_ok() {
-                self.emit_volume(name, "destroy", &[("driver", driver)]);
-            }
-        }
+        let removed = names
+            .iter()
+            .zip(&results)
+            .zip(drivers)
+            .filter(|((_, r), _)| r.is_ok())
+            .map(|((name, _), driver)| {
+                (
+                    name.as_str(),
+                    std::collections::BTreeMap::from([("driver".to_string(), driver)]),
+                )
+            });
+        self.emit_all(crate::events::VOLUME, "destroy", removed);
         results
     }
 
@@ -159,35 +176,40 @@ impl Engine {
         let mut report = VolumePruneReport::default();
         let mut store = self.volumes()?;
         let refs = store.ref_counts()?;
+        let no_labels = Default::default();
+        let mut names = Vec::new();
+        let mut sizes = Vec::new();
         for v in store.list()? {
             if v.driver != "local" || v.has_options() || refs.get(&v.name).copied().unwrap_or(0) > 0
             {
                 continue;
             }
-            let anonymous = v
-                .labels
-                .as_ref()
-                .is_some_and(|l| l.contains_key(ANONYMOUS_LABEL));
-            if !all && !anonymous {
+            let labels = v.labels.as_ref().unwrap_or(&no_labels);
+            if !all && !labels.contains_key(ANONYMOUS_LABEL) {
                 continue;
             }
-            if !filters.match_labels(&v.labels.clone().unwrap_or_default()) {
+            if !filters.match_labels(labels) {
                 continue;
             }
-            let size = store.size(&v.name).unwrap_or(0);
-            match store.remove(&v.name) {
+            sizes.push(store.size(&v.name).unwrap_or(0));
+            names.push(v.name);
+        }
+        // One removal for all: its transaction checks each volume's references again.
+        let results = store.remove_many(&names)?;
+        for ((name, size), result) in names.into_iter().zip(sizes).zip(results) {
+            match result {
                 Ok(()) => {
                     report.space_reclaimed += size;
-                    report.volumes_deleted.push(v.name.clone());
+                    report.volumes_deleted.push(name);
                 }
                 // A container took it meanwhile: skipped silently, as Docker does.
                 Err(VolumeError::InUse { .. }) | Err(VolumeError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        for name in &report.volumes_deleted {
-            self.emit_volume(name, "destroy", &[("driver", "local".into())]);
-        }
+        let deleted = std::mem::take(&mut report.volumes_deleted);
+        self.emit_volumes(&deleted, "destroy", &[("driver", "local".into())]);
+        report.volumes_deleted = deleted;
         let reclaimed = report.space_reclaimed.to_string();
         self.emit_volume("", "prune", &[("reclaimed", reclaimed)]);
         Ok(report)
@@ -203,11 +225,12 @@ impl Engine {
             if v.has_options() {
                 continue;
             }
-            let mut i = info(&v);
-            i.usage_data = Some(VolumeUsage {
+            let usage = VolumeUsage {
                 ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
                 size: store.size(&v.name).map(|s| s as i64).unwrap_or(-1),
-            });
+            };
+            let mut i = into_info(v);
+            i.usage_data = Some(usage);
             out.push(i);
         }
         Ok(out)

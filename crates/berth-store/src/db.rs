@@ -14,6 +14,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::metadata::MetaError;
@@ -41,6 +42,13 @@ pub enum DbError {
 pub struct Db {
     conn: Connection,
 }
+
+/// Pages the WAL may hold before a commit checkpoints it into the database (SQLite's default is
+/// 1,000): what a process that opens the database first reads back to rebuild the WAL index.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 200;
+
+/// Bytes the WAL file is truncated to after a checkpoint when one big transaction grew it.
+const WAL_SIZE_LIMIT: i64 = 4 << 20;
 
 /// How long a process waits for another one's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -80,6 +88,15 @@ impl Db {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Each CLI call is a short process: SQLite's default would checkpoint the WAL and
+        // delete it when the last connection closes, and make the next process create it
+        // again — five fsyncs (WAL, its directory, checkpoint, database) around a command's
+        // one durable commit. The WAL stays instead, kept short by the automatic checkpoint
+        // (the next process reads at most that much of it to rebuild its index), and trimmed
+        // back to `WAL_SIZE_LIMIT` after a transaction that grew it.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let mut db = Db { conn };
         db.migrate(path)?;
@@ -135,6 +152,29 @@ impl Db {
         let value = f(&tx)?;
         tx.commit().map_err(MetaError::from)?;
         Ok(value)
+    }
+
+    /// [`Db::write`] without waiting for the disk: the commit is in the WAL (so it survives a
+    /// killed process at once) but is flushed only by the next durable commit or checkpoint,
+    /// so a power loss may take it back. For rows whose loss costs nothing a user relies on:
+    /// events (Docker keeps them in memory only), a claim whose files a crash would leave
+    /// empty and unreferenced, the close of a journal entry whose recovery is a no-op.
+    pub fn write_relaxed<T, E>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<MetaError>,
+    {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(MetaError::from)?;
+        let r = self.write(f);
+        // Every other commit stays durable; failing to restore that is an error.
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(MetaError::from)?;
+        r
     }
 
     /// Reads a `meta` value.
@@ -210,6 +250,34 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(db.meta("a").unwrap(), None);
+    }
+
+    #[test]
+    fn relaxed_write_commits_and_restores_full_sync() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("berth.db");
+        let mut db = Db::open(&p).unwrap();
+        let sync = |db: &Db| -> i64 {
+            db.conn()
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(sync(&db), 2);
+        db.write_relaxed(|tx| -> Result<(), MetaError> {
+            tx.execute("INSERT INTO meta(key, value) VALUES ('a', 'b')", [])?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sync(&db), 2, "later commits are durable again");
+        let r: Result<(), MetaError> = db.write_relaxed(|tx| {
+            tx.execute("INSERT INTO nosuchtable VALUES (1)", [])?;
+            Ok(())
+        });
+        assert!(r.is_err());
+        assert_eq!(sync(&db), 2, "also after a failed relaxed write");
+        drop(db);
+        // Another process (connection) sees the relaxed commit.
+        assert_eq!(Db::open(&p).unwrap().meta("a").unwrap().as_deref(), Some("b"));
     }
 
     /// Rows a database of each schema version holds, one entry per migration: the SQL that

@@ -85,23 +85,29 @@ pub struct Entry {
 /// Records that this process starts changing the files of (`kind`, `key`).
 pub fn begin(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
     let owner = Owner::current();
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO journal(kind, key, owner_pid, owner_start, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(kind, key) DO UPDATE SET owner_pid = excluded.owner_pid,
              owner_start = excluded.owner_start, created_at = excluded.created_at",
-        params![kind, key, owner.pid, owner.start as i64, now_rfc3339()],
     )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            kind,
+            key,
+            owner.pid,
+            owner.start as i64,
+            now_rfc3339()
+        ])
+    })
     .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
     Ok(())
 }
 
 /// Records that the change of (`kind`, `key`) is complete.
 pub fn end(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
-    conn.execute(
-        "DELETE FROM journal WHERE kind = ?1 AND key = ?2",
-        params![kind, key],
-    )
+    conn.prepare_cached("DELETE FROM journal WHERE kind = ?1 AND key = ?2")
+        .and_then(|mut stmt| stmt.execute(params![kind, key]))
     .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
     Ok(())
 }

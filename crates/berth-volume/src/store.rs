@@ -345,12 +345,15 @@ impl<'s> VolumeStore<'s> {
         // another process removes (or creates) a volume of that name: its files and ours never
         // mix, so a `run -v NAME` racing `volume rm NAME` gets the volume or a new one, never a
         // row without files (issue 15).
+        // The claim need not reach the disk before the files are made: a killed process leaves
+        // it in the WAL for the next open's repair, and a power loss that takes it back can only
+        // leave an empty directory that no row names (a later create of the name reuses it).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let claimed = self
                 .store
                 .db_mut()
-                .write(|tx| -> Result<Option<bool>, VolumeError> {
+                .write_relaxed(|tx| -> Result<Option<bool>, VolumeError> {
                     if volumes::get(tx, &name)?.is_some() {
                         return Ok(Some(false));
                     }
@@ -521,7 +524,9 @@ impl<'s> VolumeStore<'s> {
             }
         }
         if !removed.is_empty() {
-            self.store.db_mut().write(|tx| -> Result<(), VolumeError> {
+            // Closing the entries is the one step a power loss may undo: the next open then finds
+            // the files already gone.
+            self.store.db_mut().write_relaxed(|tx| -> Result<(), VolumeError> {
                 for name in &removed {
                     journal::end(tx, "volume", name)?;
                 }

@@ -56,21 +56,24 @@ fn row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
 pub fn append(conn: &Connection, event: &EventRow) -> Result<i64, MetaError> {
     let what = || format!("event {}", event.action);
     let attributes = serde_json::to_string(&event.attributes).expect("string maps serialize");
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO events (time_nano, type, action, actor_id, attributes, scope)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
             event.time_nano,
             event.kind,
             event.action,
             event.actor_id,
             attributes,
             event.scope
-        ],
-    )
+        ])
+    })
     .map_err(|e| MetaError::from_sqlite(what(), e))?;
     let seq = conn.last_insert_rowid();
-    conn.execute("DELETE FROM events WHERE seq <= ?1", [seq - LIMIT])
+    conn.prepare_cached("DELETE FROM events WHERE seq <= ?1")
+        .and_then(|mut stmt| stmt.execute([seq - LIMIT]))
         .map_err(|e| MetaError::from_sqlite(what(), e))?;
     Ok(seq)
 }

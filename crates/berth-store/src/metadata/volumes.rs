@@ -115,7 +115,8 @@ pub fn insert(conn: &Connection, v: &VolumeRow) -> Result<(), MetaError> {
 /// by a container cannot go ([`MetaError::Reference`]).
 pub fn delete(conn: &Connection, name: &str) -> Result<bool, MetaError> {
     let n = conn
-        .execute("DELETE FROM volumes WHERE name = ?1", [name])
+        .prepare_cached("DELETE FROM volumes WHERE name = ?1")
+        .and_then(|mut stmt| stmt.execute([name]))
         .map_err(|e| MetaError::from_sqlite(what(name), e))?;
     Ok(n > 0)
 }
