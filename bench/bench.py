@@ -550,6 +550,34 @@ def wl_g_teardown(e, ctx):
     remove_volumes(e, "bench-g-")
 
 
+def wl_n_setup(e, ctx):
+    n = ctx.args.volumes * 100
+    remove_volumes(e, "bench-n-")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:  # growth is setup, not measured
+        list(pool.map(lambda i: e.run("volume", "create", f"bench-n-{i:06d}"), range(n)))
+
+
+def wl_n(e, ctx):
+    n = ctx.args.volumes * 100
+    res = {"n.ls": e.run("volume", "ls")[0]}
+    res["n.ls.filter"] = e.run("volume", "ls", "--filter", "name=bench-n-0001")[0]
+    res["n.df"] = e.run("system", "df", "-v")[0]
+    names = [f"bench-n-{i:06d}" for i in range(0, n, 2)]
+    t0 = time.perf_counter()
+    for i in range(0, len(names), 500):
+        e.run("volume", "rm", *names[i : i + 500])
+    res["n.rm"] = time.perf_counter() - t0
+    res["n.prune"] = e.run("volume", "prune", "--all", "--force")[0]
+    left = e.out("volume", "ls", "-q").split()
+    if any(v.startswith("bench-n-") for v in left):
+        raise EngineError("volume prune --all left bench-n- volumes behind")
+    return res
+
+
+def wl_n_teardown(e, ctx):
+    remove_volumes(e, "bench-n-")
+
+
 def wl_h_setup(e, ctx):
     ensure_loaded(e, ctx.images["copyup"], "bench-copyup:1")
 
@@ -765,6 +793,13 @@ WORKLOADS = {
     "k": ("run --rm busybox true on the default bridge network", ["run --rm", "network ls"], None, wl_k, None, 10, 2),
     "l": ("run -d with 5 published ports, then rm -f", ["run -d -p", "rm -f", "network ls"], None, wl_l, None, 10, 2),
     "m": ("pull / push of the 1 GiB 20-layer image, local registry", ["pull", "push", "load"], wl_m_setup, wl_m, wl_m_teardown, 3, 1),
+    "n": ("N × 100 volumes: volume ls, ls --filter, system df -v, rm of half, prune of the rest", ["volume create", "volume ls --filter", "volume rm", "volume prune --all --force", "system df -v"], wl_n_setup, wl_n, wl_n_teardown, 1, 0),
+}
+
+# Workloads only berth runs, and why the peers do not.
+BERTH_ONLY = {
+    # Creating them one CLI call each would take the peers about 25 minutes (their cost in d).
+    "n": "not run (creating 100N volumes would take ~25 min)",
 }
 
 # Workloads that need the peers' bridge networks (the private dockerd then runs with one).
@@ -797,6 +832,11 @@ METRICS = {
     "l.rm": "l. rm -f of it (teardown)",
     "m.pull": "m. pull 1 GiB/20 layers (local registry)",
     "m.push": "m. push 1 GiB/20 layers (local registry)",
+    "n.ls": "n. volume ls (100N volumes)",
+    "n.ls.filter": "n. volume ls --filter name= (100N volumes)",
+    "n.df": "n. system df -v (100N empty volumes)",
+    "n.rm": "n. volume rm of 50N (batches of 500)",
+    "n.prune": "n. volume prune --all of the other 50N",
 }
 
 
@@ -813,6 +853,9 @@ def run_workload(letter, engines, ctx, results):
     for e in engines:
         if e.status:
             results[letter][e.name] = e.status
+            continue
+        if letter in BERTH_ONLY and e.name != "berth":
+            results[letter][e.name] = BERTH_ONLY[letter]
             continue
         missing = e.missing(needs)
         if missing:
@@ -952,7 +995,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--berth", default="target/release/berth", help="berth binary (default: target/release/berth)")
     ap.add_argument("--build-mib", type=int, default=100, help="MiB in workload j's build context (default: 100)")
-    ap.add_argument("--only", default="abcdefghijklm", help="workload letters to run, e.g. ae (default: all)")
+    ap.add_argument("--only", default="abcdefghijklmn", help="workload letters to run, e.g. ae (default: all)")
     ap.add_argument("--engines", default="berth,docker,podman", help="comma list (default: berth,docker,podman)")
     ap.add_argument("--rounds", type=int, default=0, help="measured rounds per workload (default: per workload)")
     ap.add_argument("--volumes", type=int, default=1000, help="N for workloads d and g (default: 1000)")

@@ -211,7 +211,10 @@ impl Engine {
             });
         if let Err(e) = written {
             let first = &rows[0].actor_id;
-            log::warn!("event {kind} {action} {first} (of {}): not recorded: {e}", rows.len());
+            log::warn!(
+                "event {kind} {action} {first} (of {}): not recorded: {e}",
+                rows.len()
+            );
         }
     }
 

@@ -76,24 +76,25 @@ impl Engine {
         let refs = store.ref_counts()?;
         let no_labels = Default::default();
         let mut out = Vec::new();
-        for v in store.list_described()? {
+        store.for_each_described(|v| {
             if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
-                continue;
+                return Ok(());
             }
             if !filters.match_kv_list("label", v.labels.as_ref().unwrap_or(&no_labels)) {
-                continue;
+                return Ok(());
             }
             if !filters.exact_match("driver", &v.driver) {
-                continue;
+                return Ok(());
             }
             if let Some(want) = dangling {
                 let unused = refs.get(&v.name).copied().unwrap_or(0) == 0;
                 if want != unused {
-                    continue;
+                    return Ok(());
                 }
             }
             out.push(into_info(v));
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 

@@ -277,7 +277,10 @@ mod tests {
         assert_eq!(sync(&db), 2, "also after a failed relaxed write");
         drop(db);
         // Another process (connection) sees the relaxed commit.
-        assert_eq!(Db::open(&p).unwrap().meta("a").unwrap().as_deref(), Some("b"));
+        assert_eq!(
+            Db::open(&p).unwrap().meta("a").unwrap().as_deref(),
+            Some("b")
+        );
     }
 
     /// Rows a database of each schema version holds, one entry per migration: the SQL that

@@ -108,7 +108,7 @@ pub fn begin(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> 
 pub fn end(conn: &Connection, kind: &str, key: &str) -> Result<(), MetaError> {
     conn.prepare_cached("DELETE FROM journal WHERE kind = ?1 AND key = ?2")
         .and_then(|mut stmt| stmt.execute(params![kind, key]))
-    .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
+        .map_err(|e| MetaError::from_sqlite(format!("journal {kind} {key}"), e))?;
     Ok(())
 }
 

@@ -100,7 +100,13 @@ impl LocalDriver {
 
     /// The volume's mountpoint, `<root>/volumes/<name>/_data`.
     pub fn data(&self, name: &str) -> PathBuf {
-        self.dir(name).join("_data")
+        // One allocation of the final size: listings make one per volume.
+        let root = self.root.as_os_str();
+        let mut p = PathBuf::with_capacity(root.len() + name.len() + "/_data".len() + 1);
+        p.push(&self.root);
+        p.push(name);
+        p.push("_data");
+        p
     }
 
     /// Checks options the way Docker's local driver does (syntax only; mounting happens later).

@@ -287,10 +287,20 @@ impl<'s> VolumeStore<'s> {
 
     /// Every volume, sorted by name.
     pub fn list(&self) -> Result<Vec<Volume>, VolumeError> {
-        Ok(volumes::list(self.store.db().conn())?
-            .into_iter()
-            .map(|r| self.volume(r))
-            .collect())
+        let mut out = Vec::new();
+        self.for_each(|v| {
+            out.push(v);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every volume, sorted by name, one at a time.
+    pub fn for_each(
+        &self,
+        mut f: impl FnMut(Volume) -> Result<(), VolumeError>,
+    ) -> Result<(), VolumeError> {
+        volumes::for_each(self.store.db().conn(), |r| f(self.volume(r)))
     }
 
     /// IDs of the containers referencing `name` (any state), oldest reference first.
@@ -350,19 +360,19 @@ impl<'s> VolumeStore<'s> {
         // leave an empty directory that no row names (a later create of the name reuses it).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let claimed = self
-                .store
-                .db_mut()
-                .write_relaxed(|tx| -> Result<Option<bool>, VolumeError> {
-                    if volumes::get(tx, &name)?.is_some() {
-                        return Ok(Some(false));
-                    }
-                    if journal::busy(tx, "volume", &name)? {
-                        return Ok(None);
-                    }
-                    journal::begin(tx, "volume", &name)?;
-                    Ok(Some(true))
-                })?;
+            let claimed =
+                self.store
+                    .db_mut()
+                    .write_relaxed(|tx| -> Result<Option<bool>, VolumeError> {
+                        if volumes::get(tx, &name)?.is_some() {
+                            return Ok(Some(false));
+                        }
+                        if journal::busy(tx, "volume", &name)? {
+                            return Ok(None);
+                        }
+                        journal::begin(tx, "volume", &name)?;
+                        Ok(Some(true))
+                    })?;
             match claimed {
                 Some(true) => break,
                 Some(false) => return Ok((self.require(&name)?, false)),
@@ -526,12 +536,14 @@ impl<'s> VolumeStore<'s> {
         if !removed.is_empty() {
             // Closing the entries is the one step a power loss may undo: the next open then finds
             // the files already gone.
-            self.store.db_mut().write_relaxed(|tx| -> Result<(), VolumeError> {
-                for name in &removed {
-                    journal::end(tx, "volume", name)?;
-                }
-                Ok(())
-            })?;
+            self.store
+                .db_mut()
+                .write_relaxed(|tx| -> Result<(), VolumeError> {
+                    for name in &removed {
+                        journal::end(tx, "volume", name)?;
+                    }
+                    Ok(())
+                })?;
         }
         Ok(results)
     }
@@ -745,30 +757,42 @@ impl VolumeStore<'_> {
     /// `VolumeDriver.List` per plugin (as dockerd's `volume ls`); a plugin that does not answer
     /// leaves its volumes as recorded (with an empty `Mountpoint`), so listing never fails on it.
     pub fn list_described(&self) -> Result<Vec<Volume>, VolumeError> {
-        let mut all = self.list()?;
-        let drivers: std::collections::BTreeSet<String> = all
-            .iter()
-            .filter(|v| v.is_plugin())
-            .map(|v| v.driver.clone())
-            .collect();
-        for driver in drivers {
-            let Ok(plugin) = plugin::volume_plugin(&driver) else {
-                continue;
-            };
-            let listed = match plugin.list() {
-                Ok(l) => l,
-                Err(e) => {
-                    log::warn!("volume plugin {driver}: {e}");
-                    continue;
-                }
-            };
-            for v in all.iter_mut().filter(|v| v.driver == driver) {
-                if let Some(pv) = listed.iter().find(|p| p.name == v.name) {
-                    apply_plugin_view(v, pv, &plugin.capabilities().scope);
+        let mut all = Vec::new();
+        self.for_each_described(|v| {
+            all.push(v);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// [`VolumeStore::list_described`] one volume at a time (a listing of 100,000 volumes keeps
+    /// only what `f` keeps): a plugin is asked for its list when its first volume comes by.
+    pub fn for_each_described(
+        &self,
+        mut f: impl FnMut(Volume) -> Result<(), VolumeError>,
+    ) -> Result<(), VolumeError> {
+        type Listed = Option<(Vec<plugin::PluginVolume>, String)>;
+        let mut plugins: std::collections::HashMap<String, Listed> = Default::default();
+        self.for_each(|mut v| {
+            if v.is_plugin() {
+                let listed = plugins.entry(v.driver.clone()).or_insert_with(|| {
+                    let plugin = plugin::volume_plugin(&v.driver).ok()?;
+                    match plugin.list() {
+                        Ok(l) => Some((l, plugin.capabilities().scope.clone())),
+                        Err(e) => {
+                            log::warn!("volume plugin {}: {e}", v.driver);
+                            None
+                        }
+                    }
+                });
+                if let Some((listed, scope)) = listed {
+                    if let Some(pv) = listed.iter().find(|p| p.name == v.name) {
+                        apply_plugin_view(&mut v, pv, scope);
+                    }
                 }
             }
-        }
-        Ok(all)
+            f(v)
+        })
     }
 }
 

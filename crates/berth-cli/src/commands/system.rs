@@ -165,8 +165,8 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
                 )
         })
         .collect();
-    let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
     if let Some(f) = &args.format {
+        let volume_rows: Vec<Row> = du.volumes.iter().map(super::volume::volume_row).collect();
         // docker runs a custom format once, over all four lists.
         use crate::format::TemplateData as _;
         let list =
@@ -193,7 +193,12 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
     let layer_rows = super::storage::layer_rows(&du.writable_layers, 4);
     output::print_list(&layer_rows, None, false, &super::storage::WRITABLE_LAYERS)?;
     println!("\nLocal Volumes space usage:\n");
-    output::print_list(&volume_rows, None, false, &format::DISK_USAGE_VOLUMES)?;
+    {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+        super::volume::disk_usage_table(&mut out, &du.volumes)?;
+        out.flush()?;
+    }
     println!("\nBuild cache usage: 0B\n");
     println!("CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED");
     Ok(Exit::Ok)

@@ -118,6 +118,40 @@ impl TabWriter {
     }
 }
 
+/// Writes a table whose every line has the same `N` cells (a listing's title row and one row per
+/// object, no tab inside a cell) aligned exactly as [`TabWriter::docker`] aligns it, without
+/// buffering the text: with every line holding every cell, each column is one block, as wide as
+/// its widest cell plus the padding and at least the minimum width, and the last cell of a line
+/// is never padded.
+pub fn write_uniform<W: std::io::Write, const N: usize>(
+    out: &mut W,
+    lines: &[[&str; N]],
+) -> std::io::Result<()> {
+    let docker = TabWriter::docker();
+    let mut widths = [docker.min_width; N];
+    for line in lines {
+        for (w, cell) in widths.iter_mut().zip(line).take(N.saturating_sub(1)) {
+            *w = (*w).max(display_width(cell) + docker.padding);
+        }
+    }
+    const SPACES: &str = "                                                                ";
+    for line in lines {
+        for (j, cell) in line.iter().enumerate() {
+            out.write_all(cell.as_bytes())?;
+            if j + 1 < N {
+                let mut fill = widths[j].saturating_sub(display_width(cell));
+                while fill > 0 {
+                    let n = fill.min(SPACES.len());
+                    out.write_all(&SPACES.as_bytes()[..n])?;
+                    fill -= n;
+                }
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 /// Display width: wide (East Asian) characters count 2, combining and control characters 0.
 pub fn display_width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -161,6 +195,29 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(tab(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn uniform_tables_align_like_the_tab_writer() {
+        let long = "z".repeat(100);
+        let tables: Vec<Vec<[&str; 3]>> = vec![
+            vec![["VOLUME NAME", "LINKS", "SIZE"]],
+            vec![
+                ["VOLUME NAME", "LINKS", "SIZE"],
+                ["a", "0", "0B"],
+                [&long, "12", "1.5GB"],
+                ["名前", "", "N/A"],
+            ],
+        ];
+        for table in tables {
+            let text: String = table.iter().map(|l| l.join("\t") + "\n").collect();
+            let mut out = Vec::new();
+            write_uniform(&mut out, &table).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), tab(&text), "{text:?}");
+        }
+        let mut out = Vec::new();
+        write_uniform(&mut out, &[["DRIVER", "VOLUME NAME"], ["local", "v"]]).unwrap();
+        assert_eq!(out, b"DRIVER    VOLUME NAME\nlocal     v\n");
     }
 
     #[test]

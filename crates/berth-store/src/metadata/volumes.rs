@@ -71,15 +71,29 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<VolumeRow>, MetaError
 
 /// Every volume, sorted by name.
 pub fn list(conn: &Connection) -> Result<Vec<VolumeRow>, MetaError> {
+    let mut rows = Vec::new();
+    for_each(conn, |r| -> Result<(), MetaError> {
+        rows.push(r);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Calls `f` with every volume, sorted by name, one row at a time (a listing of 100,000
+/// volumes keeps only what `f` keeps).
+pub fn for_each<E: From<MetaError>>(
+    conn: &Connection,
+    mut f: impl FnMut(VolumeRow) -> Result<(), E>,
+) -> Result<(), E> {
     let all = |e| MetaError::from_sqlite("volumes", e);
     let mut stmt = conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM volumes ORDER BY name"))
         .map_err(all)?;
-    let rows = stmt
-        .query_map([], row)
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(all)?;
-    Ok(rows)
+    let mut rows = stmt.query([]).map_err(all)?;
+    while let Some(r) = rows.next().map_err(all)? {
+        f(row(r).map_err(all)?)?;
+    }
+    Ok(())
 }
 
 /// Records `v` unless a volume of that name exists; returns whether it was inserted (two
