@@ -9,7 +9,11 @@
 //! - files are created **before** the row that points at them and removed **after** it, under a
 //!   [`crate::journal`] entry, so a crash can only leave files without rows, never rows without
 //!   files, and the journal names exactly which files to look at on the next open;
-//! - `synchronous=FULL`: a committed change survives power loss, not only a killed process.
+//! - `synchronous=FULL`: a committed change survives power loss, not only a killed process;
+//!   except the changes [`Db::write_relaxed`] commits, whose loss on power failure loses no
+//!   user data (a container's run state, which nothing survives a power loss anyway, and the
+//!   event log): they skip the fsync, still survive a killed process (WAL), and become durable
+//!   with the next ordinary commit.
 
 use std::path::Path;
 use std::time::Duration;
@@ -154,10 +158,13 @@ impl Db {
         Ok(value)
     }
 
-    /// [`Db::write`] without waiting for the disk: the commit is in the WAL (so it survives a
-    /// killed process at once) but is flushed only by the next durable commit or checkpoint,
-    /// so a power loss may take it back. For rows whose loss costs nothing a user relies on:
-    /// events (Docker keeps them in memory only), a claim whose files a crash would leave
+    /// [`Db::write`] without waiting for the disk: committed with `synchronous=NORMAL`, so the
+    /// change is in the WAL (it survives a killed process at once) and the database stays
+    /// consistent on power loss, but a power loss may roll back to before it until the next
+    /// [`Db::write`] or checkpoint syncs the WAL. Only for rows whose loss after a power failure
+    /// loses no user data and leaves no row pointing at missing files: events (Docker keeps them
+    /// in memory only), a container's run state and pid (every container is dead after a power
+    /// loss, and opening the engine reconciles them), a claim whose files a crash would leave
     /// empty and unreferenced, the close of a journal entry whose recovery is a no-op.
     pub fn write_relaxed<T, E>(
         &mut self,
@@ -169,12 +176,15 @@ impl Db {
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(MetaError::from)?;
-        let r = self.write(f);
+        let result = self.write(f);
         // Every other commit stays durable; failing to restore that is an error.
-        self.conn
+        let restored = self
+            .conn
             .pragma_update(None, "synchronous", "FULL")
-            .map_err(MetaError::from)?;
-        r
+            .map_err(MetaError::from);
+        let value = result?;
+        restored?;
+        Ok(value)
     }
 
     /// Reads a `meta` value.

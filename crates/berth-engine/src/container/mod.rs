@@ -293,7 +293,9 @@ impl Engine {
     /// transaction, closes the [`start::LAUNCHING`] journal entry of the process that launched
     /// it: the shim owns the container's mounts now, and waits for no one.
     pub(crate) fn save_settled_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
-        self.store.db_mut().write(|tx| -> Result<(), EngineError> {
+        // Run state only (and the end of the launch's journal entry): after a power loss every
+        // container is dead and the next open reconciles both, so no fsync of its own.
+        self.store.db_mut().write_relaxed(|tx| -> Result<(), EngineError> {
             write_state(tx, id, s)?;
             berth_store::journal::end(tx, start::LAUNCHING, id)?;
             Ok(())
