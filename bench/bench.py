@@ -56,6 +56,7 @@ class Engine:
         self.status = None  # None = usable, else why not ("not installed", ...)
         self.cli_rss_kib = 0
         self._probes = {}
+        self.last_wall = (0.0, 0.0)  # time.time() at the last run's spawn and after its exit
 
     def cmd(self, *args):
         return self.argv + [str(a) for a in args]
@@ -71,11 +72,13 @@ class Engine:
         with tempfile.NamedTemporaryFile() as rssf, tempfile.TemporaryFile() as errf:
             if GNU_TIME:
                 prefix = [GNU_TIME, "-f", "%M", "-o", rssf.name]
+            wall0 = time.time()
             t0 = time.perf_counter()
             p = subprocess.Popen(prefix + self.cmd(*args), env=self.env, stdin=stdin or subprocess.DEVNULL, stdout=stdout, stderr=errf)
             out = p.stdout.read() if stdout == subprocess.PIPE else None
             p.wait()
             elapsed = time.perf_counter() - t0
+            self.last_wall = (wall0, time.time())
             errf.seek(0)
             err = errf.read()
             rss = rssf.read().decode().strip().splitlines()
@@ -427,8 +430,45 @@ def remove_volumes(e, prefix):
     return len(names)
 
 
+# Workload a's per-phase breakdown on berth: (metric, from mark, to mark). berth writes the marks
+# (crates/berth-runtime/src/phases.rs) to the file named by BERTH_PHASES; "@start" is the CLI's
+# spawn (under GNU time, which adds about a millisecond), "@end" its exit as the bench sees it.
+PHASES = [
+    ("a.p.cli", "@start", "cli.main"),
+    ("a.p.create", "cli.main", "cli.created"),
+    ("a.p.launch", "cli.created", "runtime.create"),
+    ("a.p.rtcreate", "runtime.create", "runtime.created"),
+    ("a.p.start", "runtime.created", "runtime.started"),
+    ("a.p.exit", "runtime.started", "container.exited"),
+    ("a.p.delete", "container.exited", "runtime.deleted"),
+    ("a.p.hooks", "runtime.deleted", "shim.hooks.exited"),
+    ("a.p.cliexit", "shim.hooks.exited", "@end"),
+]
+
+
+def phase_times(path, wall):
+    """Seconds per phase from one run's marks file (first mark of each name counts)."""
+    marks = {"@start": wall[0], "@end": wall[1]}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] not in marks:
+                marks[parts[0]] = int(parts[1]) / 1e6
+    return {m: marks[b] - marks[a] if a in marks and b in marks else f"mark {a if a not in marks else b} missing" for m, a, b in PHASES}
+
+
 def wl_a(e, ctx):
-    return {"a": e.run(*RUN, "busybox", "true")[0]}
+    if e.name != "berth":
+        return {"a": e.run(*RUN, "busybox", "true")[0]}
+    marks = f"{ctx.scratch}/phases-{e.name}"
+    if os.path.exists(marks):
+        os.unlink(marks)
+    e.env["BERTH_PHASES"] = marks
+    try:
+        secs = e.run(*RUN, "busybox", "true")[0]
+    finally:
+        del e.env["BERTH_PHASES"]
+    return {"a": secs, **phase_times(marks, e.last_wall)}
 
 
 def wl_b_setup(e, ctx):
@@ -807,6 +847,15 @@ BRIDGED = "kl"
 
 METRICS = {
     "a": "a. run --rm true",
+    "a.p.cli": "a. phase: CLI start (exec → main)",
+    "a.p.create": "a. phase: create (engine open, image, record, layer)",
+    "a.p.launch": "a. phase: launch (rootfs mount, bundle, shim spawn)",
+    "a.p.rtcreate": "a. phase: runtime create",
+    "a.p.start": "a. phase: start (shim ready, attach, runtime start)",
+    "a.p.exit": "a. phase: exit (process runs, is reaped)",
+    "a.p.delete": "a. phase: cleanup, runtime delete",
+    "a.p.hooks": "a. phase: cleanup, state + unmount + --rm removal",
+    "a.p.cliexit": "a. phase: cleanup, exit code to the CLI, CLI exit",
     "b.busybox": "b. create+rm busybox",
     "b.big": "b. create+rm 1 GiB/20 layers",
     "c": "c. volume write+read 256 MiB",
@@ -916,6 +965,8 @@ def summarize(results, engines):
                 elif isinstance(v, dict) and m in v:
                     s = v[m]
                     row["engines"][e.name] = {"median": statistics.median(s), "min": min(s), "max": max(s), "n": len(s), "samples": s}
+                elif isinstance(v, dict) and m.startswith("a.p."):
+                    row["engines"][e.name] = {"status": "–"}  # the phases are berth's own marks
                 else:
                     row["engines"][e.name] = {"status": v if isinstance(v, str) else "no result"}
             b = row["engines"].get("berth", {}).get("median")

@@ -37,6 +37,7 @@ use crate::exit::Exit;
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
+    berth_runtime::phases::mark("cli.main");
     let cli = match parse::parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -762,6 +762,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     let cid = CidFile::create(args.cidfile.as_deref())?;
     super::registry::ensure_image(engine, &req).map_err(run_engine_error)?;
     let c = engine.create_container(req).map_err(run_engine_error)?;
+    berth_runtime::phases::mark("cli.created");
     cid.write(&c.id)?;
     if args.detach {
         engine
@@ -794,6 +795,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
             },
         )
         .map_err(run_engine_error)?;
+    berth_runtime::phases::mark("cli.attach_done");
     if report && matches!(outcome, AttachOutcome::Exited(_)) {
         super::storage::run_rm_report(engine, &c.id);
     }

@@ -98,6 +98,7 @@ impl ShimHooks for EngineHooks {
         state.error = exit.error.clone().unwrap_or_default();
         state.finished_at = rfc3339(exit.finished_at);
         let _ = engine.save_settled_state(&id, &state);
+        berth_runtime::phases::mark("hooks.state_saved");
         if c.state.status != Status::Created || exit.error.is_none() {
             if exit.oom_killed {
                 engine.emit_container(&c, "oom", &[]);
@@ -106,9 +107,11 @@ impl ShimHooks for EngineHooks {
         }
         engine.release_rootfs(&c);
         engine.release_mounts(&c);
+        berth_runtime::phases::mark("hooks.released");
         if c.host_config.auto_remove {
             engine.write_discard_report(&c);
             let _ = engine.destroy_container(&c, true);
+            berth_runtime::phases::mark("hooks.removed");
         }
         self.restart_after = restart_after;
     }

@@ -128,6 +128,7 @@ impl Engine {
         on_attach: bool,
         console: Option<WinSize>,
     ) -> Result<Started, EngineError> {
+        berth_runtime::phases::mark("engine.launch");
         let dir = c.dir(self);
         self.check_remap(&c.host_config)?;
         let remap = self.remap_for(&c.host_config).cloned();
@@ -269,6 +270,7 @@ impl Engine {
             .iter()
             .map(std::os::fd::AsRawFd::as_raw_fd)
             .collect();
+        berth_runtime::phases::mark("engine.spawn_shim");
         let handle =
             spawn_shim_keeping(cmd, &held).map_err(berth_runtime::error::ProcessError::from)?;
         // The shim has its own copies of the port sockets now.

@@ -47,6 +47,7 @@ fn debug(msg: &str) {
 /// Runs the shim for `config` and exits the process; never returns. Call it early in a
 /// freshly started process (before any thread exists): it forks to detach from its parent.
 pub fn run_shim(config: ShimConfig, hooks: &mut dyn ShimHooks) -> ! {
+    crate::phases::mark("shim.main");
     let ready = take_ready_fd();
     // Writes to a departed client must fail with EPIPE, not kill the shim (the engine's binary
     // may restore SIGPIPE's default for its CLI).
@@ -268,6 +269,7 @@ impl Shim {
             other => StartFailure::other(other.to_string()),
         };
         let id = self.cfg.id.clone();
+        crate::phases::mark("runtime.create");
         if self.cfg.tty {
             let console = ConsoleSocket::bind(&self.cfg.container_dir, CONSOLE_SOCKET)
                 .map_err(|e| ours("console socket", &e))?;
@@ -338,6 +340,7 @@ impl Shim {
             });
         }
         self.init_pid = read_pid_file(pid_file).map_err(|e| ours("init pid", &e))?;
+        crate::phases::mark("runtime.created");
         Ok(())
     }
 
@@ -346,11 +349,13 @@ impl Shim {
         if self.started {
             return Ok(());
         }
+        crate::phases::mark("runtime.start");
         self.runtime.start(&self.cfg.id).map_err(|e| match e {
             RuntimeError::Failed { message, .. } => StartFailure::start(&message),
             other => StartFailure::other(other.to_string()),
         })?;
         self.started = true;
+        crate::phases::mark("runtime.started");
         if let Err(e) = hooks.started(self.init_pid, Utc::now()) {
             debug(&format!("started hook failed: {e}"));
         }
@@ -519,6 +524,7 @@ impl Shim {
             match rustix::process::wait(WaitOptions::NOHANG) {
                 Ok(Some((pid, status))) => {
                     if pid.as_raw_nonzero().get() == self.init_pid {
+                        crate::phases::mark("container.exited");
                         self.status = Some(status);
                     }
                 }
@@ -716,7 +722,9 @@ impl Shim {
                 }
             }
         }
+        crate::phases::mark("runtime.deleted");
         hooks.exited(&exit);
+        crate::phases::mark("shim.hooks.exited");
         let goodbye = Frame::Exit(exit.exit_code);
         for c in &mut self.clients {
             c.send(&goodbye);
