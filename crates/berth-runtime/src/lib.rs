@@ -28,10 +28,10 @@ pub mod exec;
 mod fdio;
 /// Docker's json-file log: the shim's writer and `berth logs`' reader.
 pub mod logs;
-/// Start-up phase marks for the benchmark (`BERTH_PHASES`).
-pub mod phases;
 /// The pid, ipc, uts and cgroup namespaces of a container, and its `/dev/shm`.
 pub mod namespaces;
+/// Start-up phase marks for the benchmark (`BERTH_PHASES`).
+pub mod phases;
 /// The OCI runtime trait, its runc backend and Docker's start-failure exit codes.
 pub mod runtime;
 /// Seccomp profiles in Docker's format, resolved for one container.

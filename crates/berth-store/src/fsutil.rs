@@ -118,7 +118,8 @@ fn dir_size(
                 let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
                 match rustix::fs::openat(fd, name, flags, Mode::empty()) {
                     Ok(sub) => dir_size(sub, path, depth + 1, seen, size),
-                    Err(Errno::NOENT) => Ok(()),
+                    // Gone, or replaced by a non-directory since it was read: skipped.
+                    Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(()),
                     Err(e) => Err(e.into()),
                 }
             };

@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn disk_usage_table_is_the_default_template_output() {
         use berth_engine::types::VolumeUsage;
-        let mut list = vec![
+        let mut list = [
             volume("a", "local", &[]),
             volume(&"y".repeat(80), "local", &[]),
             volume("b", "local", &[]),

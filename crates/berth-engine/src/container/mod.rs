@@ -295,11 +295,13 @@ impl Engine {
     pub(crate) fn save_settled_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
         // Run state only (and the end of the launch's journal entry): after a power loss every
         // container is dead and the next open reconciles both, so no fsync of its own.
-        self.store.db_mut().write_relaxed(|tx| -> Result<(), EngineError> {
-            write_state(tx, id, s)?;
-            berth_store::journal::end(tx, start::LAUNCHING, id)?;
-            Ok(())
-        })
+        self.store
+            .db_mut()
+            .write_relaxed(|tx| -> Result<(), EngineError> {
+                write_state(tx, id, s)?;
+                berth_store::journal::end(tx, start::LAUNCHING, id)?;
+                Ok(())
+            })
     }
 
     /// Re-reads container `id` inside one write transaction, checks `allowed` on what is
