@@ -301,9 +301,13 @@ fn serve_takes_its_socket_from_systemd_or_gives_it_to_a_group() {
     activated
         .arg("-l")
         .arg(&sock)
+        // The activator gives its child only the variables named with -E: without them the
+        // server opened the default data root (and failed on whatever schema was there).
+        .arg("-E")
+        .arg(format!("BERTH_ROOT={}", b.root().display()))
+        .arg("-E")
+        .arg(format!("BERTH_CONFIG_FILE={}", b.config_file().display()))
         .args([berth_bin(), "serve", "-H", "fd://"])
-        .env("BERTH_ROOT", b.root())
-        .env("BERTH_CONFIG_FILE", b.config_file())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
