@@ -72,6 +72,9 @@ pub enum EngineError {
     /// A build's RUN step exited non-zero: Docker's text and the exit code.
     #[error("{0}")]
     BuildFailed(String, i32),
+    /// A networking request refused (Docker's words).
+    #[error(transparent)]
+    NetworkRequest(#[from] crate::network::NetworkRequestError),
     /// Networking failed: a published port is taken, the network backend failed...
     #[error(transparent)]
     Network(berth_network::NetworkError),
@@ -128,6 +131,7 @@ impl EngineError {
             EngineError::Registry(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Network(e) => e.kind(),
+            EngineError::NetworkRequest(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),
             EngineError::Load(e) => e.kind(),

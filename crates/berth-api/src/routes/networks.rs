@@ -19,10 +19,9 @@ pub fn list(ctx: &mut Ctx) -> ApiResult {
 pub fn inspect(ctx: &mut Ctx) -> ApiResult {
     if let Some(scope) = ctx.req.query.get("scope").filter(|s| !s.is_empty()) {
         if scope != "local" {
-            return Err(berth_engine::EngineError::NotFound(format!(
-                "network {} not found",
-                ctx.param
-            ))
+            return Err(berth_engine::EngineError::from(
+                berth_engine::network::NetworkRequestError::NoSuchNetwork(ctx.param.to_string()),
+            )
             .into());
         }
     }

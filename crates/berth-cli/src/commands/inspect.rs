@@ -1,6 +1,7 @@
 //! `inspect`: finds each name among containers, then images, volumes and networks (Docker's order), or only the kind
 //! `--type` names.
 
+use berth_engine::network::NetworkRequestError;
 use berth_engine::{Engine, EngineError};
 
 use crate::cli::InspectArgs;
@@ -65,7 +66,7 @@ pub fn inspect(engine: &mut Engine, args: &InspectArgs) -> CliResult {
                         gotypes::NETWORK,
                     ))
                 }
-                Err(EngineError::NotFound(_)) => {}
+                Err(EngineError::NetworkRequest(NetworkRequestError::NoSuchNetwork(_))) => {}
                 Err(e) => return Err(e.into()),
             }
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use berth_engine::filters::Filters;
+use berth_engine::network::NetworkRequestError;
 use berth_engine::types::{
     EndpointIpamConfig, EndpointSettings, Ipam, IpamPool, NetworkCreateRequest, NetworkInspect,
     SummaryPort,
@@ -154,7 +155,9 @@ pub fn ls(engine: &mut Engine, args: &NetworkLsArgs) -> CliResult {
 
 fn no_such_network(name: &str, e: EngineError) -> String {
     match e {
-        EngineError::NotFound(_) => format!("Error: No such network: {name}"),
+        EngineError::NetworkRequest(NetworkRequestError::NoSuchNetwork(_)) => {
+            format!("Error: No such network: {name}")
+        }
         other => CliError::from(other).message,
     }
 }
@@ -241,8 +244,8 @@ pub fn port(engine: &mut Engine, args: &PortArgs) -> CliResult {
     let lines = engine
         .port(&args.name, args.port.as_deref())
         .map_err(|e| match e {
-            EngineError::NotFound(m) if m.starts_with("No public port") => {
-                CliError::usage(format!("Error: {m}"))
+            EngineError::NetworkRequest(e @ NetworkRequestError::NoPublicPort { .. }) => {
+                CliError::usage(format!("Error: {e}"))
             }
             other => other.into(),
         })?;

@@ -24,7 +24,7 @@ use berth_store::metadata::networks::{self as rows, EndpointRow, NetworkRow};
 use berth_store::metadata::MetaError;
 
 use super::plan::Mode;
-use super::{spec_of, BRIDGE};
+use super::{spec_of, NetworkRequestError, BRIDGE};
 use crate::container::Container;
 use crate::{Engine, EngineError};
 
@@ -74,21 +74,19 @@ pub(super) fn allocate_endpoint(
     mac: Option<String>,
     ports: Option<String>,
 ) -> Result<(EndpointRow, Ipv4Addr), EngineError> {
-    let plan = super::ipam_of(n)
-        .ok_or_else(|| EngineError::InvalidArgument(format!("network {} has no subnet", n.name)))?;
+    let plan = super::ipam_of(n).ok_or_else(|| NetworkRequestError::NoSubnet(n.name.clone()))?;
     let ip = match &e.ipam_ipv4 {
-        Some(ip) => ipam::parse_ip(ip).map_err(|e| EngineError::InvalidArgument(e.to_string()))?,
+        Some(ip) => ipam::parse_ip(ip).map_err(NetworkRequestError::Input)?,
         None => {
             let used: HashSet<Ipv4Addr> = rows::addresses_in_use(tx, &n.id)?
                 .iter()
                 .filter_map(|a| a.parse().ok())
                 .collect();
-            plan.next_free(&used).ok_or_else(|| {
-                EngineError::Conflict(format!(
-                    "no available IPv4 addresses on this network's address pools: {} ({})",
-                    n.name, n.id
-                ))
-            })?
+            plan.next_free(&used)
+                .ok_or_else(|| NetworkRequestError::PoolExhausted {
+                    name: n.name.clone(),
+                    id: n.id.clone(),
+                })?
         }
     };
     let row = EndpointRow {
@@ -100,7 +98,7 @@ pub(super) fn allocate_endpoint(
     };
     match rows::set_endpoint_address(tx, &row, &n.name) {
         Ok(()) => Ok((row, ip)),
-        Err(MetaError::Exists(_)) => Err(EngineError::Conflict("Address already in use".into())),
+        Err(MetaError::Exists(_)) => Err(NetworkRequestError::AddressInUse.into()),
         Err(other) => Err(other.into()),
     }
 }
@@ -144,8 +142,7 @@ impl Engine {
             .iter()
             .flatten()
             .map(|h| {
-                etc::parse_extra_host(h, gateway)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))
+                etc::parse_extra_host(h, gateway).map_err(|e| NetworkRequestError::Input(e).into())
             })
             .collect()
     }
@@ -197,16 +194,13 @@ impl Engine {
             }
             Mode::Container(id) => {
                 let target = self.container(&id).map_err(|e| match e {
-                    EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
-                        "cannot join network of a non running container: {id}"
-                    )),
+                    EngineError::NoSuchContainer(_) => {
+                        NetworkRequestError::NoSuchJoinTarget(id.clone()).into()
+                    }
                     other => other,
                 })?;
                 if !target.state.status.is_running() {
-                    return Err(EngineError::Conflict(format!(
-                        "cannot join network of a non running container: {}",
-                        target.id
-                    )));
+                    return Err(NetworkRequestError::JoinTargetNotRunning(target.id.clone()).into());
                 }
                 let sandbox = Sandbox::load(&self.sandbox_state(&target.id))?;
                 // A remapped container joins the user namespace owning the network namespace.
@@ -237,10 +231,8 @@ impl Engine {
         let endpoints = rows::endpoints_of_container(self.store.db().conn(), &c.id)?;
         let mut networks = Vec::new();
         for e in &endpoints {
-            let n =
-                rows::network_by_id(self.store.db().conn(), &e.network_id)?.ok_or_else(|| {
-                    EngineError::NotFound(format!("network {} not found", e.network_id))
-                })?;
+            let n = rows::network_by_id(self.store.db().conn(), &e.network_id)?
+                .ok_or_else(|| NetworkRequestError::NoSuchNetwork(e.network_id.clone()))?;
             self.check_subnet_free(&n)?;
             networks.push(n);
         }
@@ -271,10 +263,13 @@ impl Engine {
         };
         for r in ipam::host_routes() {
             if r.dev != n.bridge && ipam::overlaps(r.net, plan.subnet) {
-                return Err(EngineError::Conflict(format!(
-                    "network {}: its subnet {} overlaps the host's route to {} via {}; give the network another subnet",
-                    n.name, plan.subnet, r.net, r.dev
-                )));
+                return Err(NetworkRequestError::SubnetOverlapsRoute {
+                    name: n.name.clone(),
+                    subnet: plan.subnet.to_string(),
+                    route: r.net.to_string(),
+                    dev: r.dev.clone(),
+                }
+                .into());
             }
         }
         Ok(())
@@ -284,7 +279,7 @@ impl Engine {
     fn port_requests(c: &Container) -> Result<BTreeMap<PortKey, Vec<PortBinding>>, EngineError> {
         let parse = |k: &str| -> Result<PortKey, EngineError> {
             k.parse()
-                .map_err(|e: NetworkError| EngineError::InvalidArgument(e.to_string()))
+                .map_err(|e: NetworkError| NetworkRequestError::Input(e).into())
         };
         let mut out = BTreeMap::new();
         for (k, v) in &c.host_config.port_bindings {
@@ -364,7 +359,7 @@ impl Engine {
                 for (i, (e, n)) in endpoints.iter().zip(networks).enumerate() {
                     // The network may have been removed since it was read.
                     if rows::network_by_id(tx, &n.id)?.is_none() {
-                        return Err(EngineError::NotFound(format!("network {} not found", n.id)));
+                        return Err(NetworkRequestError::NoSuchNetwork(n.id.clone()).into());
                     }
                     let asked = e
                         .mac_address
@@ -531,16 +526,13 @@ impl Engine {
                 a.row.links.clone()
             };
             for l in links {
-                let (child, alias) =
-                    parse_link(&l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let (child, alias) = parse_link(&l).map_err(NetworkRequestError::Input)?;
                 let target = match self.container(&child) {
                     Ok(t) => t,
                     // On a user-defined network a link is a name that may exist later.
                     Err(EngineError::NoSuchContainer(_)) if !legacy => continue,
                     Err(EngineError::NoSuchContainer(_)) => {
-                        return Err(EngineError::NotFound(format!(
-                            "could not get container for {child}: No such container: {child}"
-                        )))
+                        return Err(NetworkRequestError::NoSuchLinkTarget(child.clone()).into())
                     }
                     Err(e) => return Err(e),
                 };
@@ -548,10 +540,11 @@ impl Engine {
                     continue;
                 }
                 let not_running = || {
-                    EngineError::Conflict(format!(
-                        "Cannot link to a non running container: /{} AS /{}/{alias}",
-                        target.name, c.name
-                    ))
+                    EngineError::from(NetworkRequestError::LinkTargetNotRunning {
+                        target: target.name.clone(),
+                        parent: c.name.clone(),
+                        alias: alias.clone(),
+                    })
                 };
                 if !target.state.status.is_running() {
                     return Err(not_running());

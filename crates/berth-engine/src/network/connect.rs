@@ -10,7 +10,7 @@ use berth_store::metadata::networks as rows;
 use berth_store::metadata::MetaError;
 
 use super::plan::Mode;
-use super::spec_of;
+use super::{spec_of, NetworkRequestError};
 use crate::types::EndpointSettings;
 use crate::{Engine, EngineError};
 
@@ -26,29 +26,19 @@ impl Engine {
         let c = self.container(container)?;
         match Mode::of(&c.host_config.network_mode) {
             Mode::Bridge(_) => {}
-            Mode::Container(_) => {
-                return Err(EngineError::Conflict(
-                    "container sharing network namespace with another container or host cannot be connected to any other network".into(),
-                ))
-            }
-            Mode::Host | Mode::None => {
-                return Err(EngineError::Conflict(
-                    "container cannot be disconnected from host network or connected to host network".into(),
-                ))
-            }
+            Mode::Container(_) => return Err(NetworkRequestError::SharedNamespace.into()),
+            Mode::Host | Mode::None => return Err(NetworkRequestError::HostNetwork.into()),
         }
         if n.driver != "bridge" {
-            return Err(EngineError::Conflict(
-                "container cannot be disconnected from host network or connected to host network"
-                    .into(),
-            ));
+            return Err(NetworkRequestError::HostNetwork.into());
         }
         let existing = rows::endpoints_of_container(self.store.db().conn(), &c.id)?;
         if existing.iter().any(|e| e.network_id == n.id) {
-            return Err(EngineError::Conflict(format!(
-                "endpoint with name {} already exists in network {}",
-                c.name, n.name
-            )));
+            return Err(NetworkRequestError::EndpointExists {
+                container: c.name.clone(),
+                network: n.name.clone(),
+            }
+            .into());
         }
         let position = existing.iter().map(|e| e.position + 1).max().unwrap_or(0);
         let mut row = self.plan_endpoint(&n, settings, position, &c.name)?;
@@ -124,19 +114,17 @@ impl Engine {
             Mode::Host | Mode::None
         ) || n.driver != "bridge"
         {
-            return Err(EngineError::Conflict(
-                "container cannot be disconnected from host network or connected to host network"
-                    .into(),
-            ));
+            return Err(NetworkRequestError::HostNetwork.into());
         }
         let connected = rows::endpoints_of_container(self.store.db().conn(), &c.id)?
             .into_iter()
             .any(|e| e.network_id == n.id);
         if !connected {
-            return Err(EngineError::Conflict(format!(
-                "container {} is not connected to network {}",
-                c.id, n.name
-            )));
+            return Err(NetworkRequestError::NotConnected {
+                container: c.id.clone(),
+                network: n.name.clone(),
+            }
+            .into());
         }
         if c.state.status.is_running() {
             if let Err(e) = Sandbox::disconnect(&self.sandbox_state(&c.id), &n.id) {

@@ -20,10 +20,12 @@ use crate::{Engine, EngineError};
 
 mod attach;
 mod connect;
+mod error;
 mod plan;
 mod settings;
 mod verbs;
 
+pub use error::NetworkRequestError;
 pub use settings::PortLine;
 
 /// The default bridge network's name.
@@ -66,9 +68,7 @@ pub(crate) fn ipam_of(n: &NetworkRow) -> Option<Ipam> {
 
 /// What the data plane needs of a bridge network.
 pub(crate) fn spec_of(n: &NetworkRow) -> Result<NetworkSpec, EngineError> {
-    let ipam = ipam_of(n).ok_or_else(|| {
-        EngineError::InvalidArgument(format!("network {} has no IPv4 subnet", n.name))
-    })?;
+    let ipam = ipam_of(n).ok_or_else(|| NetworkRequestError::NoIpv4Subnet(n.name.clone()))?;
     Ok(NetworkSpec {
         id: n.id.clone(),
         name: n.name.clone(),
@@ -168,11 +168,8 @@ impl Engine {
             Some(b) => b,
             None => {
                 let taken = self.taken_subnets(old.as_ref().map(|o| o.id.as_str()))?;
-                let subnet = ipam::pick_subnet(&cfg.pools, &taken).ok_or_else(|| {
-                    EngineError::InvalidArgument(
-                        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into(),
-                    )
-                })?;
+                let subnet = ipam::pick_subnet(&cfg.pools, &taken)
+                    .ok_or_else(|| NetworkRequestError::NoDefaultPool)?;
                 (ipam::first_host(subnet), subnet)
             }
         };
@@ -261,7 +258,7 @@ impl Engine {
     /// Finds a network by full ID, name, or unique ID prefix (Docker's order).
     pub(crate) fn find_network(&mut self, name_or_id: &str) -> Result<NetworkRow, EngineError> {
         self.ensure_networks()?;
-        let not_found = || EngineError::NotFound(format!("network {name_or_id} not found"));
+        let not_found = || NetworkRequestError::NoSuchNetwork(name_or_id.to_string()).into();
         if name_or_id.is_empty() {
             return Err(not_found());
         }
@@ -278,10 +275,11 @@ impl Engine {
                 1 => return Ok(found.remove(0)),
                 0 => {}
                 _ => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "network {name_or_id} is ambiguous ({} matches found based on ID prefix)",
-                        found.len()
-                    )))
+                    return Err(NetworkRequestError::Ambiguous {
+                        name: name_or_id.to_string(),
+                        count: found.len(),
+                    }
+                    .into())
                 }
             }
         }

@@ -13,7 +13,7 @@ use berth_network::links::parse_link;
 use berth_network::ports::{PortBinding, PortKey};
 use berth_store::metadata::networks::{EndpointRow, NetworkRow};
 
-use super::{ipam_of, BRIDGE, HOST, NONE};
+use super::{ipam_of, NetworkRequestError, BRIDGE, HOST, NONE};
 use crate::types::{EndpointSettings, HostConfig, NetworkingConfig};
 use crate::{Engine, EngineError};
 
@@ -53,36 +53,29 @@ pub(crate) fn parse_mac(mac: &str) -> Result<(), EngineError> {
             .iter()
             .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
     if !ok {
-        return Err(EngineError::InvalidArgument(format!(
-            "invalid MAC address: {mac}"
-        )));
+        return Err(NetworkRequestError::BadMac(mac.to_string()).into());
     }
     Ok(())
 }
 
-fn conflict(what: &str) -> EngineError {
-    EngineError::InvalidArgument(format!("conflicting options: {what}"))
+fn conflict(what: &'static str) -> EngineError {
+    NetworkRequestError::ConflictingOptions(what).into()
 }
 
 /// Normalised `PortBindings` (keys `80/tcp`, every binding checked).
 fn normalize_ports(hc: &mut HostConfig) -> Result<(), EngineError> {
     let mut out = BTreeMap::new();
     for (k, v) in std::mem::take(&mut hc.port_bindings) {
-        let key: PortKey = k.parse().map_err(|e: berth_network::NetworkError| {
-            EngineError::InvalidArgument(e.to_string())
-        })?;
+        let key: PortKey = k.parse().map_err(NetworkRequestError::Input)?;
         let list: Vec<PortBinding> = v.unwrap_or_default();
         for b in &list {
             if !b.host_ip.is_empty() && b.host_ip.parse::<std::net::IpAddr>().is_err() {
-                return Err(EngineError::InvalidArgument(format!(
-                    "Invalid ip address: {}",
-                    b.host_ip
-                )));
+                return Err(NetworkRequestError::BadHostIp(b.host_ip.clone()).into());
             }
             if !b.host_port.is_empty() {
                 // Same rule as `-p`'s host part.
                 berth_network::ports::parse_publish(&format!("{}:1", b.host_port))
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    .map_err(NetworkRequestError::Input)?;
             }
         }
         let entry: &mut Vec<PortBinding> = out.entry(key.to_string()).or_default();
@@ -97,9 +90,7 @@ fn normalize_exposed(config: &mut ContainerConfig) -> Result<(), EngineError> {
     if let Some(ports) = config.exposed_ports.take() {
         let mut out = BTreeMap::new();
         for k in ports.into_keys() {
-            let key: PortKey = k.parse().map_err(|e: berth_network::NetworkError| {
-                EngineError::InvalidArgument(e.to_string())
-            })?;
+            let key: PortKey = k.parse().map_err(NetworkRequestError::Input)?;
             out.insert(key.to_string(), Empty {});
         }
         config.exposed_ports = Some(out);
@@ -131,11 +122,11 @@ impl Engine {
         }
         for h in hc.extra_hosts.iter().flatten() {
             parse_extra_host(h, Some(std::net::Ipv4Addr::UNSPECIFIED))
-                .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                .map_err(NetworkRequestError::Input)?;
         }
         for d in &hc.dns {
             d.parse::<std::net::IpAddr>()
-                .map_err(|_| EngineError::InvalidArgument(format!("{d} is not an ip address")))?;
+                .map_err(|_| NetworkRequestError::BadDns(d.clone()))?;
         }
         let endpoints_config = networking
             .and_then(|n| n.endpoints_config.clone())
@@ -152,9 +143,7 @@ impl Engine {
         match mode {
             Mode::None | Mode::Host => {
                 if !links.is_empty() {
-                    return Err(EngineError::InvalidArgument(
-                        "links are only supported for user-defined networks".into(),
-                    ));
+                    return Err(NetworkRequestError::LinksNeedUserNetwork.into());
                 }
                 if mode == Mode::None && !hc.port_bindings.is_empty() {
                     return Err(conflict("port publishing and the none network mode"));
@@ -164,16 +153,14 @@ impl Engine {
                 }
                 for (net, ep) in &endpoints_config {
                     if ep.aliases.as_ref().is_some_and(|a| !a.is_empty()) {
-                        return Err(EngineError::InvalidArgument(
-                            "network-scoped aliases are only supported for user-defined networks"
-                                .into(),
-                        ));
+                        return Err(NetworkRequestError::AliasesNeedUserNetwork.into());
                     }
                     if !matches!(net.as_str(), HOST | NONE) && net != &hc.network_mode {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "container cannot be connected to network {net} in {} mode",
-                            hc.network_mode
-                        )));
+                        return Err(NetworkRequestError::ConnectInMode {
+                            network: net.clone(),
+                            mode: hc.network_mode.clone(),
+                        }
+                        .into());
                     }
                 }
                 Ok(Vec::new())
@@ -183,9 +170,7 @@ impl Engine {
                     return Err(conflict("hostname and the network mode"));
                 }
                 if !links.is_empty() {
-                    return Err(EngineError::InvalidArgument(
-                        "links are only supported for user-defined networks".into(),
-                    ));
+                    return Err(NetworkRequestError::LinksNeedUserNetwork.into());
                 }
                 if !hc.dns.is_empty() || !hc.dns_search.is_empty() || !hc.dns_options.is_empty() {
                     return Err(conflict("dns and the network mode"));
@@ -217,9 +202,7 @@ impl Engine {
                 // `--bridge=none`.
                 let _ = net_name;
                 if !links.is_empty() {
-                    return Err(EngineError::InvalidArgument(
-                        "links are only supported for user-defined networks".into(),
-                    ));
+                    return Err(NetworkRequestError::LinksNeedUserNetwork.into());
                 }
                 if !hc.port_bindings.is_empty() {
                     return Err(conflict("port publishing and a data root without a bridge network (\"bridge\": \"none\")"));
@@ -292,50 +275,31 @@ impl Engine {
         container_name: &str,
     ) -> Result<EndpointRow, EngineError> {
         if n.driver != "bridge" {
-            return Err(EngineError::Conflict(
-                "container cannot be disconnected from host network or connected to host network"
-                    .into(),
-            ));
+            return Err(NetworkRequestError::HostNetwork.into());
         }
         let aliases = ep.aliases.clone().unwrap_or_default();
         if n.name == BRIDGE && !aliases.is_empty() {
-            return Err(EngineError::InvalidArgument(
-                "network-scoped aliases are only supported for user-defined networks".into(),
-            ));
+            return Err(NetworkRequestError::AliasesNeedUserNetwork.into());
         }
         let mut ipam_ipv4 = None;
         if let Some(cfg) = &ep.ipam_config {
             if !cfg.ipv6_address.is_empty() {
-                return Err(EngineError::InvalidArgument(
-                    "berth networks are IPv4 only: --ip6 is not supported".into(),
-                ));
+                return Err(NetworkRequestError::Ip6.into());
             }
             if cfg.link_local_ips.as_ref().is_some_and(|l| !l.is_empty()) {
-                return Err(EngineError::InvalidArgument(
-                    "berth does not support link-local addresses (--link-local-ip)".into(),
-                ));
+                return Err(NetworkRequestError::LinkLocal.into());
             }
             if !cfg.ipv4_address.is_empty() {
                 if n.name == BRIDGE {
-                    return Err(EngineError::InvalidArgument(
-                        "user specified IP address is supported on user defined networks only"
-                            .into(),
-                    ));
+                    return Err(NetworkRequestError::StaticIpOnDefault.into());
                 }
                 if n.ipam.get(super::AUTO_SUBNET).is_some() {
-                    return Err(EngineError::InvalidArgument(
-                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
-                    ));
+                    return Err(NetworkRequestError::StaticIpNeedsSubnet.into());
                 }
                 let ip = berth_network::ipam::parse_ip(&cfg.ipv4_address)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
-                let plan = ipam_of(n).ok_or_else(|| {
-                    EngineError::InvalidArgument(
-                        "user specified IP address is supported only when connecting to networks with user configured subnets".into(),
-                    )
-                })?;
-                plan.check_static(ip)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    .map_err(NetworkRequestError::Input)?;
+                let plan = ipam_of(n).ok_or(NetworkRequestError::StaticIpNeedsSubnet)?;
+                plan.check_static(ip).map_err(NetworkRequestError::Input)?;
                 ipam_ipv4 = Some(ip.to_string());
             }
         }
@@ -345,7 +309,7 @@ impl Engine {
             Some(l) if n.name == BRIDGE => self.normalize_links(container_name, l)?,
             Some(l) => {
                 for link in l {
-                    parse_link(link).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    parse_link(link).map_err(NetworkRequestError::Input)?;
                 }
                 l.clone()
             }
@@ -375,12 +339,11 @@ impl Engine {
     fn normalize_links(&self, parent: &str, links: &[String]) -> Result<Vec<String>, EngineError> {
         let mut out = Vec::new();
         for l in links {
-            let (child, alias) =
-                parse_link(l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+            let (child, alias) = parse_link(l).map_err(NetworkRequestError::Input)?;
             let c = self.lookup_container(&child).map_err(|e| match e {
-                EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
-                    "could not get container for {child}: No such container: {child}"
-                )),
+                EngineError::NoSuchContainer(_) => {
+                    NetworkRequestError::NoSuchLinkTarget(child.clone()).into()
+                }
                 other => other,
             })?;
             out.push(format!("/{}:/{parent}/{alias}", c.name));

@@ -10,7 +10,7 @@ use berth_network::sandbox::Sandbox;
 use berth_store::metadata::networks::{self as rows, EndpointRow, NetworkRow};
 
 use super::plan::Mode;
-use super::{ipam_of, BRIDGE, HOST, NONE};
+use super::{ipam_of, NetworkRequestError, BRIDGE, HOST, NONE};
 use crate::container::{Container, ZERO_TIME};
 use crate::types::{
     EndpointIpamConfig, EndpointSettings, NetworkSettings, PortMapping, SummaryNetworkSettings,
@@ -252,10 +252,7 @@ impl Engine {
     ) -> Result<Vec<PortLine>, EngineError> {
         let c = self.container(name)?;
         let want = private
-            .map(|p| {
-                p.parse::<PortKey>()
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))
-            })
+            .map(|p| p.parse::<PortKey>().map_err(NetworkRequestError::Input))
             .transpose()?;
         let mut lines = Vec::new();
         if has_network(&c) {
@@ -273,10 +270,11 @@ impl Engine {
         }
         lines.sort_by_key(|l| (port_order(&l.key), l.host_ip.clone(), l.host_port));
         if let (Some(w), true) = (want, lines.is_empty()) {
-            return Err(EngineError::NotFound(format!(
-                "No public port '{w}' published for {}",
-                c.name
-            )));
+            return Err(NetworkRequestError::NoPublicPort {
+                port: w.to_string(),
+                container: c.name.clone(),
+            }
+            .into());
         }
         Ok(lines)
     }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use berth_network::ipam::{self, Ipam as Plan};
 use berth_store::metadata::networks::{self as rows, Deleted, NetworkRow};
 
-use super::{ipam_of, is_predefined, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_MTU};
+use super::{
+    ipam_of, is_predefined, NetworkRequestError, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_MTU,
+};
 use crate::filters::Filters;
 use crate::types::{
     ConfigFrom, Ipam, IpamPool, NetworkContainer, NetworkCreateRequest, NetworkInspect,
@@ -22,9 +24,7 @@ use crate::{Engine, EngineError};
 fn list_match(f: &Filters, n: &NetworkRow, active: bool) -> Result<bool, EngineError> {
     for t in f.get("type") {
         if !matches!(t, "custom" | "builtin") {
-            return Err(EngineError::InvalidArgument(format!(
-                "invalid filter: 'type'='{t}'"
-            )));
+            return Err(NetworkRequestError::BadTypeFilter(t.to_string()).into());
         }
     }
     let kind = if is_predefined(&n.name) {
@@ -46,21 +46,14 @@ fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> 
         return Ok(None);
     };
     if !matches!(ipam.driver.as_str(), "" | "default") {
-        return Err(EngineError::NotFound(format!(
-            "plugin {:?} not found",
-            ipam.driver
-        )));
+        return Err(NetworkRequestError::NoSuchPlugin(ipam.driver.clone()).into());
     }
     if ipam.options.as_ref().is_some_and(|o| !o.is_empty()) {
-        return Err(EngineError::InvalidArgument(
-            "berth's IPAM driver takes no options".into(),
-        ));
+        return Err(NetworkRequestError::IpamOptions.into());
     }
     let pools = ipam.config.clone().unwrap_or_default();
     if pools.len() > 1 {
-        return Err(EngineError::InvalidArgument(
-            "berth networks take one IPv4 subnet".into(),
-        ));
+        return Err(NetworkRequestError::OneSubnet.into());
     }
     let Some(pool) = pools.into_iter().next() else {
         return Ok(None);
@@ -70,9 +63,7 @@ fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> 
         .as_ref()
         .is_some_and(|a| !a.is_empty());
     if pool.subnet.is_empty() && (!pool.gateway.is_empty() || !pool.ip_range.is_empty() || aux) {
-        return Err(EngineError::InvalidArgument(
-            "every ip-range or gateway must have a corresponding subnet".into(),
-        ));
+        return Err(NetworkRequestError::PoolWithoutSubnet.into());
     }
     Ok((!pool.subnet.is_empty()).then_some(pool))
 }
@@ -81,9 +72,7 @@ fn pool_of(req: &NetworkCreateRequest) -> Result<Option<IpamPool>, EngineError> 
 /// could not find again by name (`/`, control characters).
 fn validate_name(name: &str) -> Result<(), EngineError> {
     if name.is_empty() || name.contains('/') || name.chars().any(char::is_control) {
-        return Err(EngineError::InvalidArgument(format!(
-            "invalid network name {name:?}"
-        )));
+        return Err(NetworkRequestError::BadName(name.to_string()).into());
     }
     Ok(())
 }
@@ -97,44 +86,25 @@ impl Engine {
         match req.driver.as_str() {
             "" | "bridge" => {}
             "host" | "null" => {
-                return Err(EngineError::Conflict(format!(
-                    "only one instance of \"{}\" network is allowed",
-                    req.driver
-                )))
+                return Err(NetworkRequestError::OnlyOneInstance(req.driver.clone()).into())
             }
-            "overlay" => {
-                return Err(EngineError::InvalidArgument(
-                    "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.".into(),
-                ))
-            }
-            other => return Err(EngineError::NotFound(format!("plugin {other:?} not found"))),
+            "overlay" => return Err(NetworkRequestError::NotSwarmManager.into()),
+            other => return Err(NetworkRequestError::NoSuchPlugin(other.to_string()).into()),
         }
         if req.ingress {
-            return Err(EngineError::InvalidArgument(
-                "berth has no swarm: ingress networks are not supported".into(),
-            ));
+            return Err(NetworkRequestError::Ingress.into());
         }
         if !matches!(req.scope.as_str(), "" | "local") {
-            return Err(EngineError::InvalidArgument(format!(
-                "berth has no swarm: network scope {:?} is not supported",
-                req.scope
-            )));
+            return Err(NetworkRequestError::Scope(req.scope.clone()).into());
         }
         if req.config_only {
-            return Err(EngineError::InvalidArgument(
-                "berth has no swarm: configuration-only networks are not supported".into(),
-            ));
+            return Err(NetworkRequestError::ConfigOnly.into());
         }
         if req.enable_ipv6 {
-            return Err(EngineError::InvalidArgument(
-                "berth networks are IPv4 only: --ipv6 is not supported".into(),
-            ));
+            return Err(NetworkRequestError::Ipv6.into());
         }
         if rows::network_by_name(self.store.db().conn(), &req.name)?.is_some() {
-            return Err(EngineError::Conflict(format!(
-                "network with name {} already exists",
-                req.name
-            )));
+            return Err(NetworkRequestError::NameExists(req.name.clone()).into());
         }
         let id = berth_store::fsutil::random_hex(32);
         let mut options = req.options.clone().unwrap_or_default();
@@ -142,23 +112,18 @@ impl Engine {
             match k.as_str() {
                 OPT_BRIDGE_NAME => {
                     if v.is_empty() || v.len() > 15 || v.contains(['/', ' ']) {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "invalid bridge name {v:?}"
-                        )));
+                        return Err(NetworkRequestError::BadBridgeName(v.clone()).into());
                     }
                 }
                 OPT_MTU => {
-                    v.parse::<u32>().map_err(|_| {
-                        EngineError::InvalidArgument(format!("invalid MTU value {v:?}"))
-                    })?;
+                    v.parse::<u32>()
+                        .map_err(|_| NetworkRequestError::BadMtu(v.clone()))?;
                 }
                 OPT_HOST_BINDING => {
-                    ipam::parse_ip(v).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    ipam::parse_ip(v).map_err(NetworkRequestError::Input)?;
                 }
                 other => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "berth does not support the network option {other:?}"
-                    )))
+                    return Err(NetworkRequestError::UnsupportedOption(other.to_string()).into())
                 }
             }
         }
@@ -173,43 +138,37 @@ impl Engine {
         let taken = self.taken_subnets(None)?;
         let (plan, shown) = match &asked {
             Some(pool) => {
-                let subnet = ipam::parse_cidr(&pool.subnet)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let subnet = ipam::parse_cidr(&pool.subnet).map_err(NetworkRequestError::Input)?;
                 if taken.iter().any(|t| ipam::overlaps(*t, subnet.trunc())) {
-                    return Err(EngineError::Conflict(
-                        "Pool overlaps with other one on this address space".into(),
-                    ));
+                    return Err(NetworkRequestError::PoolOverlaps.into());
                 }
                 let gateway = (!pool.gateway.is_empty())
                     .then(|| ipam::parse_ip(&pool.gateway))
                     .transpose()
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    .map_err(NetworkRequestError::Input)?;
                 let range = (!pool.ip_range.is_empty())
                     .then(|| ipam::parse_cidr(&pool.ip_range))
                     .transpose()
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
-                let mut plan = Plan::new(subnet, gateway, range)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    .map_err(NetworkRequestError::Input)?;
+                let mut plan =
+                    Plan::new(subnet, gateway, range).map_err(NetworkRequestError::Input)?;
                 for (name, ip) in pool.auxiliary_addresses.iter().flatten() {
-                    let ip = ipam::parse_ip(ip)
-                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    let ip = ipam::parse_ip(ip).map_err(NetworkRequestError::Input)?;
                     if !plan.subnet.contains(&ip) {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "no matching subnet for aux-address {name}={ip}"
-                        )));
+                        return Err(NetworkRequestError::AuxAddressOutside {
+                            name: name.clone(),
+                            ip: ip.to_string(),
+                        }
+                        .into());
                     }
                     plan.reserved.push(ip);
                 }
                 (plan, pool.clone())
             }
             None => {
-                let subnet = ipam::pick_subnet(&self.network.pools, &taken).ok_or_else(|| {
-                    EngineError::InvalidArgument(
-                        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network".into(),
-                    )
-                })?;
-                let plan = Plan::new(subnet, None, None)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                let subnet = ipam::pick_subnet(&self.network.pools, &taken)
+                    .ok_or(NetworkRequestError::NoDefaultPool)?;
+                let plan = Plan::new(subnet, None, None).map_err(NetworkRequestError::Input)?;
                 let shown = IpamPool {
                     subnet: subnet.to_string(),
                     gateway: plan.gateway.to_string(),
@@ -323,10 +282,7 @@ impl Engine {
     pub fn remove_network(&mut self, name_or_id: &str) -> Result<(), EngineError> {
         let n = self.find_network(name_or_id)?;
         if is_predefined(&n.name) {
-            return Err(EngineError::Conflict(format!(
-                "{} is a pre-defined network and cannot be removed",
-                n.name
-            )));
+            return Err(NetworkRequestError::PreDefined(n.name.clone()).into());
         }
         // Containers recorded as running may have died unseen: settle them first.
         for id in rows::active_users(self.store.db().conn(), &n.id)? {
@@ -340,10 +296,11 @@ impl Engine {
                 Ok(())
             }
             Deleted::Missing => Ok(()),
-            Deleted::InUse(_) => Err(EngineError::Conflict(format!(
-                "error while removing network: network {} id {} has active endpoints",
-                n.name, n.id
-            ))),
+            Deleted::InUse(_) => Err(NetworkRequestError::ActiveEndpoints {
+                name: n.name.clone(),
+                id: n.id.clone(),
+            }
+            .into()),
         }
     }
 
