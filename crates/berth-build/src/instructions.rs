@@ -84,27 +84,8 @@ impl HealthConfig {
             berth_go::quote(&berth_go::format_go_duration(self.interval)),
             berth_go::quote(&berth_go::format_go_duration(self.timeout)),
             berth_go::quote(&berth_go::format_go_duration(self.start_period)),
-            quote_rune(self.retries),
+            berth_go::strconv::quote_rune(self.retries),
         )
-    }
-}
-
-/// Go's `%q` of an integer: a quoted rune literal.
-fn quote_rune(v: i64) -> String {
-    match u32::try_from(v).ok().and_then(char::from_u32) {
-        Some('\'') => "'\\''".into(),
-        Some('\\') => "'\\\\'".into(),
-        Some(c) if (c as u32) >= 0x20 && c as u32 != 0x7f && !c.is_control() => format!("'{c}'"),
-        Some('\u{7}') => "'\\a'".into(),
-        Some('\u{8}') => "'\\b'".into(),
-        Some('\u{c}') => "'\\f'".into(),
-        Some('\n') => "'\\n'".into(),
-        Some('\r') => "'\\r'".into(),
-        Some('\t') => "'\\t'".into(),
-        Some('\u{b}') => "'\\v'".into(),
-        Some(c) if (c as u32) < 0x100 => format!("'\\x{:02x}'", c as u32),
-        Some(c) => format!("'\\u{:04x}'", c as u32),
-        None => "'\u{fffd}'".into(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Go's `strconv` as Docker's code meets it: [`quote`] (`%q`), [`unquote`], [`parse_bool`],
+//! Go's `strconv` as Docker's code meets it: [`quote`] (`%q`), [`quote_rune`], [`unquote`], [`parse_bool`],
 //! [`parse_octal_u32`], [`parse_float`] (Go's literal syntax, errors worded like Go's
 //! `*NumError`) and [`format_float`] (`%g`, `%e`, `%f` digits).
 //!
@@ -14,26 +14,48 @@ pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if is_print(c) => out.push(c),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
+        push_escaped(&mut out, c, '"');
     }
     out.push('"');
     out
+}
+
+/// Go's `strconv.QuoteRune` of `rune(v)` (what `%q` prints for an integer): single quotes, the
+/// same escapes as [`quote`] (with `'` escaped instead of `"`); a value that is no Unicode scalar
+/// value (negative, a surrogate, above U+10FFFF) is U+FFFD, as in Go.
+pub fn quote_rune(v: i64) -> String {
+    let c = u32::try_from(v)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or(char::REPLACEMENT_CHARACTER);
+    let mut out = String::with_capacity(8);
+    out.push('\'');
+    push_escaped(&mut out, c, '\'');
+    out.push('\'');
+    out
+}
+
+/// Appends `c` as Go's `appendEscapedRune` does inside a literal delimited by `quote`.
+fn push_escaped(out: &mut String, c: char, quote: char) {
+    match c {
+        c if c == quote || c == '\\' => {
+            out.push('\\');
+            out.push(c);
+        }
+        c if is_print(c) => out.push(c),
+        '\u{7}' => out.push_str("\\a"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{b}' => out.push_str("\\v"),
+        c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        }
+        c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+        c => out.push_str(&format!("\\U{:08x}", c as u32)),
+    }
 }
 
 /// `%q` of a `[]string`: `["a" "b"]`.
@@ -498,6 +520,28 @@ pub fn format_float(f: f64, verb: char, prec: Option<usize>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What Go 1.19's `fmt.Sprintf("%q", int64(v))` prints.
+    #[test]
+    fn quote_rune_matches_go() {
+        for (v, want) in [
+            (3, "'\\x03'"),
+            (39, "'\\''"),
+            (34, "'\"'"),
+            (92, "'\\\\'"),
+            (160, "'\\u00a0'"),
+            (-1, "'\u{fffd}'"),
+            (128512, "'\u{1f600}'"),
+            (55296, "'\u{fffd}'"),
+            (10, "'\\n'"),
+            (127, "'\\x7f'"),
+            (133, "'\\u0085'"),
+            (1114112, "'\u{fffd}'"),
+            (65, "'A'"),
+        ] {
+            assert_eq!(quote_rune(v), want, "{v}");
+        }
+    }
 
     #[test]
     fn quote_matches_go() {
