@@ -69,6 +69,9 @@ pub enum EngineError {
     /// A run configuration (`HostConfig`) that cannot be applied.
     #[error(transparent)]
     RunConfig(#[from] crate::container::runconfig::RunConfigError),
+    /// A build request refused (Docker's words).
+    #[error(transparent)]
+    BuildRequest(#[from] crate::build::BuildRequestError),
     /// A build's RUN step exited non-zero: Docker's text and the exit code.
     #[error("{0}")]
     BuildFailed(String, i32),
@@ -132,6 +135,7 @@ impl EngineError {
             EngineError::Volume(e) => e.kind(),
             EngineError::Network(e) => e.kind(),
             EngineError::NetworkRequest(e) => e.kind(),
+            EngineError::BuildRequest(e) => e.kind(),
             EngineError::Mount(e) => e.kind(),
             EngineError::Image(e) => e.kind(),
             EngineError::Load(e) => e.kind(),

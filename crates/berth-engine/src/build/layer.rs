@@ -33,7 +33,7 @@ impl Engine {
             Some(t) => Some(
                 self.store
                     .layer(t)?
-                    .ok_or_else(|| EngineError::NotFound(format!("layer {t} is missing")))?
+                    .ok_or_else(|| super::BuildRequestError::MissingLayer(t.to_string()))?
                     .cache_id,
             ),
             None => None,

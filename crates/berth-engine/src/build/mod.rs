@@ -27,7 +27,10 @@ use crate::types::{CreateRequest, HostConfig, ProgressMessage, ProgressSink};
 use crate::{Engine, EngineError};
 
 mod copy;
+mod error;
 mod layer;
+
+pub use error::BuildRequestError;
 
 /// Where the build context comes from.
 pub enum ContextSource {
@@ -79,8 +82,9 @@ pub struct BuildResult {
 impl From<BuildError> for EngineError {
     fn from(e: BuildError) -> EngineError {
         match e {
-            BuildError::Invalid(m) => EngineError::InvalidArgument(m),
-            BuildError::NotFound(m) => EngineError::NotFound(m),
+            BuildError::Invalid(_) | BuildError::NotFound(_) => {
+                BuildRequestError::Builder(e).into()
+            }
             BuildError::Failed { .. } => EngineError::BuildFailed(e.to_string(), failed_code(&e)),
             BuildError::Backend(m) => EngineError::Io(std::io::Error::other(m)),
         }
@@ -125,20 +129,17 @@ impl Engine {
         let result = (|| {
             let ctx = match req.context {
                 ContextSource::Dir(d) => {
-                    let meta = std::fs::metadata(&d).map_err(|e| {
-                        EngineError::InvalidArgument(format!(
-                            "unable to prepare context: path {:?} not found: {e}",
-                            d.display().to_string()
-                        ))
-                    })?;
+                    let meta =
+                        std::fs::metadata(&d).map_err(|e| BuildRequestError::ContextMissing {
+                            path: d.display().to_string(),
+                            source: e,
+                        })?;
                     if !meta.is_dir() {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "unable to prepare context: context must be a directory: {}",
-                            d.display()
-                        )));
+                        return Err(
+                            BuildRequestError::ContextNotDir(d.display().to_string()).into()
+                        );
                     }
-                    let ctx = Context::from_dir(&d)
-                        .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    let ctx = Context::from_dir(&d).map_err(BuildRequestError::Context)?;
                     // The sums of this directory's files from the last build of it.
                     let key = std::path::absolute(&d)
                         .ok()
@@ -166,18 +167,14 @@ impl Engine {
                             owner: None,
                         },
                     )
-                    .map_err(|e| {
-                        EngineError::InvalidArgument(format!(
-                            "unable to read the build context: {e}"
-                        ))
-                    })?;
+                    .map_err(BuildRequestError::UnreadableContext)?;
                     Context::plain(&dir)
                 }
             };
             let (name, text) = read_dockerfile(&ctx, &req.dockerfile)?;
             if let (Some(_), DockerfileSource::InContext(n)) = (&staged, &req.dockerfile) {
                 ctx.remove_ignored_control_files(n)
-                    .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+                    .map_err(BuildRequestError::Context)?;
             }
             let mut backend = EngineBackend {
                 engine: self,
@@ -270,9 +267,8 @@ fn read_dockerfile(ctx: &Context, src: &DockerfileSource) -> Result<(String, Str
                     path = lower;
                 }
             }
-            let text = std::fs::read(&path).map_err(|_| {
-                EngineError::InvalidArgument(format!("Cannot locate specified Dockerfile: {name}"))
-            })?;
+            let text = std::fs::read(&path)
+                .map_err(|_| BuildRequestError::NoDockerfile(name.to_string()))?;
             (
                 name.to_string(),
                 String::from_utf8_lossy(&text).into_owned(),
@@ -280,9 +276,7 @@ fn read_dockerfile(ctx: &Context, src: &DockerfileSource) -> Result<(String, Str
         }
     };
     if text.is_empty() {
-        return Err(EngineError::InvalidArgument(format!(
-            "the Dockerfile ({name}) cannot be empty"
-        )));
+        return Err(BuildRequestError::EmptyDockerfile(name).into());
     }
     Ok((name, text))
 }

@@ -169,7 +169,7 @@ impl Engine {
             None => {
                 let taken = self.taken_subnets(old.as_ref().map(|o| o.id.as_str()))?;
                 let subnet = ipam::pick_subnet(&cfg.pools, &taken)
-                    .ok_or_else(|| NetworkRequestError::NoDefaultPool)?;
+                    .ok_or(NetworkRequestError::NoDefaultPool)?;
                 (ipam::first_host(subnet), subnet)
             }
         };
