@@ -543,6 +543,13 @@ impl Backend for EngineBackend<'_, '_> {
                 return Err(backend_err(e));
             }
         };
+        if let Some(l) = layer {
+            // The image points at the layer now; the hold taken when it was made can go.
+            self.engine
+                .store
+                .release_chain_hold(&l.chain_id, false)
+                .map_err(backend_err)?;
+        }
         let key = cache_key(parent, probe);
         let now = crate::now();
         let id = rec.id.to_string();
@@ -555,7 +562,7 @@ impl Backend for EngineBackend<'_, '_> {
     }
 
     fn discard(&mut self, layer: &NewLayer) {
-        let _ = self.engine.store.release_layer(&layer.chain_id);
+        let _ = self.engine.store.release_chain_hold(&layer.chain_id, true);
     }
 
     fn valid_signal(&self, s: &str) -> bool {

@@ -107,14 +107,17 @@ impl Engine {
             Ok(r) => r,
             Err(e) => {
                 if let Some(l) = layer {
-                    let _ = self.store.release_layer(&l.chain_id);
+                    let _ = self.store.release_chain_hold(&l.chain_id, true);
                 }
                 return Err(e.into());
             }
         };
+        if let Some(l) = &layer {
+            self.store.release_chain_hold(&l.chain_id, false)?;
+        }
         let mut image_ref = String::new();
         if let Some(r) = reference {
-            images.set_name(&r.to_string(), &record.id, RefKind::Tag)?;
+            ImageStore::new(&mut self.store).set_name(&r.to_string(), &record.id, RefKind::Tag)?;
             image_ref = r.familiar_string();
             self.emit_image(&record.id.to_string(), &image_ref, "tag");
         }
@@ -141,7 +144,10 @@ impl Engine {
 
     /// What the driver layer `id` changed over `base` (a container's init layer, a scratch
     /// layer's parent), registered as a layer on `parent`; `None` when it changed nothing.
-    /// Shared by `commit` and the builder.
+    /// Shared by `commit` and the builder. The layer is held (see
+    /// [`berth_store::Store::register_layer_held`]) until the caller's image points at it and
+    /// the caller calls `release_chain_hold`: a process killed in between leaves no layer that
+    /// nothing references, the next one to open the store frees it.
     pub(crate) fn layer_from_changes(
         &mut self,
         id: &str,
@@ -174,13 +180,13 @@ impl Engine {
                 inner: BufReader::with_capacity(1 << 20, reader),
                 complete,
             };
-            let registered = self.store.register_layer(parent, None, stream);
+            let registered = self.store.register_layer_held(parent, None, stream);
             // The reader is gone now, so a writer still going stops (on a broken pipe).
             let wrote = diff.join().expect("diff writer");
             match (registered, wrote) {
                 (Ok(layer), Ok(())) => Ok(Some(layer)),
                 (Ok(layer), Err(e)) => {
-                    let _ = self.store.release_layer(&layer.chain_id);
+                    let _ = self.store.release_chain_hold(&layer.chain_id, true);
                     Err(e)
                 }
                 (Err(e), _) => Err(e.into()),
