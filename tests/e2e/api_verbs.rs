@@ -315,3 +315,73 @@ fn docker_stats_reads_the_containers_cgroups() {
     );
     docker(&["rm", "-f", "st"]);
 }
+
+/// Issue 12 (no silent drops): create fields berth cannot apply are refused with a 400 and
+/// leave no container behind (the representative set of `routes::containers`' table: the
+/// Windows-only resources, another isolation, GPUs, joining another container's cgroup, a
+/// console no terminal can have), while `ConsoleSize` sizes the terminal of a container the API
+/// starts and `Annotations` reach the runtime's bundle and inspect.
+#[test]
+#[ignore = "needs root"]
+fn create_fields_are_applied_or_refused() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = crate::api::Server::start(&b);
+    let refused = [
+        (r#""CpuCount":2"#, "linux does not support CPU count"),
+        (r#""CpuPercent":50"#, "linux does not support CPU percent"),
+        (r#""IOMaximumIOps":100"#, "maximum IOPs"),
+        (r#""IOMaximumBandwidth":1000"#, "maximum bandwidth"),
+        (r#""Isolation":"hyperv""#, "linux only supports 'default'"),
+        (
+            r#""DeviceRequests":[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}]"#,
+            "could not select device driver",
+        ),
+        (
+            r#""Cgroup":"container:other""#,
+            "HostConfig.Cgroup is not supported",
+        ),
+        (r#""ConsoleSize":[70000,80]"#, "invalid ConsoleSize"),
+    ];
+    for (field, words) in refused {
+        let body = format!(r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{{field}}}}}"#);
+        let (code, answer) = api.call("POST", "/v1.43/containers/create", Some(&body));
+        assert_eq!(code, 400, "{field}: {answer}");
+        assert!(answer.contains(words), "{field}: {answer}");
+    }
+    let (_, list) = api.call("GET", "/v1.43/containers/json?all=1", None);
+    assert_eq!(list, "[]", "a refused create leaves nothing");
+
+    // Applied: the terminal has the size the create asked for, the annotation is in the
+    // runtime's config and in inspect.
+    let body = r#"{"Image":"busybox","Tty":true,"Cmd":["stty","size"],
+        "HostConfig":{"ConsoleSize":[33,101],"Annotations":{"org.example/a":"b"}}}"#;
+    let (code, answer) = api.call("POST", "/v1.43/containers/create?name=sized", Some(body));
+    assert_eq!(code, 201, "{answer}");
+    let (code, answer) = api.call("POST", "/v1.43/containers/sized/start", None);
+    assert_eq!(code, 204, "{answer}");
+    let (code, answer) = api.call("POST", "/v1.43/containers/sized/wait", None);
+    assert_eq!(code, 200, "{answer}");
+    let (_, logs) = api.call("GET", "/v1.43/containers/sized/logs?stdout=1", None);
+    assert_eq!(logs.trim(), "33 101");
+    let (_, inspect) = api.call("GET", "/v1.43/containers/sized/json", None);
+    let inspect: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(
+        inspect["HostConfig"]["ConsoleSize"],
+        serde_json::json!([33, 101])
+    );
+    assert_eq!(
+        inspect["HostConfig"]["Annotations"],
+        serde_json::json!({"org.example/a": "b"})
+    );
+    let id = inspect["Id"].as_str().unwrap();
+    let oci = std::fs::read_to_string(
+        b.root()
+            .join("containers")
+            .join(id)
+            .join("bundle/config.json"),
+    )
+    .unwrap();
+    let oci: serde_json::Value = serde_json::from_str(&oci).unwrap();
+    assert_eq!(oci["annotations"]["org.example/a"], "b", "{oci}");
+}

@@ -223,6 +223,9 @@ pub struct ContainerSpec {
     pub domainname: String,
     /// `--oom-score-adj`.
     pub oom_score_adj: i32,
+    /// OCI annotations (the API's `HostConfig.Annotations`).
+    #[serde(default)]
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 fn rlimit_type(name: &str) -> Option<(PosixRlimitType, rustix::process::Resource)> {
@@ -706,7 +709,10 @@ impl ContainerSpec {
             .set_domainname(None)
             .set_mounts(Some(self.mounts()?))
             .set_hooks(None)
-            .set_annotations(None)
+            .set_annotations(
+                (!self.annotations.is_empty())
+                    .then(|| self.annotations.clone().into_iter().collect()),
+            )
             .set_linux(Some(self.linux()?));
         Ok(spec)
     }

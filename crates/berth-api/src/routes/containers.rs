@@ -310,6 +310,250 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
 mod tests {
     use super::CreateBody;
     use crate::request::go_nulls::{assert_accepts_go_nulls, go_body};
+    use serde_json::{json, Value};
+
+    /// How berth takes a field of Docker's create request.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Takes {
+        /// Applied to the container (or refused by the engine's checks where this host or berth
+        /// cannot apply the value: `container::runconfig`, `network::plan`).
+        Applied,
+        /// Refused whenever set: Windows-only settings and what berth has no way to apply.
+        Refused,
+        /// Recorded and reported by inspect, and used by nothing at create, exactly as dockerd
+        /// does (the client's business, image-build settings, output-only endpoint fields).
+        Recorded,
+    }
+    use Takes::*;
+
+    /// The no-silent-drops table: every field of Docker's container `Config`, `HostConfig` (with
+    /// `Resources`) and `EndpointSettings` up to API 1.43, with a value to send and what berth
+    /// does with it. Every one is read into berth's model and reported back (so none is parsed
+    /// and lost); `Refused` ones are proven refused with a 400 through the API by the e2e test
+    /// `api_verbs::create_fields_are_applied_or_refused`. (`VolumeDriver` and the mounts'
+    /// `DriverConfig` belong to the volume plugins' work.)
+    const CONFIG: &[(&str, &str, Takes)] = &[
+        ("Hostname", r#""h""#, Applied),
+        ("Domainname", r#""example.org""#, Applied),
+        ("User", r#""1:2""#, Applied),
+        ("AttachStdin", "true", Applied),
+        ("AttachStdout", "true", Applied),
+        ("AttachStderr", "true", Applied),
+        ("ExposedPorts", r#"{"80/tcp":{}}"#, Applied),
+        ("Tty", "true", Applied),
+        ("OpenStdin", "true", Applied),
+        ("StdinOnce", "true", Applied),
+        ("Env", r#"["A=1"]"#, Applied),
+        ("Cmd", r#"["true"]"#, Applied),
+        ("Healthcheck", r#"{"Test":["CMD","true"]}"#, Applied),
+        ("ArgsEscaped", "true", Recorded),
+        ("Image", r#""busybox""#, Applied),
+        ("Volumes", r#"{"/data":{}}"#, Applied),
+        ("WorkingDir", r#""/tmp""#, Applied),
+        ("Entrypoint", r#"["sh"]"#, Applied),
+        ("NetworkDisabled", "true", Applied),
+        ("MacAddress", r#""02:42:ac:11:00:09""#, Applied),
+        ("OnBuild", r#"["RUN true"]"#, Recorded),
+        ("Labels", r#"{"a":"b"}"#, Applied),
+        ("StopSignal", r#""SIGUSR1""#, Applied),
+        ("StopTimeout", "7", Applied),
+        ("Shell", r#"["/bin/sh","-c"]"#, Recorded),
+    ];
+
+    /// See [`CONFIG`].
+    const HOST_CONFIG: &[(&str, &str, Takes)] = &[
+        ("Binds", r#"["/tmp:/t"]"#, Applied),
+        ("ContainerIDFile", r#""/tmp/cid""#, Recorded),
+        (
+            "LogConfig",
+            r#"{"Type":"json-file","Config":{"max-size":"1m"}}"#,
+            Applied,
+        ),
+        ("NetworkMode", r#""none""#, Applied),
+        (
+            "PortBindings",
+            r#"{"80/tcp":[{"HostIp":"","HostPort":"8080"}]}"#,
+            Applied,
+        ),
+        (
+            "RestartPolicy",
+            r#"{"Name":"always","MaximumRetryCount":0}"#,
+            Applied,
+        ),
+        ("AutoRemove", "true", Applied),
+        ("VolumesFrom", r#"["other"]"#, Applied),
+        ("ConsoleSize", "[30,100]", Applied),
+        ("Annotations", r#"{"org.example/a":"b"}"#, Applied),
+        ("CapAdd", r#"["NET_ADMIN"]"#, Applied),
+        ("CapDrop", r#"["CHOWN"]"#, Applied),
+        ("CgroupnsMode", r#""private""#, Applied),
+        ("Dns", r#"["9.9.9.9"]"#, Applied),
+        ("DnsOptions", r#"["ndots:2"]"#, Applied),
+        ("DnsSearch", r#"["example.org"]"#, Applied),
+        ("ExtraHosts", r#"["h:10.0.0.1"]"#, Applied),
+        ("GroupAdd", r#"["wheel"]"#, Applied),
+        ("IpcMode", r#""shareable""#, Applied),
+        ("Cgroup", r#""container:other""#, Refused),
+        ("Links", r#"["other:alias"]"#, Applied),
+        ("OomScoreAdj", "100", Applied),
+        ("PidMode", r#""host""#, Applied),
+        ("Privileged", "true", Applied),
+        ("PublishAllPorts", "true", Applied),
+        ("ReadonlyRootfs", "true", Applied),
+        ("SecurityOpt", r#"["no-new-privileges"]"#, Applied),
+        ("StorageOpt", r#"{"size":"1G"}"#, Applied),
+        ("Tmpfs", r#"{"/run":"size=1m"}"#, Applied),
+        ("UTSMode", r#""host""#, Applied),
+        ("UsernsMode", r#""host""#, Applied),
+        ("ShmSize", "1048576", Applied),
+        ("Sysctls", r#"{"net.ipv4.ip_forward":"1"}"#, Applied),
+        ("Runtime", r#""runc""#, Applied),
+        ("Isolation", r#""hyperv""#, Refused),
+        ("CpuShares", "512", Applied),
+        ("Memory", "67108864", Applied),
+        ("NanoCpus", "500000000", Applied),
+        ("CgroupParent", r#""mine""#, Applied),
+        ("BlkioWeight", "300", Applied),
+        (
+            "BlkioWeightDevice",
+            r#"[{"Path":"/dev/sda","Weight":300}]"#,
+            Applied,
+        ),
+        (
+            "BlkioDeviceReadBps",
+            r#"[{"Path":"/dev/sda","Rate":1024}]"#,
+            Applied,
+        ),
+        (
+            "BlkioDeviceWriteBps",
+            r#"[{"Path":"/dev/sda","Rate":1024}]"#,
+            Applied,
+        ),
+        (
+            "BlkioDeviceReadIOps",
+            r#"[{"Path":"/dev/sda","Rate":10}]"#,
+            Applied,
+        ),
+        (
+            "BlkioDeviceWriteIOps",
+            r#"[{"Path":"/dev/sda","Rate":10}]"#,
+            Applied,
+        ),
+        ("CpuPeriod", "100000", Applied),
+        ("CpuQuota", "50000", Applied),
+        ("CpuRealtimePeriod", "1000000", Applied),
+        ("CpuRealtimeRuntime", "950000", Applied),
+        ("CpusetCpus", r#""0""#, Applied),
+        ("CpusetMems", r#""0""#, Applied),
+        (
+            "Devices",
+            r#"[{"PathOnHost":"/dev/null","PathInContainer":"/dev/n","CgroupPermissions":"rwm"}]"#,
+            Applied,
+        ),
+        ("DeviceCgroupRules", r#"["c 1:3 rwm"]"#, Applied),
+        (
+            "DeviceRequests",
+            r#"[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}]"#,
+            Refused,
+        ),
+        ("KernelMemory", "67108864", Applied),
+        ("KernelMemoryTCP", "67108864", Applied),
+        ("MemoryReservation", "33554432", Applied),
+        ("MemorySwap", "134217728", Applied),
+        ("MemorySwappiness", "10", Applied),
+        ("OomKillDisable", "true", Applied),
+        ("PidsLimit", "64", Applied),
+        (
+            "Ulimits",
+            r#"[{"Name":"nofile","Soft":1024,"Hard":2048}]"#,
+            Applied,
+        ),
+        ("CpuCount", "2", Refused),
+        ("CpuPercent", "50", Refused),
+        ("IOMaximumIOps", "100", Refused),
+        ("IOMaximumBandwidth", "1000", Refused),
+        ("Mounts", r#"[{"Type":"tmpfs","Target":"/m"}]"#, Applied),
+        ("MaskedPaths", r#"["/proc/kcore"]"#, Applied),
+        ("ReadonlyPaths", r#"["/proc/sys"]"#, Applied),
+        ("Init", "true", Applied),
+    ];
+
+    /// See [`CONFIG`].
+    const ENDPOINT: &[(&str, &str, Takes)] = &[
+        ("IPAMConfig", r#"{"IPv4Address":"10.9.0.5"}"#, Applied),
+        ("Links", r#"["other:alias"]"#, Applied),
+        ("Aliases", r#"["web"]"#, Applied),
+        ("MacAddress", r#""02:42:ac:11:00:09""#, Applied),
+        ("DriverOpts", r#"{"k":"v"}"#, Applied),
+        ("NetworkID", r#""abc""#, Recorded),
+        ("EndpointID", r#""abc""#, Recorded),
+        ("Gateway", r#""10.9.0.1""#, Recorded),
+        ("IPAddress", r#""10.9.0.5""#, Recorded),
+        ("IPPrefixLen", "16", Recorded),
+        ("IPv6Gateway", r#""fd00::1""#, Recorded),
+        ("GlobalIPv6Address", r#""fd00::5""#, Recorded),
+        ("GlobalIPv6PrefixLen", "64", Recorded),
+    ];
+
+    /// Every field of the table is read into berth's model and comes back as sent: none is
+    /// accepted and thrown away by the parser.
+    #[test]
+    fn every_docker_create_field_is_read_not_dropped() {
+        let read = |body: Value| -> CreateBody {
+            let req = crate::request::Request {
+                version: berth_volume::mount_spec::ApiVersion::V1_41,
+                query: Default::default(),
+                body: serde_json::to_vec(&body).unwrap().into(),
+                upload: None,
+                raw_query: String::new(),
+                registry_auth: None,
+            };
+            req.json().unwrap_or_else(|e| panic!("{body}: {e:?}"))
+        };
+        for (field, sample, _) in CONFIG {
+            let sample: Value = serde_json::from_str(sample).unwrap();
+            let body = read(json!({ "Image": "busybox", *field: sample.clone() }));
+            let back = serde_json::to_value(&body.config).unwrap();
+            assert_eq!(back[field], sample, "Config.{field}");
+        }
+        for (field, sample, _) in HOST_CONFIG {
+            let sample: Value = serde_json::from_str(sample).unwrap();
+            let body =
+                read(json!({ "Image": "busybox", "HostConfig": { *field: sample.clone() } }));
+            let back = serde_json::to_value(body.host_config.unwrap()).unwrap();
+            let got = match *field {
+                // The mounts are kept as sent and reported with Docker's zero values filled in.
+                "Mounts" => {
+                    json!([{"Type": back[field][0]["Type"], "Target": back[field][0]["Target"]}])
+                }
+                _ => back[field].clone(),
+            };
+            assert_eq!(got, sample, "HostConfig.{field}");
+        }
+        for (field, sample, _) in ENDPOINT {
+            let sample: Value = serde_json::from_str(sample).unwrap();
+            let body = read(json!({ "Image": "busybox",
+                "NetworkingConfig": { "EndpointsConfig": { "n": { *field: sample.clone() } } } }));
+            let ep = &body.networking_config.unwrap().endpoints_config.unwrap()["n"];
+            let back = serde_json::to_value(ep).unwrap();
+            let got = match *field {
+                "IPAMConfig" => json!({"IPv4Address": back[field]["IPv4Address"]}),
+                _ => back[field].clone(),
+            };
+            assert_eq!(got, sample, "EndpointSettings.{field}");
+        }
+        // Each list is complete: no Docker field is missing from the table (HostConfig: 40
+        // of its own less VolumeDriver, and the 31 of Resources).
+        assert_eq!(
+            (CONFIG.len(), HOST_CONFIG.len(), ENDPOINT.len()),
+            (25, 70, 13)
+        );
+        assert_eq!(
+            HOST_CONFIG.iter().filter(|f| f.2 == Refused).count()
+                + CONFIG.iter().filter(|f| f.2 == Refused).count(),
+            7
+        );
+    }
 
     /// Issue 21: moby's Go client sends `"LogConfig":{"Type":"","Config":null}` and nulls for
     /// every unset slice, map and pointer.

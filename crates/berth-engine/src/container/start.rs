@@ -219,6 +219,7 @@ impl Engine {
             shm,
             sysctls: c.host_config.sysctls.clone().unwrap_or_default(),
             domainname: c.config.domainname.clone(),
+            annotations: c.host_config.annotations.clone().unwrap_or_default(),
         };
         if c.host_config.resources.cpu_realtime_runtime > 0 {
             super::runconfig::resources::prepare_realtime(
@@ -247,7 +248,8 @@ impl Engine {
             } else {
                 StartMode::Immediate
             },
-            console_size: console,
+            // The caller's terminal, else the size the create asked for (the API's ConsoleSize).
+            console_size: console.or_else(|| create_console_size(&c.host_config)),
             // With --log-level debug the shim (and the engine hooks inside it) write their
             // diagnostics next to the container's other files.
             debug_log: log::log_enabled!(log::Level::Debug).then(|| dir.join("shim.log")),
@@ -302,5 +304,15 @@ impl Engine {
             Ok(LogDriver::Local) => Some(dir.join("local-logs").join("container.log")),
             _ => Some(dir.join(format!("{}-json.log", c.id))),
         }
+    }
+}
+
+/// `HostConfig.ConsoleSize` as the terminal's first size: `None` for `[0, 0]` (the runtime's
+/// default) and for a size no terminal can have.
+fn create_console_size(hc: &crate::types::HostConfig) -> Option<WinSize> {
+    let [rows, cols] = hc.console_size;
+    match (u16::try_from(rows), u16::try_from(cols)) {
+        (Ok(rows), Ok(cols)) if rows > 0 && cols > 0 => Some(WinSize { rows, cols }),
+        _ => None,
     }
 }

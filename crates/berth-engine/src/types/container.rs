@@ -242,8 +242,12 @@ pub struct HostConfig {
     pub sysctls: Option<BTreeMap<String, String>>,
     /// OCI runtime: `runc` or a path to any OCI runtime CLI.
     pub runtime: String,
-    /// Initial console size.
+    /// Initial console size `[height, width]` of a container with a terminal (the API's start
+    /// sizes the terminal with it; the CLI sends its own terminal's size).
     pub console_size: [u32; 2],
+    /// OCI annotations for the runtime (`--annotation`, API ≥ 1.43), written to the bundle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
     /// Isolation (only the default on Linux).
     pub isolation: String,
     /// Cgroup limits, devices, ulimits.
@@ -298,6 +302,7 @@ impl Default for HostConfig {
             sysctls: None,
             runtime: "runc".into(),
             console_size: [0, 0],
+            annotations: None,
             isolation: String::new(),
             resources: Resources::default(),
             mounts: None,

@@ -108,10 +108,36 @@ pub(crate) fn validate(hc: &mut HostConfig, hostname: &str) -> Result<(), RunCon
     logging::settings(&hc.log_config)?;
     security::validate(hc)?;
     resources::validate(hc)?;
+    unmodelled(hc)?;
     if hc.pid_mode == "host" || hc.ipc_mode == "host" || hc.privileged {
         let opts = hc.security_opt.get_or_insert_with(Vec::new);
         if !opts.iter().any(|o| o == "label=disable") {
             opts.push("label=disable".into());
+        }
+    }
+    Ok(())
+}
+
+/// Fields Docker's API has that berth cannot apply, refused rather than kept and ignored, and
+/// values no terminal or runtime can take.
+fn unmodelled(hc: &HostConfig) -> Result<(), RunConfigError> {
+    if !hc.cgroup.is_empty() {
+        return Err(RunConfigError::Invalid(format!(
+            "HostConfig.Cgroup is not supported by berth ({:?}); it would be ignored, so the container is not created (use CgroupnsMode or CgroupParent)",
+            hc.cgroup
+        )));
+    }
+    if hc.console_size.iter().any(|d| *d > u32::from(u16::MAX)) {
+        return Err(RunConfigError::Invalid(format!(
+            "invalid ConsoleSize {:?}: a terminal has at most 65535 rows and columns",
+            hc.console_size
+        )));
+    }
+    for key in hc.annotations.iter().flatten().map(|(k, _)| k) {
+        if key.is_empty() {
+            return Err(RunConfigError::Invalid(
+                "invalid Annotations: annotation keys must not be empty".into(),
+            ));
         }
     }
     Ok(())
