@@ -923,3 +923,190 @@ print("".join(l.get("stream", "") for l in logs if "stream" in l).count("Step ")
     assert_eq!(out, "by-python\n3\n");
     assert!(b.run(&["images", "-q", "py:1"]).ok().stdout.trim().len() == 12);
 }
+
+/// Issue 12: exec start frames its stream by the start's `Tty` (an exec created with a terminal
+/// and started without one is multiplexed, all on stdout); exec and attach detach on their
+/// detach keys (the exec create's `DetachKeys`, also sent as `detachKeys`, and attach's
+/// `detachKeys` parameter), leaving the process running; bad keys are refused with dockerd's
+/// words; and an attach with `logs=1&stream=0` answers the log and ends without starting
+/// anything.
+#[test]
+#[ignore = "needs root"]
+fn exec_and_attach_frame_by_the_request_and_detach_on_their_keys() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let script = r#"
+import docker, sys, time
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="auto")
+a = c.api
+s = c.containers.run("busybox", ["cat"], detach=True, stdin_open=True, name="ex")
+def closed(sock, keys):
+    sock = sock._sock
+    sock.sendall(keys)
+    sock.settimeout(30)
+    data = b""
+    while True:
+        chunk = sock.recv(1024)
+        if not chunk:
+            return data
+        data += chunk
+# A terminal exec started without Tty: frames, all on stdout.
+e = a.exec_create(s.id, ["sh", "-c", "echo out; echo err >&2"], tty=True)
+print(a.exec_start(e, demux=True))
+# Without a terminal and started with Tty: one raw stream.
+e = a.exec_create(s.id, ["sh", "-c", "echo out"])
+print(a.exec_start(e, tty=True))
+# Detach keys of the exec create (as docker-py sends them: detachKeys).
+a._general_configs["detachKeys"] = "ctrl-x"
+e = a.exec_create(s.id, "cat", stdin=True, tty=True)
+sock = a.exec_start(e, tty=True, socket=True)
+sock._sock.sendall(b"ab")
+echo = b""
+while len(echo) < 2:
+    echo += sock._sock.recv(2 - len(echo))
+print(echo, closed(sock, b"\x18"), a.exec_inspect(e)["Running"])
+try:
+    a.exec_create(s.id, "cat", detach_keys="ctrl-xx")
+except docker.errors.APIError as err:
+    print(err.status_code, err.explanation)
+# Attach's detachKeys parameter; the container runs on.
+t = c.containers.run("busybox", ["cat"], detach=True, stdin_open=True, tty=True, name="tt")
+sock = a.attach_socket(t.id, {"stdin": 1, "stream": 1, "detachKeys": "ctrl-y"})
+print(closed(sock, b"\x19"), a.inspect_container(t.id)["State"]["Status"])
+try:
+    a.attach_socket(t.id, {"stdin": 1, "stream": 1, "detachKeys": "ctrl-yy"})
+except docker.errors.APIError as err:
+    print(err.status_code, err.explanation)
+# Logs only, of an exited container: the log, at once, and nothing started.
+d = c.containers.run("busybox", ["sh", "-c", "echo hello; echo oops >&2"], detach=True, name="done")
+d.wait()
+t0 = time.time()
+print(a.attach(d.id, stream=False, logs=True, demux=True), time.time() - t0 < 20)
+print(a.inspect_container(d.id)["State"]["Status"])
+"#;
+    let out = docker_py(&api, script);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            r"(b'out\r\nerr\r\n', None)",
+            "b'out\\n'",
+            "b'ab' b'' True",
+            "400 Invalid escape keys (ctrl-xx) provided",
+            "b'' running",
+            "400 Invalid detach keys (ctrl-yy) provided",
+            "(b'hello\\n', b'oops\\n') True",
+            "exited",
+        ],
+        "{out}"
+    );
+}
+
+/// Issue 12's leak-free attach: a container removed (`rm -f`) while a client is attached ends
+/// the attach stream promptly and leaves none of its processes (shim, `runc`, the container's
+/// own), its cgroup or its runtime state behind.
+#[test]
+#[ignore = "needs root"]
+fn removing_a_container_mid_attach_ends_the_stream_and_leaks_nothing() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let api = Server::start(&b);
+    let script = r#"
+import docker, sys, threading, time
+c = docker.DockerClient(base_url="unix://" + sys.argv[1], version="auto")
+a = c.api
+s = c.containers.run("busybox", ["sh", "-c", "echo ready; exec sleep 1000"], detach=True, name="att")
+stream = a.attach(s.id, stream=True, logs=True)
+print(next(stream))
+t0 = time.time()
+threading.Timer(0.5, lambda: a.remove_container(s.id, force=True)).start()
+rest = list(stream)
+print(rest, time.time() - t0 < 30)
+print(s.id)
+"#;
+    let out = docker_py(&api, script);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["b'ready\\n'", "[] True"], "{out}");
+    let id = lines[2];
+    // Nothing of the container is left: no process names it, no cgroup, no runtime state.
+    wait_for("the container's processes to go", SOON, || {
+        let me = std::process::id().to_string();
+        std::fs::read_dir("/proc").unwrap().flatten().all(|e| {
+            let name = e.file_name();
+            name.to_str() == Some(me.as_str())
+                || std::fs::read(e.path().join("cmdline"))
+                    .map(|c| !String::from_utf8_lossy(&c).contains(id))
+                    .unwrap_or(true)
+        })
+    });
+    for controller in ["memory", "pids", "cpu", "freezer"] {
+        let cg = std::path::Path::new("/sys/fs/cgroup")
+            .join(controller)
+            .join("berth")
+            .join(id);
+        assert!(!cg.exists(), "{} is left", cg.display());
+    }
+    assert!(!b.root().join("runtime").join(id).exists());
+    assert!(!b.root().join("containers").join(id).exists());
+    let (_, list) = api.call("GET", "/v1.43/containers/json?all=1", None);
+    assert_eq!(list, "[]");
+}
+
+/// Issue 12: `berth serve` stops promptly on SIGTERM while clients are attached, exec'ing and
+/// following a log and stats, and the containers run on without it.
+#[test]
+#[ignore = "needs root"]
+fn sigterm_with_open_streams_stops_the_server_and_leaves_containers_running() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let mut api = Server::start(&b);
+    b.run(&["run", "-d", "-i", "-t", "--name", "held", "busybox", "cat"])
+        .ok();
+    let script = r#"
+import docker, sys, time
+a = docker.APIClient(base_url="unix://" + sys.argv[1], version="auto")
+att = a.attach_socket("held", {"stdin": 1, "stdout": 1, "stream": 1})
+e = a.exec_create("held", "cat", stdin=True, tty=True)
+ex = a.exec_start(e, tty=True, socket=True)
+logs = a.logs("held", stream=True, follow=True)
+stats = a.stats("held", decode=True)
+next(stats)
+print("open", flush=True)
+time.sleep(300)
+"#;
+    let mut client = Command::new("python3")
+        .args(["-c", script])
+        .arg(&api.sock)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(client.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "open\n");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(api.child.id() as i32, libc::SIGTERM) };
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = api.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "berth serve still runs 30 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    eprintln!("berth serve stopped {:?} after SIGTERM", t0.elapsed());
+    // Reaped already: its Drop must not signal a pid that may be another process's by now.
+    std::mem::forget(api);
+    assert!(status.success(), "{status:?}");
+    let _ = client.kill();
+    let _ = client.wait();
+    let out = b.run(&["inspect", "-f", "{{.State.Status}}", "held"]).ok();
+    assert_eq!(out.stdout.trim(), "running");
+    b.run(&["rm", "-f", "held"]).ok();
+}

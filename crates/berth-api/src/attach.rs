@@ -16,9 +16,10 @@ use std::os::fd::AsFd;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use berth_engine::container::AttachRequest;
+use berth_engine::container::{AttachRequest, LogsRequest};
 use berth_engine::{Engine, EngineOptions};
 use berth_runtime::attach::{AttachIo, DetachKeys};
+use berth_runtime::logs::LogOptions;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
@@ -26,12 +27,17 @@ use tokio::net::unix::pipe;
 use crate::hijack;
 use crate::request::ApiError;
 
-/// Which streams the client wants.
-#[derive(Debug, Clone, Copy)]
-struct Streams {
+/// What the client asked for.
+#[derive(Debug, Clone)]
+struct Wanted {
     stdin: bool,
     stdout: bool,
     stderr: bool,
+    /// The log so far first (`logs=1`).
+    logs: bool,
+    /// The live streams (`stream=1`); without them the answer is the log and ends.
+    stream: bool,
+    detach_keys: DetachKeys,
 }
 
 /// Launch failures of attaches, by container ID, waiting for the `start` that reports them.
@@ -63,22 +69,32 @@ pub async fn attach(
             .get(k)
             .is_some_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
     };
-    let streams = Streams {
+    let detach_keys = match DetachKeys::parse(query.get("detachKeys").map_or("", String::as_str)) {
+        Ok(keys) => keys,
+        Err(e) => return ApiError::bad_request(e.to_string()).into_response(),
+    };
+    let wanted = Wanted {
         stdin: flag("stdin"),
         stdout: flag("stdout"),
         stderr: flag("stderr"),
+        logs: flag("logs"),
+        stream: flag("stream"),
+        detach_keys,
     };
     let prepared = {
-        let (opts, id) = (opts.clone(), id.clone());
+        let (opts, id, stream) = (opts.clone(), id.clone(), wanted.stream);
         tokio::task::spawn_blocking(move || -> Result<bool, ApiError> {
             let mut engine = Engine::open(opts)?;
             let c = engine.inspect_container(&id, false)?;
-            if let Err(e) = engine.prepare_attach(&c.id) {
-                let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
-                if failed.len() >= MAX_FAILED_LAUNCHES {
-                    failed.pop_first();
+            // Only a live attach needs the shim (a logs-only one must not start anything).
+            if stream {
+                if let Err(e) = engine.prepare_attach(&c.id) {
+                    let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
+                    if failed.len() >= MAX_FAILED_LAUNCHES {
+                        failed.pop_first();
+                    }
+                    failed.insert(c.id.clone(), e.into());
                 }
-                failed.insert(c.id.clone(), e.into());
             }
             Ok(c.config.tty)
         })
@@ -92,20 +108,21 @@ pub async fn attach(
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(upgraded) => bridge(TokioIo::new(upgraded), opts, id, tty, streams).await,
+            Ok(upgraded) => bridge(TokioIo::new(upgraded), opts, id, tty, wanted).await,
             Err(e) => log::debug!("attach to {id}: no upgrade: {e}"),
         }
     });
     hijack::upgraded(tty)
 }
 
-/// Copies between the upgraded connection and the container until its output ends.
+/// Copies between the upgraded connection and the container until its output ends: the log
+/// first when asked, then the live streams when asked.
 async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
     conn: T,
     opts: EngineOptions,
     id: String,
     tty: bool,
-    streams: Streams,
+    wanted: Wanted,
 ) {
     let pipes = (|| -> std::io::Result<_> {
         let p = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
@@ -115,16 +132,34 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
         return;
     };
     let attach = {
-        let id = id.clone();
+        let (id, wanted) = (id.clone(), wanted.clone());
         tokio::task::spawn_blocking(move || {
             let Ok(mut engine) = Engine::open(opts) else {
                 return;
             };
+            if wanted.logs && (wanted.stdout || wanted.stderr) {
+                let options = LogOptions {
+                    stdout: wanted.stdout,
+                    stderr: wanted.stderr,
+                    ..LogOptions::default()
+                };
+                let (mut out, mut err) = (
+                    std::fs::File::from(out_w.try_clone().expect("a pipe's fd")),
+                    std::fs::File::from(err_w.try_clone().expect("a pipe's fd")),
+                );
+                let req = LogsRequest { options };
+                if let Err(e) = engine.container_logs(&id, &req, &mut out, &mut err) {
+                    log::debug!("attach to {id}: logs: {e}");
+                }
+            }
+            if !wanted.stream {
+                return;
+            }
             let req = AttachRequest {
-                stdin: streams.stdin,
-                stdout: streams.stdout,
-                stderr: streams.stderr,
-                detach_keys: DetachKeys::default(),
+                stdin: wanted.stdin,
+                stdout: wanted.stdout,
+                stderr: wanted.stderr,
+                detach_keys: wanted.detach_keys,
                 start: false,
             };
             let io = AttachIo {
@@ -132,6 +167,7 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
                 stdout: out_w.as_fd(),
                 stderr: err_w.as_fd(),
             };
+            // The shim watches stdin for the detach keys and ends the attach on them.
             if let Err(e) = engine.attach_container_io(&id, &req, io) {
                 log::debug!("attach to {id}: {e}");
             }
@@ -145,9 +181,20 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
     ) else {
         return;
     };
-    // With a terminal the shim sends everything as stdout.
-    let finish = async {
+    // With a terminal the shim sends everything as stdout, raw.
+    let output = hijack::Output {
+        out,
+        err: (!tty).then_some(err),
+        framed: !tty,
+    };
+    let finish = async move {
         let _ = attach.await;
     };
-    hijack::pump(conn, Some(sink), out, (!tty).then_some(err), finish).await;
+    if wanted.logs {
+        // The log is ready at once, unlike a process's output, and a client that reads the
+        // 101 answer through a buffered reader before it takes the raw socket (docker-py) loses
+        // whatever came in the same read; dockerd's slower start gives it that moment too.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    hijack::pump(conn, Some(sink), output, None, finish).await;
 }

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_engine::types::ExecConfig;
 use berth_engine::Engine;
+use berth_runtime::attach::DetachKeys;
 use berth_runtime::term::{self, PtyPair, WinSize};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
@@ -118,7 +119,11 @@ async fn start_inner(
         return Ok(empty(StatusCode::OK));
     }
     let config = blocking(&shared, move |e| e.claim_exec(&exec_id)).await?;
-    let tty = config.tty || start.tty;
+    // The process gets a terminal by the create's `Tty`; the stream is raw or multiplexed by
+    // the start's, as dockerd frames it.
+    let tty = config.tty;
+    let detach =
+        DetachKeys::parse(&config.detach_keys).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     // Attached: the shim's stdio on a pty or on pipes, pumped to the connection.
     let (stdio, streams) = if tty {
@@ -140,16 +145,21 @@ async fn start_inner(
         let _ = tokio::task::spawn_blocking(move || child.wait()).await;
         shared.terminals.lock().remove(&id);
     };
+    let output = hijack::Output {
+        out,
+        err,
+        framed: !start.tty,
+    };
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(conn) => hijack::pump(TokioIo::new(conn), stdin, out, err, finish).await,
+            Ok(conn) => hijack::pump(TokioIo::new(conn), stdin, output, Some(detach), finish).await,
             Err(e) => {
                 log::debug!("exec: no upgrade: {e}");
                 finish.await;
             }
         }
     });
-    Ok(hijack::upgraded(tty))
+    Ok(hijack::upgraded(start.tty))
 }
 
 /// The process's input, and its output as one stream or as stdout and stderr.

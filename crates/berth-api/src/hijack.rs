@@ -1,10 +1,13 @@
 //! Connections the API takes over (attach, exec start): the `101 UPGRADED` answer, and the pump
 //! that copies the client's bytes to the process's stdin and the process's output to the
-//! client — raw with a terminal, otherwise in Docker's multiplexed frames ([`crate::mux`]).
+//! client — raw with a terminal, otherwise in Docker's multiplexed frames ([`crate::mux`]) —
+//! and detaches the client on its detach keys.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use berth_runtime::attach::{DetachKeys, EscapeScanner, Scan};
 
 use crate::mux;
 
@@ -25,49 +28,128 @@ pub fn upgraded(tty: bool) -> Response {
     r
 }
 
-/// Copies `conn` into `stdin` (when there is one) and `out`/`err` into `conn` until the output
+/// What the pump sends the client: the process's output as one stream (`err` `None`) or as
+/// stdout and stderr apart, and whether each chunk goes in a multiplexed frame (by the
+/// request's `Tty`, not the process's: an exec created with a terminal and started without
+/// one is framed as stdout).
+pub struct Output<O, E> {
+    /// stdout, or the terminal's only stream.
+    pub out: O,
+    /// stderr, when the process has one apart.
+    pub err: Option<E>,
+    /// Multiplexed frames (else raw bytes).
+    pub framed: bool,
+}
+
+/// Copies `conn` into `stdin` (when there is one) and the output into `conn` until the output
 /// ends (end of file or an error such as a pty's EIO), then awaits `finish` (which records how
 /// the process ended, so a client that asks right after the stream closes gets the answer) and
-/// closes the client's read side. Without `err` the output is one raw stream.
-pub async fn pump<C, I, O, E>(
+/// closes the client's read side.
+///
+/// With `detach` keys the client's input is scanned for them: once typed, the connection
+/// closes at once while the process runs on, its output drained and its stdin kept open until
+/// it ends, and `finish` runs then.
+pub async fn pump<C, I, O, E, F>(
     conn: C,
     stdin: Option<I>,
-    out: O,
-    err: Option<E>,
-    finish: impl std::future::Future<Output = ()>,
+    output: Output<O, E>,
+    detach: Option<DetachKeys>,
+    finish: F,
 ) where
     C: AsyncRead + AsyncWrite + Send + 'static,
     I: AsyncWrite + Unpin + Send + 'static,
-    O: AsyncRead + Unpin,
-    E: AsyncRead + Unpin,
+    O: AsyncRead + Unpin + Send + 'static,
+    E: AsyncRead + Unpin + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (mut from_client, mut to_client) = tokio::io::split(conn);
-    let input = stdin.map(|mut sink| {
-        tokio::spawn(async move {
-            let _ = tokio::io::copy(&mut from_client, &mut sink).await;
-            let _ = sink.shutdown().await;
-            // Dropping `sink` ends the process's stdin.
-        })
-    });
-    let _ = copy_output(out, err, &mut to_client).await;
-    finish.await;
+    let (from_client, mut to_client) = tokio::io::split(conn);
+    let (detached_tx, detached) = tokio::sync::oneshot::channel::<Option<I>>();
+    let input = stdin.map(|sink| tokio::spawn(copy_input(from_client, sink, detach, detached_tx)));
+    let Output {
+        mut out,
+        mut err,
+        framed,
+    } = output;
+    let sink = {
+        let copied = copy_output(&mut out, err.as_mut(), framed, &mut to_client);
+        tokio::pin!(copied);
+        tokio::select! {
+            _ = &mut copied => None,
+            Ok(sink) = detached => Some(sink),
+        }
+    };
+    let Some(sink) = sink else {
+        finish.await;
+        let _ = to_client.shutdown().await;
+        if let Some(input) = input {
+            input.abort();
+        }
+        return;
+    };
+    // Detached: the client goes; the process keeps its stdin and its output is read (and
+    // dropped) until it ends, as dockerd's stream copier does.
     let _ = to_client.shutdown().await;
-    if let Some(input) = input {
-        input.abort();
-    }
+    drop(to_client);
+    tokio::spawn(async move {
+        let mut nowhere = tokio::io::sink();
+        let _ = copy_output(&mut out, err.as_mut(), false, &mut nowhere).await;
+        drop(sink);
+        finish.await;
+    });
 }
 
-async fn copy_output<O, E, W>(mut out: O, err: Option<E>, to: &mut W) -> std::io::Result<()>
+/// Copies the client's bytes into `sink`, watching for `detach` keys: when they are typed the
+/// sink is handed to `detached` (the process's stdin stays open); at the client's end of input
+/// the sink is shut, which ends the process's stdin.
+async fn copy_input<R, I>(
+    mut from: R,
+    mut sink: I,
+    detach: Option<DetachKeys>,
+    detached: tokio::sync::oneshot::Sender<Option<I>>,
+) where
+    R: AsyncRead + Unpin,
+    I: AsyncWrite + Unpin,
+{
+    let mut scanner = detach.as_ref().map(EscapeScanner::new);
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let (bytes, detach) = match scanner.as_mut().map(|s| s.feed(&buf[..n])) {
+            None => (buf[..n].to_vec(), false),
+            Some(Scan::Forward(b)) => (b, false),
+            Some(Scan::Detach(b)) => (b, true),
+        };
+        if sink.write_all(&bytes).await.is_err() {
+            break;
+        }
+        if detach {
+            let _ = sink.flush().await;
+            let _ = detached.send(Some(sink));
+            return;
+        }
+    }
+    if let Some(held) = scanner.as_mut().map(EscapeScanner::flush) {
+        let _ = sink.write_all(&held).await;
+    }
+    let _ = sink.shutdown().await;
+    // Dropping `sink` ends the process's stdin.
+}
+
+async fn copy_output<O, E, W>(
+    out: &mut O,
+    mut err: Option<&mut E>,
+    framed: bool,
+    to: &mut W,
+) -> std::io::Result<()>
 where
     O: AsyncRead + Unpin,
     E: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let framed = err.is_some();
-    let (mut err, mut err_open) = match err {
-        Some(e) => (Some(e), true),
-        None => (None, false),
-    };
+    let mut err_open = err.is_some();
     let mut out_open = true;
     let (mut a, mut b) = (vec![0u8; 32 * 1024], vec![0u8; 32 * 1024]);
     while out_open || err_open {

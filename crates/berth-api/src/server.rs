@@ -21,8 +21,9 @@ use crate::request::{ApiError, Request};
 use crate::routes::{self, Ctx, Hijack};
 use crate::version;
 
-/// How long requests under way may finish after SIGTERM or SIGINT.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long requests under way may finish after SIGTERM or SIGINT (streams such as a followed
+/// log, events or stats never finish: the server exits within about this long regardless).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Where `berth serve` listens without `--host`.
 pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
@@ -140,6 +141,10 @@ fn serve_on(opts: EngineOptions, listen: Listen) -> Result<(), ServeError> {
             } => Ok(()),
         }
     });
+    // Attached clients and execs leave blocking threads (an attach to a shim, a wait for an
+    // exec's process) that never end on their own; the runtime is not waited on for them. The
+    // containers and their shims run on without the server.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     // A passed socket belongs to systemd, which keeps it for the next activation.
     if owned {
         let _ = std::fs::remove_file(&path);

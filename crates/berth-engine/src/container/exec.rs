@@ -114,6 +114,14 @@ impl Engine {
                 "privileged exec is not supported by berth".into(),
             ));
         }
+        if !config.detach_keys.is_empty()
+            && berth_runtime::attach::DetachKeys::parse(&config.detach_keys).is_err()
+        {
+            return Err(EngineError::InvalidArgument(format!(
+                "Invalid escape keys ({}) provided",
+                config.detach_keys
+            )));
+        }
         let c = self.container(name)?;
         // Docker names the container as the user did when it is paused.
         c.can_exec().map_err(|e| match e {

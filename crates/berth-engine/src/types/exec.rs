@@ -21,7 +21,9 @@ pub struct ExecConfig {
     pub attach_stdout: bool,
     /// The caller reads stderr.
     pub attach_stderr: bool,
-    /// Keys that detach (recorded and reported; berth's exec streams end with the process).
+    /// Keys that detach an attached start from the process (Docker's ctrl-p,ctrl-q when empty).
+    /// Go's decoder matches names without case and docker-py sends `detachKeys`.
+    #[serde(alias = "detachKeys")]
     pub detach_keys: String,
     /// Extra `K=V` entries, added to the container's environment.
     pub env: Vec<String>,
