@@ -986,6 +986,19 @@ print(a.attach(d.id, stream=False, logs=True, demux=True), time.time() - t0 < 20
 print(a.inspect_container(d.id)["State"]["Status"])
 "#;
     let out = docker_py(&api, script);
+    // Without Upgrade headers (curl): 200 and the output as the body, framed by the start's Tty.
+    let (code, id) = api.call(
+        "POST",
+        "/v1.43/containers/ex/exec",
+        Some(r#"{"Cmd":["echo","plain"],"AttachStdout":true}"#),
+    );
+    assert_eq!(code, 201, "{id}");
+    let id: serde_json::Value = serde_json::from_str(&id).unwrap();
+    let path = format!("/v1.43/exec/{}/start", id["Id"].as_str().unwrap());
+    assert_eq!(
+        api.call("POST", &path, Some(r#"{"Tty":true}"#)),
+        (200, "plain".to_string())
+    );
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [

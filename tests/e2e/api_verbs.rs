@@ -385,3 +385,62 @@ fn create_fields_are_applied_or_refused() {
     let oci: serde_json::Value = serde_json::from_str(&oci).unwrap();
     assert_eq!(oci["annotations"]["org.example/a"], "b", "{oci}");
 }
+
+/// Issue 12: `berth stats` prints what `docker stats` prints for the same containers (through
+/// `berth serve` on the same data root): the table's title row, the stable columns (ID, name,
+/// memory limit, pids, zeros of a stopped container with `-a`), `--no-trunc`, `--format`, and
+/// Docker's error for a container that does not exist.
+#[test]
+#[ignore = "needs root"]
+fn berth_stats_prints_what_docker_stats_prints() {
+    let d = DockerCli::start();
+    let b = &d.b;
+    b.run(&[
+        "run", "-d", "--name", "web", "--memory", "64m", "busybox", "sleep", "300",
+    ])
+    .ok();
+    b.run(&["create", "--name", "idle", "busybox", "true"]).ok();
+    let stable = "{{.ID}}|{{.Name}}|{{.PIDs}}|{{.Container}}";
+    for args in [
+        vec!["stats", "--no-stream", "--format", stable],
+        vec![
+            "stats",
+            "--no-stream",
+            "--no-trunc",
+            "--format",
+            stable,
+            "web",
+        ],
+        vec![
+            "stats",
+            "--no-stream",
+            "-a",
+            "--format",
+            "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.BlockIO}} {{.PIDs}}",
+            "idle",
+        ],
+        vec![
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}}|{{ index (split .MemUsage \" / \") 1 }}",
+            "web",
+        ],
+    ] {
+        let ours = b.run(&args).ok().stdout;
+        let (code, theirs, err) = d.run(&args);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    // The default table: Docker's title row, one row per running container.
+    let out = b.run(&["stats", "--no-stream"]).ok().stdout;
+    let (_, theirs, _) = d.run(&["stats", "--no-stream"]);
+    assert_eq!(out.lines().next(), theirs.lines().next());
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains(" / 64MiB "), "{out}");
+    let out = b.run(&["stats", "--no-stream", "nosuch"]).fails(1);
+    let (code, _, theirs) = d.run(&["stats", "--no-stream", "nosuch"]);
+    assert_eq!(code, 1);
+    assert!(theirs.contains("No such container: nosuch"), "{theirs}");
+    assert!(out.stderr.contains("No such container: nosuch"), "{out:?}");
+}

@@ -104,6 +104,7 @@ async fn start_inner(
     mut req: Request,
     id: String,
 ) -> Result<Response, ApiError> {
+    let upgrading = req.headers().contains_key(axum::http::header::UPGRADE);
     let upgrade = hyper::upgrade::on(&mut req);
     let body = axum::body::to_bytes(req.into_body(), 1 << 20)
         .await
@@ -150,6 +151,15 @@ async fn start_inner(
         err,
         framed: !start.tty,
     };
+    if !upgrading {
+        // No `Upgrade` asked (curl, plain HTTP clients): dockerd answers 200 and sends the
+        // output as the body; there is no way to send stdin, so it ends at once.
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        drop(stdin);
+        let no_stdin: Option<Box<dyn AsyncWrite + Unpin + Send>> = None;
+        tokio::spawn(hijack::pump(ours, no_stdin, output, None, finish));
+        return Ok(hijack::streamed_output(theirs, start.tty));
+    }
     tokio::spawn(async move {
         match upgrade.await {
             Ok(conn) => hijack::pump(TokioIo::new(conn), stdin, output, Some(detach), finish).await,

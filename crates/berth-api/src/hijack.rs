@@ -17,15 +17,36 @@ pub fn upgraded(tty: bool) -> Response {
     let h = r.headers_mut();
     h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     h.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(if tty {
-            "application/vnd.docker.raw-stream"
-        } else {
-            "application/vnd.docker.multiplexed-stream"
-        }),
-    );
+    h.insert(header::CONTENT_TYPE, content_type(tty));
     r
+}
+
+/// A 200 answer whose body is what `from` yields until its end (the output of a [`pump`] into
+/// one end of a duplex pipe, for a client that did not ask to take the connection over).
+pub fn streamed_output<R: AsyncRead + Unpin + Send + 'static>(from: R, tty: bool) -> Response {
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::unfold(from, |mut from| async move {
+            let mut buf = vec![0u8; 32 * 1024];
+            match from.read(&mut buf).await {
+                Ok(0) | Err(_) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), from))
+                }
+            }
+        }));
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type(tty));
+    r
+}
+
+fn content_type(tty: bool) -> HeaderValue {
+    HeaderValue::from_static(if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    })
 }
 
 /// What the pump sends the client: the process's output as one stream (`err` `None`) or as

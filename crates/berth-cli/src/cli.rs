@@ -121,6 +121,8 @@ pub enum Command {
     Cp(CpArgs),
     /// Display the running processes of a container.
     Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(StatsArgs),
     /// Rename a container.
     Rename(RenameArgs),
     /// Update configuration of one or more containers.
@@ -224,6 +226,8 @@ pub enum ContainerCommand {
     Cp(CpArgs),
     /// Display the running processes of a container.
     Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(StatsArgs),
     /// Rename a container.
     Rename(RenameArgs),
     /// Update configuration of one or more containers.
@@ -475,6 +479,26 @@ pub struct TopArgs {
     /// `ps` options.
     #[arg(value_name = "ps OPTIONS", allow_hyphen_values = true)]
     pub ps_args: Vec<String>,
+}
+
+/// `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Disable streaming stats and only pull the first result.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// The containers (default: all running).
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
 }
 
 /// `rename`.

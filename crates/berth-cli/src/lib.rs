@@ -142,6 +142,10 @@ fn dispatch(cli: Cli) -> CliResult {
         system::man_pages(dir)?;
         return Ok(Exit::Ok);
     }
+    if let Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) = command {
+        // Each container is sampled by a thread with an engine of its own.
+        return commands::stats::stats(engine_options(&cli), args);
+    }
     if let Command::Shim { id } = command {
         Engine::run_shim(engine_options(&cli), id);
     }
@@ -162,6 +166,8 @@ fn dispatch(cli: Cli) -> CliResult {
     match command {
         Command::Version(_)
         | Command::Serve(_)
+        | Command::Stats(_)
+        | Command::Container(ContainerCommand::Stats(_))
         | Command::Completion(_)
         | Command::GenMan { .. } => {
             unreachable!("handled above")

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod network;
 pub mod registry;
 pub mod resources;
+pub mod stats;
 pub mod storage;
 pub mod system;
 pub mod volume;
