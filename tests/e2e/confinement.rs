@@ -794,3 +794,47 @@ fn the_docker_cli_gets_the_same_confinement() {
         "{out}"
     );
 }
+
+/// `--group-add` gives the process supplementary groups, after the primary one (recorded from
+/// dockerd 20.10.24: a name the image's `/etc/group` lacks is refused at start with a capital,
+/// the container left created).
+#[test]
+fn group_add_gives_supplementary_groups_with_dockers_words_for_unknown_names() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "--group-add",
+            "1234",
+            "--group-add",
+            "55",
+            "busybox",
+            "id",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(out, "uid=0(root) gid=0(root) groups=0(root),55,1234\n");
+    let status = status(&b, &["-u", "7:8", "--group-add", "1234"]);
+    assert_eq!(status["Groups"], "8 1234", "{status:?}");
+    b.run(&[
+        "create",
+        "--name",
+        "ga",
+        "--group-add",
+        "nosuchgroup",
+        "busybox",
+        "id",
+    ])
+    .ok();
+    let r = b.run(&["start", "ga"]).fails(1);
+    assert!(
+        r.stderr.contains(
+            "Error response from daemon: Unable to find group nosuchgroup: no matching entries in group file"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(b.status_of("ga"), "created");
+}

@@ -120,6 +120,59 @@ fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
         .to_string();
     let md = std::fs::metadata(std::path::Path::new(&upper).join("made-by-exec")).unwrap();
     assert_eq!((md.uid(), md.gid()), (uid, gid));
+    // commit and export write what the container made with the owners it sees, as dockerd.
+    b.run(&["commit", "keep", "kept"]).ok();
+    let committed = b
+        .run(&[
+            "run",
+            "--rm",
+            "--userns",
+            "host",
+            "kept",
+            "stat",
+            "-c",
+            "%u:%g",
+            "/made-by-exec",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(committed, "0:0\n");
+    let export = b.command(&["export", "keep"]).output().unwrap();
+    assert!(export.status.success());
+    let mut listing = tar::Archive::new(&export.stdout[..]);
+    let mut owners: Vec<(String, u64, u64)> = listing
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            (
+                e.path().unwrap().display().to_string(),
+                h.uid().unwrap(),
+                h.gid().unwrap(),
+            )
+        })
+        .filter(|(p, _, _)| p == "made-by-exec" || p == "bin/busybox")
+        .collect();
+    owners.sort();
+    assert_eq!(
+        owners,
+        [
+            ("bin/busybox".to_string(), 0, 0),
+            ("made-by-exec".to_string(), 0, 0)
+        ]
+    );
+    // cp into it gives the container's root what it copies (dockerd: 100000 on the host).
+    std::fs::write(b.scratch("cp-in"), "x").unwrap();
+    b.run(&["cp", b.scratch("cp-in").to_str().unwrap(), "keep:/cp-in"])
+        .ok();
+    let md = std::fs::metadata(std::path::Path::new(&upper).join("cp-in")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (uid, gid));
+    let inside = b
+        .run(&["exec", "keep", "stat", "-c", "%u:%g", "/cp-in"])
+        .ok()
+        .stdout;
+    assert_eq!(inside, "0:0\n");
     // Another container joins its network namespace, and with it its user namespace.
     let joined = b
         .run(&[

@@ -101,6 +101,31 @@ impl Remap {
     pub fn root_gid(&self) -> u32 {
         self.gids[0].host_id
     }
+
+    /// The host uid of container uid `id` (unmapped ids stay as they are).
+    pub fn host_uid(&self, id: u32) -> u32 {
+        host_id(&self.uids, id)
+    }
+
+    /// The host gid of container gid `id`.
+    pub fn host_gid(&self, id: u32) -> u32 {
+        host_id(&self.gids, id)
+    }
+
+    /// The maps, for writing tars as the container sees its files.
+    pub fn id_maps(&self) -> berth_store::archive::IdMaps {
+        berth_store::archive::IdMaps {
+            uids: self.uids.clone(),
+            gids: self.gids.clone(),
+        }
+    }
+}
+
+/// Where container id `id` is on the host under `maps`.
+fn host_id(maps: &[IdMap], id: u32) -> u32 {
+    maps.iter()
+        .find(|m| id >= m.container_id && id - m.container_id < m.size)
+        .map_or(id, |m| id - m.container_id + m.host_id)
 }
 
 /// `getent DB KEY`: the entry's name and id.
@@ -353,6 +378,8 @@ mod tests {
         let m = maps(&r).unwrap();
         assert_eq!(m[1].container_id, 1000);
         assert_eq!(m[1].host_id, 500000);
+        assert_eq!(host_id(&m, 0), 200000);
+        assert_eq!(host_id(&m, 1003), 500003);
         assert!(maps(&[]).is_none());
     }
 

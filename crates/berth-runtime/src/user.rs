@@ -24,6 +24,9 @@ pub enum UserError {
     /// No group entry has this name, and it is not numeric.
     #[error("unable to find group {0}: no matching entries in group file")]
     NoGroup(String),
+    /// A `--group-add` name no group entry has (dockerd's own lookup says it with a capital).
+    #[error("Unable to find group {0}: no matching entries in group file")]
+    NoAdditionalGroup(String),
     /// A numeric id out of range.
     #[error("uids and gids must be in range 0-{MAX_ID}")]
     Range,
@@ -237,7 +240,7 @@ pub fn resolve_additional_groups(rootfs: &Path, names: &[String]) -> Result<Vec<
             Some(g) => to_id(g.gid)?,
             None => match numeric_id(n) {
                 Some(id) => id?,
-                None => return Err(UserError::NoGroup(n.clone())),
+                None => return Err(UserError::NoAdditionalGroup(n.clone())),
             },
         };
         if !out.contains(&id) {
@@ -402,8 +405,10 @@ mod tests {
             vec![29, 5]
         );
         assert_eq!(
-            resolve_additional_groups(r.path(), &["nogrp".into()]).unwrap_err(),
-            UserError::NoGroup("nogrp".into())
+            resolve_additional_groups(r.path(), &["nogrp".into()])
+                .unwrap_err()
+                .to_string(),
+            "Unable to find group nogrp: no matching entries in group file"
         );
     }
 }

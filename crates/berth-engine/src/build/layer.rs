@@ -88,7 +88,7 @@ impl Engine {
         for g in std::mem::take(&mut s.guards).into_iter().rev() {
             let _ = g.unmount();
         }
-        let layer = self.layer_from_changes(&s.id, s.base.as_deref(), s.parent_top.as_ref());
+        let layer = self.layer_from_changes(&s.id, s.base.as_deref(), s.parent_top.as_ref(), None);
         self.drop_scratch_dirs(&s.id);
         layer
     }

@@ -369,6 +369,15 @@ impl Engine {
         } else {
             None
         };
+        // A remapped container's files are stored with host ids: what it gets is its root's
+        // (or with -a its user's), as the container sees them.
+        let owner = match self.remap_for(&c.host_config) {
+            Some(r) => {
+                let (uid, gid) = owner.unwrap_or((0, 0));
+                Some((r.host_uid(uid), r.host_gid(gid)))
+            }
+            None => owner,
+        };
         archive::apply_tar(
             tar,
             &fd_path(&fd),
@@ -397,7 +406,9 @@ impl Engine {
             } else {
                 Vec::new()
             };
-        archive::write_tree_tar(&rootfs.path, out)?;
+        // A remapped container's files are exported with the owners it sees (dockerd's too).
+        let ids = self.remap_for(&c.host_config).map(|r| r.id_maps());
+        archive::write_tree_tar_as(&rootfs.path, out, ids.as_ref())?;
         if !mounted_here.is_empty() {
             drop(mounted_here);
             journal::end(self.store.db().conn(), ROOTFS_MOUNT, &c.id)?;

@@ -139,7 +139,9 @@ impl Engine {
         &mut self,
         c: &super::Container,
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
-        self.layer_from_changes(&c.id, Some(&c.init_layer()), c.top_layer.as_ref())
+        // A remapped container's changes carry host ids: the layer gets the container's.
+        let ids = self.remap_for(&c.host_config).map(|r| r.id_maps());
+        self.layer_from_changes(&c.id, Some(&c.init_layer()), c.top_layer.as_ref(), ids)
     }
 
     /// What the driver layer `id` changed over `base` (a container's init layer, a scratch
@@ -153,6 +155,7 @@ impl Engine {
         id: &str,
         base: Option<&str>,
         parent: Option<&Digest>,
+        ids: Option<berth_store::archive::IdMaps>,
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
         if self.store.driver().changes(id, base)?.is_empty() {
             return Ok(None);
@@ -171,7 +174,7 @@ impl Engine {
         std::thread::scope(|s| {
             let diff = s.spawn(move || -> Result<(), EngineError> {
                 let mut w = BufWriter::with_capacity(1 << 20, writer);
-                driver.write_diff(id, base, &mut w)?;
+                driver.write_diff_as(id, base, &mut w, ids.as_ref())?;
                 w.flush()?;
                 done.store(true, Ordering::SeqCst);
                 Ok(())

@@ -258,7 +258,27 @@ pub fn naive_changes(old: Option<&Path>, new: &Path) -> Result<Vec<Change>, Arch
 /// Writes an overlay upper dir as an OCI layer tar (whiteouts → `.wh.` entries, opaque
 /// directories → the directory entry plus `.wh..wh..opq`). Returns `out` once the tar is complete.
 pub fn write_overlay_upper_tar<W: Write>(upper: &Path, out: W) -> Result<W, ArchiveError> {
-    write::write_overlay_upper(upper, out)
+    write::write_overlay_upper(upper, out, None)
+}
+
+/// A user namespace's uid and gid maps: a tar written "as seen through" them gives the owners
+/// a remapped container sees (host ids shifted back), as dockerd writes a remapped container's
+/// `commit` and `export`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdMaps {
+    /// uid ranges.
+    pub uids: Vec<crate::mount::idmap::IdMap>,
+    /// gid ranges.
+    pub gids: Vec<crate::mount::idmap::IdMap>,
+}
+
+/// [`write_overlay_upper_tar`] with owners as seen through `ids`.
+pub fn write_overlay_upper_tar_as<W: Write>(
+    upper: &Path,
+    out: W,
+    ids: Option<&IdMaps>,
+) -> Result<W, ArchiveError> {
+    write::write_overlay_upper(upper, out, ids)
 }
 
 /// Writes the given changes of the full tree `root` as an OCI layer tar: `D` → a `.wh.` entry,
@@ -275,7 +295,16 @@ pub fn write_changes_tar<W: Write>(
 /// Writes the whole tree `root` (not the root directory entry itself) as a tar, for `export` of a
 /// merged root filesystem. Returns `out` once the tar is complete.
 pub fn write_tree_tar<W: Write>(root: &Path, out: W) -> Result<W, ArchiveError> {
-    write::write_tree(root, out)
+    write::write_tree(root, out, None)
+}
+
+/// [`write_tree_tar`] with owners as seen through `ids`.
+pub fn write_tree_tar_as<W: Write>(
+    root: &Path,
+    out: W,
+    ids: Option<&IdMaps>,
+) -> Result<W, ArchiveError> {
+    write::write_tree(root, out, ids)
 }
 
 /// Writes the entry `name` of the directory `dir` — and for a directory everything below it — as

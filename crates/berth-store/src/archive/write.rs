@@ -19,7 +19,8 @@ use tar::{EntryType, Header};
 use super::apply::is_whiteout;
 use super::safe::{self, clean, join_into, lstat_at, open_subdir, read_entries, SafeRoot};
 use super::xattr::{self, Xattrs, OVERLAY_OPAQUE};
-use super::{ArchiveError, Change, ChangeKind};
+use super::{ArchiveError, Change, ChangeKind, IdMaps};
+use crate::mount::idmap::IdMap;
 
 const BLOCK: usize = 512;
 /// Largest value of an 11-digit octal header field (size, mtime).
@@ -47,6 +48,9 @@ pub(crate) struct TarWriter<W: Write> {
     out: BufWriter<W>,
     buf: Vec<u8>,
     links: HashMap<(u64, u64), Vec<u8>>,
+    /// Owners written as a user namespace with these maps sees them (host ids back to the
+    /// container's); ids outside the maps are written as they are.
+    ids: Option<IdMaps>,
 }
 
 fn werr(e: io::Error) -> ArchiveError {
@@ -59,7 +63,14 @@ impl<W: Write> TarWriter<W> {
             out: BufWriter::with_capacity(256 * 1024, out),
             buf: vec![0; 1 << 20],
             links: HashMap::new(),
+            ids: None,
         }
+    }
+
+    /// Writes owners as seen inside a user namespace of `ids` (see [`IdMaps`]).
+    pub(crate) fn seen_through(mut self, ids: Option<&IdMaps>) -> Self {
+        self.ids = ids.cloned();
+        self
     }
 
     /// Writes the end-of-archive blocks and hands `W` back.
@@ -84,9 +95,16 @@ impl<W: Write> TarWriter<W> {
             }
         }
         h.set_mode(s.mode & 0o7777);
+        let (uid, gid) = match &self.ids {
+            Some(ids) => (
+                container_id(&ids.uids, s.uid),
+                container_id(&ids.gids, s.gid),
+            ),
+            None => (s.uid, s.gid),
+        };
         for (key, v, set) in [
-            (&b"uid"[..], s.uid, Header::set_uid as fn(&mut Header, u64)),
-            (&b"gid"[..], s.gid, Header::set_gid),
+            (&b"uid"[..], uid, Header::set_uid as fn(&mut Header, u64)),
+            (&b"gid"[..], gid, Header::set_gid),
         ] {
             if v <= MAX_OCTAL_7 {
                 set(&mut h, v);
@@ -449,9 +467,20 @@ fn set_name(h: &mut Header, name: &[u8]) -> bool {
     false
 }
 
-pub(crate) fn write_tree<W: Write>(root: &Path, out: W) -> Result<W, ArchiveError> {
+/// The id a user namespace with `maps` sees for host id `id` (as it is when unmapped).
+fn container_id(maps: &[IdMap], id: u64) -> u64 {
+    maps.iter()
+        .find(|m| (m.host_id as u64..m.host_id as u64 + m.size as u64).contains(&id))
+        .map_or(id, |m| id - m.host_id as u64 + m.container_id as u64)
+}
+
+pub(crate) fn write_tree<W: Write>(
+    root: &Path,
+    out: W,
+    ids: Option<&IdMaps>,
+) -> Result<W, ArchiveError> {
     let root = SafeRoot::open(root)?;
-    let mut w = TarWriter::new(out);
+    let mut w = TarWriter::new(out).seen_through(ids);
     w.walk(root.as_fd(), &mut Vec::new(), false)?;
     w.finish()
 }
@@ -472,9 +501,13 @@ pub(crate) fn write_entry<W: Write>(
     w.finish()
 }
 
-pub(crate) fn write_overlay_upper<W: Write>(upper: &Path, out: W) -> Result<W, ArchiveError> {
+pub(crate) fn write_overlay_upper<W: Write>(
+    upper: &Path,
+    out: W,
+    ids: Option<&IdMaps>,
+) -> Result<W, ArchiveError> {
     let root = SafeRoot::open(upper)?;
-    let mut w = TarWriter::new(out);
+    let mut w = TarWriter::new(out).seen_through(ids);
     w.walk(root.as_fd(), &mut Vec::new(), true)?;
     w.finish()
 }
@@ -592,7 +625,7 @@ mod tests {
         std::os::unix::fs::symlink(&target, t.path().join("s")).unwrap();
         std::fs::write(t.path().join("h1"), b"x").unwrap();
         std::fs::hard_link(t.path().join("h1"), t.path().join("h2")).unwrap();
-        let tar = write_tree(t.path(), Vec::new()).unwrap();
+        let tar = write_tree(t.path(), Vec::new(), None).unwrap();
         let got = entries(&tar);
         let names: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(

@@ -141,6 +141,27 @@ pub trait GraphDriver: Send + Sync {
         parent: Option<&str>,
         out: &mut dyn Write,
     ) -> Result<(), DriverError>;
+    /// [`GraphDriver::write_diff`] with owners as a user namespace of `ids` sees them (a
+    /// remapped container's changes are stored with host ids). Drivers that cannot fail
+    /// unless `ids` is `None`.
+    fn write_diff_as(
+        &self,
+        id: &str,
+        parent: Option<&str>,
+        out: &mut dyn Write,
+        ids: Option<&crate::archive::IdMaps>,
+    ) -> Result<(), DriverError> {
+        match ids {
+            None => self.write_diff(id, parent, out),
+            Some(_) => Err(DriverError::Io {
+                path: self.apply_dir(id),
+                source: io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "this storage driver cannot write a remapped container's changes",
+                ),
+            }),
+        }
+    }
     /// Bytes that layer `id` adds over `parent` (`SizeRw` for a container layer).
     fn diff_size(&self, id: &str, parent: Option<&str>) -> Result<u64, DriverError>;
     /// What layer `id` adds over `parent`, in total (equal to [`GraphDriver::diff_size`]) and

@@ -354,6 +354,17 @@ impl GraphDriver for OverlayDriver {
         Ok(())
     }
 
+    fn write_diff_as(
+        &self,
+        id: &str,
+        _parent: Option<&str>,
+        out: &mut dyn Write,
+        ids: Option<&archive::IdMaps>,
+    ) -> Result<(), DriverError> {
+        archive::write_overlay_upper_tar_as(&self.apply_dir(id), out, ids)?;
+        Ok(())
+    }
+
     fn diff_size(&self, id: &str, _parent: Option<&str>) -> Result<u64, DriverError> {
         let diff = self.apply_dir(id);
         fsutil::tree_size(&diff).map_err(io_err(&diff))
