@@ -112,15 +112,17 @@ impl Engine {
         names: &[String],
         force: bool,
     ) -> Vec<Result<(), EngineError>> {
+        let store = self.volumes().ok();
         let drivers: Vec<String> = names
             .iter()
             .map(|n| {
-                self.volumes()
-                    .ok()
+                store
+                    .as_ref()
                     .and_then(|s| s.get(n).ok().flatten())
                     .map_or_else(|| "local".to_string(), |v| v.driver)
             })
             .collect();
+        drop(store);
         let results = match self.volumes().and_then(|mut s| Ok(s.remove_many(names)?)) {
             Ok(r) => r,
             Err(e) => {
@@ -222,18 +224,19 @@ impl Engine {
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
         let mut out = Vec::new();
-        for v in store.list()? {
+        store.for_each(|v| {
             if v.has_options() {
-                continue;
+                return Ok(());
             }
             let usage = VolumeUsage {
                 ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
-                size: store.size(&v.name).map(|s| s as i64).unwrap_or(-1),
+                size: store.size_of(&v).map(|s| s as i64).unwrap_or(-1),
             };
             let mut i = into_info(v);
             i.usage_data = Some(usage);
             out.push(i);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 

@@ -577,10 +577,18 @@ impl<'s> VolumeStore<'s> {
 
     /// Bytes stored in a volume.
     pub fn size(&self, name: &str) -> Result<u64, VolumeError> {
-        if let Some(v) = self.get(name)?.filter(|v| v.is_plugin()) {
-            self.refuse_plugin("size", &v)?;
+        match self.get(name)? {
+            Some(v) => self.size_of(&v),
+            None => Ok(self.local.size(name)?),
         }
-        Ok(self.local.size(name)?)
+    }
+
+    /// [`VolumeStore::size`] of a volume already read (`system df -v` sizes every one).
+    pub fn size_of(&self, v: &Volume) -> Result<u64, VolumeError> {
+        if v.is_plugin() {
+            self.refuse_plugin("size", v)?;
+        }
+        Ok(self.local.size(&v.name)?)
     }
 
     /// Mounts an option volume that is not mounted yet (first use); plain volumes need nothing.

@@ -60,13 +60,10 @@ fn to_json(map: &Option<BTreeMap<String, String>>) -> Option<String> {
 
 /// The volume called `name`, if any.
 pub fn get(conn: &Connection, name: &str) -> Result<Option<VolumeRow>, MetaError> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM volumes WHERE name = ?1"),
-        [name],
-        row,
-    )
-    .optional()
-    .map_err(|e| MetaError::from_sqlite(what(name), e))
+    // Cached: `volume rm` of many names looks each one up (twice).
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM volumes WHERE name = ?1"))
+        .and_then(|mut stmt| stmt.query_row([name], row).optional())
+        .map_err(|e| MetaError::from_sqlite(what(name), e))
 }
 
 /// Every volume, sorted by name.

@@ -337,10 +337,7 @@ impl Mounter {
 
     /// True when `path` is a mount point of this process's mount namespace.
     pub fn is_mount_point(&self, path: &Path) -> bool {
-        self.sys
-            .mount_points()
-            .map(|points| points.iter().any(|p| p == path))
-            .unwrap_or(false)
+        self.sys.is_mount_point(path).unwrap_or(false)
     }
 }
 
