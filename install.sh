@@ -12,6 +12,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
+# The in-process runtime (--runtime berth) builds seccomp filters with libseccomp: the headers
+# and link library to build berth, libseccomp2 to run it.
+apt-get install -y -qq --no-install-recommends libseccomp-dev libseccomp2 pkg-config >/dev/null
 # The default seccomp profile containers run under: Docker's own, moby's
 # profiles/seccomp/default.json as Debian ships it (read at each start as data); containers-common
 # has Podman's, which the engine setting seccomp-profile can choose.

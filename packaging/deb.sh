@@ -61,7 +61,7 @@ Maintainer: berth developers <berth@localhost>
 Section: admin
 Priority: optional
 Installed-Size: $size
-Depends: libc6 (>= 2.36), adduser, runc, tini, e2fsprogs, iptables, netavark, aardvark-dns, golang-github-docker-docker-dev, golang-github-containers-common
+Depends: libc6 (>= 2.36), libseccomp2, adduser, runc, tini, e2fsprogs, iptables, netavark, aardvark-dns, golang-github-docker-docker-dev, golang-github-containers-common
 Recommends: busybox-static
 Homepage: https://github.com/berth-engine/berth
 Description: Docker-compatible container engine whose storage is first class

@@ -8,7 +8,8 @@ target=$(uname -m)-unknown-linux-musl
 rustup target add "$target" >/dev/null
 command -v musl-gcc >/dev/null || apt-get install -y -qq --no-install-recommends musl-tools >/dev/null
 export CC_${target//-/_}=musl-gcc
-cargo build --release --locked -p berth-cli --target "$target"
+# Without the in-process runtime (--runtime berth): it links libseccomp, which musl has not here.
+cargo build --release --locked -p berth-cli --no-default-features --target "$target"
 bin=target/$target/release/berth
 # ldd says "statically linked" with exit 0 for a static-pie, so ask the ELF itself: no program
 # interpreter and no shared libraries needed.

@@ -188,13 +188,15 @@ fn log_level_debug_shows_runtime_calls_and_mounts_and_info_shows_nothing() {
 #[test]
 fn run_exit_127_for_a_missing_executable_and_126_for_a_non_executable_file() {
     let b = with_busybox();
+    // The runtime names itself in the message (runc, or berth's in-process runtime).
+    let rt = crate::harness::e2e_runtime().unwrap_or_else(|| "runc".into());
     let out = b
         .run(&["run", "--name", "nf", "busybox", "nosuchcmd"])
         .fails(127);
     assert_eq!(
         out.stderr,
         run_daemon_error(
-            "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"nosuchcmd\": executable file not found in $PATH: unknown"
+            &format!("failed to create shim task: OCI runtime create failed: {rt} create failed: unable to start container process: exec: \"nosuchcmd\": executable file not found in $PATH: unknown")
         )
     );
     let out = b
@@ -203,7 +205,7 @@ fn run_exit_127_for_a_missing_executable_and_126_for_a_non_executable_file() {
     assert_eq!(
         out.stderr,
         run_daemon_error(
-            "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/etc/passwd\": permission denied: unknown"
+            &format!("failed to create shim task: OCI runtime create failed: {rt} create failed: unable to start container process: exec: \"/etc/passwd\": permission denied: unknown")
         )
     );
     // Docker leaves both `Created`, with the code and the error recorded; nothing mounted.

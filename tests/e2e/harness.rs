@@ -72,6 +72,15 @@ impl Run {
     }
 }
 
+/// The runtime the e2e tests run containers on: `BERTH_E2E_RUNTIME` (e.g. `berth`, the
+/// in-process runtime), written as the roots' `default-runtime`; unset or empty, the engine's
+/// default (runc). CI runs the suite once per runtime.
+pub fn e2e_runtime() -> Option<String> {
+    std::env::var("BERTH_E2E_RUNTIME")
+        .ok()
+        .filter(|r| !r.is_empty())
+}
+
 impl Berth {
     /// A fresh data root with the default driver.
     pub fn new() -> Berth {
@@ -85,11 +94,12 @@ impl Berth {
             .tempdir_in(scratch_dir())
             .expect("temp dir");
         let net = crate::net_harness::NetClaim::acquire();
-        std::fs::write(
-            dir.path().join("daemon.json"),
-            net.config(&dir.path().join("exec")),
-        )
-        .expect("engine config");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&net.config(&dir.path().join("exec"))).expect("engine config");
+        if let Some(runtime) = e2e_runtime() {
+            config["default-runtime"] = runtime.into();
+        }
+        std::fs::write(dir.path().join("daemon.json"), config.to_string()).expect("engine config");
         Berth { dir, driver, net }
     }
 

@@ -153,6 +153,8 @@ fn the_debian_package_carries_berth_its_units_completions_and_man_pages() {
         "netavark",
         "aardvark-dns",
         "iptables",
+        // The in-process runtime's seccomp filters.
+        "libseccomp2",
     ] {
         assert!(depends.contains(dep), "{dep} in {depends}");
     }

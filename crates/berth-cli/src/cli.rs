@@ -634,7 +634,8 @@ pub struct RunArgs {
     /// Optional volume driver for the container.
     #[arg(long = "volume-driver")]
     pub volume_driver: Option<String>,
-    /// Runtime to use for this container: runc or the path of any OCI runtime CLI.
+    /// Runtime to use for this container: runc, berth (in-process) or the path of any OCI
+    /// runtime CLI.
     #[arg(long)]
     pub runtime: Option<String>,
     /// Override the key sequence for detaching a container.

@@ -84,6 +84,8 @@ pub struct EngineConfig {
     pub rm_warning_threshold: Option<String>,
     /// The default seccomp profile (Docker's JSON format).
     pub seccomp_profile: Option<PathBuf>,
+    /// The runtime of containers that name none: `runc` (the default) or `berth` (in-process).
+    pub default_runtime: Option<String>,
     /// The default log driver.
     pub log_driver: Option<String>,
     /// The default log driver's options.
@@ -122,7 +124,6 @@ const UNSUPPORTED: &[(&str, Option<&str>)] = &[
     ("selinux-enabled", Some("false")),
     ("init", Some("false")),
     ("init-path", None),
-    ("default-runtime", Some(r#""runc""#)),
     ("runtimes", Some("{}")),
     ("cpu-rt-period", None),
     ("cpu-rt-runtime", None),
@@ -130,6 +131,9 @@ const UNSUPPORTED: &[(&str, Option<&str>)] = &[
     ("icc", Some("true")),
     ("ipv6", Some("false")),
 ];
+
+/// The runtime names `default-runtime` accepts: runc, and berth's in-process runtime.
+const KNOWN_RUNTIMES: &[&str] = &["runc", berth_runtime::runtime::IN_PROCESS];
 
 fn invalid(path: &Path, what: String) -> EngineError {
     EngineError::InvalidArgument(format!(
@@ -173,10 +177,27 @@ impl EngineConfig {
         crate::container::runconfig::logging::settings(&config.default_log_config())
             .map_err(|e| invalid(&path, e.to_string()))?;
         config.rm_warning_threshold_in(&path)?;
+        if let Some(r) = &config.default_runtime {
+            let built_in = berth_runtime::AnyRuntime::named(r, Path::new("/")).is_some();
+            if !KNOWN_RUNTIMES.contains(&r.as_str()) || !built_in {
+                return Err(invalid(
+                    &path,
+                    format!(
+                        "default runtime {r} does not exist (berth knows {})",
+                        KNOWN_RUNTIMES.join(", ")
+                    ),
+                ));
+            }
+        }
         config
             .validate_registries()
             .map_err(|e| invalid(&path, e))?;
         Ok((config, Some(path)))
+    }
+
+    /// The runtime containers that name none run on (`default-runtime`, else `runc`).
+    pub fn default_runtime(&self) -> &str {
+        self.default_runtime.as_deref().unwrap_or("runc")
     }
 
     /// The writable-layer size above which `rm` warns ([`DEFAULT_RM_WARNING_THRESHOLD`] unless

@@ -7,7 +7,6 @@
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -265,8 +264,8 @@ pub fn exec_with(
     }
 
     if !spec.tty {
-        let dup = |fd: BorrowedFd<'_>| -> Result<Stdio, ExecError> {
-            Ok(Stdio::from(fd.try_clone_to_owned().map_err(ioerr)?))
+        let dup = |fd: BorrowedFd<'_>| -> Result<Option<OwnedFd>, ExecError> {
+            Ok(Some(fd.try_clone_to_owned().map_err(ioerr)?))
         };
         let mut proc = runtime.exec(
             id,
@@ -277,7 +276,7 @@ pub fn exec_with(
                     stdin: if mode.interactive {
                         dup(io.stdin)?
                     } else {
-                        Stdio::null()
+                        None
                     },
                     stdout: dup(io.stdout)?,
                     stderr: dup(io.stderr)?,

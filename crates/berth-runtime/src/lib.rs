@@ -26,6 +26,9 @@ pub mod error;
 /// Running extra processes in a running container.
 pub mod exec;
 mod fdio;
+/// The in-process OCI runtime (youki's `libcontainer`), `--runtime berth`.
+#[cfg(feature = "inproc")]
+pub mod inproc;
 /// Docker's json-file log: the shim's writer and `berth logs`' reader.
 pub mod logs;
 /// The pid, ipc, uts and cgroup namespaces of a container, and its `/dev/shm`.
@@ -51,5 +54,5 @@ pub mod user;
 mod testutil;
 
 pub use error::ProcessError;
-pub use runtime::{Runc, Runtime, RuntimeError, StartFailure};
+pub use runtime::{AnyRuntime, Runc, Runtime, RuntimeError, StartFailure};
 pub use spec::ContainerSpec;

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -88,35 +89,19 @@ impl RuntimeError {
 
 /// The stdio of a process the runtime creates without a terminal. Each defaults to
 /// `/dev/null`; the runtime's process passes them through to the container's process.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ProcessIo {
-    /// Standard input.
-    pub stdin: Stdio,
-    /// Standard output.
-    pub stdout: Stdio,
-    /// Standard error.
-    pub stderr: Stdio,
+    /// Standard input (`None`: `/dev/null`).
+    pub stdin: Option<OwnedFd>,
+    /// Standard output (`None`: `/dev/null`).
+    pub stdout: Option<OwnedFd>,
+    /// Standard error (`None`: `/dev/null`).
+    pub stderr: Option<OwnedFd>,
 }
 
-impl Default for ProcessIo {
-    fn default() -> ProcessIo {
-        ProcessIo {
-            stdin: Stdio::null(),
-            stdout: Stdio::null(),
-            stderr: Stdio::null(),
-        }
-    }
-}
-
-impl ProcessIo {
-    /// The calling process's own stdin, stdout and stderr.
-    pub fn inherit() -> ProcessIo {
-        ProcessIo {
-            stdin: Stdio::inherit(),
-            stdout: Stdio::inherit(),
-            stderr: Stdio::inherit(),
-        }
-    }
+/// A descriptor as a child's stdio, `/dev/null` without one.
+fn stdio(fd: Option<OwnedFd>) -> Stdio {
+    fd.map_or_else(Stdio::null, Stdio::from)
 }
 
 /// Arguments of [`Runtime::create`].
@@ -335,9 +320,9 @@ impl Runtime for Runc {
             cmd.arg("--console-socket").arg(sock);
         }
         cmd.arg(id)
-            .stdin(opts.io.stdin)
-            .stdout(opts.io.stdout)
-            .stderr(opts.io.stderr);
+            .stdin(stdio(opts.io.stdin))
+            .stdout(stdio(opts.io.stdout))
+            .stderr(stdio(opts.io.stderr));
         log::debug!("runtime: {cmd:?}");
         let status = cmd
             .status()
@@ -404,16 +389,15 @@ impl Runtime for Runc {
             cmd.arg("--console-socket").arg(sock);
         }
         cmd.arg(id)
-            .stdin(opts.io.stdin)
-            .stdout(opts.io.stdout)
-            .stderr(opts.io.stderr);
+            .stdin(stdio(opts.io.stdin))
+            .stdout(stdio(opts.io.stdout))
+            .stderr(stdio(opts.io.stderr));
         log::debug!("runtime: {cmd:?}");
         let child = cmd
             .spawn()
             .map_err(|source| self.spawn_err("exec", id, source))?;
         Ok(RuntimeProcess {
-            child,
-            log,
+            inner: Inner::Cli { child, log },
             id: id.to_string(),
         })
     }
@@ -458,46 +442,150 @@ impl Runtime for Runc {
 /// (or, detached, once that process runs).
 #[derive(Debug)]
 pub struct RuntimeProcess {
-    child: Child,
-    log: PathBuf,
+    inner: Inner,
     id: String,
 }
 
+#[derive(Debug)]
+enum Inner {
+    /// A runtime CLI (`runc exec`), with the log it writes its error to.
+    Cli { child: Child, log: PathBuf },
+    /// An in-process runtime's exec: the process itself (a child of this one), or why it
+    /// could not be started.
+    InProcess {
+        started: Result<i32, Option<RuntimeError>>,
+        detached: bool,
+        /// Its exit code once reaped.
+        exited: Option<i32>,
+    },
+}
+
 impl RuntimeProcess {
-    /// The runtime process's pid.
+    /// The process an in-process runtime started (`Ok(pid)`, not detached: a child of this
+    /// process, waited for by [`RuntimeProcess::wait`]) or its refusal to start it.
+    pub(crate) fn in_process(
+        id: &str,
+        started: Result<i32, RuntimeError>,
+        detached: bool,
+    ) -> RuntimeProcess {
+        RuntimeProcess {
+            inner: Inner::InProcess {
+                started: started.map_err(Some),
+                detached,
+                exited: None,
+            },
+            id: id.to_string(),
+        }
+    }
+
+    /// The runtime process's pid (for an in-process runtime, the exec'd process's; 0 if it did
+    /// not start).
     pub fn id(&self) -> u32 {
-        self.child.id()
+        match &self.inner {
+            Inner::Cli { child, .. } => child.id(),
+            Inner::InProcess { started, .. } => started.as_ref().map_or(0, |p| *p as u32),
+        }
     }
 
     /// Waits for the runtime; `Ok(code)` is the exec'd process's exit code (128+n when killed
     /// by signal n), an error means the runtime could not start the process.
     pub fn wait(mut self) -> Result<i32, RuntimeError> {
-        let status = self.child.wait().map_err(|source| RuntimeError::Io {
-            path: self.log.clone(),
-            source,
-        })?;
-        self.result(status)
+        match &mut self.inner {
+            Inner::Cli { child, log } => {
+                let status = child.wait().map_err(|source| RuntimeError::Io {
+                    path: log.clone(),
+                    source,
+                })?;
+                self.result(status)
+            }
+            Inner::InProcess { .. } => {
+                Ok(self.in_process_wait(true)?.expect("a blocking wait ends"))
+            }
+        }
     }
 
     /// Like [`RuntimeProcess::wait`] without blocking: `Ok(None)` while the runtime runs.
     pub fn try_wait(&mut self) -> Result<Option<i32>, RuntimeError> {
-        match self.child.try_wait() {
-            Ok(Some(status)) => self.result(status).map(Some),
-            Ok(None) => Ok(None),
-            Err(source) => Err(RuntimeError::Io {
-                path: self.log.clone(),
-                source,
-            }),
+        match &mut self.inner {
+            Inner::Cli { child, log } => match child.try_wait() {
+                Ok(Some(status)) => self.result(status).map(Some),
+                Ok(None) => Ok(None),
+                Err(source) => Err(RuntimeError::Io {
+                    path: log.clone(),
+                    source,
+                }),
+            },
+            Inner::InProcess { .. } => self.in_process_wait(false),
+        }
+    }
+
+    /// An in-process exec: its refusal (once), 0 when detached (the runtime's part ended once
+    /// the process ran), else the process's exit code once it is reaped.
+    fn in_process_wait(&mut self, block: bool) -> Result<Option<i32>, RuntimeError> {
+        let Inner::InProcess {
+            started,
+            detached,
+            exited,
+        } = &mut self.inner
+        else {
+            unreachable!("in-process runtime process")
+        };
+        if let Some(code) = exited {
+            return Ok(Some(*code));
+        }
+        let pid = match started {
+            Err(e) => {
+                return match e.take() {
+                    Some(e) => Err(e),
+                    None => Ok(Some(255)),
+                }
+            }
+            Ok(pid) => *pid,
+        };
+        if *detached {
+            return Ok(Some(0));
+        }
+        let Some(p) = rustix::process::Pid::from_raw(pid) else {
+            return Ok(Some(255));
+        };
+        let flags = if block {
+            rustix::process::WaitOptions::empty()
+        } else {
+            rustix::process::WaitOptions::NOHANG
+        };
+        loop {
+            return match rustix::process::waitpid(Some(p), flags) {
+                Ok(Some((_, st))) => {
+                    let code = st
+                        .exit_status()
+                        .or_else(|| st.terminating_signal().map(|s| 128 + s))
+                        .unwrap_or(255);
+                    // Reaped: later calls report it, and never wait for a pid that may be
+                    // reused.
+                    *exited = Some(code);
+                    Ok(Some(code))
+                }
+                Ok(None) => Ok(None),
+                Err(rustix::io::Errno::INTR) => continue,
+                // Reaped elsewhere (the caller's own reaper): its status is lost.
+                Err(_) => {
+                    *exited = Some(255);
+                    Ok(Some(255))
+                }
+            };
         }
     }
 
     fn result(&self, status: std::process::ExitStatus) -> Result<i32, RuntimeError> {
         use std::os::unix::process::ExitStatusExt;
+        let Inner::Cli { log, .. } = &self.inner else {
+            unreachable!("runtime CLI process")
+        };
         let code = status
             .code()
             .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
         if code != 0 {
-            if let Some(message) = error_from_log(&self.log) {
+            if let Some(message) = error_from_log(log) {
                 return Err(RuntimeError::Failed {
                     op: "exec",
                     id: self.id.clone(),
@@ -512,7 +600,103 @@ impl RuntimeProcess {
 
 impl Drop for RuntimeProcess {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.log);
+        if let Inner::Cli { log, .. } = &self.inner {
+            let _ = std::fs::remove_file(log);
+        }
+    }
+}
+
+/// The runtime a container runs on, as the engine chose it and the shim's configuration
+/// records it: an OCI runtime CLI (runc, or any with its command line) or berth's in-process
+/// runtime ([`crate::inproc::InProcess`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyRuntime {
+    /// A runtime CLI.
+    Cli(Runc),
+    /// The in-process runtime.
+    #[cfg(feature = "inproc")]
+    InProcess(crate::inproc::InProcess),
+}
+
+/// The name users select the in-process runtime by (`--runtime berth`, `"default-runtime":
+/// "berth"`).
+pub const IN_PROCESS: &str = "berth";
+
+impl AnyRuntime {
+    /// The runtime called `name` — `runc` (or empty), [`IN_PROCESS`], or the path of an OCI
+    /// runtime CLI — keeping its state under `state_root` (one directory per runtime). `None`
+    /// for the in-process runtime when this binary was built without it.
+    pub fn named(name: &str, state_root: &Path) -> Option<AnyRuntime> {
+        match name {
+            #[cfg(feature = "inproc")]
+            IN_PROCESS => Some(AnyRuntime::InProcess(crate::inproc::InProcess::new(
+                state_root.join("runtime-berth"),
+            ))),
+            #[cfg(not(feature = "inproc"))]
+            IN_PROCESS => None,
+            "" | "runc" => Some(AnyRuntime::Cli(Runc::new(
+                "runc",
+                state_root.join("runtime"),
+            ))),
+            other => Some(AnyRuntime::Cli(Runc::new(
+                other,
+                state_root.join("runtime"),
+            ))),
+        }
+    }
+
+    fn get(&self) -> &dyn Runtime {
+        match self {
+            AnyRuntime::Cli(r) => r,
+            #[cfg(feature = "inproc")]
+            AnyRuntime::InProcess(r) => r,
+        }
+    }
+}
+
+impl Runtime for AnyRuntime {
+    fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
+        self.get().create(id, bundle, opts)
+    }
+    fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        self.get().start(id)
+    }
+    fn state(&self, id: &str) -> Result<ContainerState, RuntimeError> {
+        self.get().state(id)
+    }
+    fn kill(&self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        self.get().kill(id, signal, all)
+    }
+    fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        self.get().delete(id, force)
+    }
+    fn exec(
+        &self,
+        id: &str,
+        process: &Path,
+        opts: ExecOptions,
+    ) -> Result<RuntimeProcess, RuntimeError> {
+        self.get().exec(id, process, opts)
+    }
+    fn ps(&self, id: &str) -> Result<Vec<i32>, RuntimeError> {
+        self.get().ps(id)
+    }
+    fn pause(&self, id: &str) -> Result<(), RuntimeError> {
+        self.get().pause(id)
+    }
+    fn resume(&self, id: &str) -> Result<(), RuntimeError> {
+        self.get().resume(id)
+    }
+    fn list(&self) -> Result<Vec<ContainerState>, RuntimeError> {
+        self.get().list()
+    }
+    fn update(
+        &self,
+        id: &str,
+        resources: &oci_spec::runtime::LinuxResources,
+    ) -> Result<(), RuntimeError> {
+        self.get().update(id, resources)
     }
 }
 
@@ -664,6 +848,32 @@ mod tests {
         let f = StartFailure::exec("exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH");
         assert_eq!(f.exit_code, 126);
         assert_eq!(f.message, "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown");
+    }
+
+    #[test]
+    fn an_in_process_exec_reports_its_exit_code_after_a_non_blocking_reap() {
+        // A child of this process, as an in-process runtime's exec'd process is; reaped below
+        // through the RuntimeProcess (waitpid), which is what is tested.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+        let mut p = RuntimeProcess::in_process("c", Ok(child.id() as i32), false);
+        let code = loop {
+            if let Some(code) = p.try_wait().unwrap() {
+                break code;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert_eq!(code, 7);
+        // Waiting again (as exec does after polling for the pid file) gives the same code.
+        assert_eq!(p.wait().unwrap(), 7);
+        let refused = RuntimeError::Failed {
+            op: "exec",
+            id: "c".into(),
+            message: "no".into(),
+            status: None,
+        };
+        let p = RuntimeProcess::in_process("c", Err(refused), false);
+        assert_eq!(p.wait().unwrap_err().to_string(), "no");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::inproc::InProcess;
 use crate::runtime::{Runc, Runtime};
 use crate::shim::ProcessStamp;
 use crate::spec::{write_bundle, ContainerSpec, EtcFiles, User};
@@ -91,6 +92,11 @@ impl TestEnv {
         Runc::new("runc", &self.runc_root)
     }
 
+    /// The in-process runtime with its state in this environment.
+    pub(crate) fn inproc(&self) -> InProcess {
+        InProcess::new(self.base.join("inproc"))
+    }
+
     /// A unique container ID, deleted from runc when the environment is dropped.
     pub(crate) fn id(&self, name: &str) -> String {
         let id = format!(
@@ -158,9 +164,10 @@ impl Drop for TestEnv {
                 );
             }
         }
-        let runc = self.runc();
+        let (runc, inproc) = (self.runc(), self.inproc());
         for id in self.ids.lock().unwrap().iter() {
             let _ = runc.delete(id, true);
+            let _ = inproc.delete(id, true);
         }
         // The containers' parent cgroup, once no test uses it any more (busy otherwise).
         if let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") {

@@ -589,7 +589,8 @@ fn create_request(args: &RunArgs, detach: bool) -> Result<CreateRequest, CliErro
         },
         readonly_rootfs: args.read_only,
         init: args.init.then_some(true),
-        runtime: args.runtime.clone().unwrap_or_else(|| "runc".into()),
+        // Empty: the engine's default runtime (`default-runtime`).
+        runtime: args.runtime.clone().unwrap_or_default(),
         resources: Resources {
             devices: Some(devices),
             device_cgroup_rules: (!args.device_cgroup_rule.is_empty())

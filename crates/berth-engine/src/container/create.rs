@@ -99,6 +99,16 @@ impl Engine {
         }
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);
+        if host_config.runtime.is_empty() {
+            host_config.runtime = self.config.default_runtime().to_string();
+        }
+        if berth_runtime::AnyRuntime::named(&host_config.runtime, self.root()).is_none() {
+            // The in-process runtime, in a binary built without it.
+            return Err(EngineError::InvalidArgument(format!(
+                "unknown or invalid runtime name: {}",
+                host_config.runtime
+            )));
+        }
         host_config.fill_defaults();
         if host_config.auto_remove && !matches!(host_config.restart_policy.name.as_str(), "" | "no")
         {

@@ -397,13 +397,20 @@ impl Engine {
             .unwrap_or_else(|| PathBuf::from(berth_runtime::seccomp::DEFAULT_PROFILE))
     }
 
-    /// The runtime a container runs on (`HostConfig.Runtime`: `runc` or a path).
-    pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::Runc {
-        let binary = match c.host_config.runtime.as_str() {
-            "" | "runc" => PathBuf::from("runc"),
-            other => PathBuf::from(other),
-        };
-        berth_runtime::Runc::new(binary, self.root().join("runtime"))
+    /// The runtime a container runs on (`HostConfig.Runtime`: `runc`, `berth` for the
+    /// in-process runtime, or the path of an OCI runtime CLI).
+    /// A binary built without the in-process runtime runs such a container on `runc`'s
+    /// command line under that name, which fails to start with "cannot run berth"
+    /// (create refuses the name in such a binary, so only a data root shared with another
+    /// build gets there).
+    pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::AnyRuntime {
+        let name = c.host_config.runtime.as_str();
+        berth_runtime::AnyRuntime::named(name, self.root()).unwrap_or_else(|| {
+            berth_runtime::AnyRuntime::Cli(berth_runtime::Runc::new(
+                name,
+                self.root().join("runtime"),
+            ))
+        })
     }
 
     /// Unmounts the rootfs of container `id` if it is mounted (lazily if it is busy).

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use rustix::event::{PollFd, PollFlags};
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::{Runc, Runtime, RuntimeError, StartFailure, Status};
+use crate::runtime::{Runtime, RuntimeError, StartFailure, Status};
 use crate::term::WinSize;
 
 pub use server::run_shim;
@@ -86,7 +86,7 @@ pub struct ShimConfig {
     /// The container directory: sockets and pid files live here.
     pub container_dir: PathBuf,
     /// The runtime to drive.
-    pub runtime: Runc,
+    pub runtime: crate::runtime::AnyRuntime,
     /// The json-file log (`None`: `--log-driver none`, nothing is kept).
     pub log_path: Option<PathBuf>,
     /// How the log rotates.

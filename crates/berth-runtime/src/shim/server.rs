@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -185,7 +184,7 @@ struct Output {
 
 struct Shim {
     cfg: ShimConfig,
-    runtime: crate::runtime::Runc,
+    runtime: crate::runtime::AnyRuntime,
     dir: DirHandle,
     listener: UnixListener,
     signals: ChildSignals,
@@ -308,9 +307,9 @@ impl Shim {
                 let (r, w) = pipe()?;
                 fdio::set_nonblocking(w.as_fd(), true).map_err(|e| ours("pipe", &e))?;
                 self.stdin = Some(w);
-                Stdio::from(r)
+                Some(r)
             } else {
-                Stdio::null()
+                None
             };
             for r in [&out_r, &err_r] {
                 fdio::set_nonblocking(r.as_fd(), true).map_err(|e| ours("pipe", &e))?;
@@ -324,8 +323,8 @@ impl Shim {
                         console_socket: None,
                         io: ProcessIo {
                             stdin,
-                            stdout: Stdio::from(out_w),
-                            stderr: Stdio::from(err_w),
+                            stdout: Some(out_w),
+                            stderr: Some(err_w),
                         },
                     },
                 )

@@ -105,8 +105,43 @@ const DETACHED: Opts = Opts {
     start: StartMode::Immediate,
 };
 
+/// Which runtime a test's shim drives.
+#[derive(Clone, Copy, Debug)]
+enum Which {
+    Runc,
+    InProcess,
+}
+
+impl Which {
+    fn runtime(self, env: &TestEnv) -> crate::runtime::AnyRuntime {
+        match self {
+            Which::Runc => crate::runtime::AnyRuntime::Cli(env.runc()),
+            Which::InProcess => crate::runtime::AnyRuntime::InProcess(env.inproc()),
+        }
+    }
+
+    /// The runtime's name in its error messages.
+    fn name(self) -> &'static str {
+        match self {
+            Which::Runc => "runc",
+            Which::InProcess => crate::inproc::NAME,
+        }
+    }
+}
+
 fn prepare(
     env: &TestEnv,
+    name: &str,
+    args: &[&str],
+    o: Opts,
+    customize: impl FnOnce(&mut ContainerSpec),
+) -> Ctr {
+    prepare_on(env, Which::Runc, name, args, o, customize)
+}
+
+fn prepare_on(
+    env: &TestEnv,
+    which: Which,
     name: &str,
     args: &[&str],
     o: Opts,
@@ -122,7 +157,7 @@ fn prepare(
         id: id.clone(),
         bundle,
         container_dir: dir.clone(),
-        runtime: env.runc(),
+        runtime: which.runtime(env),
         log_path: Some(dir.join(format!("{id}-json.log"))),
         log_rotation: Default::default(),
         tty: o.tty,
@@ -154,7 +189,8 @@ fn events(dir: &Path) -> Vec<HookEvent> {
 fn wait_exit(c: &Ctr, h: &ShimHandle) -> ExitInfo {
     assert!(
         h.shim.wait_exit(Duration::from_secs(30)),
-        "shim still running"
+        "shim still running; shim log: {}",
+        debug_log(c)
     );
     events(&c.dir)
         .into_iter()
@@ -216,9 +252,20 @@ fn read_all(fd: OwnedFd) -> String {
 #[test]
 #[ignore = "needs root"]
 fn echo_is_logged_and_exit_codes_are_reported() {
+    echo_is_logged_and_exit_codes_are_reported_on(Which::Runc);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn echo_is_logged_and_exit_codes_are_reported_in_process() {
+    echo_is_logged_and_exit_codes_are_reported_on(Which::InProcess);
+}
+
+fn echo_is_logged_and_exit_codes_are_reported_on(which: Which) {
     let env = TestEnv::new("shim");
-    let c = prepare(
+    let c = prepare_on(
         &env,
+        which,
         "echo",
         &["sh", "-c", "echo hi; echo err >&2; exit 3"],
         DETACHED,
@@ -248,10 +295,14 @@ fn echo_is_logged_and_exit_codes_are_reported() {
     // The shim cleaned up after itself and the runtime state is gone.
     assert!(!c.dir.join(SHIM_PID).exists());
     assert!(!c.dir.join(crate::attach::ATTACH_SOCKET).exists());
-    assert!(env.runc().state(&c.cfg.id).unwrap_err().is_not_found());
+    assert!(which
+        .runtime(&env)
+        .state(&c.cfg.id)
+        .unwrap_err()
+        .is_not_found());
 
     // Exit 0 of `true`, timed from spawn to the recorded exit.
-    let c = prepare(&env, "true", &["true"], DETACHED, |_| {});
+    let c = prepare_on(&env, which, "true", &["true"], DETACHED, |_| {});
     let t0 = Instant::now();
     let h = spawn(&env, &c);
     let started = t0.elapsed();
@@ -267,34 +318,58 @@ fn echo_is_logged_and_exit_codes_are_reported() {
 #[test]
 #[ignore = "needs root"]
 fn failed_starts_report_docker_exit_codes() {
+    failed_starts_report_docker_exit_codes_on(Which::Runc);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn failed_starts_report_docker_exit_codes_in_process() {
+    failed_starts_report_docker_exit_codes_on(Which::InProcess);
+}
+
+fn failed_starts_report_docker_exit_codes_on(which: Which) {
     let env = TestEnv::new("shim");
     for (args, code, text) in [
         (&["nosuch"][..], 127, "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown"),
         (&["/etc/notexec"][..], 126, "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/etc/notexec\": permission denied: unknown"),
     ] {
-        let c = prepare(&env, "bad", args, DETACHED, |_| {});
+        let c = prepare_on(&env, which, "bad", args, DETACHED, |_| {});
         let h = spawn(&env, &c);
         let ShimStatus::Failed { failure } = h.status else {
             panic!("{:?}", h.status)
         };
         assert_eq!(failure.exit_code, code);
+        let text = text.replace("runc create", &format!("{} create", which.name()));
         assert_eq!(failure.message, text);
         assert!(h.shim.wait_exit(Duration::from_secs(10)));
         assert!(events(&c.dir).is_empty());
         assert!(!c.dir.join(SHIM_PID).exists());
-        assert!(env.runc().state(&c.cfg.id).unwrap_err().is_not_found());
+        assert!(which.runtime(&env).state(&c.cfg.id).unwrap_err().is_not_found());
     }
 }
 
 #[test]
 #[ignore = "needs root"]
 fn sigkill_gives_137() {
+    sigkill_gives_137_on(Which::Runc);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn sigkill_gives_137_in_process() {
+    sigkill_gives_137_on(Which::InProcess);
+}
+
+fn sigkill_gives_137_on(which: Which) {
     let env = TestEnv::new("shim");
-    let c = prepare(&env, "kill", &["sleep", "100"], DETACHED, |_| {});
+    let c = prepare_on(&env, which, "kill", &["sleep", "100"], DETACHED, |_| {});
     let h = spawn(&env, &c);
     assert!(matches!(h.status, ShimStatus::Started { .. }));
     assert!(shim_alive(&c.dir));
-    env.runc().kill(&c.cfg.id, libc::SIGKILL, false).unwrap();
+    which
+        .runtime(&env)
+        .kill(&c.cfg.id, libc::SIGKILL, false)
+        .unwrap();
     let exit = wait_exit(&c, &h);
     assert_eq!((exit.exit_code, exit.signal), (137, Some(9)));
 }
@@ -512,6 +587,16 @@ fn tty_session(c: &Ctr, input: &[u8]) -> (String, AttachOutcome) {
 #[test]
 #[ignore = "needs root"]
 fn tty_session_through_a_pty() {
+    tty_session_through_a_pty_on(Which::Runc);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn tty_session_through_a_pty_in_process() {
+    tty_session_through_a_pty_on(Which::InProcess);
+}
+
+fn tty_session_through_a_pty_on(which: Which) {
     let env = TestEnv::new("shim");
     let o = Opts {
         tty: true,
@@ -519,7 +604,7 @@ fn tty_session_through_a_pty() {
         stdin_once: true,
         start: StartMode::OnAttach,
     };
-    let c = prepare(&env, "tty", &["sh"], o, |_| {});
+    let c = prepare_on(&env, which, "tty", &["sh"], o, |_| {});
     let h = spawn(&env, &c);
     assert!(
         matches!(h.status, ShimStatus::Created { .. }),
@@ -537,7 +622,7 @@ fn tty_session_through_a_pty() {
     assert!(logged(&c, Stream::Stderr).is_empty());
 
     // Ctrl-D at the prompt ends the shell with status 0.
-    let c = prepare(&env, "ttyd", &["sh"], o, |_| {});
+    let c = prepare_on(&env, which, "ttyd", &["sh"], o, |_| {});
     let h = spawn(&env, &c);
     let (shown, outcome) = tty_session(&c, b"\x04");
     assert_eq!(outcome, AttachOutcome::Exited(0), "{shown}");
@@ -710,10 +795,20 @@ fn read_only_rootfs_init_and_user() {
 #[test]
 #[ignore = "needs root"]
 fn exec_in_a_running_container() {
+    exec_in_a_running_container_on(Which::Runc);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn exec_in_a_running_container_in_process() {
+    exec_in_a_running_container_on(Which::InProcess);
+}
+
+fn exec_in_a_running_container_on(which: Which) {
     let env = TestEnv::new("shim");
-    let c = prepare(&env, "exec", &["sleep", "1000"], DETACHED, |_| {});
+    let c = prepare_on(&env, which, "exec", &["sleep", "1000"], DETACHED, |_| {});
     let h = spawn(&env, &c);
-    let runc = env.runc();
+    let runc = which.runtime(&env);
     let id = &c.cfg.id;
     let spec = |args: &[&str], tty: bool| ExecSpec {
         args: args.iter().map(|s| s.to_string()).collect(),
@@ -797,6 +892,7 @@ fn exec_in_a_running_container() {
     };
     let pid = detached(&["sleep", "100"], false);
     assert!(runc.ps(id).unwrap().contains(&pid));
+    let mut detached_pids = vec![pid];
 
     // Detached with a terminal: the process gets a pty, keeps running after exec returns (its
     // terminal is not hung up), and may write to it without blocking or dying of SIGHUP.
@@ -814,6 +910,7 @@ fn exec_in_a_running_container() {
     }
     assert!(rootfs_file("/tmp/dt").unwrap().starts_with("/dev/pts/"));
     assert!(runc.ps(id).unwrap().contains(&pid));
+    detached_pids.push(pid);
 
     // With a terminal, through a pty.
     let pty = PtyPair::open().unwrap();
@@ -852,6 +949,14 @@ fn exec_in_a_running_container() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     runc.kill(id, libc::SIGKILL, true).unwrap();
+    // The in-process runtime's detached processes are this process's children (runc's are
+    // reparented away when runc exits): reap them, or their cgroup stays busy.
+    for pid in detached_pids {
+        let _ = rustix::process::waitpid(
+            rustix::process::Pid::from_raw(pid),
+            rustix::process::WaitOptions::empty(),
+        );
+    }
     assert_eq!(wait_exit(&c, &h).exit_code, 137);
 }
 
