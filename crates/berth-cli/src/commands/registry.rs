@@ -122,8 +122,8 @@ pub fn ensure_image(engine: &mut Engine, req: &CreateRequest) -> Result<(), Engi
 fn prompt(prompt: &str, secret: bool) -> io::Result<String> {
     let stdin = io::stdin();
     let mut out = io::stdout();
-    write!(out, "{prompt}")?;
-    out.flush()?;
+    // Echo goes off before the prompt shows: a password typed (or sent) as soon as the prompt
+    // appears must never be echoed.
     let saved = if secret {
         let t = rustix::termios::tcgetattr(&stdin).ok();
         if let Some(t) = &t {
@@ -136,6 +136,8 @@ fn prompt(prompt: &str, secret: bool) -> io::Result<String> {
     } else {
         None
     };
+    write!(out, "{prompt}")?;
+    out.flush()?;
     let mut line = String::new();
     let read = stdin.lock().read_line(&mut line);
     if let Some(t) = saved {
