@@ -765,45 +765,12 @@ mod tests {
     #[test]
     #[ignore = "needs root"]
     fn create_refuses_missing_and_unexecutable_commands_like_runc() {
-        use crate::testutil::TestEnv;
-        use crate::StartFailure;
-        let env = TestEnv::new("inproc");
+        let env = crate::testutil::TestEnv::new("inproc");
         let rt = env.inproc();
-        for (args, code, needle) in [
-            (
-                &["nosuch"][..],
-                127,
-                "exec: \"nosuch\": executable file not found in $PATH",
-            ),
-            (
-                &["/etc/passwd"][..],
-                126,
-                "exec: \"/etc/passwd\": permission denied",
-            ),
-            (&["/nosuch"][..], 127, "no such file or directory"),
-        ] {
-            let id = env.id("bad");
-            let bundle = env.bundle(&id, args, |_| {});
-            let err = rt
-                .create(
-                    &id,
-                    &bundle,
-                    CreateOptions {
-                        pid_file: bundle.join("init.pid"),
-                        ..Default::default()
-                    },
-                )
-                .unwrap_err();
-            let RuntimeError::Failed { message, .. } = &err else {
-                panic!("{err:?}")
-            };
-            let f = StartFailure::create(message);
-            assert!(f.message.contains(needle), "{}", f.message);
-            assert!(f.message.starts_with("failed to create shim task: OCI runtime create failed: berth create failed: unable to start container process: "), "{}", f.message);
-            assert_eq!(f.exit_code, code, "{}", f.message);
+        env.assert_bad_commands_refused(&rt, "berth", |id| {
             // Nothing is left behind: no state, no cgroup.
-            assert!(rt.state(&id).unwrap_err().is_not_found());
-            assert!(!env.inproc().in_process_root.join(&id).exists());
-        }
+            assert!(rt.state(id).unwrap_err().is_not_found());
+            assert!(!rt.in_process_root.join(id).exists());
+        });
     }
 }

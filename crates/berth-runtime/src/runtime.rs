@@ -937,39 +937,8 @@ mod tests {
     fn runc_create_reports_missing_and_unexecutable_commands() {
         let env = TestEnv::new("rt");
         let runc = env.runc();
-        for (args, code, needle) in [
-            (
-                &["nosuch"][..],
-                127,
-                "exec: \"nosuch\": executable file not found in $PATH",
-            ),
-            (
-                &["/etc/passwd"][..],
-                126,
-                "exec: \"/etc/passwd\": permission denied",
-            ),
-            (&["/nosuch"][..], 127, "no such file or directory"),
-        ] {
-            let id = env.id("bad");
-            let bundle = env.bundle(&id, args, |_| {});
-            let err = runc
-                .create(
-                    &id,
-                    &bundle,
-                    CreateOptions {
-                        pid_file: bundle.join("init.pid"),
-                        ..Default::default()
-                    },
-                )
-                .unwrap_err();
-            let _ = runc.delete(&id, true);
-            let RuntimeError::Failed { message, .. } = &err else {
-                panic!("{err:?}")
-            };
-            let f = StartFailure::create(message);
-            assert!(f.message.contains(needle), "{}", f.message);
-            assert!(f.message.starts_with("failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: "), "{}", f.message);
-            assert_eq!(f.exit_code, code, "{}", f.message);
-        }
+        env.assert_bad_commands_refused(&runc, "runc", |id| {
+            let _ = runc.delete(id, true);
+        });
     }
 }

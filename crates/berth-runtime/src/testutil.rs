@@ -177,3 +177,51 @@ impl Drop for TestEnv {
         }
     }
 }
+
+impl TestEnv {
+    /// Creates containers whose command is missing or not executable on `rt` and checks each
+    /// is refused as runc refuses it: runc's words (with `runtime` named in them) and the exit
+    /// code 127 or 126 that `docker run` ends with; `after` then checks or cleans up each ID.
+    pub(crate) fn assert_bad_commands_refused<R: Runtime + ?Sized>(
+        &self,
+        rt: &R,
+        runtime: &str,
+        after: impl Fn(&str),
+    ) {
+        for (args, code, needle) in [
+            (
+                &["nosuch"][..],
+                127,
+                "exec: \"nosuch\": executable file not found in $PATH",
+            ),
+            (
+                &["/etc/passwd"][..],
+                126,
+                "exec: \"/etc/passwd\": permission denied",
+            ),
+            (&["/nosuch"][..], 127, "no such file or directory"),
+        ] {
+            let id = self.id("bad");
+            let bundle = self.bundle(&id, args, |_| {});
+            let err = rt
+                .create(
+                    &id,
+                    &bundle,
+                    crate::runtime::CreateOptions {
+                        pid_file: bundle.join("init.pid"),
+                        ..Default::default()
+                    },
+                )
+                .unwrap_err();
+            after(&id);
+            let crate::runtime::RuntimeError::Failed { message, .. } = &err else {
+                panic!("{err:?}")
+            };
+            let f = crate::runtime::StartFailure::create(message);
+            let prefix = format!("failed to create shim task: OCI runtime create failed: {runtime} create failed: unable to start container process: ");
+            assert!(f.message.contains(needle), "{}", f.message);
+            assert!(f.message.starts_with(&prefix), "{}", f.message);
+            assert_eq!(f.exit_code, code, "{}", f.message);
+        }
+    }
+}
