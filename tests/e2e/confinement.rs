@@ -432,6 +432,37 @@ fn security_opts_set_seccomp_no_new_privileges_and_system_paths() {
         ("1", "2")
     );
     b.run(&["rm", "-f", "nnp"]).ok();
+    // An exec'd process is confined like the container's init, with and without
+    // no-new-privileges: the same filter, the same capabilities.
+    b.run_d(&["--name", "plain", "busybox", "sleep", "100"]);
+    let s = parse_status(
+        &b.run(&["exec", "plain", "cat", "/proc/self/status"])
+            .ok()
+            .stdout,
+    );
+    assert_eq!(
+        (
+            s["NoNewPrivs"].as_str(),
+            s["Seccomp"].as_str(),
+            s["CapEff"].as_str(),
+            s["CapBnd"].as_str()
+        ),
+        ("0", "2", DOCKER_CAPS, DOCKER_CAPS)
+    );
+    let s = parse_status(
+        &b.run(&["exec", "-u", "1000", "plain", "cat", "/proc/self/status"])
+            .ok()
+            .stdout,
+    );
+    assert_eq!(
+        (
+            s["Seccomp"].as_str(),
+            s["CapEff"].as_str(),
+            s["CapBnd"].as_str()
+        ),
+        ("2", "0000000000000000", DOCKER_CAPS)
+    );
+    b.run(&["rm", "-f", "plain"]).ok();
 
     // A profile file: the CLI sends its JSON, as the docker CLI does.
     let profile = b.scratch("no-chmod.json");

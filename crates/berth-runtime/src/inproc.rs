@@ -23,6 +23,8 @@ use libcontainer::syscall::syscall::SyscallType;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use serde::{Deserialize, Serialize};
 
+mod filter;
+
 use crate::runtime::{
     ContainerState, CreateOptions, ExecOptions, ProcessIo, Runtime, RuntimeError, RuntimeProcess,
     Status,
@@ -51,13 +53,18 @@ impl InProcess {
         }
     }
 
-    fn builder(&self, op: &'static str, id: &str) -> Result<ContainerBuilder, RuntimeError> {
+    fn builder(
+        &self,
+        op: &'static str,
+        id: &str,
+        workload: Workload,
+    ) -> Result<ContainerBuilder, RuntimeError> {
         std::fs::create_dir_all(&self.in_process_root).map_err(|source| RuntimeError::Io {
             path: self.in_process_root.clone(),
             source,
         })?;
         ContainerBuilder::new(id.to_string(), SyscallType::default())
-            .with_executor(Workload)
+            .with_executor(workload)
             .with_root_path(&self.in_process_root)
             .map_err(|e| failed(op, id, &e))
     }
@@ -209,9 +216,9 @@ fn state_of(c: &Container) -> ContainerState {
 impl Runtime for InProcess {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         log::debug!("runtime: {NAME} \"create\" \"--bundle\" {bundle:?} {id:?}");
-        readonly_cgroup_v1(bundle)?;
+        let prepared = Prepared::init(bundle)?;
         let mut b = self
-            .builder("create", id)?
+            .builder("create", id, prepared.workload.clone())?
             .with_pid_file(Some(&opts.pid_file))
             .map_err(|e| failed("create", id, &e))?;
         b = match &opts.console_socket {
@@ -225,18 +232,23 @@ impl Runtime for InProcess {
             .with_detach(true)
             .build();
         notice_children();
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let err = failed("create", id, &e);
-                // Like runc, a failed create leaves nothing behind (but a container that
-                // already existed stays).
-                if !matches!(e, LibcontainerError::Exist) {
-                    let _ = self.delete(id, true);
-                }
-                Err(err)
-            }
+        let restored = prepared.restore();
+        let (err, existed) = match result {
+            Ok(_) => match restored.and_then(|()| self.disable_oom_killer(id, &prepared)) {
+                Ok(()) => return Ok(()),
+                Err(e) => (e, false),
+            },
+            Err(e) => (
+                failed("create", id, &e),
+                matches!(e, LibcontainerError::Exist),
+            ),
+        };
+        // Like runc, a failed create leaves nothing behind (but a container that already
+        // existed stays).
+        if !existed {
+            let _ = self.delete(id, true);
         }
+        Err(err)
     }
 
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
@@ -334,8 +346,9 @@ impl Runtime for InProcess {
                     &LibcontainerError::IncorrectStatus(c.status()),
                 ));
             }
+            let prepared = Prepared::exec(&c, process, &self.in_process_root.join(id))?;
             let mut b = self
-                .builder("exec", id)?
+                .builder("exec", id, prepared.workload.clone())?
                 .with_pid_file(opts.pid_file.as_ref())
                 .map_err(|e| failed("exec", id, &e))?;
             b = match &opts.console_socket {
@@ -344,10 +357,11 @@ impl Runtime for InProcess {
             };
             let result = b
                 .as_tenant()
-                .with_process(Some(process))
+                .with_process(Some(prepared.process.as_deref().unwrap_or(process)))
                 .with_detach(opts.detach)
                 .build();
             notice_children();
+            prepared.restore()?;
             result
                 .map(|pid| pid.as_raw())
                 .map_err(|e| failed("exec", id, &e))
@@ -418,19 +432,175 @@ impl Runtime for InProcess {
     }
 }
 
+/// What the in-process runtime changes in the bundle libcontainer reads for one create or
+/// exec, and the workload that goes with it. libcontainer reads `config.json` (or the exec's
+/// process file) only while it creates the process, so the changes are undone right after
+/// ([`Prepared::restore`]): the bundle stays as its writer left it.
+struct Prepared {
+    workload: Workload,
+    /// A file changed for the call, and what it held before (`None`: remove it after).
+    changed: Option<(PathBuf, Option<Vec<u8>>)>,
+    /// The exec's process file to hand over instead of the caller's.
+    process: Option<PathBuf>,
+    /// The container's memory resources when its OOM killer is to be disabled.
+    oom_memory: Option<oci_spec::runtime::LinuxMemory>,
+}
+
+impl Prepared {
+    /// For creating the container of `bundle`: the seccomp filter compiled here and taken out of
+    /// libcontainer's hands ([`filter`]), the capabilities the init needs to load it, and the
+    /// cgroup v1 hierarchies read-only ([`readonly_cgroup_v1`]).
+    fn init(bundle: &Path) -> Result<Prepared, RuntimeError> {
+        use oci_spec::runtime::Spec;
+        let path = bundle.join("config.json");
+        let io = |e: &dyn std::fmt::Display| RuntimeError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let original = std::fs::read(&path).map_err(|source| RuntimeError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut spec: Spec = serde_json::from_slice(&original).map_err(|e| io(&e))?;
+        let mut changed = readonly_cgroup_v1(&mut spec);
+        let mut workload = Workload::default();
+        let nnp = spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.no_new_privileges())
+            .unwrap_or(false);
+        if let Some(linux) = spec.linux_mut() {
+            if let Some(seccomp) = linux.seccomp().clone().filter(filter::handled_here) {
+                workload.filter = Some(filter::Filter::compile(&seccomp).map_err(|e| io(&e))?);
+                linux.set_seccomp(None);
+                changed = true;
+            }
+        }
+        if workload.filter.is_some() {
+            if let Some(process) = spec.process_mut() {
+                if let Some((loading, after)) =
+                    filter::with_loading_caps(process.capabilities().as_ref(), nnp)
+                {
+                    process.set_capabilities(Some(loading));
+                    workload.caps = Some(after);
+                }
+            }
+        }
+        let oom_memory = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.resources().as_ref())
+            .and_then(|r| *r.memory())
+            .filter(|m| m.disable_oom_killer() == Some(true));
+        let changed = if changed {
+            spec.save(&path).map_err(|e| io(&e))?;
+            Some((path, Some(original)))
+        } else {
+            None
+        };
+        Ok(Prepared {
+            workload,
+            changed,
+            process: None,
+            oom_memory,
+        })
+    }
+
+    /// For exec'ing `process` into container `c`: the container's seccomp filter (libcontainer
+    /// gives an exec'd process none) and, when the process needs more capabilities to load it,
+    /// a copy of its process file in `dir` that gives them.
+    fn exec(c: &Container, process: &Path, dir: &Path) -> Result<Prepared, RuntimeError> {
+        use oci_spec::runtime::{Process, Spec};
+        let config = c.bundle().join("config.json");
+        let io = |path: &Path, e: &dyn std::fmt::Display| RuntimeError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let spec = Spec::load(&config).map_err(|e| io(&config, &e))?;
+        let mut prepared = Prepared {
+            workload: Workload::default(),
+            changed: None,
+            process: None,
+            oom_memory: None,
+        };
+        let Some(seccomp) = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().clone())
+            .filter(filter::handled_here)
+        else {
+            return Ok(prepared);
+        };
+        prepared.workload.filter =
+            Some(filter::Filter::compile(&seccomp).map_err(|e| io(&config, &e))?);
+        let bytes = std::fs::read(process).map_err(|source| RuntimeError::Io {
+            path: process.to_path_buf(),
+            source,
+        })?;
+        let mut p: Process = serde_json::from_slice(&bytes).map_err(|e| io(process, &e))?;
+        let nnp = p.no_new_privileges().unwrap_or(false);
+        if let Some((loading, after)) = filter::with_loading_caps(p.capabilities().as_ref(), nnp) {
+            p.set_capabilities(Some(loading));
+            prepared.workload.caps = Some(after);
+            static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let copy = dir.join(format!("exec-{}-{seq}.json", std::process::id()));
+            let json = serde_json::to_vec(&p).map_err(|e| io(&copy, &e))?;
+            std::fs::write(&copy, json).map_err(|source| RuntimeError::Io {
+                path: copy.clone(),
+                source,
+            })?;
+            prepared.changed = Some((copy.clone(), None));
+            prepared.process = Some(copy);
+        }
+        Ok(prepared)
+    }
+
+    /// Puts back what [`Prepared::init`] or [`Prepared::exec`] changed.
+    fn restore(&self) -> Result<(), RuntimeError> {
+        let Some((path, original)) = &self.changed else {
+            return Ok(());
+        };
+        let result = match original {
+            Some(bytes) => std::fs::write(path, bytes),
+            None => match std::fs::remove_file(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                r => r,
+            },
+        };
+        result.map_err(|source| RuntimeError::Io {
+            path: path.clone(),
+            source,
+        })
+    }
+}
+
+impl InProcess {
+    /// `memory.disableOOMKiller`, which libcontainer does not apply at create (runc does).
+    fn disable_oom_killer(&self, id: &str, prepared: &Prepared) -> Result<(), RuntimeError> {
+        let Some(memory) = &prepared.oom_memory else {
+            return Ok(());
+        };
+        let c = self.load("create", id)?;
+        let m = self.cgroup_manager("create", &c)?;
+        let mut resources = oci_spec::runtime::LinuxResources::default();
+        resources.set_memory(Some(*memory));
+        m.apply(&ControllerOpt {
+            resources: &resources,
+            disable_oom_killer: true,
+            oom_score_adj: None,
+            freezer_state: None,
+        })
+        .map_err(|e| failed("create", id, &e))
+    }
+}
+
 /// libcontainer mounts each cgroup v1 hierarchy read-write whatever the bundle's `cgroup`
 /// mount says, where runc honours its `ro` (Docker's default: a container must not raise its
 /// own limits). So on a v1 or hybrid host, the hierarchies under a read-only `cgroup` mount
 /// are added to the bundle's read-only paths, which libcontainer remounts read-only (and
-/// nosuid, nodev, noexec) after mounting them.
-fn readonly_cgroup_v1(bundle: &Path) -> Result<(), RuntimeError> {
-    use oci_spec::runtime::Spec;
-    let path = bundle.join("config.json");
-    let io = |e: &dyn std::fmt::Display| RuntimeError::Io {
-        path: path.clone(),
-        source: std::io::Error::other(e.to_string()),
-    };
-    let mut spec = Spec::load(&path).map_err(|e| io(&e))?;
+/// nosuid, nodev, noexec) after mounting them. Whether `spec` changed.
+fn readonly_cgroup_v1(spec: &mut oci_spec::runtime::Spec) -> bool {
     let dests: Vec<PathBuf> = spec
         .mounts()
         .iter()
@@ -440,7 +610,7 @@ fn readonly_cgroup_v1(bundle: &Path) -> Result<(), RuntimeError> {
         .map(|m| m.destination().clone())
         .collect();
     if dests.is_empty() {
-        return Ok(());
+        return false;
     }
     let hierarchies: Vec<String> = match libcgroups::v1::util::list_subsystem_mount_points() {
         Ok(points) => points
@@ -449,13 +619,13 @@ fn readonly_cgroup_v1(bundle: &Path) -> Result<(), RuntimeError> {
             .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
             .collect(),
         // No v1 hierarchy (a unified host): the cgroup2 mount takes its options as given.
-        Err(_) => return Ok(()),
+        Err(_) => return false,
     };
     if hierarchies.is_empty() {
-        return Ok(());
+        return false;
     }
     let Some(linux) = spec.linux_mut() else {
-        return Ok(());
+        return false;
     };
     let mut readonly = linux.readonly_paths().clone().unwrap_or_default();
     for dest in &dests {
@@ -467,7 +637,7 @@ fn readonly_cgroup_v1(bundle: &Path) -> Result<(), RuntimeError> {
         }
     }
     linux.set_readonly_paths(Some(readonly));
-    spec.save(&path).map_err(|e| io(&e))
+    true
 }
 
 fn nix_signal(signal: i32) -> Option<libcontainer::signal::Signal> {
@@ -488,8 +658,14 @@ fn notice_children() {
 /// Starts the container's process: runs in the container's init (or exec'd process) just
 /// before it execs the command, after the namespaces, mounts, capabilities and seccomp are in
 /// place.
-#[derive(Clone)]
-struct Workload;
+#[derive(Clone, Default)]
+struct Workload {
+    /// The seccomp filter, loaded just before exec.
+    filter: Option<filter::Filter>,
+    /// The capabilities to set once the filter is loaded, when the process was given more to
+    /// load it.
+    caps: Option<oci_spec::runtime::LinuxCapabilities>,
+}
 
 impl Executor for Workload {
     fn validate(&self, spec: &oci_spec::runtime::Spec) -> Result<(), ExecutorValidationError> {
@@ -539,6 +715,24 @@ impl Executor for Workload {
                 }
             }
         }
+        // The terminal's size as the process file gives it (runc sets it before the command
+        // runs; libcontainer does not), so that the command sees it from its first moment.
+        if let Some(size) = process
+            .console_size()
+            .filter(|_| process.terminal() == Some(true))
+        {
+            let ws = libc::winsize {
+                ws_row: size.height() as u16,
+                ws_col: size.width() as u16,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            // SAFETY: TIOCSWINSZ reads a winsize from the pointer, which outlives the call; a
+            // stdin that is not a terminal just refuses it.
+            unsafe {
+                libc::ioctl(0, libc::TIOCSWINSZ, &ws);
+            }
+        }
         // The environment in the bundle's order (libcontainer's own `setup_envs` goes through
         // a map), with the HOME it worked out for the user when the bundle sets none.
         let mut envp: Vec<CString> = Vec::with_capacity(env.len() + 1);
@@ -557,6 +751,12 @@ impl Executor for Workload {
                 .collect()
         };
         let (argv_p, envp_p) = (ptrs(&argv), ptrs(&envp));
+        // The filter goes on last, so that as few syscalls as possible run under it before
+        // the command (the capability drop and execve).
+        if let Some(f) = &self.filter {
+            f.load(self.caps.as_ref())
+                .map_err(|e| ExecutorError::Other(format!("{UNABLE_TO_START}{e}")))?;
+        }
         // SAFETY: path, argv and envp are NUL-terminated strings kept alive by `path`, `argv`
         // and `envp`; both arrays end with a null pointer. execve returns only on failure.
         unsafe {

@@ -933,8 +933,16 @@ fn exec_in_a_running_container_on(which: Which) {
     fdio::set_nonblocking(pty.master.as_fd(), true).unwrap();
     let mut buf = [0u8; 4096];
     let mut shown = Vec::new();
-    while let Ok(fdio::Read::Data(n)) = fdio::read_some(pty.master.as_fd(), &mut buf) {
-        shown.extend_from_slice(&buf[..n]);
+    // The kernel passes what the process wrote to the master side asynchronously: read until
+    // the last line arrives (or a generous deadline passes).
+    let t0 = Instant::now();
+    while !String::from_utf8_lossy(&shown).contains("xterm")
+        && t0.elapsed() < Duration::from_secs(10)
+    {
+        match fdio::read_some(pty.master.as_fd(), &mut buf) {
+            Ok(fdio::Read::Data(n)) => shown.extend_from_slice(&buf[..n]),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
     }
     let shown = String::from_utf8_lossy(&shown);
     assert!(shown.contains("/dev/pts/"), "{shown}");
