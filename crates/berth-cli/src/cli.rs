@@ -171,6 +171,16 @@ pub enum Command {
         id: String,
     },
 
+    /// runc's command line over the in-process runtime (internal; for the OCI runtime-tools
+    /// validation suite).
+    #[cfg(feature = "inproc")]
+    #[command(hide = true, name = "oci-runtime")]
+    OciRuntime {
+        /// runc's arguments after `--`: `[--root DIR] create|start|state|kill|delete ...`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+
     /// Runs a container's health check on its interval (internal; started by its shim).
     #[command(hide = true)]
     HealthMonitor {

@@ -146,6 +146,10 @@ fn dispatch(cli: Cli) -> CliResult {
         // Each container is sampled by a thread with an engine of its own.
         return commands::stats::stats(engine_options(&cli), args);
     }
+    #[cfg(feature = "inproc")]
+    if let Command::OciRuntime { args } = command {
+        std::process::exit(commands::oci_runtime::run(args));
+    }
     if let Command::Shim { id } = command {
         Engine::run_shim(engine_options(&cli), id);
     }
@@ -257,6 +261,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Network(NetworkCommand::Disconnect(a)) => network::disconnect(e, a),
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => network::port(e, a),
 
+        #[cfg(feature = "inproc")]
+        Command::OciRuntime { .. } => unreachable!("handled above"),
         Command::Shim { .. } | Command::ExecShim { .. } | Command::HealthMonitor { .. } => {
             unreachable!("handled above")
         }

@@ -33,6 +33,9 @@ use crate::runtime::{
 /// The name users select it by (`--runtime berth`, `"default-runtime": "berth"`).
 pub const NAME: &str = crate::runtime::IN_PROCESS;
 
+/// The version of the OCI runtime specification the in-process runtime implements.
+pub const OCI_VERSION: &str = oci_spec::runtime::VERSION;
+
 /// What runc puts before the reason a container's process could not start; berth's callers
 /// (and users' scripts written against Docker) read the reason after it.
 const UNABLE_TO_START: &str = "unable to start container process: ";
@@ -78,6 +81,24 @@ impl InProcess {
         let mut c = Container::load(dir).map_err(|e| failed(op, id, &e))?;
         c.refresh_status().map_err(|e| failed(op, id, &e))?;
         Ok(c)
+    }
+
+    /// The container's state as the OCI runtime spec defines it (what `runc state` prints).
+    pub fn oci_state(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
+        let c = self.load("state", id)?;
+        let st = state_of(&c);
+        let annotations = oci_spec::runtime::Spec::load(c.bundle().join("config.json"))
+            .ok()
+            .and_then(|s| s.annotations().clone())
+            .unwrap_or_default();
+        Ok(serde_json::json!({
+            "ociVersion": OCI_VERSION,
+            "id": st.id,
+            "status": st.status,
+            "pid": st.pid,
+            "bundle": st.bundle,
+            "annotations": annotations,
+        }))
     }
 
     fn cgroup_manager(
@@ -216,7 +237,7 @@ fn state_of(c: &Container) -> ContainerState {
 impl Runtime for InProcess {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         log::debug!("runtime: {NAME} \"create\" \"--bundle\" {bundle:?} {id:?}");
-        let prepared = Prepared::init(bundle)?;
+        let prepared = Prepared::init(id, bundle)?;
         let mut b = self
             .builder("create", id, prepared.workload.clone())?
             .with_pid_file(Some(&opts.pid_file))
@@ -234,7 +255,10 @@ impl Runtime for InProcess {
         notice_children();
         let restored = prepared.restore();
         let (err, existed) = match result {
-            Ok(_) => match restored.and_then(|()| self.disable_oom_killer(id, &prepared)) {
+            Ok(_) => match restored
+                .and_then(|()| self.disable_oom_killer(id, &prepared))
+                .and_then(|()| self.chmod_tmpfs_roots(id, &prepared))
+            {
                 Ok(()) => return Ok(()),
                 Err(e) => (e, false),
             },
@@ -444,13 +468,15 @@ struct Prepared {
     process: Option<PathBuf>,
     /// The container's memory resources when its OOM killer is to be disabled.
     oom_memory: Option<oci_spec::runtime::LinuxMemory>,
+    /// Tmpfs mounts over an image's directories, and the directories' modes.
+    tmpfs_modes: Vec<(PathBuf, u32)>,
 }
 
 impl Prepared {
     /// For creating the container of `bundle`: the seccomp filter compiled here and taken out of
     /// libcontainer's hands ([`filter`]), the capabilities the init needs to load it, and the
     /// cgroup v1 hierarchies read-only ([`readonly_cgroup_v1`]).
-    fn init(bundle: &Path) -> Result<Prepared, RuntimeError> {
+    fn init(id: &str, bundle: &Path) -> Result<Prepared, RuntimeError> {
         use oci_spec::runtime::Spec;
         let path = bundle.join("config.json");
         let io = |e: &dyn std::fmt::Display| RuntimeError::Io {
@@ -463,6 +489,8 @@ impl Prepared {
         })?;
         let mut spec: Spec = serde_json::from_slice(&original).map_err(|e| io(&e))?;
         let mut changed = readonly_cgroup_v1(&mut spec);
+        let mut tmpfs_modes = Vec::new();
+        mounts_as_runc_makes_them(id, bundle, &spec, &mut tmpfs_modes)?;
         let mut workload = Workload::default();
         let nnp = spec
             .process()
@@ -503,6 +531,7 @@ impl Prepared {
             changed,
             process: None,
             oom_memory,
+            tmpfs_modes,
         })
     }
 
@@ -522,6 +551,7 @@ impl Prepared {
             changed: None,
             process: None,
             oom_memory: None,
+            tmpfs_modes: Vec::new(),
         };
         let Some(seccomp) = spec
             .linux()
@@ -593,6 +623,115 @@ impl InProcess {
         })
         .map_err(|e| failed("create", id, &e))
     }
+}
+
+/// What runc does with the bundle's mounts that libcontainer does not: a tmpfs without a `mode=`
+/// over a directory of the image takes that directory's mode once mounted (Docker's `--tmpfs`
+/// on an image's `VOLUME`; collected in `tmpfs_modes`, applied by [`chmod_tmpfs_roots`]), and a
+/// bind mount of a file onto a directory (or the other way round) is refused in runc's words,
+/// which berth's callers complete with Docker's hint (libcontainer's own error says only
+/// "failed to prepare rootfs").
+fn mounts_as_runc_makes_them(
+    id: &str,
+    bundle: &Path,
+    spec: &oci_spec::runtime::Spec,
+    tmpfs_modes: &mut Vec<(PathBuf, u32)>,
+) -> Result<(), RuntimeError> {
+    let Some(root) = spec.root().as_ref().map(|r| bundle.join(r.path())) else {
+        return Ok(());
+    };
+    for m in spec.mounts().iter().flatten() {
+        let options = m.options().clone().unwrap_or_default();
+        let is_bind = m.typ().as_deref() == Some("bind")
+            || options.iter().any(|o| o == "bind" || o == "rbind");
+        if m.typ().as_deref() == Some("tmpfs") && !options.iter().any(|o| o.starts_with("mode=")) {
+            if let Some(st) = stat_in_root(&root, m.destination()) {
+                if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                    tmpfs_modes.push((m.destination().clone(), st.st_mode & 0o7777));
+                }
+            }
+        } else if is_bind {
+            if let (Some(src), Some(dst)) = (
+                m.source().as_ref().and_then(|s| std::fs::metadata(s).ok()),
+                stat_in_root(&root, m.destination()),
+            ) {
+                if src.is_dir() != (dst.st_mode & libc::S_IFMT == libc::S_IFDIR) {
+                    let source = m.source().clone().unwrap_or_default();
+                    let (src, dst) = (source.display(), m.destination().display());
+                    return Err(RuntimeError::Failed {
+                        op: "create",
+                        id: id.to_string(),
+                        message: format!(
+                            "{NAME} create failed: {UNABLE_TO_START}error during container init: \
+                             error mounting \"{src}\" to rootfs at \"{dst}\": mount \
+                             {src}:{dst}, flags: 0x5000: not a directory"
+                        ),
+                        status: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl InProcess {
+    /// Gives each tmpfs mounted over an image's directory that directory's mode, through the
+    /// created container's root (`/proc/<init>/root`, its mounts in place), as runc does.
+    fn chmod_tmpfs_roots(&self, id: &str, prepared: &Prepared) -> Result<(), RuntimeError> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        if prepared.tmpfs_modes.is_empty() {
+            return Ok(());
+        }
+        let c = self.load("create", id)?;
+        let pid = c.pid().map(|p| p.as_raw()).unwrap_or(0);
+        let io = |path: &Path, e: rustix::io::Errno| RuntimeError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        };
+        let root = PathBuf::from(format!("/proc/{pid}/root"));
+        let dir = rustix::fs::open(
+            &root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io(&root, e))?;
+        for (dest, mode) in &prepared.tmpfs_modes {
+            let rel = dest.strip_prefix("/").unwrap_or(dest);
+            let fd = rustix::fs::openat2(
+                &dir,
+                rel,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::IN_ROOT,
+            )
+            .map_err(|e| io(dest, e))?;
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(*mode)).map_err(|e| io(dest, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// `path` in the container's root file system, resolved as if `root` were `/` (no symlink
+/// leads out of it): what is there, if anything.
+fn stat_in_root(root: &Path, path: &Path) -> Option<rustix::fs::Stat> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let dir = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    let fd = rustix::fs::openat2(
+        &dir,
+        rel,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT,
+    )
+    .ok()?;
+    rustix::fs::fstat(&fd).ok()
 }
 
 /// libcontainer mounts each cgroup v1 hierarchy read-write whatever the bundle's `cgroup`

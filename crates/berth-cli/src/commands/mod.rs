@@ -7,6 +7,8 @@ pub mod files;
 pub mod image;
 pub mod inspect;
 pub mod network;
+#[cfg(feature = "inproc")]
+pub mod oci_runtime;
 pub mod registry;
 pub mod resources;
 pub mod stats;
