@@ -54,6 +54,9 @@ pub enum EngineError {
     /// A registry failed or refused.
     #[error(transparent)]
     Registry(#[from] berth_registry::RegistryError),
+    /// A pull or push refused, or a registry's image that does not hold together.
+    #[error(transparent)]
+    Transfer(#[from] crate::image::TransferError),
     /// A reference is malformed.
     #[error("{0}")]
     Reference(#[from] berth_image::reference::ReferenceError),
@@ -132,6 +135,7 @@ impl EngineError {
             EngineError::Filter(e) => e.kind(),
             EngineError::RunConfig(e) => e.kind(),
             EngineError::Registry(e) => e.kind(),
+            EngineError::Transfer(e) => e.kind(),
             EngineError::Volume(e) => e.kind(),
             EngineError::Network(e) => e.kind(),
             EngineError::NetworkRequest(e) => e.kind(),

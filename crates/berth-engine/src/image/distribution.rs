@@ -7,6 +7,7 @@ use berth_registry::manifest::Manifest;
 use berth_registry::{Access, DescriptorPlatform};
 
 use super::registry::RegistryAuth;
+use super::TransferError;
 use crate::types::{DistributionDescriptor, DistributionInspect};
 use crate::{Engine, EngineError};
 
@@ -35,9 +36,11 @@ impl Engine {
             ),
             Manifest::Image(m) => {
                 let config = repo.blob_bytes(&m.config.digest, 32 << 20)?;
-                let config = ImageConfig::parse(&config).map_err(|e| {
-                    EngineError::InvalidArgument(format!("invalid image config of {display}: {e}"))
-                })?;
+                let config =
+                    ImageConfig::parse(&config).map_err(|e| TransferError::InvalidConfig {
+                        image: display.to_string(),
+                        reason: e.to_string(),
+                    })?;
                 (m.media_type.clone(), vec![DescriptorPlatform::of(&config)])
             }
         };

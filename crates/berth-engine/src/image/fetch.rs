@@ -28,6 +28,7 @@ use berth_store::layer::Layer;
 use berth_store::unpack::{LayerProbe, LayerSlot, LayerUnpacker, UnpackedLayer};
 use berth_store::Store;
 
+use super::TransferError;
 use crate::types::{ProgressMessage, ProgressSink};
 use crate::EngineError;
 
@@ -161,10 +162,12 @@ pub fn fetch_layers(
                 let Some(f) = done.remove(next) else { break };
                 let layer = record(store, top.as_ref(), p, f, progress)?;
                 if layer.chain_id != p.chain {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "layer {} unpacked to {}, not the {} its image config announces",
-                        p.digest, layer.diff_id, p.diff_id
-                    )));
+                    return Err(TransferError::DiffIdMismatch {
+                        blob: p.digest.to_string(),
+                        actual: layer.diff_id.to_string(),
+                        expected: p.diff_id.to_string(),
+                    }
+                    .into());
                 }
                 slots.remove(next);
                 if let Some(entry) = job.ingest.try_lock(&p.digest)? {
@@ -522,10 +525,13 @@ impl Read for BlobReader<'_> {
                 }
                 Ok(n) => {
                     if self.offset + n as u64 > size {
-                        return Err(self.fail(EngineError::InvalidArgument(format!(
-                            "blob {} is larger than the {size} bytes its manifest says",
-                            self.plan.digest
-                        ))));
+                        return Err(self.fail(
+                            TransferError::BlobTooLarge {
+                                digest: self.plan.digest.to_string(),
+                                size,
+                            }
+                            .into(),
+                        ));
                     }
                     self.failures = 0;
                     let append = self.append.as_mut().expect("network bytes are kept");

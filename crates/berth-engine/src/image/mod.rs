@@ -22,12 +22,14 @@ mod registry;
 mod remove;
 mod save;
 mod tag;
+mod transfer_error;
 
 pub use fetch::PULL_WORKERS;
 pub use pull::{PullOptions, PullOutcome};
 pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
 pub use save::SaveFormat;
+pub use transfer_error::TransferError;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.
 #[derive(Debug, Clone)]

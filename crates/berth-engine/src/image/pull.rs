@@ -17,6 +17,7 @@ use berth_store::layer::chain_id;
 
 use super::fetch::{fetch_layers, LayerPlan};
 use super::registry::RegistryAuth;
+use super::TransferError;
 use crate::types::{ProgressMessage, ProgressSink};
 use crate::{Engine, EngineError};
 
@@ -63,7 +64,7 @@ impl Engine {
             .filter(|p| !p.is_empty())
             .map(Platform::parse)
             .transpose()
-            .map_err(EngineError::InvalidArgument)?;
+            .map_err(TransferError::InvalidPlatform)?;
         let registry = self.registry(&opts.auth);
         // As dockerd: one `Status` line and one `pull` event for what was asked, the
         // repository's name for `-a` (every tag, in the registry's order).
@@ -73,9 +74,7 @@ impl Engine {
             (r, vec![one])
         } else {
             if !reference.is_name_only() {
-                return Err(EngineError::InvalidArgument(
-                    "tag can't be used with --all-tags/-a".into(),
-                ));
+                return Err(TransferError::TagWithAllTags.into());
             }
             let repo =
                 registry.repository(reference.domain(), reference.path(), Access::Pull, &[])?;
@@ -125,30 +124,37 @@ impl Engine {
         let (manifest, _) = image_manifest(&repo, &top, platform, &display)?;
         manifest.check_layers(&display)?;
         let config_bytes = repo.blob_bytes(&manifest.config.digest, MAX_CONFIG)?;
-        let config = ImageConfig::parse(&config_bytes).map_err(|e| {
-            EngineError::InvalidArgument(format!("invalid image config of {display}: {e}"))
-        })?;
+        let config =
+            ImageConfig::parse(&config_bytes).map_err(|e| TransferError::InvalidConfig {
+                image: display.clone(),
+                reason: e.to_string(),
+            })?;
         if let Some(p) = platform {
             let actual = Platform::of_image(&config);
             if !p.matches(&actual) {
-                return Err(EngineError::InvalidArgument(format!(
-                    "image with reference {display} was found but does not match the specified platform: wanted {p}, actual: {actual}"
-                )));
+                return Err(TransferError::PlatformMismatch {
+                    image: display,
+                    wanted: p.to_string(),
+                    actual: actual.to_string(),
+                }
+                .into());
             }
         }
         let diff_ids = &config.rootfs.diff_ids;
         if diff_ids.len() != manifest.layers.len() {
-            return Err(EngineError::InvalidArgument(format!(
-                "invalid image {display}: its manifest lists {} layers but its config {}",
-                manifest.layers.len(),
-                diff_ids.len()
-            )));
+            return Err(TransferError::LayerCountMismatch {
+                image: display,
+                layers: manifest.layers.len(),
+                diff_ids: diff_ids.len(),
+            }
+            .into());
         }
         let mut plan = Vec::new();
         let mut parent: Option<Digest> = None;
         for (blob, diff_id) in manifest.layers.iter().zip(diff_ids) {
-            let digest = Digest::parse(&blob.digest).map_err(|e| {
-                EngineError::InvalidArgument(format!("layer digest {:?}: {e}", blob.digest))
+            let digest = Digest::parse(&blob.digest).map_err(|e| TransferError::BadDigest {
+                digest: blob.digest.clone(),
+                reason: e.to_string(),
             })?;
             let chain = chain_id(parent.as_ref(), diff_id);
             plan.push(LayerPlan {
@@ -248,9 +254,7 @@ fn image_manifest(
             let fetched = repo.manifest(&entry.digest, display)?;
             match Manifest::parse(&fetched.bytes, &fetched.content_type, display)? {
                 Manifest::Image(m) => Ok((*m, fetched.digest)),
-                Manifest::Index(_) => Err(EngineError::InvalidArgument(format!(
-                    "{display}: a manifest list entry is itself a list"
-                ))),
+                Manifest::Index(_) => Err(TransferError::NestedIndex(display.to_string()).into()),
             }
         }
     }
