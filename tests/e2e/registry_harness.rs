@@ -722,6 +722,18 @@ pub struct Logged {
     pub method: String,
     pub path: String,
     pub range: Option<String>,
+    pub content_range: Option<String>,
+}
+
+/// How the proxy breaks an upload: after `skip` more `PATCH` requests go through, the next one
+/// has its connection dropped once `after` bytes of its body arrived. With `forward`, those
+/// bytes reach the registry first (which then holds part of the chunk); without, the proxy holds
+/// the body back, as a buffering proxy in front of a registry does, and the registry sees none.
+#[derive(Debug, Clone)]
+pub struct UploadCut {
+    pub skip: usize,
+    pub after: usize,
+    pub forward: bool,
 }
 
 /// An answer the proxy gives itself, instead of forwarding, to the next `times` requests whose
@@ -737,8 +749,8 @@ pub struct Canned {
 }
 
 /// Forwards connections to a registry (one request per connection). It logs every request,
-/// can end the first `cut_blobs` blob downloads after `cut_after` body bytes, and can slow
-/// responses to `rate` bytes per second.
+/// can end the first `cut_blobs` blob downloads after `cut_after` body bytes, break an upload
+/// ([`UploadCut`]), and can slow responses to `rate` bytes per second.
 pub struct Proxy {
     pub port: u16,
     pub log: Arc<Mutex<Vec<Logged>>>,
@@ -746,6 +758,7 @@ pub struct Proxy {
     pub cut_after: Arc<AtomicU64>,
     pub rate: Arc<AtomicU64>,
     canned: Arc<Mutex<Vec<Canned>>>,
+    upload_cut: Arc<Mutex<Option<UploadCut>>>,
     epoch: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -760,15 +773,17 @@ impl Proxy {
         let cut_after = Arc::new(AtomicU64::new(0));
         let rate = Arc::new(AtomicU64::new(0));
         let canned = Arc::new(Mutex::new(Vec::new()));
+        let upload_cut = Arc::new(Mutex::new(None));
         let epoch = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (log, cut_blobs, cut_after, rate, canned, stop, epoch) = (
+            let (log, cut_blobs, cut_after, rate, canned, upload_cut, stop, epoch) = (
                 log.clone(),
                 cut_blobs.clone(),
                 cut_after.clone(),
                 rate.clone(),
                 canned.clone(),
+                upload_cut.clone(),
                 stop.clone(),
                 epoch.clone(),
             );
@@ -778,18 +793,27 @@ impl Proxy {
                         break;
                     }
                     let Ok(client) = conn else { continue };
-                    let (log, cut_blobs, cut_after, rate, canned, stop, epoch) = (
+                    let (log, cut_blobs, cut_after, rate, canned, upload_cut, stop, epoch) = (
                         log.clone(),
                         cut_blobs.clone(),
                         cut_after.clone(),
                         rate.clone(),
                         canned.clone(),
+                        upload_cut.clone(),
                         stop.clone(),
                         epoch.clone(),
                     );
                     std::thread::spawn(move || {
                         let _ = forward(
-                            client, upstream, &log, &cut_blobs, &cut_after, &rate, &canned, &stop,
+                            client,
+                            upstream,
+                            &log,
+                            &cut_blobs,
+                            &cut_after,
+                            &rate,
+                            &canned,
+                            &upload_cut,
+                            &stop,
                             &epoch,
                         );
                     });
@@ -803,6 +827,7 @@ impl Proxy {
             cut_after,
             rate,
             canned,
+            upload_cut,
             epoch,
             stop,
             thread: Some(thread),
@@ -821,6 +846,16 @@ impl Proxy {
     /// Answers matching requests with `c` from now on (`c.times` of them).
     pub fn answer(&self, c: Canned) {
         self.canned.lock().unwrap().push(c);
+    }
+
+    /// Breaks an upload as `c` says.
+    pub fn cut_upload(&self, c: UploadCut) {
+        *self.upload_cut.lock().unwrap() = Some(c);
+    }
+
+    /// Whether the upload cut asked for has happened.
+    pub fn upload_cut_done(&self) -> bool {
+        self.upload_cut.lock().unwrap().is_none()
     }
 
     /// Requests logged so far.
@@ -856,6 +891,7 @@ fn forward(
     cut_after: &AtomicU64,
     rate: &AtomicU64,
     canned: &Mutex<Vec<Canned>>,
+    upload_cut: &Mutex<Option<UploadCut>>,
     stop: &AtomicBool,
     epoch: &AtomicU64,
 ) -> std::io::Result<()> {
@@ -875,15 +911,50 @@ fn forward(
     let mut parts = line.split(' ');
     let method = parts.next().unwrap_or("").to_string();
     let path = parts.next().unwrap_or("").to_string();
-    let range = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
-        .map(|(_, v)| v.clone());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
     log.lock().unwrap().push(Logged {
         method: method.clone(),
         path: path.clone(),
-        range,
+        range: header("range"),
+        content_range: header("content-range"),
     });
+    let cut = if method == "PATCH" {
+        let mut armed = upload_cut.lock().unwrap();
+        match armed.as_mut() {
+            Some(c) if c.skip > 0 => {
+                c.skip -= 1;
+                None
+            }
+            Some(_) => armed.take(),
+            None => None,
+        }
+    } else {
+        None
+    };
+    if let Some(c) = cut {
+        let mut body = vec![0u8; c.after];
+        client.read_exact(&mut body)?;
+        if c.forward {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+            let mut head = format!("{line}\r\n");
+            for (k, v) in &headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            up.write_all(head.as_bytes())?;
+            up.write_all(&body)?;
+            // Let the registry take the bytes before the connection ends.
+            std::thread::sleep(Duration::from_millis(300));
+            let _ = up.shutdown(Shutdown::Both);
+        }
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let answer = canned
         .lock()
         .unwrap()

@@ -214,3 +214,129 @@ fn berth_docker_and_podman_exchange_images_with_the_same_ids() {
     let run = b.run(&["run", "--rm", &from_podman, "echo", "ok"]).ok();
     assert_eq!(run.stdout, "ok\n");
 }
+
+/// The `PATCH` requests of the pushes logged by `proxy` to repository `repo`, with their
+/// `Content-Range`.
+fn patches(proxy: &Proxy, repo: &str) -> Vec<String> {
+    proxy
+        .requests()
+        .into_iter()
+        .filter(|l| l.method == "PATCH" && l.path.contains(&format!("/v2/{repo}/blobs/uploads/")))
+        .map(|l| l.content_range.unwrap_or_default())
+        .collect()
+}
+
+fn upload_sessions(proxy: &Proxy, repo: &str) -> usize {
+    proxy
+        .requests()
+        .iter()
+        .filter(|l| l.method == "POST" && l.path.contains(&format!("/v2/{repo}/blobs/uploads/")))
+        .count()
+}
+
+/// `a-b` for chunk `n` (0-based) of `chunk` bytes.
+fn chunk_range(n: u64, chunk: u64) -> String {
+    format!("{}-{}", n * chunk, (n + 1) * chunk - 1)
+}
+
+#[test]
+#[ignore = "needs root"]
+fn a_chunked_push_cut_mid_blob_resumes_and_pulls_into_dockerd() {
+    let reg = Registry::start(Kind::Plain);
+    let proxy = Proxy::start(reg.port);
+    let b = Berth::new();
+    const MIB: u64 = 1 << 20;
+    std::fs::write(b.config_file(), r#"{"upload-chunk-size": "1MiB"}"#).unwrap();
+    // Incompressible layers of 5 MiB: six chunks each once gzipped.
+    let image = |repo: &str, seed: u64| {
+        let path = b.scratch(&format!("{seed}.tar"));
+        std::fs::write(&path, random_layer("big.bin", 5 << 20, seed)).unwrap();
+        let name = format!("{}/{repo}:1", proxy.host());
+        b.run(&["import", path.to_str().unwrap(), &name]).ok();
+        name
+    };
+
+    // A buffering proxy drops the connection 300 KiB into the third chunk: the registry holds
+    // two chunks, and the push goes on from there in the same upload session.
+    let resumed = image("team/resumed", 7);
+    proxy.cut_upload(UploadCut {
+        skip: 2,
+        after: 300 << 10,
+        forward: false,
+    });
+    let push = b.run(&["push", &resumed]).ok();
+    assert!(push.stdout.contains(": Pushed"), "{push:?}");
+    assert!(proxy.upload_cut_done(), "the upload was cut");
+    let sent = patches(&proxy, "team/resumed");
+    assert!(sent.len() >= 7, "six chunks and the one cut: {sent:?}");
+    assert_eq!(
+        sent[..4],
+        [
+            chunk_range(0, MIB),
+            chunk_range(1, MIB),
+            chunk_range(2, MIB),
+            chunk_range(2, MIB)
+        ],
+        "the cut chunk is sent again, and only it: {sent:?}"
+    );
+    assert!(
+        sent.iter().all(|r| !r.is_empty()),
+        "every PATCH has a Content-Range: {sent:?}"
+    );
+    let statuses = proxy
+        .requests()
+        .iter()
+        .filter(|l| l.method == "GET" && l.path.contains("/v2/team/resumed/blobs/uploads/"))
+        .count();
+    assert_eq!(statuses, 1, "one status request after the cut");
+    // One session for the layer and one for the config: nothing started over.
+    assert_eq!(upload_sessions(&proxy, "team/resumed"), 2);
+
+    // A proxy that passes part of the chunk on: distribution 2.8 then drops the session (its
+    // state no longer matches the bytes it holds), and the push starts a new one.
+    let restarted = image("team/restarted", 8);
+    proxy.cut_upload(UploadCut {
+        skip: 3,
+        after: 200 << 10,
+        forward: true,
+    });
+    let push = b.run(&["push", &restarted]).ok();
+    assert!(push.stdout.contains(": Pushed"), "{push:?}");
+    assert!(proxy.upload_cut_done(), "the upload was cut");
+    assert_eq!(
+        upload_sessions(&proxy, "team/restarted"),
+        3,
+        "a new session for the layer after the registry dropped the first"
+    );
+
+    // Both pull into a real dockerd (which checks every layer against the config's diff IDs)
+    // as the same images, with the same manifest digests.
+    let d = Dockerd::start();
+    for name in [&resumed, &restarted] {
+        let direct = name.replace(&proxy.host(), &reg.host());
+        d.docker(&["pull", &direct]).ok();
+        let theirs = d
+            .docker(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}} {{index .RepoDigests 0}}",
+                &direct,
+            ])
+            .ok();
+        let ours = b
+            .run(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}} {{index .RepoDigests 0}}",
+                name,
+            ])
+            .ok();
+        assert_eq!(
+            theirs.stdout.trim(),
+            ours.stdout.trim().replace(&proxy.host(), &reg.host()),
+            "dockerd pulls what berth pushed"
+        );
+    }
+}

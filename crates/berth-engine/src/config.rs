@@ -22,7 +22,8 @@
 //! Registry keys, with Docker's names and checks: `insecure-registries` (`host`, `host:port` or a
 //! CIDR, reached without TLS verification, and over plain HTTP when HTTPS fails; loopback
 //! registries are insecure regardless) and `registry-mirrors` (`http(s)://` mirrors of Docker
-//! Hub, tried in order before it).
+//! Hub, tried in order before it), and berth's own `upload-chunk-size` (`32MiB` by default:
+//! layers larger than this are pushed in chunks of this size, each resumable on its own).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -79,6 +80,8 @@ pub struct EngineConfig {
     pub insecure_registries: Vec<String>,
     /// Mirrors of Docker Hub.
     pub registry_mirrors: Vec<String>,
+    /// berth's own: the chunk size of chunked uploads (`32MiB`).
+    pub upload_chunk_size: Option<String>,
     /// berth's own: how much a container's writable layer may hold before `rm` on a terminal
     /// warns that it will be discarded (`1MiB` by default; `0` disables the warning).
     pub rm_warning_threshold: Option<String>,
@@ -268,6 +271,13 @@ impl EngineConfig {
                 ));
             }
         }
+        if let Some(c) = &self.upload_chunk_size {
+            if parse_threshold(c).is_none_or(|n| n == 0) {
+                return Err(format!(
+                    "invalid upload-chunk-size {c:?}: a size such as 32MiB"
+                ));
+            }
+        }
         for r in &self.insecure_registries {
             if r.contains("://") {
                 return Err(format!("insecure registry {r} should not contain '://'"));
@@ -284,6 +294,11 @@ impl EngineConfig {
         berth_registry::RegistryOptions {
             insecure_registries: self.insecure_registries.clone(),
             mirrors: self.registry_mirrors.clone(),
+            upload_chunk: self
+                .upload_chunk_size
+                .as_deref()
+                .and_then(parse_threshold)
+                .unwrap_or(berth_registry::upload::DEFAULT_CHUNK),
             ..Default::default()
         }
     }
@@ -474,6 +489,16 @@ mod tests {
             .to_string();
         assert!(e.contains("should not contain '://'"), "{e}");
         assert!(load(r#"{"insecure-registries":"r"}"#).is_err());
+        let c = load(r#"{"upload-chunk-size":"4MiB"}"#).unwrap();
+        assert_eq!(c.registry_options().upload_chunk, 4 << 20);
+        let e = load(r#"{"upload-chunk-size":"lots"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid upload-chunk-size \"lots\""), "{e}");
+        assert_eq!(
+            load("{}").unwrap().registry_options().upload_chunk,
+            berth_registry::upload::DEFAULT_CHUNK
+        );
         let missing = t.path().join("nope.json");
         let e = EngineConfig::load(Some(&missing)).unwrap_err().to_string();
         assert!(

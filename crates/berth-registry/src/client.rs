@@ -1,7 +1,8 @@
 //! [`Registry`] opens [`Repository`] sessions on a registry and logs in; a [`Repository`] speaks
 //! the distribution API for one repository on one endpoint: manifests (verified against their
 //! digest), blobs (streamed, resumable from any offset with `Range`), existence checks,
-//! cross-repository mounts, monolithic and streamed (chunked) uploads, tag lists.
+//! cross-repository mounts, monolithic and streamed uploads (chunked ones: [`crate::upload`]),
+//! tag lists.
 //!
 //! Every request carries the credentials the registry asked for (Basic, or a Bearer token
 //! fetched for the session's scopes and refreshed before it expires or when a 401 says so), and
@@ -374,8 +375,8 @@ pub struct BlobStream {
 pub enum UploadStart {
     /// The blob was mounted from another repository: nothing to upload.
     Mounted,
-    /// Upload to this URL.
-    Location(String),
+    /// Upload to this session.
+    Location(crate::upload::Upload),
 }
 
 /// A session on one repository of one registry endpoint. `Sync`: layer workers share it.
@@ -410,7 +411,7 @@ impl Repository {
     }
 
     /// An absolute URL for a `Location` header (which may be relative).
-    fn absolute(&self, location: &str) -> String {
+    pub(crate) fn absolute(&self, location: &str) -> String {
         if location.starts_with("http://") || location.starts_with("https://") {
             location.to_string()
         } else if location.starts_with('/') {
@@ -450,10 +451,21 @@ impl Repository {
 
     /// Sends the request `build` makes (called again for every attempt), authenticated and
     /// retried; returns the first answer that is not a 5xx (or the last one).
-    fn send(
+    pub(crate) fn send(
         &self,
         method: Method,
         url: &str,
+        build: &dyn Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
+        self.send_with(method, url, ATTEMPTS, build)
+    }
+
+    /// [`Repository::send`] with at most `attempts` tries on failed connections and 5xx.
+    pub(crate) fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        attempts: u32,
         build: &dyn Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response, RegistryError> {
         let verb = match method.as_str() {
@@ -476,7 +488,7 @@ impl Repository {
             let r = match req.send() {
                 Ok(r) => r,
                 Err(e) => {
-                    if attempt < ATTEMPTS {
+                    if attempt < attempts {
                         log::debug!("{verb} {url}: {}; retrying", describe(&e));
                         continue;
                     }
@@ -514,7 +526,7 @@ impl Repository {
                 attempt = 0;
                 continue;
             }
-            if status.is_server_error() && attempt < ATTEMPTS {
+            if status.is_server_error() && attempt < attempts {
                 log::debug!("{verb} {url}: {status}; retrying");
                 continue;
             }
@@ -523,7 +535,7 @@ impl Repository {
     }
 
     /// An error for an answer that was not what the protocol promises.
-    fn answer_error(&self, verb: &str, url: &str, r: Response) -> RegistryError {
+    pub(crate) fn answer_error(&self, verb: &str, url: &str, r: Response) -> RegistryError {
         let status = r.status();
         let body = read_bounded(r, MAX_ERROR_BODY, "an error answer").unwrap_or_default();
         let text = error_text(&body).unwrap_or_else(|| {
@@ -699,14 +711,14 @@ impl Repository {
         match r.status() {
             StatusCode::CREATED if mount.is_some() => Ok(UploadStart::Mounted),
             StatusCode::ACCEPTED | StatusCode::CREATED => {
-                let loc = r
-                    .headers()
-                    .get("location")
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        RegistryError::Invalid(format!("Post \"{url}\": no Location in the answer"))
-                    })?;
-                Ok(UploadStart::Location(self.absolute(loc)))
+                let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok());
+                let loc = header("location").ok_or_else(|| {
+                    RegistryError::Invalid(format!("Post \"{url}\": no Location in the answer"))
+                })?;
+                Ok(UploadStart::Location(crate::upload::Upload {
+                    url: self.absolute(loc),
+                    min_chunk: header("oci-chunk-min-length").and_then(|v| v.trim().parse().ok()),
+                }))
             }
             _ => Err(self.answer_error("Post", &url, r)),
         }
@@ -757,13 +769,9 @@ impl Repository {
             .and_then(|v| v.to_str().ok())
             .map(|l| self.absolute(l))
             .unwrap_or_else(|| location.to_string());
-        let digest = digest();
-        let url = with_query(&next, "digest", &digest);
-        let r = self.send(Method::PUT, &url, &|b| b.header("Content-Length", "0"))?;
-        if r.status() == StatusCode::CREATED || r.status().is_success() {
-            return Ok(());
-        }
-        Err(self.answer_error("Put", &url, r))
+        let digest = Digest::parse(&digest())
+            .map_err(|e| RegistryError::Invalid(format!("the uploaded blob's digest: {e}")))?;
+        self.commit_upload(&next, &digest)
     }
 
     /// Stores a manifest under `reference` (a tag or its digest); returns its digest.
@@ -827,7 +835,7 @@ impl Repository {
     }
 }
 
-fn with_query(url: &str, key: &str, value: &str) -> String {
+pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{key}={}", auth::url_encode(value))
 }

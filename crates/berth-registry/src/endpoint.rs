@@ -26,6 +26,8 @@ pub struct RegistryOptions {
     pub mirrors: Vec<String>,
     /// Directories holding `<host>/ca.crt`, `<host>/client.cert`, `<host>/client.key`.
     pub certs_dirs: Vec<PathBuf>,
+    /// Blobs larger than this go up in chunks of this size (berth's `upload-chunk-size`).
+    pub upload_chunk: u64,
 }
 
 impl Default for RegistryOptions {
@@ -34,6 +36,7 @@ impl Default for RegistryOptions {
             insecure_registries: Vec::new(),
             mirrors: Vec::new(),
             certs_dirs: vec![PathBuf::from("/etc/docker/certs.d")],
+            upload_chunk: crate::upload::DEFAULT_CHUNK,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod endpoint;
 pub mod error;
 pub mod manifest;
 mod tls;
+pub mod upload;
 
 pub use client::{Access, Credentials, Registry, Repository};
 pub use credentials::{AuthConfig, CredentialStore};

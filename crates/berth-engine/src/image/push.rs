@@ -23,6 +23,7 @@ use berth_store::blob_source::BlobSource;
 use berth_store::digest::{Digest, Hasher};
 
 use super::registry::RegistryAuth;
+use super::TransferError;
 use crate::types::{ProgressMessage, ProgressSink};
 use crate::{Engine, EngineError};
 
@@ -68,16 +69,11 @@ impl Engine {
     ) -> Result<Vec<PushOutcome>, EngineError> {
         let reference = Reference::parse(name)?;
         if reference.digest().is_some() {
-            return Err(EngineError::InvalidArgument(format!(
-                "cannot push a digest reference: {}",
-                reference.familiar_string()
-            )));
+            return Err(TransferError::PushDigest(reference.familiar_string()).into());
         }
         let tags: Vec<Reference> = if opts.all_tags {
             if reference.tag().is_some() {
-                return Err(EngineError::InvalidArgument(
-                    "tag can't be used with --all-tags/-a".into(),
-                ));
+                return Err(TransferError::TagWithAllTags.into());
             }
             let repo = reference.name();
             let images = ImageStore::new(&mut self.store);
@@ -94,10 +90,7 @@ impl Engine {
             vec![reference.clone().with_default_tag()]
         };
         if tags.is_empty() {
-            return Err(EngineError::NotFound(format!(
-                "An image does not exist locally with the tag: {}",
-                reference.familiar_name()
-            )));
+            return Err(TransferError::NoLocalTag(reference.familiar_name()).into());
         }
         let registry = self.registry(&opts.auth);
         progress.send(ProgressMessage::status(
@@ -141,12 +134,9 @@ impl Engine {
     ) -> Result<PushOutcome, EngineError> {
         let tag = r.tag().unwrap_or("latest").to_string();
         let images = ImageStore::new(&mut self.store);
-        let id = images.lookup_name(&r.to_string())?.ok_or_else(|| {
-            EngineError::NotFound(format!(
-                "An image does not exist locally with the tag: {}",
-                r.familiar_name()
-            ))
-        })?;
+        let id = images
+            .lookup_name(&r.to_string())?
+            .ok_or_else(|| TransferError::NoLocalTag(r.familiar_name()))?;
         let image = images
             .get(&id)?
             .ok_or_else(|| EngineError::NoSuchImage(r.familiar_string()))?;
@@ -175,12 +165,14 @@ impl Engine {
             });
         }
         let repo = registry.repository(&domain, r.path(), Access::Push, &siblings)?;
-        let descriptors = upload_layers(&repo, &jobs, progress)?;
+        let chunk = registry.options().upload_chunk;
+        let descriptors = upload_layers(&repo, &jobs, chunk, progress)?;
         for (job, (desc, _)) in jobs.iter().zip(&descriptors) {
             self.store.add_blob_source(&BlobSource {
                 diff_id: job.diff_id.clone(),
-                digest: Digest::parse(&desc.digest).map_err(|e| {
-                    EngineError::InvalidArgument(format!("digest {}: {e}", desc.digest))
+                digest: Digest::parse(&desc.digest).map_err(|e| TransferError::BadDigest {
+                    digest: desc.digest.clone(),
+                    reason: e.to_string(),
                 })?,
                 registry: domain.clone(),
                 repository: r.path().to_string(),
@@ -192,8 +184,8 @@ impl Engine {
         let config_digest = image.id.to_string();
         if repo.blob_exists(&config_digest)?.is_none() {
             match repo.start_upload(None)? {
-                UploadStart::Location(loc) => {
-                    repo.put_blob(&loc, &config_digest, &image.config_bytes)?
+                UploadStart::Location(upload) => {
+                    repo.put_blob(&upload.url, &config_digest, &image.config_bytes)?
                 }
                 UploadStart::Mounted => {}
             }
@@ -252,6 +244,7 @@ fn manifest_bytes(m: &ImageManifest) -> Vec<u8> {
 fn upload_layers(
     repo: &Repository,
     jobs: &[LayerJob],
+    chunk: u64,
     progress: &dyn ProgressSink,
 ) -> Result<Vec<(Descriptor, String)>, EngineError> {
     // Docker lists layers top first.
@@ -278,7 +271,7 @@ fn upload_layers(
                 if cancel.load(Ordering::Relaxed) {
                     break;
                 }
-                let result = push_layer(repo, &jobs[i], &uploading[i]);
+                let result = push_layer(repo, &jobs[i], chunk, &uploading[i]);
                 if result.is_err() {
                     cancel.store(true, Ordering::Relaxed);
                 }
@@ -323,10 +316,12 @@ fn upload_layers(
         .collect())
 }
 
-/// One layer: already there, mounted, or compressed and uploaded.
+/// One layer: already there, mounted, or compressed and uploaded: in one streamed `PATCH`, or
+/// in chunks when the layer is larger than a chunk or the registry asks for chunks.
 fn push_layer(
     repo: &Repository,
     job: &LayerJob,
+    chunk: u64,
     uploading: &AtomicBool,
 ) -> Result<(Descriptor, String), EngineError> {
     let descriptor = |s: &BlobSource| Descriptor {
@@ -352,39 +347,51 @@ fn push_layer(
             UploadStart::Location(l) => location = Some(l),
         }
     }
-    let location = match location {
+    let upload = match location {
         Some(l) => l,
         None => match repo.start_upload(None)? {
             UploadStart::Location(l) => l,
-            UploadStart::Mounted => {
-                return Err(EngineError::InvalidArgument(
-                    "the registry answered an upload with a mount".into(),
-                ))
-            }
+            UploadStart::Mounted => return Err(TransferError::UnexpectedMount.into()),
         },
     };
     uploading.store(true, Ordering::Relaxed);
-    let state = Arc::new(Mutex::new((Hasher::default(), 0u64)));
-    let body = Compressing {
-        inner: flate2::read::GzEncoder::new(
+    // The gzip stream of the layer tar, from its first byte (the same bytes every time).
+    let compressed = || -> io::Result<_> {
+        job.sent.store(0, Ordering::Relaxed);
+        let tar = FromStart {
+            file: job.tar.try_clone()?,
+            pos: 0,
+        };
+        Ok(flate2::read::GzEncoder::new(
             Counting {
-                inner: BufReader::with_capacity(1 << 20, job.tar.try_clone()?),
+                inner: BufReader::with_capacity(1 << 20, tar),
                 count: job.sent.clone(),
             },
             flate2::Compression::fast(),
-        ),
-        hasher: state.clone(),
+        ))
     };
-    let digest_of = |s: &Mutex<(Hasher, u64)>| s.lock().expect("hasher lock").0.clone().finish();
-    {
-        let state = state.clone();
-        repo.upload_stream(&location, body, move || digest_of(&state).to_string())?;
-    }
-    let size = state.lock().expect("hasher lock").1;
+    let (digest, size) = if job.tar_size > chunk || upload.min_chunk.is_some() {
+        let done = repo.upload_chunked(upload, chunk, compressed)?;
+        (done.digest, done.size)
+    } else {
+        let state = Arc::new(Mutex::new((Hasher::default(), 0u64)));
+        let body = Compressing {
+            inner: compressed()?,
+            hasher: state.clone(),
+        };
+        let digest_of =
+            |s: &Mutex<(Hasher, u64)>| s.lock().expect("hasher lock").0.clone().finish();
+        {
+            let state = state.clone();
+            repo.upload_stream(&upload.url, body, move || digest_of(&state).to_string())?;
+        }
+        let size = state.lock().expect("hasher lock").1;
+        (digest_of(&state), size)
+    };
     Ok((
         Descriptor {
             media_type: DOCKER_LAYER_GZIP.to_string(),
-            digest: digest_of(&state).to_string(),
+            digest: digest.to_string(),
             size,
             urls: None,
             platform: None,
@@ -392,6 +399,21 @@ fn push_layer(
         },
         "Pushed".into(),
     ))
+}
+
+/// A layer tar read from its first byte with positional reads (the file's offset is shared
+/// with its clones; this reader keeps its own).
+struct FromStart {
+    file: File,
+    pos: u64,
+}
+
+impl Read for FromStart {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = std::os::unix::fs::FileExt::read_at(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Counts the bytes read from the layer tar (for the bar).
