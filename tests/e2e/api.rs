@@ -2,7 +2,7 @@
 //! docker CLI, against the same data root the berth CLI uses.
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::harness::*;
@@ -30,13 +30,29 @@ impl Server {
 
     /// `curl` of `path` with `method` (and a JSON `body`): the status code and the body.
     pub(crate) fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let mut c = self.curl(method);
+        if let Some(b) = body {
+            c.args(["-H", "Content-Type: application/json", "-d", b]);
+        }
+        self.answer(c, path)
+    }
+
+    /// `curl` of `path` with `method` and the bytes of `file` as the body.
+    pub(crate) fn call_file(&self, method: &str, path: &str, file: &Path) -> (u16, String) {
+        let mut c = self.curl(method);
+        c.arg("--data-binary").arg(format!("@{}", file.display()));
+        self.answer(c, path)
+    }
+
+    fn curl(&self, method: &str) -> Command {
         let mut c = Command::new("curl");
         c.args(["-s", "-w", "\n%{http_code}", "--unix-socket"])
             .arg(&self.sock)
             .args(["-X", method]);
-        if let Some(b) = body {
-            c.args(["-H", "Content-Type: application/json", "-d", b]);
-        }
+        c
+    }
+
+    fn answer(&self, mut c: Command, path: &str) -> (u16, String) {
         let out = c.arg(format!("http://berth{path}")).output().unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
         let (body, code) = text.rsplit_once('\n').unwrap();
@@ -1040,8 +1056,12 @@ print(s.id)
     let out = docker_py(&api, script);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[..2], ["b'ready\\n'", "[] True"], "{out}");
-    let id = lines[2];
-    // Nothing of the container is left: no process names it, no cgroup, no runtime state.
+    assert_nothing_left(&b, &api, lines[2]);
+}
+
+/// Nothing of removed container `id` is left: no process names it, no cgroup, no runtime
+/// state, no directory, no row.
+fn assert_nothing_left(b: &Berth, api: &Server, id: &str) {
     wait_for("the container's processes to go", SOON, || {
         let me = std::process::id().to_string();
         std::fs::read_dir("/proc").unwrap().flatten().all(|e| {
@@ -1061,8 +1081,103 @@ print(s.id)
     }
     assert!(!b.root().join("runtime").join(id).exists());
     assert!(!b.root().join("containers").join(id).exists());
-    let (_, list) = api.call("GET", "/v1.43/containers/json?all=1", None);
-    assert_eq!(list, "[]");
+    let (code, _) = api.call("GET", &format!("/v1.43/containers/{id}/json"), None);
+    assert_eq!(code, 404);
+}
+
+/// `GET /containers/{id}/attach/ws` with a real WebSocket client (Python's websocket-client
+/// over the unix socket): docker-py's test (output of a container started after the attach,
+/// in binary messages), stdin both ways, the old API's text messages with every stream,
+/// `stdout` alone from API 1.42, Docker's 404 for a missing container, and a container removed
+/// mid-attach ending the stream with nothing left behind.
+#[test]
+#[ignore = "needs root"]
+fn attach_over_a_websocket_carries_stdin_stdout_and_stderr() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| {
+        let (code, out, err) = d.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    docker(&[
+        "create",
+        "--name",
+        "pr",
+        "busybox",
+        "printf",
+        "hi there and stuff",
+    ]);
+    docker(&["run", "-d", "-i", "--name", "echo", "busybox", "cat"]);
+    docker(&[
+        "run",
+        "--name",
+        "both",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    let long = docker(&["run", "-d", "--name", "long", "busybox", "sleep", "300"]);
+    let script = r#"
+import socket, sys, docker, threading, websocket
+from websocket import ABNF
+path = sys.argv[1]
+api = docker.APIClient(base_url="unix://" + path, version="auto")
+def ws(url):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    return websocket.create_connection("ws://localhost" + url, socket=s, timeout=60)
+def drain(c):
+    chunks, ops = [], set()
+    while True:
+        try:
+            op, data = c.recv_data()
+        except websocket.WebSocketConnectionClosedException:
+            break
+        if op == ABNF.OPCODE_CLOSE:
+            break
+        ops.add(op)
+        chunks.append(data)
+    return b"".join(chunks), ops
+# docker-py's test_run_container_reading_socket_ws, over the unix socket.
+c = ws("/v1.43/containers/pr/attach/ws?stdout=1&stream=1&logs=1")
+api.start("pr")
+print(drain(c) == (b"hi there and stuff", {ABNF.OPCODE_BINARY}))
+# stdin: what the client sends comes back through cat.
+c = ws("/v1.43/containers/echo/attach/ws?stdin=1&stdout=1&stream=1")
+c.send_binary(b"hello\n")
+print(c.recv_data() == (ABNF.OPCODE_BINARY, b"hello\n"))
+c.close()
+print(api.inspect_container("echo")["State"]["Running"])
+# Before 1.28: text messages; before 1.42: every stream whatever the parameters say.
+out, ops = drain(ws("/v1.27/containers/both/attach/ws?logs=1&stdout=0"))
+print(sorted(out.split()), ops == {ABNF.OPCODE_TEXT})
+print(drain(ws("/v1.43/containers/both/attach/ws?logs=1&stdout=1"))[0])
+try:
+    ws("/v1.43/containers/nope/attach/ws?stream=1")
+    print("no error")
+except websocket.WebSocketBadStatusException as e:
+    print(e.status_code)
+c = ws("/v1.43/containers/long/attach/ws?stdout=1&stream=1")
+threading.Timer(0.5, lambda: api.remove_container("long", force=True)).start()
+print(drain(c))
+"#;
+    let out = docker_py(&d.api, script);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "True",
+            "True",
+            "True",
+            "[b'err', b'out'] True",
+            "b'out\\n'",
+            "404",
+            "(b'', set())"
+        ],
+        "{out}"
+    );
+    assert_nothing_left(&d.b, &d.api, long.trim());
 }
 
 /// Issue 12: `berth serve` stops promptly on SIGTERM while clients are attached, exec'ing and
@@ -1122,4 +1237,91 @@ time.sleep(300)
     let out = b.run(&["inspect", "-f", "{{.State.Status}}", "held"]).ok();
     assert_eq!(out.stdout.trim(), "running");
     b.run(&["rm", "-f", "held"]).ok();
+}
+
+/// `GET /info` has every key dockerd 20.10's has (the list is dockerd's answer on this machine),
+/// with the host's facts, and the docker CLI prints them.
+#[test]
+fn info_fills_every_field_dockerd_fills() {
+    let d = DockerCli::start();
+    let (code, body) = d.api.call("GET", "/v1.41/info", None);
+    assert_eq!(code, 200, "{body}");
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let dockerd_keys = "ID Containers ContainersRunning ContainersPaused ContainersStopped Images \
+        Driver DriverStatus Plugins MemoryLimit SwapLimit KernelMemory KernelMemoryTCP \
+        CpuCfsPeriod CpuCfsQuota CPUShares CPUSet PidsLimit IPv4Forwarding BridgeNfIptables \
+        BridgeNfIp6tables Debug NFd OomKillDisable NGoroutines SystemTime LoggingDriver \
+        CgroupDriver CgroupVersion NEventsListener KernelVersion OperatingSystem OSVersion OSType \
+        Architecture IndexServerAddress RegistryConfig NCPU MemTotal GenericResources \
+        DockerRootDir HttpProxy HttpsProxy NoProxy Name Labels ExperimentalBuild ServerVersion \
+        Runtimes DefaultRuntime Swarm LiveRestoreEnabled Isolation InitBinary ContainerdCommit \
+        RuncCommit InitCommit SecurityOptions Warnings";
+    for key in dockerd_keys.split_whitespace() {
+        assert!(info.get(key).is_some(), "{key} missing from {body}");
+    }
+    let nproc = Command::new("nproc").output().unwrap();
+    assert_eq!(
+        info["NCPU"].to_string(),
+        String::from_utf8_lossy(&nproc.stdout).trim()
+    );
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb: i64 = meminfo
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(info["MemTotal"], kb * 1024);
+    let host = Command::new("hostname").output().unwrap();
+    assert_eq!(info["Name"], String::from_utf8_lossy(&host.stdout).trim());
+    let os = std::fs::read_to_string("/etc/os-release").unwrap();
+    let pretty = os
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .unwrap()
+        .trim_matches('"');
+    assert_eq!(info["OperatingSystem"], pretty);
+    assert_eq!(
+        info["SecurityOptions"],
+        serde_json::json!(["name=seccomp,profile=default"])
+    );
+    let runtime = e2e_runtime().unwrap_or_else(|| "runc".into());
+    assert_eq!(info["DefaultRuntime"], runtime.as_str());
+    assert_eq!(info["Runtimes"]["runc"]["path"], "runc");
+    assert_eq!(info["IndexServerAddress"], "https://index.docker.io/v1/");
+    assert_eq!(
+        info["RegistryConfig"]["InsecureRegistryCIDRs"],
+        serde_json::json!(["127.0.0.0/8"])
+    );
+    let runc = Command::new("runc").arg("--version").output().unwrap();
+    let commit = String::from_utf8_lossy(&runc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("commit: ").map(str::to_string))
+        .unwrap();
+    assert_eq!(info["RuncCommit"]["ID"], commit);
+    // The ID is the data root's: the same from the API, the CLI and a second call.
+    let id = info["ID"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(
+        d.b.run(&["info", "--format", "{{.ID}}"]).ok().stdout.trim(),
+        id
+    );
+    let (_, again) = d.api.call("GET", "/info", None);
+    assert!(again.contains(&id));
+    // The docker CLI's text.
+    let (code, out, err) = d.run(&["info"]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        format!(" ID: {id}"),
+        format!(" CPUs: {}", info["NCPU"]),
+        " Security Options:\n  seccomp\n   Profile: default\n".to_string(),
+        format!(" Operating System: {pretty}"),
+        format!(" Default Runtime: {runtime}"),
+        format!(" runc version: {commit}"),
+    ] {
+        assert!(out.contains(&line), "{line:?} not in {out}");
+    }
 }

@@ -213,8 +213,21 @@ fn docker_save_load_export_and_import_through_the_api() {
     // An archive that is not one: an error, nothing loaded.
     let junk = d.b.scratch("junk.tar");
     std::fs::write(&junk, b"not a tar").unwrap();
-    let (code, _, _) = docker(&["load", "-i", junk.to_str().unwrap()]);
+    let (code, _, err) = docker(&["load", "-i", junk.to_str().unwrap()]);
     assert_ne!(code, 0);
+    assert!(
+        err.contains("Error processing tar file(exit status 1): unexpected EOF"),
+        "{err}"
+    );
+    // dockerd answers a failed load with a 200 whose stream ends in the error (docker-py raises
+    // its ImageLoadError from that message).
+    let (status, body) = d.api.call_file("POST", "/images/load", &junk);
+    assert_eq!(status, 200, "{body}");
+    let last: serde_json::Value = serde_json::from_str(body.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["errorDetail"]["message"],
+        "Error processing tar file(exit status 1): unexpected EOF"
+    );
     let (code, _, err) = docker(&["save", "nope:1"]);
     assert_ne!(code, 0);
     assert!(err.contains("nope:1"), "{err}");
@@ -443,4 +456,219 @@ fn berth_stats_prints_what_docker_stats_prints() {
     assert_eq!(code, 1);
     assert!(theirs.contains("No such container: nosuch"), "{theirs}");
     assert!(out.stderr.contains("No such container: nosuch"), "{out:?}");
+}
+
+/// `docker rm --link PARENT/ALIAS` (docker-py's `remove_container(link=True)`): the legacy link
+/// goes, both containers stay; a name that is no link and a container's own name are refused in
+/// dockerd's words.
+#[test]
+#[ignore = "needs root"]
+fn docker_rm_link_removes_only_the_link() {
+    let d = DockerCli::start();
+    let docker = |args: &[&str]| d.run(args);
+    for args in [
+        &["create", "--name", "db", "busybox", "true"][..],
+        &[
+            "create", "--name", "web", "--link", "db:mydb", "busybox", "true",
+        ],
+    ] {
+        let (code, _, err) = docker(args);
+        assert_eq!(code, 0, "{err}");
+    }
+    let names = || docker(&["ps", "-a", "--no-trunc", "--format", "{{.Names}}"]).1;
+    assert!(names().contains("web/mydb"), "{}", names());
+    let (code, out, err) = docker(&["rm", "--link", "web/mydb"]);
+    assert_eq!((code, out.trim()), (0, "web/mydb"), "{err}");
+    assert!(!names().contains("web/mydb"), "{}", names());
+    let links = docker(&["inspect", "-f", "{{json .HostConfig.Links}}", "web"]).1;
+    assert_eq!(links.trim(), "null");
+    let (code, _, err) = docker(&["rm", "--link", "web/mydb"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No such container: web/mydb"), "{err}");
+    let (code, _, err) = docker(&["rm", "--link", "db"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Conflict, cannot remove the default link name of the container"),
+        "{err}"
+    );
+    // Both containers are still there.
+    let mut left: Vec<String> = names().lines().map(str::to_string).collect();
+    left.sort();
+    assert_eq!(left, ["db", "web"]);
+}
+
+/// A v1 search index on a free loopback port (Python's http.server), standing in for Docker
+/// Hub's index (`index.docker.io/v1/search`), which a real registry:2 does not serve. It logs
+/// each search's `q` and `n`; the child is killed when dropped.
+struct SearchIndex {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+const SEARCH_INDEX: &str = r#"
+import http.server, json, sys, urllib.parse
+LOG = sys.argv[1]
+RESULTS = [
+    {"name": "busybox", "description": "Busybox base image.", "star_count": 3000,
+     "is_official": True, "is_automated": False},
+    {"name": "someone/busybox-tools",
+     "description": "Tools on busybox,\nwith a description long enough to be cut at 45",
+     "star_count": 12, "is_official": False, "is_automated": True},
+    {"name": "other/busybox", "description": "", "star_count": 3,
+     "is_official": False, "is_automated": False},
+]
+class Index(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        if url.path == "/v1/_ping":
+            body = b"true"
+        elif url.path == "/v1/search":
+            q = urllib.parse.parse_qs(url.query)
+            term, n = q["q"][0], int(q["n"][0])
+            with open(LOG, "a") as f:
+                f.write(f"{term} {n}\n")
+            found = [r for r in RESULTS if term in r["name"]][:n]
+            body = json.dumps({"query": term, "num_results": len(found), "results": found}).encode()
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Index)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+impl SearchIndex {
+    fn start(b: &Berth) -> SearchIndex {
+        use std::io::BufRead;
+        let log = b.scratch("searches.log");
+        let mut child = Command::new("python3")
+            .args(["-c", SEARCH_INDEX])
+            .arg(&log)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().unwrap();
+        SearchIndex { child, port, log }
+    }
+
+    fn searches(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for SearchIndex {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `docker search` through `berth serve` (`GET /images/search`) and `berth search`: the index
+/// the term names (here a loopback one, so HTTPS is tried and plain HTTP used, as dockerd does
+/// for an insecure registry) is asked with the limit; the filters, `--no-trunc` and `--format`
+/// shape what is printed; a bad limit or filter is refused in dockerd's words.
+#[test]
+#[ignore = "needs root"]
+fn docker_search_asks_the_index_the_term_names() {
+    let d = DockerCli::start();
+    let index = SearchIndex::start(&d.b);
+    let term = format!("127.0.0.1:{}/busybox", index.port);
+    let search = |extra: &[&str]| {
+        let mut args = vec!["search"];
+        args.extend_from_slice(extra);
+        args.push(&term);
+        let (code, out, err) = d.run(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let table = search(&[]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[0].starts_with("NAME"), "{table}");
+    assert!(
+        lines[1].starts_with("busybox ") && lines[1].contains("[OK]"),
+        "{table}"
+    );
+    // Descriptions are cut at 45 characters, their newlines made spaces.
+    assert!(
+        lines[2].contains("Tools on busybox, with a description long en…"),
+        "{table}"
+    );
+    assert!(search(&["--no-trunc"]).contains("long enough to be cut at 45"));
+    let format = "{{.Name}}:{{.StarCount}}:{{.IsOfficial}}";
+    assert_eq!(
+        search(&["--format", format]),
+        "busybox:3000:[OK]\nsomeone/busybox-tools:12:\nother/busybox:3:\n"
+    );
+    assert_eq!(
+        search(&["--limit", "2", "--format", "{{.Name}}"]),
+        "busybox\nsomeone/busybox-tools\n"
+    );
+    assert_eq!(
+        search(&[
+            "--filter",
+            "is-official=false",
+            "--filter",
+            "stars=10",
+            "--format",
+            "{{.Name}}"
+        ]),
+        "someone/busybox-tools\n"
+    );
+    assert_eq!(
+        search(&["--filter", "is-automated=true", "--format", "{{.Name}}"]),
+        "someone/busybox-tools\n"
+    );
+    // The index got the term without its host, and the limits (25 unless given).
+    let asked = index.searches();
+    assert!(asked.starts_with("busybox 25\n"), "{asked}");
+    assert!(asked.contains("busybox 2\n"), "{asked}");
+    // The berth CLI prints what the docker CLI prints through the API.
+    let own = d.b.run(&["search", "--format", format, &term]).ok().stdout;
+    assert_eq!(own, search(&["--format", format]));
+    for (args, words) in [
+        (
+            vec!["--limit", "101"],
+            "Limit 101 is outside the range of [1, 100]",
+        ),
+        (vec!["--filter", "foo=bar"], "Invalid filter 'foo'"),
+        (
+            vec!["--filter", "is-official=maybe"],
+            "Invalid filter 'is-official=[maybe]'",
+        ),
+        (
+            vec!["--filter", "stars=many"],
+            "Invalid filter 'stars=many'",
+        ),
+    ] {
+        let mut all = vec!["search"];
+        all.extend(args);
+        all.push(&term);
+        let (code, _, err) = d.run(&all);
+        assert_eq!(code, 1, "{all:?}");
+        assert!(err.contains(words), "{all:?}: {err}");
+        let own = d.b.run(&all);
+        assert_ne!(own.code, 0, "{all:?}");
+        assert!(own.stderr.contains(words), "{all:?}: {}", own.stderr);
+    }
+    // No index there: dockerd's words for both attempts.
+    let (code, _, err) = d.run(&["search", "127.0.0.1:1/busybox"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("invalid registry endpoint \"http://127.0.0.1:1/v1/\". HTTPS attempt: Get \"https://127.0.0.1:1/v1/_ping\""),
+        "{err}"
+    );
 }

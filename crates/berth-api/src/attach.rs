@@ -1,5 +1,6 @@
 //! `POST /containers/{id}/attach`: takes the connection over ([`crate::hijack`]): it then
-//! carries the container's output one way and its stdin the other.
+//! carries the container's output one way and its stdin the other; `GET
+//! /containers/{id}/attach/ws` does the same over a WebSocket ([`crate::ws`]).
 //!
 //! The engine's attach speaks to the shim over file descriptors, so the bridge is three pipes:
 //! a blocking thread runs [`Engine::attach_container_io`] on their far ends while two tasks copy
@@ -13,13 +14,15 @@
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 
-use axum::extract::Request;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use berth_engine::container::{AttachRequest, LogsRequest};
 use berth_engine::{Engine, EngineOptions};
 use berth_runtime::attach::{AttachIo, DetachKeys};
 use berth_runtime::logs::LogOptions;
+use berth_volume::mount_spec::ApiVersion;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
@@ -57,6 +60,26 @@ pub fn take_failed_launch(id: &str) -> Option<ApiError> {
         .remove(id)
 }
 
+impl Wanted {
+    fn from_query(query: &BTreeMap<String, String>) -> Result<Wanted, ApiError> {
+        let flag = |k: &str| {
+            query
+                .get(k)
+                .is_some_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+        };
+        let detach_keys = DetachKeys::parse(query.get("detachKeys").map_or("", String::as_str))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Wanted {
+            stdin: flag("stdin"),
+            stdout: flag("stdout"),
+            stderr: flag("stderr"),
+            logs: flag("logs"),
+            stream: flag("stream"),
+            detach_keys,
+        })
+    }
+}
+
 /// Answers the attach request `req` for container `id`.
 pub async fn attach(
     opts: EngineOptions,
@@ -64,64 +87,118 @@ pub async fn attach(
     id: String,
     query: BTreeMap<String, String>,
 ) -> Response {
-    let flag = |k: &str| {
-        query
-            .get(k)
-            .is_some_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+    let wanted = match Wanted::from_query(&query) {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
     };
-    let detach_keys = match DetachKeys::parse(query.get("detachKeys").map_or("", String::as_str)) {
-        Ok(keys) => keys,
-        Err(e) => return ApiError::bad_request(e.to_string()).into_response(),
-    };
-    let wanted = Wanted {
-        stdin: flag("stdin"),
-        stdout: flag("stdout"),
-        stderr: flag("stderr"),
-        logs: flag("logs"),
-        stream: flag("stream"),
-        detach_keys,
-    };
-    let prepared = {
-        let (opts, id, stream) = (opts.clone(), id.clone(), wanted.stream);
-        tokio::task::spawn_blocking(move || -> Result<bool, ApiError> {
-            let mut engine = Engine::open(opts)?;
-            let c = engine.inspect_container(&id, false)?;
-            // Only a live attach needs the shim (a logs-only one must not start anything).
-            if stream {
-                if let Err(e) = engine.prepare_attach(&c.id) {
-                    let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
-                    if failed.len() >= MAX_FAILED_LAUNCHES {
-                        failed.pop_first();
-                    }
-                    failed.insert(c.id.clone(), e.into());
-                }
-            }
-            Ok(c.config.tty)
-        })
-        .await
-    };
-    let tty = match prepared {
-        Ok(Ok(tty)) => tty,
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    let tty = match prepare(&opts, &id, wanted.stream).await {
+        Ok(tty) => tty,
+        Err(r) => return r,
     };
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(upgraded) => bridge(TokioIo::new(upgraded), opts, id, tty, wanted).await,
+            Ok(upgraded) => bridge(TokioIo::new(upgraded), opts, id, tty, !tty, wanted).await,
             Err(e) => log::debug!("attach to {id}: no upgrade: {e}"),
         }
     });
     hijack::upgraded(tty)
 }
 
+/// `GET /containers/{id}/attach/ws`: the attach over a WebSocket, as dockerd serves it. The
+/// output is never multiplexed (stdout and stderr both go as they come, one message per
+/// chunk, binary from API 1.28 and text before); the client's messages are the container's
+/// stdin. Before API 1.42 the `stdin`, `stdout` and `stderr` parameters are ignored and all
+/// three streams attached; `logs`, `stream` and `detachKeys` mean what they mean for
+/// `POST /attach`.
+pub async fn attach_ws(
+    opts: EngineOptions,
+    req: Request,
+    id: String,
+    query: BTreeMap<String, String>,
+    version: ApiVersion,
+) -> Response {
+    let mut wanted = match Wanted::from_query(&query) {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    if version < ApiVersion::new(1, 42) {
+        (wanted.stdin, wanted.stdout, wanted.stderr) = (true, true, true);
+    }
+    let (mut parts, _) = req.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(u) => u,
+        Err(rejected) => {
+            // The container's absence is the answer dockerd gives first.
+            if let Err(r) = exists(&opts, &id).await {
+                return r;
+            }
+            return rejected.into_response();
+        }
+    };
+    let tty = match prepare(&opts, &id, wanted.stream).await {
+        Ok(tty) => tty,
+        Err(r) => return r,
+    };
+    let binary = version >= ApiVersion::new(1, 28);
+    upgrade.on_upgrade(move |socket| async move {
+        let conn = crate::ws::byte_stream(socket, binary);
+        bridge(conn, opts, id, tty, false, wanted).await;
+    })
+}
+
+/// Whether container `id` exists (else its 404 answer).
+async fn exists(opts: &EngineOptions, id: &str) -> Result<(), Response> {
+    let (opts, id) = (opts.clone(), id.to_string());
+    let found = tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        Engine::open(opts)?.inspect_container(&id, false)?;
+        Ok(())
+    })
+    .await;
+    match found {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.into_response()),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+    }
+}
+
+/// Container `id`'s `Tty`, once a live attach (`stream`) has its shim ready: a container that
+/// has not started gets one holding its process until the `start` (a failed launch is kept for
+/// that `start` to report). Errors are the answer to send.
+async fn prepare(opts: &EngineOptions, id: &str, stream: bool) -> Result<bool, Response> {
+    let (opts, id) = (opts.clone(), id.to_string());
+    let prepared = tokio::task::spawn_blocking(move || -> Result<bool, ApiError> {
+        let mut engine = Engine::open(opts)?;
+        let c = engine.inspect_container(&id, false)?;
+        // Only a live attach needs the shim (a logs-only one must not start anything).
+        if stream {
+            if let Err(e) = engine.prepare_attach(&c.id) {
+                let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
+                if failed.len() >= MAX_FAILED_LAUNCHES {
+                    failed.pop_first();
+                }
+                failed.insert(c.id.clone(), e.into());
+            }
+        }
+        Ok(c.config.tty)
+    })
+    .await;
+    match prepared {
+        Ok(Ok(tty)) => Ok(tty),
+        Ok(Err(e)) => Err(e.into_response()),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+    }
+}
+
 /// Copies between the upgraded connection and the container until its output ends: the log
-/// first when asked, then the live streams when asked.
+/// first when asked, then the live streams when asked; `multiplexed`: in Docker's frames
+/// (never with a terminal, whose one stream is raw).
 async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
     conn: T,
     opts: EngineOptions,
     id: String,
     tty: bool,
+    multiplexed: bool,
     wanted: Wanted,
 ) {
     let pipes = (|| -> std::io::Result<_> {
@@ -185,7 +262,7 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
     let output = hijack::Output {
         out,
         err: (!tty).then_some(err),
-        framed: !tty,
+        framed: multiplexed && !tty,
     };
     let finish = async move {
         let _ = attach.await;

@@ -4,16 +4,11 @@
 //! between the API and concurrent CLI processes exactly as between two CLIs — and it never runs
 //! containers itself: `start` goes through the shim path, so containers outlive the server.
 //!
-//! Served so far: `/_ping`, `/version`, `/system/df`, the prune endpoints of containers,
-//! images and volumes, the volume endpoints (create, list, inspect, remove,
-//! prune), the container endpoints (list, create, inspect, attach, start, stop, restart, kill,
-//! wait, logs, resize, remove), `/info` and the image endpoints without transfers (list,
-//! inspect, history, tag, remove) — enough for `docker run` (attached or not), `ps`, `logs -f`,
-//! `stop`, `rm`, `images` and every `docker volume` command; each under an optional `/vX.Y`
-//! prefix that selects the API version (see [`version`]), and exec instances (create, start,
-//! inspect, resize), and `POST /build` (Docker's classic builder, see [`build`]) with
-//! `/build/prune`. Load/save, events and networks are not served yet: anything else
-//! answers 404 with Docker's `page not found` message.
+//! Served: the Docker Engine API of Docker 20.10 (versions 1.12 to 1.43, see [`version`])
+//! except swarm — containers (with attach over a hijacked connection or a WebSocket, exec,
+//! archive, stats, events), images (with pull, push, load, save, import, commit, search),
+//! volumes, networks, `/build`, `/info`, `/version`, `/system/df`, `/events` and `/plugins`;
+//! anything else answers 404 with Docker's `page not found` message.
 
 mod activation;
 mod attach;
@@ -29,5 +24,6 @@ mod routes;
 mod server;
 mod upload;
 pub mod version;
+mod ws;
 
 pub use server::{serve, ServeError, DEFAULT_HOST, HEADER_READ_TIMEOUT, MAX_CONNECTIONS};

@@ -315,6 +315,10 @@ async fn dispatch(
         Some(Hijack::Attach(id)) => {
             return Ok(crate::attach::attach(shared.opts.clone(), req, id, query).await)
         }
+        Some(Hijack::AttachWs(id)) => {
+            let opts = shared.opts.clone();
+            return Ok(crate::attach::attach_ws(opts, req, id, query, version).await);
+        }
         Some(Hijack::ExecStart(id)) => return Ok(crate::exec::start(shared.clone(), req, id).await),
         None => {}
     }

@@ -61,6 +61,8 @@ pub enum Command {
     Pull(PullArgs),
     /// Upload an image to a registry.
     Push(PushArgs),
+    /// Search Docker Hub (or the index a term names) for images.
+    Search(SearchArgs),
     /// Log in to a registry.
     Login(LoginArgs),
     /// Log out from a registry.
@@ -903,6 +905,9 @@ pub struct RmArgs {
     /// Remove anonymous volumes associated with the container.
     #[arg(short = 'v', long)]
     pub volumes: bool,
+    /// Remove the specified link.
+    #[arg(short = 'l', long)]
+    pub link: bool,
     /// Containers.
     #[arg(value_name = "CONTAINER", required = true)]
     pub names: Vec<String>,
@@ -1327,6 +1332,26 @@ pub struct TagArgs {
     /// New name.
     #[arg(value_name = "TARGET_IMAGE[:TAG]")]
     pub target: String,
+}
+
+/// `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Filter output based on conditions provided.
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Pretty-print search using a Go template.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Max number of search results.
+    #[arg(long, default_value_t = 25)]
+    pub limit: i64,
+    /// Don't truncate output.
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// What to search for (`TERM`, or `HOST[:PORT]/TERM` for another registry's index).
+    #[arg(value_name = "TERM")]
+    pub term: String,
 }
 
 /// `history`.

@@ -191,6 +191,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(e, a),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => registry::pull(e, a),
         Command::Push(a) | Command::Image(ImageCommand::Push(a)) => registry::push(e, a),
+        Command::Search(a) => registry::search(e, a),
         Command::Login(a) => registry::login(e, a),
         Command::Logout(a) => registry::logout(e, a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images(e, a),

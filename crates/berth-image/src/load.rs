@@ -30,6 +30,10 @@ pub enum LoadError {
     /// The archive is not an image archive or is inconsistent.
     #[error("invalid image archive: {0}")]
     Invalid(String),
+    /// The input is not a tar archive (cut short, or a header that is not one): dockerd's words,
+    /// with Go's reason (`unexpected EOF`, `archive/tar: invalid tar header`).
+    #[error("Error processing tar file(exit status 1): {0}")]
+    Tar(String),
     /// Storing layers or images failed.
     #[error(transparent)]
     Store(#[from] ImageStoreError),
@@ -84,12 +88,12 @@ struct TarIndex {
 }
 
 impl TarIndex {
-    fn build(file: &mut File) -> io::Result<TarIndex> {
+    fn build(file: &mut File) -> Result<TarIndex, LoadError> {
         file.seek(SeekFrom::Start(0))?;
         let mut archive = tar::Archive::new(BufReader::new(&mut *file));
         let mut entries = HashMap::new();
-        for entry in archive.entries_with_seek()? {
-            let entry = entry?;
+        for entry in archive.entries_with_seek().map_err(not_a_tar)? {
+            let entry = entry.map_err(not_a_tar)?;
             let name = clean_name(&entry.path()?.to_string_lossy());
             entries.insert(name, (entry.raw_file_position(), entry.size()));
         }
@@ -108,6 +112,19 @@ impl TarIndex {
         file.seek(SeekFrom::Start(off))?;
         file.read_exact(&mut buf)?;
         Ok(buf)
+    }
+}
+
+/// A tar reader's error in the words Go's `archive/tar` gives dockerd: a block cut short is
+/// `unexpected EOF`, a block that is no header `invalid tar header`.
+fn not_a_tar(e: io::Error) -> LoadError {
+    let text = e.to_string();
+    if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("entire block") {
+        LoadError::Tar("unexpected EOF".into())
+    } else if text.contains("checksum") || text.contains("header") {
+        LoadError::Tar("archive/tar: invalid tar header".into())
+    } else {
+        LoadError::Io(e)
     }
 }
 

@@ -88,7 +88,7 @@ pub fn error_text(body: &[u8]) -> Option<String> {
 }
 
 /// Reads at most `limit` bytes of a response body; more is an error.
-fn read_bounded(r: Response, limit: u64, what: &str) -> Result<Vec<u8>, RegistryError> {
+pub(crate) fn read_bounded(r: Response, limit: u64, what: &str) -> Result<Vec<u8>, RegistryError> {
     let mut body = Vec::new();
     r.take(limit + 1).read_to_end(&mut body)?;
     if body.len() as u64 > limit {
@@ -100,7 +100,10 @@ fn read_bounded(r: Response, limit: u64, what: &str) -> Result<Vec<u8>, Registry
 }
 
 /// Builds the HTTP client for one endpoint.
-fn http_client(endpoint: &Endpoint, opts: &RegistryOptions) -> Result<Client, RegistryError> {
+pub(crate) fn http_client(
+    endpoint: &Endpoint,
+    opts: &RegistryOptions,
+) -> Result<Client, RegistryError> {
     let tls = crate::tls::tls_config(&endpoint.host, &opts.certs_dirs, endpoint.verify_tls)?;
     Client::builder()
         .tls_backend_preconfigured(tls)
@@ -167,6 +170,11 @@ impl Registry {
     /// The options.
     pub fn options(&self) -> &RegistryOptions {
         &self.opts
+    }
+
+    /// Where credentials come from.
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// The endpoints of registry `domain`, in the order to try them.

@@ -2,7 +2,8 @@
 //! (references → manifests → blobs) over the endpoints [`endpoint::RegistryOptions`] gives for a
 //! registry (mirrors, insecure registries, TLS per host from certs.d), authenticating as the
 //! registry asks ([`auth`]: Basic, or Bearer tokens) with credentials from the docker CLI's
-//! file and helpers ([`credentials`]). [`manifest`] parses and selects manifests. What to do
+//! file and helpers ([`credentials`]). [`manifest`] parses and selects manifests; [`search`] asks an
+//! index's v1 search API (`docker search`). What to do
 //! with the bytes (verify, unpack, record) is the engine's business: this crate only talks.
 //!
 //! Why our own small distribution layer on `reqwest` rather than `oci-client`: berth's store and
@@ -23,6 +24,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod manifest;
+pub mod search;
 mod tls;
 pub mod upload;
 

@@ -67,9 +67,14 @@ pub fn inspect(ctx: &mut Ctx) -> ApiResult {
     ))
 }
 
-/// `DELETE /containers/{id}?force=&v=`: 204.
+/// `DELETE /containers/{id}?force=&v=&link=`: 204 (with `link`, `{id}` is `parent/alias` and
+/// only that legacy link goes).
 pub fn remove(ctx: &mut Ctx) -> ApiResult {
     let id = ctx.param.clone();
+    if ctx.req.flag("link") {
+        ctx.engine()?.remove_link(&id)?;
+        return Ok(empty(StatusCode::NO_CONTENT));
+    }
     let (force, volumes) = (ctx.req.flag("force"), ctx.req.flag("v"));
     ctx.engine()?.remove_container(&id, force, volumes)?;
     Ok(empty(StatusCode::NO_CONTENT))

@@ -72,10 +72,18 @@ fn save(ctx: &mut Ctx, names: Vec<String>) -> ApiResult {
 }
 
 /// `POST /images/load?quiet=`: loads the archive in the body; one `stream` message per image
-/// loaded, as Docker's (berth reports no progress bars, quiet or not).
+/// loaded, as Docker's (berth reports no progress bars, quiet or not). A failed load is a 200
+/// whose stream ends in an `errorDetail` message, as dockerd answers once it reads the body
+/// (clients such as docker-py raise their load error from that message).
 pub fn load(ctx: &mut Ctx) -> ApiResult {
     let mut tar = ctx.req.take_upload()?;
-    let loaded = ctx.engine()?.load_images(&mut tar, &NoProgress)?;
+    let loaded = match ctx.engine()?.load_images(&mut tar, &NoProgress) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            let message = e.to_string();
+            return messages(&[json!({"errorDetail": {"message": message}, "error": message})]);
+        }
+    };
     let mut lines = Vec::new();
     for image in loaded {
         for (tag, old) in &image.replaced {
@@ -292,4 +300,20 @@ pub fn distribution(ctx: &mut Ctx) -> ApiResult {
     let name = ctx.param.clone();
     let info = ctx.engine()?.distribution_inspect(&name, &auth)?;
     Ok(json(StatusCode::OK, &info))
+}
+
+/// `GET /images/search?term=&limit=&filters=`: what the index the term names finds (see
+/// [`berth_registry::search`]), as a JSON array; `limit` defaults to 25.
+pub fn search(ctx: &mut Ctx) -> ApiResult {
+    let limit = match ctx.req.nonempty("limit") {
+        None => berth_engine::image::DEFAULT_SEARCH_LIMIT,
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("strconv.Atoi: parsing {v:?}: invalid syntax"))
+        })?,
+    };
+    let filters = ctx.req.filters()?;
+    let term = ctx.req.query.get("term").cloned().unwrap_or_default();
+    let auth = RegistryAuth::Given(ctx.req.registry_auth()?);
+    let found = ctx.engine()?.search_images(&term, limit, &filters, &auth)?;
+    Ok(crate::request::json(StatusCode::OK, &found))
 }

@@ -83,6 +83,13 @@ pub fn route(method: &Method, path: &str) -> Result<(Handler, String), ApiError>
         return Ok(found);
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // `DELETE /containers/PARENT/ALIAS?link=1` names a legacy link (dockerd's `{name:.*}`).
+    if let ("DELETE", ["containers", parent, alias]) = (m, segments.as_slice()) {
+        return Ok((
+            containers::remove,
+            format!("{}/{}", decode(parent), decode(alias)),
+        ));
+    }
     let found: Option<(Handler, &str)> = match (m, segments.as_slice()) {
         ("GET" | "HEAD", ["_ping"]) => Some((system::ping, "")),
         ("GET", ["version"]) => Some((system::version, "")),
@@ -152,6 +159,8 @@ fn decode(segment: &str) -> String {
 pub enum Hijack {
     /// `POST /containers/{id}/attach`.
     Attach(String),
+    /// `GET /containers/{id}/attach/ws`.
+    AttachWs(String),
     /// `POST /exec/{id}/start`.
     ExecStart(String),
 }
@@ -161,6 +170,7 @@ pub fn hijack_target(method: &Method, path: &str) -> Option<Hijack> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method.as_str(), segments.as_slice()) {
         ("POST", ["containers", id, "attach"]) => Some(Hijack::Attach(id.to_string())),
+        ("GET", ["containers", id, "attach", "ws"]) => Some(Hijack::AttachWs(id.to_string())),
         ("POST", ["exec", id, "start"]) => Some(Hijack::ExecStart(id.to_string())),
         _ => None,
     }
@@ -177,6 +187,7 @@ fn image_route(method: &str, path: &str) -> Option<(Handler, String)> {
     match (method, rest) {
         ("GET", "json") => return Some((images::list, String::new())),
         ("GET", "get") => return Some((images::get_many, String::new())),
+        ("GET", "search") => return Some((images::search, String::new())),
         ("POST", "load") => return Some((images::load, String::new())),
         ("POST", "create") => return Some((images::create, String::new())),
         ("POST", "prune") => return Some((images::prune, String::new())),

@@ -1,4 +1,5 @@
-//! Registry commands: `pull`, `push`, `login`, `logout`, printed as the docker CLI prints them,
+//! Registry commands: `pull`, `push`, `search`, `login`, `logout`, printed as the docker CLI
+//! prints them,
 //! and [`ensure_image`], the pull that `run` and `create` do before creating (`--pull`).
 
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -10,9 +11,10 @@ use berth_image::platform::Platform;
 use berth_image::reference::Reference;
 use berth_registry::{AuthConfig, CredentialStore};
 
-use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
+use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs, SearchArgs};
 use crate::error::{CliError, CliResult};
 use crate::exit::Exit;
+use crate::format::{self, Row};
 use crate::jsonmessage::{MessagePrinter, Target};
 
 /// `--disable-content-trust=false` asks for signature checks berth does not do.
@@ -33,6 +35,49 @@ fn refuse_tag_with_all_tags(all_tags: bool, reference: &Reference) -> Result<(),
     }
     Ok(())
 }
+
+/// `berth search`: the docker CLI's columns; descriptions cut at 45 characters unless
+/// `--no-trunc`, `[OK]` for official and automated images.
+pub fn search(engine: &mut Engine, args: &SearchArgs) -> CliResult {
+    let filters = super::parse_filters(&args.filter, "-f, --filter")?;
+    let found =
+        engine.search_images(&args.term, args.limit, &filters, &RegistryAuth::ConfigFile)?;
+    let ok = |b: bool| if b { "[OK]" } else { "" }.to_string();
+    let rows: Vec<Row> = found
+        .iter()
+        .map(|r| {
+            let description = r.description.replace(['\n', '\r'], " ");
+            let description = if args.no_trunc {
+                description
+            } else {
+                format::text::truncate_with_ellipsis(&description, 45)
+            };
+            Row::new("*formatter.searchContext")
+                .field("Name", r.name.clone())
+                .field("Description", description)
+                .field("StarCount", r.star_count.to_string())
+                .field("IsOfficial", ok(r.is_official))
+                .field("IsAutomated", ok(r.is_automated))
+        })
+        .collect();
+    crate::output::print_list(&rows, args.format.as_deref(), false, &SEARCH)?;
+    Ok(Exit::Ok)
+}
+
+/// `docker search`'s formats (docker 28's table: `AUTOMATED` only when a format asks for it).
+const SEARCH: format::ListFormat = format::ListFormat {
+    table: "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}",
+    quiet: "{{.Name}}",
+    raw: None,
+    headers: &[
+        ("Name", "NAME"),
+        ("Description", "DESCRIPTION"),
+        ("StarCount", "STARS"),
+        ("IsOfficial", "OFFICIAL"),
+        ("IsAutomated", "AUTOMATED"),
+    ],
+    quiet_overrides_format: false,
+};
 
 /// `berth pull`.
 pub fn pull(engine: &mut Engine, args: &PullArgs) -> CliResult {

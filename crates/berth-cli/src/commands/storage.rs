@@ -298,12 +298,17 @@ pub fn rm(engine: &mut Engine, args: &RmArgs) -> CliResult {
     };
     let mut exit = Exit::Ok;
     for name in &args.names {
-        if limit > 0 && !confirmed(engine, name, args.volumes, limit) {
+        if limit > 0 && !args.link && !confirmed(engine, name, args.volumes, limit) {
             eprintln!("{name}: not removed");
             exit = Exit::Failure;
             continue;
         }
-        match engine.remove_container(name, args.force, args.volumes) {
+        let removed = if args.link {
+            engine.remove_link(name)
+        } else {
+            engine.remove_container(name, args.force, args.volumes)
+        };
+        match removed {
             Ok(()) => println!("{name}"),
             Err(e) => {
                 // docker 28 prints a missing container's error but `-f` keeps the exit 0.

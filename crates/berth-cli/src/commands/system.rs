@@ -67,10 +67,70 @@ pub fn info(engine: &mut Engine, args: &FormatArg) -> CliResult {
         println!("  {k}: {v}");
     }
     println!(" Logging Driver: {}", info.logging_driver);
+    println!(" Cgroup Driver: {}", info.cgroup_driver);
+    println!(" Cgroup Version: {}", info.cgroup_version);
+    println!(" Plugins:");
+    for kind in ["Volume", "Network", "Log"] {
+        let names = info
+            .plugins
+            .get(kind)
+            .map(|v| v.join(" "))
+            .unwrap_or_default();
+        println!("  {kind}: {names}");
+    }
+    println!(" Swarm: inactive");
+    let runtimes: Vec<&str> = info.runtimes.keys().map(String::as_str).collect();
+    println!(" Runtimes: {}", runtimes.join(" "));
+    println!(" Default Runtime: {}", info.default_runtime);
+    println!(" Init Binary: {}", info.init_binary);
+    println!(" containerd version: {}", info.containerd_commit.id);
+    println!(" runc version: {}", info.runc_commit.id);
+    println!(" init version: {}", info.init_commit.id);
+    println!(" Security Options:");
+    for opt in &info.security_options {
+        // `name=seccomp,profile=default` as docker prints it.
+        for (i, kv) in opt.split(',').enumerate() {
+            let (k, v) = kv.split_once('=').unwrap_or(("", kv));
+            if i == 0 {
+                println!("  {v}");
+            } else {
+                let mut key = k.to_string();
+                if let Some(first) = key.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                println!("   {key}: {v}");
+            }
+        }
+    }
     println!(" Kernel Version: {}", info.kernel_version);
+    println!(" Operating System: {}", info.operating_system);
     println!(" OSType: {}", info.os_type);
     println!(" Architecture: {}", info.architecture);
+    println!(" CPUs: {}", info.ncpu);
+    println!(
+        " Total Memory: {}",
+        units::bytes_size(info.mem_total as f64)
+    );
+    println!(" Name: {}", info.name);
+    println!(" ID: {}", info.id);
     println!(" Docker Root Dir: {}", info.docker_root_dir);
+    println!(" Debug Mode: {}", info.debug);
+    println!(" Registry: {}", info.index_server_address);
+    println!(" Labels:");
+    println!(" Experimental: {}", info.experimental_build);
+    println!(" Insecure Registries:");
+    for cidr in info.registry_config["InsecureRegistryCIDRs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+    {
+        println!("  {cidr}");
+    }
+    println!(" Live Restore Enabled: {}", info.live_restore_enabled);
+    for w in info.warnings.iter().flatten() {
+        eprintln!("{w}");
+    }
     Ok(Exit::Ok)
 }
 

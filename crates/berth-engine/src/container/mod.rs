@@ -44,7 +44,7 @@ pub mod runconfig;
 pub mod shim;
 mod start;
 mod state;
-mod stats;
+pub(crate) mod stats;
 mod stop;
 mod storage;
 #[cfg(test)]

@@ -39,6 +39,34 @@ impl Engine {
         }
     }
 
+    /// `docker rm --link PARENT/ALIAS`: the legacy link `ALIAS` goes from `PARENT`'s links; both
+    /// containers stay. A name that is not a link is Docker's "No such container"; a container's
+    /// own name (no parent) is refused as dockerd refuses it.
+    pub fn remove_link(&mut self, name: &str) -> Result<(), EngineError> {
+        let full = format!("/{}", name.trim_start_matches('/'));
+        let (parent, _) = full.rsplit_once('/').unwrap_or_default();
+        if parent.is_empty() {
+            self.container(name)?;
+            return Err(EngineError::Conflict(
+                "Conflict, cannot remove the default link name of the container".into(),
+            ));
+        }
+        let missing = || EngineError::NoSuchContainer(name.to_string());
+        let mut p = self.lookup_container(&parent[1..]).map_err(|_| missing())?;
+        let links = p.host_config.links.take().unwrap_or_default();
+        // Recorded as `/child:/parent/alias`.
+        let kept: Vec<String> = links
+            .iter()
+            .filter(|l| l.split_once(':').map(|(_, alias)| alias) != Some(full.as_str()))
+            .cloned()
+            .collect();
+        if kept.len() == links.len() {
+            return Err(missing());
+        }
+        p.host_config.links = (!kept.is_empty()).then_some(kept);
+        self.save_host_config(&p.id, &p.host_config)
+    }
+
     /// Removes a stopped container and everything it owns (anonymous volumes only with
     /// `volumes`). The row goes only if, in the same transaction, the container is still
     /// stopped: a `start` that won the race keeps it (and this fails with Docker's words).

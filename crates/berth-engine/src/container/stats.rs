@@ -307,7 +307,7 @@ fn online_cpus() -> u32 {
 }
 
 /// The host's memory in bytes (the limit Docker shows for an unlimited container).
-fn host_memory() -> u64 {
+pub(crate) fn host_memory() -> u64 {
     let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     info.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

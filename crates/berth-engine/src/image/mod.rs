@@ -21,6 +21,7 @@ mod push;
 mod registry;
 mod remove;
 mod save;
+mod search;
 mod tag;
 mod transfer_error;
 
@@ -29,6 +30,7 @@ pub use pull::{PullOptions, PullOutcome};
 pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
 pub use save::SaveFormat;
+pub use search::DEFAULT_SEARCH_LIMIT;
 pub use transfer_error::TransferError;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.
