@@ -210,9 +210,13 @@ impl Engine {
     /// then run it ([`Engine::start_claimed_exec`], or an exec shim).
     pub fn claim_exec(&mut self, id: &str) -> Result<ExecConfig, EngineError> {
         let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
-        // The container is checked first, so that a refused start leaves the instance unused.
-        self.container(&record.container_id)?.can_exec()?;
-        let claim = self.store.db_mut().write(|tx| execs::claim_start(tx, id))?;
+        // Refreshed first: a container whose shim died is recorded as exited.
+        self.container(&record.container_id)?;
+        // The container is checked first, so that a refused start leaves the instance unused,
+        // and in the claim's transaction, so that it cannot stop in between unseen.
+        let claim = self.acting(&record.container_id, Container::can_exec, |tx, _| {
+            Ok(execs::claim_start(tx, id)?)
+        })?;
         match claim {
             Claim::Claimed(record) => config_of(&record),
             Claim::Missing => Err(no_such_exec(id)),

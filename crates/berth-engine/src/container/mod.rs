@@ -134,6 +134,17 @@ fn from_row(r: ContainerRow) -> Result<Container, EngineError> {
     })
 }
 
+/// Container `id` as recorded, read inside a write transaction.
+fn locked_container(
+    tx: &berth_store::metadata::Connection,
+    id: &str,
+) -> Result<Container, EngineError> {
+    containers::get(tx, id)?
+        .map(from_row)
+        .transpose()?
+        .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))
+}
+
 fn write_state(
     conn: &berth_store::metadata::Connection,
     id: &str,
@@ -316,15 +327,30 @@ impl Engine {
         act: impl FnOnce(&Container, &mut State) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
         self.store.db_mut().write(|tx| -> Result<T, EngineError> {
-            let c = containers::get(tx, id)?
-                .map(from_row)
-                .transpose()?
-                .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))?;
+            let c = locked_container(tx, id)?;
             allowed(&c)?;
             let mut state = c.state.clone();
             let out = act(&c, &mut state)?;
             write_state(tx, id, &state)?;
             Ok(out)
+        })
+    }
+
+    /// [`Engine::transition`] for a verb that leaves the recorded state to the shim (`kill`,
+    /// `stop`'s signal, claiming an exec): `allowed` and `act` run on the state recorded now,
+    /// inside one write transaction, so the shim cannot record an exit between the check and the
+    /// act; `act` may still find the process gone (it ended, its exit not yet recorded) and
+    /// answer as if the check had failed.
+    pub(crate) fn acting<T>(
+        &mut self,
+        id: &str,
+        allowed: impl FnOnce(&Container) -> Result<(), StateError>,
+        act: impl FnOnce(&berth_store::metadata::Connection, &Container) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        self.store.db_mut().write(|tx| -> Result<T, EngineError> {
+            let c = locked_container(tx, id)?;
+            allowed(&c)?;
+            act(tx, &c)
         })
     }
 
