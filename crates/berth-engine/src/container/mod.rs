@@ -53,18 +53,23 @@ mod top;
 mod update;
 mod wait;
 
+pub use archive::ContainerPathError;
 pub use archive::PathStat;
 pub use attach::AttachRequest;
 pub use boot::BootStart;
 pub use commit::CommitRequest;
+pub use create::CreateError;
+pub use exec::ExecRequestError;
 pub use list::ListOptions;
 pub use logs::LogsRequest;
+pub use mounts::MountPointError;
+pub use names::NameError;
 pub use start::Started;
 pub use state::{CanStart, State, StateError, Status};
 pub use stats::{StatsJson, StatsQuery};
-pub use stop::{parse_signal, Stopped};
+pub use stop::{parse_signal, KillError, Stopped};
 pub(crate) use storage::writable_layer;
-pub use top::TopResult;
+pub use top::{TopError, TopResult};
 
 /// One container, as recorded.
 #[derive(Debug, Clone)]
@@ -283,11 +288,7 @@ impl Engine {
             match found.len() {
                 1 => return from_row(found.remove(0)),
                 0 => {}
-                _ => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "Multiple IDs found with provided prefix: {name_or_id}"
-                    )))
-                }
+                _ => return Err(names::NameError::AmbiguousPrefix(name_or_id.to_string()).into()),
             }
         }
         Err(not_found())

@@ -74,6 +74,27 @@ fn deliver(
     }
 }
 
+/// A `kill` refused before the state is read, in dockerd's words.
+#[derive(Debug, thiserror::Error)]
+pub enum KillError {
+    /// A signal name or number Linux does not have.
+    #[error("Invalid signal: {0}")]
+    InvalidSignal(String),
+    /// No container by that name (404), which dockerd's kill words its own way.
+    #[error("Cannot kill container: {0}: No such container: {0}")]
+    NoSuchContainer(String),
+}
+
+impl KillError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            KillError::InvalidSignal(_) => berth_store::ErrorKind::InvalidArgument,
+            KillError::NoSuchContainer(_) => berth_store::ErrorKind::NotFound,
+        }
+    }
+}
+
 /// What `stop` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
@@ -191,12 +212,10 @@ impl Engine {
 
     /// `docker kill [-s SIGNAL]`.
     pub fn kill_container(&mut self, name: &str, signal: &str) -> Result<Container, EngineError> {
-        let sig = parse_signal(signal)
-            .ok_or_else(|| EngineError::InvalidArgument(format!("Invalid signal: {signal}")))?;
+        let sig =
+            parse_signal(signal).ok_or_else(|| KillError::InvalidSignal(signal.to_string()))?;
         let c = self.container(name).map_err(|e| match e {
-            EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
-                "Cannot kill container: {name}: No such container: {name}"
-            )),
+            EngineError::NoSuchContainer(_) => KillError::NoSuchContainer(name.to_string()).into(),
             other => other,
         })?;
         if sig == libc::SIGKILL {

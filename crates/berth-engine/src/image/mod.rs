@@ -27,6 +27,7 @@ pub use fetch::PULL_WORKERS;
 pub use pull::{PullOptions, PullOutcome};
 pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
+pub use remove::ImageRemoveError;
 pub use save::SaveFormat;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.
