@@ -4,7 +4,7 @@
 //!
 //! [`kind`]: EngineError::kind
 
-use berth_store::ErrorKind;
+pub use berth_store::ErrorKind;
 
 /// A failure of an engine operation.
 #[derive(Debug, thiserror::Error)]
