@@ -224,7 +224,7 @@ mod tests {
     /// The typed refusals that replaced `Conflict`/`InvalidArgument`/`NotFound` strings keep
     /// dockerd's words byte for byte and the class (HTTP status) the strings had.
     #[test]
-    fn typed_refusals_keep_dockers_words_and_classes() {
+    fn name_and_create_refusals_keep_dockers_words() {
         let cases: Vec<(EngineError, &str, u16)> = vec![
             (
                 NameError::InUse {
@@ -259,6 +259,13 @@ mod tests {
                 "maximum retry count cannot be used with restart policy 'always'",
                 400,
             ),
+        ];
+        check(cases);
+    }
+
+    #[test]
+    fn exec_kill_cp_rmi_filter_and_plugin_refusals_keep_dockers_words() {
+        let cases: Vec<(EngineError, &str, u16)> = vec![
             (
                 ExecRequestError::AlreadyRun("e1".into()).into(),
                 "Error: Exec command e1 has already run",
@@ -317,6 +324,10 @@ mod tests {
                 404,
             ),
         ];
+        check(cases);
+    }
+
+    fn check(cases: Vec<(EngineError, &str, u16)>) {
         for (e, text, status) in cases {
             assert_eq!(e.to_string(), text);
             assert_eq!(e.kind().http_status(), status, "{text}");

@@ -136,25 +136,7 @@ impl Engine {
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
         if let Some(spec) = req.platform.as_deref().filter(|p| !p.is_empty()) {
-            let wanted = Platform::parse(spec).map_err(CreateError::BadPlatform)?;
-            let actual = Platform::of_image(&image.config);
-            if !wanted.matches(&actual) {
-                return Err(CreateError::PlatformMismatch {
-                    image: image_ref,
-                    wanted: wanted.to_string(),
-                    actual: actual.to_string(),
-                }
-                .into());
-            }
-            // berth runs containers of this machine's platform only (images of others can be
-            // pulled and stored).
-            if !wanted.runs_here() {
-                return Err(CreateError::ForeignPlatform {
-                    wanted: wanted.to_string(),
-                    host: Platform::host().to_string(),
-                }
-                .into());
-            }
+            check_platform(&image_ref, &image.config, spec)?;
         }
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);
@@ -280,11 +262,34 @@ impl Engine {
             created_at: crate::now(),
             restart_count: 0,
         };
-        let mut container = container;
-        let mut attempts = 0;
-        let mut vanished = 0;
-        loop {
-            match self.insert_container(&container, &endpoints) {
+        let named = req.name.is_some();
+        self.record_created(
+            container,
+            &endpoints,
+            named,
+            remap.as_ref(),
+            created_volumes,
+        )
+    }
+
+    /// Inserts the prepared `container` and announces it. A generated name another process
+    /// took between the check and the insert is replaced (`named`: the user gave it, so it is
+    /// not); a volume removed between its lookup and the insert (`volume rm` racing `run -v
+    /// NAME`) is found or created again, as the run would have had it come a moment later
+    /// (issue 15) — a `--volumes-from` volume is not created: that fails. On failure the
+    /// container's files and the volumes made for it are removed.
+    fn record_created(
+        &mut self,
+        mut container: Container,
+        endpoints: &[berth_store::metadata::networks::EndpointRow],
+        named: bool,
+        remap: Option<&crate::userns::Remap>,
+        mut created_volumes: Vec<String>,
+    ) -> Result<Container, EngineError> {
+        let id = container.id.clone();
+        let (mut attempts, mut vanished) = (0, 0);
+        let failure = loop {
+            match self.insert_container(&container, endpoints) {
                 Ok(()) => {
                     for v in &created_volumes {
                         self.emit_volume(v, "create", &[("driver", "local".into())]);
@@ -292,39 +297,28 @@ impl Engine {
                     self.emit_container(&container, "create", &[]);
                     return Ok(container);
                 }
-                // A generated name another process took between the check and the insert:
-                // pick another one rather than fail a `run` the user gave no name.
                 Err(EngineError::Name(names::NameError::InUse { .. }))
-                    if req.name.is_none() && attempts < 20 =>
+                    if !named && attempts < 20 =>
                 {
                     attempts += 1;
                     container.name = self.unused_generated_name()?;
                 }
-                // A volume removed between its lookup and the insert (`volume rm` racing
-                // `run -v NAME`): find or create it again, as the run would have had it come a
-                // moment later (issue 15). A `--volumes-from` volume is not created: that fails.
                 Err(EngineError::Volume(VolumeError::NotFound(_))) if vanished < 20 => {
                     vanished += 1;
                     let mut specs = container.mounts.clone();
-                    if let Err(e) = self.prepare_container_volumes(
-                        &id,
-                        remap.as_ref(),
-                        &mut specs,
-                        &mut created_volumes,
-                    ) {
-                        self.abandon_container_files(&id);
-                        self.discard_volumes(&created_volumes);
-                        return Err(e);
+                    if let Err(e) =
+                        self.prepare_container_volumes(&id, remap, &mut specs, &mut created_volumes)
+                    {
+                        break e;
                     }
                     container.mounts = specs;
                 }
-                Err(e) => {
-                    self.abandon_container_files(&id);
-                    self.discard_volumes(&created_volumes);
-                    return Err(e);
-                }
+                Err(e) => break e,
             }
-        }
+        };
+        self.abandon_container_files(&id);
+        self.discard_volumes(&created_volumes);
+        Err(failure)
     }
 
     fn check_name_free(&self, name: &str) -> Result<(), EngineError> {
@@ -506,6 +500,31 @@ pub(crate) fn name_conflict(name: &str, owner: &str) -> EngineError {
         owner: owner.to_string(),
     }
     .into()
+}
+
+/// Checks an image of `image_ref` against `--platform` `spec` as dockerd does; berth runs
+/// containers of this machine's platform only (images of others can be pulled and stored).
+fn check_platform(
+    image_ref: &str,
+    image: &berth_image::config::ImageConfig,
+    spec: &str,
+) -> Result<(), CreateError> {
+    let wanted = Platform::parse(spec).map_err(CreateError::BadPlatform)?;
+    let actual = Platform::of_image(image);
+    if !wanted.matches(&actual) {
+        return Err(CreateError::PlatformMismatch {
+            image: image_ref.to_string(),
+            wanted: wanted.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    if !wanted.runs_here() {
+        return Err(CreateError::ForeignPlatform {
+            wanted: wanted.to_string(),
+            host: Platform::host().to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// dockerd's restart-policy rules, in its words.
