@@ -13,8 +13,8 @@
 //! - wait before 1.30: no `condition`; images before 1.41: the `filter` parameter is a
 //!   `reference` filter; volume prune before 1.42: named volumes too (in `routes::volumes`).
 
+use berth_engine::io::ApiVersion;
 use berth_engine::types::HostConfig;
-use berth_volume::mount_spec::ApiVersion;
 use serde_json::{json, Value};
 
 const V1_20: ApiVersion = ApiVersion::new(1, 20);

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use berth_runtime::attach::{DetachKeys, EscapeScanner, Scan};
+use berth_engine::io::{DetachKeys, EscapeScanner, Scan};
 
 use crate::mux;
 

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_engine::error::ErrorKind;
 use berth_engine::filters::Filters;
+use berth_engine::io::ApiVersion;
 use berth_engine::EngineError;
-use berth_volume::mount_spec::ApiVersion;
 use serde::Serialize;
 
 /// One API request, routed.
@@ -157,38 +158,34 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// 400 with `message`.
-    pub fn bad_request(message: impl Into<String>) -> ApiError {
+    /// An error of class `kind`: its status comes from the one table, `ErrorKind::http_status`.
+    fn of_kind(kind: ErrorKind, message: impl Into<String>) -> ApiError {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
+            status: StatusCode::from_u16(kind.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message: message.into(),
         }
     }
 
-    /// 500 with `message`.
+    /// A malformed request (400) with `message`.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::of_kind(ErrorKind::InvalidArgument, message)
+    }
+
+    /// A failure of the server (500) with `message`.
     pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: message.into(),
-        }
+        ApiError::of_kind(ErrorKind::Internal, message)
     }
 
     /// 404 for a path nothing serves.
     pub fn page_not_found() -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            message: "page not found".into(),
-        }
+        ApiError::of_kind(ErrorKind::NotFound, "page not found")
     }
 }
 
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
-        ApiError {
-            status: StatusCode::from_u16(e.kind().http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            message: e.to_string(),
-        }
+        ApiError::of_kind(e.kind(), e.to_string())
     }
 }
 
@@ -289,7 +286,7 @@ pub(crate) mod go_nulls {
 
     fn parse<T: serde::de::DeserializeOwned + Default>(v: &Value) -> Result<T, String> {
         let req = Request {
-            version: berth_volume::mount_spec::ApiVersion::V1_41,
+            version: berth_engine::io::ApiVersion::V1_41,
             query: Default::default(),
             body: serde_json::to_vec(v).unwrap().into(),
             upload: None,

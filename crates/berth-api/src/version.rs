@@ -1,7 +1,7 @@
 //! API versions: a request's path may start with `/vX.Y`; without it the server's newest version
 //! applies. Versions outside [`MIN`]..=[`MAX`] are refused with Docker's words (HTTP 400).
 
-use berth_volume::mount_spec::ApiVersion;
+use berth_engine::io::ApiVersion;
 
 /// The oldest version served: Docker 20.10's minimum (the shapes that differ by version are in
 /// `compat`).

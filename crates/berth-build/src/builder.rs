@@ -12,14 +12,15 @@ use berth_image::config::{ContainerConfig, Empty, History, ImageConfig, RootFs};
 use crate::args::BuildArgs;
 use crate::instructions::{self, CmdLine, Command, CopyArgs, Instruction, Stage};
 use crate::parser::{self, Heredoc};
+use crate::refusal::{Missing, Refusal};
 use crate::shell::{Env, Lex};
 
 /// A build that failed; the text is what the user sees (Docker's where Docker has one).
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The Dockerfile or an argument is wrong.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] Refusal),
     /// A RUN step's command exited non-zero: `The command '...' returned a non-zero code: N`.
     #[error("The command '{command}' returned a non-zero code: {code}")]
     Failed {
@@ -32,8 +33,8 @@ pub enum BuildError {
     #[error("{0}")]
     Backend(String),
     /// Something is missing (an image, a file of the context).
-    #[error("{0}")]
-    NotFound(String),
+    #[error(transparent)]
+    NotFound(#[from] Missing),
 }
 
 /// Where the builder writes its progress. The step events default to the classic builder's
@@ -252,10 +253,6 @@ fn short(id: &str) -> &str {
     &hex[..hex.len().min(12)]
 }
 
-fn invalid(m: impl std::fmt::Display) -> BuildError {
-    BuildError::Invalid(m.to_string())
-}
-
 /// Docker's `nat.ParsePortSpecs` for EXPOSE: `80`, `80/udp`, `8000-8002/tcp`.
 pub fn expose_ports(spec: &str) -> Result<Vec<String>, BuildError> {
     let (port, proto) = match spec.split_once('/') {
@@ -266,7 +263,7 @@ pub fn expose_ports(spec: &str) -> Result<Vec<String>, BuildError> {
         Some((_, p)) => p,
         None => port,
     };
-    let bad = || invalid(format!("Invalid containerPort: {port}"));
+    let bad = || Refusal::ContainerPort(port.to_string());
     let (lo, hi) = match port.split_once('-') {
         Some((a, b)) => (
             a.parse::<u16>().map_err(|_| bad())?,
@@ -278,12 +275,10 @@ pub fn expose_ports(spec: &str) -> Result<Vec<String>, BuildError> {
         }
     };
     if hi < lo {
-        return Err(invalid(format!(
-            "Invalid range specified for the Port: {port}"
-        )));
+        return Err(Refusal::PortRange(port.to_string()).into());
     }
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(invalid(format!("Invalid proto: {proto}")));
+        return Err(Refusal::Proto(proto).into());
     }
     Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
 }
@@ -338,20 +333,20 @@ impl<'b> Builder<'b> {
 
     /// Parses and runs `dockerfile` (its text). Returns the final image.
     pub fn build(&mut self, dockerfile: &str, name: &str) -> Result<Built, BuildError> {
-        let df = parser::parse(dockerfile)
-            .map_err(|e| invalid(format!("failed to parse {name}: {}", e.message())))?;
+        let df = parser::parse(dockerfile).map_err(|error| Refusal::Parse {
+            name: name.to_string(),
+            error,
+        })?;
         self.lex = Lex::new(df.escape);
-        let (mut stages, meta) = instructions::parse_stages(&df).map_err(|e| invalid(e.message))?;
+        let (mut stages, meta) = instructions::parse_stages(&df).map_err(Refusal::from)?;
         if stages.is_empty() {
-            return Err(invalid("No image was generated. Is your Dockerfile empty?"));
+            return Err(Refusal::Empty.into());
         }
         let target = match &self.opts.target {
             Some(t) if !t.is_empty() => stages
                 .iter()
                 .position(|s| s.name.eq_ignore_ascii_case(t))
-                .ok_or_else(|| {
-                    invalid(format!("failed to reach build target {t} in Dockerfile"))
-                })?,
+                .ok_or_else(|| Refusal::NoTarget(t.clone()))?,
             _ => stages.len() - 1,
         };
         stages.truncate(target + 1);
@@ -380,9 +375,9 @@ impl<'b> Builder<'b> {
             let mut expanded = Vec::new();
             for (k, v) in pairs {
                 let env = Env::from_list(&kv_list(&args.all_allowed()));
-                let k = self.lex.process_word(k, &env).map_err(invalid)?;
+                let k = self.lex.process_word(k, &env).map_err(Refusal::from)?;
                 let v = match v {
-                    Some(v) => Some(self.lex.process_word(v, &env).map_err(invalid)?),
+                    Some(v) => Some(self.lex.process_word(v, &env).map_err(Refusal::from)?),
                     None => None,
                 };
                 args.add_arg(&k, v.clone());
@@ -418,7 +413,7 @@ impl<'b> Builder<'b> {
                 continue;
             }
             if !stage.name.is_empty() && stages[..i].iter().any(|s| s.name == stage.name) {
-                return Err(invalid(format!("{} stage name already used", stage.name)));
+                return Err(Refusal::StageNameUsed(stage.name.clone()).into());
             }
             step += 1;
             self.out.step(step, total, &stage.code);
@@ -445,7 +440,7 @@ impl<'b> Builder<'b> {
             ));
         }
         if last.is_empty() {
-            return Err(invalid("No image was generated. Is your Dockerfile empty?"));
+            return Err(Refusal::Empty.into());
         }
         Ok(Built { id: last })
     }
@@ -475,26 +470,29 @@ impl<'b> Builder<'b> {
     ) -> Result<State, BuildError> {
         let meta: Env = Env::from_list(&kv_list(&args.all_meta()));
         if !stage.platform.is_empty() {
-            let p = self.lex.process_word(&stage.platform, &meta).map_err(|e| {
-                invalid(format!(
-                    "failed to process arguments for platform {}: {e}",
-                    stage.platform
-                ))
-            })?;
+            let p = self
+                .lex
+                .process_word(&stage.platform, &meta)
+                .map_err(|error| Refusal::PlatformArgs {
+                    platform: stage.platform.clone(),
+                    error,
+                })?;
             let host = berth_image_arch();
             let os_arch: Vec<&str> = p.split('/').collect();
             if os_arch.first() != Some(&"linux") || os_arch.get(1).is_some_and(|a| *a != host) {
-                return Err(invalid(format!(
-                    "failed to parse platform {p}: berth builds only for this machine's platform (linux/{host}); running other architectures needs emulation"
-                )));
+                return Err(Refusal::ForeignPlatform {
+                    platform: p,
+                    host: host.to_string(),
+                }
+                .into());
             }
         }
-        let name = self.lex.process_word(&stage.base, &meta).map_err(invalid)?;
+        let name = self
+            .lex
+            .process_word(&stage.base, &meta)
+            .map_err(Refusal::from)?;
         if name.is_empty() {
-            return Err(invalid(format!(
-                "base name ({}) should not be blank",
-                stage.base
-            )));
+            return Err(Refusal::BlankBase(stage.base.clone()).into());
         }
         let image = if let Some(id) = self.stage_image(&name, before, results) {
             self.backend.image(&id)?
@@ -536,12 +534,12 @@ impl<'b> Builder<'b> {
                 if triggers.len() > 1 { "s" } else { "" }
             ));
             for t in triggers {
-                let df = parser::parse(&t).map_err(|e| invalid(e.message()))?;
+                let df = parser::parse(&t).map_err(Refusal::Trigger)?;
                 if df.nodes.len() != 1 {
-                    return Err(invalid("onbuild trigger should be a single expression"));
+                    return Err(Refusal::TriggerNotSingle.into());
                 }
-                let instruction = instructions::parse_instruction(&df.nodes[0])
-                    .map_err(|e| invalid(e.message))?;
+                let instruction =
+                    instructions::parse_instruction(&df.nodes[0]).map_err(Refusal::from)?;
                 let c = Command {
                     instruction,
                     code: t.clone(),
@@ -562,7 +560,10 @@ impl<'b> Builder<'b> {
     }
 
     fn word(&self, state: &State, w: &str) -> Result<String, BuildError> {
-        self.lex.process_word(w, &self.env(state)).map_err(invalid)
+        Ok(self
+            .lex
+            .process_word(w, &self.env(state))
+            .map_err(Refusal::from)?)
     }
 
     /// Cache probe: on a hit the state moves to the cached image.
@@ -753,7 +754,7 @@ impl<'b> Builder<'b> {
             Instruction::Workdir(p) => {
                 let p = self.word(state, p)?;
                 if p.is_empty() {
-                    return Err(invalid("cannot normalize nothing"));
+                    return Err(Refusal::EmptyWorkdir.into());
                 }
                 state.run.working_dir = if p.starts_with('/') {
                     p
@@ -839,7 +840,7 @@ impl<'b> Builder<'b> {
                 let env = self.env(state);
                 let mut all = Vec::new();
                 for p in ports {
-                    all.extend(self.lex.process_words(p, &env).map_err(invalid)?);
+                    all.extend(self.lex.process_words(p, &env).map_err(Refusal::from)?);
                 }
                 let set = state.run.exposed_ports.get_or_insert_with(BTreeMap::new);
                 for p in &all {
@@ -859,7 +860,7 @@ impl<'b> Builder<'b> {
                 for v in vols {
                     let v = self.word(state, v)?;
                     if v.is_empty() {
-                        return Err(invalid("VOLUME specified can not be an empty string"));
+                        return Err(Refusal::EmptyVolume.into());
                     }
                     expanded.push(v);
                 }
@@ -872,7 +873,7 @@ impl<'b> Builder<'b> {
             Instruction::StopSignal(s) => {
                 let s = self.word(state, s)?;
                 if !self.backend.valid_signal(&s) {
-                    return Err(invalid(format!("Invalid signal: {s}")));
+                    return Err(Refusal::Signal(s).into());
                 }
                 state.run.stop_signal = s.clone();
                 self.commit_meta(state, &format!("STOPSIGNAL {s}"))
@@ -920,9 +921,7 @@ impl<'b> Builder<'b> {
             if single {
                 let doc = &heredocs[0];
                 if doc.content.starts_with("#!") {
-                    return Err(invalid(
-                        "RUN heredocs starting with #! (a script for another interpreter) are not supported by berth's builder; use RUN <interpreter> <<EOF",
-                    ));
+                    return Err(Refusal::ShebangHeredoc.into());
                 }
                 let content = if doc.chomp {
                     chomp(&doc.content)
@@ -1007,7 +1006,10 @@ impl<'b> Builder<'b> {
         results: &[Option<String>],
     ) -> Result<(), BuildError> {
         let env = self.env(state);
-        let chown = self.lex.process_word(&cp.chown, &env).map_err(invalid)?;
+        let chown = self
+            .lex
+            .process_word(&cp.chown, &env)
+            .map_err(Refusal::from)?;
         let chmod = if cp.chmod.is_empty() {
             None
         } else {
@@ -1015,36 +1017,36 @@ impl<'b> Builder<'b> {
                 u32::from_str_radix(&cp.chmod, 8)
                     .ok()
                     .filter(|m| *m <= 0o7777)
-                    .ok_or_else(|| invalid(format!("invalid chmod parameter: {}", cp.chmod)))?,
+                    .ok_or_else(|| Refusal::Chmod(cp.chmod.clone()))?,
             )
         };
         let mut words = Vec::new();
         for s in cp.sources.iter().chain(std::iter::once(&cp.dest)) {
-            words.push(self.lex.process_word(s, &env).map_err(invalid)?);
+            words.push(self.lex.process_word(s, &env).map_err(Refusal::from)?);
         }
         let dest_raw = words.pop().expect("dest");
         let from_image = if cp.from.is_empty() {
             None
         } else {
-            let from = self.lex.process_word(&cp.from, &env).map_err(invalid)?;
+            let from = self
+                .lex
+                .process_word(&cp.from, &env)
+                .map_err(Refusal::from)?;
             let id = match self.stage_image(&from, before, results) {
                 Some(id) => id,
                 None => match from.parse::<usize>() {
                     Ok(i) if i < results.len() => results[i].clone().unwrap_or_default(),
                     Ok(i) if i == results.len() => {
-                        return Err(invalid(format!(
-                            "invalid from flag value {from}: refers to current build stage"
-                        )))
+                        return Err(Refusal::FromCurrentStage(from.clone()).into())
                     }
-                    Ok(_) => {
-                        return Err(invalid(format!(
-                            "invalid from flag value {from}: index out of bounds"
-                        )))
-                    }
+                    Ok(_) => return Err(Refusal::FromOutOfBounds(from.clone()).into()),
                     Err(_) => {
                         self.backend
                             .base_image(&from, self.out)
-                            .map_err(|e| invalid(format!("invalid from flag value {from}: {e}")))?
+                            .map_err(|e| Refusal::From {
+                                from: from.clone(),
+                                error: Box::new(e),
+                            })?
                             .id
                     }
                 },
@@ -1063,7 +1065,7 @@ impl<'b> Builder<'b> {
                 let content = if doc.expand {
                     let mut l = Lex::new(self.lex_escape());
                     l.skip_process_quotes = true;
-                    l.process_word(&content, &env).map_err(invalid)?
+                    l.process_word(&content, &env).map_err(Refusal::from)?
                 } else {
                     content
                 };
@@ -1076,23 +1078,31 @@ impl<'b> Builder<'b> {
             }
             if is_url(src) {
                 return Err(if name == "COPY" {
-                    invalid("source can't be a URL for COPY")
+                    Refusal::UrlForCopy
                 } else {
-                    invalid(format!(
-                        "{name} failed: downloading {src} needs the network, which berth's builder does not reach; download it into the build context and ADD or COPY the file"
-                    ))
-                });
+                    Refusal::UrlNeedsNetwork {
+                        instruction: name.to_string(),
+                        src: src.to_string(),
+                    }
+                }
+                .into());
             }
             if is_git(src) {
-                return Err(invalid(format!(
-                    "{name} failed: git sources ({src}) need the network, which berth's builder does not reach"
-                )));
+                return Err(Refusal::GitNeedsNetwork {
+                    instruction: name.to_string(),
+                    src: src.to_string(),
+                }
+                .into());
             }
             let found = self
                 .backend
                 .copy_sources(from_image.as_deref(), src)
                 .map_err(|e| match e {
-                    BuildError::NotFound(m) => invalid(format!("{name} failed: {m}")),
+                    BuildError::NotFound(missing) => Refusal::SourceMissing {
+                        instruction: name.to_string(),
+                        missing,
+                    }
+                    .into(),
                     e => e,
                 })?;
             for (rel, is_dir, hash) in found {
@@ -1109,12 +1119,10 @@ impl<'b> Builder<'b> {
             }
         }
         if sources.is_empty() {
-            return Err(invalid(format!(
-                "{name} failed: no source files were specified"
-            )));
+            return Err(Refusal::NoSources(name.to_string()).into());
         }
         if sources.len() > 1 && !dest_raw.ends_with('/') {
-            return Err(invalid(format!("When using {name} with more than one source file, the destination must be a directory and end with a /")));
+            return Err(Refusal::DestinationNotDirectory(name.to_string()).into());
         }
         let src_hash = if hashes.len() == 1 {
             hashes[0].clone()

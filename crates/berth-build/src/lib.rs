@@ -3,7 +3,8 @@
 //! ([`shell::Lex`]), build-argument scoping ([`args::BuildArgs`]), `.dockerignore` matching
 //! ([`ignore::IgnoreMatcher`]), build contexts with Docker's content hashes ([`context`]), and
 //! the step-by-step state machine of Docker's classic builder ([`builder::Builder`]), which asks a
-//! [`builder::Backend`] (the engine) to create images, run steps and look up the cache.
+//! [`builder::Backend`] (the engine) to create images, run steps and look up the cache; what it
+//! refuses or cannot find is a typed [`refusal::Refusal`] or [`refusal::Missing`].
 #![warn(missing_docs)]
 
 pub mod args;
@@ -12,4 +13,5 @@ pub mod context;
 pub mod ignore;
 pub mod instructions;
 pub mod parser;
+pub mod refusal;
 pub mod shell;

@@ -82,18 +82,14 @@ pub fn print_inspect(
     Err(CliError::usage(errors.join("\n")))
 }
 
-/// Docker's inspect layout: 4-space indentation, and `<`, `>`, `&` escaped as Go's
-/// `json.Marshal` does (`"\u003cnone\u003e"`).
+/// Docker's inspect layout: 4-space indentation, and `<`, `>`, `&`, U+2028 and U+2029 escaped
+/// as Go's `json.Marshal` does (`"\u003cnone\u003e"`).
 pub fn inspect_json(items: &[serde_json::Value]) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
     serde::Serialize::serialize(&items, &mut ser).expect("values serialize");
-    String::from_utf8(buf)
-        .expect("json is utf-8")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+    berth_go::json::marshal_escapes(&String::from_utf8(buf).expect("json is utf-8"))
 }
 
 /// Prints one value through a Go template (`info --format`, `version --format`), typed as the

@@ -138,11 +138,28 @@ const UNSUPPORTED: &[(&str, Option<&str>)] = &[
 /// The runtime names `default-runtime` accepts: runc, and berth's in-process runtime.
 const KNOWN_RUNTIMES: &[&str] = &["runc", berth_runtime::runtime::IN_PROCESS];
 
+/// The engine's configuration refused (dockerd's `unable to configure the Docker daemon` words).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file is unreadable or holds a setting berth refuses.
+    #[error("unable to configure the berth engine with file {}: {what}", .path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+    /// `--storage-driver` names a driver berth does not have.
+    #[error("unknown storage driver {0:?}: berth supports overlay (overlay2) and vfs")]
+    UnknownDriver(String),
+}
+
 fn invalid(path: &Path, what: String) -> EngineError {
-    EngineError::InvalidArgument(format!(
-        "unable to configure the berth engine with file {}: {what}",
-        path.display()
-    ))
+    ConfigError::File {
+        path: path.to_path_buf(),
+        what,
+    }
+    .into()
 }
 
 impl EngineConfig {

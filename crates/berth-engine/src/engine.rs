@@ -49,11 +49,10 @@ impl Engine {
         let (config, config_file) = EngineConfig::load(opts.config_file.as_deref())?;
         let driver = match &opts.storage_driver {
             None => None,
-            Some(name) => Some(DriverKind::parse(name).ok_or_else(|| {
-                EngineError::InvalidArgument(format!(
-                    "unknown storage driver {name:?}: berth supports overlay (overlay2) and vfs"
-                ))
-            })?),
+            Some(name) => Some(
+                DriverKind::parse(name)
+                    .ok_or_else(|| crate::config::ConfigError::UnknownDriver(name.clone()))?,
+            ),
         };
         let store = Store::open(&StoreOptions {
             root: opts.root.clone(),

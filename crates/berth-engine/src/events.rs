@@ -52,6 +52,30 @@ const POLL: Duration = Duration::from_millis(50);
 /// How many events one read takes from the log.
 const PAGE: usize = 512;
 
+/// `since` after `until` (400), in dockerd's words with the times as the user gave them.
+#[derive(Debug, thiserror::Error)]
+#[error("`since` time ({since}) cannot be after `until` time ({until})")]
+pub struct EventWindowError {
+    /// `since` as given.
+    pub since: String,
+    /// `until` as given.
+    pub until: String,
+}
+
+/// dockerd's check of an events window: `since` (as given, and as parsed) not after `until`.
+pub fn check_window(
+    since: (&str, Option<i64>),
+    until: (&str, Option<i64>),
+) -> Result<(), EventWindowError> {
+    match (since.1, until.1) {
+        (Some(s), Some(u)) if u < s => Err(EventWindowError {
+            since: since.0.to_string(),
+            until: until.0.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// What `GET /events` and `berth events` ask for.
 #[derive(Debug, Clone, Default)]
 pub struct EventsQuery {

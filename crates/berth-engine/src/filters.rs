@@ -40,12 +40,51 @@ pub enum FilterError {
     /// The API's `filters` parameter is not JSON of the right shape (Go's decoder's words).
     #[error("{0}")]
     BadJson(String),
+    /// A value that must be an integer (`exited=`), in Go's `strconv.Atoi` words.
+    #[error("strconv.Atoi: parsing {0:?}: invalid syntax")]
+    NotAnInteger(String),
+    /// A `status=` that is no container state.
+    #[error("Invalid filter 'status={0}'")]
+    BadStatus(String),
+    /// A `health=` that is no health state.
+    #[error("Unrecognised filter value for health: {0}")]
+    BadHealth(String),
+    /// A `before=`/`since=` container that does not exist (404; dockerd's own words there).
+    #[error("no such container {0}")]
+    NoSuchContainer(String),
+    /// A `name=` that is not a regular expression.
+    #[error("Invalid filter 'name={value}': {error}")]
+    BadPattern {
+        /// The value.
+        value: String,
+        /// The regex crate's reason.
+        error: String,
+    },
+    /// A key that takes one value, given several.
+    #[error("invalid filter '{key}=[{}]': only one value is expected", .values.join(" "))]
+    OneValueOnly {
+        /// The key.
+        key: String,
+        /// Its values.
+        values: Vec<String>,
+    },
+    /// A boolean key whose value is not one (Go's `strconv.ParseBool` set).
+    #[error("invalid filter '{key}': invalid boolean value: {value:?}")]
+    NotABoolean {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
 }
 
 impl FilterError {
-    /// Every filter error is the caller's (HTTP 400).
+    /// A filter error is the caller's (HTTP 400), or names a container that does not exist.
     pub fn kind(&self) -> ErrorKind {
-        ErrorKind::InvalidArgument
+        match self {
+            FilterError::NoSuchContainer(_) => ErrorKind::NotFound,
+            _ => ErrorKind::InvalidArgument,
+        }
     }
 }
 

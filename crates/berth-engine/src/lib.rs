@@ -35,6 +35,24 @@ pub mod userns;
 /// Volume verbs: create, ls, inspect, rm, prune, usage.
 pub mod volume;
 
+/// The types of the layers below that the engine's verbs take and give, re-exported so that
+/// the front ends (CLI, API) call the engine alone and data flows CLI/API → engine → image,
+/// volume, runtime → store.
+pub mod io {
+    /// A process's standard streams, the detach keys and their scanner (attach, exec).
+    pub use berth_runtime::attach::{AttachIo, DetachKeys, EscapeScanner, Scan};
+    /// What `logs` asks for.
+    pub use berth_runtime::logs::LogOptions;
+    /// Terminals: pty pairs and window sizes (exec, attach).
+    pub use berth_runtime::term::{self, PtyPair, WinSize};
+    /// A filesystem change's kind (`diff`).
+    pub use berth_store::archive::ChangeKind;
+    /// The API version a request speaks (mount parsing follows it).
+    pub use berth_volume::mount_spec::ApiVersion;
+    /// A `volume create` request.
+    pub use berth_volume::store::CreateVolume;
+}
+
 pub use engine::{Engine, EngineOptions};
 pub use error::EngineError;
 

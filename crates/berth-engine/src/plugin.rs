@@ -72,6 +72,6 @@ impl Engine {
             .iter()
             .find(|d| d.name == bare)
             .map(entry)
-            .ok_or_else(|| EngineError::NotFound(format!("plugin {name:?} not found")))
+            .ok_or_else(|| EngineError::NoSuchPlugin(name.to_string()))
     }
 }

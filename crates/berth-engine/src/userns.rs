@@ -45,6 +45,26 @@ pub struct Remap {
     pub gids: Vec<IdMap>,
 }
 
+/// What a container cannot have when user namespaces are remapped, in dockerd's words (400).
+#[derive(Debug, thiserror::Error)]
+pub enum RemapError {
+    /// `--privileged`.
+    #[error("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode")]
+    Privileged,
+    /// `--network host`.
+    #[error("cannot share the host's network namespace when user namespaces are enabled")]
+    HostNetwork,
+    /// `--pid host`.
+    #[error("cannot share the host PID namespace when user namespaces are enabled")]
+    HostPid,
+    /// `--ipc host`.
+    #[error("cannot share the host IPC namespace when user namespaces are enabled")]
+    HostIpc,
+    /// A storage driver other than overlay (berth's own refusal).
+    #[error("userns-remap needs the overlay2 storage driver: berth shows image layers to a remapped container through an id-mapped mount, which vfs copies cannot use")]
+    NeedsOverlay,
+}
+
 impl Remap {
     /// Resolves the setting (`""`: no remapping), with dockerd's words for what is missing.
     pub fn resolve(setting: &str) -> Result<Option<Remap>, String> {
@@ -260,25 +280,20 @@ impl crate::Engine {
         if self.remap_for(hc).is_none() {
             return Ok(());
         }
-        let refuse = |t: &str| Err(EngineError::InvalidArgument(t.to_string()));
-        if hc.privileged {
-            return refuse("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode");
-        }
-        if hc.network_mode == "host" {
-            return refuse(
-                "cannot share the host's network namespace when user namespaces are enabled",
-            );
-        }
-        if hc.pid_mode == "host" {
-            return refuse("cannot share the host PID namespace when user namespaces are enabled");
-        }
-        if hc.ipc_mode == "host" {
-            return refuse("cannot share the host IPC namespace when user namespaces are enabled");
-        }
-        if self.store.driver_kind() != berth_store::driver::DriverKind::Overlay {
-            return refuse("userns-remap needs the overlay2 storage driver: berth shows image layers to a remapped container through an id-mapped mount, which vfs copies cannot use");
-        }
-        Ok(())
+        let refused = if hc.privileged {
+            RemapError::Privileged
+        } else if hc.network_mode == "host" {
+            RemapError::HostNetwork
+        } else if hc.pid_mode == "host" {
+            RemapError::HostPid
+        } else if hc.ipc_mode == "host" {
+            RemapError::HostIpc
+        } else if self.store.driver_kind() != berth_store::driver::DriverKind::Overlay {
+            RemapError::NeedsOverlay
+        } else {
+            return Ok(());
+        };
+        Err(refused.into())
     }
 
     /// How to mount container `id`'s root filesystem: for a remapped container, over an

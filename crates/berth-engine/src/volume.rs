@@ -5,9 +5,41 @@ use std::collections::BTreeSet;
 
 use berth_volume::store::{CreateVolume, Volume, VolumeError, VolumeStore, ANONYMOUS_LABEL};
 
-use crate::filters::Filters;
+use crate::filters::{FilterError, Filters};
 use crate::types::{VolumeInfo, VolumePruneReport, VolumeUsage};
 use crate::{Engine, EngineError};
+
+/// A volume request the engine refuses (beyond the volume store's own errors).
+#[derive(Debug, thiserror::Error)]
+pub enum VolumeRequestError {
+    /// A removal of several volumes that failed before any was tried: each gets the reason,
+    /// with its class.
+    #[error("{text}")]
+    RemoveFailed {
+        /// The class of the failure.
+        kind: berth_store::ErrorKind,
+        /// Its text.
+        text: String,
+    },
+    /// A clone of a volume a running container writes, without `--force` (409).
+    #[error("clone {volume}: volume is mounted read-write by running container {container}; stop it or use --force")]
+    CloneInUse {
+        /// The volume.
+        volume: String,
+        /// The container's ID.
+        container: String,
+    },
+}
+
+impl VolumeRequestError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            VolumeRequestError::RemoveFailed { kind, .. } => *kind,
+            VolumeRequestError::CloneInUse { .. } => berth_store::ErrorKind::Conflict,
+        }
+    }
+}
 
 /// Docker's JSON of a volume.
 pub(crate) fn info(v: &Volume) -> VolumeInfo {
@@ -67,8 +99,9 @@ impl Engine {
         filters.validate(&["name", "label", "driver", "dangling"])?;
         let mut names = Vec::new();
         for v in filters.get("name") {
-            names.push(regex::Regex::new(v).map_err(|e| {
-                EngineError::InvalidArgument(format!("Invalid filter 'name={v}': {e}"))
+            names.push(regex::Regex::new(v).map_err(|e| FilterError::BadPattern {
+                value: v.to_string(),
+                error: e.to_string(),
             })?);
         }
         let dangling = filters.bool_value("dangling", true)?;
@@ -126,10 +159,13 @@ impl Engine {
         let results = match self.volumes().and_then(|mut s| Ok(s.remove_many(names)?)) {
             Ok(r) => r,
             Err(e) => {
-                let text = e.to_string();
+                let (kind, text) = (e.kind(), e.to_string());
                 return names
                     .iter()
-                    .map(|_| Err(EngineError::InvalidArgument(text.clone())))
+                    .map(|_| {
+                        let text = text.clone();
+                        Err(VolumeRequestError::RemoveFailed { kind, text }.into())
+                    })
                     .collect();
             }
         };
@@ -162,18 +198,21 @@ impl Engine {
         filters.validate(&["label", "label!", "all"])?;
         let values: Vec<&str> = filters.get("all").collect();
         if values.len() > 1 {
-            return Err(EngineError::InvalidArgument(format!(
-                "invalid filter 'all=[{}]': only one value is expected",
-                values.join(" ")
-            )));
+            return Err(FilterError::OneValueOnly {
+                key: "all".into(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            }
+            .into());
         }
         let all = match values.first().copied() {
             None | Some("false" | "0") => false,
             Some("true" | "1") => true,
             Some(v) => {
-                return Err(EngineError::InvalidArgument(format!(
-                    "invalid filter 'all': invalid boolean value: {v:?}"
-                )))
+                return Err(FilterError::NotABoolean {
+                    key: "all".into(),
+                    value: v.to_string(),
+                }
+                .into())
             }
         };
         let mut report = VolumePruneReport::default();
@@ -308,10 +347,11 @@ impl Engine {
                     .iter()
                     .any(|m| m.source.as_deref() == Some(src) && !m.read_only);
                 if c.state.status.is_running() && writable {
-                    return Err(EngineError::Conflict(format!(
-                        "clone {src}: volume is mounted read-write by running container {}; stop it or use --force",
-                        c.id
-                    )));
+                    return Err(VolumeRequestError::CloneInUse {
+                        volume: src.to_string(),
+                        container: c.id,
+                    }
+                    .into());
                 }
             }
         }

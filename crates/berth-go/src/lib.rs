@@ -4,7 +4,8 @@
 //! durations ([`human_duration`], [`parse_go_duration`]), Docker's time arguments
 //! ([`parse_timestamp`]), `encoding/csv` ([`csv_first_record`]), `path.Clean`
 //! ([`clean`]), the CLI's natural sort of names ([`natural_cmp`]), OS error texts
-//! ([`errno_text`]) and `os.FileMode` ([`fs::file_mode`]).
+//! ([`errno_text`]), `os.FileMode` ([`fs::file_mode`]) and JSON strings as `encoding/json` and
+//! Docker's log driver write them ([`json`]).
 //!
 //! This crate sits at the bottom of berth's stack and depends on no other berth crate, so every
 //! layer (image references, mount parsing, the engine, the CLI's templates) words and parses
@@ -15,6 +16,7 @@
 pub mod csv;
 pub mod errno;
 pub mod fs;
+pub mod json;
 pub mod path;
 pub mod sortorder;
 pub mod strconv;

@@ -90,40 +90,10 @@ pub fn format_time_fixed(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
 }
 
-/// Appends `bytes` as a JSON string the way Docker's log encoder does: invalid UTF-8 becomes
-/// U+FFFD, `"` and `\` are escaped, `\n` `\r` as themselves, other control characters and
-/// `<` `>` `&` U+2028 U+2029 as `\uXXXX`.
-fn push_json_string(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.push(b'"');
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.extend_from_slice(b"\\\""),
-                '\\' => out.extend_from_slice(b"\\\\"),
-                '\n' => out.extend_from_slice(b"\\n"),
-                '\r' => out.extend_from_slice(b"\\r"),
-                c if (c as u32) < 0x20
-                    || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') =>
-                {
-                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-                }
-                c => {
-                    let mut b = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-                }
-            }
-        }
-        if !chunk.invalid().is_empty() {
-            out.extend_from_slice(b"\\ufffd");
-        }
-    }
-    out.push(b'"');
-}
-
 /// Appends one encoded entry (with its trailing newline) to `out`.
 pub fn encode_entry(out: &mut Vec<u8>, stream: Stream, log: &[u8], time: DateTime<Utc>) {
     out.extend_from_slice(b"{\"log\":");
-    push_json_string(out, log);
+    berth_go::json::push_string(out, log, berth_go::json::JsonStyle::JsonLog);
     out.extend_from_slice(b",\"stream\":\"");
     out.extend_from_slice(stream.name().as_bytes());
     out.extend_from_slice(b"\",\"time\":\"");

@@ -23,7 +23,10 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The HTTP status Docker's API uses for this class.
+    /// The HTTP status Docker's API uses for this class: the one table of them (the API's
+    /// `ApiError` takes every status from here). The CLI's exit code does not depend on the
+    /// class, as the docker CLI's does not: 1 for a failed command, 125 for `run`/`create`
+    /// (126/127 when the container's command cannot start), in `berth-cli`'s `Exit`.
     pub fn http_status(self) -> u16 {
         match self {
             ErrorKind::NotFound => 404,

@@ -506,7 +506,7 @@ mod tests {
     fn every_docker_create_field_is_read_not_dropped() {
         let read = |body: Value| -> CreateBody {
             let req = crate::request::Request {
-                version: berth_volume::mount_spec::ApiVersion::V1_41,
+                version: berth_engine::io::ApiVersion::V1_41,
                 query: Default::default(),
                 body: serde_json::to_vec(&body).unwrap().into(),
                 upload: None,

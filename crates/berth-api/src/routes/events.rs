@@ -34,14 +34,9 @@ fn event_time(ctx: &Ctx, key: &str) -> Result<Option<i64>, ApiError> {
 pub fn events(ctx: &mut Ctx) -> ApiResult {
     let since = event_time(ctx, "since")?;
     let until = event_time(ctx, "until")?;
-    if let (Some(s), Some(u)) = (since, until) {
-        if u < s {
-            return Err(ApiError::bad_request(format!(
-                "`since` time ({}) cannot be after `until` time ({})",
-                ctx.req.query["since"], ctx.req.query["until"]
-            )));
-        }
-    }
+    let given = |key: &str| ctx.req.query.get(key).map_or("", String::as_str);
+    berth_engine::events::check_window((given("since"), since), (given("until"), until))
+        .map_err(berth_engine::EngineError::from)?;
     let query = EventsQuery {
         since,
         until,

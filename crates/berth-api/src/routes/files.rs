@@ -101,7 +101,7 @@ pub fn export(ctx: &mut Ctx) -> ApiResult {
 /// `GET /containers/{id}/changes`: Docker's `[{"Path":…,"Kind":0|1|2}]` (modified, added,
 /// deleted), `null` when nothing changed.
 pub fn changes(ctx: &mut Ctx) -> ApiResult {
-    use berth_store::archive::ChangeKind;
+    use berth_engine::io::ChangeKind;
     let name = ctx.param.clone();
     let changes = ctx.engine()?.container_changes(&name)?;
     let list: Vec<serde_json::Value> = changes

@@ -4,7 +4,7 @@
 //! `follow=1` streams until the container stops or the client goes away ([`crate::body`]).
 
 use berth_engine::container::LogsRequest;
-use berth_runtime::logs::LogOptions;
+use berth_engine::io::LogOptions;
 use chrono::{DateTime, Utc};
 
 use super::Ctx;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use berth_volume::mount_spec::ApiVersion;
-use berth_volume::store::CreateVolume;
+use berth_engine::io::ApiVersion;
+use berth_engine::io::CreateVolume;
 use serde::Deserialize;
 use serde_json::json;
 

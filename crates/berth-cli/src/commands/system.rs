@@ -374,17 +374,11 @@ pub fn events(engine: &mut Engine, args: &EventsArgs) -> CliResult {
     use std::io::Write;
     let since = event_time("--since", &args.since)?;
     let until = event_time("--until", &args.until)?;
-    if let (Some(s), Some(u)) = (since, until) {
-        if u < s {
-            return Err(CliError::from(berth_engine::EngineError::InvalidArgument(
-                format!(
-                    "`since` time ({}) cannot be after `until` time ({})",
-                    args.since.as_deref().unwrap_or(""),
-                    args.until.as_deref().unwrap_or("")
-                ),
-            )));
-        }
-    }
+    berth_engine::events::check_window(
+        (args.since.as_deref().unwrap_or(""), since),
+        (args.until.as_deref().unwrap_or(""), until),
+    )
+    .map_err(|e| CliError::from(berth_engine::EngineError::from(e)))?;
     let query = berth_engine::events::EventsQuery {
         since,
         until,

@@ -8,6 +8,7 @@
 //! from the field names Docker's API types use.
 
 use berth_go::format_float;
+use berth_go::json::JsonStyle;
 use serde_json::{Number, Value};
 
 /// The Go type family a JSON value came from, when the JSON alone cannot tell.
@@ -195,23 +196,10 @@ fn json_float(f: f64) -> String {
 }
 
 fn write_json_string(out: &mut String, s: &str, escape_html: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' if escape_html => out.push_str(&format!("\\u{:04x}", c as u32)),
-            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    out.push_str(&berth_go::json::quote(
+        s,
+        JsonStyle::Marshal { escape_html },
+    ));
 }
 
 /// `fmt.Sprintf(format, args...)` for the verbs and flags templates use.

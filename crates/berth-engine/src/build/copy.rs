@@ -13,6 +13,7 @@ use std::path::Path;
 
 use berth_build::builder::{BuildError, CopyRequest, CopySource};
 use berth_build::context::{Context, Entry};
+use berth_build::refusal::Refusal;
 use berth_store::archive::{apply_tar, decompress, ApplyOptions, WhiteoutMode};
 
 use super::in_root;
@@ -209,7 +210,7 @@ fn parse_chown(root: &Path, spec: &str) -> Result<(u32, u32), BuildError> {
         Some((u, g)) => (u, g),
         None => (spec, spec),
     };
-    let lookup = |file: &str, name: &str, what: &str| -> Result<u32, BuildError> {
+    let lookup = |file: &str, name: &str, what: &'static str| -> Result<u32, BuildError> {
         if let Ok(n) = name.parse::<u32>() {
             return Ok(n);
         }
@@ -228,9 +229,12 @@ fn parse_chown(root: &Path, spec: &str) -> Result<(u32, u32), BuildError> {
             }
         }
         let kind = if what == "uid" { "user" } else { "group" };
-        Err(BuildError::Invalid(format!(
-            "unable to convert uid/gid chown string to host mapping: can't find {what} for {kind} {name}: no such {kind}: {name}"
-        )))
+        Err(Refusal::Chown {
+            what,
+            kind,
+            name: name.to_string(),
+        }
+        .into())
     };
     Ok((
         lookup("/etc/passwd", user, "uid")?,

@@ -6,6 +6,8 @@
 
 use berth_build::builder::BuildError;
 use berth_build::context::ContextError;
+#[cfg(test)]
+use berth_build::refusal::Missing;
 use berth_store::ErrorKind;
 
 /// A build request refused.
@@ -85,8 +87,8 @@ mod tests {
                 ErrorKind::InvalidArgument,
             ),
             (
-                BuildRequestError::Builder(BuildError::NotFound("no such file".into())),
-                "no such file",
+                BuildRequestError::Builder(Missing::Image("busybox".into()).into()),
+                "No such image: busybox",
                 ErrorKind::NotFound,
             ),
         ];

@@ -16,6 +16,7 @@ use berth_build::builder::{
     Backend, BuildError, BuildOptions, Builder, CopyRequest, Image, NewLayer, Output, RunRequest,
 };
 use berth_build::context::{resolve_in_root, Context, SumMemo};
+use berth_build::refusal::{Missing, Refusal};
 use berth_image::config::{ContainerConfig, ImageConfig};
 use berth_image::reference::Reference;
 use berth_image::store::{ImageStore, RefKind};
@@ -322,7 +323,7 @@ impl EngineBackend<'_, '_> {
         let rec = ImageStore::new(&mut self.engine.store)
             .get(&d)
             .map_err(backend_err)?
-            .ok_or_else(|| BuildError::NotFound(format!("No such image: {image}")))?;
+            .ok_or_else(|| Missing::Image(image.to_string()))?;
         Ok(rec.top_layer)
     }
 
@@ -382,7 +383,7 @@ impl Backend for EngineBackend<'_, '_> {
         let rec = ImageStore::new(&mut self.engine.store)
             .get(&d)
             .map_err(backend_err)?
-            .ok_or_else(|| BuildError::NotFound(format!("No such image: {id}")))?;
+            .ok_or_else(|| Missing::Image(id.to_string()))?;
         Ok(Image {
             id: rec.id.to_string(),
             config: rec.config,
@@ -414,8 +415,8 @@ impl Backend for EngineBackend<'_, '_> {
         }
         let ctx = self.source_ctx(from)?;
         let sources = ctx.sources(pattern).map_err(|e| match e {
-            berth_build::context::ContextError::NotFound(_) => BuildError::NotFound(e.to_string()),
-            e => BuildError::Invalid(e.to_string()),
+            berth_build::context::ContextError::NotFound(_) => BuildError::from(Missing::Source(e)),
+            e => Refusal::Context(e).into(),
         })?;
         if let (Some(k), Some(id)) = (&key, from) {
             let json = serde_json::to_string(&sources).expect("sources serialize");
@@ -589,9 +590,10 @@ impl ProgressSink for ChannelSink {
 
 fn pull_err(e: EngineError) -> BuildError {
     match e {
-        EngineError::NotFound(m) => BuildError::NotFound(m),
-        EngineError::NoSuchImage(_) => BuildError::NotFound(e.to_string()),
-        EngineError::InvalidArgument(m) => BuildError::Invalid(m),
+        // The registry paths still word these as strings.
+        EngineError::NotFound(m) => Missing::Pull(m).into(),
+        EngineError::NoSuchImage(name) => Missing::Image(name).into(),
+        EngineError::InvalidArgument(m) => Refusal::Pull(m).into(),
         e => backend_err(e),
     }
 }

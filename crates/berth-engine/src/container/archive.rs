@@ -71,10 +71,48 @@ impl Drop for RootHandle {
     }
 }
 
+/// A path in a container refused (`cp`, `GET/PUT /containers/{id}/archive`), in dockerd's words.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerPathError {
+    /// Nothing at that path (404).
+    #[error("Could not find the file {path} in container {name}")]
+    NotFound {
+        /// The path as given.
+        path: String,
+        /// The container as named.
+        name: String,
+    },
+    /// An upload into a read-only mount (409).
+    #[error("mounted volume is marked read-only")]
+    ReadOnlyVolume,
+    /// An upload into a read-only root filesystem (409).
+    #[error("container rootfs is marked read-only")]
+    ReadOnlyRootfs,
+    /// An upload whose target is not a directory.
+    #[error("extraction point is not a directory")]
+    NotADirectory,
+}
+
+impl ContainerPathError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        use berth_store::ErrorKind;
+        match self {
+            ContainerPathError::NotFound { .. } => ErrorKind::NotFound,
+            ContainerPathError::ReadOnlyVolume | ContainerPathError::ReadOnlyRootfs => {
+                ErrorKind::Conflict
+            }
+            ContainerPathError::NotADirectory => ErrorKind::InvalidArgument,
+        }
+    }
+}
+
 fn not_found(path: &str, name: &str) -> EngineError {
-    EngineError::NotFound(format!(
-        "Could not find the file {path} in container {name}"
-    ))
+    ContainerPathError::NotFound {
+        path: path.to_string(),
+        name: name.to_string(),
+    }
+    .into()
 }
 
 /// Opens `path` (as seen in the container) beneath `root`, resolving symlinks inside it.
@@ -344,19 +382,15 @@ impl Engine {
         // unless the path is in a mount.
         let (in_mount, writable) = mounts_over(&c, dir);
         if in_mount && !writable {
-            return Err(EngineError::Conflict(
-                "mounted volume is marked read-only".into(),
-            ));
+            return Err(ContainerPathError::ReadOnlyVolume.into());
         }
         if c.host_config.readonly_rootfs && !in_mount {
-            return Err(EngineError::Conflict(
-                "container rootfs is marked read-only".into(),
-            ));
+            return Err(ContainerPathError::ReadOnlyRootfs.into());
         }
         let root = self.open_root(&c)?;
         let fd = open_in(&root, dir, OFlags::RDONLY | OFlags::DIRECTORY).map_err(|e| {
             if e == rustix::io::Errno::NOTDIR {
-                EngineError::InvalidArgument("extraction point is not a directory".into())
+                ContainerPathError::NotADirectory.into()
             } else {
                 not_found(dir, name)
             }

@@ -46,8 +46,7 @@ impl Engine {
             .transpose()?;
         let mut config = c.config.clone();
         for change in &req.changes {
-            apply_change(&mut config, change)
-                .map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+            apply_change(&mut config, change).map_err(berth_image::import::ImportError::Change)?;
         }
         let parent_id = Digest::parse(&c.image_id).ok();
         let parent = match &parent_id {

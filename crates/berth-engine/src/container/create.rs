@@ -14,6 +14,63 @@ use super::{files, names, Container, ZERO_TIME};
 use crate::types::CreateRequest;
 use crate::{Engine, EngineError};
 
+/// A create request dockerd would refuse, in its words.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// `WorkingDir` is relative.
+    #[error("the working directory '{0}' is invalid, it needs to be an absolute path")]
+    RelativeWorkingDir(String),
+    /// `--platform` does not parse.
+    #[error("{0}")]
+    BadPlatform(String),
+    /// The image is of another platform than `--platform` asked for (404, as dockerd's).
+    #[error("image with reference {image} was found but does not match the specified platform: wanted {wanted}, actual: {actual}")]
+    PlatformMismatch {
+        /// The image as named.
+        image: String,
+        /// The platform asked for.
+        wanted: String,
+        /// The image's.
+        actual: String,
+    },
+    /// A platform this machine cannot run.
+    #[error("berth cannot run {wanted} containers on this {host} machine (images of other platforms can be pulled and stored, not run)")]
+    ForeignPlatform {
+        /// The platform asked for.
+        wanted: String,
+        /// This machine's.
+        host: String,
+    },
+    /// `--runtime` names no runtime this binary has.
+    #[error("unknown or invalid runtime name: {0}")]
+    UnknownRuntime(String),
+    /// `--rm` with a restart policy.
+    #[error("can't create 'AutoRemove' container with restart policy")]
+    AutoRemoveWithRestart,
+    /// Neither the request nor the image gives a command.
+    #[error("No command specified")]
+    NoCommand,
+    /// A restart policy whose retry count does not apply.
+    #[error("maximum retry count cannot be used with restart policy '{0}'")]
+    RetryCountWithPolicy(String),
+    /// `on-failure` with a negative retry count.
+    #[error("maximum retry count cannot be negative")]
+    NegativeRetryCount,
+    /// A restart policy dockerd does not know.
+    #[error("invalid restart policy '{0}'")]
+    UnknownRestartPolicy(String),
+}
+
+impl CreateError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            CreateError::PlatformMismatch { .. } => berth_store::ErrorKind::NotFound,
+            _ => berth_store::ErrorKind::InvalidArgument,
+        }
+    }
+}
+
 /// Docker's merge of an image's config into a container's (`daemon.merge`).
 fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
     if user.user.is_empty() {
@@ -70,9 +127,7 @@ impl Engine {
         // dockerd checks these before it looks the image up.
         let wd = &req.config.working_dir;
         if !wd.is_empty() && !wd.starts_with('/') {
-            return Err(EngineError::InvalidArgument(format!(
-                "the working directory '{wd}' is invalid, it needs to be an absolute path"
-            )));
+            return Err(CreateError::RelativeWorkingDir(wd.clone()).into());
         }
         validate_restart_policy(&req.host_config.restart_policy)?;
         if let Some(h) = &req.config.healthcheck {
@@ -81,21 +136,7 @@ impl Engine {
         let image_ref = req.config.image.clone();
         let (image, _) = self.resolve_image(&image_ref)?;
         if let Some(spec) = req.platform.as_deref().filter(|p| !p.is_empty()) {
-            let wanted = Platform::parse(spec).map_err(EngineError::InvalidArgument)?;
-            let actual = Platform::of_image(&image.config);
-            if !wanted.matches(&actual) {
-                return Err(EngineError::NotFound(format!(
-                    "image with reference {image_ref} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
-                )));
-            }
-            // berth runs containers of this machine's platform only (images of others can be
-            // pulled and stored).
-            if !wanted.runs_here() {
-                return Err(EngineError::InvalidArgument(format!(
-                    "berth cannot run {wanted} containers on this {} machine (images of other platforms can be pulled and stored, not run)",
-                    Platform::host()
-                )));
-            }
+            check_platform(&image_ref, &image.config, spec)?;
         }
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);
@@ -104,17 +145,12 @@ impl Engine {
         }
         if berth_runtime::AnyRuntime::named(&host_config.runtime, self.root()).is_none() {
             // The in-process runtime, in a binary built without it.
-            return Err(EngineError::InvalidArgument(format!(
-                "unknown or invalid runtime name: {}",
-                host_config.runtime
-            )));
+            return Err(CreateError::UnknownRuntime(host_config.runtime).into());
         }
         host_config.fill_defaults();
         if host_config.auto_remove && !matches!(host_config.restart_policy.name.as_str(), "" | "no")
         {
-            return Err(EngineError::InvalidArgument(
-                "can't create 'AutoRemove' container with restart policy".into(),
-            ));
+            return Err(CreateError::AutoRemoveWithRestart.into());
         }
         super::runconfig::validate(&mut host_config, &req.config.hostname)?;
         self.check_remap(&host_config)?;
@@ -149,7 +185,7 @@ impl Engine {
         let has_command = config.entrypoint.as_ref().is_some_and(|e| !e.is_empty())
             || config.cmd.as_ref().is_some_and(|c| !c.is_empty());
         if !has_command {
-            return Err(EngineError::InvalidArgument("No command specified".into()));
+            return Err(CreateError::NoCommand.into());
         }
         let mut specs = self.parse_container_mounts(
             &host_config,
@@ -182,7 +218,7 @@ impl Engine {
             Some(top) => Some(
                 self.store
                     .layer(top)?
-                    .ok_or_else(|| EngineError::NotFound(format!("layer {top} is missing")))?
+                    .ok_or_else(|| EngineError::MissingLayer(top.to_string()))?
                     .cache_id,
             ),
             None => None,
@@ -226,11 +262,34 @@ impl Engine {
             created_at: crate::now(),
             restart_count: 0,
         };
-        let mut container = container;
-        let mut attempts = 0;
-        let mut vanished = 0;
-        loop {
-            match self.insert_container(&container, &endpoints) {
+        let named = req.name.is_some();
+        self.record_created(
+            container,
+            &endpoints,
+            named,
+            remap.as_ref(),
+            created_volumes,
+        )
+    }
+
+    /// Inserts the prepared `container` and announces it. A generated name another process
+    /// took between the check and the insert is replaced (`named`: the user gave it, so it is
+    /// not); a volume removed between its lookup and the insert (`volume rm` racing `run -v
+    /// NAME`) is found or created again, as the run would have had it come a moment later
+    /// (issue 15) — a `--volumes-from` volume is not created: that fails. On failure the
+    /// container's files and the volumes made for it are removed.
+    fn record_created(
+        &mut self,
+        mut container: Container,
+        endpoints: &[berth_store::metadata::networks::EndpointRow],
+        named: bool,
+        remap: Option<&crate::userns::Remap>,
+        mut created_volumes: Vec<String>,
+    ) -> Result<Container, EngineError> {
+        let id = container.id.clone();
+        let (mut attempts, mut vanished) = (0, 0);
+        let failure = loop {
+            match self.insert_container(&container, endpoints) {
                 Ok(()) => {
                     for v in &created_volumes {
                         self.emit_volume(v, "create", &[("driver", "local".into())]);
@@ -238,37 +297,28 @@ impl Engine {
                     self.emit_container(&container, "create", &[]);
                     return Ok(container);
                 }
-                // A generated name another process took between the check and the insert:
-                // pick another one rather than fail a `run` the user gave no name.
-                Err(EngineError::Conflict(_)) if req.name.is_none() && attempts < 20 => {
+                Err(EngineError::Name(names::NameError::InUse { .. }))
+                    if !named && attempts < 20 =>
+                {
                     attempts += 1;
                     container.name = self.unused_generated_name()?;
                 }
-                // A volume removed between its lookup and the insert (`volume rm` racing
-                // `run -v NAME`): find or create it again, as the run would have had it come a
-                // moment later (issue 15). A `--volumes-from` volume is not created: that fails.
                 Err(EngineError::Volume(VolumeError::NotFound(_))) if vanished < 20 => {
                     vanished += 1;
                     let mut specs = container.mounts.clone();
-                    if let Err(e) = self.prepare_container_volumes(
-                        &id,
-                        remap.as_ref(),
-                        &mut specs,
-                        &mut created_volumes,
-                    ) {
-                        self.abandon_container_files(&id);
-                        self.discard_volumes(&created_volumes);
-                        return Err(e);
+                    if let Err(e) =
+                        self.prepare_container_volumes(&id, remap, &mut specs, &mut created_volumes)
+                    {
+                        break e;
                     }
                     container.mounts = specs;
                 }
-                Err(e) => {
-                    self.abandon_container_files(&id);
-                    self.discard_volumes(&created_volumes);
-                    return Err(e);
-                }
+                Err(e) => break e,
             }
-        }
+        };
+        self.abandon_container_files(&id);
+        self.discard_volumes(&created_volumes);
+        Err(failure)
     }
 
     fn check_name_free(&self, name: &str) -> Result<(), EngineError> {
@@ -443,27 +493,51 @@ impl Engine {
     }
 }
 
-/// Docker's name conflict text.
+/// Docker's name conflict.
 pub(crate) fn name_conflict(name: &str, owner: &str) -> EngineError {
-    EngineError::Conflict(format!(
-        "Conflict. The container name \"/{name}\" is already in use by container \"{owner}\". You have to remove (or rename) that container to be able to reuse that name."
-    ))
+    names::NameError::InUse {
+        name: name.to_string(),
+        owner: owner.to_string(),
+    }
+    .into()
+}
+
+/// Checks an image of `image_ref` against `--platform` `spec` as dockerd does; berth runs
+/// containers of this machine's platform only (images of others can be pulled and stored).
+fn check_platform(
+    image_ref: &str,
+    image: &berth_image::config::ImageConfig,
+    spec: &str,
+) -> Result<(), CreateError> {
+    let wanted = Platform::parse(spec).map_err(CreateError::BadPlatform)?;
+    let actual = Platform::of_image(image);
+    if !wanted.matches(&actual) {
+        return Err(CreateError::PlatformMismatch {
+            image: image_ref.to_string(),
+            wanted: wanted.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    if !wanted.runs_here() {
+        return Err(CreateError::ForeignPlatform {
+            wanted: wanted.to_string(),
+            host: Platform::host().to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// dockerd's restart-policy rules, in its words.
 pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result<(), EngineError> {
-    let bad = |m: String| Err(EngineError::InvalidArgument(m));
-    match p.name.as_str() {
-        "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => bad(format!(
-            "maximum retry count cannot be used with restart policy '{}'",
-            p.name
-        )),
-        "on-failure" if p.maximum_retry_count < 0 => {
-            bad("maximum retry count cannot be negative".into())
+    let refused = match p.name.as_str() {
+        "always" | "unless-stopped" | "no" if p.maximum_retry_count != 0 => {
+            CreateError::RetryCountWithPolicy(p.name.clone())
         }
-        "always" | "unless-stopped" | "no" | "on-failure" | "" => Ok(()),
-        other => bad(format!("invalid restart policy '{other}'")),
-    }
+        "on-failure" if p.maximum_retry_count < 0 => CreateError::NegativeRetryCount,
+        "always" | "unless-stopped" | "no" | "on-failure" | "" => return Ok(()),
+        other => CreateError::UnknownRestartPolicy(other.to_string()),
+    };
+    Err(refused.into())
 }
 
 #[cfg(test)]

@@ -39,8 +39,45 @@ use crate::{Engine, EngineError, EngineOptions};
 /// How long a detached start waits for its exec shim to report the process running.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// An exec request refused, in dockerd's words.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecRequestError {
+    /// No instance by that ID (404).
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
+    /// An empty command.
+    #[error("No exec command specified")]
+    NoCommand,
+    /// `--privileged`, which berth does not give exec'd processes.
+    #[error("privileged exec is not supported by berth")]
+    Privileged,
+    /// `--detach-keys` that do not parse.
+    #[error("Invalid escape keys ({0}) provided")]
+    DetachKeys(String),
+    /// A start of an instance that ran (409).
+    #[error("Error: Exec command {0} has already run")]
+    AlreadyRun(String),
+    /// A start of an instance that runs (409).
+    #[error("Error: Exec command {0} is already running")]
+    AlreadyRunning(String),
+}
+
+impl ExecRequestError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        use berth_store::ErrorKind;
+        match self {
+            ExecRequestError::NoSuchExec(_) => ErrorKind::NotFound,
+            ExecRequestError::AlreadyRun(_) | ExecRequestError::AlreadyRunning(_) => {
+                ErrorKind::Conflict
+            }
+            _ => ErrorKind::InvalidArgument,
+        }
+    }
+}
+
 fn no_such_exec(id: &str) -> EngineError {
-    EngineError::NotFound(format!("No such exec instance: {id}"))
+    ExecRequestError::NoSuchExec(id.to_string()).into()
 }
 
 /// The command as Docker's exec events name it: the entrypoint, a space, the arguments.
@@ -105,22 +142,15 @@ impl Engine {
     /// its ID. The container must be running (not paused or restarting).
     pub fn create_exec(&mut self, name: &str, config: ExecConfig) -> Result<String, EngineError> {
         if config.cmd.is_empty() {
-            return Err(EngineError::InvalidArgument(
-                "No exec command specified".into(),
-            ));
+            return Err(ExecRequestError::NoCommand.into());
         }
         if config.privileged {
-            return Err(EngineError::InvalidArgument(
-                "privileged exec is not supported by berth".into(),
-            ));
+            return Err(ExecRequestError::Privileged.into());
         }
         if !config.detach_keys.is_empty()
             && berth_runtime::attach::DetachKeys::parse(&config.detach_keys).is_err()
         {
-            return Err(EngineError::InvalidArgument(format!(
-                "Invalid escape keys ({}) provided",
-                config.detach_keys
-            )));
+            return Err(ExecRequestError::DetachKeys(config.detach_keys).into());
         }
         let c = self.container(name)?;
         // Docker names the container as the user did when it is paused.
@@ -210,18 +240,22 @@ impl Engine {
     /// then run it ([`Engine::start_claimed_exec`], or an exec shim).
     pub fn claim_exec(&mut self, id: &str) -> Result<ExecConfig, EngineError> {
         let record = execs::get(self.store.db().conn(), id)?.ok_or_else(|| no_such_exec(id))?;
-        // The container is checked first, so that a refused start leaves the instance unused.
-        self.container(&record.container_id)?.can_exec()?;
-        let claim = self.store.db_mut().write(|tx| execs::claim_start(tx, id))?;
+        // Refreshed first: a container whose shim died is recorded as exited.
+        self.container(&record.container_id)?;
+        // The container is checked first, so that a refused start leaves the instance unused,
+        // and in the claim's transaction, so that it cannot stop in between unseen.
+        let claim = self.acting(&record.container_id, Container::can_exec, |tx, _| {
+            Ok(execs::claim_start(tx, id)?)
+        })?;
         match claim {
             Claim::Claimed(record) => config_of(&record),
             Claim::Missing => Err(no_such_exec(id)),
-            Claim::AlreadyStarted(r) if r.state.exit_code().is_some() => Err(
-                EngineError::Conflict(format!("Error: Exec command {id} has already run")),
-            ),
-            Claim::AlreadyStarted(_) => Err(EngineError::Conflict(format!(
-                "Error: Exec command {id} is already running"
-            ))),
+            Claim::AlreadyStarted(r) if r.state.exit_code().is_some() => {
+                Err(ExecRequestError::AlreadyRun(id.to_string()).into())
+            }
+            Claim::AlreadyStarted(_) => {
+                Err(ExecRequestError::AlreadyRunning(id.to_string()).into())
+            }
         }
     }
 

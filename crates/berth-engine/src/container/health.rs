@@ -120,12 +120,37 @@ impl HealthSettings {
     }
 }
 
+/// A create request's `Healthcheck` refused, in dockerd's words (400).
+#[derive(Debug, thiserror::Error)]
+pub enum HealthcheckError {
+    /// Not a JSON object.
+    #[error("Healthcheck must be an object")]
+    NotObject,
+    /// A duration or count that is not an integer.
+    #[error("Healthcheck.{0} must be an integer")]
+    NotInteger(&'static str),
+    /// A duration under a millisecond (zero means the default).
+    #[error("{0} in Healthcheck cannot be less than 1ms")]
+    TooShort(&'static str),
+    /// `Retries` below zero.
+    #[error("Retries in Healthcheck cannot be negative")]
+    NegativeRetries,
+    /// `Test` is not a list of strings.
+    #[error("Healthcheck.Test must be a list of strings")]
+    TestNotStrings,
+    /// `CMD` or `CMD-SHELL` alone.
+    #[error("Missing command after {0}")]
+    MissingCommand(String),
+    /// A test type other than `CMD`, `CMD-SHELL` or `NONE`.
+    #[error("Unknown healthcheck type '{0}' (expected 'CMD') in Healthcheck.Test")]
+    UnknownType(String),
+}
+
 /// Checks a create request's `Healthcheck` as dockerd does (400 with its words), and refuses a
 /// test type no probe could run instead of leaving the container `starting` forever.
-pub(crate) fn validate(v: &Value) -> Result<(), EngineError> {
-    let bad = |m: String| Err(EngineError::InvalidArgument(m));
+pub(crate) fn validate(v: &Value) -> Result<(), HealthcheckError> {
     let Some(obj) = v.as_object() else {
-        return bad("Healthcheck must be an object".into());
+        return Err(HealthcheckError::NotObject);
     };
     for key in [
         "Interval",
@@ -135,32 +160,30 @@ pub(crate) fn validate(v: &Value) -> Result<(), EngineError> {
         "Retries",
     ] {
         if obj.get(key).is_some_and(|x| !x.is_null() && !x.is_i64()) {
-            return bad(format!("Healthcheck.{key} must be an integer"));
+            return Err(HealthcheckError::NotInteger(key));
         }
     }
     for key in ["Interval", "Timeout", "StartPeriod", "StartInterval"] {
         let n = nanos(v, key);
         if n != 0 && n < MIN_DURATION_NANOS {
-            return bad(format!("{key} in Healthcheck cannot be less than 1ms"));
+            return Err(HealthcheckError::TooShort(key));
         }
     }
     if nanos(v, "Retries") < 0 {
-        return bad("Retries in Healthcheck cannot be negative".into());
+        return Err(HealthcheckError::NegativeRetries);
     }
     if let Some(t) = obj.get("Test").filter(|t| !t.is_null()) {
         let ok = t.as_array().is_some_and(|a| a.iter().all(Value::is_string));
         if !ok {
-            return bad("Healthcheck.Test must be a list of strings".into());
+            return Err(HealthcheckError::TestNotStrings);
         }
     }
     let test = test_of(v);
     match test.first().map(String::as_str) {
         None | Some("NONE") => Ok(()),
         Some("CMD" | "CMD-SHELL") if test.len() > 1 => Ok(()),
-        Some(kind @ ("CMD" | "CMD-SHELL")) => bad(format!("Missing command after {kind}")),
-        Some(other) => bad(format!(
-            "Unknown healthcheck type '{other}' (expected 'CMD') in Healthcheck.Test"
-        )),
+        Some(kind @ ("CMD" | "CMD-SHELL")) => Err(HealthcheckError::MissingCommand(kind.into())),
+        Some(other) => Err(HealthcheckError::UnknownType(other.to_string())),
     }
 }
 

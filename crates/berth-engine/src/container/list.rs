@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Container, Status};
-use crate::filters::Filters;
+use crate::filters::{FilterError, Filters};
 use crate::types::ContainerSummary;
 use crate::{Engine, EngineError};
 use berth_go::human_duration;
@@ -111,9 +111,7 @@ impl Engine {
         f.validate(FILTERS)?;
         for v in f.get("exited") {
             if v.parse::<i32>().is_err() {
-                return Err(EngineError::InvalidArgument(format!(
-                    "strconv.Atoi: parsing {v:?}: invalid syntax"
-                )));
+                return Err(FilterError::NotAnInteger(v.to_string()).into());
             }
         }
         const STATUSES: &[&str] = &[
@@ -126,15 +124,11 @@ impl Engine {
             "dead",
         ];
         if let Some(v) = f.get("status").find(|v| !STATUSES.contains(v)) {
-            return Err(EngineError::InvalidArgument(format!(
-                "Invalid filter 'status={v}'"
-            )));
+            return Err(FilterError::BadStatus(v.to_string()).into());
         }
         const HEALTH: &[&str] = &["starting", "healthy", "unhealthy", "none"];
         if let Some(v) = f.get("health").find(|v| !HEALTH.contains(v)) {
-            return Err(EngineError::InvalidArgument(format!(
-                "Unrecognised filter value for health: {v}"
-            )));
+            return Err(FilterError::BadHealth(v.to_string()).into());
         }
         let mut all = Vec::new();
         for c in self.all_containers()? {
@@ -147,7 +141,7 @@ impl Engine {
                 Some(name) => match self.lookup_container(name) {
                     Ok(c) => Ok(Some(c.created_at)),
                     Err(EngineError::NoSuchContainer(_)) => {
-                        Err(EngineError::NotFound(format!("no such container {name}")))
+                        Err(FilterError::NoSuchContainer(name.to_string()).into())
                     }
                     Err(e) => Err(e),
                 },

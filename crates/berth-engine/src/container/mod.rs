@@ -53,18 +53,23 @@ mod top;
 mod update;
 mod wait;
 
+pub use archive::ContainerPathError;
 pub use archive::PathStat;
 pub use attach::AttachRequest;
 pub use boot::BootStart;
 pub use commit::CommitRequest;
+pub use create::CreateError;
+pub use exec::ExecRequestError;
 pub use list::ListOptions;
 pub use logs::LogsRequest;
+pub use mounts::MountPointError;
+pub use names::NameError;
 pub use start::Started;
 pub use state::{CanStart, State, StateError, Status};
 pub use stats::{StatsJson, StatsQuery};
-pub use stop::{parse_signal, Stopped};
+pub use stop::{parse_signal, KillError, Stopped};
 pub(crate) use storage::writable_layer;
-pub use top::TopResult;
+pub use top::{TopError, TopResult};
 
 /// One container, as recorded.
 #[derive(Debug, Clone)]
@@ -132,6 +137,17 @@ fn from_row(r: ContainerRow) -> Result<Container, EngineError> {
         created_at: r.created_at,
         restart_count: r.restart_count,
     })
+}
+
+/// Container `id` as recorded, read inside a write transaction.
+fn locked_container(
+    tx: &berth_store::metadata::Connection,
+    id: &str,
+) -> Result<Container, EngineError> {
+    containers::get(tx, id)?
+        .map(from_row)
+        .transpose()?
+        .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))
 }
 
 fn write_state(
@@ -272,11 +288,7 @@ impl Engine {
             match found.len() {
                 1 => return from_row(found.remove(0)),
                 0 => {}
-                _ => {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "Multiple IDs found with provided prefix: {name_or_id}"
-                    )))
-                }
+                _ => return Err(names::NameError::AmbiguousPrefix(name_or_id.to_string()).into()),
             }
         }
         Err(not_found())
@@ -316,15 +328,30 @@ impl Engine {
         act: impl FnOnce(&Container, &mut State) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
         self.store.db_mut().write(|tx| -> Result<T, EngineError> {
-            let c = containers::get(tx, id)?
-                .map(from_row)
-                .transpose()?
-                .ok_or_else(|| EngineError::NoSuchContainer(id.to_string()))?;
+            let c = locked_container(tx, id)?;
             allowed(&c)?;
             let mut state = c.state.clone();
             let out = act(&c, &mut state)?;
             write_state(tx, id, &state)?;
             Ok(out)
+        })
+    }
+
+    /// [`Engine::transition`] for a verb that leaves the recorded state to the shim (`kill`,
+    /// `stop`'s signal, claiming an exec): `allowed` and `act` run on the state recorded now,
+    /// inside one write transaction, so the shim cannot record an exit between the check and the
+    /// act; `act` may still find the process gone (it ended, its exit not yet recorded) and
+    /// answer as if the check had failed.
+    pub(crate) fn acting<T>(
+        &mut self,
+        id: &str,
+        allowed: impl FnOnce(&Container) -> Result<(), StateError>,
+        act: impl FnOnce(&berth_store::metadata::Connection, &Container) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        self.store.db_mut().write(|tx| -> Result<T, EngineError> {
+            let c = locked_container(tx, id)?;
+            allowed(&c)?;
+            act(tx, &c)
         })
     }
 

@@ -95,6 +95,20 @@ fn host_mount_propagation(path: &str) -> (String, bool, bool) {
         .unwrap_or_else(|| ("/".into(), false, false))
 }
 
+/// A mount the container's root filesystem or the host cannot take, in dockerd's words (400).
+#[derive(Debug, thiserror::Error)]
+pub enum MountPointError {
+    /// A volume's destination is a file in the image.
+    #[error("cannot mount volume over existing file, file exists {0}")]
+    OverFile(String),
+    /// An image's content to copy into a volume is not a directory.
+    #[error("source {0} is not directory")]
+    SourceNotDirectory(String),
+    /// A `shared`/`slave` propagation whose host mount point is not (the volume crate's text).
+    #[error("{0}")]
+    Propagation(String),
+}
+
 impl Engine {
     /// Parses a create request's mounts (no side effects); `config_volumes` are the merged
     /// `Config.Volumes` keys.
@@ -128,11 +142,8 @@ impl Engine {
                             let st =
                                 rustix::fs::fstat(&fd).map_err(|e| EngineError::Io(e.into()))?;
                             if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                                return Err(EngineError::InvalidArgument(format!(
-                                    "cannot mount volume over existing file, file exists {}{}",
-                                    rootfs.display(),
-                                    destination
-                                )));
+                                let path = format!("{}{destination}", rootfs.display());
+                                return Err(MountPointError::OverFile(path).into());
                             }
                         }
                     }
@@ -205,11 +216,8 @@ impl Engine {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) => return Ok(()),
             Err(rustix::io::Errno::NOTDIR) => {
-                return Err(EngineError::InvalidArgument(format!(
-                    "source {}{} is not directory",
-                    rootfs.display(),
-                    spec.destination
-                )))
+                let path = format!("{}{}", rootfs.display(), spec.destination);
+                return Err(MountPointError::SourceNotDirectory(path).into());
             }
             Err(e) => return Err(EngineError::Io(e.into())),
         };
@@ -341,17 +349,15 @@ impl Engine {
                     HostCheck::SharedMount { ref path } => {
                         let (mp, shared, _) = host_mount_propagation(path);
                         if !shared {
-                            return Err(EngineError::InvalidArgument(
-                                check.failure_message(&mp).unwrap_or_default(),
-                            ));
+                            let text = check.failure_message(&mp).unwrap_or_default();
+                            return Err(MountPointError::Propagation(text).into());
                         }
                     }
                     HostCheck::SharedOrSlaveMount { ref path } => {
                         let (mp, shared, slave) = host_mount_propagation(path);
                         if !shared && !slave {
-                            return Err(EngineError::InvalidArgument(
-                                check.failure_message(&mp).unwrap_or_default(),
-                            ));
+                            let text = check.failure_message(&mp).unwrap_or_default();
+                            return Err(MountPointError::Propagation(text).into());
                         }
                     }
                     HostCheck::RecursiveReadOnly { .. } => recursive_ro = true,

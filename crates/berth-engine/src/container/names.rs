@@ -1,7 +1,43 @@
 //! Container names: validation with Docker's rule and text, and generated `adjective_surname`
-//! names for containers created without `--name`. The word lists are berth's own.
+//! names for containers created without `--name`. The word lists are berth's own. A name
+//! refused is a [`NameError`].
 
 use crate::EngineError;
+
+/// A container name or ID refused, in dockerd's words.
+#[derive(Debug, thiserror::Error)]
+pub enum NameError {
+    /// A name outside Docker's pattern.
+    #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    Invalid(String),
+    /// An ID prefix that several containers share.
+    #[error("Multiple IDs found with provided prefix: {0}")]
+    AmbiguousPrefix(String),
+    /// A name another container has (409).
+    #[error("Conflict. The container name \"/{name}\" is already in use by container \"{owner}\". You have to remove (or rename) that container to be able to reuse that name.")]
+    InUse {
+        /// The name, without its `/`.
+        name: String,
+        /// The ID of the container that has it.
+        owner: String,
+    },
+    /// `rename` to a name another container has (409).
+    #[error("Error when allocating new name: {0}")]
+    RenameTaken(Box<NameError>),
+    /// `rename` to the name the container has.
+    #[error("Renaming a container with the same name as its current name")]
+    RenameSame,
+}
+
+impl NameError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            NameError::InUse { .. } | NameError::RenameTaken(_) => berth_store::ErrorKind::Conflict,
+            _ => berth_store::ErrorKind::InvalidArgument,
+        }
+    }
+}
 
 const ADJECTIVES: &[&str] = &[
     "agile", "amber", "ancient", "bold", "brave", "bright", "brisk", "calm", "candid", "careful",
@@ -90,9 +126,7 @@ pub fn validate(name: &str) -> Result<String, EngineError> {
         && bare.len() >= 2
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !ok {
-        return Err(EngineError::InvalidArgument(format!(
-            "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        )));
+        return Err(NameError::Invalid(name.to_string()).into());
     }
     Ok(bare.to_string())
 }

@@ -12,9 +12,7 @@ impl Engine {
         let c = self.container(old)?;
         let new = names::validate(new)?;
         if new == c.name {
-            return Err(EngineError::InvalidArgument(
-                "Renaming a container with the same name as its current name".into(),
-            ));
+            return Err(names::NameError::RenameSame.into());
         }
         let result = self
             .store
@@ -32,10 +30,13 @@ impl Engine {
                     .lookup_container(&new)
                     .map(|o| o.id)
                     .unwrap_or_default();
-                Err(EngineError::Conflict(format!(
-                    "Error when allocating new name: {}",
-                    super::create::name_conflict(&new, &owner)
-                )))
+                Err(
+                    names::NameError::RenameTaken(Box::new(names::NameError::InUse {
+                        name: new,
+                        owner,
+                    }))
+                    .into(),
+                )
             }
             Err(e) => Err(e.into()),
         }

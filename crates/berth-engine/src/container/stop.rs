@@ -54,6 +54,47 @@ pub fn parse_signal(s: &str) -> Option<i32> {
     })
 }
 
+/// Sends `signal` to container `c`'s process (to all its processes for SIGKILL), thawing a
+/// frozen one first when `thaw`. False when the process had ended already (its exit not yet
+/// recorded): Docker takes that as done, not as a failure.
+fn deliver(
+    runtime: &dyn berth_runtime::Runtime,
+    c: &Container,
+    signal: i32,
+    thaw: bool,
+) -> Result<bool, EngineError> {
+    if thaw && c.state.status == super::Status::Paused {
+        // Frozen processes cannot act on a signal.
+        let _ = runtime.resume(&c.id);
+    }
+    match runtime.kill(&c.id, signal, signal == libc::SIGKILL) {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_not_running() || e.is_not_found() => Ok(false),
+        Err(e) => Err(berth_runtime::error::ProcessError::from(e).into()),
+    }
+}
+
+/// A `kill` refused before the state is read, in dockerd's words.
+#[derive(Debug, thiserror::Error)]
+pub enum KillError {
+    /// A signal name or number Linux does not have.
+    #[error("Invalid signal: {0}")]
+    InvalidSignal(String),
+    /// No container by that name (404), which dockerd's kill words its own way.
+    #[error("Cannot kill container: {0}: No such container: {0}")]
+    NoSuchContainer(String),
+}
+
+impl KillError {
+    /// The class of the refusal.
+    pub fn kind(&self) -> berth_store::ErrorKind {
+        match self {
+            KillError::InvalidSignal(_) => berth_store::ErrorKind::InvalidArgument,
+            KillError::NoSuchContainer(_) => berth_store::ErrorKind::NotFound,
+        }
+    }
+}
+
 /// What `stop` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
@@ -72,9 +113,6 @@ impl Engine {
         timeout: Option<i64>,
     ) -> Result<(Container, Stopped), EngineError> {
         let c = self.container(name)?;
-        if !c.state.status.is_running() {
-            return Ok((c, Stopped::NotRunning));
-        }
         let signal = match c.config.stop_signal.as_str() {
             "" => libc::SIGTERM,
             s => parse_signal(s).unwrap_or(libc::SIGTERM),
@@ -82,7 +120,9 @@ impl Engine {
         let timeout = timeout
             .or(c.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
-        self.signal_and_wait(&c, signal, timeout)?;
+        if !self.signal_and_wait(&c, signal, timeout)? {
+            return Ok((self.container(&c.id)?, Stopped::NotRunning));
+        }
         self.emit_container(&c, "stop", &[]);
         let c = self.container(&c.id)?;
         // The shim tears the network down at exit; this covers a shim that could not.
@@ -93,41 +133,62 @@ impl Engine {
     }
 
     /// Sends `signal`; if the container still runs after `timeout` seconds (negative: forever),
-    /// kills it. Returns once its exit is recorded. The user stopped it: its restart policy
-    /// does not bring it back.
+    /// kills it. Returns once its exit is recorded, with whether its process ran (false: nothing
+    /// was sent). The user stopped it: its restart policy does not bring it back.
     pub(crate) fn signal_and_wait(
         &mut self,
         c: &Container,
         signal: i32,
         timeout: i64,
-    ) -> Result<(), EngineError> {
-        restart_policy::mark_manually_stopped(&c.dir(self));
-        self.signal_once(c, signal, timeout)?;
+    ) -> Result<bool, EngineError> {
+        self.signal_checked(c, signal, timeout, |_| Ok(()))
+    }
+
+    /// [`Engine::signal_and_wait`] once `allowed` accepts the state. The state is read, and the
+    /// first signal sent, under the store's write lock ([`Engine::acting`]): the shim cannot
+    /// record an exit in between, so a container that ended meanwhile is answered as a stopped
+    /// one, never signalled after its exit was recorded.
+    fn signal_checked(
+        &mut self,
+        c: &Container,
+        signal: i32,
+        timeout: i64,
+        allowed: impl FnOnce(&Container) -> Result<(), super::StateError>,
+    ) -> Result<bool, EngineError> {
+        let dir = c.dir(self);
+        let runtime = self.runtime_of(c);
+        let sent = self.acting(&c.id, allowed, |_, now| {
+            if !now.state.status.is_running() {
+                return Ok(None);
+            }
+            restart_policy::mark_manually_stopped(&dir);
+            deliver(&*runtime, now, signal, true).map(Some)
+        })?;
+        let Some(delivered) = sent else {
+            return Ok(false);
+        };
+        if delivered {
+            self.emit_container(c, "kill", &[("signal", signal.to_string())]);
+        }
+        self.await_exit(c, signal, timeout)?;
         // A restart policy may have started the next run just before it saw the mark.
         let now = self.container(&c.id)?;
         if now.state.status.is_running() {
-            self.signal_once(&now, signal, timeout)?;
+            if deliver(&*self.runtime_of(&now), &now, signal, true)? {
+                self.emit_container(&now, "kill", &[("signal", signal.to_string())]);
+            }
+            self.await_exit(&now, signal, timeout)?;
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn signal_once(&mut self, c: &Container, signal: i32, timeout: i64) -> Result<(), EngineError> {
-        let runtime = self.runtime_of(c);
-        let dir = c.dir(self);
-        let Some(shim) = shim_stamp(&dir) else {
+    /// Waits for the exit of a container sent `signal`: `timeout` seconds (negative: forever),
+    /// then SIGKILL and 30 more seconds.
+    fn await_exit(&mut self, c: &Container, signal: i32, timeout: i64) -> Result<(), EngineError> {
+        let Some(shim) = shim_stamp(&c.dir(self)) else {
             return Ok(());
         };
-        if c.state.status == super::Status::Paused {
-            // Frozen processes cannot act on a signal: thaw them first.
-            let _ = runtime.resume(&c.id);
-        }
-
         if signal != libc::SIGKILL {
-            match runtime.kill(&c.id, signal, false) {
-                Ok(()) => self.emit_container(c, "kill", &[("signal", signal.to_string())]),
-                Err(e) if e.is_not_running() || e.is_not_found() => {}
-                Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
-            }
             let wait = if timeout < 0 {
                 Duration::from_secs(u64::MAX / 4)
             } else {
@@ -136,11 +197,9 @@ impl Engine {
             if shim.wait_exit(wait) {
                 return Ok(());
             }
-        }
-        match runtime.kill(&c.id, libc::SIGKILL, true) {
-            Ok(()) => self.emit_container(c, "kill", &[("signal", libc::SIGKILL.to_string())]),
-            Err(e) if e.is_not_running() || e.is_not_found() => {}
-            Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
+            if deliver(&*self.runtime_of(c), c, libc::SIGKILL, true)? {
+                self.emit_container(c, "kill", &[("signal", libc::SIGKILL.to_string())]);
+            }
         }
         if !shim.wait_exit(Duration::from_secs(30)) {
             return Err(EngineError::Io(std::io::Error::other(format!(
@@ -153,25 +212,30 @@ impl Engine {
 
     /// `docker kill [-s SIGNAL]`.
     pub fn kill_container(&mut self, name: &str, signal: &str) -> Result<Container, EngineError> {
-        let sig = parse_signal(signal)
-            .ok_or_else(|| EngineError::InvalidArgument(format!("Invalid signal: {signal}")))?;
+        let sig =
+            parse_signal(signal).ok_or_else(|| KillError::InvalidSignal(signal.to_string()))?;
         let c = self.container(name).map_err(|e| match e {
-            EngineError::NoSuchContainer(_) => EngineError::NotFound(format!(
-                "Cannot kill container: {name}: No such container: {name}"
-            )),
+            EngineError::NoSuchContainer(_) => KillError::NoSuchContainer(name.to_string()).into(),
             other => other,
         })?;
-        c.can_kill(name)?;
         if sig == libc::SIGKILL {
-            self.signal_and_wait(&c, sig, 0)?;
+            self.signal_checked(&c, sig, 0, |now| now.can_kill(name))?;
         } else {
-            // Docker counts any kill as a manual stop for the restart policy.
-            restart_policy::mark_manually_stopped(&c.dir(self));
+            let dir = c.dir(self);
             let runtime = self.runtime_of(&c);
-            runtime
-                .kill(&c.id, sig, false)
-                .map_err(berth_runtime::error::ProcessError::from)?;
-            self.emit_container(&c, "kill", &[("signal", sig.to_string())]);
+            // Checked and sent under the write lock, as `stop`'s signal is.
+            let delivered = self.acting(
+                &c.id,
+                |now| now.can_kill(name),
+                |_, now| {
+                    // Docker counts any kill as a manual stop for the restart policy.
+                    restart_policy::mark_manually_stopped(&dir);
+                    deliver(&*runtime, now, sig, false)
+                },
+            )?;
+            if delivered {
+                self.emit_container(&c, "kill", &[("signal", sig.to_string())]);
+            }
         }
         self.container(&c.id)
     }
@@ -188,5 +252,87 @@ impl Engine {
         debug_assert_ne!(started, Started::AwaitingAttach);
         self.emit_container(&c, "restart", &[]);
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::Stopped;
+    use crate::container::testutil::{engine_with_container, open_engine, FakeRuntime};
+    use crate::container::Status;
+
+    /// The race of issue 14: `kill` read the state, then signalled, and a shim could record
+    /// the exit in between. Now, while the runtime delivers the signal, another berth process
+    /// (here a second engine on the same root, recording the exit as a shim would) waits for
+    /// kill's transaction: the state kill checked is the state it acted on.
+    #[test]
+    fn kill_checks_and_signals_under_the_write_lock() {
+        let fake = FakeRuntime::new();
+        let (root, mut engine) = engine_with_container(&fake, "abc", Status::Running);
+        let (done_tx, done_rx) = mpsc::channel();
+        let shim: Arc<Mutex<Option<std::thread::JoinHandle<()>>>> = Arc::default();
+        let waited = Arc::new(Mutex::new(None));
+        let (root_path, other_fake) = (root.path().to_path_buf(), FakeRuntime::new());
+        let (shim_slot, waited_slot) = (shim.clone(), waited.clone());
+        fake.during(move |call| {
+            if !call.starts_with("kill") {
+                return;
+            }
+            let (root, fake, done) = (root_path.clone(), other_fake.clone(), done_tx.clone());
+            *shim_slot.lock().unwrap() = Some(std::thread::spawn(move || {
+                let mut other = open_engine(&fake, &root);
+                let mut state = other.container("abc").unwrap().state;
+                state.status = Status::Exited;
+                other.save_state("abc", &state).unwrap();
+                done.send(()).unwrap();
+            }));
+            // Generous: on a loaded machine the writer may not even have started, which this
+            // cannot tell from a blocked one; with the lock not held it finishes at once.
+            let finished = done_rx.recv_timeout(Duration::from_millis(700)).is_ok();
+            *waited_slot.lock().unwrap() = Some(!finished);
+        });
+        engine.kill_container("abc", "TERM").unwrap();
+        let writer = shim
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the runtime was asked to kill");
+        writer.join().unwrap();
+        assert_eq!(
+            *waited.lock().unwrap(),
+            Some(true),
+            "the shim's write landed while kill acted"
+        );
+        assert_eq!(fake.calls(), ["kill abc 15"]);
+        // The write that waited landed once kill's transaction ended.
+        assert_eq!(
+            engine.container("abc").unwrap().state.status,
+            Status::Exited
+        );
+    }
+
+    #[test]
+    fn a_process_gone_before_its_exit_is_recorded_is_killed_already() {
+        let fake = FakeRuntime::new();
+        let (_root, mut engine) = engine_with_container(&fake, "abc", Status::Running);
+        // The runtime finds the process ended (the shim has not recorded it yet): Docker
+        // takes that as done, not as runc's error.
+        fake.fail_next("container not running");
+        engine.kill_container("abc", "TERM").unwrap();
+        assert_eq!(fake.calls(), ["kill abc 15"]);
+    }
+
+    #[test]
+    fn stop_of_a_stopped_container_sends_nothing() {
+        let fake = FakeRuntime::new();
+        let (_root, mut engine) = engine_with_container(&fake, "abc", Status::Exited);
+        let (c, stopped) = engine.stop_container("abc", Some(0)).unwrap();
+        assert_eq!(stopped, Stopped::NotRunning);
+        assert_eq!(c.state.status, Status::Exited);
+        assert!(fake.calls().is_empty());
     }
 }

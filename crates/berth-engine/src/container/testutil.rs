@@ -12,11 +12,24 @@ use berth_store::metadata::containers::{self, ContainerRow, StateRow};
 use super::Status;
 use crate::{Engine, EngineOptions};
 
-/// A runtime that records calls (`"pause ID"`) and fails the next one when told to.
-#[derive(Debug, Default, Clone)]
+/// Work a test runs in the middle of a runtime call (given the call, `"kill ID 15"`).
+type Hook = Box<dyn FnMut(&str) + Send>;
+
+/// A runtime that records calls (`"pause ID"`), fails the next one when told to, and runs a
+/// test's hook during each call.
+#[derive(Default, Clone)]
 pub(crate) struct FakeRuntime {
     calls: Arc<Mutex<Vec<String>>>,
     fail: Arc<Mutex<Option<String>>>,
+    during: Arc<Mutex<Option<Hook>>>,
+}
+
+impl std::fmt::Debug for FakeRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeRuntime")
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FakeRuntime {
@@ -34,8 +47,17 @@ impl FakeRuntime {
         *self.fail.lock().unwrap() = Some(message.to_string());
     }
 
+    /// Runs `hook` during every call from now on.
+    pub(crate) fn during(&self, hook: impl FnMut(&str) + Send + 'static) {
+        *self.during.lock().unwrap() = Some(Box::new(hook));
+    }
+
     fn call(&self, op: &'static str, id: &str) -> Result<(), RuntimeError> {
-        self.calls.lock().unwrap().push(format!("{op} {id}"));
+        let call = format!("{op} {id}");
+        if let Some(hook) = self.during.lock().unwrap().as_mut() {
+            hook(&call);
+        }
+        self.calls.lock().unwrap().push(call);
         match self.fail.lock().unwrap().take() {
             Some(message) => Err(RuntimeError::Failed {
                 op,
@@ -96,6 +118,20 @@ impl Runtime for FakeRuntime {
     }
 }
 
+/// An engine over the vfs data root `root` whose runtime is `fake` (a second one on the same
+/// root stands for another berth process).
+pub(crate) fn open_engine(fake: &FakeRuntime, root: &Path) -> Engine {
+    Engine::open(EngineOptions {
+        root: root.to_path_buf(),
+        storage_driver: Some("vfs".into()),
+        shim_exe: None,
+        runtime: Some(Arc::new(fake.clone())),
+        config_file: None,
+        mounter: Default::default(),
+    })
+    .unwrap()
+}
+
 /// An engine over a fresh vfs data root whose runtime is `fake`, holding container `id` in
 /// `status`. A running one gets this test process as its "shim", so it is not recovered.
 pub(crate) fn engine_with_container(
@@ -104,15 +140,7 @@ pub(crate) fn engine_with_container(
     status: Status,
 ) -> (tempfile::TempDir, Engine) {
     let root = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineOptions {
-        root: root.path().to_path_buf(),
-        storage_driver: Some("vfs".into()),
-        shim_exe: None,
-        runtime: Some(Arc::new(fake.clone())),
-        config_file: None,
-        mounter: Default::default(),
-    })
-    .unwrap();
+    let engine = open_engine(fake, root.path());
     let c = super::test_container(id);
     let row = ContainerRow {
         id: c.id.clone(),

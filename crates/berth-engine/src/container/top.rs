@@ -2,6 +2,17 @@
 
 use crate::{Engine, EngineError};
 
+/// `ps` failed or printed what `top` cannot read (dockerd's words, 400 as its).
+#[derive(Debug, thiserror::Error)]
+pub enum TopError {
+    /// `ps` exited non-zero (its stderr).
+    #[error("Error running ps: {0}")]
+    Ps(String),
+    /// `ps -o` without a PID column.
+    #[error("Couldn't find PID field in ps output")]
+    NoPidField,
+}
+
 /// `docker top`'s answer: column titles and one row per process.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -32,10 +43,8 @@ impl Engine {
         };
         let out = std::process::Command::new("ps").args(&args).output()?;
         if !out.status.success() {
-            return Err(EngineError::InvalidArgument(format!(
-                "Error running ps: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(TopError::Ps(stderr.trim().to_string()).into());
         }
         let top = parse_ps(&String::from_utf8_lossy(&out.stdout), &pids)?;
         self.emit_container(&c, "top", &[]);
@@ -48,9 +57,10 @@ fn parse_ps(output: &str, pids: &[i32]) -> Result<TopResult, EngineError> {
     let mut lines = output.lines();
     let header = lines.next().unwrap_or_default();
     let titles: Vec<String> = header.split_whitespace().map(str::to_string).collect();
-    let pid_col = titles.iter().position(|t| t == "PID").ok_or_else(|| {
-        EngineError::InvalidArgument("Couldn't find PID field in ps output".into())
-    })?;
+    let pid_col = titles
+        .iter()
+        .position(|t| t == "PID")
+        .ok_or(TopError::NoPidField)?;
     let mut processes = Vec::new();
     for line in lines {
         let fields: Vec<&str> = line.split_whitespace().collect();

@@ -52,9 +52,7 @@ impl Engine {
                 Ok(now) if now.state.finished_at != c.state.finished_at => {
                     break now.state.exit_code
                 }
-                Ok(_) if abandoned() => {
-                    return Err(EngineError::Conflict("the wait was abandoned".into()))
-                }
+                Ok(_) if abandoned() => return Err(EngineError::WaitAbandoned),
                 Ok(_) => std::thread::sleep(Duration::from_millis(50)),
                 // Removed without running (a --rm container whose start failed): what was
                 // waited for has happened.

@@ -19,7 +19,7 @@ impl Engine {
                 let layer = self
                     .store
                     .layer(top)?
-                    .ok_or_else(|| EngineError::NotFound(format!("layer {top} is missing")))?;
+                    .ok_or_else(|| EngineError::MissingLayer(top.to_string()))?;
                 let data = driver.metadata(&layer.cache_id);
                 GraphDriverData {
                     data: (!data.is_empty()).then_some(data),

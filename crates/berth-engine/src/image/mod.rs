@@ -29,6 +29,7 @@ pub use fetch::PULL_WORKERS;
 pub use pull::{PullOptions, PullOutcome};
 pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
+pub use remove::ImageRemoveError;
 pub use save::SaveFormat;
 pub use search::DEFAULT_SEARCH_LIMIT;
 pub use transfer_error::TransferError;

@@ -1,7 +1,8 @@
 //! `rmi`: untag and delete images with Docker's rules. Given a name, the name is removed (with
 //! the repository's digest names when it was the repository's last tag) and the image deleted
 //! only if no other name is left; given an ID, an image with several names needs
-//! `-f`, which removes them all; an image with child images is never deleted.
+//! `-f`, which removes them all; an image with child images is never deleted. Each refusal is
+//! an [`ImageRemoveError`] in dockerd's words (409).
 
 use berth_image::reference::Reference;
 use berth_image::store::{ImageStore, RefKind};
@@ -9,6 +10,45 @@ use berth_image::store::{ImageStore, RefKind};
 use super::Designation;
 use crate::types::ImageDeleteItem;
 use crate::{Engine, EngineError};
+
+/// An image `rmi` must not delete, in dockerd's words (409).
+#[derive(Debug, thiserror::Error)]
+pub enum ImageRemoveError {
+    /// The last name of an image a container uses, without `-f`.
+    #[error("conflict: unable to remove repository reference \"{name}\" (must force) - container {container} is using its referenced image {image}")]
+    ReferenceInUse {
+        /// The name as given.
+        name: String,
+        /// The container's short ID.
+        container: String,
+        /// The image's short ID.
+        image: String,
+    },
+    /// An image a running container uses: not even `-f` deletes it.
+    #[error("conflict: unable to delete {image} (cannot be forced) - image is being used by running container {container}")]
+    UsedByRunning {
+        /// The image's short ID.
+        image: String,
+        /// The container's short ID.
+        container: String,
+    },
+    /// An image with names in several repositories, by ID without `-f`.
+    #[error("conflict: unable to delete {0} (must be forced) - image is referenced in multiple repositories")]
+    SeveralRepositories(String),
+    /// An image a stopped container uses, without `-f`.
+    #[error("conflict: unable to delete {image} (must be forced) - image is being used by stopped container {container}")]
+    UsedByStopped {
+        /// The image's short ID.
+        image: String,
+        /// The container's short ID.
+        container: String,
+    },
+    /// An image other images are built on.
+    #[error(
+        "conflict: unable to delete {0} (cannot be forced) - image has dependent child images"
+    )]
+    HasChildren(String),
+}
 
 impl Engine {
     /// `docker rmi [-f] NAME`; an `untag` event for each name removed and a `delete` event if
@@ -72,10 +112,12 @@ impl Engine {
                 let remaining = names.iter().filter(|n| !gone.contains(&n.name)).count();
                 if remaining == 0 && !force {
                     if let Some((user, _)) = users.first() {
-                        return Err(EngineError::Conflict(format!(
-                            "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {short}",
-                            &user[..12]
-                        )));
+                        return Err(ImageRemoveError::ReferenceInUse {
+                            name: name.to_string(),
+                            container: user[..12].to_string(),
+                            image: short,
+                        }
+                        .into());
                     }
                 }
                 for g in &gone {
@@ -88,22 +130,22 @@ impl Engine {
             }
             Designation::Id => {
                 if let Some((user, _)) = users.iter().find(|(_, running)| *running) {
-                    return Err(EngineError::Conflict(format!(
-                        "conflict: unable to delete {short} (cannot be forced) - image is being used by running container {}",
-                        &user[..12]
-                    )));
+                    return Err(ImageRemoveError::UsedByRunning {
+                        image: short,
+                        container: user[..12].to_string(),
+                    }
+                    .into());
                 }
                 if names.len() > 1 && !force {
-                    return Err(EngineError::Conflict(format!(
-                        "conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories"
-                    )));
+                    return Err(ImageRemoveError::SeveralRepositories(short).into());
                 }
                 if !force {
                     if let Some((user, _)) = users.first() {
-                        return Err(EngineError::Conflict(format!(
-                            "conflict: unable to delete {short} (must be forced) - image is being used by stopped container {}",
-                            &user[..12]
-                        )));
+                        return Err(ImageRemoveError::UsedByStopped {
+                            image: short,
+                            container: user[..12].to_string(),
+                        }
+                        .into());
                     }
                 }
                 for n in &names {
@@ -114,9 +156,7 @@ impl Engine {
         }
         if images.has_children(&image.id)? {
             if report.is_empty() {
-                return Err(EngineError::Conflict(format!(
-                    "conflict: unable to delete {short} (cannot be forced) - image has dependent child images"
-                )));
+                return Err(ImageRemoveError::HasChildren(short).into());
             }
             return Ok(report);
         }
