@@ -30,6 +30,8 @@ pub mod etc;
 pub mod ipam;
 /// Legacy links: environment and hosts entries.
 pub mod links;
+/// The native backend (netlink and iptables-restore).
+pub mod native;
 /// The netavark backend.
 pub mod netavark;
 /// Network namespace files.
