@@ -154,7 +154,7 @@ fn networks_through_the_api_and_the_docker_cli() {
     let (code, out, err) = d.run(&["network", "prune", "-f"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "Deleted Networks:\nback\nfront\n\n");
-    assert_eq!(leftovers_of(&b), Vec::<String>::new());
+    assert_eq!(leftovers_of(b), Vec::<String>::new());
 }
 
 /// The calls docker-py's network integration tests make (tests/integration/api_network_test.py
