@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::api::{docker_py, DockerCli, Server};
 use crate::harness::*;
-use crate::net_harness::leftovers;
+use crate::net_harness::leftovers_of;
 
 fn free_port() -> u16 {
     TcpListener::bind("0.0.0.0:0")
@@ -154,7 +154,7 @@ fn networks_through_the_api_and_the_docker_cli() {
     let (code, out, err) = d.run(&["network", "prune", "-f"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "Deleted Networks:\nback\nfront\n\n");
-    assert_eq!(leftovers(b.net.block), Vec::<String>::new());
+    assert_eq!(leftovers_of(b), Vec::<String>::new());
 }
 
 /// The calls docker-py's network integration tests make (tests/integration/api_network_test.py
@@ -241,7 +241,7 @@ print(sorted(c.prune_networks()['NetworksDeleted']))
         fixed = net(129),
     );
     assert_eq!(docker_py(&api, &script), "['pyint', 'pynet']\n");
-    assert_eq!(leftovers(b.net.block), Vec::<String>::new());
+    assert_eq!(leftovers_of(&b), Vec::<String>::new());
 }
 
 /// docker-compose 1.29 through `berth serve`: a server with a named volume and a published
@@ -314,5 +314,5 @@ volumes:
     assert_eq!(again, token, "the named volume kept the server's data");
     compose(&["down", "-v"]).ok();
     assert!(b.run(&["volume", "ls", "-q"]).ok().stdout.is_empty());
-    assert_eq!(leftovers(b.net.block), Vec::<String>::new());
+    assert_eq!(leftovers_of(&b), Vec::<String>::new());
 }

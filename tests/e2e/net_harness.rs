@@ -187,43 +187,65 @@ pub fn rules_in(table: &str, block: Ipv4Net, chains: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The netavark chains (`NETAVARK-<hash>`, `NETAVARK-DN-<hash>`) that rules about `block`
-/// jump to.
-fn chains_of(block: Ipv4Net) -> Vec<String> {
-    let mut chains = Vec::new();
+/// The per-network chains (netavark's `NETAVARK-<hash>`, `NETAVARK-DN-<hash>`; the native
+/// backend's `BERTH-POST-<tag>`, `BERTH-DNAT-<tag>`, `BERTH-FWD-<tag>`) that rules about
+/// `block` use, each with the subnet its rules name (if one does).
+fn chains_of(block: Ipv4Net) -> Vec<(String, Option<Ipv4Net>)> {
+    let mut chains: Vec<(String, Option<Ipv4Net>)> = Vec::new();
+    let mut add = |c: String, sub: Option<Ipv4Net>| match chains.iter_mut().find(|(n, _)| *n == c) {
+        Some((_, s)) => {
+            if s.is_none() {
+                *s = sub;
+            }
+        }
+        None => chains.push((c, sub)),
+    };
     for table in ["nat", "filter"] {
         for rule in rules_in(table, block, &[]) {
             let words: Vec<&str> = rule.split_whitespace().collect();
-            for w in words.windows(2) {
-                if w[0] == "-j" && w[1].starts_with("NETAVARK-") && !w[1].contains("HOSTPORT") {
-                    let hash = w[1]
-                        .trim_start_matches("NETAVARK-DN-")
-                        .trim_start_matches("NETAVARK-");
-                    for c in [format!("NETAVARK-{hash}"), format!("NETAVARK-DN-{hash}")] {
-                        if !chains.contains(&c) {
-                            chains.push(c);
+            let sub = words
+                .windows(2)
+                .find(|w| w[0] == "-s" || w[0] == "-d")
+                .and_then(|w| w[1].parse::<Ipv4Net>().ok())
+                .filter(|n| block.contains(&n.network()) && n.prefix_len() < 32);
+            let mut family = |name: &str| {
+                if let Some(hash) = name
+                    .strip_prefix("NETAVARK-DN-")
+                    .or_else(|| name.strip_prefix("NETAVARK-"))
+                    .filter(|_| !name.contains("HOSTPORT"))
+                {
+                    add(format!("NETAVARK-{hash}"), sub);
+                    add(format!("NETAVARK-DN-{hash}"), sub);
+                }
+                for kind in ["POST", "DNAT", "FWD"] {
+                    if let Some(tag) = name.strip_prefix(&format!("BERTH-{kind}-")) {
+                        for k in ["POST", "DNAT", "FWD"] {
+                            add(format!("BERTH-{k}-{tag}"), sub);
                         }
                     }
                 }
-            }
-            if words.len() > 1
-                && words[1].starts_with("NETAVARK-")
-                && !words[1].contains("HOSTPORT")
-            {
-                let c = words[1].to_string();
-                if !chains.contains(&c) {
-                    chains.push(c);
+            };
+            for w in words.windows(2) {
+                if w[0] == "-j" {
+                    family(w[1]);
                 }
+            }
+            if words.len() > 1 {
+                family(words[1]);
             }
         }
     }
     chains
 }
 
+fn chain_names(block: Ipv4Net) -> Vec<String> {
+    chains_of(block).into_iter().map(|(c, _)| c).collect()
+}
+
 /// Removes what networking a test left on the host (see the module doc). Call after the
 /// test's processes are killed and its mounts (namespaces) are gone.
 pub fn cleanup(block: Ipv4Net, bridge: &str) {
-    let chains = chains_of(block);
+    let chains = chain_names(block);
     for table in ["nat", "filter"] {
         for rule in rules_in(table, block, &chains) {
             // `iptables -S` prints rules as shell words (comments quoted): delete through a
@@ -245,17 +267,78 @@ pub fn cleanup(block: Ipv4Net, bridge: &str) {
     }
 }
 
-/// What of `block` is still on the host: bridges, rules (for assertions in tests).
-pub fn leftovers(block: Ipv4Net) -> Vec<String> {
-    let mut out: Vec<String> = bridges_in(block)
-        .into_iter()
-        .map(|b| format!("interface {b}"))
-        .collect();
+/// The interfaces attached to bridge `bridge` (containers' veths).
+pub fn ports_of(bridge: &str) -> Vec<String> {
+    std::fs::read_dir(Path::new("/sys/class/net").join(bridge).join("brif"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What of `block` is still on the host that should not be, given that the bridge networks
+/// with subnets `kept` still exist: every container's part (veths, published ports' DNAT
+/// rules) and everything of networks not kept (bridges, chains, rules). A kept network's
+/// bridge and chains stay between containers, as Docker keeps docker0's.
+pub fn leftovers(block: Ipv4Net, kept: &[Ipv4Net]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in bridges_in(block) {
+        let addr = output("ip", &["-o", "-4", "addr", "show", "dev", &b]);
+        let is_kept = kept.iter().any(|k| mentions(&addr, *k));
+        if !is_kept {
+            out.push(format!("interface {b}"));
+        }
+        for p in ports_of(&b) {
+            out.push(format!("interface {p} on bridge {b}"));
+        }
+    }
     let chains = chains_of(block);
+    let kept_chain = |name: &str| {
+        chains
+            .iter()
+            .any(|(c, sub)| c == name && sub.is_some_and(|s| kept.contains(&s)))
+    };
+    let names: Vec<String> = chains.iter().map(|(c, _)| c.clone()).collect();
     for table in ["nat", "filter"] {
-        for r in rules_in(table, block, &chains) {
-            out.push(format!("{table}: {r}"));
+        for r in rules_in(table, block, &names) {
+            let words: Vec<&str> = r.split_whitespace().collect();
+            let in_kept = kept_chain(words.get(1).copied().unwrap_or_default())
+                || words.windows(2).any(|w| w[0] == "-j" && kept_chain(w[1]));
+            let container_rule = r.contains("--to-destination");
+            if !in_kept || container_rule {
+                out.push(format!("{table}: {r}"));
+            }
         }
     }
     out
+}
+
+/// The bridge networks' subnets of the root `b` (those whose host state may stay).
+pub fn kept_subnets(b: &crate::harness::Berth) -> Vec<Ipv4Net> {
+    let ids = b.run(&["network", "ls", "-q"]).ok().stdout;
+    let mut out = Vec::new();
+    for id in ids.split_whitespace() {
+        let subs = b
+            .run(&[
+                "network",
+                "inspect",
+                "-f",
+                "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                id,
+            ])
+            .ok()
+            .stdout;
+        out.extend(
+            subs.split_whitespace()
+                .filter_map(|s| s.parse::<Ipv4Net>().ok()),
+        );
+    }
+    out
+}
+
+/// [`leftovers`] of root `b`, keeping its existing networks.
+pub fn leftovers_of(b: &crate::harness::Berth) -> Vec<String> {
+    leftovers(b.net.block, &kept_subnets(b))
 }

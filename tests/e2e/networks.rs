@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::harness::*;
-use crate::net_harness::leftovers;
+use crate::net_harness::{leftovers_of, ports_of};
 
 /// A TCP port free on every address right now.
 fn free_port() -> u16 {
@@ -84,31 +84,37 @@ fn link_exists(name: &str) -> bool {
     Path::new("/sys/class/net").join(name).exists()
 }
 
-/// Asserts that nothing of the root's networking is left on the host.
+/// Asserts that nothing of the root's containers' networking is left on the host (namespaces,
+/// veths, published ports, DNS entries), nor anything of its removed networks. The networks
+/// that exist keep their bridge and firewall chains between containers.
 #[track_caller]
 fn assert_no_network_left(b: &Berth) {
     assert_eq!(namespaces(b), Vec::<String>::new(), "namespaces left");
+    assert_eq!(leftovers_of(b), Vec::<String>::new(), "host state left");
     assert_eq!(
-        leftovers(b.net.block),
+        ports_of(&b.net.bridge()),
         Vec::<String>::new(),
-        "host state left"
+        "veths left on the bridge"
     );
-    assert!(!link_exists(&b.net.bridge()), "the bridge is left");
-    let dns = b.exec_root().join("netavark/aardvark-dns");
-    let entries: Vec<_> = std::fs::read_dir(&dns)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n != "aardvark.pid" && n != "aardvark.lock")
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(
-        entries,
-        Vec::<String>::new(),
-        "DNS entries left in {}",
-        dns.display()
-    );
+    for dns in [
+        b.exec_root().join("netavark/aardvark-dns"),
+        b.exec_root().join("aardvark-dns"),
+    ] {
+        let entries: Vec<_> = std::fs::read_dir(&dns)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "aardvark.pid" && n != "aardvark.lock")
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            entries,
+            Vec::<String>::new(),
+            "DNS entries left in {}",
+            dns.display()
+        );
+    }
 }
 
 fn s(v: &serde_json::Value) -> &str {
@@ -182,15 +188,11 @@ fn default_bridge_gives_addresses_nat_and_dockers_network_settings() {
             .stdout,
     )
     .into_owned();
-    let jump = nat
-        .lines()
-        .find(|l| l.starts_with(&format!("-A POSTROUTING -s {subnet} -j ")))
-        .unwrap_or_else(|| panic!("no NAT for {subnet}: {nat}"));
-    let chain = jump.rsplit(' ').next().unwrap();
-    assert!(
-        nat.contains(&format!("-A {chain} ! -d 224.0.0.0/4 -j MASQUERADE")),
-        "{nat}"
-    );
+    // Outbound traffic from the subnet is masqueraded (traffic within it is not).
+    let masquerade = nat.lines().any(|l| {
+        l.contains(&format!("-s {subnet} ")) && l.ends_with("-j MASQUERADE") && !l.contains(" -d ")
+    });
+    assert!(masquerade, "no NAT for {subnet}: {nat}");
     b.run(&["rm", "-f", "one", "two"]).ok();
     assert_no_network_left(&b);
 }
@@ -950,6 +952,171 @@ fn network_lifetime_follows_the_container_whoever_stops_it() {
     b.run(&["rm", "-f", "again", "stopped", "killed", "quick"])
         .ok();
     b.run(&["network", "rm", "life"]).ok();
+    assert_no_network_left(&b);
+}
+
+/// The chains of the network whose ID starts with `tag` (`iptables-save` declarations).
+fn chains_of_network(tag: &str) -> Vec<String> {
+    let out = std::process::Command::new("iptables-save")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(":BERTH-") && l.contains(tag))
+        .map(|l| l[1..].split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+/// Deletes the chains of the network whose ID starts with `tag`, and the jumps to them, the
+/// way an admin's `iptables -F`/`-X` would.
+fn delete_chains_behind_berths_back(tag: &str) {
+    for table in ["nat", "filter"] {
+        let out = std::process::Command::new("iptables")
+            .args(["-t", table, "-S"])
+            .output()
+            .unwrap();
+        for rule in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some(rest) = rule.strip_prefix("-A ") else {
+                continue;
+            };
+            if rule.contains(tag) && !rest.starts_with("BERTH-") {
+                let args: Vec<&str> = rest.split_whitespace().collect();
+                let st = std::process::Command::new("iptables")
+                    .args(["-t", table, "-D"])
+                    .args(&args)
+                    .status()
+                    .unwrap();
+                assert!(st.success(), "iptables -t {table} -D {rest}");
+            }
+        }
+    }
+    for c in chains_of_network(tag) {
+        let table = if c.starts_with("BERTH-FWD-") {
+            "filter"
+        } else {
+            "nat"
+        };
+        for op in ["-F", "-X"] {
+            let st = std::process::Command::new("iptables")
+                .args(["-t", table, op, &c])
+                .status()
+                .unwrap();
+            assert!(st.success(), "iptables -t {table} {op} {c}");
+        }
+    }
+}
+
+/// A network's own host state — its bridge, its address, its NAT and forwarding chains — is
+/// made by its first container, stays when the last one leaves (so the next container on it
+/// does no firewall work unless it publishes ports), comes back when it was removed behind
+/// berth's back, and goes with `network rm`.
+#[test]
+#[ignore = "needs root"]
+fn network_rules_live_as_long_as_the_network() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let subnet = b.net.subnet(3);
+    b.run(&["network", "create", "--subnet", &subnet.to_string(), "keep"])
+        .ok();
+    let id = b
+        .run(&["network", "inspect", "-f", "{{.Id}}", "keep"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let tag = &id[..12];
+    let bridge = || crate::net_harness::bridges_in(subnet);
+    assert_eq!(
+        chains_of_network(tag),
+        Vec::<String>::new(),
+        "nothing before first use"
+    );
+    assert_eq!(bridge(), Vec::<String>::new());
+    b.run(&["run", "--rm", "--network", "keep", "busybox", "true"])
+        .ok();
+    // The last container left: the network's part stays, the container's is gone.
+    let mut chains = chains_of_network(tag);
+    chains.sort();
+    assert_eq!(
+        chains,
+        [
+            format!("BERTH-DNAT-{tag}"),
+            format!("BERTH-FWD-{tag}"),
+            format!("BERTH-POST-{tag}")
+        ]
+    );
+    assert_eq!(bridge().len(), 1, "the bridge stays");
+    assert_no_network_left(&b);
+    // Removed behind berth's back (chains and bridge): the next container puts them back,
+    // and its published port works.
+    delete_chains_behind_berths_back(tag);
+    let br = bridge().pop().unwrap();
+    assert!(std::process::Command::new("ip")
+        .args(["link", "del", &br])
+        .status()
+        .unwrap()
+        .success());
+    let port = free_port();
+    b.run_d(&[
+        "--name",
+        "web",
+        "--network",
+        "keep",
+        "-p",
+        &format!("{port}:80"),
+        "busybox",
+        "sh",
+        "-c",
+        &httpd(80, "back again"),
+    ]);
+    assert_eq!(
+        curl_ok(&format!("http://127.0.0.1:{port}/")),
+        "back again\n"
+    );
+    // The container reaches its own published port through the host's address (hairpin).
+    let own = b
+        .run(&[
+            "exec",
+            "web",
+            "sh",
+            "-c",
+            &format!(
+                "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {} {port} | tail -n 1",
+                host_ip()
+            ),
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(own, "back again\n");
+    assert_eq!(chains_of_network(tag).len(), 3, "the chains are back");
+    // Only the chains gone (the bridge kept): a container publishing a port finds its chain
+    // missing and sets the network up again.
+    delete_chains_behind_berths_back(tag);
+    let port2 = free_port();
+    b.run_d(&[
+        "--name",
+        "web2",
+        "--network",
+        "keep",
+        "-p",
+        &format!("{port2}:80"),
+        "busybox",
+        "sh",
+        "-c",
+        &httpd(80, "second"),
+    ]);
+    assert_eq!(curl_ok(&format!("http://127.0.0.1:{port2}/")), "second\n");
+    b.run(&["rm", "-f", "web", "web2"]).ok();
+    assert_no_network_left(&b);
+    assert_eq!(chains_of_network(tag).len(), 3);
+    // Removed behind berth's back with nothing running: the boot-time repair restores them.
+    delete_chains_behind_berths_back(tag);
+    b.run(&["system", "boot"]).ok();
+    assert_eq!(chains_of_network(tag).len(), 3, "system boot restored them");
+    // network rm removes the network's part too.
+    b.run(&["network", "rm", "keep"]).ok();
+    assert_eq!(chains_of_network(tag), Vec::<String>::new());
+    assert_eq!(bridge(), Vec::<String>::new());
     assert_no_network_left(&b);
 }
 

@@ -9,7 +9,8 @@
 //! (`[{"base": "10.10.0.0/16", "size": 24}]`), `exec-root` (namespace files and the network
 //! backend's state), `ip` (the address `-p` binds when it names none), `mtu`, and `dns`,
 //! `dns-search`, `dns-opts` (every container's defaults). berth's own: `dns-port` (where the
-//! DNS server of user-defined networks listens), `netavark` and `aardvark-dns` (binaries), and
+//! DNS server of user-defined networks listens), `network-backend` (`native`, berth's own and the
+//! default, or `netavark`), `netavark` and `aardvark-dns` (binaries), and
 //! `rm-warning-threshold` (how much a writable layer may hold before `rm` on a terminal warns).
 //!
 //! Container keys: `seccomp-profile` (the file containers get by default instead of Docker's
@@ -29,7 +30,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use berth_network::config::NetworkConfig;
+use berth_network::config::{BackendKind, NetworkConfig};
 use berth_network::ipam::{self, Pool};
 use serde::Deserialize;
 
@@ -76,6 +77,8 @@ pub struct EngineConfig {
     /// The aardvark-dns binary.
     #[serde(rename = "aardvark-dns")]
     pub aardvark_dns: Option<PathBuf>,
+    /// The data plane of bridge networks: `native` (the default) or `netavark`.
+    pub network_backend: Option<String>,
     /// Registries reached without TLS verification.
     pub insecure_registries: Vec<String>,
     /// Mirrors of Docker Hub.
@@ -377,6 +380,14 @@ impl EngineConfig {
         n.dns_port = self.dns_port;
         n.netavark = self.netavark.clone();
         n.aardvark = self.aardvark_dns.clone();
+        if let Some(b) = &self.network_backend {
+            n.backend = BackendKind::parse(b).ok_or_else(|| {
+                invalid(
+                    file,
+                    format!("invalid network-backend {b:?}: use \"native\" or \"netavark\""),
+                )
+            })?;
+        }
         Ok(n)
     }
 }

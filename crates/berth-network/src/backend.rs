@@ -1,8 +1,9 @@
 //! The data plane behind a trait: a [`NetworkBackend`] connects one [`EndpointSpec`] (a
 //! container's interface on one network) inside a network namespace — bridge, veth pair,
 //! address, NAT and forwarding rules, DNS names, and the port forwards of [`PublishedPort`]s —
-//! and disconnects it again. berth's one backend is [`crate::netavark::Netavark`]; the types here
-//! are berth's own, so a second backend (the CNI plugins) would translate from them too.
+//! and disconnects it again. Two implement it: [`crate::native::Native`] (berth's own, the
+//! default) and [`crate::netavark::Netavark`] (Podman's, selectable); [`Backend`] is either, as
+//! the engine's settings choose and a sandbox records. The types here are berth's own.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -10,6 +11,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ipam::Ipam;
+use crate::native::Native;
+use crate::netavark::Netavark;
 use crate::ports::PublishedPort;
 use crate::NetworkError;
 
@@ -91,5 +94,72 @@ pub trait NetworkBackend {
     /// on it.
     fn dns_server(&self, network: &NetworkSpec) -> Option<Ipv4Addr> {
         network.dns.then_some(network.ipam.gateway)
+    }
+
+    /// Removes what `network` keeps on the host between containers (`network rm`).
+    fn remove_network(&self, _network: &NetworkSpec) -> Result<(), NetworkError> {
+        Ok(())
+    }
+
+    /// Puts back what `network` keeps on the host if some of it was removed behind berth's
+    /// back; returns whether anything was.
+    fn repair_network(&self, _network: &NetworkSpec) -> Result<bool, NetworkError> {
+        Ok(false)
+    }
+}
+
+/// The backend a sandbox was set up with: either implementation, recorded in its state file
+/// (a netavark sandbox written before the native backend existed reads as one, too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Backend {
+    /// berth's own.
+    Native(Native),
+    /// Podman's netavark.
+    Netavark(Netavark),
+}
+
+impl Backend {
+    fn get(&self) -> &dyn NetworkBackend {
+        match self {
+            Backend::Native(n) => n,
+            Backend::Netavark(n) => n,
+        }
+    }
+}
+
+impl NetworkBackend for Backend {
+    fn name(&self) -> &'static str {
+        self.get().name()
+    }
+
+    fn connect(
+        &self,
+        netns: &Path,
+        container: &ContainerRef,
+        endpoint: &EndpointSpec,
+    ) -> Result<(), NetworkError> {
+        self.get().connect(netns, container, endpoint)
+    }
+
+    fn disconnect(
+        &self,
+        netns: &Path,
+        container: &ContainerRef,
+        endpoint: &EndpointSpec,
+    ) -> Result<(), NetworkError> {
+        self.get().disconnect(netns, container, endpoint)
+    }
+
+    fn dns_server(&self, network: &NetworkSpec) -> Option<Ipv4Addr> {
+        self.get().dns_server(network)
+    }
+
+    fn remove_network(&self, network: &NetworkSpec) -> Result<(), NetworkError> {
+        self.get().remove_network(network)
+    }
+
+    fn repair_network(&self, network: &NetworkSpec) -> Result<bool, NetworkError> {
+        self.get().repair_network(network)
     }
 }

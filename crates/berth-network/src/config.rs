@@ -7,7 +7,8 @@
 //! `berth0`, Docker's address pools). Any other data root gets values derived from a hash of its
 //! path — its own exec root under `/run/berth/`, bridge `berth-<hash>` and a /20 of
 //! `10.64.0.0/10` — so that data roots used side by side (tests running in parallel) never share
-//! a bridge, a subnet or a DNS configuration. The engine's configuration file overrides each.
+//! a bridge, a subnet or a DNS configuration. The engine's configuration file overrides each,
+//! and chooses the [`BackendKind`].
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,11 @@ use std::path::{Path, PathBuf};
 use ipnet::Ipv4Net;
 use sha2::{Digest, Sha256};
 
+use crate::backend::Backend;
 use crate::ipam::{docker_default_pools, Pool};
+use crate::native::Native;
+use crate::netavark::Netavark;
+use crate::NetworkError;
 
 /// The data root whose networking gets Docker-like defaults.
 pub const DEFAULT_ROOT: &str = "/var/lib/berth";
@@ -42,6 +47,29 @@ pub struct NetworkConfig {
     pub netavark: Option<PathBuf>,
     /// The aardvark-dns binary, if not the installed one.
     pub aardvark: Option<PathBuf>,
+    /// The data plane of bridge networks.
+    pub backend: BackendKind,
+}
+
+/// Which [`Backend`] bridge networks use (the engine setting `network-backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendKind {
+    /// berth's own ([`crate::native::Native`]): the default.
+    #[default]
+    Native,
+    /// Podman's netavark ([`crate::netavark::Netavark`]).
+    Netavark,
+}
+
+impl BackendKind {
+    /// The setting's value: `native` or `netavark`.
+    pub fn parse(s: &str) -> Option<BackendKind> {
+        match s {
+            "native" => Some(BackendKind::Native),
+            "netavark" => Some(BackendKind::Netavark),
+            _ => None,
+        }
+    }
 }
 
 fn root_hash(root: &Path) -> [u8; 32] {
@@ -62,6 +90,7 @@ impl NetworkConfig {
                 dns_port: None,
                 netavark: None,
                 aardvark: None,
+                backend: BackendKind::default(),
             };
         }
         let h = root_hash(root);
@@ -82,7 +111,25 @@ impl NetworkConfig {
             dns_port: None,
             netavark: None,
             aardvark: None,
+            backend: BackendKind::default(),
         }
+    }
+
+    /// The backend these settings choose, with its binaries found.
+    pub fn backend(&self) -> Result<Backend, NetworkError> {
+        Ok(match self.backend {
+            BackendKind::Native => Backend::Native(Native::new(
+                &self.exec_root,
+                self.aardvark.as_deref(),
+                self.dns_port,
+            )?),
+            BackendKind::Netavark => Backend::Netavark(Netavark::new(
+                &self.exec_root,
+                self.netavark.as_deref(),
+                self.aardvark.as_deref(),
+                self.dns_port,
+            )?),
+        })
     }
 
     /// Where container `sandbox_id`'s namespace file lives.

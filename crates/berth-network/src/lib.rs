@@ -8,15 +8,16 @@
 //! - [`ipam`]: subnets and next free addresses; [`ports`]: `-p`/`--expose` parsing and the
 //!   host-port [`ports::reserve`]ation that makes a taken port a clear error at start;
 //! - [`sandbox::Sandbox`]: a container's network namespace ([`netns`]) and its endpoints, set up
-//!   through a [`backend::NetworkBackend`] ([`netavark::Netavark`]) and torn down from a state
-//!   file by whoever sees the container stop;
+//!   through a [`backend::NetworkBackend`] and torn down from a state file by whoever sees the
+//!   container stop;
 //! - [`etc`]: `/etc/hosts` and `/etc/resolv.conf` as Docker writes them; [`links`]: legacy links.
 //!
-//! Why netavark: it is maintained (Podman's), packaged by Debian, written in Rust, does bridge,
-//! veth, NAT, port forwarding and (with aardvark-dns) container names in one process per
-//! endpoint, and takes static addresses from the caller — so berth's store stays the one place
-//! that allocates. The CNI plugins need four processes (bridge, host-local, portmap, firewall)
-//! per container, own their IP allocations on disk, and have no DNS server in Debian.
+//! Two backends: [`native::Native`] (the default) does the per-container work with a few netlink
+//! requests and, for published ports only, one `iptables-restore` batch, and keeps each
+//! network's bridge and firewall chains while the network exists; [`netavark::Netavark`]
+//! (Podman's, selectable) does everything per container, with one process per firewall rule —
+//! too slow for a daemonless engine whose every `run --rm` is a network's first and last
+//! container (docs/network.md has the measurements). Both use `aardvark-dns` for names.
 #![warn(missing_docs)]
 
 /// The data-plane trait and the types it is given.
@@ -30,6 +31,8 @@ pub mod etc;
 pub mod ipam;
 /// Legacy links: environment and hosts entries.
 pub mod links;
+/// The native backend (netlink and iptables-restore).
+pub mod native;
 /// The netavark backend.
 pub mod netavark;
 /// Network namespace files.

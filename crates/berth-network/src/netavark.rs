@@ -35,6 +35,7 @@ const LIBEXEC_DIRS: [&str; 3] = [
 /// The netavark backend: the binaries and directories it was set up with, recorded with each
 /// container's sandbox so that its teardown uses exactly those.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Netavark {
     binary: PathBuf,
     aardvark: Option<PathBuf>,
@@ -47,7 +48,9 @@ pub struct Netavark {
     dns_port: Option<u16>,
 }
 
-fn find_tool(name: &str, configured: Option<&Path>) -> Result<PathBuf, String> {
+/// `name` at `configured`, else in the usual libexec directories or on `$PATH`; the error
+/// lists where it looked.
+pub(crate) fn find_tool(name: &str, configured: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = configured {
         return if p.is_file() {
             Ok(p.to_path_buf())

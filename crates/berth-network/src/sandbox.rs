@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use berth_store::mount::idmap::IdMap;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{ContainerRef, EndpointSpec, NetworkBackend};
-use crate::netavark::Netavark;
+use crate::backend::{Backend, ContainerRef, EndpointSpec, NetworkBackend};
 use crate::{netns, NetworkError};
 
 /// A container's network namespace and its endpoints.
@@ -22,7 +21,7 @@ pub struct Sandbox {
     /// The namespace file (Docker's `SandboxKey`), which the runtime joins.
     pub netns: PathBuf,
     /// The backend that connected the endpoints.
-    pub backend: Netavark,
+    pub backend: Backend,
     /// The container.
     pub container: ContainerRef,
     /// Its endpoints, in connection order (the first is `eth0`).

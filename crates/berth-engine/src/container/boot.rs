@@ -43,10 +43,12 @@ fn dependencies(c: &Container) -> Vec<String> {
 
 impl Engine {
     /// Repairs every container a crash or reboot left recorded as running (processes killed,
-    /// mounts and network set-up released, recorded as exited), then starts, dependencies
+    /// mounts and network set-up released, recorded as exited) and the firewall chains of
+    /// networks that lost them, then starts, dependencies
     /// first, each container whose restart policy brings it back at boot. Containers already
     /// running are left alone, so running it twice starts nothing the second time.
     pub fn boot(&mut self) -> Result<Vec<BootStart>, EngineError> {
+        self.repair_host_networks();
         let mut wanted: BTreeMap<String, Container> = BTreeMap::new();
         for c in self.all_containers()? {
             let c = self.refresh(c)?;

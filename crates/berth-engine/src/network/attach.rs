@@ -15,7 +15,6 @@ use berth_network::backend::{ContainerRef, EndpointSpec};
 use berth_network::etc::{self, DnsConfig, HostsEntry};
 use berth_network::ipam;
 use berth_network::links::{parse_link, Link};
-use berth_network::netavark::Netavark;
 use berth_network::ports::{self, PortBinding, PortKey, PublishedPort, ReserveError};
 use berth_network::sandbox::Sandbox;
 use berth_network::NetworkError;
@@ -432,12 +431,7 @@ impl Engine {
             });
         };
         let cfg = &self.network;
-        let backend = Netavark::new(
-            &cfg.exec_root,
-            cfg.netavark.as_deref(),
-            cfg.aardvark.as_deref(),
-            cfg.dns_port,
-        )?;
+        let backend = cfg.backend()?;
         let dns = self.dns_config(c);
         let sandbox_id = berth_store::fsutil::random_hex(32);
         let mut endpoints = Vec::new();

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use berth_network::backend::NetworkBackend as _;
 use berth_network::ipam::{self, Ipam as Plan};
 use berth_store::metadata::networks::{self as rows, Deleted, NetworkRow};
 
@@ -292,6 +293,7 @@ impl Engine {
         }
         match rows::delete_network(self.store.db().conn(), &n.id)? {
             Deleted::Deleted => {
+                self.remove_host_network(&n);
                 self.emit_network(&n.id, &n.name, &n.driver, "destroy", None);
                 Ok(())
             }
@@ -301,6 +303,49 @@ impl Engine {
                 id: n.id.clone(),
             }
             .into()),
+        }
+    }
+
+    /// Removes what bridge network `n` kept on the host between containers (its bridge and
+    /// firewall chains, with the native backend). The network is gone from the store already:
+    /// a failure is logged.
+    fn remove_host_network(&self, n: &NetworkRow) {
+        if n.driver != "bridge" {
+            return;
+        }
+        let Ok(spec) = super::spec_of(n) else {
+            return;
+        };
+        let result = self.network.backend().and_then(|b| b.remove_network(&spec));
+        if let Err(e) = result {
+            log::warn!(
+                "network {}: removing its bridge and firewall rules: {e}",
+                n.name
+            );
+        }
+    }
+
+    /// Puts back the bridges and firewall chains of bridge networks that lost them behind
+    /// berth's back while set up (part of `system boot`'s repair); failures are logged.
+    pub(crate) fn repair_host_networks(&self) {
+        let Ok(backend) = self.network.backend() else {
+            return;
+        };
+        for n in rows::all_networks(self.store.db().conn()).unwrap_or_default() {
+            let Ok(spec) = super::spec_of(&n) else {
+                continue;
+            };
+            if n.driver != "bridge" {
+                continue;
+            }
+            match backend.repair_network(&spec) {
+                Ok(true) => log::warn!(
+                    "network {}: its firewall rules were missing; restored",
+                    n.name
+                ),
+                Ok(false) => {}
+                Err(e) => log::warn!("network {}: restoring its firewall rules: {e}", n.name),
+            }
         }
     }
 
