@@ -39,6 +39,8 @@ pub struct SystemInfo {
     pub docker_root_dir: String,
     /// Logging driver.
     pub logging_driver: String,
+    /// Who makes containers' cgroups (`cgroupfs`, or `systemd` from `exec-opts`).
+    pub cgroup_driver: String,
     /// Kernel version.
     pub kernel_version: String,
     /// OS type.
@@ -80,6 +82,7 @@ impl Engine {
             server_version: VERSION.to_string(),
             docker_root_dir: self.root().display().to_string(),
             logging_driver: "json-file".into(),
+            cgroup_driver: self.config.cgroup_driver.name().into(),
             kernel_version: kernel,
             os_type: "linux".into(),
             architecture: std::env::consts::ARCH.to_string(),

@@ -67,6 +67,7 @@ pub fn info(engine: &mut Engine, args: &FormatArg) -> CliResult {
         println!("  {k}: {v}");
     }
     println!(" Logging Driver: {}", info.logging_driver);
+    println!(" Cgroup Driver: {}", info.cgroup_driver);
     println!(" Kernel Version: {}", info.kernel_version);
     println!(" OSType: {}", info.os_type);
     println!(" Architecture: {}", info.architecture);
