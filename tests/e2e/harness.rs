@@ -108,6 +108,16 @@ impl Berth {
         self.dir.path().join("daemon.json")
     }
 
+    /// Sets `key` to `value` in this root's engine configuration file.
+    pub fn set_setting(&self, key: &str, value: serde_json::Value) {
+        let path = self.config_file();
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("engine config"))
+                .expect("engine config");
+        config[key] = value;
+        std::fs::write(&path, config.to_string()).expect("engine config");
+    }
+
     /// The exec root: namespace files, netavark's and aardvark-dns's state.
     pub fn exec_root(&self) -> PathBuf {
         self.dir.path().join("exec")

@@ -330,16 +330,14 @@ fn engine_settings_give_the_default_log_config_and_refuse_what_berth_lacks() {
         "{e}"
     );
     set("log-opts", serde_json::json!({}));
-    set(
-        "exec-opts",
-        serde_json::json!(["native.cgroupdriver=systemd"]),
-    );
+    set("init", true.into());
     let e = b.run(&["run", "--rm", "busybox", "true"]).fails(125).stderr;
     assert!(
-        e.contains("berth does not support the setting \"exec-opts\""),
+        e.contains("berth does not support the setting \"init\""),
         "{e}"
     );
     // dockerd's defaults are accepted: berth does the same.
+    set("init", false.into());
     set("exec-opts", serde_json::json!([]));
     set("no-new-privileges", false.into());
     b.run(&["run", "--rm", "busybox", "true"]).ok();

@@ -678,3 +678,74 @@ fn the_api_applies_or_refuses_every_resource_field() {
     let (code, _) = api.call("POST", "/v1.41/containers/nonexistent/update", Some("{}"));
     assert_eq!(code, 404);
 }
+
+/// daemon.json's `exec-opts` `native.cgroupdriver=`: `info` reports the driver; under `systemd`
+/// a `--cgroup-parent` must be a slice (dockerd's words), and containers are refused before
+/// anything is made — in runc's words where systemd does not run this host (as dockerd's runc
+/// refuses them at start), and clearly where it does (berth makes cgroups itself). A container
+/// made under cgroupfs is refused at start once the driver changed. Unknown drivers stop every
+/// command with dockerd's words.
+#[test]
+fn the_cgroup_driver_setting_is_reported_and_systemd_is_refused_clearly() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let driver = |b: &Berth| {
+        b.run(&["info", "--format", "{{.CgroupDriver}}"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    assert_eq!(driver(&b), "cgroupfs");
+    b.run(&["create", "--name", "before", "busybox", "true"])
+        .ok();
+
+    b.set_setting(
+        "exec-opts",
+        serde_json::json!(["native.cgroupdriver=systemd"]),
+    );
+    assert_eq!(driver(&b), "systemd");
+    {
+        let api = crate::api::Server::start(&b);
+        let (code, body) = api.call("GET", "/info", None);
+        assert_eq!(code, 200, "{body}");
+        let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(info["CgroupDriver"], "systemd");
+    }
+    let words = if Path::new("/run/systemd/system").is_dir() {
+        "berth does not run containers under the systemd cgroup driver yet"
+    } else {
+        "systemd not running on this host, cannot use systemd cgroups manager"
+    };
+    let r = b.run(&["run", "--rm", "busybox", "true"]).fails(125);
+    assert!(r.stderr.contains(words), "{}", r.stderr);
+    let r = b
+        .run(&["run", "--rm", "--cgroup-parent", "foo", "busybox", "true"])
+        .fails(125);
+    assert!(
+        r.stderr.contains(
+            r#"cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice""#
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = b.run(&["start", "before"]).fails(1);
+    assert!(r.stderr.contains(words), "{}", r.stderr);
+    assert_eq!(b.status_of("before"), "created");
+    assert_eq!(b.run(&["ps", "-aq"]).ok().lines().len(), 1);
+
+    b.set_setting(
+        "exec-opts",
+        serde_json::json!(["native.cgroupdriver=cgroupfs"]),
+    );
+    assert_eq!(driver(&b), "cgroupfs");
+    b.run(&["start", "before"]).ok();
+    b.set_setting("exec-opts", serde_json::json!(["native.cgroupdriver=foo"]));
+    let r = b.run(&["ps"]).fails(125);
+    assert!(
+        r.stderr
+            .contains("native.cgroupdriver option foo not supported"),
+        "{}",
+        r.stderr
+    );
+}

@@ -170,6 +170,85 @@ fn bad_storage_opts_get_dockerds_words_and_leave_nothing() {
     assert!(loops_under(&b.root()).is_empty());
 }
 
+/// daemon.json's `storage-opts` `overlay2.size=` limits every writable layer that names no size
+/// of its own (inspect's `StorageOpt` stays the container's own, as in dockerd); a container's
+/// `size=` wins and `size=0` opts out; options dockerd refuses at start stop every command, in
+/// dockerd's words, and vfs refuses a default size clearly.
+#[test]
+fn the_settings_files_storage_opts_give_every_writable_layer_a_default_size() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    b.set_setting("storage-opts", serde_json::json!(["overlay2.size=20M"]));
+    b.run(&["create", "--name", "dflt", "busybox", "sh", "-c", FILL])
+        .ok();
+    let id = b.id_of("dflt");
+    assert_eq!(
+        b.inspect("dflt")["HostConfig"]["StorageOpt"],
+        serde_json::Value::Null
+    );
+    check_fill(&b.run(&["start", "-a", "dflt"]).ok().stdout);
+    b.run(&["rm", "dflt"]).ok();
+    nothing_left_of(&b, &id);
+    // Its own size wins over the default; 0 is no limit.
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "--storage-opt",
+            "size=64M",
+            "busybox",
+            "sh",
+            "-c",
+            FILL,
+        ])
+        .ok();
+    assert!(out.stdout.contains("dd=0"), "{}", out.stdout);
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "--storage-opt",
+            "size=0",
+            "busybox",
+            "sh",
+            "-c",
+            FILL,
+        ])
+        .ok();
+    assert!(out.stdout.contains("dd=0"), "{}", out.stdout);
+    assert!(loops_under(&b.root()).is_empty());
+
+    for (opts, words) in [
+        (
+            serde_json::json!(["overlay2.foo=1"]),
+            "error initializing graphdriver: overlay2: unknown option overlay2.foo",
+        ),
+        (
+            serde_json::json!(["size=1G"]),
+            "error initializing graphdriver: overlay2: unknown option size",
+        ),
+        (
+            serde_json::json!(["overlay2.size=abc"]),
+            "error initializing graphdriver: invalid size: 'abc'",
+        ),
+    ] {
+        b.set_setting("storage-opts", opts);
+        let r = b.run(&["ps", "-a"]).fails(125);
+        assert!(r.stderr.contains(words), "{}", r.stderr);
+    }
+
+    let v = Berth::with_driver(Some("vfs"));
+    v.set_setting("storage-opts", serde_json::json!(["size=1G"]));
+    let r = v.run(&["ps", "-a"]).fails(125);
+    assert!(
+        r.stderr.contains(
+            "error initializing graphdriver: storage option size is not supported for vfs"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn vfs_refuses_a_storage_opt_clearly() {
     let b = Berth::with_driver(Some("vfs"));

@@ -314,3 +314,211 @@ fn the_docker_cli_runs_remapped_containers_through_the_api() {
         "{err}"
     );
 }
+
+/// A tar of empty files and one directory with the given owners.
+fn owned_tar(entries: &[(&str, u64, u64)]) -> Vec<u8> {
+    let mut t = tar::Builder::new(Vec::new());
+    for (name, uid, gid) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_uid(*uid);
+        h.set_gid(*gid);
+        if let Some(dir) = name.strip_suffix('/') {
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_mode(0o755);
+            h.set_size(0);
+            t.append_data(&mut h, dir, &[][..]).unwrap();
+        } else {
+            h.set_mode(0o644);
+            h.set_size(1);
+            t.append_data(&mut h, name, &b"x"[..]).unwrap();
+        }
+    }
+    t.into_inner().unwrap()
+}
+
+/// `PUT /containers/{id}/archive` into a remapped container shifts each entry's owner into the
+/// container's range, as a private dockerd 20.10 with `userns-remap: default` does (0 →
+/// 100000, 1000:1001 → 101000:101001, a directory 5:6 → 100005:100006), so the container sees
+/// the archive's owners; an owner outside the range is refused with dockerd's words; with
+/// `copyUIDGID` and a user, everything is that user's.
+#[test]
+#[ignore = "needs root"]
+fn the_apis_copy_into_a_remapped_container_shifts_each_owner_into_its_range() {
+    let b = remapped_berth();
+    let api = Server::start(&b);
+    b.run(&["create", "--name", "cpt", "busybox", "sleep", "1000"])
+        .ok();
+    let (uid, gid) = remapped_root();
+    let put = |container: &str, query: &str, tar: &[u8]| {
+        let file = b.scratch("put.tar");
+        std::fs::write(&file, tar).unwrap();
+        let out = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", "--unix-socket"])
+            .arg(&api.sock)
+            .args(["-X", "PUT", "-H", "Content-Type: application/x-tar"])
+            .arg("--data-binary")
+            .arg(format!("@{}", file.display()))
+            .arg(format!(
+                "http://berth/containers/{container}/archive?path=/{query}"
+            ))
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.parse::<u16>().unwrap(), body.to_string())
+    };
+    let tar = owned_tar(&[
+        ("root0", 0, 0),
+        ("u1000", 1000, 1001),
+        ("nob", 65534, 65534),
+        ("dir1/", 5, 6),
+    ]);
+    let (code, body) = put("cpt", "", &tar);
+    assert_eq!(code, 200, "{body}");
+    let upper = b.inspect("cpt")["GraphDriver"]["Data"]["UpperDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host_owner = |name: &str| {
+        let md = std::fs::metadata(std::path::Path::new(&upper).join(name)).unwrap();
+        (md.uid(), md.gid())
+    };
+    assert_eq!(host_owner("root0"), (uid, gid));
+    assert_eq!(host_owner("u1000"), (uid + 1000, gid + 1001));
+    assert_eq!(host_owner("nob"), (uid + 65534, gid + 65534));
+    assert_eq!(host_owner("dir1"), (uid + 5, gid + 6));
+    b.run(&["start", "cpt"]).ok();
+    let inside = b
+        .run(&[
+            "exec", "cpt", "stat", "-c", "%n %u:%g", "/root0", "/u1000", "/nob", "/dir1",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(
+        inside,
+        "/root0 0:0\n/u1000 1000:1001\n/nob 65534:65534\n/dir1 5:6\n"
+    );
+
+    // dockerd answers 500 ("Error processing tar file(exit status 1): ..."); the archive is
+    // the client's mistake, so berth's is 400.
+    let (code, body) = put("cpt", "", &owned_tar(&[("big", 70000, 70000)]));
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("Container ID 70000 cannot be mapped to a host ID"),
+        "{body}"
+    );
+    assert!(!std::path::Path::new(&upper).join("big").exists());
+
+    // copyUIDGID: the container's user owns everything, wherever its ids are on the host.
+    b.run(&[
+        "create",
+        "--name",
+        "cpu",
+        "--user",
+        "1234:4321",
+        "busybox",
+        "true",
+    ])
+    .ok();
+    let (code, body) = put("cpu", "&copyUIDGID=1", &tar);
+    assert_eq!(code, 200, "{body}");
+    let upper = b.inspect("cpu")["GraphDriver"]["Data"]["UpperDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let md = std::fs::metadata(std::path::Path::new(&upper).join("u1000")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (uid + 1234, gid + 4321));
+}
+
+/// Sharing namespaces between remapped and `--userns=host` containers, as a private dockerd
+/// 20.10 with `userns-remap: default` does: a `--userns=host` container joins a remapped one's
+/// network, PID and IPC namespaces and stays in the host's user namespace; a remapped one
+/// joins another remapped one's (and with them its user namespace; for PID and IPC berth needs
+/// it to share the donor's network too, and says so otherwise); a remapped one cannot join
+/// a `--userns=host` one's (dockerd's runc fails with "can't get final child's PID from pipe:
+/// EOF"; berth refuses clearly, before anything runs).
+#[test]
+#[ignore = "needs root"]
+fn remapped_and_host_userns_containers_share_namespaces_as_with_dockerd() {
+    let b = remapped_berth();
+    let (uid, _) = remapped_root();
+    b.run_d(&[
+        "--name",
+        "rmp",
+        "--ipc",
+        "shareable",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    b.run_d(&[
+        "--name",
+        "hst",
+        "--userns",
+        "host",
+        "--ipc",
+        "shareable",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let first_map = "head -1 /proc/self/uid_map";
+    let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    for ns in ["--network", "--pid", "--ipc"] {
+        let out = b
+            .run(&[
+                "run",
+                "--rm",
+                "--userns",
+                "host",
+                ns,
+                "container:rmp",
+                "busybox",
+                "sh",
+                "-c",
+                first_map,
+            ])
+            .ok()
+            .stdout;
+        assert_eq!(words(&out), ["0", "0", "4294967295"], "{ns}");
+        // A remapped joiner of PID or IPC shares the donor's network too (berth makes a
+        // network of its own in a user namespace of its own).
+        let mut args = vec!["run", "--rm", ns, "container:rmp"];
+        if ns != "--network" {
+            let r = b
+                .run(&[&args[..], &["busybox", "true"]].concat())
+                .fails(125);
+            assert!(
+                r.stderr
+                    .contains("must share its network too (--network container:"),
+                "{ns}: {}",
+                r.stderr
+            );
+            args.extend(["--network", "container:rmp"]);
+        }
+        let out = b
+            .run(&[&args[..], &["busybox", "sh", "-c", first_map]].concat())
+            .ok()
+            .stdout;
+        assert_eq!(words(&out), ["0", &uid.to_string(), "65536"], "{ns}");
+        let r = b
+            .run(&[
+                "run",
+                "--rm",
+                "--name",
+                "joiner",
+                ns,
+                "container:hst",
+                "busybox",
+                "true",
+            ])
+            .fails(125);
+        assert!(
+            r.stderr.contains("it runs in the host's user namespace (--userns=host) and this container is remapped"),
+            "{ns}: {}",
+            r.stderr
+        );
+        assert_eq!(b.run(&["ps", "-aq"]).ok().lines().len(), 2, "{ns}");
+    }
+    b.run(&["rm", "-f", "rmp", "hst"]).ok();
+}

@@ -16,7 +16,9 @@
 //! Container keys: `seccomp-profile` (the file containers get by default instead of Docker's
 //! own profile; read and checked when the file is loaded, as dockerd checks it at start),
 //! `log-driver` and `log-opts` (for containers that name no log driver, merged as dockerd merges
-//! them), `userns-remap` (see [`crate::userns`]). The other keys of dockerd's that change what
+//! them), `userns-remap` (see [`crate::userns`]), `storage-opts` (the storage driver's options:
+//! `overlay2.size` limits every writable layer that sets no size of its own), `exec-opts` (dockerd's
+//! `native.cgroupdriver=cgroupfs|systemd`, see [`CgroupDriver`]). The other keys of dockerd's that change what
 //! containers get (`default-ulimits`, `exec-opts` ...) are refused unless they hold dockerd's default, so a
 //! setting is never silently dropped; keys about the daemon itself are ignored.
 //!
@@ -46,6 +48,60 @@ pub struct PoolConfig {
     pub base: String,
     /// Prefix length of each network's subnet.
     pub size: u8,
+}
+
+/// Who makes containers' cgroups: `exec-opts`' `native.cgroupdriver` (dockerd's names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CgroupDriver {
+    /// The runtime writes cgroupfs directly (dockerd's default on cgroup v1, and berth's).
+    #[default]
+    Cgroupfs,
+    /// systemd makes a scope per container under a slice. berth refuses to run containers
+    /// under it (see [`crate::container::runconfig::cgroups::check_driver`]).
+    Systemd,
+}
+
+impl CgroupDriver {
+    /// dockerd's name (`info`'s `CgroupDriver`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CgroupDriver::Cgroupfs => "cgroupfs",
+            CgroupDriver::Systemd => "systemd",
+        }
+    }
+
+    /// The driver `exec-opts` asks for, checked with dockerd's words (the first
+    /// `native.cgroupdriver` counts, as in dockerd).
+    fn from_exec_opts(opts: &[String]) -> Result<CgroupDriver, String> {
+        for opt in opts {
+            let Some((key, _)) = opt.split_once('=') else {
+                return Err(format!("unable to parse key/value option: {opt}"));
+            };
+            let key = key.trim();
+            if !key.eq_ignore_ascii_case("native.cgroupdriver") {
+                return Err(format!(
+                    "berth does not support the exec-opt {key:?} (it knows native.cgroupdriver)"
+                ));
+            }
+        }
+        let Some(value) = opts
+            .iter()
+            .filter_map(|o| o.split_once('='))
+            .map(|(_, v)| v.trim())
+            .next()
+        else {
+            return Ok(CgroupDriver::default());
+        };
+        match value {
+            "" | "cgroupfs" => Ok(CgroupDriver::Cgroupfs),
+            "systemd" => Ok(CgroupDriver::Systemd),
+            "none" => Err(
+                "native.cgroupdriver option none is internally used and cannot be specified manually"
+                    .into(),
+            ),
+            other => Err(format!("native.cgroupdriver option {other} not supported")),
+        }
+    }
 }
 
 /// The settings file.
@@ -96,6 +152,14 @@ pub struct EngineConfig {
     pub log_driver: Option<String>,
     /// The default log driver's options.
     pub log_opts: BTreeMap<String, String>,
+    /// `storage-opts`: the storage driver's options (dockerd's keys; checked against the driver
+    /// when the engine opens, see [`crate::container::quota`]).
+    pub storage_opts: Vec<String>,
+    /// `exec-opts`: the runtime's options (`native.cgroupdriver=`).
+    pub exec_opts: Vec<String>,
+    /// `native.cgroupdriver` resolved when the file is loaded.
+    #[serde(skip)]
+    pub cgroup_driver: CgroupDriver,
     /// `userns-remap`: the user whose subordinate ids remapped containers run as.
     pub userns_remap: String,
     /// `userns-remap` resolved when the file is loaded.
@@ -125,7 +189,6 @@ const UNSUPPORTED: &[(&str, Option<&str>)] = &[
     ("default-ipc-mode", Some(r#""private""#)),
     ("default-cgroupns-mode", None),
     ("cgroup-parent", Some(r#""""#)),
-    ("exec-opts", Some("[]")),
     ("no-new-privileges", Some("false")),
     ("selinux-enabled", Some("false")),
     ("init", Some("false")),
@@ -133,7 +196,6 @@ const UNSUPPORTED: &[(&str, Option<&str>)] = &[
     ("runtimes", Some("{}")),
     ("cpu-rt-period", None),
     ("cpu-rt-runtime", None),
-    ("storage-opts", Some("[]")),
     ("icc", Some("true")),
     ("ipv6", Some("false")),
 ];
@@ -179,6 +241,8 @@ impl EngineConfig {
         config.remap =
             crate::userns::Remap::resolve(&config.userns_remap).map_err(|e| invalid(&path, e))?;
         config.network_for(Path::new("/"), &path)?;
+        config.cgroup_driver =
+            CgroupDriver::from_exec_opts(&config.exec_opts).map_err(|e| invalid(&path, e))?;
         if let Some(p) = &config.seccomp_profile {
             berth_runtime::seccomp::SeccompProfile::load(p)
                 .map_err(|e| invalid(&path, e.to_string()))?;
@@ -469,7 +533,37 @@ mod tests {
             r#"{"default-ulimits": {"nofile": {"Name": "nofile", "Hard": 1, "Soft": 1}}}"#
         )
         .is_err());
-        assert!(load(r#"{"exec-opts": ["native.cgroupdriver=systemd"]}"#).is_err());
+        assert_eq!(
+            load(r#"{"exec-opts": ["native.cgroupdriver=systemd"]}"#)
+                .unwrap()
+                .cgroup_driver,
+            CgroupDriver::Systemd
+        );
+        assert_eq!(
+            load(r#"{"exec-opts": ["native.cgroupdriver=cgroupfs"]}"#)
+                .unwrap()
+                .cgroup_driver,
+            CgroupDriver::Cgroupfs
+        );
+        assert_eq!(load("{}").unwrap().cgroup_driver, CgroupDriver::Cgroupfs);
+        for (opts, words) in [
+            (
+                r#"["native.cgroupdriver=none"]"#,
+                "native.cgroupdriver option none is internally used and cannot be specified manually",
+            ),
+            (
+                r#"["native.cgroupdriver=foo"]"#,
+                "native.cgroupdriver option foo not supported",
+            ),
+            (r#"["isolation=hyperv"]"#, "does not support the exec-opt"),
+            (r#"["native.cgroupdriver"]"#, "unable to parse key/value option"),
+        ] {
+            let e = load(&format!(r#"{{"exec-opts": {opts}}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(words), "{opts}: {e}");
+        }
+        assert!(load(r#"{"storage-opts": ["overlay2.size=1G"]}"#).is_ok());
         assert!(load(r#"{"userns-remap": "", "no-new-privileges": false, "debug": true}"#).is_ok());
         assert!(load(r#"{"log-driver": "syslog"}"#).is_err());
         assert!(load(r#"{"log-opts": {"max-size": "x"}}"#).is_err());

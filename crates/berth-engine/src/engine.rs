@@ -41,6 +41,8 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     /// This data root's networking settings.
     pub(crate) network: NetworkConfig,
+    /// The writable-layer limit of containers that set none (`storage-opts`).
+    pub(crate) default_layer_size: Option<u64>,
 }
 
 impl Engine {
@@ -73,6 +75,17 @@ impl Engine {
                 mounter: opts.mounter.clone(),
             })?
         };
+        let default_layer_size =
+            crate::container::quota::daemon_layer_size(store.driver().name(), &config.storage_opts)
+                .map_err(|e| {
+                    EngineError::InvalidArgument(format!(
+                        "unable to configure the berth engine with file {}: {e}",
+                        config_file
+                            .as_deref()
+                            .unwrap_or(std::path::Path::new(crate::config::DEFAULT_CONFIG_FILE))
+                            .display()
+                    ))
+                })?;
         opts.config_file = config_file;
         let network = config.network(&opts.root);
         let mut engine = Engine {
@@ -80,6 +93,7 @@ impl Engine {
             opts,
             config,
             network,
+            default_layer_size,
         };
 
         engine.recover_containers()?;

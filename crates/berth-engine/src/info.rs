@@ -80,7 +80,7 @@ pub struct SystemInfo {
     pub system_time: String,
     /// Logging driver of containers that name none.
     pub logging_driver: String,
-    /// `cgroupfs` (berth's runc does not use systemd's cgroup manager).
+    /// Who makes containers' cgroups (`cgroupfs`, or `systemd` from `exec-opts`).
     pub cgroup_driver: String,
     /// `1` or `2`.
     pub cgroup_version: String,
@@ -250,7 +250,7 @@ impl Engine {
                 .log_driver
                 .clone()
                 .unwrap_or_else(|| "json-file".into()),
-            cgroup_driver: "cgroupfs".into(),
+            cgroup_driver: self.config.cgroup_driver.name().into(),
             cgroup_version: if cg.v2 { "2" } else { "1" }.into(),
             n_events_listener: 0,
             kernel_version: read_trimmed("/proc/sys/kernel/osrelease"),

@@ -366,7 +366,7 @@ impl Engine {
     /// `docker cp - CONTAINER:DIR`: unpacks `tar` into the existing directory `dir` (with
     /// `no_overwrite_dir_non_dir`, refusing to replace a directory by a non-directory or the
     /// other way round, as `docker cp` asks). Entries
-    /// keep the archive's owners; with `archive_mode` (`cp -a`) and a container user, they
+    /// keep the archive's owners (in a remapped container, shifted into its range); with `archive_mode` (`cp -a`) and a container user, they
     /// belong to that user, resolved in the container's own /etc/passwd and /etc/group (Docker
     /// 20.10 looks the name up on the host, a quirk berth does not copy).
     pub fn copy_to_container(
@@ -403,26 +403,25 @@ impl Engine {
         } else {
             None
         };
-        // A remapped container's files are stored with host ids: what it gets is its root's
-        // (or with -a its user's), as the container sees them.
-        let owner = match self.remap_for(&c.host_config) {
-            Some(r) => {
-                let (uid, gid) = owner.unwrap_or((0, 0));
-                Some((r.host_uid(uid), r.host_gid(gid)))
-            }
-            None => owner,
+        // A remapped container's files are stored with host ids: each entry's owner is shifted
+        // into its range (with -a its user's), as dockerd's untar with its maps does.
+        let remap = self.remap_for(&c.host_config);
+        let owner = match (remap, owner) {
+            (Some(r), Some((uid, gid))) => Some((r.host_uid(uid), r.host_gid(gid))),
+            (_, owner) => owner,
         };
-        archive::apply_tar(
-            tar,
-            &fd_path(&fd),
-            &ApplyOptions {
-                whiteouts: WhiteoutMode::Delete,
-                root_metadata: false,
-                owner,
-                no_overwrite_dir_non_dir,
-                skip_devices: false,
-            },
-        )?;
+        let ids = remap.map(|r| r.id_maps());
+        let opts = ApplyOptions {
+            whiteouts: WhiteoutMode::Delete,
+            root_metadata: false,
+            owner,
+            no_overwrite_dir_non_dir,
+            skip_devices: false,
+        };
+        match &ids {
+            Some(ids) => archive::apply_tar_shifted(tar, &fd_path(&fd), &opts, ids)?,
+            None => archive::apply_tar(tar, &fd_path(&fd), &opts)?,
+        };
         drop(fd);
         self.close_root(&c, root)?;
         self.emit_container(&c, "extract-to-dir", &[]);

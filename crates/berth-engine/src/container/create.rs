@@ -153,8 +153,20 @@ impl Engine {
             return Err(CreateError::AutoRemoveWithRestart.into());
         }
         super::runconfig::validate(&mut host_config, &req.config.hostname)?;
+        let stop_signal = &req.config.stop_signal;
+        if !stop_signal.is_empty() && super::stop::parse_signal(stop_signal).is_none() {
+            // dockerd's check (a number beyond the last real-time signal too: it could never
+            // be sent).
+            return Err(EngineError::InvalidArgument(format!(
+                "Invalid signal: {stop_signal}"
+            )));
+        }
         self.check_remap(&host_config)?;
-        let layer_size = super::quota::layer_size(host_config.storage_opt.as_ref())?;
+        super::runconfig::cgroups::check_driver(
+            self.config.cgroup_driver,
+            &host_config.resources.cgroup_parent,
+        )?;
+        let layer_size = self.container_layer_size(host_config.storage_opt.as_ref())?;
         self.check_layer_size(layer_size)?;
         for mode in [&host_config.pid_mode, &host_config.ipc_mode] {
             if let Some(target) = mode.strip_prefix("container:") {

@@ -35,7 +35,7 @@ mod logs;
 mod mounts;
 mod names;
 mod pause;
-mod quota;
+pub(crate) mod quota;
 mod remove;
 mod rename;
 mod repair;
@@ -257,13 +257,10 @@ impl Engine {
     /// Docker's order — and refreshes its state first.
     pub fn container(&mut self, name_or_id: &str) -> Result<Container, EngineError> {
         let c = self.lookup_container(name_or_id)?;
-        if c.host_config
-            .storage_opt
-            .as_ref()
-            .is_some_and(|o| !o.is_empty())
-        {
-            // A reboot took the mount of its size-limited layer: everything that reads the
-            // layer finds it again.
+        if self.store.driver().sized_layers() {
+            // A reboot took the mount of its size-limited layer (its own `--storage-opt size=`
+            // or the settings file's default when it was made): everything that reads the
+            // layer finds it again. One stat when the layer has no limit.
             self.mount_layer_quota(&c.id)?;
         }
         self.refresh(c)

@@ -77,6 +77,11 @@ impl Engine {
                 .map_err(berth_runtime::error::ProcessError::from)?;
             return Ok((self.container(&c.id)?, Started::Running));
         }
+        // The settings file may have changed the cgroup driver since the container was made.
+        super::runconfig::cgroups::check_driver(
+            self.config.cgroup_driver,
+            &c.host_config.resources.cgroup_parent,
+        )?;
         super::restart_policy::clear_manual_stop(&c.dir(self));
         let result = self.launch(&c, on_attach, console);
         match result {
@@ -172,9 +177,9 @@ impl Engine {
         if let Some(r) = &remap {
             self.own_etc_files(c, r)?;
         }
-        if let Some(user) = &mut namespaces.user {
+        if let (Some(user), Some(owner)) = (&mut namespaces.user, &attached.userns) {
             // The user namespace that owns the network namespace the engine made.
-            user.path = attached.userns.clone();
+            user.path = Some(owner.clone());
         }
         // Docker puts link variables before the container's own, which may override them.
         let mut env = attached.env.clone();

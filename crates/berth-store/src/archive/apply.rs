@@ -30,6 +30,16 @@ pub(crate) fn apply<R: Read>(
     root: &Path,
     opts: &ApplyOptions,
 ) -> Result<super::Applied, ArchiveError> {
+    apply_shifted(tar, root, opts, None)
+}
+
+/// [`apply`], with owners shifted through `ids` (see [`super::apply_tar_shifted`]).
+pub(crate) fn apply_shifted<R: Read>(
+    tar: R,
+    root: &Path,
+    opts: &ApplyOptions,
+    ids: Option<&super::IdMaps>,
+) -> Result<super::Applied, ArchiveError> {
     let root = SafeRoot::open(root)?;
     let mut a = Applier {
         root: &root,
@@ -41,6 +51,7 @@ pub(crate) fn apply<R: Read>(
         owner: opts
             .owner
             .map(|(u, g)| (Uid::from_raw(u), Gid::from_raw(g))),
+        ids,
         cache_key: Vec::new(),
         cache_fd: None,
         scratch: Vec::new(),
@@ -274,6 +285,8 @@ struct Applier<'r> {
     root_metadata: bool,
     /// Replaces every entry's owner.
     owner: Option<(Uid, Gid)>,
+    /// Shifts every entry's owner to the host (when `owner` is not set).
+    ids: Option<&'r super::IdMaps>,
     /// See [`ApplyOptions::no_overwrite_dir_non_dir`].
     no_overwrite_dir_non_dir: bool,
     /// See [`ApplyOptions::skip_devices`].
@@ -348,6 +361,18 @@ impl Applier<'_> {
         let mut meta = read_meta(e, &shown)?;
         if let Some((uid, gid)) = self.owner {
             (meta.uid, meta.gid) = (uid, gid);
+        } else if let Some(ids) = self.ids {
+            let unmapped = |id: u32| {
+                ArchiveError::Invalid(format!("Container ID {id} cannot be mapped to a host ID"))
+            };
+            meta.uid = Uid::from_raw(
+                ids.host_uid(meta.uid.as_raw())
+                    .ok_or_else(|| unmapped(meta.uid.as_raw()))?,
+            );
+            meta.gid = Gid::from_raw(
+                ids.host_gid(meta.gid.as_raw())
+                    .ok_or_else(|| unmapped(meta.gid.as_raw()))?,
+            );
         }
         let Some((name, parent)) = comps.split_last() else {
             // The root's own entry (`./`): the layer directory belongs to the driver, as in Docker;

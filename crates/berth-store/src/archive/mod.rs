@@ -222,6 +222,19 @@ pub fn apply_tar<R: Read>(tar: R, root: &Path, opts: &ApplyOptions) -> Result<u6
     apply::apply(tar, root, opts).map(|a| a.bytes)
 }
 
+/// [`apply_tar`] into a remapped container: each entry's owner, an id as the container sees
+/// it, is shifted to the host id `ids` map it to (dockerd's untar with a remapped daemon's
+/// maps); an id outside them is refused with dockerd's words. [`ApplyOptions::owner`], when set,
+/// is already a host id and wins.
+pub fn apply_tar_shifted<R: Read>(
+    tar: R,
+    root: &Path,
+    opts: &ApplyOptions,
+    ids: &IdMaps,
+) -> Result<u64, ArchiveError> {
+    apply::apply_shifted(tar, root, opts, Some(ids)).map(|a| a.bytes)
+}
+
 /// [`apply_tar`], also saying which device nodes [`ApplyOptions::skip_devices`] left out.
 pub fn apply_tar_report<R: Read>(
     tar: R,
@@ -270,6 +283,24 @@ pub struct IdMaps {
     pub uids: Vec<crate::mount::idmap::IdMap>,
     /// gid ranges.
     pub gids: Vec<crate::mount::idmap::IdMap>,
+}
+
+impl IdMaps {
+    /// The host uid of container uid `id`; `None` outside the maps.
+    pub fn host_uid(&self, id: u32) -> Option<u32> {
+        to_host(&self.uids, id)
+    }
+
+    /// The host gid of container gid `id`; `None` outside the maps.
+    pub fn host_gid(&self, id: u32) -> Option<u32> {
+        to_host(&self.gids, id)
+    }
+}
+
+fn to_host(maps: &[crate::mount::idmap::IdMap], id: u32) -> Option<u32> {
+    maps.iter()
+        .find(|m| id >= m.container_id && id - m.container_id < m.size)
+        .map(|m| id - m.container_id + m.host_id)
 }
 
 /// [`write_overlay_upper_tar`] with owners as seen through `ids`.

@@ -6,6 +6,40 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use super::RunConfigError;
+use crate::config::CgroupDriver;
+
+/// Whether systemd runs this machine (PID 1), found as `sd_booted()` and runc find it.
+pub fn systemd_running() -> bool {
+    Path::new("/run/systemd/system").is_dir()
+}
+
+/// Checks a container's `--cgroup-parent` against the cgroup driver and whether containers can
+/// run under that driver here. Under `native.cgroupdriver=systemd` the parent must be a slice
+/// (dockerd's check and words); without systemd on the host the container is refused in runc's
+/// words, as dockerd's runc refuses it at start. berth makes cgroups itself (cgroupfs) and does
+/// not yet hand them to systemd, so with systemd running it refuses clearly rather than put the
+/// container where `--cgroup-parent` did not ask.
+pub(crate) fn check_driver(driver: CgroupDriver, parent: &str) -> Result<(), RunConfigError> {
+    if driver != CgroupDriver::Systemd {
+        return Ok(());
+    }
+    if !parent.is_empty() && (parent.len() <= 6 || !parent.ends_with(".slice")) {
+        return Err(RunConfigError::Invalid(
+            "cgroup-parent for systemd cgroup should be a valid slice named as \"xxx.slice\""
+                .into(),
+        ));
+    }
+    if !systemd_running() {
+        return Err(RunConfigError::Invalid(
+            "systemd not running on this host, cannot use systemd cgroups manager (the settings file's exec-opts ask for native.cgroupdriver=systemd)".into(),
+        ));
+    }
+    Err(RunConfigError::Invalid(
+        "berth does not run containers under the systemd cgroup driver yet: use exec-opts native.cgroupdriver=cgroupfs".into(),
+    ))
+}
+
 /// What the host's cgroups can do.
 #[derive(Debug, Clone, Default)]
 pub struct CgroupHost {

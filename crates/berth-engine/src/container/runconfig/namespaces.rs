@@ -127,6 +127,8 @@ impl Engine {
     ) -> Result<(Namespaces, ShmMount), EngineError> {
         let hc = &c.host_config;
         let ns_file = |pid: i64, kind: &str| PathBuf::from(format!("/proc/{pid}/ns/{kind}"));
+        // The containers whose namespaces this one joins, with what it joins.
+        let mut donors: Vec<(Container, &str)> = Vec::new();
         let pid = match hc.pid_mode.as_str() {
             "host" => NamespaceMode::Host,
             m => match container_target(m) {
@@ -135,6 +137,7 @@ impl Engine {
                         t,
                         &format!("cannot join PID of a non running container: {t}"),
                     )?;
+                    donors.push((donor.clone(), "PID"));
                     NamespaceMode::Join(ns_file(donor.state.pid, "pid"))
                 }
                 None => NamespaceMode::Private,
@@ -157,6 +160,7 @@ impl Engine {
                 Some(t) => {
                     let what = format!("can't join IPC of container {t}");
                     let donor = self.namespace_donor(t, &what)?;
+                    donors.push((donor.clone(), "IPC"));
                     let (ns, shm) = match donor.host_config.ipc_mode.as_str() {
                         "host" => (NamespaceMode::Host, PathBuf::from("/dev/shm")),
                         "shareable" => (
@@ -184,17 +188,52 @@ impl Engine {
         } else {
             NamespaceMode::Host
         };
+        if let Some(t) = container_target(&hc.network_mode) {
+            // Whether it can be joined is the network's to say (in its words); here only its
+            // user namespace matters.
+            if let Ok(donor) = self.container(t) {
+                if donor.state.status.is_running() && donor.state.pid > 0 {
+                    donors.push((donor, "network"));
+                }
+            }
+        }
+        let mut user = self.remap_for(hc).map(|r| UserMaps {
+            uids: r.uids.clone(),
+            gids: r.gids.clone(),
+            path: None,
+        });
+        if let Some(user) = &mut user {
+            // As in dockerd, a remapped container that shares a namespace of another shares its
+            // user namespace too (the one that owns what it joins); one in the host's user
+            // namespace cannot be joined from a remapped one (dockerd's runc fails to start it
+            // with "can't get final child's PID from pipe: EOF").
+            for (donor, what) in &donors {
+                if self.remap_for(&donor.host_config).is_none() {
+                    return Err(EngineError::RunConfig(invalid(format!(
+                        "cannot join the {what} namespace of container {}: it runs in the host's user namespace (--userns=host) and this container is remapped (userns-remap); start this one with --userns=host too",
+                        donor.id
+                    ))));
+                }
+                user.path = Some(ns_file(donor.state.pid, "user"));
+            }
+            let own_network =
+                hc.network_mode != "none" && container_target(&hc.network_mode).is_none();
+            if let Some((donor, what)) = donors.first().filter(|_| own_network) {
+                // berth makes a remapped container's own network namespace in a user namespace
+                // of its own, which cannot also be the donor's.
+                return Err(EngineError::RunConfig(invalid(format!(
+                    "cannot join the {what} namespace of container {}: a remapped container (userns-remap) that joins another's namespaces must share its network too (--network container:{0}) or have none (--network none); berth cannot yet give it a network of its own in another container's user namespace",
+                    donor.id
+                ))));
+            }
+        }
         Ok((
             Namespaces {
                 pid,
                 ipc,
                 uts,
                 cgroup,
-                user: self.remap_for(hc).map(|r| UserMaps {
-                    uids: r.uids.clone(),
-                    gids: r.gids.clone(),
-                    path: None,
-                }),
+                user,
             },
             shm,
         ))
