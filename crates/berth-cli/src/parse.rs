@@ -268,30 +268,51 @@ fn clap_usage(cmd: &Command) -> String {
     parts.join(" ")
 }
 
-/// The command tree with docker's parsing conventions applied to every command, unbuilt: its
-/// subcommands' flags are deferred (`cli.rs`), and [`build_path`] or clap's own parse builds
-/// the commands on the path a command line takes, one level at a time.
+/// The command tree, unbuilt: its subcommands' flags are deferred (`cli.rs`), and
+/// [`build_path`] builds the commands on the path a command line takes, one level at a time.
 fn command() -> Command {
-    fn conventions(cmd: Command) -> Command {
-        let names: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        let mut cmd = cmd.args_override_self(true);
-        for n in names {
-            cmd = cmd.mut_subcommand(n, conventions);
-        }
-        cmd
-    }
-    conventions(Cli::command())
+    Cli::command()
 }
 
-/// Builds one command in place (its flags, `--help`, the global flags its parent gave it, and the
-/// global flags it hands to its own subcommands), not its subcommands. clap builds just the
-/// command before rendering its usage, the same step its parser takes on reaching a command; it
-/// has no other public way to build one level (`Command::build` builds the whole tree).
+/// Builds one command in place, not its subcommands: its flags, `--help`, the global flags its
+/// parent gave it and the ones it hands to its own subcommands, with docker's parsing
+/// conventions (a repeated flag overrides the earlier one).
+///
+/// clap builds just the command before rendering its usage, the same step its parser takes on
+/// reaching a command; it has no other public way to build one level (`Command::build` builds
+/// the whole tree). A deferred command's flags come from its `Args` struct, whose doc comment
+/// clap then sets as the command's about, over the variant's own: the about is kept.
 fn build_one(cmd: &mut Command) {
+    let (about, long_about) = (cmd.get_about().cloned(), cmd.get_long_about().cloned());
+    *cmd = std::mem::take(cmd).args_override_self(true);
     let _ = cmd.render_usage();
+    if cmd.get_about() != about.as_ref() || cmd.get_long_about() != long_about.as_ref() {
+        let mut kept = std::mem::take(cmd)
+            .about(None::<&'static str>)
+            .long_about(None::<&'static str>);
+        if let Some(a) = about {
+            kept = kept.about(a);
+        }
+        if let Some(a) = long_about {
+            kept = kept.long_about(a);
+        }
+        *cmd = kept;
+    }
+}
+
+/// The whole grammar built, every command as [`build_one`] builds it (for completions and man
+/// pages, which read every command).
+pub fn grammar() -> Command {
+    fn build_all(cmd: &mut Command) {
+        build_one(cmd);
+        for sub in cmd.get_subcommands_mut() {
+            build_all(sub);
+        }
+    }
+    let mut cmd = command();
+    build_all(&mut cmd);
+    cmd.build();
+    cmd
 }
 
 /// Builds the commands along `words` (root first) that are not built yet.
@@ -850,16 +871,31 @@ mod tests {
 
     #[test]
     fn building_only_the_commands_reached_changes_no_help_or_usage() {
-        // The tree as it was made before the grammar was deferred: every command built at once.
-        let mut whole = command();
-        whole.build();
+        let whole = grammar();
         let mut all = vec![Vec::new()];
         paths(&whole, &[], &mut all);
         assert!(all.len() > 80, "{} commands", all.len());
         for words in &all {
             let want = help(&mut whole.clone(), words);
-            let got = help(&mut command(), words);
+            // As `parse_from` does: the walk builds the path, then clap parses.
+            let mut lazy = command();
+            build_path(&mut lazy, words);
+            let got = help(&mut lazy, words);
             assert_eq!(got, want, "berth {} --help", words.join(" "));
+            // A command's help starts with the line its group lists it with (a deferred
+            // command's `Args` struct once replaced it with the struct's doc comment).
+            if let Some((last, group)) = words.split_last() {
+                let parent = place_at(&whole, group).cmd;
+                let listed = parent.find_subcommand(last).unwrap().get_about().unwrap();
+                let words_of = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+                let head = got.split("\n\nUsage:").next().unwrap_or_default();
+                assert_eq!(
+                    words_of(head),
+                    words_of(&listed.to_string()),
+                    "berth {} --help",
+                    words.join(" ")
+                );
+            }
             // The walk builds the commands the usage lines and arity rules come from.
             let mut lazy = command();
             build_path(&mut lazy, words);
