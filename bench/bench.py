@@ -191,9 +191,9 @@ def remove_docker_firewall(policy):
     subprocess.run(["iptables", "-P", "FORWARD", policy], capture_output=True)
 
 
-def podman_env(locks):
-    """containers.conf (runc, capped ulimits, cgroupfs, file events, `locks` locks) and an
-    isolated storage.conf."""
+def podman_env():
+    """containers.conf (runc, capped ulimits, cgroupfs, file events, file locks in a private
+    directory) and an isolated storage.conf."""
     base = f"{STATE}/podman"
     os.makedirs(f"{base}/tmp", exist_ok=True)
     hard_nofile = int(subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip() or 1024)
@@ -207,28 +207,17 @@ def podman_env(locks):
             'runtime = "runc"\n'
             'cgroup_manager = "cgroupfs"\n'
             'events_logger = "file"\n'
-            # the default 2048 locks (one per container and volume) run out in workloads d and g
-            f"num_locks = {locks}\n"
+            # Podman takes a lock per container and volume. Its default lock type is a shared
+            # memory segment, /dev/shm/libpod_lock, one for every root Podman on the machine,
+            # sized by whichever Podman made it first (2,048 locks by default): workloads d and g
+            # need more, and `system renumber` cannot grow a segment another Podman made. File
+            # locks live in tmp_dir/locks, private to the bench, one file per lock, no limit.
+            'lock_type = "file"\n'
             f'tmp_dir = "{base}/tmp"\n'
         )
     with open(f"{base}/storage.conf", "w") as f:
         f.write(f'[storage]\ndriver = "overlay"\ngraphroot = "{base}/root"\nrunroot = "{base}/run"\n')
     return {"CONTAINERS_CONF": f"{base}/containers.conf", "CONTAINERS_STORAGE_CONF": f"{base}/storage.conf"}
-
-
-def podman_renumber(e):
-    """`podman system renumber`, falling back to Podman's default 2,048 locks when the shared lock
-    segment /dev/shm/libpod_lock already exists smaller (another root Podman on the machine made
-    it): "failed to open 32768 locks ... numerical result out of range". Workloads d and g may then
-    run out of locks, which fails their Podman cells alone instead of the whole Podman column."""
-    try:
-        e.run("system", "renumber")
-    except EngineError as err:
-        if "locks" not in str(err):
-            raise
-        print(f"podman: {err}; falling back to the default 2048 locks", flush=True)
-        e.env.update(podman_env(2048))
-        e.run("system", "renumber")
 
 
 # --------------------------------------------------------------------------------------------
@@ -817,6 +806,41 @@ def wl_m(e, ctx):
 def wl_m_teardown(e, ctx):
     rmi(e, PULL_REF)
 
+def remove_containers(e, prefix):
+    names = [n for n in e.out("ps", "-a", "--format", "{{.Names}}").split() if n.startswith(prefix)]
+    for i in range(0, len(names), 500):
+        e.run("rm", "-f", *names[i : i + 500])
+    return len(names)
+
+
+def create_containers(e, prefix, start, end):
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:  # growth is setup, not measured
+        list(pool.map(lambda i: e.run("create", "--network", "none", "--name", f"{prefix}{i:05d}", "busybox", "true"), range(start, end)))
+
+
+def wl_o_setup(e, ctx):
+    remove_containers(e, "bench-o-")
+    create_containers(e, "bench-o-", 0, ctx.args.containers)
+
+
+def wl_o(e, ctx):
+    n1, n2 = ctx.args.containers, ctx.args.containers * 10
+    res = {"o.ps1": e.run("ps", "-a")[0]}
+    if e.name != "berth":
+        res["o.ps10"] = f"not run (creating {n2 - n1:,} more containers would take the peers too long)"
+        return res
+    if len(e.out("ps", "-aq").split()) < n2:
+        create_containers(e, "bench-o-", n1, n2)
+    res["o.ps10"] = e.run("ps", "-a")[0]
+    if len(e.out("ps", "-aq").split()) < n2:
+        raise EngineError(f"ps -a did not list {n2} containers")
+    return res
+
+
+def wl_o_teardown(e, ctx):
+    remove_containers(e, "bench-o-")
+
+
 
 # letter: (title, berth commands needed, setup, round, teardown, rounds, warm-up rounds)
 WORKLOADS = {
@@ -833,6 +857,7 @@ WORKLOADS = {
     "k": ("run --rm busybox true on the default bridge network", ["run --rm", "network ls"], None, wl_k, None, 10, 2),
     "l": ("run -d with 5 published ports, then rm -f", ["run -d -p", "rm -f", "network ls"], None, wl_l, None, 10, 2),
     "m": ("pull / push of the 1 GiB 20-layer image, local registry", ["pull", "push", "load"], wl_m_setup, wl_m, wl_m_teardown, 3, 1),
+    "o": ("ps -a at C and 10C created containers (10C: berth alone)", ["create --network --name", "ps -a --format", "rm -f"], wl_o_setup, wl_o, wl_o_teardown, 1, 0),
     "n": ("N × 100 volumes: volume ls, ls --filter, system df -v, rm of half, prune of the rest", ["volume create", "volume ls --filter", "volume rm", "volume prune --all --force", "system df -v"], wl_n_setup, wl_n, wl_n_teardown, 1, 0),
 }
 
@@ -886,6 +911,8 @@ METRICS = {
     "n.df": "n. system df -v (100N empty volumes)",
     "n.rm": "n. volume rm of 50N (batches of 500)",
     "n.prune": "n. volume prune --all of the other 50N",
+    "o.ps1": "o. ps -a (C containers)",
+    "o.ps10": "o. ps -a (10C containers)",
 }
 
 
@@ -896,7 +923,7 @@ METRICS = {
 def run_workload(letter, engines, ctx, results):
     title, needs, setup, one_round, teardown, rounds, warmup = WORKLOADS[letter]
     if ctx.args.rounds:
-        rounds = ctx.args.rounds if letter != "d" else 1
+        rounds = ctx.args.rounds if letter not in "dno" else 1
     print(f"\n== {letter}. {title} ({warmup} warm-up + {rounds} rounds, interleaved)", flush=True)
     active = []
     for e in engines:
@@ -1046,10 +1073,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--berth", default="target/release/berth", help="berth binary (default: target/release/berth)")
     ap.add_argument("--build-mib", type=int, default=100, help="MiB in workload j's build context (default: 100)")
-    ap.add_argument("--only", default="abcdefghijklmn", help="workload letters to run, e.g. ae (default: all)")
+    ap.add_argument("--only", default="abcdefghijklmno", help="workload letters to run, e.g. ae (default: all)")
     ap.add_argument("--engines", default="berth,docker,podman", help="comma list (default: berth,docker,podman)")
     ap.add_argument("--rounds", type=int, default=0, help="measured rounds per workload (default: per workload)")
     ap.add_argument("--volumes", type=int, default=1000, help="N for workloads d and g (default: 1000)")
+    ap.add_argument("--containers", type=int, default=1000, help="C for workload o (default: 1000)")
     ap.add_argument("--files", type=int, default=100_000, help="files spread over the N volumes of g (default: 100000)")
     ap.add_argument("--big-mib", type=int, default=1024, help="size of the 20-layer image (default: 1024)")
     ap.add_argument("--copyup-mib", type=int, default=256, help="size of the copy-up file (default: 256)")
@@ -1066,6 +1094,7 @@ def main():
         return
     if args.quick:
         args.rounds, args.volumes, args.files, args.big_mib, args.copyup_mib = 1, 100, 2000, 64, 16
+        args.containers = 50
         args.build_mib = 16
     if os.geteuid() != 0:
         sys.exit("bench.py: run as root (containers, mounts and a private dockerd)")
@@ -1085,7 +1114,7 @@ def main():
             d.status = "skipped: dockerd/docker not installed"
         engines.append(d)
     if "podman" in wanted:
-        p = Engine("podman", ["podman"], podman_env(32768 if set("dg") & set(args.only) else 2048) if shutil.which("podman") else {})
+        p = Engine("podman", ["podman"], podman_env() if shutil.which("podman") else {})
         if not shutil.which("podman"):
             p.status = "skipped: podman not installed"
         engines.append(p)
@@ -1105,8 +1134,8 @@ def main():
                 print(f"{e.name}: {e.status}")
                 continue
             try:
-                if e.name == "podman":  # takes num_locks from containers.conf into the existing state
-                    podman_renumber(e)
+                if e.name == "podman":  # takes the lock type from containers.conf into the existing state
+                    e.run("system", "renumber")
                 rmi(e, "busybox:latest")
                 e.run("import", images["busybox"], "busybox:latest")
             except EngineError as err:
@@ -1119,7 +1148,7 @@ def main():
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
             "engines": {e.name: {"status": e.status or "ok", "version": None if e.status else version_of(e)} for e in engines},
-            "settings": {"volumes": args.volumes, "files": args.files, "big_mib": args.big_mib, "copyup_mib": args.copyup_mib, "rounds": args.rounds or "per workload"},
+            "settings": {"volumes": args.volumes, "containers": args.containers, "files": args.files, "big_mib": args.big_mib, "copyup_mib": args.copyup_mib, "rounds": args.rounds or "per workload"},
             "rows": summarize(results, engines),
         }
     finally:

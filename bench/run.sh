@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # berth side by side with Docker and Podman on this machine: bench/README.md.
 #
-#   sudo bench/run.sh                 every workload (a–l), full sizes; takes a while
+#   sudo bench/run.sh                 every workload (a–o), full sizes; takes a while
 #   sudo bench/run.sh --only e        one workload; --quick for a smoke run; --help for the rest
 #
 # Installs what is missing (docker.io, podman, runc, time from Debian; skip with BENCH_NO_INSTALL=1),

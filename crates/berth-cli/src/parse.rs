@@ -268,22 +268,84 @@ fn clap_usage(cmd: &Command) -> String {
     parts.join(" ")
 }
 
-/// The command tree with docker's parsing conventions applied to every command.
+/// The command tree, unbuilt: its subcommands' flags are deferred (`cli.rs`), and
+/// [`build_path`] builds the commands on the path a command line takes, one level at a time.
 fn command() -> Command {
-    fn conventions(cmd: Command) -> Command {
-        let names: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        let mut cmd = cmd.args_override_self(true);
-        for n in names {
-            cmd = cmd.mut_subcommand(n, conventions);
+    Cli::command()
+}
+
+/// Builds one command in place, not its subcommands: its flags, `--help`, the global flags its
+/// parent gave it and the ones it hands to its own subcommands, with docker's parsing
+/// conventions (a repeated flag overrides the earlier one).
+///
+/// clap builds just the command before rendering its usage, the same step its parser takes on
+/// reaching a command; it has no other public way to build one level (`Command::build` builds
+/// the whole tree). A deferred command's flags come from its `Args` struct, whose doc comment
+/// clap then sets as the command's about, over the variant's own: the about is kept.
+fn build_one(cmd: &mut Command) {
+    let (about, long_about) = (cmd.get_about().cloned(), cmd.get_long_about().cloned());
+    *cmd = std::mem::take(cmd).args_override_self(true);
+    let _ = cmd.render_usage();
+    if cmd.get_about() != about.as_ref() || cmd.get_long_about() != long_about.as_ref() {
+        let mut kept = std::mem::take(cmd)
+            .about(None::<&'static str>)
+            .long_about(None::<&'static str>);
+        if let Some(a) = about {
+            kept = kept.about(a);
         }
-        cmd
+        if let Some(a) = long_about {
+            kept = kept.long_about(a);
+        }
+        *cmd = kept;
     }
-    let mut cmd = conventions(Cli::command());
+}
+
+/// The whole grammar built, every command as [`build_one`] builds it (for completions and man
+/// pages, which read every command).
+pub fn grammar() -> Command {
+    fn build_all(cmd: &mut Command) {
+        build_one(cmd);
+        for sub in cmd.get_subcommands_mut() {
+            build_all(sub);
+        }
+    }
+    let mut cmd = command();
+    build_all(&mut cmd);
     cmd.build();
     cmd
+}
+
+/// Builds the commands along `words` (root first) that are not built yet.
+fn build_path(root: &mut Command, words: &[String]) {
+    build_one(root);
+    let mut cmd = root;
+    for w in words {
+        if cmd.find_subcommand(w).is_none() {
+            return;
+        }
+        cmd = cmd
+            .find_subcommand_mut(w)
+            .expect("found by the same name just above");
+        build_one(cmd);
+    }
+}
+
+/// The command `words` leads to from `root`, as far as they name commands.
+fn place_at<'c>(root: &'c Command, words: &[String]) -> Place<'c> {
+    let mut place = Place {
+        cmd: root,
+        words: Vec::new(),
+    };
+    for w in words {
+        match place.cmd.find_subcommand(w) {
+            Some(sub) => {
+                place.cmd = sub;
+                place.words.push(w.clone());
+            }
+            None => break,
+        }
+    }
+    place
 }
 
 /// Parses the process's command line.
@@ -297,22 +359,10 @@ static COMMAND_PATH: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::
 /// A bad flag value found after parsing (`--filter foo`), worded and exiting like pflag's own
 /// errors: the text, the running command's usage line and its help pointer, exit 125.
 pub fn flag_error(text: impl std::fmt::Display) -> CliError {
-    let root = command();
+    let mut root = command();
     let words = COMMAND_PATH.lock().map(|w| w.clone()).unwrap_or_default();
-    let mut place = Place {
-        cmd: &root,
-        words: Vec::new(),
-    };
-    for w in words {
-        match place.cmd.find_subcommand(&w) {
-            Some(sub) => {
-                place.cmd = sub;
-                place.words.push(w);
-            }
-            None => break,
-        }
-    }
-    place.flag_error(text)
+    build_path(&mut root, &words);
+    place_at(&root, &words).flag_error(text)
 }
 
 /// The running command as docker names it in help pointers: `berth container run`.
@@ -328,7 +378,7 @@ pub fn command_path() -> String {
 pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Cli, CliError> {
     let mut cmd = command();
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let (rewritten, words) = rewrite(&cmd, &argv)?;
+    let (rewritten, words) = rewrite(&mut cmd, &argv)?;
     if let Ok(mut path) = COMMAND_PATH.lock() {
         path.clone_from(&words);
     }
@@ -455,17 +505,21 @@ fn push_flag(
 }
 
 /// The walk described in the module doc: returns the argv clap parses and the command path.
-fn rewrite(root: &Command, argv: &[OsString]) -> Result<(Vec<OsString>, Vec<String>), CliError> {
+///
+/// Only the commands the walk reaches are built (their flags made), as in clap's own parse.
+fn rewrite(
+    root: &mut Command,
+    argv: &[OsString],
+) -> Result<(Vec<OsString>, Vec<String>), CliError> {
     let mut out: Vec<OsString> = argv.iter().take(1).cloned().collect();
-    let mut place = Place {
-        cmd: root,
-        words: Vec::new(),
-    };
+    build_one(root);
+    let mut words: Vec<String> = Vec::new();
     let mut positionals = 0usize;
     let mut i = 1;
     // Non-UTF-8 words go to clap untouched (values of flags it reads as OsString).
     let text = |i: usize| argv.get(i).map(|a| a.to_string_lossy().into_owned());
     while i < argv.len() {
+        let place = place_at(root, &words);
         let word = text(i).unwrap_or_default();
         i += 1;
         if word == "--" {
@@ -535,9 +589,9 @@ fn rewrite(root: &Command, argv: &[OsString]) -> Result<(Vec<OsString>, Vec<Stri
         if place.cmd.has_subcommands() {
             match place.cmd.find_subcommand(&word) {
                 Some(sub) => {
-                    place.cmd = sub;
-                    place.words.push(sub.get_name().to_string());
+                    words.push(sub.get_name().to_string());
                     out.push(argv[i - 1].clone());
+                    build_path(root, &words);
                     continue;
                 }
                 _ => return Err(unknown_command(&place, &word)),
@@ -553,13 +607,14 @@ fn rewrite(root: &Command, argv: &[OsString]) -> Result<(Vec<OsString>, Vec<Stri
             break;
         }
     }
+    let place = place_at(root, &words);
     if !place.cmd.has_subcommands() && !place.words.is_empty() {
         let arity = Arity::of(place.cmd);
         if !arity.accepts(positionals) && !asks_help(&out) {
             return Err(place.arity_error(arity));
         }
     }
-    Ok((out, place.words))
+    Ok((out, words))
 }
 
 /// `--help` given: clap prints the help whatever the arguments.
@@ -594,19 +649,7 @@ fn clap_error(root: &Command, words: &[String], e: clap::Error) -> CliError {
         }
         _ => {}
     }
-    let mut place = Place {
-        cmd: root,
-        words: Vec::new(),
-    };
-    for w in words {
-        match place.cmd.find_subcommand(w) {
-            Some(sub) => {
-                place.cmd = sub;
-                place.words.push(w.clone());
-            }
-            None => break,
-        }
-    }
+    let place = place_at(root, words);
     let ctx = |kind| match e.get(kind) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -803,5 +846,65 @@ mod tests {
         );
         assert_eq!(cli.root, std::path::PathBuf::from("/tmp/x"));
         assert_eq!(cli.log_level, "debug");
+    }
+
+    /// Every command path of the grammar, group commands before their subcommands.
+    fn paths(cmd: &Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in cmd.get_subcommands() {
+            let mut p = prefix.to_vec();
+            p.push(sub.get_name().to_string());
+            out.push(p.clone());
+            paths(sub, &p, out);
+        }
+    }
+
+    /// What clap prints for `berth WORDS --help`.
+    fn help(cmd: &mut Command, words: &[String]) -> String {
+        let argv = std::iter::once("berth".to_string())
+            .chain(words.iter().cloned())
+            .chain(std::iter::once("--help".to_string()));
+        match cmd.try_get_matches_from_mut(argv) {
+            Ok(_) => panic!("{words:?} --help parsed"),
+            Err(e) => e.render().to_string(),
+        }
+    }
+
+    #[test]
+    fn building_only_the_commands_reached_changes_no_help_or_usage() {
+        let whole = grammar();
+        let mut all = vec![Vec::new()];
+        paths(&whole, &[], &mut all);
+        assert!(all.len() > 80, "{} commands", all.len());
+        for words in &all {
+            let want = help(&mut whole.clone(), words);
+            // As `parse_from` does: the walk builds the path, then clap parses.
+            let mut lazy = command();
+            build_path(&mut lazy, words);
+            let got = help(&mut lazy, words);
+            assert_eq!(got, want, "berth {} --help", words.join(" "));
+            // A command's help starts with the line its group lists it with (a deferred
+            // command's `Args` struct once replaced it with the struct's doc comment).
+            if let Some((last, group)) = words.split_last() {
+                let parent = place_at(&whole, group).cmd;
+                let listed = parent.find_subcommand(last).unwrap().get_about().unwrap();
+                let words_of = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+                let head = got.split("\n\nUsage:").next().unwrap_or_default();
+                assert_eq!(
+                    words_of(head),
+                    words_of(&listed.to_string()),
+                    "berth {} --help",
+                    words.join(" ")
+                );
+            }
+            // The walk builds the commands the usage lines and arity rules come from.
+            let mut lazy = command();
+            build_path(&mut lazy, words);
+            let (a, b) = (place_at(&lazy, words), place_at(&whole, words));
+            assert_eq!(a.usage(), b.usage(), "{words:?}");
+            assert_eq!(a.words, b.words);
+            if !a.cmd.has_subcommands() {
+                assert_eq!(Arity::of(a.cmd), Arity::of(b.cmd), "{words:?}");
+            }
+        }
     }
 }

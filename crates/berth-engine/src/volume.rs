@@ -145,17 +145,16 @@ impl Engine {
         names: &[String],
         force: bool,
     ) -> Vec<Result<(), EngineError>> {
-        let store = self.volumes().ok();
-        let drivers: Vec<String> = names
-            .iter()
-            .map(|n| {
-                store
-                    .as_ref()
-                    .and_then(|s| s.get(n).ok().flatten())
-                    .map_or_else(|| "local".to_string(), |v| v.driver)
-            })
+        let drivers: Vec<String> = self
+            .volumes()
+            .ok()
+            .and_then(|s| s.drivers(names).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| "local".to_string()))
+            .chain(std::iter::repeat_with(|| "local".to_string()))
+            .take(names.len())
             .collect();
-        drop(store);
         let results = match self.volumes().and_then(|mut s| Ok(s.remove_many(names)?)) {
             Ok(r) => r,
             Err(e) => {
@@ -262,21 +261,27 @@ impl Engine {
     pub fn volume_usage(&mut self) -> Result<Vec<VolumeInfo>, EngineError> {
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
-        let mut out = Vec::new();
+        let mut vols = Vec::new();
         store.for_each(|v| {
-            if v.has_options() {
-                return Ok(());
+            if !v.has_options() {
+                vols.push(v);
             }
-            let usage = VolumeUsage {
-                ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
-                size: store.size_of(&v).map(|s| s as i64).unwrap_or(-1),
-            };
-            let mut i = into_info(v);
-            i.usage_data = Some(usage);
-            out.push(i);
             Ok(())
         })?;
-        Ok(out)
+        let sizes = store.sizes_of(&vols);
+        Ok(vols
+            .into_iter()
+            .zip(sizes)
+            .map(|(v, size)| {
+                let usage = VolumeUsage {
+                    ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
+                    size: size.map(|s| s as i64).unwrap_or(-1),
+                };
+                let mut i = into_info(v);
+                i.usage_data = Some(usage);
+                i
+            })
+            .collect())
     }
 
     /// Names of all volumes (for `info`).

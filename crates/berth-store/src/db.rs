@@ -30,6 +30,14 @@ pub enum DbError {
     /// SQLite reported an error.
     #[error("metadata database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The directory holding a new database or WAL file could not be synced.
+    #[error("metadata database: syncing {path}: {source}")]
+    DirSync {
+        /// The directory.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The database was written by a newer berth.
     #[error("metadata database {path} has schema version {found}, newer than this berth ({supported}); upgrade berth")]
     TooNew {
@@ -43,6 +51,12 @@ pub enum DbError {
 }
 
 /// The metadata database connection.
+///
+/// SQLite is built with `SQLITE_DISABLE_DIRSYNC` (`.cargo/config.toml`): by default it fsyncs
+/// the database's directory after the first sync of every journal a connection opens with
+/// create rights, which with the WAL kept across calls (below) is every berth call's second
+/// fsync, though the WAL file is almost never new. The directory sync only matters when the
+/// WAL (or the database itself) was just created, and [`Db::open`] does it then.
 pub struct Db {
     conn: Connection,
 }
@@ -88,6 +102,15 @@ impl Db {
     }
 
     fn try_open(path: &Path) -> Result<Db, DbError> {
+        // A WAL file that is not there yet is created by this connection's first read (below),
+        // and so is the database on a new data root: their directory entries must be on disk
+        // before the first commit this process reports done, or a power loss could take the
+        // committed rows with them. (A WAL file another process created is synced by it; and a
+        // commit's fsync of the WAL on ext4 and XFS also commits the journal that holds the
+        // file's creation.)
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let new_wal = std::fs::symlink_metadata(&wal).is_err();
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -102,8 +125,23 @@ impl Db {
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Plans that never depend on the values bound to a statement: otherwise SQLite marks a
+        // cached statement to be prepared again whenever a new value is bound to a parameter
+        // its planner looked at, as `volume rm` of many names did once per name (a third of
+        // its instructions).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let mut db = Db { conn };
         db.migrate(path)?;
+        if new_wal {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            crate::fsutil::fsync_dir(dir).map_err(|source| DbError::DirSync {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
         Ok(db)
     }
 

@@ -279,6 +279,16 @@ impl<'s> VolumeStore<'s> {
         Ok(volumes::get(self.store.db().conn(), name)?.map(|r| self.volume(r)))
     }
 
+    /// The driver of each volume in `names` (`None` for a name with no volume), without
+    /// decoding the rest of the rows.
+    pub fn drivers(&self, names: &[String]) -> Result<Vec<Option<String>>, VolumeError> {
+        let conn = self.store.db().conn();
+        Ok(names
+            .iter()
+            .map(|n| volumes::driver(conn, n))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// The volume called `name`, or Docker's `get <name>: no such volume`.
     pub fn require(&self, name: &str) -> Result<Volume, VolumeError> {
         self.get(name)?
@@ -437,8 +447,8 @@ impl<'s> VolumeStore<'s> {
     ) -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
         // A plugin's volume goes through its plugin first, one by one; the rest below.
         let mut plugin_results = BTreeMap::new();
-        for (i, name) in names.iter().enumerate() {
-            if self.get(name)?.is_some_and(|v| v.is_plugin()) {
+        for (i, (name, driver)) in names.iter().zip(self.drivers(names)?).enumerate() {
+            if driver.is_some_and(|d| d != "local") {
                 plugin_results.insert(i, self.remove_plugin_volume(name));
             }
         }
@@ -589,6 +599,22 @@ impl<'s> VolumeStore<'s> {
             self.refuse_plugin("size", v)?;
         }
         Ok(self.local.size(&v.name)?)
+    }
+
+    /// [`VolumeStore::size_of`] of each of `vols`, in order, the walks run in parallel.
+    pub fn sizes_of(&self, vols: &[Volume]) -> Vec<Result<u64, VolumeError>> {
+        let local: Vec<&str> = vols
+            .iter()
+            .filter(|v| !v.is_plugin())
+            .map(|v| v.name.as_str())
+            .collect();
+        let mut sizes = self.local.sizes(&local).into_iter();
+        vols.iter()
+            .map(|v| {
+                self.refuse_plugin("size", v)?;
+                Ok(sizes.next().expect("one size per local volume")?)
+            })
+            .collect()
     }
 
     /// Mounts an option volume that is not mounted yet (first use); plain volumes need nothing.

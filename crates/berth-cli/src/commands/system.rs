@@ -437,21 +437,19 @@ pub fn boot(engine: &mut Engine) -> CliResult {
 
 /// `berth completion SHELL`: the shell's completion script, generated from the grammar.
 pub fn completion(args: &CompletionArgs) {
-    use clap::CommandFactory;
     use clap_complete::{generate, Shell};
     let shell = match args.shell {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,
         CompletionShell::Fish => Shell::Fish,
     };
-    let mut cmd = crate::cli::Cli::command();
+    let mut cmd = crate::parse::grammar();
     generate(shell, &mut cmd, "berth", &mut std::io::stdout());
 }
 
 /// `berth gen-man DIR` (hidden): a man page per command and subcommand, from the grammar.
 pub fn man_pages(dir: &std::path::Path) -> std::io::Result<()> {
-    use clap::CommandFactory;
     std::fs::create_dir_all(dir)?;
-    let cmd = crate::cli::Cli::command().version(VERSION);
+    let cmd = crate::parse::grammar().version(VERSION);
     clap_mangen::generate_to(cmd, dir)
 }

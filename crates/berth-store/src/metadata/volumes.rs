@@ -66,6 +66,15 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<VolumeRow>, MetaError
         .map_err(|e| MetaError::from_sqlite(what(name), e))
 }
 
+/// The driver of the volume called `name`, if there is one: what `volume rm` of many names
+/// needs of each (a plugin's volume goes through its plugin; the event names the driver),
+/// without decoding its labels and options.
+pub fn driver(conn: &Connection, name: &str) -> Result<Option<String>, MetaError> {
+    conn.prepare_cached("SELECT driver FROM volumes WHERE name = ?1")
+        .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
+        .map_err(|e| MetaError::from_sqlite(what(name), e))
+}
+
 /// Every volume, sorted by name.
 pub fn list(conn: &Connection) -> Result<Vec<VolumeRow>, MetaError> {
     let mut rows = Vec::new();
