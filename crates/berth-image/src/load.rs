@@ -82,6 +82,12 @@ struct DockerManifestEntry {
     layers: Vec<String>,
 }
 
+/// The most a load reads into memory for one metadata file (`manifest.json`, `index.json`, an
+/// image manifest or config): the size a tar header claims is the archive's word, not a fact, so
+/// it is checked before any buffer is made. Real ones are kilobytes; registries cap manifests
+/// at 4 MiB.
+const MAX_METADATA: u64 = 32 << 20;
+
 /// Where each entry's data lies in the archive file.
 struct TarIndex {
     entries: HashMap<String, (u64, u64)>,
@@ -108,9 +114,18 @@ impl TarIndex {
         let (off, size) = self
             .get(name)
             .ok_or_else(|| LoadError::Invalid(format!("{name} is missing from the archive")))?;
-        let mut buf = vec![0u8; size as usize];
+        if size > MAX_METADATA {
+            return Err(LoadError::Invalid(format!(
+                "{name} is {size} bytes, more than the {MAX_METADATA} an image's metadata may have"
+            )));
+        }
+        let mut buf = Vec::with_capacity(size as usize);
         file.seek(SeekFrom::Start(off))?;
-        file.read_exact(&mut buf)?;
+        // A header may also claim more than the file holds: read what is there, then check.
+        file.by_ref().take(size).read_to_end(&mut buf)?;
+        if buf.len() as u64 != size {
+            return Err(LoadError::Tar("unexpected EOF".into()));
+        }
         Ok(buf)
     }
 }
@@ -373,4 +388,50 @@ fn store_image(
         loaded.tags.push(r.familiar_string());
     }
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An archive holding `manifest.json` whose header says `size` bytes, and `body` after it.
+    fn archive_claiming(size: u64, body: &[u8]) -> File {
+        let mut header = tar::Header::new_gnu();
+        header.set_path("manifest.json").unwrap();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(header.as_bytes()).unwrap();
+        file.write_all(body).unwrap();
+        file
+    }
+
+    #[test]
+    fn metadata_reads_are_bounded_whatever_the_header_claims() {
+        // A header claiming 1 TiB: refused before any buffer is made, not an allocation abort.
+        let mut file = archive_claiming(1 << 40, b"[]");
+        let index = TarIndex {
+            entries: HashMap::from([("manifest.json".to_string(), (512, 1 << 40))]),
+        };
+        let err = index.read_all(&mut file, "manifest.json").unwrap_err();
+        assert!(err.to_string().contains("more than the"), "{err}");
+
+        // A header claiming more than the file holds, under the cap: cut short, in Go's words.
+        let mut file = archive_claiming(1000, b"[]");
+        let index = TarIndex {
+            entries: HashMap::from([("manifest.json".to_string(), (512, 1000))]),
+        };
+        let err = index.read_all(&mut file, "manifest.json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Error processing tar file(exit status 1): unexpected EOF"
+        );
+
+        // An honest one reads back whole.
+        let mut file = archive_claiming(2, b"[]");
+        let index = TarIndex::build(&mut file).unwrap();
+        assert_eq!(index.read_all(&mut file, "manifest.json").unwrap(), b"[]");
+    }
 }
