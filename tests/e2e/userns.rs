@@ -241,6 +241,10 @@ fn userns_host_opts_out_and_host_namespaces_are_refused_with_dockers_words() {
             &["--ipc", "host"][..],
             "cannot share the host IPC namespace when user namespaces are enabled",
         ),
+        (
+            &["--runtime", "berth"][..],
+            "the in-process runtime (berth) cannot run a container in a user namespace yet: use --runtime runc, or --userns=host",
+        ),
     ] {
         let mut args = vec!["run", "--rm"];
         args.extend_from_slice(flags);
