@@ -174,6 +174,18 @@ fn bad_log_settings_get_dockers_words() {
             "failed to initialize logging driver: invalid size: 'abc'",
         ),
         (
+            vec!["--log-opt", "max-size=1x"],
+            "failed to initialize logging driver: invalid size: '1x'",
+        ),
+        (
+            vec!["--log-driver", "local", "--log-opt", "max-size=1e3"],
+            "failed to initialize logging driver: invalid size: '1e3'",
+        ),
+        (
+            vec!["--log-opt", "max-size=0"],
+            "failed to initialize logging driver: max-size must be a positive number",
+        ),
+        (
             vec!["--log-opt", "max-size=1k", "--log-opt", "max-file=0"],
             "failed to initialize logging driver: max-file cannot be less than 1",
         ),
@@ -264,6 +276,30 @@ fn the_docker_cli_reads_rotated_logs_and_is_told_none_cannot_be_read() {
         "none",
     ]);
     assert_eq!(out, "none \"\"\n");
+    // A size dockerd 20.10's parser does not read: its words and exit code, and nothing left
+    // behind (dockerd creates the container and fails its start with the same words).
+    let (code, _, err) = docker(&["run", "--log-opt", "max-size=1x", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains(
+            "Error response from daemon: failed to initialize logging driver: invalid size: '1x'"
+        ),
+        "{err}"
+    );
+    let (status, body) = d.api.call(
+        "POST",
+        "/v1.41/containers/create",
+        Some(
+            r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"LogConfig":{"Type":"json-file","Config":{"max-size":"1x"}}}}"#,
+        ),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["message"],
+        "failed to initialize logging driver: invalid size: '1x'"
+    );
+    let (_, out, _) = docker(&["ps", "-aq", "--filter", "status=created"]);
+    assert_eq!(out, "");
 }
 
 /// daemon.json's `log-driver` and `log-opts` are the defaults of containers that name no driver

@@ -38,7 +38,7 @@ pub use time::{
     format_go_duration, parse_go_duration, parse_timestamp, parse_unix, TimestampError,
 };
 pub use units::{
-    bytes_size, created_since, created_since_at, from_human_size, human_duration, human_size,
-    human_size_with_precision, ram_in_bytes, SizeError,
+    bytes_size, created_since, created_since_at, daemon_ram_in_bytes, from_human_size,
+    human_duration, human_size, human_size_with_precision, ram_in_bytes, SizeError,
 };
 pub use url::query_escape;

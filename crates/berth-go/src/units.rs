@@ -2,7 +2,8 @@
 //! [`bytes_size`] (`1.5MiB`), [`human_duration`] (`About a minute`), [`created_since`]
 //! (`2 days ago`), and the one size parser, in its two flavours: [`ram_in_bytes`] (binary: `10m` =
 //! 10 MiB, used for `--tmpfs size=`, `tmpfs-size=`, `--opt size=`) and [`from_human_size`]
-//! (decimal: `10m` = 10 000 000).
+//! (decimal: `10m` = 10 000 000), as docker CLI 28 vendors go-units; and dockerd 20.10's
+//! stricter older parser, [`daemon_ram_in_bytes`], for the sizes the daemon itself parses.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -108,6 +109,64 @@ fn parse_size(s: &str, base: f64) -> Result<i64, SizeError> {
         3 if &b[1..] != b"ib" => Err(bad()),
         _ => Ok(f64_to_i64(size * base.powi(power))),
     }
+}
+
+/// go-units v0.4's `RAMInBytes`, the parser dockerd 20.10 vendors and uses on the daemon side
+/// (`--log-opt max-size`): the whole string must match `^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`
+/// (ASCII digits only; no sign, exponent, hex or `_`), else `invalid size: '<s>'`; a number that
+/// matches but is not a float (`1.2.3`) is Go's `strconv.ParseFloat` error. The unit letter alone
+/// scales (`1kb`, `1KiB` and `1k` are 1024; `1ib` and `1b` are 1).
+pub fn daemon_ram_in_bytes(s: &str) -> Result<i64, SizeError> {
+    let invalid = || SizeError::InvalidSize(s.to_string());
+    let b = s.as_bytes();
+    let digits = |from: usize| {
+        b[from..]
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .map_or(b.len(), |n| from + n)
+    };
+    // `\d+(\.\d+)*`
+    let mut end = digits(0);
+    if end == 0 {
+        return Err(invalid());
+    }
+    while end < b.len() && b[end] == b'.' {
+        let next = digits(end + 1);
+        if next == end + 1 {
+            break;
+        }
+        end = next;
+    }
+    let num = &s[..end];
+    // ` ?([kKmMgGtTpP])?[iI]?[bB]?$`
+    let mut rest = &b[end..];
+    if rest.first() == Some(&b' ') {
+        rest = &rest[1..];
+    }
+    let power = match rest.first().map(u8::to_ascii_lowercase) {
+        Some(u @ (b'k' | b'm' | b'g' | b't' | b'p')) => {
+            rest = &rest[1..];
+            match u {
+                b'k' => 1,
+                b'm' => 2,
+                b'g' => 3,
+                b't' => 4,
+                _ => 5,
+            }
+        }
+        _ => 0,
+    };
+    if matches!(rest.first(), Some(b'i' | b'I')) {
+        rest = &rest[1..];
+    }
+    if matches!(rest.first(), Some(b'b' | b'B')) {
+        rest = &rest[1..];
+    }
+    if !rest.is_empty() {
+        return Err(invalid());
+    }
+    let size = parse_float(num)?;
+    Ok(f64_to_i64(size * 1024f64.powi(power)))
 }
 
 /// What Go does when it converts a `float64` to an `int64` on amd64 (`CVTTSD2SQ`): truncation
@@ -375,6 +434,49 @@ mod tests {
             ("1e30", Some(i64::MIN)),
         ] {
             assert_eq!(ram_in_bytes(input).ok(), want, "ram_in_bytes({input:?})");
+        }
+    }
+
+    /// Checked against dockerd 20.10.24 (`docker run --log-opt max-size=...`).
+    #[test]
+    fn daemon_ram_in_bytes_matches_dockerd_20_10() {
+        for (input, want) in [
+            ("1k", Ok(1024)),
+            ("1K", Ok(1024)),
+            ("1kb", Ok(1024)),
+            ("1KiB", Ok(1024)),
+            ("1 m", Ok(1 << 20)),
+            ("1.5k", Ok(1536)),
+            ("1 ", Ok(1)),
+            ("1ib", Ok(1)),
+            ("32b", Ok(32)),
+            ("0", Ok(0)),
+            ("10", Ok(10)),
+            ("1p", Ok(1 << 50)),
+            ("1x", Err("invalid size: '1x'")),
+            ("abc", Err("invalid size: 'abc'")),
+            ("-1", Err("invalid size: '-1'")),
+            ("1e3", Err("invalid size: '1e3'")),
+            ("1_000", Err("invalid size: '1_000'")),
+            ("0x10", Err("invalid size: '0x10'")),
+            (" 1k", Err("invalid size: ' 1k'")),
+            ("1.k", Err("invalid size: '1.k'")),
+            ("1kbb", Err("invalid size: '1kbb'")),
+            ("1mm", Err("invalid size: '1mm'")),
+            ("1bi", Err("invalid size: '1bi'")),
+            ("", Err("invalid size: ''")),
+            ("1\u{212A}", Err("invalid size: '1\u{212A}'")),
+            (
+                "1.2.3k",
+                Err("strconv.ParseFloat: parsing \"1.2.3\": invalid syntax"),
+            ),
+        ] {
+            let got = daemon_ram_in_bytes(input).map_err(|e| e.to_string());
+            assert_eq!(
+                got,
+                want.map_err(String::from),
+                "daemon_ram_in_bytes({input:?})"
+            );
         }
     }
 }

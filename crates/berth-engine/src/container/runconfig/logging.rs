@@ -120,7 +120,7 @@ pub fn settings(cfg: &LogConfig) -> Result<LogSettings, RunConfigError> {
     let local = driver == LogDriver::Local;
     let max_size = match opts.get("max-size") {
         Some(s) => {
-            let size = berth_go::ram_in_bytes(s).map_err(init_failed)?;
+            let size = berth_go::daemon_ram_in_bytes(s).map_err(init_failed)?;
             if size <= 0 {
                 return Err(init_failed("max-size must be a positive number"));
             }
@@ -224,6 +224,18 @@ mod tests {
         assert_eq!(
             err("json-file", &[("max-size", "abc")]),
             "failed to initialize logging driver: invalid size: 'abc'"
+        );
+        assert_eq!(
+            err("json-file", &[("max-size", "1x")]),
+            "failed to initialize logging driver: invalid size: '1x'"
+        );
+        assert_eq!(
+            err("local", &[("max-size", "1e3")]),
+            "failed to initialize logging driver: invalid size: '1e3'"
+        );
+        assert_eq!(
+            err("json-file", &[("max-size", "0")]),
+            "failed to initialize logging driver: max-size must be a positive number"
         );
         assert_eq!(
             err("json-file", &[("max-size", "1k"), ("max-file", "0")]),
