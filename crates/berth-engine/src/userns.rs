@@ -63,10 +63,6 @@ pub enum RemapError {
     /// A storage driver other than overlay (berth's own refusal).
     #[error("userns-remap needs the overlay2 storage driver: berth shows image layers to a remapped container through an id-mapped mount, which vfs copies cannot use")]
     NeedsOverlay,
-    /// The in-process runtime (berth's own refusal): libcontainer's exec joins every namespace
-    /// of a container but its user namespace, so an exec'd process would be the host's root.
-    #[error("the in-process runtime (berth) cannot run a container in a user namespace yet: use --runtime runc, or --userns=host")]
-    InProcessRuntime,
 }
 
 impl Remap {
@@ -294,8 +290,6 @@ impl crate::Engine {
             RemapError::HostIpc
         } else if self.store.driver_kind() != berth_store::driver::DriverKind::Overlay {
             RemapError::NeedsOverlay
-        } else if hc.runtime == berth_runtime::runtime::IN_PROCESS {
-            RemapError::InProcessRuntime
         } else {
             return Ok(());
         };

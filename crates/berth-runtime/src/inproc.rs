@@ -24,6 +24,8 @@ use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use serde::{Deserialize, Serialize};
 
 mod filter;
+mod propagation;
+mod userns;
 
 use crate::runtime::{
     ContainerState, CreateOptions, ExecOptions, ProcessIo, Runtime, RuntimeError, RuntimeProcess,
@@ -255,10 +257,20 @@ impl Runtime for InProcess {
         notice_children();
         let restored = prepared.restore();
         let (err, existed) = match result {
-            Ok(_) => match restored
+            Ok(c) => match restored
                 .and_then(|()| self.disable_oom_killer(id, &prepared))
                 .and_then(|()| self.chmod_tmpfs_roots(id, &prepared))
-            {
+                .and_then(|()| {
+                    let pid = c.pid().map(|p| p.as_raw()).unwrap_or(0);
+                    propagation::Propagation::apply(pid, &prepared.propagation).map_err(|e| {
+                        RuntimeError::Failed {
+                            op: "create",
+                            id: id.to_string(),
+                            message: format!("{NAME} create failed: {UNABLE_TO_START}{e}"),
+                            status: None,
+                        }
+                    })
+                }) {
                 Ok(()) => return Ok(()),
                 Err(e) => (e, false),
             },
@@ -470,6 +482,8 @@ struct Prepared {
     oom_memory: Option<oci_spec::runtime::LinuxMemory>,
     /// Tmpfs mounts over an image's directories, and the directories' modes.
     tmpfs_modes: Vec<(PathBuf, u32)>,
+    /// The propagation of the bundle's mounts, set once they are made.
+    propagation: Vec<propagation::Propagation>,
 }
 
 impl Prepared {
@@ -532,14 +546,16 @@ impl Prepared {
             process: None,
             oom_memory,
             tmpfs_modes,
+            propagation: propagation::of(&spec),
         })
     }
 
     /// For exec'ing `process` into container `c`: the container's seccomp filter (libcontainer
-    /// gives an exec'd process none) and, when the process needs more capabilities to load it,
-    /// a copy of its process file in `dir` that gives them.
+    /// gives an exec'd process none), its user namespace to join ([`userns::Join`]:
+    /// libcontainer joins every other), and, when the process must start with another user or
+    /// more capabilities for either, a copy of its process file in `dir` that says so.
     fn exec(c: &Container, process: &Path, dir: &Path) -> Result<Prepared, RuntimeError> {
-        use oci_spec::runtime::{Process, Spec};
+        use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
         let config = c.bundle().join("config.json");
         let io = |path: &Path, e: &dyn std::fmt::Display| RuntimeError::Io {
             path: path.to_path_buf(),
@@ -552,26 +568,55 @@ impl Prepared {
             process: None,
             oom_memory: None,
             tmpfs_modes: Vec::new(),
+            propagation: Vec::new(),
         };
-        let Some(seccomp) = spec
+        let seccomp = spec
             .linux()
             .as_ref()
             .and_then(|l| l.seccomp().clone())
-            .filter(filter::handled_here)
-        else {
+            .filter(filter::handled_here);
+        let user_ns = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().as_ref())
+            .is_some_and(|ns| ns.iter().any(|n| n.typ() == LinuxNamespaceType::User));
+        if seccomp.is_none() && !user_ns {
             return Ok(prepared);
-        };
-        prepared.workload.filter =
-            Some(filter::Filter::compile(&seccomp).map_err(|e| io(&config, &e))?);
+        }
         let bytes = std::fs::read(process).map_err(|source| RuntimeError::Io {
             path: process.to_path_buf(),
             source,
         })?;
         let mut p: Process = serde_json::from_slice(&bytes).map_err(|e| io(process, &e))?;
-        let nnp = p.no_new_privileges().unwrap_or(false);
-        if let Some((loading, after)) = filter::with_loading_caps(p.capabilities().as_ref(), nnp) {
-            p.set_capabilities(Some(loading));
-            prepared.workload.caps = Some(after);
+        let mut changed = false;
+        if let Some(seccomp) = seccomp {
+            prepared.workload.filter =
+                Some(filter::Filter::compile(&seccomp).map_err(|e| io(&config, &e))?);
+            let nnp = p.no_new_privileges().unwrap_or(false);
+            if let Some((loading, after)) =
+                filter::with_loading_caps(p.capabilities().as_ref(), nnp)
+            {
+                p.set_capabilities(Some(loading));
+                prepared.workload.caps = Some(after);
+                changed = true;
+            }
+        }
+        if user_ns {
+            let pid = c.pid().map(|p| p.as_raw()).unwrap_or(0);
+            let original = prepared
+                .workload
+                .caps
+                .take()
+                .or_else(|| p.capabilities().clone());
+            let join = userns::Join::prepare(pid, &mut p).map_err(|source| RuntimeError::Io {
+                path: format!("/proc/{pid}/ns/user").into(),
+                source,
+            })?;
+            prepared.workload.userns = Some(join);
+            prepared.workload.caps = original;
+            changed = true;
+        }
+        if changed {
             static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let copy = dir.join(format!("exec-{}-{seq}.json", std::process::id()));
@@ -801,9 +846,11 @@ fn notice_children() {
 struct Workload {
     /// The seccomp filter, loaded just before exec.
     filter: Option<filter::Filter>,
-    /// The capabilities to set once the filter is loaded, when the process was given more to
-    /// load it.
+    /// The capabilities to set once the filter is loaded (or the user namespace joined), when
+    /// the process was given more to load (or join) it.
     caps: Option<oci_spec::runtime::LinuxCapabilities>,
+    /// The user namespace an exec'd process joins before its command runs.
+    userns: Option<userns::Join>,
 }
 
 impl Executor for Workload {
@@ -890,11 +937,18 @@ impl Executor for Workload {
                 .collect()
         };
         let (argv_p, envp_p) = (ptrs(&argv), ptrs(&envp));
+        let unable = |e: String| ExecutorError::Other(format!("{UNABLE_TO_START}{e}"));
+        if let Some(join) = &self.userns {
+            join.enter().map_err(unable)?;
+        }
         // The filter goes on last, so that as few syscalls as possible run under it before
         // the command (the capability drop and execve).
         if let Some(f) = &self.filter {
-            f.load(self.caps.as_ref())
-                .map_err(|e| ExecutorError::Other(format!("{UNABLE_TO_START}{e}")))?;
+            f.load(self.caps.as_ref()).map_err(unable)?;
+        } else if let (Some(caps), Some(_)) = (&self.caps, &self.userns) {
+            let sys = SyscallType::default().create_syscall();
+            libcontainer::capabilities::drop_privileges(caps, sys.as_ref())
+                .map_err(|e| unable(format!("unable to apply caps: {e}")))?;
         }
         // SAFETY: path, argv and envp are NUL-terminated strings kept alive by `path`, `argv`
         // and `envp`; both arrays end with a null pointer. execve returns only on failure.

@@ -131,13 +131,18 @@ pub fn network_namespace_in(userns: &OwnedFd) -> io::Result<OwnedFd> {
     Ok(OwnedFd::from(std::fs::File::open(child.ns_file("net"))?))
 }
 
-/// `struct mount_attr` of `<linux/mount.h>`.
+/// `struct mount_attr` of `<linux/mount.h>`, what mount_setattr(2) takes (also used by the
+/// in-process runtime to set a mount's propagation).
 #[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
+pub struct MountAttr {
+    /// `MOUNT_ATTR_*` flags to set.
+    pub attr_set: u64,
+    /// `MOUNT_ATTR_*` flags to clear.
+    pub attr_clr: u64,
+    /// `MS_SHARED`, `MS_SLAVE`, `MS_PRIVATE` or `MS_UNBINDABLE`, or 0 to leave it.
+    pub propagation: u64,
+    /// The user namespace of an id-mapped mount (`MOUNT_ATTR_IDMAP`).
+    pub userns_fd: u64,
 }
 
 const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
