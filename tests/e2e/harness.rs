@@ -287,7 +287,7 @@ impl Drop for Berth {
         delete_runtime_containers(&root);
         unmount_under(self.dir.path());
         if self.exec_root().exists() {
-            crate::net_harness::cleanup(self.net.block, &self.net.bridge());
+            crate::net_harness::cleanup(self.net.block, &self.net.bridge(), &self.exec_root());
         }
     }
 }

@@ -8,7 +8,8 @@
 //! [`cleanup`] runs when the test ends, after the harness has killed the test's processes and
 //! unmounted its namespaces: it deletes every bridge with an address in the claim, every
 //! iptables rule that mentions the claim or a netavark chain of its networks, and those chains
-//! — so a failing test leaves no bridge, veth, namespace or firewall rule behind.
+//! and the root's isolation chains (named after its exec root, see [`isolation_chains`]) — so
+//! a failing test leaves no bridge, veth, namespace or firewall rule behind.
 
 #![allow(dead_code)]
 
@@ -242,9 +243,77 @@ fn chain_names(block: Ipv4Net) -> Vec<String> {
     chains_of(block).into_iter().map(|(c, _)| c).collect()
 }
 
+/// The isolation chains (filter table) of the engine whose exec root is `exec`, named as the
+/// native backend names them: `BERTH-ISO1-`/`BERTH-ISO2-` and 8 hex digits of the SHA-256 of
+/// its `networks` state directory.
+pub fn isolation_chains(exec: &Path) -> [String; 2] {
+    use sha2::Digest as _;
+    let h = sha2::Sha256::digest(exec.join("networks").as_os_str().as_encoded_bytes());
+    let tag = &hex::encode(h)[..8];
+    [format!("BERTH-ISO1-{tag}"), format!("BERTH-ISO2-{tag}")]
+}
+
+/// The filter table's rules (`iptables -S` lines) in the isolation chains of exec root `exec`.
+pub fn isolation_rules(exec: &Path) -> Vec<String> {
+    let chains = isolation_chains(exec);
+    output("iptables", &["-t", "filter", "-S"])
+        .lines()
+        .filter(|l| {
+            l.strip_prefix("-A ")
+                .and_then(|r| r.split_whitespace().next())
+                .is_some_and(|c| chains.iter().any(|x| x == c))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// What of the isolation chains of exec root `exec` should not be there: rules naming an
+/// interface that is gone (a removed network's), chains no network has rules in.
+fn isolation_leftovers(exec: &Path) -> Vec<String> {
+    let [stage1, stage2] = isolation_chains(exec);
+    let rules = isolation_rules(exec);
+    let mut out: Vec<String> = rules
+        .iter()
+        .filter(|r| {
+            r.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| {
+                    (w[0] == "-i" || w[0] == "-o")
+                        && !Path::new("/sys/class/net").join(w[1]).exists()
+                })
+        })
+        .map(|r| format!("filter: {r}"))
+        .collect();
+    let declared = output("iptables", &["-t", "filter", "-S"])
+        .lines()
+        .any(|l| l == format!("-N {stage1}") || l == format!("-N {stage2}"));
+    if declared
+        && !rules
+            .iter()
+            .any(|r| r.starts_with(&format!("-A {stage2} ")))
+    {
+        out.push(format!(
+            "filter: chains {stage1}, {stage2} with no network's rules"
+        ));
+    }
+    out
+}
+
 /// Removes what networking a test left on the host (see the module doc). Call after the
 /// test's processes are killed and its mounts (namespaces) are gone.
-pub fn cleanup(block: Ipv4Net, bridge: &str) {
+pub fn cleanup(block: Ipv4Net, bridge: &str, exec: &Path) {
+    let [stage1, stage2] = isolation_chains(exec);
+    quiet(
+        "iptables",
+        &["-t", "filter", "-D", "FORWARD", "-j", &stage1],
+    );
+    for c in [&stage1, &stage2] {
+        quiet("iptables", &["-t", "filter", "-F", c]);
+    }
+    for c in [&stage1, &stage2] {
+        quiet("iptables", &["-t", "filter", "-X", c]);
+    }
     let chains = chain_names(block);
     for table in ["nat", "filter"] {
         for rule in rules_in(table, block, &chains) {
@@ -338,7 +407,10 @@ pub fn kept_subnets(b: &crate::harness::Berth) -> Vec<Ipv4Net> {
     out
 }
 
-/// [`leftovers`] of root `b`, keeping its existing networks.
+/// [`leftovers`] of root `b`, keeping its existing networks, and what of its isolation chains
+/// is left of removed networks.
 pub fn leftovers_of(b: &crate::harness::Berth) -> Vec<String> {
-    leftovers(b.net.block, &kept_subnets(b))
+    let mut out = leftovers(b.net.block, &kept_subnets(b));
+    out.extend(isolation_leftovers(&b.exec_root()));
+    out
 }

@@ -1120,6 +1120,144 @@ fn network_rules_live_as_long_as_the_network() {
     assert_no_network_left(&b);
 }
 
+/// What container `from` gets from an HTTP server at `ip:port` (empty when it gets nothing
+/// within 5 seconds).
+fn fetch_from(b: &Berth, from: &str, ip: &str, port: u16) -> String {
+    b.run(&[
+        "exec",
+        from,
+        "sh",
+        "-c",
+        &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {ip} {port} | tail -n 1"),
+    ])
+    .stdout
+}
+
+/// The address of container `name` on network `net`.
+fn ip_on(b: &Berth, name: &str, net: &str) -> String {
+    s(&b.inspect(name)["NetworkSettings"]["Networks"][net]["IPAddress"]).to_string()
+}
+
+/// A container `name` on `net` serving its name with httpd on port 80 (checked from the host,
+/// which reaches every bridge directly), with `extra` arguments to `run`.
+fn server_on(b: &Berth, name: &str, net: &str, extra: &[&str]) -> String {
+    let mut args = vec!["--name", name, "--network", net];
+    args.extend_from_slice(extra);
+    let cmd = httpd(80, name);
+    args.extend_from_slice(&["busybox", "sh", "-c", &cmd]);
+    b.run_d(&args);
+    let ip = ip_on(b, name, net);
+    assert_eq!(curl_ok(&format!("http://{ip}/")), format!("{name}\n"));
+    ip
+}
+
+/// Asserts that container `from` gets nothing from the server at `ip` port 80.
+#[track_caller]
+fn assert_cut_off(b: &Berth, from: &str, ip: &str, what: &str) {
+    assert_eq!(fetch_from(b, from, ip, 80), "", "{what}");
+}
+
+/// `network create --subnet` (the root's `n`-th /24) `extra` `name`.
+fn create_network(b: &Berth, name: &str, n: u32, extra: &[&str]) {
+    let subnet = b.net.subnet(n).to_string();
+    let mut args = vec!["network", "create", "--subnet", &subnet];
+    args.extend_from_slice(extra);
+    args.push(name);
+    b.run(&args).ok();
+}
+
+/// Bridge networks are isolated from each other as Docker's are (checked against dockerd
+/// 20.10): a container reaches a container of another network only once connected to it, and
+/// only through its interface there; the default bridge and `--internal` networks are cut off
+/// the same way; a published port stays reachable from every network through a host address
+/// (Docker's proxy serves it). The isolation rules go with their network, and the chains with
+/// the last network.
+#[test]
+#[ignore = "needs root"]
+fn bridge_networks_are_isolated_from_each_other() {
+    let b = Berth::new();
+    b.busybox("busybox");
+    let [stage1, stage2] = crate::net_harness::isolation_chains(&b.exec_root());
+    create_network(&b, "na", 1, &[]);
+    create_network(&b, "nb", 2, &[]);
+    let a = server_on(&b, "sa", "na", &[]);
+    let port = free_port();
+    let published = format!("{port}:80");
+    let bb = server_on(&b, "sb", "nb", &["-p", &published]);
+    assert_cut_off(&b, "sa", &bb, "na reaches nb");
+    assert_cut_off(&b, "sb", &a, "nb reaches na");
+    let gw_a = s(&b.inspect("sa")["NetworkSettings"]["Networks"]["na"]["Gateway"]).to_string();
+    assert_eq!(
+        fetch_from(&b, "sa", &gw_a, port),
+        "sb\n",
+        "a published port"
+    );
+    let rules = crate::net_harness::isolation_rules(&b.exec_root());
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| r.starts_with(&format!("-A {stage2} ")))
+            .count(),
+        2,
+        "one drop per network: {rules:?}"
+    );
+    // Connected to nb too, sa reaches sb through its interface on nb; sb still does not
+    // reach sa's address on na.
+    b.run(&["network", "connect", "nb", "sa"]).ok();
+    assert_eq!(fetch_from(&b, "sa", &bb, 80), "sb\n");
+    assert_cut_off(&b, "sb", &a, "nb reaches na through sa's address there");
+    assert_eq!(fetch_from(&b, "sb", &ip_on(&b, "sa", "nb"), 80), "sa\n");
+    b.run(&["network", "disconnect", "nb", "sa"]).ok();
+    assert_cut_off(&b, "sa", &bb, "isolated again");
+    // An internal network is cut off from the others too.
+    create_network(&b, "ni", 3, &["--internal"]);
+    let i = server_on(&b, "si", "ni", &[]);
+    assert_cut_off(&b, "sa", &i, "na reaches the internal network");
+    assert_cut_off(&b, "si", &a, "the internal network reaches na");
+    // Each network's rules go with it; the chains with the last network.
+    b.run(&["rm", "-f", "sa", "sb", "si"]).ok();
+    let br_a = format!(
+        "br-{}",
+        &b.run(&["network", "inspect", "-f", "{{.Id}}", "na"])
+            .ok()
+            .stdout[..12]
+    );
+    b.run(&["network", "rm", "na"]).ok();
+    let rules = crate::net_harness::isolation_rules(&b.exec_root());
+    assert!(!rules.iter().any(|r| r.contains(&br_a)), "{rules:?}");
+    assert_eq!(
+        rules.len(),
+        5,
+        "nb's and ni's rules and the published-port exception: {rules:?}"
+    );
+    assert_no_network_left(&b);
+    b.run(&["network", "prune", "-f"]).ok();
+    assert_eq!(
+        crate::net_harness::isolation_rules(&b.exec_root()),
+        Vec::<String>::new()
+    );
+    let all = String::from_utf8_lossy(
+        &std::process::Command::new("iptables-save")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert!(!all.contains(&stage1) && !all.contains(&stage2), "{all}");
+    assert_no_network_left(&b);
+    // The default bridge is isolated from user-defined networks both ways.
+    create_network(&b, "nc", 1, &[]);
+    let c = server_on(&b, "sc", "nc", &[]);
+    let d = server_on(&b, "sd", "bridge", &[]);
+    assert_cut_off(&b, "sd", &c, "the default bridge reaches nc");
+    assert_cut_off(&b, "sc", &d, "nc reaches the default bridge");
+    b.run(&["network", "connect", "nc", "sd"]).ok();
+    assert_eq!(fetch_from(&b, "sd", &c, 80), "sc\n");
+    b.run(&["rm", "-f", "sc", "sd"]).ok();
+    b.run(&["network", "rm", "nc"]).ok();
+    assert_no_network_left(&b);
+}
+
 #[test]
 #[ignore = "needs root"]
 fn none_host_and_container_modes() {

@@ -8,6 +8,14 @@
 //!   ([`Chains`]) — outbound NAT, `127.0.0.1` and hairpin NAT for published ports, forwarding
 //!   (or, for `--internal`, the drops that keep it off the host's routes) — and the jumps to
 //!   them from the built-in chains; removed by `network rm` ([`Firewall::remove_network`]);
+//! - **isolation rules** between one engine's bridge networks, as Docker's
+//!   `DOCKER-ISOLATION-STAGE-1/2`: two chains per data root ([`Isolation`]), jumped to from the
+//!   top of `FORWARD`; each network adds `-i BR ! -o BR -j STAGE-2` to the first and
+//!   `-o BR -j DROP` to the second (in the same batch as its own chains), so traffic routed
+//!   from one of the engine's bridges to another is dropped, and a container reaches another
+//!   network only through an interface on it (`network connect`). Traffic to a published port
+//!   (conntrack state `DNAT`) is let through, as Docker's userland proxy lets it through. The
+//!   network's two rules go with it; the chains go with the engine's last network;
 //! - **port rules** of one container endpoint: one `DNAT` per published port in the network's
 //!   `BERTH-DNAT-` chain, added on connect and deleted on disconnect, one batch each. Nothing
 //!   at all for an endpoint that publishes nothing.
@@ -37,6 +45,71 @@ pub(crate) struct Chains {
     pub dnat: String,
     /// filter FORWARD.
     pub fwd: String,
+}
+
+/// The isolation chains of one engine (data root): `BERTH-ISO1-<tag>`, `BERTH-ISO2-<tag>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Isolation {
+    /// Jumped to from `FORWARD`: one rule per network, sending what leaves its bridge for
+    /// another interface to `stage2`.
+    pub stage1: String,
+    /// One `DROP` per network, of what enters its bridge.
+    pub stage2: String,
+}
+
+impl Isolation {
+    /// The chains tagged `tag` (8 hex digits naming the engine).
+    pub fn new(tag: &str) -> Isolation {
+        Isolation {
+            stage1: format!("BERTH-ISO1-{tag}"),
+            stage2: format!("BERTH-ISO2-{tag}"),
+        }
+    }
+
+    /// The rules network `net` adds to the chains.
+    fn rules(&self, bridge: &str) -> [String; 2] {
+        [
+            format!(
+                "-A {} -i {bridge} ! -o {bridge} -j {}",
+                self.stage1, self.stage2
+            ),
+            format!("-A {} -o {bridge} -j DROP", self.stage2),
+        ]
+    }
+
+    /// What of the chains `saved` (`iptables-save` output) shows: (stage 1 declared, stage 2
+    /// declared, the jump from `FORWARD` there).
+    fn present(&self, saved: &str) -> (bool, bool, bool) {
+        let filter = table_of(saved, "filter");
+        let declared = |name: &str| filter.iter().any(|l| declared_name(l) == Some(name));
+        let jump = filter.iter().any(|l| {
+            l.strip_prefix("-A FORWARD ")
+                .is_some_and(|r| jumps_to(r, &[self.stage1.as_str()]))
+        });
+        (declared(&self.stage1), declared(&self.stage2), jump)
+    }
+}
+
+/// The lines of `table` in `saved` (`iptables-save` output).
+fn table_of<'a>(saved: &'a str, table: &str) -> Vec<&'a str> {
+    let mut lines = saved
+        .lines()
+        .skip_while(|l| l.strip_prefix('*') != Some(table));
+    lines.next();
+    lines.take_while(|l| *l != "COMMIT").collect()
+}
+
+/// The chain a `:NAME POLICY [0:0]` line declares.
+fn declared_name(line: &str) -> Option<&str> {
+    line.strip_prefix(':')?.split_whitespace().next()
+}
+
+/// Whether `rule` names interface `iface` (`-i` or `-o`).
+fn names_interface(rule: &str, iface: &str) -> bool {
+    let words: Vec<&str> = rule.split_whitespace().collect();
+    words
+        .windows(2)
+        .any(|w| (w[0] == "-i" || w[0] == "-o") && w[1] == iface)
 }
 
 impl Chains {
@@ -76,8 +149,15 @@ fn failed(op: &'static str, message: String) -> NetworkError {
     }
 }
 
-/// The network rules of `net` as a restore batch (its chains must not exist yet).
-pub(crate) fn network_batch(net: &NetworkSpec, dns_port: Option<u16>) -> String {
+/// The network rules of `net` as a restore batch (its chains must not exist yet), with its
+/// isolation rules; `present` says which of the isolation chains and their jump exist already
+/// ([`Isolation::present`]): the batch makes the others.
+pub(crate) fn network_batch(
+    net: &NetworkSpec,
+    dns_port: Option<u16>,
+    iso: &Isolation,
+    present: (bool, bool, bool),
+) -> String {
     let c = Chains::of(net);
     let br = &net.bridge;
     let sub = net.ipam.subnet.trunc();
@@ -96,10 +176,27 @@ pub(crate) fn network_batch(net: &NetworkSpec, dns_port: Option<u16>) -> String 
             c.post
         ),
     ];
-    let mut filter = vec![
-        format!(":{} - [0:0]", c.fwd),
-        format!("-A FORWARD -j {}", c.fwd),
-    ];
+    let mut filter = vec![format!(":{} - [0:0]", c.fwd)];
+    let (stage1, stage2, jump) = present;
+    if !stage1 {
+        filter.push(format!(":{} - [0:0]", iso.stage1));
+    }
+    if !stage2 {
+        filter.push(format!(":{} - [0:0]", iso.stage2));
+    }
+    if !jump {
+        // Before every network's forwarding chain, whose ACCEPTs would end the walk.
+        filter.push(format!("-I FORWARD -j {}", iso.stage1));
+    }
+    if !stage1 {
+        // A published port is reachable from every network, as through Docker's proxy.
+        filter.push(format!(
+            "-A {} -m conntrack --ctstate DNAT -j RETURN",
+            iso.stage1
+        ));
+    }
+    filter.extend(iso.rules(br));
+    filter.push(format!("-A FORWARD -j {}", c.fwd));
     if net.internal {
         filter.push(format!("-A {} -i {br} ! -o {br} -j DROP", c.fwd));
         filter.push(format!("-A {} ! -i {br} -o {br} -j DROP", c.fwd));
@@ -202,6 +299,32 @@ fn removal_batch(saved: &str, chains: &[&str], wanted: impl Fn(&str, &str) -> bo
     out
 }
 
+/// The batch removing, of the rules there are (`saved`), every rule and chain of `net` and its
+/// isolation rules, and the isolation chains when no other network has rules in them, unless
+/// `keep_isolation` (they are about to be used again).
+fn network_removal_batch(
+    saved: &str,
+    net: &NetworkSpec,
+    iso: &Isolation,
+    keep_isolation: bool,
+) -> String {
+    let c = Chains::of(net);
+    let mut chains = c.all().to_vec();
+    let br = net.bridge.as_str();
+    let others = table_of(saved, "filter").into_iter().any(|l| {
+        l.strip_prefix("-A ").is_some_and(|r| {
+            r.split_whitespace().next() == Some(&iso.stage2) && !names_interface(r, br)
+        })
+    });
+    if !keep_isolation && !others {
+        chains.extend([iso.stage1.as_str(), iso.stage2.as_str()]);
+    }
+    removal_batch(saved, &chains, |chain, rule| {
+        jumps_to(rule, &chains)
+            || ((chain == iso.stage1 || chain == iso.stage2) && names_interface(rule, br))
+    })
+}
+
 /// Whether `rule` jumps to one of `chains`.
 fn jumps_to(rule: &str, chains: &[&str]) -> bool {
     let words: Vec<&str> = rule.split_whitespace().collect();
@@ -271,17 +394,28 @@ impl Firewall {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Whether every chain of `net` exists.
-    pub fn network_installed(&self, net: &NetworkSpec) -> Result<bool, NetworkError> {
+    /// Whether every chain of `net` exists, and its isolation rules.
+    pub fn network_installed(
+        &self,
+        net: &NetworkSpec,
+        iso: &Isolation,
+    ) -> Result<bool, NetworkError> {
         let saved = self.saved()?;
         let c = Chains::of(net);
-        Ok(c.all().iter().all(|name| {
-            saved.lines().any(|l| {
-                l.strip_prefix(':')
-                    .and_then(|d| d.split_whitespace().next())
-                    == Some(name)
-            })
-        }))
+        let chains = saved
+            .lines()
+            .filter_map(declared_name)
+            .filter(|n| c.all().contains(n))
+            .count();
+        let filter = table_of(&saved, "filter");
+        let has = |rule: &str| {
+            filter
+                .iter()
+                .any(|l| l.split_whitespace().eq(rule.split_whitespace()))
+        };
+        let isolated = iso.present(&saved) == (true, true, true)
+            && iso.rules(&net.bridge).iter().all(|r| has(r));
+        Ok(chains == c.all().len() && isolated)
     }
 
     /// Installs the network rules of `net`, replacing whatever of them is left.
@@ -289,16 +423,31 @@ impl Firewall {
         &self,
         net: &NetworkSpec,
         dns_port: Option<u16>,
+        iso: &Isolation,
     ) -> Result<(), NetworkError> {
-        self.remove_network(net)?;
-        self.apply("install network rules", &network_batch(net, dns_port))
+        let saved = self.saved()?;
+        self.remove_network_in(&saved, net, iso, true)?;
+        self.apply(
+            "install network rules",
+            &network_batch(net, dns_port, iso, iso.present(&saved)),
+        )
     }
 
-    /// Removes every rule and chain of `net` there is.
-    pub fn remove_network(&self, net: &NetworkSpec) -> Result<(), NetworkError> {
-        let c = Chains::of(net);
-        let chains = c.all();
-        let batch = removal_batch(&self.saved()?, &chains, |_, rule| jumps_to(rule, &chains));
+    /// Removes every rule and chain of `net` there is, and the isolation chains if no other
+    /// network has rules in them.
+    pub fn remove_network(&self, net: &NetworkSpec, iso: &Isolation) -> Result<(), NetworkError> {
+        self.remove_network_in(&self.saved()?, net, iso, false)
+    }
+
+    /// [`Firewall::remove_network`] given the rules there are (`saved`).
+    fn remove_network_in(
+        &self,
+        saved: &str,
+        net: &NetworkSpec,
+        iso: &Isolation,
+        keep_isolation: bool,
+    ) -> Result<(), NetworkError> {
+        let batch = network_removal_batch(saved, net, iso, keep_isolation);
         if batch.is_empty() {
             return Ok(());
         }
@@ -362,7 +511,8 @@ mod tests {
 
     #[test]
     fn network_rules_are_named_after_the_network() {
-        let b = network_batch(&net(false), Some(5353));
+        let iso = Isolation::new("feedbeef");
+        let b = network_batch(&net(false), Some(5353), &iso, (true, true, true));
         assert!(
             b.starts_with("*nat\n:BERTH-POST-0123456789ab - [0:0]\n"),
             "{b}"
@@ -370,13 +520,85 @@ mod tests {
         assert!(b.contains("-A BERTH-POST-0123456789ab -s 10.9.0.0/24 ! -o br-test -j MASQUERADE"));
         assert!(b.contains("-A FORWARD -j BERTH-FWD-0123456789ab"));
         assert!(b.contains("--dport 53 -j DNAT --to-destination 10.9.0.1:5353"));
-        let internal = network_batch(&net(true), None);
+        let internal = network_batch(&net(true), None, &iso, (true, true, true));
         assert!(
             !internal.contains("! -o br-test -j MASQUERADE"),
             "{internal}"
         );
         assert!(internal.contains("-i br-test ! -o br-test -j DROP"));
         assert!(!internal.contains("--dport 53"));
+    }
+
+    #[test]
+    fn the_first_network_makes_the_isolation_chains_and_every_network_adds_its_rules() {
+        let iso = Isolation::new("feedbeef");
+        let first = network_batch(&net(false), None, &iso, (false, false, false));
+        let filter = first.split("*filter\n").nth(1).unwrap();
+        assert_eq!(
+            filter,
+            ":BERTH-FWD-0123456789ab - [0:0]\n\
+             :BERTH-ISO1-feedbeef - [0:0]\n\
+             :BERTH-ISO2-feedbeef - [0:0]\n\
+             -I FORWARD -j BERTH-ISO1-feedbeef\n\
+             -A BERTH-ISO1-feedbeef -m conntrack --ctstate DNAT -j RETURN\n\
+             -A BERTH-ISO1-feedbeef -i br-test ! -o br-test -j BERTH-ISO2-feedbeef\n\
+             -A BERTH-ISO2-feedbeef -o br-test -j DROP\n\
+             -A FORWARD -j BERTH-FWD-0123456789ab\n\
+             -A BERTH-FWD-0123456789ab -o br-test -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A BERTH-FWD-0123456789ab -o br-test -m conntrack --ctstate DNAT -j ACCEPT\n\
+             -A BERTH-FWD-0123456789ab -i br-test -j ACCEPT\nCOMMIT\n"
+        );
+        // Internal networks are isolated too; a later network makes no chain.
+        let later = network_batch(&net(true), None, &iso, (true, true, true));
+        assert!(
+            !later.contains(":BERTH-ISO") && !later.contains("-I FORWARD"),
+            "{later}"
+        );
+        assert!(later.contains("-A BERTH-ISO2-feedbeef -o br-test -j DROP\n"));
+        // Only the jump was lost (deleted behind berth's back): only the jump comes back.
+        let jump = network_batch(&net(false), None, &iso, (true, true, false));
+        assert!(jump.contains("-I FORWARD -j BERTH-ISO1-feedbeef\n"));
+        assert!(!jump.contains(":BERTH-ISO") && !jump.contains("--ctstate DNAT -j RETURN"));
+    }
+
+    #[test]
+    fn a_networks_removal_takes_its_isolation_rules_and_the_last_one_the_chains() {
+        let iso = Isolation::new("feedbeef");
+        let saved = "*filter\n:FORWARD ACCEPT [0:0]\n:BERTH-ISO1-feedbeef - [0:0]\n\
+            :BERTH-ISO2-feedbeef - [0:0]\n\
+            -A FORWARD -j BERTH-ISO1-feedbeef\n\
+            -A BERTH-ISO1-feedbeef -m conntrack --ctstate DNAT -j RETURN\n\
+            -A BERTH-ISO1-feedbeef -i br-test ! -o br-test -j BERTH-ISO2-feedbeef\n\
+            -A BERTH-ISO1-feedbeef -i br-other ! -o br-other -j BERTH-ISO2-feedbeef\n\
+            -A BERTH-ISO2-feedbeef -o br-test -j DROP\n\
+            -A BERTH-ISO2-feedbeef -o br-other -j DROP\nCOMMIT\n";
+        let n = net(false);
+        assert_eq!(
+            network_removal_batch(saved, &n, &iso, false),
+            "*filter\n-D BERTH-ISO1-feedbeef -i br-test ! -o br-test -j BERTH-ISO2-feedbeef\n\
+             -D BERTH-ISO2-feedbeef -o br-test -j DROP\nCOMMIT\n"
+        );
+        let last: String = saved
+            .lines()
+            .filter(|l| !l.contains("br-other"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            network_removal_batch(&last, &n, &iso, false),
+            "*filter\n-F BERTH-ISO1-feedbeef\n-F BERTH-ISO2-feedbeef\n\
+             -D FORWARD -j BERTH-ISO1-feedbeef\n-X BERTH-ISO1-feedbeef\n-X BERTH-ISO2-feedbeef\nCOMMIT\n"
+        );
+        // Re-installing keeps the chains for the network's new rules.
+        assert!(!network_removal_batch(&last, &n, &iso, true).contains("-X"));
+    }
+
+    #[test]
+    fn isolation_chains_are_read_from_the_saved_rules() {
+        let iso = Isolation::new("feedbeef");
+        let saved = "*nat\n:BERTH-ISO1-feedbeef - [0:0]\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n\
+            :BERTH-ISO1-feedbeef - [0:0]\n-A FORWARD -j BERTH-ISO1-feedbeef\nCOMMIT\n";
+        assert_eq!(iso.present(saved), (true, false, true));
+        assert_eq!(iso.present("*filter\nCOMMIT\n"), (false, false, false));
     }
 
     #[test]

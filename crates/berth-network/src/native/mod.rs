@@ -9,6 +9,10 @@
 //! stale marker or a port batch that finds its chain gone (rules deleted behind berth's back)
 //! sets the network up again. `network rm` ([`Native::remove_network`]) removes it all.
 //!
+//! Bridge networks of one engine are isolated from each other as Docker isolates its own
+//! ([`firewall::Isolation`]): a container reaches another network only through an interface
+//! on it.
+//!
 //! Names are served by `aardvark-dns` ([`aardvark`]) as under netavark.
 //!
 //! Why not netavark on this path: netavark 1.4 creates a network's chains when its first
@@ -30,7 +34,7 @@ mod firewall;
 mod netlink;
 
 use aardvark::Aardvark;
-use firewall::Firewall;
+use firewall::{Firewall, Isolation};
 use netlink::Netlink;
 
 /// The native backend's settings, recorded with each sandbox so its teardown uses exactly
@@ -108,6 +112,13 @@ impl Native {
         Ok(Lock(f))
     }
 
+    /// This engine's isolation chains, tagged with a hash of its state directory (one per
+    /// data root, so concurrent engines never share them).
+    fn isolation(&self) -> Isolation {
+        let h = Sha256::digest(self.state_dir.as_os_str().as_encoded_bytes());
+        Isolation::new(&hex::encode(h)[..8])
+    }
+
     fn marker(&self, net: &NetworkSpec) -> PathBuf {
         self.state_dir.join(&net.id)
     }
@@ -163,7 +174,7 @@ impl Native {
         write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")?;
         // Published ports answer on 127.0.0.1 too: let DNATed loopback traffic be routed.
         write_sysctl(&format!("/proc/sys/net/ipv4/conf/{br}/route_localnet"), "1")?;
-        Firewall::find()?.install_network(net, self.dns_port)?;
+        Firewall::find()?.install_network(net, self.dns_port, &self.isolation())?;
         let marker = self.marker(net);
         std::fs::write(&marker, boot_id()).map_err(|e| NetworkError::io("write", &marker, e))?;
         Ok(index)
@@ -173,7 +184,9 @@ impl Native {
     /// marker. What is already gone is fine. (`network rm`, `network prune`.)
     fn remove_network_now(&self, net: &NetworkSpec) -> Result<(), NetworkError> {
         let _lock = self.lock()?;
-        let mut first = Firewall::find()?.remove_network(net).err();
+        let mut first = Firewall::find()?
+            .remove_network(net, &self.isolation())
+            .err();
         let mut nl = Netlink::host().map_err(|e| net_err("open netlink", &net.bridge, e))?;
         if let Err(e) = nl.delete_link(&net.bridge) {
             first.get_or_insert(net_err("delete bridge", &net.bridge, e));
@@ -189,7 +202,7 @@ impl Native {
     /// Sets network `net` up again if any of its firewall chains is missing (deleted behind
     /// berth's back); returns whether it did. Containers' published ports are not restored.
     fn repair_network_now(&self, net: &NetworkSpec) -> Result<bool, NetworkError> {
-        if !self.marked(net) || Firewall::find()?.network_installed(net)? {
+        if !self.marked(net) || Firewall::find()?.network_installed(net, &self.isolation())? {
             return Ok(false);
         }
         let mut nl = Netlink::host().map_err(|e| net_err("open netlink", &net.bridge, e))?;
@@ -259,7 +272,7 @@ impl Native {
             if let Err(first) = fw.add_ports(net, ep.ip, &ep.ports) {
                 // The network's chains were removed behind berth's back: put them back (only
                 // then: setting up again empties the chain other containers' ports are in).
-                if fw.network_installed(net)? {
+                if fw.network_installed(net, &self.isolation())? {
                     return Err(first);
                 }
                 log::debug!(
