@@ -281,9 +281,17 @@ impl LocalDriver {
     }
 
     /// Deletes the volume's files (unmounting first).
+    ///
+    /// Most volumes removed are empty plain volumes: after the mount check, two `rmdir`s remove
+    /// them, where the tree walk took ten system calls more per volume (`volume rm` of many
+    /// names). A directory with anything in it (ENOTEMPTY), like a missing volume, takes the
+    /// walk.
     pub fn remove(&self, name: &str) -> Result<(), LocalError> {
         self.unmount(name)?;
         let dir = self.dir(name);
+        if std::fs::remove_dir(self.data(name)).is_ok() && std::fs::remove_dir(&dir).is_ok() {
+            return Ok(());
+        }
         fsutil::remove_tree(&dir).map_err(io_err(&dir))
     }
 

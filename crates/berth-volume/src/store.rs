@@ -282,11 +282,12 @@ impl<'s> VolumeStore<'s> {
     /// The driver of each volume in `names` (`None` for a name with no volume), without
     /// decoding the rest of the rows.
     pub fn drivers(&self, names: &[String]) -> Result<Vec<Option<String>>, VolumeError> {
-        let conn = self.store.db().conn();
-        Ok(names
-            .iter()
-            .map(|n| volumes::driver(conn, n))
-            .collect::<Result<_, _>>()?)
+        self.store.db().read(|conn| -> Result<_, VolumeError> {
+            Ok(names
+                .iter()
+                .map(|n| volumes::driver(conn, n))
+                .collect::<Result<_, _>>()?)
+        })
     }
 
     /// The volume called `name`, or Docker's `get <name>: no such volume`.

@@ -153,17 +153,26 @@ pub fn rename(conn: &Connection, old: &str, new: &str) -> Result<(), MetaError> 
 }
 
 /// IDs of the containers referencing volume `name` (any state), oldest reference first.
+///
+/// The rows come in rowid order straight from the `volume` index (its entries end with the
+/// rowid); a container named twice is kept at its first reference here, in Rust: SQLite's
+/// `DISTINCT` built and cleared a temporary table at every call, even for a volume nothing
+/// references, which was most of a `volume rm`'s cost per name.
 pub fn users(conn: &Connection, name: &str) -> Result<Vec<String>, MetaError> {
     let err = |e| MetaError::from_sqlite(what(name), e);
     let mut stmt = conn
         .prepare_cached(
-            "SELECT DISTINCT container_id FROM container_volumes WHERE volume = ?1 ORDER BY rowid",
+            "SELECT container_id FROM container_volumes WHERE volume = ?1 ORDER BY rowid",
         )
         .map_err(err)?;
-    let ids = stmt
-        .query_map([name], |r| r.get(0))
-        .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
-        .map_err(err)?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut rows = stmt.query([name]).map_err(err)?;
+    while let Some(row) = rows.next().map_err(err)? {
+        let id: String = row.get(0).map_err(err)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
     Ok(ids)
 }
 
