@@ -96,6 +96,18 @@ impl Engine {
     /// `docker volume ls` with Docker's filters: `name` (unanchored regex, OR), `label` (AND),
     /// `driver` (exact, OR), `dangling` (referenced by no container in any state).
     pub fn list_volumes(&mut self, filters: &Filters) -> Result<Vec<VolumeInfo>, EngineError> {
+        let mut out = Vec::new();
+        self.for_each_volume(filters, |v| out.push(v))?;
+        Ok(out)
+    }
+
+    /// [`Engine::list_volumes`] one volume at a time, in the store's order (by name), without
+    /// holding the list: a caller that keeps less of each volume stays small at any count.
+    pub fn for_each_volume(
+        &mut self,
+        filters: &Filters,
+        mut f: impl FnMut(VolumeInfo),
+    ) -> Result<(), EngineError> {
         filters.validate(&["name", "label", "driver", "dangling"])?;
         let mut names = Vec::new();
         for v in filters.get("name") {
@@ -108,7 +120,6 @@ impl Engine {
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
         let no_labels = Default::default();
-        let mut out = Vec::new();
         store.for_each_described(|v| {
             if !names.is_empty() && !names.iter().any(|r| r.is_match(&v.name)) {
                 return Ok(());
@@ -125,10 +136,10 @@ impl Engine {
                     return Ok(());
                 }
             }
-            out.push(into_info(v));
+            f(into_info(v));
             Ok(())
         })?;
-        Ok(out)
+        Ok(())
     }
 
     /// `docker volume rm [-f] NAME`: in use is refused even with `force`; with `force` a missing
