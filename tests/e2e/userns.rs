@@ -456,8 +456,8 @@ fn the_apis_copy_into_a_remapped_container_shifts_each_owner_into_its_range() {
 /// Sharing namespaces between remapped and `--userns=host` containers, as a private dockerd
 /// 20.10 with `userns-remap: default` does: a `--userns=host` container joins a remapped one's
 /// network, PID and IPC namespaces and stays in the host's user namespace; a remapped one
-/// joins another remapped one's (and with them its user namespace; for PID and IPC berth needs
-/// it to share the donor's network too, and says so otherwise); a remapped one cannot join
+/// joins another remapped one's (and with them its user namespace, which then also owns the
+/// network namespace berth makes for one that joins only PID or IPC); a remapped one cannot join
 /// a `--userns=host` one's (dockerd's runc fails with "can't get final child's PID from pipe:
 /// EOF"; berth refuses clearly, before anything runs).
 #[test]
@@ -486,6 +486,12 @@ fn remapped_and_host_userns_containers_share_namespaces_as_with_dockerd() {
         "1000",
     ]);
     let first_map = "head -1 /proc/self/uid_map";
+    let rmp_ip = b
+        .run(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "rmp"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
     let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
     for ns in ["--network", "--pid", "--ipc"] {
         let out = b
@@ -504,26 +510,37 @@ fn remapped_and_host_userns_containers_share_namespaces_as_with_dockerd() {
             .ok()
             .stdout;
         assert_eq!(words(&out), ["0", "0", "4294967295"], "{ns}");
-        // A remapped joiner of PID or IPC shares the donor's network too (berth makes a
-        // network of its own in a user namespace of its own).
+        // A remapped joiner is in the donor's user namespace; one that joins PID or IPC has a
+        // network of its own, with its own address, made in that user namespace (its root may
+        // set the network's sysctls).
         let mut args = vec!["run", "--rm", ns, "container:rmp"];
         if ns != "--network" {
-            let r = b
-                .run(&[&args[..], &["busybox", "true"]].concat())
-                .fails(125);
-            assert!(
-                r.stderr
-                    .contains("must share its network too (--network container:"),
-                "{ns}: {}",
-                r.stderr
-            );
-            args.extend(["--network", "container:rmp"]);
+            args.extend(["--sysctl", "net.ipv4.ip_forward=1"]);
         }
+        let script = format!(
+            "{first_map}; hostname -i; pidof sleep || echo no-sleep; cat /proc/sys/net/ipv4/ip_forward"
+        );
         let out = b
-            .run(&[&args[..], &["busybox", "sh", "-c", first_map]].concat())
+            .run(&[&args[..], &["busybox", "sh", "-c", &script]].concat())
             .ok()
             .stdout;
-        assert_eq!(words(&out), ["0", &uid.to_string(), "65536"], "{ns}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{ns}: {out}");
+        assert_eq!(words(lines[0]), ["0", &uid.to_string(), "65536"], "{ns}");
+        let own_ip = lines[1].trim();
+        if ns == "--network" {
+            assert_eq!(own_ip, rmp_ip, "{ns}");
+        } else {
+            assert!(
+                own_ip.parse::<std::net::Ipv4Addr>().is_ok() && own_ip != rmp_ip,
+                "{ns}: {out}"
+            );
+        }
+        // The donor's `sleep` is visible in its PID namespace only.
+        assert_eq!(lines[2] == "no-sleep", ns != "--pid", "{ns}: {out}");
+        if ns != "--network" {
+            assert_eq!(lines[3], "1", "{ns}: {out}");
+        }
         let r = b
             .run(&[
                 "run",

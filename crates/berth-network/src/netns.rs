@@ -65,21 +65,37 @@ fn bind_ns(mounter: &Mounter, fd: &OwnedFd, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// [`create`], or with `maps` a network namespace owned by a new user namespace of those uid and
-/// gid maps, which is kept beside it ([`user_ns_path`]) for the runtime to join: a remapped
-/// container's root may then configure its network namespace, mount its sysfs, and `exec` may
-/// join both. Nothing is left behind on failure.
-pub fn create_owned(path: &Path, maps: Option<(&[IdMap], &[IdMap])>) -> Result<(), NetworkError> {
-    let Some((uids, gids)) = maps else {
+/// Who owns a network namespace [`create_owned`] makes.
+#[derive(Debug, Clone, Copy)]
+pub enum NetnsOwner<'a> {
+    /// The host's user namespace (what [`create`] makes).
+    Host,
+    /// A new user namespace of these uid and gid maps (a remapped container's own).
+    New(&'a [IdMap], &'a [IdMap]),
+    /// The existing user namespace at this path (`/proc/PID/ns/user` of a remapped container
+    /// whose PID or IPC namespace the new container joins, and so its user namespace too).
+    Existing(&'a Path),
+}
+
+/// [`create`], or a network namespace owned by another user namespace ([`NetnsOwner`]), which
+/// is kept beside it ([`user_ns_path`]) for the runtime to join: a remapped container's root
+/// may then configure its network namespace, mount its sysfs, and `exec` may join both.
+/// Nothing is left behind on failure.
+pub fn create_owned(path: &Path, owner: NetnsOwner<'_>) -> Result<(), NetworkError> {
+    if let NetnsOwner::Host = owner {
         return create(path);
-    };
+    }
     let dir = path.parent().expect("namespace files live in a directory");
     std::fs::create_dir_all(dir).map_err(|e| NetworkError::io("create", dir, e))?;
     let mounter = Mounter::linux();
     make_shared(&mounter, dir).map_err(|e| NetworkError::io("make shared mount", dir, io(e)))?;
     let user_path = user_ns_path(path);
     let result = (|| -> io::Result<()> {
-        let userns = idmap::user_namespace(uids, gids)?;
+        let userns = match owner {
+            NetnsOwner::New(uids, gids) => idmap::user_namespace(uids, gids)?,
+            NetnsOwner::Existing(p) => OwnedFd::from(std::fs::File::open(p)?),
+            NetnsOwner::Host => unreachable!("handled above"),
+        };
         let netns = idmap::network_namespace_in(&userns)?;
         bind_ns(&mounter, &userns, &user_path)?;
         bind_ns(&mounter, &netns, path)

@@ -11,6 +11,7 @@ use berth_store::mount::idmap::IdMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, ContainerRef, EndpointSpec, NetworkBackend};
+use crate::netns::NetnsOwner;
 use crate::{netns, NetworkError};
 
 /// A container's network namespace and its endpoints.
@@ -30,6 +31,11 @@ pub struct Sandbox {
     /// namespace of those maps, kept beside it for the runtime to join ([`Sandbox::userns`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_maps: Option<(Vec<IdMap>, Vec<IdMap>)>,
+    /// For a remapped container that joins another's PID or IPC namespace (and so its user
+    /// namespace): that user namespace (`/proc/PID/ns/user`), which then owns the network
+    /// namespace instead of a new one of [`Sandbox::user_maps`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_userns: Option<PathBuf>,
 }
 
 fn write_state(path: &Path, s: &Sandbox) -> Result<(), NetworkError> {
@@ -42,8 +48,7 @@ fn write_state(path: &Path, s: &Sandbox) -> Result<(), NetworkError> {
 impl Sandbox {
     /// The user namespace that owns the network namespace, for a remapped container.
     pub fn userns(&self) -> Option<PathBuf> {
-        self.user_maps
-            .is_some()
+        (self.user_maps.is_some() || self.join_userns.is_some())
             .then(|| netns::user_ns_path(&self.netns))
     }
 
@@ -62,11 +67,12 @@ impl Sandbox {
     /// all or nothing: on failure whatever was done is undone and the state file removed.
     pub fn create(&self, state: &Path) -> Result<(), NetworkError> {
         write_state(state, self)?;
-        let maps = self
-            .user_maps
-            .as_ref()
-            .map(|(u, g)| (u.as_slice(), g.as_slice()));
-        let result = netns::create_owned(&self.netns, maps).and_then(|()| {
+        let owner = match (&self.join_userns, &self.user_maps) {
+            (Some(path), _) => NetnsOwner::Existing(path),
+            (None, Some((u, g))) => NetnsOwner::New(u, g),
+            (None, None) => NetnsOwner::Host,
+        };
+        let result = netns::create_owned(&self.netns, owner).and_then(|()| {
             for (i, ep) in self.endpoints.iter().enumerate() {
                 if let Err(e) = self.backend.connect(&self.netns, &self.container, ep) {
                     for done in self.endpoints[..i].iter().rev() {

@@ -173,7 +173,10 @@ impl Engine {
             self.emit_volume(name, "mount", &attributes);
         }
         let (mut namespaces, shm) = self.namespaces(c)?;
-        let attached = self.attach_network(c)?;
+        // A remapped container joining another's PID or IPC namespace is in that one's user
+        // namespace, which then owns the network namespace made for it too.
+        let joined_userns = namespaces.user.as_ref().and_then(|u| u.path.clone());
+        let attached = self.attach_network(c, joined_userns.as_deref())?;
         if let Some(r) = &remap {
             self.own_etc_files(c, r)?;
         }

@@ -147,7 +147,13 @@ impl Engine {
     }
 
     /// Sets up `c`'s networking before its process starts (see the module doc).
-    pub(crate) fn attach_network(&mut self, c: &Container) -> Result<Attached, EngineError> {
+    /// `joined_userns`: the user namespace of the container whose PID or IPC namespace a
+    /// remapped `c` joins, which then owns the network namespace made for `c`.
+    pub(crate) fn attach_network(
+        &mut self,
+        c: &Container,
+        joined_userns: Option<&Path>,
+    ) -> Result<Attached, EngineError> {
         let dir = c.dir(self);
         let own = EtcFiles::in_dir(&dir);
         write_file(&own.hostname, &format!("{}\n", c.config.hostname))?;
@@ -222,11 +228,16 @@ impl Engine {
                     userns,
                 })
             }
-            Mode::Bridge(_) => self.attach_bridge(c, own),
+            Mode::Bridge(_) => self.attach_bridge(c, own, joined_userns),
         }
     }
 
-    fn attach_bridge(&mut self, c: &Container, own: EtcFiles) -> Result<Attached, EngineError> {
+    fn attach_bridge(
+        &mut self,
+        c: &Container,
+        own: EtcFiles,
+        joined_userns: Option<&Path>,
+    ) -> Result<Attached, EngineError> {
         let endpoints = rows::endpoints_of_container(self.store.db().conn(), &c.id)?;
         let mut networks = Vec::new();
         for e in &endpoints {
@@ -241,7 +252,7 @@ impl Engine {
             None => ports::Reservation::default(),
         };
         let allocated = self.allocate_addresses(c, &endpoints, &networks, &reservation.ports)?;
-        let result = self.build_sandbox(c, &allocated, &reservation.ports, own);
+        let result = self.build_sandbox(c, &allocated, &reservation.ports, own, joined_userns);
         match result {
             Ok(mut attached) => {
                 attached.held = reservation.sockets;
@@ -410,6 +421,7 @@ impl Engine {
         allocated: &[Allocated],
         published: &[PublishedPort],
         own: EtcFiles,
+        joined_userns: Option<&Path>,
     ) -> Result<Attached, EngineError> {
         let Some(primary) = allocated.first() else {
             // Disconnected from every network: loopback only.
@@ -466,6 +478,7 @@ impl Engine {
             user_maps: self
                 .remap_for(&c.host_config)
                 .map(|r| (r.uids.clone(), r.gids.clone())),
+            join_userns: joined_userns.map(Path::to_path_buf),
         };
         sandbox.create(&self.sandbox_state(&c.id))?;
 

@@ -216,16 +216,6 @@ impl Engine {
                 }
                 user.path = Some(ns_file(donor.state.pid, "user"));
             }
-            let own_network =
-                hc.network_mode != "none" && container_target(&hc.network_mode).is_none();
-            if let Some((donor, what)) = donors.first().filter(|_| own_network) {
-                // berth makes a remapped container's own network namespace in a user namespace
-                // of its own, which cannot also be the donor's.
-                return Err(EngineError::RunConfig(invalid(format!(
-                    "cannot join the {what} namespace of container {}: a remapped container (userns-remap) that joins another's namespaces must share its network too (--network container:{0}) or have none (--network none); berth cannot yet give it a network of its own in another container's user namespace",
-                    donor.id
-                ))));
-            }
         }
         Ok((
             Namespaces {
