@@ -225,12 +225,7 @@ const DOCKER_PROFILE: &str =
 fn the_engine_setting_chooses_the_default_profile() {
     let b = Berth::new();
     b.busybox("busybox");
-    let set = |profile: &str| {
-        let mut cfg: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
-        cfg["seccomp-profile"] = profile.into();
-        std::fs::write(b.config_file(), cfg.to_string()).unwrap();
-    };
+    let set = |profile: &str| b.set_setting("seccomp-profile", profile.into());
     set("/usr/share/containers/seccomp.json");
     assert_eq!(verdicts(&b, &[]), want(CONTAINERS_COMMON));
     let opt = format!("seccomp={DOCKER_PROFILE}");

@@ -309,12 +309,7 @@ fn the_docker_cli_reads_rotated_logs_and_is_told_none_cannot_be_read() {
 fn engine_settings_give_the_default_log_config_and_refuse_what_berth_lacks() {
     let b = Berth::new();
     b.busybox("busybox");
-    let set = |key: &str, value: serde_json::Value| {
-        let mut cfg: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
-        cfg[key] = value;
-        std::fs::write(b.config_file(), cfg.to_string()).unwrap();
-    };
+    let set = |key: &str, value: serde_json::Value| b.set_setting(key, value);
     set("log-driver", "local".into());
     set(
         "log-opts",

@@ -349,14 +349,6 @@ fn rm_in_scripts_and_pipes_behaves_as_docker() {
     assert!(b.ps_all().is_empty());
 }
 
-/// Rewrites the root's daemon.json with `key` set to `value`.
-fn set_config(b: &Berth, key: &str, value: &str) {
-    let path = b.config_file();
-    let mut config: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config[key] = Value::String(value.into());
-    std::fs::write(&path, config.to_string()).unwrap();
-}
-
 #[test]
 #[ignore = "needs root"]
 fn rm_warning_threshold_is_configurable_and_rm_v_counts_anonymous_volumes() {
@@ -364,12 +356,12 @@ fn rm_warning_threshold_is_configurable_and_rm_v_counts_anonymous_volumes() {
     b.busybox("busybox");
     mysql_without_volume(&b, "db1");
     // 0 disables the warning.
-    set_config(&b, "rm-warning-threshold", "0");
+    b.set_setting("rm-warning-threshold", "0".into());
     let mut t = b.spawn_pty(&["rm", "db1"]);
     assert_eq!(t.wait_exit(ANSWER), 0, "terminal: {:?}", t.output());
     assert_eq!(t.output(), "db1\r\n");
     // A bad value is refused when the file is read.
-    set_config(&b, "rm-warning-threshold", "lots");
+    b.set_setting("rm-warning-threshold", "lots".into());
     let out = b.run(&["ps"]).fails(125);
     assert!(
         out.stderr.contains("invalid rm-warning-threshold \"lots\""),
@@ -377,7 +369,7 @@ fn rm_warning_threshold_is_configurable_and_rm_v_counts_anonymous_volumes() {
     );
 
     // 2 MiB in an anonymous volume: `rm` keeps it (no warning), `rm -v` discards it.
-    set_config(&b, "rm-warning-threshold", "1MiB");
+    b.set_setting("rm-warning-threshold", "1MiB".into());
     let write = "dd if=/dev/zero of=/anon/y bs=1M count=2 2>/dev/null";
     b.run(&[
         "run", "--name", "v1", "-v", "/anon", "busybox", "sh", "-c", write,

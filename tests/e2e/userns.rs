@@ -12,19 +12,11 @@ use std::process::Command;
 use crate::api::{docker_cli, Server};
 use crate::harness::*;
 
-/// Sets `userns-remap` in the data root's engine settings.
-fn remap(b: &Berth, value: &str) {
-    let mut cfg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(b.config_file()).unwrap()).unwrap();
-    cfg["userns-remap"] = value.into();
-    std::fs::write(b.config_file(), cfg.to_string()).unwrap();
-}
-
 /// A data root with busybox whose engine remaps with `default`.
 fn remapped_berth() -> Berth {
     let b = Berth::new();
     b.busybox("busybox");
-    remap(&b, "default");
+    b.set_setting("userns-remap", "default".into());
     b
 }
 
@@ -283,7 +275,7 @@ fn userns_host_opts_out_and_host_namespaces_are_refused_with_dockers_words() {
     }
     assert!(b.ps_all().is_empty(), "refused containers are not created");
     // A user without subordinate ranges gets dockerd's words, from every command.
-    remap(&b, "nobody:nogroup");
+    b.set_setting("userns-remap", "nobody:nogroup".into());
     let r = b.run(&["ps"]).fails(125);
     assert!(
         r.stderr
