@@ -77,14 +77,11 @@ impl Engine {
         };
         let default_layer_size =
             crate::container::quota::daemon_layer_size(store.driver().name(), &config.storage_opts)
-                .map_err(|e| {
-                    EngineError::InvalidArgument(format!(
-                        "unable to configure the berth engine with file {}: {e}",
-                        config_file
-                            .as_deref()
-                            .unwrap_or(std::path::Path::new(crate::config::DEFAULT_CONFIG_FILE))
-                            .display()
-                    ))
+                .map_err(|what| crate::config::ConfigError::File {
+                    path: config_file
+                        .clone()
+                        .unwrap_or_else(|| crate::config::DEFAULT_CONFIG_FILE.into()),
+                    what,
                 })?;
         opts.config_file = config_file;
         let network = config.network(&opts.root);

@@ -24,16 +24,6 @@ pub enum EngineError {
     /// The container's state does not allow the verb (Docker's words, HTTP 409).
     #[error(transparent)]
     State(#[from] crate::container::StateError),
-    /// The request conflicts with the current state; the text is Docker's full message. Left
-    /// to the registry paths (pull, push); everything else has a typed error.
-    #[error("{0}")]
-    Conflict(String),
-    /// The request is malformed; the text is Docker's full message.
-    #[error("{0}")]
-    InvalidArgument(String),
-    /// Something named does not exist; the text is Docker's full message.
-    #[error("{0}")]
-    NotFound(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] berth_store::StoreError),
@@ -58,6 +48,9 @@ pub enum EngineError {
     /// A pull or push refused, or a registry's image that does not hold together.
     #[error(transparent)]
     Transfer(#[from] crate::image::TransferError),
+    /// A search refused before the index is asked.
+    #[error(transparent)]
+    Search(#[from] crate::image::SearchRequestError),
     /// A reference is malformed.
     #[error("{0}")]
     Reference(#[from] berth_image::reference::ReferenceError),
@@ -172,7 +165,6 @@ impl EngineError {
         match self {
             EngineError::NoSuchImage(_)
             | EngineError::NoSuchContainer(_)
-            | EngineError::NotFound(_)
             | EngineError::MissingLayer(_)
             | EngineError::NoSuchPlugin(_) => ErrorKind::NotFound,
             EngineError::Create(e) => e.kind(),
@@ -187,13 +179,12 @@ impl EngineError {
             | EngineError::MountPoint(_)
             | EngineError::Remap(_)
             | EngineError::Config(_)
+            | EngineError::Search(_)
             | EngineError::EventWindow(_) => ErrorKind::InvalidArgument,
             EngineError::StartFailed(_) => ErrorKind::Internal,
             EngineError::Process(e) => e.kind(),
-            EngineError::Conflict(_) | EngineError::State(_) => ErrorKind::Conflict,
-            EngineError::InvalidArgument(_) | EngineError::Reference(_) => {
-                ErrorKind::InvalidArgument
-            }
+            EngineError::State(_) => ErrorKind::Conflict,
+            EngineError::Reference(_) => ErrorKind::InvalidArgument,
             EngineError::Store(e) => e.kind(),
             EngineError::Meta(e) => e.kind(),
             EngineError::Filter(e) => e.kind(),

@@ -590,10 +590,13 @@ impl ProgressSink for ChannelSink {
 
 fn pull_err(e: EngineError) -> BuildError {
     match e {
-        // The registry paths still word these as strings.
-        EngineError::NotFound(m) => Missing::Pull(m).into(),
         EngineError::NoSuchImage(name) => Missing::Image(name).into(),
-        EngineError::InvalidArgument(m) => Refusal::Pull(m).into(),
+        // The registry's refusals, in its words: a base image it does not have is missing.
+        e @ (EngineError::Registry(_) | EngineError::Transfer(_)) => match e.kind() {
+            berth_store::ErrorKind::NotFound => Missing::Pull(e.to_string()).into(),
+            berth_store::ErrorKind::InvalidArgument => Refusal::Pull(e.to_string()).into(),
+            _ => backend_err(e),
+        },
         e => backend_err(e),
     }
 }

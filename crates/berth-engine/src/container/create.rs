@@ -44,6 +44,9 @@ pub enum CreateError {
     /// `--runtime` names no runtime this binary has.
     #[error("unknown or invalid runtime name: {0}")]
     UnknownRuntime(String),
+    /// A stop signal that is not a signal (or beyond the last real-time one).
+    #[error("Invalid signal: {0}")]
+    InvalidSignal(String),
     /// `--rm` with a restart policy.
     #[error("can't create 'AutoRemove' container with restart policy")]
     AutoRemoveWithRestart,
@@ -157,9 +160,7 @@ impl Engine {
         if !stop_signal.is_empty() && super::stop::parse_signal(stop_signal).is_none() {
             // dockerd's check (a number beyond the last real-time signal too: it could never
             // be sent).
-            return Err(EngineError::InvalidArgument(format!(
-                "Invalid signal: {stop_signal}"
-            )));
+            return Err(CreateError::InvalidSignal(stop_signal.clone()).into());
         }
         self.check_remap(&host_config)?;
         super::runconfig::cgroups::check_driver(

@@ -27,13 +27,18 @@ pub enum NameError {
     /// `rename` to the name the container has.
     #[error("Renaming a container with the same name as its current name")]
     RenameSame,
+    /// `rm --link` of a container's own name, which is no link (409).
+    #[error("Conflict, cannot remove the default link name of the container")]
+    DefaultLinkName,
 }
 
 impl NameError {
     /// The class of the refusal.
     pub fn kind(&self) -> berth_store::ErrorKind {
         match self {
-            NameError::InUse { .. } | NameError::RenameTaken(_) => berth_store::ErrorKind::Conflict,
+            NameError::InUse { .. } | NameError::RenameTaken(_) | NameError::DefaultLinkName => {
+                berth_store::ErrorKind::Conflict
+            }
             _ => berth_store::ErrorKind::InvalidArgument,
         }
     }

@@ -47,9 +47,7 @@ impl Engine {
         let (parent, _) = full.rsplit_once('/').unwrap_or_default();
         if parent.is_empty() {
             self.container(name)?;
-            return Err(EngineError::Conflict(
-                "Conflict, cannot remove the default link name of the container".into(),
-            ));
+            return Err(super::NameError::DefaultLinkName.into());
         }
         let missing = || EngineError::NoSuchContainer(name.to_string());
         let mut p = self.lookup_container(&parent[1..]).map_err(|_| missing())?;

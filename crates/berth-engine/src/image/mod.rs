@@ -31,7 +31,7 @@ pub use push::{PushOptions, PushOutcome, PUSH_WORKERS};
 pub use registry::RegistryAuth;
 pub use remove::ImageRemoveError;
 pub use save::SaveFormat;
-pub use search::DEFAULT_SEARCH_LIMIT;
+pub use search::{SearchRequestError, DEFAULT_SEARCH_LIMIT};
 pub use transfer_error::TransferError;
 
 /// How a user designated an image: by name (tags matter for `rmi`) or by ID.

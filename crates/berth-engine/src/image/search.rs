@@ -14,6 +14,17 @@ pub const DEFAULT_SEARCH_LIMIT: i64 = 25;
 /// The filters `search` takes.
 const ACCEPTED: &[&str] = &["is-automated", "is-official", "stars"];
 
+/// A `search` refused before the index is asked (dockerd's words, HTTP 400).
+#[derive(Debug, thiserror::Error)]
+pub enum SearchRequestError {
+    /// A `stars` filter that is not a number.
+    #[error("Invalid filter 'stars={0}'")]
+    Stars(String),
+    /// A limit outside 1 to 100.
+    #[error("Limit {0} is outside the range of [1, 100]")]
+    Limit(i64),
+}
+
 impl Engine {
     /// `docker search TERM`: at most `limit` results (1 to 100) of the index `term` names,
     /// filtered by `is-official`, `is-automated` (`true`/`false`) and `stars` (at least).
@@ -31,13 +42,11 @@ impl Engine {
         for v in filters.get("stars") {
             let n: i64 = v
                 .parse()
-                .map_err(|_| EngineError::InvalidArgument(format!("Invalid filter 'stars={v}'")))?;
+                .map_err(|_| SearchRequestError::Stars(v.to_string()))?;
             min_stars = Some(min_stars.map_or(n, |m: i64| m.max(n)));
         }
         if !(1..=100).contains(&limit) {
-            return Err(EngineError::InvalidArgument(format!(
-                "Limit {limit} is outside the range of [1, 100]"
-            )));
+            return Err(SearchRequestError::Limit(limit).into());
         }
         let found = self.registry(auth).search(term, limit as u32)?;
         Ok(found
