@@ -438,13 +438,17 @@ fn top_and_rename() {
     b.busybox("busybox");
     b.run(&["run", "-d", "--name", "t1", "busybox", "sleep", "100"])
         .ok();
-    let top = b.run(&["top", "t1"]).ok();
-    let lines = top.lines();
+    // `run -d` returns once the runtime has started the container; the runtime's init may
+    // still be exec'ing the command (top shows `runc init` then), as with Docker.
+    let top = wait_until("top to show the container's command", SOON, || {
+        let top = b.run(&["top", "t1"]).ok();
+        let shown = top.lines().iter().any(|l| l.ends_with("sleep 100"));
+        shown.then_some(top)
+    });
     assert_eq!(
-        lines[0].split_whitespace().collect::<Vec<_>>(),
+        top.lines()[0].split_whitespace().collect::<Vec<_>>(),
         ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
     );
-    assert!(lines.iter().any(|l| l.ends_with("sleep 100")), "{top:?}");
     b.run(&["rename", "t1", "t2"]).ok();
     assert_eq!(b.inspect("t2")["Name"], "/t2");
     b.run(&["run", "-d", "--name", "t1", "busybox", "sleep", "100"])
