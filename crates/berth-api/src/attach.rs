@@ -18,7 +18,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use berth_engine::container::{AttachRequest, LogsRequest};
+use berth_engine::container::{AttachRequest, Attached, LogsRequest};
 use berth_engine::io::ApiVersion;
 use berth_engine::io::LogOptions;
 use berth_engine::io::{AttachIo, DetachKeys};
@@ -61,6 +61,17 @@ pub fn take_failed_launch(id: &str) -> Option<ApiError> {
 }
 
 impl Wanted {
+    /// The engine's attach request for the live streams.
+    fn request(&self) -> AttachRequest {
+        AttachRequest {
+            stdin: self.stdin,
+            stdout: self.stdout,
+            stderr: self.stderr,
+            detach_keys: self.detach_keys.clone(),
+            start: false,
+        }
+    }
+
     fn from_query(query: &BTreeMap<String, String>) -> Result<Wanted, ApiError> {
         let flag = |k: &str| {
             query
@@ -91,14 +102,17 @@ pub async fn attach(
         Ok(w) => w,
         Err(e) => return e.into_response(),
     };
-    let tty = match prepare(&opts, &id, wanted.stream).await {
-        Ok(tty) => tty,
+    let (tty, attached) = match prepare(&opts, &id, &wanted).await {
+        Ok(prepared) => prepared,
         Err(r) => return r,
     };
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(upgraded) => bridge(TokioIo::new(upgraded), opts, id, tty, !tty, wanted).await,
+            Ok(upgraded) => {
+                let conn = TokioIo::new(upgraded);
+                bridge(conn, opts, id, tty, !tty, wanted, attached).await
+            }
             Err(e) => log::debug!("attach to {id}: no upgrade: {e}"),
         }
     });
@@ -136,14 +150,14 @@ pub async fn attach_ws(
             return rejected.into_response();
         }
     };
-    let tty = match prepare(&opts, &id, wanted.stream).await {
-        Ok(tty) => tty,
+    let (tty, attached) = match prepare(&opts, &id, &wanted).await {
+        Ok(prepared) => prepared,
         Err(r) => return r,
     };
     let binary = version >= ApiVersion::new(1, 28);
     upgrade.on_upgrade(move |socket| async move {
         let conn = crate::ws::byte_stream(socket, binary);
-        bridge(conn, opts, id, tty, false, wanted).await;
+        bridge(conn, opts, id, tty, false, wanted, attached).await;
     })
 }
 
@@ -164,27 +178,41 @@ async fn exists(opts: &EngineOptions, id: &str) -> Result<(), Response> {
 
 /// Container `id`'s `Tty`, once a live attach (`stream`) has its shim ready: a container that
 /// has not started gets one holding its process until the `start` (a failed launch is kept for
-/// that `start` to report). Errors are the answer to send.
-async fn prepare(opts: &EngineOptions, id: &str, stream: bool) -> Result<bool, Response> {
-    let (opts, id) = (opts.clone(), id.to_string());
-    let prepared = tokio::task::spawn_blocking(move || -> Result<bool, ApiError> {
+/// that `start` to report). Without the log first, the session is also connected to the shim
+/// here, its streams announced, before the client has its answer and sends `start`: output
+/// the container writes at once is then not lost. Errors are the answer to send.
+async fn prepare(
+    opts: &EngineOptions,
+    id: &str,
+    wanted: &Wanted,
+) -> Result<(bool, Option<Attached>), Response> {
+    let (opts, id, wanted) = (opts.clone(), id.to_string(), wanted.clone());
+    let prepared = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let mut engine = Engine::open(opts)?;
         let c = engine.inspect_container(&id, false)?;
+        let mut attached = None;
         // Only a live attach needs the shim (a logs-only one must not start anything).
-        if stream {
+        if wanted.stream {
             if let Err(e) = engine.prepare_attach(&c.id) {
                 let mut failed = FAILED_LAUNCHES.lock().unwrap_or_else(|e| e.into_inner());
                 if failed.len() >= MAX_FAILED_LAUNCHES {
                     failed.pop_first();
                 }
                 failed.insert(c.id.clone(), e.into());
+            } else if !wanted.logs {
+                // With the log first, live output must not come before it: that session
+                // connects once the log is sent ([`bridge`]).
+                match engine.connect_attach(&c.id, &wanted.request()) {
+                    Ok(a) => attached = Some(a),
+                    Err(e) => log::debug!("attach to {id}: {e}"),
+                }
             }
         }
-        Ok(c.config.tty)
+        Ok((c.config.tty, attached))
     })
     .await;
     match prepared {
-        Ok(Ok(tty)) => Ok(tty),
+        Ok(Ok(prepared)) => Ok(prepared),
         Ok(Err(e)) => Err(e.into_response()),
         Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
     }
@@ -200,6 +228,7 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
     tty: bool,
     multiplexed: bool,
     wanted: Wanted,
+    attached: Option<Attached>,
 ) {
     let pipes = (|| -> std::io::Result<_> {
         let p = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
@@ -232,20 +261,17 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
             if !wanted.stream {
                 return;
             }
-            let req = AttachRequest {
-                stdin: wanted.stdin,
-                stdout: wanted.stdout,
-                stderr: wanted.stderr,
-                detach_keys: wanted.detach_keys,
-                start: false,
-            };
             let io = AttachIo {
                 stdin: in_r.as_fd(),
                 stdout: out_w.as_fd(),
                 stderr: err_w.as_fd(),
             };
             // The shim watches stdin for the detach keys and ends the attach on them.
-            if let Err(e) = engine.attach_container_io(&id, &req, io) {
+            let ran = match attached {
+                Some(a) => a.run(io),
+                None => engine.attach_container_io(&id, &wanted.request(), io),
+            };
+            if let Err(e) = ran {
                 log::debug!("attach to {id}: {e}");
             }
             // Dropping the write ends here ends the output copy below.

@@ -19,6 +19,25 @@ pub struct AttachRequest {
     pub start: bool,
 }
 
+/// An attach session connected to its container's shim, its streams announced
+/// ([`Engine::connect_attach`]), not yet pumping them.
+#[derive(Debug)]
+pub struct Attached {
+    client: AttachClient,
+    opts: AttachOptions,
+}
+
+impl Attached {
+    /// Pumps the session's streams through `io` until the container exits or the user detaches.
+    pub fn run(self, io: AttachIo<'_>) -> Result<AttachOutcome, EngineError> {
+        let outcome = self
+            .client
+            .run(&self.opts, io)
+            .map_err(berth_runtime::error::ProcessError::from)?;
+        Ok(outcome)
+    }
+}
+
 impl Engine {
     /// Attaches the process's stdio to container `name` until it exits or the user detaches.
     pub fn attach_container(
@@ -37,6 +56,18 @@ impl Engine {
         req: &AttachRequest,
         io: AttachIo<'_>,
     ) -> Result<AttachOutcome, EngineError> {
+        self.connect_attach(name, req)?.run(io)
+    }
+
+    /// The first half of [`Engine::attach_container_io`]: connects to container `name`'s shim
+    /// and tells it which streams this session takes, so that what the container writes from
+    /// then on is kept for it. The API's attach does this before it answers its client, which
+    /// sends `start` as soon as it has the answer ([`Attached::run`] pumps afterwards).
+    pub fn connect_attach(
+        &mut self,
+        name: &str,
+        req: &AttachRequest,
+    ) -> Result<Attached, EngineError> {
         let c = self.container(name)?;
         // A container whose shim holds the created process for a start request counts as
         // attachable (the API attaches before it starts).
@@ -46,7 +77,7 @@ impl Engine {
             c.can_attach()?;
         }
         let dir = c.dir(self);
-        let client =
+        let mut client =
             AttachClient::connect(&dir).map_err(berth_runtime::error::ProcessError::from)?;
         self.emit_container(&c, "attach", &[]);
         let opts = AttachOptions {
@@ -57,10 +88,10 @@ impl Engine {
             detach_keys: req.detach_keys.clone(),
             start: req.start,
         };
-        let outcome = client
-            .run(&opts, io)
+        client
+            .hello(&opts)
             .map_err(berth_runtime::error::ProcessError::from)?;
-        Ok(outcome)
+        Ok(Attached { client, opts })
     }
 
     /// The API's attach to a container that does not run (`docker run` and `start -a` attach

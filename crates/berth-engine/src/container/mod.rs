@@ -55,7 +55,7 @@ mod wait;
 
 pub use archive::ContainerPathError;
 pub use archive::PathStat;
-pub use attach::AttachRequest;
+pub use attach::{AttachRequest, Attached};
 pub use boot::BootStart;
 pub use commit::CommitRequest;
 pub use create::CreateError;

@@ -138,6 +138,18 @@ impl AttachClient {
         Ok(AttachClient { stream })
     }
 
+    /// Tells the shim which streams this session takes before [`AttachClient::run`] pumps
+    /// them (which says it again): what the container writes from then on is kept for this
+    /// client, so a caller can answer its own client first (the API's attach, whose client
+    /// sends `start` as soon as it has the answer) without losing output.
+    pub fn hello(&mut self, opts: &AttachOptions) -> Result<(), AttachError> {
+        self.send_blocking(&[Frame::Hello {
+            stdin: opts.stdin,
+            stdout: opts.stdout,
+            stderr: opts.stderr,
+        }])
+    }
+
     /// Starts a container whose shim waits for its first attach, without attaching to it.
     /// Returns once the container runs (or has already exited).
     pub fn start(container_dir: &Path) -> Result<(), AttachError> {
