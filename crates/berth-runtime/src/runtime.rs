@@ -646,6 +646,17 @@ impl AnyRuntime {
         }
     }
 
+    /// Whether the runtime may still keep state for container `id` (its state directory is
+    /// there): a look at the file system, cheaper than asking a runtime CLI.
+    pub fn may_hold(&self, id: &str) -> bool {
+        let dir = match self {
+            AnyRuntime::Cli(r) => &r.root,
+            #[cfg(feature = "inproc")]
+            AnyRuntime::InProcess(r) => &r.in_process_root,
+        };
+        !id.is_empty() && !id.contains('/') && dir.join(id).exists()
+    }
+
     fn get(&self) -> &dyn Runtime {
         match self {
             AnyRuntime::Cli(r) => r,

@@ -180,7 +180,7 @@ impl Engine {
                 }
             }
             _ => {
-                if self.root().join("runtime").join(&c.id).exists() {
+                if self.runtime_for(c).may_hold(&c.id) {
                     let runtime = self.runtime_of(c);
                     berth_runtime::shim::recover(&*runtime, &c.id, &dir)
                         .map_err(berth_runtime::error::ProcessError::from)?;
