@@ -12,7 +12,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends runc busybox-static tini e2fsprogs gcc libc6-dev ca-certificates >/dev/null
-# The in-process runtime (--runtime berth) builds seccomp filters with libseccomp: the headers
+# The in-process runtime (the default) builds seccomp filters with libseccomp: the headers
 # and link library to build berth, libseccomp2 to run it.
 apt-get install -y -qq --no-install-recommends libseccomp-dev libseccomp2 pkg-config >/dev/null
 # The default seccomp profile containers run under: Docker's own, moby's

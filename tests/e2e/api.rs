@@ -1288,7 +1288,7 @@ fn info_fills_every_field_dockerd_fills() {
         info["SecurityOptions"],
         serde_json::json!(["name=seccomp,profile=default"])
     );
-    let runtime = e2e_runtime().unwrap_or_else(|| "runc".into());
+    let runtime = e2e_runtime().unwrap_or_else(|| "berth".into());
     assert_eq!(info["DefaultRuntime"], runtime.as_str());
     assert_eq!(info["Runtimes"]["runc"]["path"], "runc");
     assert_eq!(info["IndexServerAddress"], "https://index.docker.io/v1/");

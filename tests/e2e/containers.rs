@@ -189,7 +189,7 @@ fn log_level_debug_shows_runtime_calls_and_mounts_and_info_shows_nothing() {
 fn run_exit_127_for_a_missing_executable_and_126_for_a_non_executable_file() {
     let b = with_busybox();
     // The runtime names itself in the message (runc, or berth's in-process runtime).
-    let rt = crate::harness::e2e_runtime().unwrap_or_else(|| "runc".into());
+    let rt = crate::harness::e2e_runtime().unwrap_or_else(|| "berth".into());
     let out = b
         .run(&["run", "--name", "nf", "busybox", "nosuchcmd"])
         .fails(127);

@@ -72,10 +72,10 @@ impl Run {
     }
 }
 
-/// The runtime the e2e tests run containers on: `BERTH_E2E_RUNTIME` (e.g. `berth`, the
-/// in-process runtime), written as the roots' `default-runtime`; unset or empty, the engine's
-/// default (runc). CI runs the suite on runc only until the in-process runtime passes all of it
-/// (docs/runtime.md lists what it fails); run it by hand with `BERTH_E2E_RUNTIME=berth`.
+/// The runtime the e2e tests run containers on: `BERTH_E2E_RUNTIME` (e.g. `runc`), written as
+/// the roots' `default-runtime`; unset or empty, the engine's default (`berth`, the in-process
+/// runtime). CI runs the whole suite on the default, then the runtime-sensitive modules again
+/// with `BERTH_E2E_RUNTIME=runc` (`.ci/run`).
 pub fn e2e_runtime() -> Option<String> {
     std::env::var("BERTH_E2E_RUNTIME")
         .ok()

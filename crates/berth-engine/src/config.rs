@@ -282,9 +282,12 @@ impl EngineConfig {
         Ok((config, Some(path)))
     }
 
-    /// The runtime containers that name none run on (`default-runtime`, else `runc`).
+    /// The runtime containers that name none run on (`default-runtime`, else the in-process
+    /// runtime when this binary has it, else `runc`).
     pub fn default_runtime(&self) -> &str {
-        self.default_runtime.as_deref().unwrap_or("runc")
+        self.default_runtime
+            .as_deref()
+            .unwrap_or(berth_runtime::runtime::DEFAULT)
     }
 
     /// The writable-layer size above which `rm` warns ([`DEFAULT_RM_WARNING_THRESHOLD`] unless

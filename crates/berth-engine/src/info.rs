@@ -193,10 +193,7 @@ impl Engine {
         let id = self.engine_id()?;
         let cg = CgroupHost::get();
         let config = self.config();
-        let default_runtime = config
-            .default_runtime
-            .clone()
-            .unwrap_or_else(|| "runc".into());
+        let default_runtime = config.default_runtime().to_string();
         let warnings = host_warnings(cg);
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
         let os_field = |key: &str| {

@@ -623,6 +623,15 @@ pub enum AnyRuntime {
 /// "berth"`).
 pub const IN_PROCESS: &str = "berth";
 
+/// The runtime of containers that name none (daemon.json's `default-runtime` changes it): the
+/// in-process runtime, or `runc` in a binary built without it (docs/runtime.md says why).
+#[cfg(feature = "inproc")]
+pub const DEFAULT: &str = IN_PROCESS;
+/// The runtime of containers that name none (daemon.json's `default-runtime` changes it): the
+/// in-process runtime, or `runc` in a binary built without it (docs/runtime.md says why).
+#[cfg(not(feature = "inproc"))]
+pub const DEFAULT: &str = "runc";
+
 impl AnyRuntime {
     /// The runtime called `name` — `runc` (or empty), [`IN_PROCESS`], or the path of an OCI
     /// runtime CLI — keeping its state under `state_root` (one directory per runtime). `None`

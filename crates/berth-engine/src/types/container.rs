@@ -240,7 +240,8 @@ pub struct HostConfig {
     /// `--sysctl`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<BTreeMap<String, String>>,
-    /// OCI runtime: `runc` or a path to any OCI runtime CLI.
+    /// OCI runtime: `berth` (the in-process runtime), `runc` or a path to any OCI runtime
+    /// CLI; empty at create for the engine's default.
     pub runtime: String,
     /// Initial console size `[height, width]` of a container with a terminal (the API's start
     /// sizes the terminal with it; the CLI sends its own terminal's size).
@@ -300,7 +301,8 @@ impl Default for HostConfig {
             userns_mode: String::new(),
             shm_size: 67_108_864,
             sysctls: None,
-            runtime: "runc".into(),
+            // Filled at create with the engine's default runtime.
+            runtime: String::new(),
             console_size: [0, 0],
             annotations: None,
             isolation: String::new(),
