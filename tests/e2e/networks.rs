@@ -1258,6 +1258,52 @@ fn bridge_networks_are_isolated_from_each_other() {
     assert_no_network_left(&b);
 }
 
+/// berth's networks are IPv4 only: every way of asking `network create` for IPv6 is refused
+/// with an error saying so, and creates nothing (no silent drop).
+#[test]
+#[ignore = "needs root"]
+fn ipv6_networks_are_refused_with_a_clear_error() {
+    let b = Berth::new();
+    let v4 = b.net.subnet(2).to_string();
+    let cases: [&[&str]; 5] = [
+        &["--ipv6"],
+        &["--ipv6", "--subnet", "fd00:1::/64"],
+        &["--subnet", "fd00:1::/64"],
+        &["--subnet", &v4, "--gateway", "fd00:1::1"],
+        &["--subnet", &v4, "--aux-address", "a=fd00:1::9"],
+    ];
+    for flags in cases {
+        let mut args = vec!["network", "create"];
+        args.extend_from_slice(flags);
+        args.push("v6");
+        let e = b.run(&args).fails(1).stderr;
+        assert!(
+            e.starts_with("Error response from daemon: berth networks are IPv4 only"),
+            "{flags:?}: {e}"
+        );
+    }
+    // A second (IPv6) subnet beside an IPv4 one: refused by the command line.
+    let e = b
+        .run(&[
+            "network",
+            "create",
+            "--subnet",
+            &v4,
+            "--subnet",
+            "fd00:1::/64",
+            "v6",
+        ])
+        .fails(125)
+        .stderr;
+    assert!(e.contains("berth networks take one IPv4 subnet"), "{e}");
+    assert_eq!(
+        b.run(&["network", "ls", "--filter", "type=custom", "-q"])
+            .ok()
+            .stdout,
+        ""
+    );
+}
+
 #[test]
 #[ignore = "needs root"]
 fn none_host_and_container_modes() {

@@ -38,8 +38,13 @@ pub fn parse_cidr(s: &str) -> Result<Ipv4Net, NetworkError> {
         .map_err(|_| NetworkError::InvalidArgument(format!("invalid CIDR address: {s}")))
 }
 
-/// Parses an IPv4 address the way Docker words its errors.
+/// Parses an IPv4 address the way Docker words its errors (an IPv6 one is refused as such).
 pub fn parse_ip(s: &str) -> Result<Ipv4Addr, NetworkError> {
+    if let Ok(ip) = s.parse::<std::net::Ipv6Addr>() {
+        return Err(NetworkError::InvalidArgument(format!(
+            "berth networks are IPv4 only: cannot use {ip}"
+        )));
+    }
     s.parse()
         .map_err(|_| NetworkError::InvalidArgument(format!("invalid IP address: {s}")))
 }
@@ -241,6 +246,24 @@ mod tests {
             got,
             ["10.1.2.2", "10.1.2.3", "10.1.2.4", "10.1.2.5", "10.1.2.6"]
         );
+    }
+
+    #[test]
+    fn ipv6_is_refused_as_such() {
+        for (got, text) in [
+            (
+                parse_cidr("fd00:1::/64").map(drop),
+                "IPv4 only: cannot use fd00:1::/64",
+            ),
+            (
+                parse_ip("fd00:1::1").map(drop),
+                "IPv4 only: cannot use fd00:1::1",
+            ),
+            (parse_ip("1.2.3").map(drop), "invalid IP address: 1.2.3"),
+        ] {
+            let e = got.unwrap_err().to_string();
+            assert!(e.contains(text), "{e}");
+        }
     }
 
     #[test]
