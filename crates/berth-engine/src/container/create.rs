@@ -144,7 +144,11 @@ impl Engine {
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);
         if host_config.runtime.is_empty() {
-            host_config.runtime = self.config.default_runtime().to_string();
+            host_config.runtime =
+                runtime_for(self.config.default_runtime(), &host_config.pid_mode, || {
+                    super::runconfig::cgroups::CgroupHost::get().v2
+                })
+                .to_string();
         }
         if berth_runtime::AnyRuntime::named(&host_config.runtime, self.root()).is_none() {
             // The in-process runtime, in a binary built without it.
@@ -553,6 +557,24 @@ pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result
     Err(refused.into())
 }
 
+/// The runtime of a container that names none: the engine's default, except that a container
+/// joining another container's PID namespace on a cgroup v1 or hybrid host (`unified` says which)
+/// gets runc when the default is the in-process runtime. libcontainer 0.7 finds the cgroup root
+/// to strip from the container's v1 `/sys/fs/cgroup` paths by reading `/proc/<pid>` with its pid
+/// *in the joined namespace* through the host's `/proc`: another process there, or none at all
+/// when berth itself runs in a PID namespace, and create then fails with "failed to prepare
+/// rootfs". runc reads its own cgroups instead. A container that names `berth` keeps it.
+fn runtime_for<'a>(default: &'a str, pid_mode: &str, unified: impl FnOnce() -> bool) -> &'a str {
+    if default == berth_runtime::runtime::IN_PROCESS
+        && pid_mode.starts_with("container:")
+        && !unified()
+    {
+        "runc"
+    } else {
+        default
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,5 +616,15 @@ mod tests {
         merge_image_config(&mut user, &image);
         assert_eq!(user.entrypoint.unwrap(), ["/ep"]);
         assert_eq!(user.cmd.unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn a_pid_joiner_on_cgroup_v1_gets_runc_when_the_default_is_in_process() {
+        assert_eq!(runtime_for("berth", "container:db", || false), "runc");
+        assert_eq!(runtime_for("berth", "container:db", || true), "berth");
+        assert_eq!(runtime_for("berth", "host", || false), "berth");
+        assert_eq!(runtime_for("berth", "", || false), "berth");
+        assert_eq!(runtime_for("runc", "container:db", || false), "runc");
+        assert_eq!(runtime_for("crun", "container:db", || false), "crun");
     }
 }
