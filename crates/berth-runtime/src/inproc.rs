@@ -1087,11 +1087,18 @@ mod tests {
         assert!(matches!(old, AnyRuntime::Cli(_)));
     }
 
+    /// libcontainer's create binds its notify socket by changing the process's working
+    /// directory and back, so in-process creates in this multi-threaded test binary take
+    /// turns (CI saw "failed to bind notify socket" when two ran at once). The shim, the only
+    /// caller outside tests, is single-threaded.
+    static CREATES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     #[ignore = "needs root"]
     fn lifecycle_on_this_machines_cgroups() {
         use crate::runtime::read_pid_file;
         use crate::testutil::TestEnv;
+        let _turn = CREATES.lock().unwrap_or_else(|e| e.into_inner());
         let env = TestEnv::new("inproc");
         let rt = env.inproc();
         let id = env.id("life");
@@ -1158,6 +1165,7 @@ mod tests {
     #[test]
     #[ignore = "needs root"]
     fn create_refuses_missing_and_unexecutable_commands_like_runc() {
+        let _turn = CREATES.lock().unwrap_or_else(|e| e.into_inner());
         let env = crate::testutil::TestEnv::new("inproc");
         let rt = env.inproc();
         env.assert_bad_commands_refused(&rt, "berth", |id| {
