@@ -39,6 +39,7 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         // No LogConfig at all (docker-py without log_config): the engine's default applies.
         host_config.log_config.kind.clear();
     }
+    take_top_level_runtime(&raw, &mut host_config);
     let req = CreateRequest {
         name: ctx.req.query.get("name").filter(|n| !n.is_empty()).cloned(),
         config: body.config,
@@ -53,6 +54,18 @@ pub fn create(ctx: &mut Ctx) -> ApiResult {
         StatusCode::CREATED,
         &json!({"Id": c.id, "Warnings": []}),
     ))
+}
+
+/// docker-py's `create_container(runtime=...)` sends `Runtime` beside `HostConfig`, not in it.
+/// dockerd has no such field there and drops it (its inspect then shows its default, `runc`);
+/// berth's default is another runtime, so it applies the asked one instead of ignoring it.
+/// `HostConfig.Runtime`, when given, wins.
+fn take_top_level_runtime(raw: &serde_json::Value, host_config: &mut HostConfig) {
+    if let Some(r) = raw["Runtime"].as_str().filter(|r| !r.is_empty()) {
+        if host_config.runtime.is_empty() {
+            host_config.runtime = r.to_string();
+        }
+    }
 }
 
 /// `GET /containers/{id}/json?size=`.
@@ -313,9 +326,22 @@ pub fn prune(ctx: &mut Ctx) -> ApiResult {
 
 #[cfg(test)]
 mod tests {
-    use super::CreateBody;
+    use super::{take_top_level_runtime, CreateBody};
     use crate::request::go_nulls::{assert_accepts_go_nulls, go_body};
     use serde_json::{json, Value};
+
+    #[test]
+    fn docker_pys_top_level_runtime_is_applied_unless_host_config_names_one() {
+        let mut hc = berth_engine::types::HostConfig::default();
+        take_top_level_runtime(&json!({"Runtime": "runc", "HostConfig": {}}), &mut hc);
+        assert_eq!(hc.runtime, "runc");
+        take_top_level_runtime(&json!({"Runtime": "crun"}), &mut hc);
+        assert_eq!(hc.runtime, "runc", "HostConfig.Runtime wins");
+        let mut hc = berth_engine::types::HostConfig::default();
+        take_top_level_runtime(&json!({"Runtime": ""}), &mut hc);
+        take_top_level_runtime(&json!({}), &mut hc);
+        assert_eq!(hc.runtime, "", "the engine's default fills it at create");
+    }
 
     /// How berth takes a field of Docker's create request.
     #[derive(Debug, Clone, Copy, PartialEq)]
