@@ -199,9 +199,11 @@ async fn prepare(
                     failed.pop_first();
                 }
                 failed.insert(c.id.clone(), e.into());
-            } else if !wanted.logs {
+            } else if !wanted.logs || c.state.status == "created" {
                 // With the log first, live output must not come before it: that session
-                // connects once the log is sent ([`bridge`]).
+                // connects once the log is sent ([`bridge`]). A container that never ran has
+                // no log yet: connect now, before the client's `start`, or what it writes
+                // between the (empty) log and a later connect would be lost.
                 match engine.connect_attach(&c.id, &wanted.request()) {
                     Ok(a) => attached = Some(a),
                     Err(e) => log::debug!("attach to {id}: {e}"),
@@ -243,7 +245,9 @@ async fn bridge<T: AsyncRead + AsyncWrite + Send + 'static>(
             let Ok(mut engine) = Engine::open(opts) else {
                 return;
             };
-            if wanted.logs && (wanted.stdout || wanted.stderr) {
+            // Connected before the answer (the container had not run): its whole output
+            // comes live, and reading the log too would send it twice.
+            if wanted.logs && (wanted.stdout || wanted.stderr) && attached.is_none() {
                 let options = LogOptions {
                     stdout: wanted.stdout,
                     stderr: wanted.stderr,
