@@ -562,8 +562,34 @@ pub fn kill_processes_of(root: &Path) {
     }
 }
 
-/// `runc --root <root>/runtime delete -f` of every container runc still knows there.
+/// Ends every container a test left behind: SIGKILL to each in-process runtime container's
+/// init (its state is `<root>/runtime-berth/<id>/state.json`), then `runc --root <root>/runtime
+/// delete -f` of every container runc still knows there.
 pub fn delete_runtime_containers(root: &Path) {
+    let in_process = root.join("runtime-berth");
+    for e in std::fs::read_dir(in_process)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let state = std::fs::read(e.path().join("state.json")).unwrap_or_default();
+        let pid = serde_json::from_slice::<serde_json::Value>(&state)
+            .ok()
+            .and_then(|s| s["pid"].as_i64())
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| *p > 0);
+        let id = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = pid {
+            // Still this container's process (not a reused pid): its cgroup names the ID.
+            let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+            if cgroup.contains(&id) {
+                // SAFETY: kill(2) with a pid read from the runtime's state; no memory is involved.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
     let state = root.join("runtime");
     if !state.is_dir() {
         return;
