@@ -355,7 +355,7 @@ pub fn exec_with(
 /// process's (the caller's terminal), so the reason would show twice. Anything less certain
 /// (a relative path, a file only some users may run) is left for runc to judge.
 fn preflight(runtime: &dyn Runtime, id: &str, spec: &ExecSpec) -> Option<StartFailure> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::fs::{Mode, OFlags};
     let cmd = spec.args.first()?;
     let pid = runtime.state(id).ok()?.pid;
     if pid <= 0 || cmd.is_empty() {
@@ -369,13 +369,7 @@ fn preflight(runtime: &dyn Runtime, id: &str, spec: &ExecSpec) -> Option<StartFa
     .ok()?;
     // The file `path` names inside the container's root (symlinks resolved within it).
     let stat = |path: &str| -> Result<rustix::fs::Stat, rustix::io::Errno> {
-        let fd = rustix::fs::openat2(
-            &root,
-            path,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )?;
+        let fd = berth_store::fsutil::open_in_root(&root, path, OFlags::PATH)?;
         rustix::fs::fstat(&fd)
     };
     let runnable = |st: &rustix::fs::Stat| {

@@ -724,7 +724,7 @@ impl InProcess {
     /// Gives each tmpfs mounted over an image's directory that directory's mode, through the
     /// created container's root (`/proc/<init>/root`, its mounts in place), as runc does.
     fn chmod_tmpfs_roots(&self, id: &str, prepared: &Prepared) -> Result<(), RuntimeError> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::fs::{Mode, OFlags};
         if prepared.tmpfs_modes.is_empty() {
             return Ok(());
         }
@@ -742,15 +742,9 @@ impl InProcess {
         )
         .map_err(|e| io(&root, e))?;
         for (dest, mode) in &prepared.tmpfs_modes {
-            let rel = dest.strip_prefix("/").unwrap_or(dest);
-            let fd = rustix::fs::openat2(
-                &dir,
-                rel,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-                ResolveFlags::IN_ROOT,
-            )
-            .map_err(|e| io(dest, e))?;
+            let fd =
+                berth_store::fsutil::open_in_root(&dir, dest, OFlags::RDONLY | OFlags::DIRECTORY)
+                    .map_err(|e| io(dest, e))?;
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(*mode)).map_err(|e| io(dest, e))?;
         }
         Ok(())
@@ -760,22 +754,14 @@ impl InProcess {
 /// `path` in the container's root file system, resolved as if `root` were `/` (no symlink
 /// leads out of it): what is there, if anything.
 fn stat_in_root(root: &Path, path: &Path) -> Option<rustix::fs::Stat> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::fs::{Mode, OFlags};
     let dir = rustix::fs::open(
         root,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .ok()?;
-    let rel = path.strip_prefix("/").unwrap_or(path);
-    let fd = rustix::fs::openat2(
-        &dir,
-        rel,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT,
-    )
-    .ok()?;
+    let fd = berth_store::fsutil::open_in_root(&dir, path, OFlags::PATH).ok()?;
     rustix::fs::fstat(&fd).ok()
 }
 

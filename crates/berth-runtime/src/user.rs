@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 use crate::spec::User;
 
@@ -58,14 +58,7 @@ pub fn open_in_root(rootfs: &Path, path: &str) -> io::Result<File> {
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    let rel = path.trim_start_matches('/');
-    let fd: OwnedFd = rustix::fs::openat2(
-        &root,
-        if rel.is_empty() { "." } else { rel },
-        OFlags::RDONLY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )?;
+    let fd: OwnedFd = berth_store::fsutil::open_in_root(&root, path, OFlags::RDONLY)?;
     Ok(File::from(fd))
 }
 

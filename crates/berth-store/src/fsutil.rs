@@ -1,6 +1,7 @@
 //! Filesystem helpers the stores share: [`random_hex`] IDs, [`write_durable`] (temp file, fsync,
 //! rename, fsync of the directory), [`tree_size`] with Docker's `du` rules, and [`copy_tree`], the
-//! metadata-preserving copy behind the vfs driver and `volume clone`.
+//! metadata-preserving copy behind the vfs driver and `volume clone`, and [`open_in_root`] /
+//! [`openat2`], the one way berth opens a path inside a container's root (or beneath a directory).
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -41,6 +42,60 @@ pub fn write_durable(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// How many times [`openat2`] asks again when the kernel could not vouch for a `..` step.
+const OPENAT2_TRIES: usize = 1000;
+
+/// `openat2(2)` that retries the kernel's `EAGAIN` (and `EINTR`) a bounded number of times.
+///
+/// With `RESOLVE_IN_ROOT` or `RESOLVE_BENEATH`, a path with a `..` component fails with `EAGAIN`
+/// whenever a rename or a mount happened anywhere on the system during the lookup: the kernel
+/// cannot prove the `..` stayed inside. On a busy host (containers starting, `cp` mounting a
+/// stopped container's root) that is common; the call is meant to be retried. The bound keeps
+/// a host under constant mount churn from spinning a caller forever.
+pub fn openat2<Fd: rustix::fd::AsFd, P: rustix::path::Arg + Copy>(
+    dir: Fd,
+    path: P,
+    flags: rustix::fs::OFlags,
+    mode: rustix::fs::Mode,
+    resolve: rustix::fs::ResolveFlags,
+) -> rustix::io::Result<rustix::fd::OwnedFd> {
+    use rustix::io::Errno;
+    let mut last = Errno::AGAIN;
+    for _ in 0..OPENAT2_TRIES {
+        match rustix::fs::openat2(&dir, path, flags, mode, resolve) {
+            Err(e @ (Errno::AGAIN | Errno::INTR)) => last = e,
+            r => return r,
+        }
+    }
+    Err(last)
+}
+
+/// Opens `path` as seen from inside `root` (a container's root filesystem): symlinks and `..`
+/// resolve inside it (`RESOLVE_IN_ROOT`, so `/w -> /etc` lands in the root's `/etc`), procfs
+/// magic links are refused, a leading `/` is optional and an empty path is the root itself.
+/// `O_CLOEXEC` is always added.
+pub fn open_in_root<Fd: rustix::fd::AsFd>(
+    root: Fd,
+    path: impl AsRef<Path>,
+    flags: rustix::fs::OFlags,
+) -> rustix::io::Result<rustix::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let path = path.as_ref();
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    openat2(
+        root,
+        rel,
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
 }
 
 /// fsyncs a directory so that renames and creations inside it are durable.
@@ -303,6 +358,72 @@ fn copy_xattrs(from: &Path, to: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Links resolve inside the root whatever they say: an absolute one, one that climbs past
+    /// the top, and a chain of both.
+    #[test]
+    fn open_in_root_keeps_links_inside_the_root() {
+        use rustix::fs::OFlags;
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("root");
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::write(root.join("etc/marker"), b"inside").unwrap();
+        std::os::unix::fs::symlink("/", root.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../../../..", root.join("up")).unwrap();
+        std::os::unix::fs::symlink("/up/etc", root.join("chain")).unwrap();
+        let fd = File::open(&root).unwrap();
+        for path in [
+            "/etc/marker",
+            "abs/etc/marker",
+            "/up/etc/marker",
+            "chain/marker",
+        ] {
+            let f = open_in_root(&fd, path, OFlags::RDONLY).unwrap();
+            assert_eq!(
+                io::read_to_string(File::from(f)).unwrap(),
+                "inside",
+                "{path}"
+            );
+        }
+        assert!(open_in_root(&fd, "", OFlags::RDONLY | OFlags::DIRECTORY).is_ok());
+        let proc = File::open("/proc").unwrap();
+        assert!(
+            open_in_root(&proc, "self/cwd", OFlags::PATH).is_err(),
+            "a magic link"
+        );
+    }
+
+    /// A `..` lookup that races renames elsewhere on the host still opens: the kernel's EAGAIN
+    /// is retried (the bare syscall failed here within a few thousand lookups).
+    #[test]
+    fn open_in_root_survives_renames_racing_a_dotdot_lookup() {
+        use rustix::fs::OFlags;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("root");
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::write(root.join("marker"), b"x").unwrap();
+        std::os::unix::fs::symlink("../../..", root.join("a/b/up")).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let churn = {
+            let (stop, dir) = (stop.clone(), t.path().to_path_buf());
+            std::thread::spawn(move || {
+                let (x, y) = (dir.join("x"), dir.join("y"));
+                fs::write(&x, b"").unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    fs::rename(&x, &y).unwrap();
+                    fs::rename(&y, &x).unwrap();
+                }
+            })
+        };
+        let fd = File::open(&root).unwrap();
+        let failures = (0..20_000)
+            .filter(|_| open_in_root(&fd, "a/b/up/marker", OFlags::PATH).is_err())
+            .count();
+        stop.store(true, Ordering::Relaxed);
+        churn.join().unwrap();
+        assert_eq!(failures, 0);
+    }
 
     #[test]
     fn tree_size_counts_files_once_and_ignores_dirs() {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use berth_store::archive::{self, ApplyOptions, WhiteoutMode};
 use berth_store::journal;
 use berth_store::mount::{Mount, MountGuard};
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 use super::Container;
 use crate::{Engine, EngineError};
@@ -117,15 +117,7 @@ fn not_found(path: &str, name: &str) -> EngineError {
 
 /// Opens `path` (as seen in the container) beneath `root`, resolving symlinks inside it.
 fn open_in(root: &RootHandle, path: &str, flags: OFlags) -> rustix::io::Result<OwnedFd> {
-    let rel = path.trim_start_matches('/');
-    let rel = if rel.is_empty() { "." } else { rel };
-    rustix::fs::openat2(
-        root.fd(),
-        rel,
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+    berth_store::fsutil::open_in_root(root.fd(), path, flags)
 }
 
 /// Splits a container path into its parent directory and base name (`/` has none).

@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 /// `/etc/hosts` of a container without its own network (Docker writes the same for `none`).
 const HOSTS_NONE: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
@@ -133,12 +133,10 @@ pub fn mkdir_all_in_root(rootfs: &Path, path: &str, uid: u32, gid: u32) -> io::R
 }
 
 fn open_in_root(root: &impl AsFd, path: &str) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::openat2(
+    Ok(berth_store::fsutil::open_in_root(
         root,
         path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        OFlags::PATH | OFlags::DIRECTORY,
     )?)
 }
 

@@ -17,7 +17,7 @@ use berth_volume::mount_spec::{
     MountRequest, MountSpec, MountSpecError, RealHostPaths, VolumesFromSource,
 };
 use berth_volume::store::{CreateVolume, VolumeError};
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 use super::Container;
 use crate::types::HostConfig;
@@ -60,14 +60,7 @@ fn open_in_rootfs(
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    let rel = path.trim_start_matches('/');
-    rustix::fs::openat2(
-        &root,
-        if rel.is_empty() { "." } else { rel },
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+    berth_store::fsutil::open_in_root(&root, path, flags)
 }
 
 /// Whether the host mount holding `path` has `tag` (`shared:`/`master:`) in its optional fields;

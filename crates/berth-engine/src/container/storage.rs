@@ -289,22 +289,15 @@ fn row(path: &str, backing: Backing, lifetime: Lifetime, written: Option<u64>) -
 /// Bytes in use on the tmpfs at `dest` of the running container `pid`: its mount is looked up
 /// inside the container's root (symlinks resolved there, never on the host).
 fn tmpfs_used(pid: i64, dest: &str) -> Option<u64> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::fs::{Mode, OFlags};
     let root = rustix::fs::open(
         format!("/proc/{pid}/root"),
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .ok()?;
-    let rel = dest.trim_start_matches('/');
-    let fd = rustix::fs::openat2(
-        &root,
-        if rel.is_empty() { "." } else { rel },
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
-    .ok()?;
+    let fd =
+        berth_store::fsutil::open_in_root(&root, dest, OFlags::PATH | OFlags::DIRECTORY).ok()?;
     let st = rustix::fs::fstatvfs(&fd).ok()?;
     Some(st.f_blocks.saturating_sub(st.f_bfree) * st.f_frsize)
 }

@@ -62,7 +62,7 @@ impl Propagation {
     /// propagation may be changed, and sets it on each with mount_setattr(2). A child, because
     /// a process whose threads share its file-system context cannot change mount namespace.
     pub(crate) fn apply(pid: i32, mounts: &[Propagation]) -> Result<(), String> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::fs::{Mode, OFlags};
         if mounts.is_empty() {
             return Ok(());
         }
@@ -73,13 +73,7 @@ impl Propagation {
                     OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
                     Mode::empty(),
                 ),
-                Some(dir) => rustix::fs::openat2(
-                    dir,
-                    p.strip_prefix("/").unwrap_or(p),
-                    OFlags::PATH | OFlags::CLOEXEC,
-                    Mode::empty(),
-                    ResolveFlags::IN_ROOT,
-                ),
+                Some(dir) => berth_store::fsutil::open_in_root(dir, p, OFlags::PATH),
             };
             r.map_err(|e| format!("{}: {e}", p.display()))
         };

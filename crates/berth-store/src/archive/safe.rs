@@ -322,13 +322,7 @@ impl SafeRoot {
     /// Opens the directory at the cleaned, `/`-joined path `joined` (empty = the root).
     pub(crate) fn open_dir_bytes(&self, joined: &[u8]) -> rustix::io::Result<OwnedFd> {
         let path: &[u8] = if joined.is_empty() { b"." } else { joined };
-        loop {
-            match rustix::fs::openat2(&self.fd, path, DIR_FLAGS, Mode::empty(), RESOLVE) {
-                // The kernel asks for a retry when a rename raced with a `..` lookup.
-                Err(Errno::AGAIN) | Err(Errno::INTR) => continue,
-                r => return r,
-            }
-        }
+        crate::fsutil::openat2(&self.fd, path, DIR_FLAGS, Mode::empty(), RESOLVE)
     }
 
     /// Opens the directory made of `comps`, creating missing components (0755 root:root) when
