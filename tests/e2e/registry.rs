@@ -881,12 +881,12 @@ fn mirrors_serve_docker_hub_names_and_the_config_file_is_checked() {
     let reg = Registry::start(Kind::Plain);
     let seeded = seed_three_layers(&reg, "library/busybox", "latest", Compression::Gzip);
     let c = Client::new();
+    // The harness's settings (bridge, exec root, runtime) with the mirror: a file of its own.
     let cfg = c.b.scratch("daemon.json");
-    std::fs::write(
-        &cfg,
-        format!(r#"{{"registry-mirrors": ["http://{}"]}}"#, reg.host()),
-    )
-    .unwrap();
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.b.config_file()).unwrap()).unwrap();
+    settings["registry-mirrors"] = serde_json::json!([format!("http://{}", reg.host())]);
+    std::fs::write(&cfg, settings.to_string()).unwrap();
     let cfg_s = cfg.to_str().unwrap();
     let out = c.run(&["--config-file", cfg_s, "pull", "busybox"]).ok();
     assert_eq!(out.lines()[0], "Using default tag: latest");
@@ -1383,8 +1383,10 @@ fn insecure_registries_from_the_config_file() {
     );
     c.assert_store_empty();
     // Listed by host:port in the engine's config file: plain HTTP is allowed.
-    let cfg = c.b.config_file();
-    std::fs::write(&cfg, format!(r#"{{"insecure-registries": ["{host}"]}}"#)).unwrap();
+    let insecure = |entry: String| {
+        c.b.set_setting("insecure-registries", serde_json::json!([entry]))
+    };
+    insecure(host.clone());
     let out = c.run(&["pull", &name]).ok();
     assert!(
         out.stdout
@@ -1393,11 +1395,7 @@ fn insecure_registries_from_the_config_file() {
     );
     c.run(&["rmi", &name]).ok();
     // Listed by a CIDR that holds the address.
-    std::fs::write(
-        &cfg,
-        format!(r#"{{"insecure-registries": ["{}/32"]}}"#, reg.addr),
-    )
-    .unwrap();
+    insecure(format!("{}/32", reg.addr));
     c.run(&["pull", &name]).ok();
     let run = c.run(&["run", "--rm", &name, "cat", "/data/a.txt"]).ok();
     assert_eq!(run.stdout, "hello\n");
@@ -1407,7 +1405,7 @@ fn insecure_registries_from_the_config_file() {
     let push = c.run(&["push", &copy]).ok();
     assert!(push.stdout.contains("Mounted from team/app"), "{push:?}");
     // A bad entry is refused, naming the file.
-    std::fs::write(&cfg, r#"{"insecure-registries": ["http://x/y"]}"#).unwrap();
+    insecure("http://x/y".into());
     let err = c.run(&["images"]).fails(125);
     assert!(
         err.stderr.contains("unable to configure the berth engine"),

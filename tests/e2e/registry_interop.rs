@@ -246,7 +246,7 @@ fn a_chunked_push_cut_mid_blob_resumes_and_pulls_into_dockerd() {
     let proxy = Proxy::start(reg.port);
     let b = Berth::new();
     const MIB: u64 = 1 << 20;
-    std::fs::write(b.config_file(), r#"{"upload-chunk-size": "1MiB"}"#).unwrap();
+    b.set_setting("upload-chunk-size", "1MiB".into());
     // Incompressible layers of 5 MiB: six chunks each once gzipped.
     let image = |repo: &str, seed: u64| {
         let path = b.scratch(&format!("{seed}.tar"));
