@@ -3,7 +3,8 @@
 //! and read their output, and a `Drop` that kills what the test left running under the root (its
 //! shims and berth processes, then the runtime's containers), unmounts everything under the root
 //! (deepest first) and removes it, so a failing test leaves no running containers or mounts
-//! behind. [`Pty`] is a terminal the test owns, for interactive sessions. Fixture builders make
+//! behind. It also fails a test that left networking under the root's fallback settings (a
+//! config file written over the harness's, see `net_harness::clean_fallback_network`). [`Pty`] is a terminal the test owns, for interactive sessions. Fixture builders make
 //! busybox root filesystems and multi-layer image archives without any network.
 
 #![allow(dead_code)]
@@ -288,6 +289,15 @@ impl Drop for Berth {
         unmount_under(self.dir.path());
         if self.exec_root().exists() {
             crate::net_harness::cleanup(self.net.block, &self.net.bridge(), &self.exec_root());
+        }
+        let leaked = crate::net_harness::clean_fallback_network(&root);
+        if !leaked.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the test left berth's fallback networking of its root on the host ({}): its \
+                 engine config lost the harness's bridge and exec root (change settings with \
+                 Berth::set_setting instead of writing the file)",
+                leaked.join(", ")
+            );
         }
     }
 }

@@ -336,6 +336,36 @@ pub fn cleanup(block: Ipv4Net, bridge: &str, exec: &Path) {
     }
 }
 
+/// What of the networking berth falls back to for data root `root` is on the host: the
+/// bridge, exec root and address pool of `NetworkConfig::for_root`, which a root gets when its
+/// engine configuration names none (a test that wrote its own config file over the harness's).
+/// That is outside the root's claim, so [`cleanup`] would not see it: this removes it (the
+/// processes under its exec root, its namespace mounts, bridges, rules and chains) and returns
+/// what it found, for the harness to fail the test with.
+pub fn clean_fallback_network(root: &Path) -> Vec<String> {
+    let d = berth_network::config::NetworkConfig::for_root(root);
+    let mut found = Vec::new();
+    if Path::new("/sys/class/net").join(&d.bridge).exists() {
+        found.push(format!("bridge {}", d.bridge));
+    }
+    if d.exec_root.exists() {
+        found.push(format!("exec root {}", d.exec_root.display()));
+    }
+    if found.is_empty() {
+        return found;
+    }
+    crate::harness::kill_processes_of(&d.exec_root);
+    crate::harness::unmount_under(&d.exec_root);
+    for pool in &d.pools {
+        cleanup(pool.base, &d.bridge, &d.exec_root);
+    }
+    let _ = std::fs::remove_dir_all(&d.exec_root);
+    if let Some(parent) = d.exec_root.parent() {
+        let _ = std::fs::remove_dir(parent); // /run/berth, if no other root uses it
+    }
+    found
+}
+
 /// The interfaces attached to bridge `bridge` (containers' veths).
 pub fn ports_of(bridge: &str) -> Vec<String> {
     std::fs::read_dir(Path::new("/sys/class/net").join(bridge).join("brif"))
