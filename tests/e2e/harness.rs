@@ -151,6 +151,15 @@ impl Berth {
         c
     }
 
+    /// `berth run --rm OPTS busybox sh -c SCRIPT`, run (not checked).
+    #[track_caller]
+    pub fn run_rm_sh(&self, opts: &[&str], script: &str) -> Run {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(opts);
+        args.extend(["busybox", "sh", "-c", script]);
+        self.run(&args)
+    }
+
     /// Runs `berth ARGS`; panics if it takes longer than [`CMD_TIMEOUT`].
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
@@ -187,6 +196,17 @@ impl Berth {
         let v: serde_json::Value = serde_json::from_str(&out.stdout)
             .unwrap_or_else(|e| panic!("inspect output is not JSON ({e}): {out:?}"));
         v[0].clone()
+    }
+
+    /// The host directory of container `name`'s writable layer (`GraphDriver.Data.UpperDir`).
+    #[track_caller]
+    pub fn upper_dir(&self, name: &str) -> PathBuf {
+        let v = self.inspect(name);
+        PathBuf::from(
+            v["GraphDriver"]["Data"]["UpperDir"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} has no UpperDir: {v}")),
+        )
     }
 
     /// The full ID of container `name`.

@@ -79,12 +79,13 @@ fn a_size_limited_writable_layer_fills_up_and_rm_frees_its_loop_device() {
     check_fill(&out);
     // What the layer holds is what fitted; diff and the upper dir see it while it is stopped.
     assert!(b.run(&["diff", "sq"]).ok().stdout.contains("A /big"));
-    let upper = b.inspect("sq")["GraphDriver"]["Data"]["UpperDir"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(upper.ends_with(&format!("{id}/quota/diff")), "{upper}");
-    let big = std::fs::metadata(format!("{upper}/big")).unwrap().len();
+    let upper = b.upper_dir("sq");
+    assert!(
+        upper.ends_with(format!("{id}/quota/diff")),
+        "{}",
+        upper.display()
+    );
+    let big = std::fs::metadata(upper.join("big")).unwrap().len();
     assert!(big < 20 << 20 && big > 10 << 20, "{big}");
     // A commit of it is an ordinary image layer.
     b.run(&["commit", "sq", "filled"]).ok();
@@ -97,28 +98,13 @@ fn a_size_limited_writable_layer_fills_up_and_rm_frees_its_loop_device() {
 
     // Without a limit the same write succeeds; `--rm` of a limited one leaves nothing either.
     let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "busybox",
-            "sh",
-            "-c",
+        .run_rm_sh(
+            &[],
             "dd if=/dev/zero of=/big bs=1M count=30 2>/dev/null; echo $?",
-        ])
+        )
         .ok();
     assert_eq!(out.stdout, "0\n");
-    let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "--storage-opt",
-            "size=20M",
-            "busybox",
-            "sh",
-            "-c",
-            FILL,
-        ])
-        .ok();
+    let out = b.run_rm_sh(&["--storage-opt", "size=20M"], FILL).ok();
     check_fill(&out.stdout);
     wait_for("the loop devices to be freed", SOON, || {
         loops_under(&b.root()).is_empty()
@@ -155,16 +141,10 @@ fn bad_storage_opts_get_dockerds_words_and_leave_nothing() {
     assert!(loops_under(&b.root()).is_empty());
     // size=0 is no limit, as in Docker.
     let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "--storage-opt",
-            "size=0",
-            "busybox",
-            "sh",
-            "-c",
+        .run_rm_sh(
+            &["--storage-opt", "size=0"],
             "dd if=/dev/zero of=/big bs=1M count=30 2>/dev/null; echo $?",
-        ])
+        )
         .ok();
     assert_eq!(out.stdout, "0\n");
     assert!(loops_under(&b.root()).is_empty());
@@ -190,31 +170,9 @@ fn the_settings_files_storage_opts_give_every_writable_layer_a_default_size() {
     b.run(&["rm", "dflt"]).ok();
     nothing_left_of(&b, &id);
     // Its own size wins over the default; 0 is no limit.
-    let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "--storage-opt",
-            "size=64M",
-            "busybox",
-            "sh",
-            "-c",
-            FILL,
-        ])
-        .ok();
+    let out = b.run_rm_sh(&["--storage-opt", "size=64M"], FILL).ok();
     assert!(out.stdout.contains("dd=0"), "{}", out.stdout);
-    let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "--storage-opt",
-            "size=0",
-            "busybox",
-            "sh",
-            "-c",
-            FILL,
-        ])
-        .ok();
+    let out = b.run_rm_sh(&["--storage-opt", "size=0"], FILL).ok();
     assert!(out.stdout.contains("dd=0"), "{}", out.stdout);
     assert!(loops_under(&b.root()).is_empty());
 

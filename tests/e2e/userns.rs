@@ -106,11 +106,8 @@ fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
         "{exec}"
     );
     assert_eq!(exec.lines().nth(1), Some("0"), "{exec}");
-    let upper = b.inspect("keep")["GraphDriver"]["Data"]["UpperDir"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let md = std::fs::metadata(std::path::Path::new(&upper).join("made-by-exec")).unwrap();
+    let upper = b.upper_dir("keep");
+    let md = std::fs::metadata(upper.join("made-by-exec")).unwrap();
     assert_eq!((md.uid(), md.gid()), (uid, gid));
     // An exec'd process is confined as the container is (Docker's capabilities, its seccomp
     // filter), as root and as another user, whose ids are mapped too.
@@ -133,7 +130,7 @@ fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
         confined(&["-u", "1000:1000"]),
         "1000\n1000\n1000\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\n"
     );
-    let md = std::fs::metadata(std::path::Path::new(&upper).join("tmp/by-1000")).unwrap();
+    let md = std::fs::metadata(upper.join("tmp/by-1000")).unwrap();
     assert_eq!((md.uid(), md.gid()), (uid + 1000, gid + 1000));
     // commit and export write what the container made with the owners it sees, as dockerd.
     b.run(&["commit", "keep", "kept"]).ok();
@@ -181,7 +178,7 @@ fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
     std::fs::write(b.scratch("cp-in"), "x").unwrap();
     b.run(&["cp", b.scratch("cp-in").to_str().unwrap(), "keep:/cp-in"])
         .ok();
-    let md = std::fs::metadata(std::path::Path::new(&upper).join("cp-in")).unwrap();
+    let md = std::fs::metadata(upper.join("cp-in")).unwrap();
     assert_eq!((md.uid(), md.gid()), (uid, gid));
     let inside = b
         .run(&["exec", "keep", "stat", "-c", "%u:%g", "/cp-in"])
@@ -225,16 +222,10 @@ fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {
 fn userns_host_opts_out_and_host_namespaces_are_refused_with_dockers_words() {
     let b = remapped_berth();
     let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "--userns",
-            "host",
-            "busybox",
-            "sh",
-            "-c",
+        .run_rm_sh(
+            &["--userns", "host"],
             "cat /proc/self/uid_map; stat -c %u:%g /bin/busybox",
-        ])
+        )
         .ok()
         .stdout;
     let words: Vec<&str> = out.split_whitespace().collect();
@@ -390,12 +381,9 @@ fn the_apis_copy_into_a_remapped_container_shifts_each_owner_into_its_range() {
     ]);
     let (code, body) = put("cpt", "", &tar);
     assert_eq!(code, 200, "{body}");
-    let upper = b.inspect("cpt")["GraphDriver"]["Data"]["UpperDir"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let upper = b.upper_dir("cpt");
     let host_owner = |name: &str| {
-        let md = std::fs::metadata(std::path::Path::new(&upper).join(name)).unwrap();
+        let md = std::fs::metadata(upper.join(name)).unwrap();
         (md.uid(), md.gid())
     };
     assert_eq!(host_owner("root0"), (uid, gid));
@@ -422,7 +410,7 @@ fn the_apis_copy_into_a_remapped_container_shifts_each_owner_into_its_range() {
         body.contains("Container ID 70000 cannot be mapped to a host ID"),
         "{body}"
     );
-    assert!(!std::path::Path::new(&upper).join("big").exists());
+    assert!(!upper.join("big").exists());
 
     // copyUIDGID: the container's user owns everything, wherever its ids are on the host.
     b.run(&[
@@ -437,11 +425,8 @@ fn the_apis_copy_into_a_remapped_container_shifts_each_owner_into_its_range() {
     .ok();
     let (code, body) = put("cpu", "&copyUIDGID=1", &tar);
     assert_eq!(code, 200, "{body}");
-    let upper = b.inspect("cpu")["GraphDriver"]["Data"]["UpperDir"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let md = std::fs::metadata(std::path::Path::new(&upper).join("u1000")).unwrap();
+    let upper = b.upper_dir("cpu");
+    let md = std::fs::metadata(upper.join("u1000")).unwrap();
     assert_eq!((md.uid(), md.gid()), (uid + 1234, gid + 4321));
 }
 
