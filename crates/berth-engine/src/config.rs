@@ -56,8 +56,9 @@ pub enum CgroupDriver {
     /// The runtime writes cgroupfs directly (dockerd's default on cgroup v1, and berth's).
     #[default]
     Cgroupfs,
-    /// systemd makes a scope per container under a slice. berth refuses to run containers
-    /// under it (see [`crate::container::runconfig::cgroups::check_driver`]).
+    /// systemd makes a scope per container (`berth-<id>.scope`) under a slice, through runc's
+    /// `--systemd-cgroup`; refused where systemd does not run the host (see
+    /// [`crate::container::runconfig::cgroups::check_driver`]).
     Systemd,
 }
 

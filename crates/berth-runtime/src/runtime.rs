@@ -305,12 +305,31 @@ fn error_from_log(path: &Path) -> Option<String> {
     std::fs::read(path).ok().and_then(|b| last_error(&b))
 }
 
+/// Whether the bundle's `cgroupsPath` is in the systemd driver's `slice:prefix:name` form (what
+/// berth writes under `native.cgroupdriver=systemd`), which runc takes only with
+/// `--systemd-cgroup`.
+fn systemd_bundle(bundle: &Path) -> bool {
+    std::fs::read(bundle.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["linux"]["cgroupsPath"]
+                .as_str()
+                .map(|p| crate::spec::systemd_cgroup_dir(p).is_some())
+        })
+        .unwrap_or(false)
+}
+
 impl Runtime for Runc {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         // The container's stdio is passed through runc, so runc's own messages go to a file.
         let log = bundle.join("runc-create.log");
         fresh_log(&log)?;
         let mut cmd = self.command(Some(&log));
+        if systemd_bundle(bundle) {
+            // Global and needed at create only: runc keeps the cgroup manager in its state.
+            cmd.arg("--systemd-cgroup");
+        }
         cmd.arg("create")
             .arg("--bundle")
             .arg(bundle)

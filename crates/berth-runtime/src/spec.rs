@@ -38,6 +38,37 @@ pub const INIT_PATH_IN_CONTAINER: &str = "/sbin/docker-init";
 /// Parent of every container's cgroup unless the spec says otherwise.
 pub const DEFAULT_CGROUP_PARENT: &str = "/berth";
 
+/// The slice of every container's scope under the systemd cgroup driver unless the spec says
+/// otherwise (dockerd's default too).
+pub const DEFAULT_SYSTEMD_SLICE: &str = "system.slice";
+
+/// A cgroups path in the systemd driver's `slice:prefix:name` form (what [`ContainerSpec::cgroups_path`]
+/// writes under that driver, and what runc's `--systemd-cgroup` takes) as its directory below a
+/// hierarchy's root: the slice's place in systemd's tree (`a-b.slice` is in `a.slice`) and the
+/// transient scope `prefix-name.scope`. `None` for a cgroupfs path.
+pub fn systemd_cgroup_dir(cgroups_path: &str) -> Option<String> {
+    let mut parts = cgroups_path.split(':');
+    let (slice, prefix, name) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !slice.ends_with(".slice") || slice.contains('/') {
+        return None;
+    }
+    let mut dir = String::new();
+    if slice != "-.slice" {
+        let stem = slice.trim_end_matches(".slice");
+        let mut acc = String::new();
+        for part in stem.split('-') {
+            if !acc.is_empty() {
+                acc.push('-');
+            }
+            acc.push_str(part);
+            dir.push('/');
+            dir.push_str(&acc);
+            dir.push_str(".slice");
+        }
+    }
+    Some(format!("{dir}/{prefix}-{name}.scope"))
+}
+
 pub use crate::security::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 
 /// A failure to build or store a spec.
@@ -207,8 +238,13 @@ pub struct ContainerSpec {
     /// `--ulimit` values, as given (the engine refuses limits it cannot grant); `nofile`
     /// defaults to our own hard limit.
     pub rlimits: Vec<Rlimit>,
-    /// Cgroup parent; [`DEFAULT_CGROUP_PARENT`] when `None`.
+    /// Cgroup parent; [`DEFAULT_CGROUP_PARENT`] when `None` (a slice, [`DEFAULT_SYSTEMD_SLICE`]
+    /// when `None`, with `systemd_cgroup`).
     pub cgroup_parent: Option<String>,
+    /// The systemd cgroup driver: the container gets a transient `berth-<id>.scope` in the
+    /// parent slice, made by the runtime over D-Bus, instead of a cgroupfs directory.
+    #[serde(default)]
+    pub systemd_cgroup: bool,
     /// Capabilities, seccomp, masked paths, devices.
     pub security: Security,
     /// Cgroup limits (memory, cpu, pids, block I/O); the device rules come from `security`.
@@ -326,8 +362,16 @@ impl ContainerSpec {
     }
 
     /// The container's cgroup: its parent (`--cgroup-parent`, else [`DEFAULT_CGROUP_PARENT`])
-    /// and its ID.
+    /// and its ID; under the systemd driver `<slice>:berth:<id>` (dockerd's is
+    /// `system.slice:docker:<id>`), the scope `berth-<id>.scope` in that slice.
     pub fn cgroups_path(&self) -> String {
+        if self.systemd_cgroup {
+            let slice = self
+                .cgroup_parent
+                .as_deref()
+                .unwrap_or(DEFAULT_SYSTEMD_SLICE);
+            return format!("{slice}:berth:{}", self.id);
+        }
         let parent = self
             .cgroup_parent
             .as_deref()
@@ -751,6 +795,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_systemd_driver_names_a_scope_in_the_parent_slice() {
+        let mut spec = sample();
+        spec.systemd_cgroup = true;
+        assert_eq!(spec.cgroups_path(), "system.slice:berth:abc");
+        assert_eq!(
+            json(&spec)["linux"]["cgroupsPath"],
+            "system.slice:berth:abc"
+        );
+        spec.cgroup_parent = Some("app-web.slice".into());
+        assert_eq!(spec.cgroups_path(), "app-web.slice:berth:abc");
+        assert_eq!(
+            systemd_cgroup_dir("system.slice:berth:abc").as_deref(),
+            Some("/system.slice/berth-abc.scope")
+        );
+        assert_eq!(
+            systemd_cgroup_dir("app-web.slice:berth:abc").as_deref(),
+            Some("/app.slice/app-web.slice/berth-abc.scope")
+        );
+        assert_eq!(
+            systemd_cgroup_dir("-.slice:berth:abc").as_deref(),
+            Some("/berth-abc.scope")
+        );
+        assert_eq!(systemd_cgroup_dir("berth/abc"), None);
+        assert_eq!(systemd_cgroup_dir("a:b:c"), None);
+    }
+
     fn json(spec: &ContainerSpec) -> Value {
         serde_json::to_value(spec.to_oci().unwrap()).unwrap()
     }
@@ -879,6 +950,7 @@ mod tests {
         assert_eq!(strs(&l["maskedPaths"]), MASKED_PATHS);
         assert_eq!(strs(&l["readonlyPaths"]), READONLY_PATHS);
         assert_eq!(l["cgroupsPath"], "/berth/abc");
+        assert_eq!(systemd_cgroup_dir("/berth/abc"), None);
         assert_eq!(l["sysctl"]["net.ipv4.ip_unprivileged_port_start"], "0");
         assert_eq!(l["sysctl"]["net.ipv4.ping_group_range"], "0 2147483647");
         assert_eq!(

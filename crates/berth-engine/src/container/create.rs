@@ -144,11 +144,13 @@ impl Engine {
         let mut host_config = req.host_config;
         self.config.merge_log_config(&mut host_config.log_config);
         if host_config.runtime.is_empty() {
-            host_config.runtime =
-                runtime_for(self.config.default_runtime(), &host_config.pid_mode, || {
-                    super::runconfig::cgroups::CgroupHost::get().v2
-                })
-                .to_string();
+            host_config.runtime = runtime_for(
+                self.config.default_runtime(),
+                &host_config.pid_mode,
+                self.config.cgroup_driver,
+                || super::runconfig::cgroups::CgroupHost::get().v2,
+            )
+            .to_string();
         }
         if berth_runtime::AnyRuntime::named(&host_config.runtime, self.root()).is_none() {
             // The in-process runtime, in a binary built without it.
@@ -170,6 +172,7 @@ impl Engine {
         super::runconfig::cgroups::check_driver(
             self.config.cgroup_driver,
             &host_config.resources.cgroup_parent,
+            &host_config.runtime,
         )?;
         let layer_size = self.container_layer_size(host_config.storage_opt.as_ref())?;
         self.check_layer_size(layer_size)?;
@@ -563,11 +566,20 @@ pub(crate) fn validate_restart_policy(p: &crate::types::RestartPolicy) -> Result
 /// to strip from the container's v1 `/sys/fs/cgroup` paths by reading `/proc/<pid>` with its pid
 /// *in the joined namespace* through the host's `/proc`: another process there, or none at all
 /// when berth itself runs in a PID namespace, and create then fails with "failed to prepare
-/// rootfs". runc reads its own cgroups instead. A container that names `berth` keeps it.
-fn runtime_for<'a>(default: &'a str, pid_mode: &str, unified: impl FnOnce() -> bool) -> &'a str {
+/// rootfs". runc reads its own cgroups instead. Under the systemd cgroup driver every container
+/// gets runc: libcgroups 0.7 hands cgroups to systemd only on a unified (v2) host and makes a
+/// cgroupfs directory named after the `slice:prefix:name` path on a v1 or hybrid one, where runc
+/// makes the transient scope over D-Bus (see docs/runtime.md). A container that names `berth`
+/// keeps it (and the systemd driver refuses it, [`super::runconfig::cgroups::check_driver`]).
+fn runtime_for<'a>(
+    default: &'a str,
+    pid_mode: &str,
+    driver: crate::config::CgroupDriver,
+    unified: impl FnOnce() -> bool,
+) -> &'a str {
     if default == berth_runtime::runtime::IN_PROCESS
-        && pid_mode.starts_with("container:")
-        && !unified()
+        && (driver == crate::config::CgroupDriver::Systemd
+            || (pid_mode.starts_with("container:") && !unified()))
     {
         "runc"
     } else {
@@ -620,11 +632,32 @@ mod tests {
 
     #[test]
     fn a_pid_joiner_on_cgroup_v1_gets_runc_when_the_default_is_in_process() {
-        assert_eq!(runtime_for("berth", "container:db", || false), "runc");
-        assert_eq!(runtime_for("berth", "container:db", || true), "berth");
-        assert_eq!(runtime_for("berth", "host", || false), "berth");
-        assert_eq!(runtime_for("berth", "", || false), "berth");
-        assert_eq!(runtime_for("runc", "container:db", || false), "runc");
-        assert_eq!(runtime_for("crun", "container:db", || false), "crun");
+        use crate::config::CgroupDriver::Cgroupfs;
+        assert_eq!(
+            runtime_for("berth", "container:db", Cgroupfs, || false),
+            "runc"
+        );
+        assert_eq!(
+            runtime_for("berth", "container:db", Cgroupfs, || true),
+            "berth"
+        );
+        assert_eq!(runtime_for("berth", "host", Cgroupfs, || false), "berth");
+        assert_eq!(runtime_for("berth", "", Cgroupfs, || false), "berth");
+        assert_eq!(
+            runtime_for("runc", "container:db", Cgroupfs, || false),
+            "runc"
+        );
+        assert_eq!(
+            runtime_for("crun", "container:db", Cgroupfs, || false),
+            "crun"
+        );
+    }
+
+    #[test]
+    fn the_systemd_driver_gets_runc_when_the_default_is_in_process() {
+        use crate::config::CgroupDriver::Systemd;
+        assert_eq!(runtime_for("berth", "", Systemd, || true), "runc");
+        assert_eq!(runtime_for("berth", "", Systemd, || false), "runc");
+        assert_eq!(runtime_for("crun", "", Systemd, || false), "crun");
     }
 }

@@ -81,6 +81,7 @@ impl Engine {
         super::runconfig::cgroups::check_driver(
             self.config.cgroup_driver,
             &c.host_config.resources.cgroup_parent,
+            &c.host_config.runtime,
         )?;
         super::restart_policy::clear_manual_stop(&c.dir(self));
         let result = self.launch(&c, on_attach, console);
@@ -217,6 +218,7 @@ impl Engine {
                 .collect(),
             cgroup_parent: (!c.host_config.resources.cgroup_parent.is_empty())
                 .then(|| c.host_config.resources.cgroup_parent.clone()),
+            systemd_cgroup: self.config.cgroup_driver == crate::config::CgroupDriver::Systemd,
             security: super::runconfig::security::security(
                 &c.host_config,
                 &self.seccomp_profile(),
@@ -231,7 +233,8 @@ impl Engine {
         };
         if c.host_config.resources.cpu_realtime_runtime > 0 {
             super::runconfig::resources::prepare_realtime(
-                &spec.cgroups_path(),
+                &berth_runtime::spec::systemd_cgroup_dir(&spec.cgroups_path())
+                    .unwrap_or_else(|| spec.cgroups_path()),
                 c.host_config.resources.cpu_realtime_runtime,
             )?;
         }

@@ -173,13 +173,17 @@ impl Engine {
         if c.state.status.is_running() && c.state.status != super::Status::Restarting {
             let resources = linux_resources(&hc.resources)?;
             if hc.resources.cpu_realtime_runtime > 0 {
-                let parent = if hc.resources.cgroup_parent.is_empty() {
-                    berth_runtime::spec::DEFAULT_CGROUP_PARENT
-                } else {
-                    &hc.resources.cgroup_parent
+                let spec = berth_runtime::spec::ContainerSpec {
+                    id: c.id.clone(),
+                    cgroup_parent: (!hc.resources.cgroup_parent.is_empty())
+                        .then(|| hc.resources.cgroup_parent.clone()),
+                    systemd_cgroup: self.config.cgroup_driver
+                        == crate::config::CgroupDriver::Systemd,
+                    ..Default::default()
                 };
+                let path = spec.cgroups_path();
                 super::runconfig::resources::prepare_realtime(
-                    &format!("{}/{}", parent.trim_end_matches('/'), c.id),
+                    &berth_runtime::spec::systemd_cgroup_dir(&path).unwrap_or(path),
                     hc.resources.cpu_realtime_runtime,
                 )?;
             }

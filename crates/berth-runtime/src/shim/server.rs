@@ -779,7 +779,8 @@ impl Shim {
         let Some(path) = v["linux"]["cgroupsPath"].as_str() else {
             return false;
         };
-        let path = path.trim_start_matches('/');
+        let dir = crate::spec::systemd_cgroup_dir(path);
+        let path = dir.as_deref().unwrap_or(path).trim_start_matches('/');
         let candidates = [
             (
                 format!("/sys/fs/cgroup/memory/{path}/memory.oom_control"),

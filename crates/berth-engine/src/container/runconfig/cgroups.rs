@@ -17,10 +17,15 @@ pub fn systemd_running() -> bool {
 /// Checks a container's `--cgroup-parent` against the cgroup driver and whether containers can
 /// run under that driver here. Under `native.cgroupdriver=systemd` the parent must be a slice
 /// (dockerd's check and words); without systemd on the host the container is refused in runc's
-/// words, as dockerd's runc refuses it at start. berth makes cgroups itself (cgroupfs) and does
-/// not yet hand them to systemd, so with systemd running it refuses clearly rather than put the
-/// container where `--cgroup-parent` did not ask.
-pub(crate) fn check_driver(driver: CgroupDriver, parent: &str) -> Result<(), RunConfigError> {
+/// words, as dockerd's runc refuses it at start. Where systemd runs, the runtime (runc with
+/// `--systemd-cgroup`) makes the container a transient scope in that slice; the in-process
+/// runtime cannot (libcgroups 0.7 does so only on a unified host), so a container that names it
+/// is refused rather than put where the driver did not ask.
+pub(crate) fn check_driver(
+    driver: CgroupDriver,
+    parent: &str,
+    runtime: &str,
+) -> Result<(), RunConfigError> {
     if driver != CgroupDriver::Systemd {
         return Ok(());
     }
@@ -35,9 +40,12 @@ pub(crate) fn check_driver(driver: CgroupDriver, parent: &str) -> Result<(), Run
             "systemd not running on this host, cannot use systemd cgroups manager (the settings file's exec-opts ask for native.cgroupdriver=systemd)".into(),
         ));
     }
-    Err(RunConfigError::Invalid(
-        "berth does not run containers under the systemd cgroup driver yet: use exec-opts native.cgroupdriver=cgroupfs".into(),
-    ))
+    if runtime == berth_runtime::runtime::IN_PROCESS {
+        return Err(RunConfigError::Invalid(
+            "the in-process runtime (berth) cannot use the systemd cgroup driver: use --runtime runc, or exec-opts native.cgroupdriver=cgroupfs".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What the host's cgroups can do.
