@@ -384,7 +384,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes what the scenario left: containers, mounts, the berth data root, the scratch dir.
+    /// Removes what the scenario left: containers, networks, mounts, the berth data root and its
+    /// exec root, the scratch dir.
     pub fn end(&self, sess: &mut Session) {
         if let Some(mut server) = sess.server.take() {
             // SAFETY: kill(2) on our own child's pid; no memory involved.
@@ -394,15 +395,22 @@ impl Engine {
         match &self.kind {
             Kind::Berth { bin } => {
                 if probe(bin, &["ps".to_string()]).is_some() {
+                    // The networks a failed scenario left go with berth's own teardown (their
+                    // bridges and firewall rules are on the host, not under the root).
                     self.run(
                         sess,
-                        "docker ps -aq | xargs -r docker rm -f -v",
+                        "docker ps -aq | xargs -r docker rm -f -v; docker network prune -f",
                         &[],
                         Duration::from_secs(120),
                     );
                 }
                 kill_processes_mentioning(&sess.root);
                 remove_tree(Path::new(&sess.root));
+                // The root's exec root (network state, namespace files) is berth's default for
+                // it, under /run/berth: it goes too.
+                let exec_root =
+                    berth_network::config::NetworkConfig::for_root(Path::new(&sess.root)).exec_root;
+                remove_tree(&exec_root);
             }
             Kind::Docker { .. } => self.sweep(sess),
         }
