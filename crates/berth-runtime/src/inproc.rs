@@ -74,6 +74,12 @@ impl InProcess {
             .map_err(|e| failed(op, id, &e))
     }
 
+    /// Where compiled seccomp filters are kept ([`filter::Filter::cached`]): a name no
+    /// container can have (container names and IDs start with a letter or digit).
+    fn seccomp_cache(&self) -> PathBuf {
+        self.in_process_root.join(".seccomp-cache")
+    }
+
     /// The container's state as libcontainer keeps it, refreshed from its init process.
     fn load(&self, op: &'static str, id: &str) -> Result<Container, RuntimeError> {
         let dir = self.in_process_root.join(id);
@@ -239,7 +245,7 @@ fn state_of(c: &Container) -> ContainerState {
 impl Runtime for InProcess {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         log::debug!("runtime: {NAME} \"create\" \"--bundle\" {bundle:?} {id:?}");
-        let prepared = Prepared::init(id, bundle)?;
+        let prepared = Prepared::init(id, bundle, &self.seccomp_cache())?;
         let mut b = self
             .builder("create", id, prepared.workload.clone())?
             .with_pid_file(Some(&opts.pid_file))
@@ -382,7 +388,12 @@ impl Runtime for InProcess {
                     &LibcontainerError::IncorrectStatus(c.status()),
                 ));
             }
-            let prepared = Prepared::exec(&c, process, &self.in_process_root.join(id))?;
+            let prepared = Prepared::exec(
+                &c,
+                process,
+                &self.in_process_root.join(id),
+                &self.seccomp_cache(),
+            )?;
             let mut b = self
                 .builder("exec", id, prepared.workload.clone())?
                 .with_pid_file(opts.pid_file.as_ref())
@@ -490,7 +501,7 @@ impl Prepared {
     /// For creating the container of `bundle`: the seccomp filter compiled here and taken out of
     /// libcontainer's hands ([`filter`]), the capabilities the init needs to load it, and the
     /// cgroup v1 hierarchies read-only ([`readonly_cgroup_v1`]).
-    fn init(id: &str, bundle: &Path) -> Result<Prepared, RuntimeError> {
+    fn init(id: &str, bundle: &Path, cache: &Path) -> Result<Prepared, RuntimeError> {
         use oci_spec::runtime::Spec;
         let path = bundle.join("config.json");
         let io = |e: &dyn std::fmt::Display| RuntimeError::Io {
@@ -513,7 +524,8 @@ impl Prepared {
             .unwrap_or(false);
         if let Some(linux) = spec.linux_mut() {
             if let Some(seccomp) = linux.seccomp().clone().filter(filter::handled_here) {
-                workload.filter = Some(filter::Filter::compile(&seccomp).map_err(|e| io(&e))?);
+                workload.filter =
+                    Some(filter::Filter::cached(&seccomp, cache).map_err(|e| io(&e))?);
                 linux.set_seccomp(None);
                 changed = true;
             }
@@ -554,7 +566,12 @@ impl Prepared {
     /// gives an exec'd process none), its user namespace to join ([`userns::Join`]:
     /// libcontainer joins every other), and, when the process must start with another user or
     /// more capabilities for either, a copy of its process file in `dir` that says so.
-    fn exec(c: &Container, process: &Path, dir: &Path) -> Result<Prepared, RuntimeError> {
+    fn exec(
+        c: &Container,
+        process: &Path,
+        dir: &Path,
+        cache: &Path,
+    ) -> Result<Prepared, RuntimeError> {
         use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
         let config = c.bundle().join("config.json");
         let io = |path: &Path, e: &dyn std::fmt::Display| RuntimeError::Io {
@@ -591,7 +608,7 @@ impl Prepared {
         let mut changed = false;
         if let Some(seccomp) = seccomp {
             prepared.workload.filter =
-                Some(filter::Filter::compile(&seccomp).map_err(|e| io(&config, &e))?);
+                Some(filter::Filter::cached(&seccomp, cache).map_err(|e| io(&config, &e))?);
             let nnp = p.no_new_privileges().unwrap_or(false);
             if let Some((loading, after)) =
                 filter::with_loading_caps(p.capabilities().as_ref(), nnp)

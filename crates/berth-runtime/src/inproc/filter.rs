@@ -19,6 +19,12 @@
 //! not libseccomp's): per architecture, a syscall number above the highest one the profile
 //! names returns ENOSYS. [`Filter::load`] installs it with `seccomp(2)`.
 //!
+//! Compiling takes libseccomp several milliseconds (a fifth of a container's create on this
+//! machine), for the same profile every time, so [`Filter::cached`] keeps each compiled filter
+//! in a cache directory, named by the digest of everything the result depends on: the profile,
+//! the libseccomp version, the kernel, the native architecture and this berth executable. An
+//! entry carries its own checksum; one that does not verify is compiled again.
+//!
 //! Loading a filter needs CAP_SYS_ADMIN or no_new_privs. The command is exec'd after
 //! libcontainer has dropped the process's capabilities, so when no_new_privs is not set the
 //! process is given CAP_SYS_ADMIN and CAP_SETPCAP until the filter is loaded
@@ -27,6 +33,10 @@
 
 use std::io::{Read, Seek};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
 
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
@@ -239,6 +249,72 @@ impl Filter {
         Ok(Filter { program, flags })
     }
 
+    /// [`Filter::compile`] through the cache in `dir` (see the module's comment): the filter
+    /// compiled before for the same profile on the same machine and berth, else compiled now
+    /// and kept. The cache only saves time: when it cannot be read or written, the filter is
+    /// compiled as without it.
+    pub(crate) fn cached(s: &LinuxSeccomp, dir: &Path) -> Result<Filter, FilterError> {
+        let Some(key) = cache_key(s) else {
+            return Filter::compile(s);
+        };
+        let path = dir.join(&key);
+        if let Some(f) = std::fs::read(&path).ok().and_then(|b| Filter::decode(&b)) {
+            return Ok(f);
+        }
+        let f = Filter::compile(s)?;
+        if let Err(e) = store(dir, &key, &f.encode()) {
+            log::debug!("seccomp: not cached in {}: {e}", dir.display());
+        }
+        Ok(f)
+    }
+
+    /// The cached form: flags (u64), instruction count (u32), the instructions (8 bytes each,
+    /// as the kernel takes them), then the SHA-256 of all that. Little-endian.
+    fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(12 + self.program.len() * 8 + 32);
+        #[allow(clippy::unnecessary_cast)] // c_ulong is 32 bits on 32-bit targets
+        b.extend_from_slice(&(self.flags as u64).to_le_bytes());
+        b.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
+        for &(code, jt, jf, k) in &self.program {
+            b.extend_from_slice(&code.to_le_bytes());
+            b.extend_from_slice(&[jt, jf]);
+            b.extend_from_slice(&k.to_le_bytes());
+        }
+        let sum = Sha256::digest(&b);
+        b.extend_from_slice(&sum);
+        b
+    }
+
+    /// The filter [`Filter::encode`] wrote, or `None` for anything else (a torn or foreign
+    /// file).
+    fn decode(b: &[u8]) -> Option<Filter> {
+        let (body, sum) = b.split_at_checked(b.len().checked_sub(32)?)?;
+        if Sha256::digest(body).as_slice() != sum || body.len() < 12 {
+            return None;
+        }
+        let flags = u64::from_le_bytes(body[..8].try_into().ok()?);
+        let n = u32::from_le_bytes(body[8..12].try_into().ok()?) as usize;
+        let code = &body[12..];
+        if code.len() != n.checked_mul(8)? || n == 0 || n > libc::BPF_MAXINSNS as usize {
+            return None;
+        }
+        let program = code
+            .chunks_exact(8)
+            .map(|i| {
+                (
+                    u16::from_le_bytes([i[0], i[1]]),
+                    i[2],
+                    i[3],
+                    u32::from_le_bytes([i[4], i[5], i[6], i[7]]),
+                )
+            })
+            .collect();
+        Some(Filter {
+            program,
+            flags: libc::c_ulong::try_from(flags).ok()?,
+        })
+    }
+
     /// Installs the filter in the calling process, then sets its capabilities to `caps` if
     /// given (see [`with_loading_caps`]). Runs in the container's process just before exec.
     pub(crate) fn load(&self, caps: Option<&LinuxCapabilities>) -> Result<(), String> {
@@ -273,6 +349,63 @@ impl Filter {
         }
         Ok(())
     }
+}
+
+/// The cache entry's name for `s`: the SHA-256 of the profile and of everything else the
+/// compiled filter depends on (libseccomp's version, the kernel it asks about features, the
+/// native architecture, and this executable, whose code [`Filter::compile`] is). `None` when
+/// one of them cannot be known: then nothing is cached.
+fn cache_key(s: &LinuxSeccomp) -> Option<String> {
+    let v = libseccomp::ScmpVersion::current().ok()?;
+    let exe = std::fs::metadata("/proc/self/exe").ok()?;
+    let uname = rustix::system::uname();
+    let mut h = Sha256::new();
+    h.update(b"berth seccomp filter 1\n");
+    h.update(format!("libseccomp {}.{}.{}\n", v.major, v.minor, v.micro));
+    h.update(uname.release().to_bytes());
+    h.update(b"\n");
+    h.update(uname.version().to_bytes());
+    h.update(format!("\n{:?}\n", ScmpArch::native()));
+    h.update(format!(
+        "exe {} {} {} {}.{}\n",
+        exe.dev(),
+        exe.ino(),
+        exe.size(),
+        exe.mtime(),
+        exe.mtime_nsec()
+    ));
+    h.update(serde_json::to_vec(s).ok()?);
+    Some(hex::encode(h.finalize()))
+}
+
+/// How many entries the cache keeps: past it, a new entry replaces all the others (every
+/// profile in use is compiled again once, on its next use).
+const CACHE_ENTRIES: usize = 64;
+
+/// Writes `bytes` as the entry `key` in `dir`, whole or not at all (a temporary file renamed
+/// into place). No fsync: a torn entry fails its checksum and is compiled again.
+fn store(dir: &Path, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let tmp = dir.join(format!(".tmp-{}-{key}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    if let Err(e) = std::fs::rename(&tmp, dir.join(key)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let names: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_str().is_some_and(|n| !n.starts_with('.')))
+        .collect();
+    if names.len() > CACHE_ENTRIES {
+        for n in names.iter().filter(|n| n.to_str() != Some(key)) {
+            let _ = std::fs::remove_file(dir.join(n));
+        }
+    }
+    Ok(())
 }
 
 /// libseccomp's BPF for `ctx`, as (code, jt, jf, k) instructions.
@@ -543,6 +676,48 @@ mod tests {
         // An allow-by-default profile gets no stub.
         let allow = Filter::compile(&profile(LinuxSeccompAction::ScmpActAllow, vec![])).unwrap();
         assert!(!enosys(&allow));
+    }
+
+    #[test]
+    fn the_cache_gives_back_what_was_compiled_and_refuses_damaged_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let read = LinuxSyscallBuilder::default()
+            .names(vec!["read".to_string(), "clone".to_string()])
+            .action(LinuxSeccompAction::ScmpActAllow)
+            .build()
+            .unwrap();
+        let p = profile(LinuxSeccompAction::ScmpActErrno, vec![read]);
+        let compiled = Filter::compile(&p).unwrap();
+        assert_eq!(Filter::cached(&p, &cache).unwrap(), compiled);
+        let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+        assert_eq!(entries.len(), 1, "one entry, no temporary file left");
+        let entry = entries[0].path();
+        assert_eq!(
+            Filter::decode(&std::fs::read(&entry).unwrap()),
+            Some(compiled.clone())
+        );
+        // An entry is what is loaded next time: a different (valid) one under the same name is
+        // taken as it is, so the key must cover everything the filter depends on.
+        let other = Filter::compile(&profile(LinuxSeccompAction::ScmpActAllow, vec![])).unwrap();
+        std::fs::write(&entry, other.encode()).unwrap();
+        assert_eq!(Filter::cached(&p, &cache).unwrap(), other);
+        // A damaged entry is compiled again and replaced.
+        let mut torn = compiled.encode();
+        torn[14] ^= 1;
+        std::fs::write(&entry, &torn).unwrap();
+        assert_eq!(Filter::cached(&p, &cache).unwrap(), compiled);
+        assert_eq!(
+            Filter::decode(&std::fs::read(&entry).unwrap()),
+            Some(compiled.clone())
+        );
+        std::fs::write(&entry, &torn[..torn.len() / 2]).unwrap();
+        assert_eq!(Filter::cached(&p, &cache).unwrap(), compiled);
+        // Another profile is another entry.
+        let q = profile(LinuxSeccompAction::ScmpActKillProcess, vec![]);
+        assert_ne!(cache_key(&p), cache_key(&q));
+        Filter::cached(&q, &cache).unwrap();
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
     }
 
     #[test]
