@@ -195,19 +195,25 @@ pub fn inspect(engine: &mut Engine, args: &VolumeInspectArgs) -> CliResult {
 }
 
 /// `berth volume rm`.
+///
+/// The removed names go out in one buffered write (flushed before each error line, so the
+/// order on a terminal stays the results' order): `volume rm` of 500 names made 500 `write`
+/// calls, one per name, where one does.
 pub fn rm(engine: &mut Engine, args: &VolumeRmArgs) -> CliResult {
     let mut exit = Exit::Ok;
     let results = engine.remove_volumes(&args.names, args.force);
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     for (name, result) in args.names.iter().zip(results) {
         match result {
-            Ok(()) => println!("{name}"),
-
+            Ok(()) => writeln!(out, "{name}")?,
             Err(e) => {
+                out.flush()?;
                 eprintln!("{}", CliError::from(e).message);
                 exit = Exit::Failure;
             }
         }
     }
+    out.flush()?;
     Ok(exit)
 }
 
@@ -227,17 +233,21 @@ pub fn prune(engine: &mut Engine, args: &VolumePruneArgs) -> CliResult {
         return Ok(Exit::Ok);
     }
     let report = engine.prune_volumes(&filters)?;
+    // One write for the whole report, not one per deleted volume (as `volume rm`).
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     if !report.volumes_deleted.is_empty() {
-        println!("Deleted Volumes:");
+        writeln!(out, "Deleted Volumes:")?;
         for v in &report.volumes_deleted {
-            println!("{v}");
+            writeln!(out, "{v}")?;
         }
-        println!();
+        writeln!(out)?;
     }
-    println!(
+    writeln!(
+        out,
         "Total reclaimed space: {}",
         units::human_size(report.space_reclaimed as f64)
-    );
+    )?;
+    out.flush()?;
     Ok(Exit::Ok)
 }
 
