@@ -18,6 +18,19 @@ pub fn random_hex(n: usize) -> String {
     hex::encode(buf)
 }
 
+/// A new 64-hex-character ID whose 12-character short form is not all decimal digits, as
+/// Docker's: a container's hostname is its short ID, and a resolver takes an all-digit name for
+/// an address and never looks it up (busybox's `hostname -i` failed with "Unknown host" for
+/// about one container in 280).
+pub fn random_id() -> String {
+    loop {
+        let id = random_hex(32);
+        if !id[..12].bytes().all(|b| b.is_ascii_digit()) {
+            return id;
+        }
+    }
+}
+
 /// Writes `data` to `path` so that a crash leaves either the old file or the new one, never a
 /// torn one: temp file in the same directory, fsync, rename over, fsync the directory.
 pub fn write_durable(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
@@ -358,6 +371,18 @@ fn copy_xattrs(from: &Path, to: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One short ID in about 280 would be all digits (10/16 to the 12th): 10,000 IDs hold ~36
+    /// of them unless they are drawn again.
+    #[test]
+    fn new_ids_never_have_an_all_digit_short_form() {
+        for _ in 0..10_000 {
+            let id = random_id();
+            assert_eq!(id.len(), 64);
+            assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+            assert!(!id[..12].bytes().all(|b| b.is_ascii_digit()), "{id}");
+        }
+    }
 
     /// Links resolve inside the root whatever they say: an absolute one, one that climbs past
     /// the top, and a chain of both.

@@ -219,7 +219,7 @@ impl Engine {
             ),
             req.api_version.unwrap_or(ApiVersion::LATEST),
         )?;
-        let id = fsutil::random_hex(32);
+        let id = fsutil::random_id();
         if config.hostname.is_empty() {
             config.hostname = if host_config.network_mode == "host" {
                 // With the host's network the container also has the host's name (Docker).
