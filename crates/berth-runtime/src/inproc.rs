@@ -325,9 +325,26 @@ impl Runtime for InProcess {
         // as stopped: the shim, seeing the process exit, may have deleted the state by then,
         // and the save would bring back a container that no longer exists.
         let pids = if all {
-            let m = self.cgroup_manager("kill", &c)?;
-            let pids = m.get_all_pids().map_err(|e| failed("kill", id, &e))?;
-            pids.into_iter().map(|p| p.as_raw()).collect()
+            let pids = self
+                .cgroup_manager("kill", &c)
+                .and_then(|m| m.get_all_pids().map_err(|e| failed("kill", id, &e)));
+            match pids {
+                Ok(pids) => pids.into_iter().map(|p| p.as_raw()).collect(),
+                // The cgroup goes with the process: when it exited (and the shim cleaned up,
+                // or a restart policy is between two runs) after the check above, the kill
+                // meets a container that is not running, not a failure of its cgroup.
+                Err(e) => {
+                    return Err(match self.load("kill", id) {
+                        Ok(now) if now.status() != ContainerStatus::Stopped => e,
+                        Ok(_) => failed(
+                            "kill",
+                            id,
+                            &LibcontainerError::IncorrectStatus(ContainerStatus::Stopped),
+                        ),
+                        Err(gone) => gone,
+                    })
+                }
+            }
         } else {
             c.pid().map(|p| p.as_raw()).into_iter().collect::<Vec<_>>()
         };
