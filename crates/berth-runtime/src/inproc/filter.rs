@@ -269,16 +269,17 @@ impl Filter {
     }
 
     /// The cached form: flags (u64), instruction count (u32), the instructions (8 bytes each,
-    /// as the kernel takes them), then the SHA-256 of all that. Little-endian.
+    /// in this machine's layout, as the kernel takes them), then the SHA-256 of all that. The
+    /// counts are little-endian; the cache key names the architecture, so entries never travel.
     fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(12 + self.program.len() * 8 + 32);
         #[allow(clippy::unnecessary_cast)] // c_ulong is 32 bits on 32-bit targets
         b.extend_from_slice(&(self.flags as u64).to_le_bytes());
         b.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
         for &(code, jt, jf, k) in &self.program {
-            b.extend_from_slice(&code.to_le_bytes());
+            b.extend_from_slice(&code.to_ne_bytes());
             b.extend_from_slice(&[jt, jf]);
-            b.extend_from_slice(&k.to_le_bytes());
+            b.extend_from_slice(&k.to_ne_bytes());
         }
         let sum = Sha256::digest(&b);
         b.extend_from_slice(&sum);
@@ -298,19 +299,8 @@ impl Filter {
         if code.len() != n.checked_mul(8)? || n == 0 || n > libc::BPF_MAXINSNS as usize {
             return None;
         }
-        let program = code
-            .chunks_exact(8)
-            .map(|i| {
-                (
-                    u16::from_le_bytes([i[0], i[1]]),
-                    i[2],
-                    i[3],
-                    u32::from_le_bytes([i[4], i[5], i[6], i[7]]),
-                )
-            })
-            .collect();
         Some(Filter {
-            program,
+            program: instructions(code),
             flags: libc::c_ulong::try_from(flags).ok()?,
         })
     }
@@ -424,7 +414,13 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<(u16, u8, u8, u32)>, FilterErro
     file.rewind().map_err(io)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io)?;
-    Ok(bytes
+    Ok(instructions(&bytes))
+}
+
+/// `struct sock_filter`s in this machine's layout (8 bytes each: code, jt, jf, k), as libseccomp
+/// exports them and the cache stores them, as (code, jt, jf, k) instructions.
+fn instructions(bytes: &[u8]) -> Vec<(u16, u8, u8, u32)> {
+    bytes
         .chunks_exact(8)
         .map(|i| {
             (
@@ -434,7 +430,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<(u16, u8, u8, u32)>, FilterErro
                 u32::from_ne_bytes([i[4], i[5], i[6], i[7]]),
             )
         })
-        .collect())
+        .collect()
 }
 
 /// Instructions that answer ENOSYS for a syscall numbered above the highest the profile names
