@@ -23,6 +23,7 @@ use libcontainer::syscall::syscall::SyscallType;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use serde::{Deserialize, Serialize};
 
+mod attach;
 mod filter;
 mod propagation;
 mod userns;
@@ -245,6 +246,9 @@ fn state_of(c: &Container) -> ContainerState {
 impl Runtime for InProcess {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         log::debug!("runtime: {NAME} \"create\" \"--bundle\" {bundle:?} {id:?}");
+        // First, so that the kernel's grace period runs while the bundle is read and the
+        // container prepared ([`attach`]).
+        let warmup = attach::Warmup::start();
         let prepared = Prepared::init(id, bundle, &self.seccomp_cache())?;
         let mut b = self
             .builder("create", id, prepared.workload.clone())?
@@ -260,6 +264,8 @@ impl Runtime for InProcess {
             .with_systemd(false)
             .with_detach(true)
             .build();
+        // The intermediate process has made its write (it has exited).
+        drop(warmup);
         notice_children();
         let restored = prepared.restore();
         let (err, existed) = match result {

@@ -1,0 +1,160 @@
+//! The wait at a container's first `cgroup.procs` write, taken off the path. The kernel guards
+//! every move of a process between cgroups with one system-wide lock (its
+//! `cgroup_threadgroup_rwsem`); after a quiet spell that lock is in its fast mode, and the first
+//! writer waits for an RCU grace period to switch it (about 6–15 ms on this 2-core VM, however
+//! little the write does), while writers in the next grace period or so find it switched.
+//! libcontainer's intermediate process makes that first write on every create (it moves itself
+//! into the container's cgroups before cloning the init), so a lone `run` waited the whole grace
+//! period there.
+//!
+//! [`Warmup::start`] forks a child that writes itself into the cgroup it is already in (a move
+//! to where it is: nothing changes, but the lock switches), at once and then every few
+//! milliseconds, so the grace period runs while the shim reads the bundle and libcontainer
+//! prepares the container, and the lock stays switched until the intermediate process has
+//! made its write (a lock left alone for a grace period or two switches back, and a create
+//! slowed by load takes longer than that). Dropping the [`Warmup`] once libcontainer's create
+//! has returned ends the child; it never outlives [`MAX_ROUNDS`] writes.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// The child's writes are this far apart: under the shortest grace period seen here, so the
+/// lock does not switch back in between.
+const PERIOD: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 3_000_000,
+};
+
+/// The most writes the child makes (about a second) if nobody ends it.
+const MAX_ROUNDS: u32 = 300;
+
+/// A started warm-up: the child's pid. Dropping it ends the child.
+pub(crate) struct Warmup(libc::pid_t);
+
+impl Warmup {
+    /// Forks the child that makes the no-op writes; `None` when there is no cgroup file to
+    /// write (no cgroup hierarchy mounted where expected) or the fork failed: the create then
+    /// waits as before.
+    pub(crate) fn start() -> Option<Warmup> {
+        let procs = own_procs_file()?;
+        let fd = procs.as_raw_fd();
+        // SAFETY: the child calls only close_range(2), write(2), nanosleep(2) and _exit(2),
+        // which are async-signal-safe, so forking a process with other threads (a test
+        // harness) is sound.
+        match unsafe { libc::fork() } {
+            // SAFETY: in the child, on its own copy of the cgroup file's descriptor.
+            0 => unsafe {
+                // Nothing of the caller's stays open in the child (a pipe's reader waiting
+                // for its end, a socket), only the cgroup file. close_range(2) through
+                // syscall(2): musl's libc (the static build) has no wrapper.
+                let last = libc::c_uint::MAX;
+                libc::syscall(
+                    libc::SYS_close_range,
+                    0 as libc::c_uint,
+                    (fd - 1) as libc::c_uint,
+                    0,
+                );
+                libc::syscall(libc::SYS_close_range, (fd + 1) as libc::c_uint, last, 0);
+                for _ in 0..MAX_ROUNDS {
+                    // "0": the writing process itself.
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        libc::_exit(1);
+                    }
+                    libc::nanosleep(&PERIOD, std::ptr::null_mut());
+                }
+                // Every write moved it: the exit status the tests read.
+                libc::_exit(0)
+            },
+            pid if pid > 0 => Some(Warmup(pid)),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Warmup {
+    /// Ends the child and reaps it if it is gone already; otherwise the caller's SIGCHLD loop
+    /// does (the shim's reaps every child), or, in a process without one, it is reaped with the
+    /// process.
+    fn drop(&mut self) {
+        // SAFETY: our own child, not reaped yet, so the pid is still its.
+        unsafe {
+            libc::kill(self.0, libc::SIGKILL);
+            libc::waitpid(self.0, std::ptr::null_mut(), libc::WNOHANG);
+        }
+    }
+}
+
+/// The `cgroup.procs` file of the cgroup this process is in, in one hierarchy mounted under
+/// `/sys/fs/cgroup`: the unified one first (on a hybrid host it has no controllers, the
+/// cheapest to move within), else the first v1 hierarchy with controllers.
+fn own_procs_file() -> Option<OwnedFd> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let mut candidates = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let path = path.trim_end_matches('/');
+        if controllers.is_empty() {
+            candidates.insert(0, format!("/sys/fs/cgroup{path}/cgroup.procs"));
+            candidates.insert(0, format!("/sys/fs/cgroup/unified{path}/cgroup.procs"));
+        } else if !controllers.starts_with("name=") {
+            candidates.push(format!("/sys/fs/cgroup/{controllers}{path}/cgroup.procs"));
+        }
+    }
+    candidates.into_iter().find_map(|p| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(p)
+            .ok()
+            .map(OwnedFd::from)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs root"]
+    fn the_procs_file_is_this_processs_own_cgroup() {
+        let procs = own_procs_file().expect("a cgroup hierarchy under /sys/fs/cgroup");
+        let path = std::fs::read_link(format!("/proc/self/fd/{}", procs.as_raw_fd())).unwrap();
+        assert!(path.ends_with("cgroup.procs"), "{path:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let me = std::process::id().to_string();
+        assert!(
+            text.lines().any(|l| l == me),
+            "{path:?} does not list this process ({me})"
+        );
+    }
+
+    #[test]
+    #[ignore = "needs root"]
+    fn the_child_moves_itself_until_ended_and_leaves_this_process_where_it_was() {
+        let before = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        let wait = |w: Warmup| {
+            let mut status = 0;
+            // SAFETY: waitpid(2) on the child just forked, not reaped yet.
+            let pid = unsafe { libc::waitpid(w.0, &mut status, 0) };
+            assert_eq!(pid, w.0);
+            std::mem::forget(w);
+            status
+        };
+        // Left alone, it makes all its writes and says whether each moved it.
+        let status = wait(Warmup::start().expect("a cgroup hierarchy to write to"));
+        assert!(libc::WIFEXITED(status), "{status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 0, "a write of the child failed");
+        // Dropped, it ends at once.
+        let w = Warmup::start().unwrap();
+        let pid = w.0;
+        drop(w);
+        let status = wait(Warmup(pid));
+        assert!(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL);
+        assert_eq!(
+            std::fs::read_to_string("/proc/self/cgroup").unwrap(),
+            before
+        );
+    }
+}
