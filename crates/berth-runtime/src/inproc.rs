@@ -24,6 +24,7 @@ use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use serde::{Deserialize, Serialize};
 
 mod attach;
+mod cgroups;
 mod filter;
 mod propagation;
 mod userns;
@@ -391,6 +392,12 @@ impl Runtime for InProcess {
             }
             Err(e) => return Err(e),
         };
+        if c.status() == ContainerStatus::Stopped {
+            let done = cgroups::remove_stopped(&c).map_err(|e| failed("delete", id, &e))?;
+            if done {
+                return Ok(());
+            }
+        }
         c.delete(force).map_err(|e| failed("delete", id, &e))
     }
 
@@ -1170,6 +1177,22 @@ mod tests {
         assert_eq!(rt.state(&id).unwrap().status, Status::Paused);
         rt.resume(&id).unwrap();
         assert!(rt.list().unwrap().iter().any(|c| c.id == id));
+        // The container's cgroup in each hierarchy this machine mounts, removed by delete.
+        let spec = oci_spec::runtime::Spec::load(bundle.join("config.json")).unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        let relative = linux.cgroups_path().as_ref().unwrap();
+        let relative = relative.strip_prefix("/").unwrap_or(relative).to_path_buf();
+        let cgroups = || -> Vec<PathBuf> {
+            std::fs::read_dir("/sys/fs/cgroup")
+                .unwrap()
+                .map(|e| e.unwrap().path().join(&relative))
+                .filter(|p| p.join("cgroup.procs").exists())
+                .collect()
+        };
+        assert!(
+            !cgroups().is_empty(),
+            "no cgroup {relative:?} while running"
+        );
         let err = rt.delete(&id, false).unwrap_err();
         assert!(err.to_string().contains("running"), "{err}");
         rt.kill(&id, libc::SIGKILL, false).unwrap();
@@ -1186,6 +1209,7 @@ mod tests {
         let err = rt.state(&id).unwrap_err();
         assert!(err.is_not_found(), "{err}");
         assert_eq!(err.kind(), berth_store::ErrorKind::NotFound);
+        assert_eq!(cgroups(), Vec::<PathBuf>::new(), "left behind by delete");
     }
 
     #[test]
