@@ -418,6 +418,9 @@ impl Runtime for InProcess {
                     &LibcontainerError::IncorrectStatus(c.status()),
                 ));
             }
+            // As in create: the exec'd process's intermediate process joins the container's
+            // cgroups, the first cgroup.procs write ([`attach`]).
+            let warmup = attach::Warmup::start();
             let prepared = Prepared::exec(
                 &c,
                 process,
@@ -437,6 +440,7 @@ impl Runtime for InProcess {
                 .with_process(Some(prepared.process.as_deref().unwrap_or(process)))
                 .with_detach(opts.detach)
                 .build();
+            drop(warmup);
             notice_children();
             prepared.restore()?;
             result
