@@ -23,7 +23,6 @@ use libcontainer::syscall::syscall::SyscallType;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use serde::{Deserialize, Serialize};
 
-mod attach;
 mod cgroups;
 mod filter;
 mod propagation;
@@ -247,9 +246,6 @@ fn state_of(c: &Container) -> ContainerState {
 impl Runtime for InProcess {
     fn create(&self, id: &str, bundle: &Path, opts: CreateOptions) -> Result<(), RuntimeError> {
         log::debug!("runtime: {NAME} \"create\" \"--bundle\" {bundle:?} {id:?}");
-        // First, so that the kernel's grace period runs while the bundle is read and the
-        // container prepared ([`attach`]).
-        let warmup = attach::Warmup::start();
         let prepared = Prepared::init(id, bundle, &self.seccomp_cache())?;
         let mut b = self
             .builder("create", id, prepared.workload.clone())?
@@ -265,8 +261,6 @@ impl Runtime for InProcess {
             .with_systemd(false)
             .with_detach(true)
             .build();
-        // The intermediate process has made its write (it has exited).
-        drop(warmup);
         notice_children();
         let restored = prepared.restore();
         let (err, existed) = match result {
@@ -418,9 +412,9 @@ impl Runtime for InProcess {
                     &LibcontainerError::IncorrectStatus(c.status()),
                 ));
             }
-            // As in create: the exec'd process's intermediate process joins the container's
-            // cgroups, the first cgroup.procs write ([`attach`]).
-            let warmup = attach::Warmup::start();
+            // The exec'd process's intermediate process joins the container's cgroups: the
+            // first cgroup.procs write in a while ([`crate::cgroup_lock`]).
+            let warmup = crate::cgroup_lock::Warmup::start();
             let prepared = Prepared::exec(
                 &c,
                 process,

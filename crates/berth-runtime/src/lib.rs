@@ -21,6 +21,8 @@
 
 /// The attach socket's protocol and client, detach keys.
 pub mod attach;
+/// The kernel's grace period at a container's first cgroup move, run ahead of the runtime.
+pub mod cgroup_lock;
 /// `ProcessError`, every module's error under one type.
 pub mod error;
 /// Running extra processes in a running container.

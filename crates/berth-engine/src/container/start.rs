@@ -135,6 +135,10 @@ impl Engine {
         console: Option<WinSize>,
     ) -> Result<Started, EngineError> {
         berth_runtime::phases::mark("engine.launch");
+        // The runtime's create moves a process into the container's cgroups; the kernel's wait
+        // for that runs from here, while the root filesystem is mounted and the shim spawned,
+        // until the shim reports the container created (the end of this call).
+        let _cgroup_lock = berth_runtime::cgroup_lock::Warmup::start();
         let dir = c.dir(self);
         self.check_remap(&c.host_config)?;
         let remap = self.remap_for(&c.host_config).cloned();

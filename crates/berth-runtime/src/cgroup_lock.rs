@@ -3,17 +3,18 @@
 //! `cgroup_threadgroup_rwsem`); after a quiet spell that lock is in its fast mode, and the first
 //! writer waits for an RCU grace period to switch it (about 6–15 ms on this 2-core VM, however
 //! little the write does), while writers in the next grace period or so find it switched.
-//! libcontainer's intermediate process makes that first write on every create (it moves itself
-//! into the container's cgroups before cloning the init), so a lone `run` waited the whole grace
-//! period there.
+//! Every runtime's create makes such a write (libcontainer's intermediate process moves itself
+//! into the container's cgroups before cloning the init; runc's parent writes the init's pid),
+//! as does every exec, so a lone `run` waited a whole grace period there.
 //!
 //! [`Warmup::start`] forks a child that writes itself into the cgroup it is already in (a move
 //! to where it is: nothing changes, but the lock switches), at once and then every few
-//! milliseconds, so the grace period runs while the shim reads the bundle and libcontainer
-//! prepares the container, and the lock stays switched until the intermediate process has
-//! made its write (a lock left alone for a grace period or two switches back, and a create
-//! slowed by load takes longer than that). Dropping the [`Warmup`] once libcontainer's create
-//! has returned ends the child; it never outlives [`MAX_ROUNDS`] writes.
+//! milliseconds, so the grace period runs while the engine mounts the root filesystem and
+//! spawns the shim and the runtime prepares the container, and the lock stays switched until
+//! the runtime has made its write (a lock left alone for a grace period or two switches back,
+//! and a create slowed by load takes longer than that). The engine holds one over a
+//! container's launch, the in-process runtime one over an exec; dropping the [`Warmup`] ends
+//! and reaps the child, which never outlives [`MAX_ROUNDS`] writes.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -28,19 +29,36 @@ const PERIOD: libc::timespec = libc::timespec {
 const MAX_ROUNDS: u32 = 300;
 
 /// A started warm-up: the child's pid. Dropping it ends the child.
-pub(crate) struct Warmup(libc::pid_t);
+pub struct Warmup(libc::pid_t);
 
 impl Warmup {
     /// Forks the child that makes the no-op writes; `None` when there is no cgroup file to
     /// write (no cgroup hierarchy mounted where expected) or the fork failed: the create then
     /// waits as before.
-    pub(crate) fn start() -> Option<Warmup> {
+    pub fn start() -> Option<Warmup> {
         let procs = own_procs_file()?;
         let fd = procs.as_raw_fd();
+        // The child starts with every signal blocked, so that no handler of the caller's runs
+        // in it (SIGKILL, which ends it, cannot be blocked).
+        // SAFETY: sigfillset(3) and pthread_sigmask(3) on sets of our own.
+        let saved = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut saved: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut saved);
+            saved
+        };
         // SAFETY: the child calls only close_range(2), write(2), nanosleep(2) and _exit(2),
         // which are async-signal-safe, so forking a process with other threads (a test
-        // harness) is sound.
-        match unsafe { libc::fork() } {
+        // harness, the API server) is sound.
+        let pid = unsafe { libc::fork() };
+        if pid != 0 {
+            // SAFETY: puts back the mask saved above.
+            unsafe {
+                libc::pthread_sigmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut());
+            }
+        }
+        match pid {
             // SAFETY: in the child, on its own copy of the cgroup file's descriptor.
             0 => unsafe {
                 // Nothing of the caller's stays open in the child (a pipe's reader waiting
@@ -71,14 +89,16 @@ impl Warmup {
 }
 
 impl Drop for Warmup {
-    /// Ends the child and reaps it if it is gone already; otherwise the caller's SIGCHLD loop
-    /// does (the shim's reaps every child), or, in a process without one, it is reaped with the
-    /// process.
+    /// Ends the child and reaps it: it dies at once (it sleeps between writes, and by the time
+    /// the runtime's own write is done the grace period its first write waited for is over).
     fn drop(&mut self) {
         // SAFETY: our own child, not reaped yet, so the pid is still its.
         unsafe {
             libc::kill(self.0, libc::SIGKILL);
-            libc::waitpid(self.0, std::ptr::null_mut(), libc::WNOHANG);
+            while libc::waitpid(self.0, std::ptr::null_mut(), 0) < 0
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {
+            }
         }
     }
 }
@@ -146,12 +166,17 @@ mod tests {
         let status = wait(Warmup::start().expect("a cgroup hierarchy to write to"));
         assert!(libc::WIFEXITED(status), "{status:#x}");
         assert_eq!(libc::WEXITSTATUS(status), 0, "a write of the child failed");
-        // Dropped, it ends at once.
+        // Dropped, it is ended and reaped: its pid is no child of ours any more.
         let w = Warmup::start().unwrap();
         let pid = w.0;
         drop(w);
-        let status = wait(Warmup(pid));
-        assert!(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL);
+        // SAFETY: waitpid(2) without blocking.
+        let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+        assert_eq!(r, -1);
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::ECHILD)
+        );
         assert_eq!(
             std::fs::read_to_string("/proc/self/cgroup").unwrap(),
             before
