@@ -305,35 +305,54 @@ impl LocalDriver {
     /// walk of `system df -v` is the kernel's directory reads and stats, which run in parallel
     /// on as many cores as there are (at most 4 threads, so a large listing stays gentle).
     pub fn sizes(&self, names: &[&str]) -> Vec<Result<u64, LocalError>> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Mutex;
-        let paths: Vec<PathBuf> = names.iter().map(|n| self.data(n)).collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4)
-            .min(paths.len());
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<u64, LocalError>>>> =
-            Mutex::new((0..paths.len()).map(|_| None).collect());
-        let walk = || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = paths.get(i) else { break };
-            let size = fsutil::tree_size(path).map_err(io_err(path));
-            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(size);
-        };
-        std::thread::scope(|s| {
-            for _ in 1..threads {
-                s.spawn(walk);
-            }
-            walk();
-        });
-        results
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .map(|r| r.expect("every index is walked once"))
-            .collect()
+        parallel_map(names, 4, |name| self.size(name))
     }
+
+    /// [`LocalDriver::remove`] of each of `names`, in order, by two threads at once (one on a
+    /// single core). Per removed empty volume the two `rmdir`s were 84–86 % of the system-call
+    /// time of `volume rm` of many names, spent waiting on the filesystem's journal: a second
+    /// thread overlaps one volume's wait with the next one's work.
+    pub fn remove_each(&self, names: &[String]) -> Vec<Result<(), LocalError>> {
+        parallel_map(names, 2, |name| self.remove(name))
+    }
+}
+
+/// `f` of each item, in order, run by up to `max_threads` threads (no more than the cores, nor
+/// the items) taking the next item as they finish one.
+fn parallel_map<I: Sync, T: Send>(
+    items: &[I],
+    max_threads: usize,
+    f: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, max_threads.max(1))
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let r = f(item);
+        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every index is taken once"))
+        .collect()
 }
 
 /// The size of a plain (non-tmpfs, non-device) volume with `size=`.

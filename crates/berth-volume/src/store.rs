@@ -535,8 +535,8 @@ impl<'s> VolumeStore<'s> {
     ) -> Result<Vec<Result<(), VolumeError>>, VolumeError> {
         let mut results = Vec::with_capacity(names.len());
         let mut removed = Vec::new();
-        for name in names {
-            match self.local.remove(name) {
+        for (name, r) in names.iter().zip(self.local.remove_each(names)) {
+            match r {
                 Ok(()) => {
                     removed.push(name.clone());
                     results.push(Ok(()));
