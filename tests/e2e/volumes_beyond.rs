@@ -150,6 +150,66 @@ fn system_df_counts_volumes_without_driver_options() {
     );
 }
 
+/// `system df -v` streams its volumes table (the sizes walked a batch of 256 volumes at a time,
+/// rows written as they come): every volume is listed once, in name order, with its own size,
+/// and the name column is as wide as the longest name even when that one comes in the last
+/// batch.
+#[test]
+fn system_df_v_lists_every_volume_of_many_batches_aligned() {
+    let b = vb();
+    let names: Vec<String> = (0..300).map(|i| format!("dfs-{i:03}")).collect();
+    for n in &names {
+        b.run(&["volume", "create", n]).ok();
+    }
+    let long = format!("dfs-z{}", "y".repeat(60));
+    b.run(&["volume", "create", &long]).ok();
+    // Sizes in the first batch, the second and the last one.
+    for (name, bytes) in [
+        ("dfs-000", 1_000),
+        ("dfs-257", 2_000),
+        (long.as_str(), 3_000),
+    ] {
+        let mp = b
+            .run(&["volume", "inspect", "--format", "{{.Mountpoint}}", name])
+            .ok()
+            .stdout;
+        std::fs::write(Path::new(mp.trim()).join("f"), vec![b'x'; bytes]).unwrap();
+    }
+    let out = b.run(&["system", "df", "-v"]).ok();
+    let section = out
+        .stdout
+        .split("Local Volumes space usage:\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let rows: Vec<&str> = section.split("\n\n").next().unwrap().lines().collect();
+    let width = long.len() + 3;
+    assert_eq!(rows[0], format!("{:width$}LINKS     SIZE", "VOLUME NAME"));
+    let mut want: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let size = match n.as_str() {
+                "dfs-000" => "1kB",
+                "dfs-257" => "2kB",
+                _ => "0B",
+            };
+            format!("{n:width$}0         {size}")
+        })
+        .collect();
+    want.push(format!("{long:width$}0         3kB"));
+    assert_eq!(rows[1..], want[..], "{}", out.stdout);
+
+    let out = b.run(&["system", "df"]).ok();
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Local Volumes"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(
+        row,
+        "Local Volumes   301       0         6kB       6kB (100%)"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // volume export / import
 

@@ -32,6 +32,15 @@ pub struct DiskUsage {
 impl Engine {
     /// `docker system df`.
     pub fn disk_usage(&mut self) -> Result<DiskUsage, EngineError> {
+        let mut du = self.disk_usage_without_volumes()?;
+        du.volumes = self.volume_usage()?;
+        Ok(du)
+    }
+
+    /// [`Engine::disk_usage`] with `volumes` left empty, for a caller that takes them one at a
+    /// time from [`Engine::for_each_volume_usage`] (the CLI's `system df`: 100,000 volumes
+    /// held at once took 100 MiB).
+    pub fn disk_usage_without_volumes(&mut self) -> Result<DiskUsage, EngineError> {
         let mut containers = self.list_containers(&ListOptions {
             all: true,
             size: false,
@@ -84,19 +93,59 @@ impl Engine {
                 .sum();
             img.containers = containers.iter().filter(|c| c.image_id == img.id).count() as i64;
         }
-        let volumes = self.volume_usage()?;
         Ok(DiskUsage {
             layers_size: layers_size as i64,
             images,
             containers,
-            volumes,
+            volumes: Vec::new(),
             writable_layers,
         })
     }
 }
 
-/// The summary rows of `system df`: (type, total, active, size, reclaimable) in bytes.
-pub fn summary(du: &DiskUsage) -> Vec<(&'static str, usize, usize, u64, u64)> {
+/// The `Local Volumes` line of `system df`, summed one volume at a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VolumeTotals {
+    /// Volumes.
+    pub count: usize,
+    /// Volumes some container references.
+    pub active: usize,
+    /// Their bytes (a size not computed counts 0).
+    pub size: u64,
+    /// Bytes of the volumes no container references.
+    pub reclaimable: u64,
+}
+
+impl VolumeTotals {
+    /// Counts one volume of [`Engine::for_each_volume_usage`].
+    pub fn add(&mut self, v: &VolumeInfo) {
+        let (refs, size) = v
+            .usage_data
+            .as_ref()
+            .map_or((0, 0), |u| (u.ref_count, u.size.max(0) as u64));
+        self.count += 1;
+        self.size += size;
+        if refs > 0 {
+            self.active += 1;
+        } else {
+            self.reclaimable += size;
+        }
+    }
+
+    /// The totals of a list.
+    pub fn of(volumes: &[VolumeInfo]) -> VolumeTotals {
+        let mut t = VolumeTotals::default();
+        volumes.iter().for_each(|v| t.add(v));
+        t
+    }
+}
+
+/// The summary rows of `system df`: (type, total, active, size, reclaimable) in bytes; the
+/// volumes' line from `volumes` (`du.volumes` may be left empty).
+pub fn summary(
+    du: &DiskUsage,
+    volumes: &VolumeTotals,
+) -> Vec<(&'static str, usize, usize, u64, u64)> {
     let active_images: HashSet<&str> = du
         .images
         .iter()
@@ -119,19 +168,6 @@ pub fn summary(du: &DiskUsage) -> Vec<(&'static str, usize, usize, u64, u64)> {
         .filter(|c| !running(c))
         .map(|c| c.size_rw.unwrap_or(0))
         .sum();
-    let usage = |v: &VolumeInfo| {
-        v.usage_data.clone().unwrap_or(crate::types::VolumeUsage {
-            ref_count: 0,
-            size: 0,
-        })
-    };
-    let v_size: i64 = du.volumes.iter().map(|v| usage(v).size.max(0)).sum();
-    let v_reclaim: i64 = du
-        .volumes
-        .iter()
-        .filter(|v| usage(v).ref_count == 0)
-        .map(|v| usage(v).size.max(0))
-        .sum();
     vec![
         (
             "Images",
@@ -149,10 +185,10 @@ pub fn summary(du: &DiskUsage) -> Vec<(&'static str, usize, usize, u64, u64)> {
         ),
         (
             "Local Volumes",
-            du.volumes.len(),
-            du.volumes.iter().filter(|v| usage(v).ref_count > 0).count(),
-            v_size as u64,
-            v_reclaim as u64,
+            volumes.count,
+            volumes.active,
+            volumes.size,
+            volumes.reclaimable,
         ),
         ("Build Cache", 0, 0, 0, 0),
     ]

@@ -270,29 +270,68 @@ impl Engine {
     /// Volumes for `system df`: the ones without driver options, with reference counts and
     /// sizes.
     pub fn volume_usage(&mut self) -> Result<Vec<VolumeInfo>, EngineError> {
+        let mut vols = Vec::new();
+        self.for_each_volume_usage(|v| vols.push(v))?;
+        Ok(vols)
+    }
+
+    /// The name and reference count of each volume [`Engine::for_each_volume_usage`] gives, in
+    /// the same order, without decoding the records or walking the sizes (the column widths
+    /// of `system df -v`'s table).
+    pub fn for_each_volume_usage_name(
+        &mut self,
+        mut f: impl FnMut(&str, i64),
+    ) -> Result<(), EngineError> {
         let store = self.volumes()?;
         let refs = store.ref_counts()?;
-        let mut vols = Vec::new();
-        store.for_each(|v| {
-            if !v.has_options() {
-                vols.push(v);
-            }
+        store.for_each_name_without_options(|name| {
+            f(name, refs.get(name).copied().unwrap_or(0) as i64);
             Ok(())
         })?;
-        let sizes = store.sizes_of(&vols);
-        Ok(vols
-            .into_iter()
-            .zip(sizes)
-            .map(|(v, size)| {
+        Ok(())
+    }
+
+    /// [`Engine::volume_usage`] one volume at a time, in the store's order (by name): the sizes
+    /// are walked in parallel a batch of volumes at a time, and no more than a batch is held, so
+    /// `system df` of 100,000 volumes stays as small as of a thousand.
+    pub fn for_each_volume_usage(
+        &mut self,
+        mut f: impl FnMut(VolumeInfo),
+    ) -> Result<(), EngineError> {
+        /// Enough volumes per batch to keep every walking thread busy.
+        const BATCH: usize = 256;
+        let store = self.volumes()?;
+        let refs = store.ref_counts()?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<berth_volume::store::Volume>| {
+            let mut sized = store.sizes_of(batch).into_iter();
+            for v in batch.drain(..) {
+                let size = sized.next().and_then(Result::ok).map_or(-1, |s| s as i64);
                 let usage = VolumeUsage {
                     ref_count: refs.get(&v.name).copied().unwrap_or(0) as i64,
-                    size: size.map(|s| s as i64).unwrap_or(-1),
+                    size,
                 };
                 let mut i = into_info(v);
                 i.usage_data = Some(usage);
-                i
-            })
-            .collect())
+                f(i);
+            }
+        };
+        store.for_each(|v| {
+            if !v.has_options() {
+                batch.push(v);
+                if batch.len() == BATCH {
+                    flush(&mut batch);
+                }
+            }
+            Ok(())
+        })?;
+        flush(&mut batch);
+        Ok(())
+    }
+
+    /// Bytes stored in the volume `name` (`volume export`'s progress total).
+    pub fn volume_size(&mut self, name: &str) -> Result<u64, EngineError> {
+        Ok(self.volumes()?.size(name)?)
     }
 
     /// Names of all volumes (for `info`).

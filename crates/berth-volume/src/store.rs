@@ -314,6 +314,15 @@ impl<'s> VolumeStore<'s> {
         volumes::for_each(self.store.db().conn(), |r| f(self.volume(r)))
     }
 
+    /// Calls `f` with the name of every volume without driver options ([`Volume::has_options`]
+    /// false), sorted by name, without decoding the rest of the records.
+    pub fn for_each_name_without_options(
+        &self,
+        f: impl FnMut(&str) -> Result<(), VolumeError>,
+    ) -> Result<(), VolumeError> {
+        volumes::for_each_name_without_options(self.store.db().conn(), f)
+    }
+
     /// IDs of the containers referencing `name` (any state), oldest reference first.
     pub fn users(&self, name: &str) -> Result<Vec<String>, VolumeError> {
         Ok(volumes::users(self.store.db().conn(), name)?)

@@ -145,9 +145,17 @@ fn reclaimable(bytes: u64, total: u64) -> String {
 
 /// `berth system df [-v]`.
 pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
-    let du = engine.disk_usage()?;
+    // The volumes go one at a time to the summary's totals or the verbose table; only a custom
+    // format over all lists holds them.
+    let du = if args.verbose && args.format.is_some() {
+        engine.disk_usage()?
+    } else {
+        engine.disk_usage_without_volumes()?
+    };
     if !args.verbose {
-        let rows: Vec<Row> = berth_engine::system::summary(&du)
+        let mut totals = berth_engine::system::VolumeTotals::default();
+        engine.for_each_volume_usage(|v| totals.add(&v))?;
+        let rows: Vec<Row> = berth_engine::system::summary(&du, &totals)
             .into_iter()
             .map(|(kind, total, active, size, reclaim)| {
                 Row::new("*formatter.diskUsageContext")
@@ -256,7 +264,7 @@ pub fn df(engine: &mut Engine, args: &DfArgs) -> CliResult {
     {
         use std::io::Write as _;
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-        super::volume::disk_usage_table(&mut out, &du.volumes)?;
+        super::volume::stream_disk_usage_table(engine, &mut out)?;
         out.flush()?;
     }
     println!("\nBuild cache usage: 0B\n");

@@ -164,18 +164,51 @@ impl Listing {
     }
 }
 
-/// The volumes table of `system df -v`: the bytes of [`format::DISK_USAGE_VOLUMES`]'s default
-/// table, written straight from the volumes as [`Listing`] does.
-pub fn disk_usage_table(out: &mut impl Write, list: &[VolumeInfo]) -> io::Result<()> {
-    let cells: Vec<(String, String)> = list.iter().map(usage_cells).collect();
-    let lines: Vec<[&str; 3]> = std::iter::once(["VOLUME NAME", "LINKS", "SIZE"])
-        .chain(
-            list.iter()
-                .zip(&cells)
-                .map(|(v, (links, size))| [v.name.as_str(), links.as_str(), size.as_str()]),
-        )
-        .collect();
-    format::tabwriter::write_uniform(out, &lines)
+/// The volumes table of `system df -v` of a list: what [`stream_disk_usage_table`] writes.
+#[cfg(test)]
+fn disk_usage_table(out: &mut impl Write, list: &[VolumeInfo]) -> io::Result<()> {
+    let mut widths = format::tabwriter::UniformWidths::new();
+    widths.fit(&DISK_USAGE_TITLE);
+    for v in list {
+        // The last column, the size, is never padded: its width does not matter.
+        widths.fit(&[v.name.as_str(), &usage_cells(v).0, ""]);
+    }
+    widths.write_line(out, &DISK_USAGE_TITLE)?;
+    list.iter()
+        .try_for_each(|v| write_disk_usage_row(&widths, out, v))
+}
+
+const DISK_USAGE_TITLE: [&str; 3] = ["VOLUME NAME", "LINKS", "SIZE"];
+
+/// The volumes table of `system df -v` (the bytes of [`format::DISK_USAGE_VOLUMES`]'s default
+/// table, written straight from the volumes as [`Listing`] does) of every volume of the engine,
+/// written as the volumes come: one pass over the records for the column widths, a second that
+/// walks the sizes a batch at a time and writes each row. No list is held, so 100,000 volumes
+/// take no more memory than 1,000 (a list of them took 100 MiB).
+pub fn stream_disk_usage_table(engine: &mut Engine, out: &mut impl Write) -> CliResult {
+    let mut widths = format::tabwriter::UniformWidths::new();
+    widths.fit(&DISK_USAGE_TITLE);
+    engine.for_each_volume_usage_name(|name, refs| {
+        widths.fit(&[name, &refs.to_string(), ""]);
+    })?;
+    widths.write_line(out, &DISK_USAGE_TITLE)?;
+    let mut written = Ok(());
+    engine.for_each_volume_usage(|v| {
+        if written.is_ok() {
+            written = write_disk_usage_row(&widths, out, &v);
+        }
+    })?;
+    written?;
+    Ok(Exit::Ok)
+}
+
+fn write_disk_usage_row(
+    widths: &format::tabwriter::UniformWidths<3>,
+    out: &mut impl Write,
+    v: &VolumeInfo,
+) -> io::Result<()> {
+    let (links, size) = usage_cells(v);
+    widths.write_line(out, &[v.name.as_str(), links.as_str(), size.as_str()])
 }
 
 /// `berth volume inspect`.
@@ -271,12 +304,7 @@ impl<W: Write> Write for ProgressWriter<'_, W> {
 /// `berth volume export`.
 pub fn export(engine: &mut Engine, args: &VolumeExportArgs) -> CliResult {
     let progress = TerminalProgress::new();
-    let size = engine.volume_usage().ok().and_then(|all| {
-        all.into_iter()
-            .find(|v| v.name == args.name)
-            .and_then(|v| v.usage_data)
-            .map(|u| u.size.max(0) as u64)
-    });
+    let size = engine.volume_size(&args.name).ok();
     progress.begin(&format!("Exporting {}", args.name), size);
     let exported = output::write_archive(args.output.as_deref(), "failed to export volume", |w| {
         let mut w = ProgressWriter {

@@ -127,19 +127,60 @@ pub fn write_uniform<W: std::io::Write, const N: usize>(
     out: &mut W,
     lines: &[[&str; N]],
 ) -> std::io::Result<()> {
-    let docker = TabWriter::docker();
-    let mut widths = [docker.min_width; N];
+    let mut widths = UniformWidths::new();
+    lines.iter().for_each(|line| widths.fit(line));
     for line in lines {
-        for (w, cell) in widths.iter_mut().zip(line).take(N.saturating_sub(1)) {
-            *w = (*w).max(display_width(cell) + docker.padding);
+        widths.write_line(out, line)?;
+    }
+    Ok(())
+}
+
+/// [`write_uniform`] in two passes, for a table too large to hold: every line is
+/// [`UniformWidths::fit`] first, then each is written as it comes with
+/// [`UniformWidths::write_line`]. A line that was not fitted (a row that appeared between the
+/// passes) still gets the padding after each cell.
+#[derive(Debug, Clone, Copy)]
+pub struct UniformWidths<const N: usize> {
+    widths: [usize; N],
+    padding: usize,
+}
+
+impl<const N: usize> Default for UniformWidths<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> UniformWidths<N> {
+    /// Docker's minimum widths, before any line.
+    pub fn new() -> Self {
+        let docker = TabWriter::docker();
+        UniformWidths {
+            widths: [docker.min_width; N],
+            padding: docker.padding,
         }
     }
-    const SPACES: &str = "                                                                ";
-    for line in lines {
+
+    /// Widens the columns to hold `line`.
+    pub fn fit(&mut self, line: &[&str; N]) {
+        for (w, cell) in self.widths.iter_mut().zip(line).take(N.saturating_sub(1)) {
+            *w = (*w).max(display_width(cell) + self.padding);
+        }
+    }
+
+    /// Writes `line`, aligned.
+    pub fn write_line<W: std::io::Write>(
+        &self,
+        out: &mut W,
+        line: &[&str; N],
+    ) -> std::io::Result<()> {
+        const SPACES: &str = "                                                                ";
         for (j, cell) in line.iter().enumerate() {
             out.write_all(cell.as_bytes())?;
             if j + 1 < N {
-                let mut fill = widths[j].saturating_sub(display_width(cell));
+                let mut fill = self.widths[j]
+                    .saturating_sub(display_width(cell))
+                    .max(self.padding);
                 while fill > 0 {
                     let n = fill.min(SPACES.len());
                     out.write_all(&SPACES.as_bytes()[..n])?;
@@ -147,9 +188,8 @@ pub fn write_uniform<W: std::io::Write, const N: usize>(
                 }
             }
         }
-        out.write_all(b"\n")?;
+        out.write_all(b"\n")
     }
-    Ok(())
 }
 
 /// Display width: wide (East Asian) characters count 2, combining and control characters 0.
@@ -226,5 +266,22 @@ mod tests {
         let input = "a\tbbbbbbbbbbbbbb\tc\nd\te\tf\ng\th\n";
         let want = "a         bbbbbbbbbbbbbb   c\nd         e                f\ng         h\n";
         assert_eq!(tab(input), want);
+    }
+
+    #[test]
+    fn uniform_widths_pad_a_line_wider_than_the_fitted_ones() {
+        let mut w = UniformWidths::<3>::new();
+        w.fit(&["NAME", "LINKS", "SIZE"]);
+        w.fit(&["abc", "0", "1B"]);
+        let mut out = Vec::new();
+        w.write_line(&mut out, &["NAME", "LINKS", "SIZE"]).unwrap();
+        w.write_line(&mut out, &["abc", "0", "1B"]).unwrap();
+        // A row that appeared after the widths were taken still gets the padding.
+        w.write_line(&mut out, &["a-much-longer-name", "0", "2B"])
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "NAME      LINKS     SIZE\nabc       0         1B\na-much-longer-name   0         2B\n"
+        );
     }
 }

@@ -102,6 +102,27 @@ pub fn for_each<E: From<MetaError>>(
     Ok(())
 }
 
+/// Calls `f` with the name of every volume without driver options (options NULL or `{}`),
+/// sorted by name, decoding nothing else: the first pass of `system df -v`'s table, which only
+/// needs the names' widths.
+pub fn for_each_name_without_options<E: From<MetaError>>(
+    conn: &Connection,
+    mut f: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let all = |e| MetaError::from_sqlite("volumes", e);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT name FROM volumes WHERE options IS NULL OR options = '{}' ORDER BY name",
+        )
+        .map_err(all)?;
+    let mut rows = stmt.query([]).map_err(all)?;
+    while let Some(r) = rows.next().map_err(all)? {
+        let name = r.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(all)?;
+        f(name)?;
+    }
+    Ok(())
+}
+
 /// Records `v` unless a volume of that name exists; returns whether it was inserted (two
 /// processes creating one name: the first commit wins).
 pub fn insert_if_absent(conn: &Connection, v: &VolumeRow) -> Result<bool, MetaError> {
