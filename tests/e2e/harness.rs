@@ -593,11 +593,14 @@ pub fn kill_processes_of(root: &Path) {
 }
 
 /// Ends every container a test left behind: SIGKILL to each in-process runtime container's
-/// init (its state is `<root>/runtime-berth/<id>/state.json`), then `runc --root <root>/runtime
-/// delete -f` of every container runc still knows there.
+/// init (its state is `<root>/runtime-berth/<id>/state.json`) and `berth oci-runtime delete -f`
+/// of it (which removes its cgroup directories, outside the root: they were left on the host
+/// before), then `runc --root <root>/runtime delete -f` of every container runc still knows
+/// there.
 pub fn delete_runtime_containers(root: &Path) {
     let in_process = root.join("runtime-berth");
-    for e in std::fs::read_dir(in_process)
+    let mut in_process_ids = Vec::new();
+    for e in std::fs::read_dir(&in_process)
         .into_iter()
         .flatten()
         .flatten()
@@ -609,6 +612,9 @@ pub fn delete_runtime_containers(root: &Path) {
             .and_then(|p| i32::try_from(p).ok())
             .filter(|p| *p > 0);
         let id = e.file_name().to_string_lossy().into_owned();
+        if !id.starts_with('.') {
+            in_process_ids.push(id.clone());
+        }
         if let Some(pid) = pid {
             // Still this container's process (not a reused pid): its cgroup names the ID.
             let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
@@ -620,13 +626,7 @@ pub fn delete_runtime_containers(root: &Path) {
             }
         }
     }
-    let state = root.join("runtime");
-    if !state.is_dir() {
-        return;
-    }
-    let runc = |args: &[&str]| -> Option<Output> {
-        let mut c = Command::new("runc");
-        c.arg("--root").arg(&state).args(args);
+    let run = |mut c: Command| -> Option<Output> {
         c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -641,6 +641,22 @@ pub fn delete_runtime_containers(root: &Path) {
             std::thread::sleep(Duration::from_millis(10));
         }
         child.wait_with_output().ok()
+    };
+    for id in &in_process_ids {
+        let mut c = Command::new(berth_bin());
+        c.args(["oci-runtime", "--", "--root"])
+            .arg(&in_process)
+            .args(["delete", "-f", id]);
+        run(c);
+    }
+    let state = root.join("runtime");
+    if !state.is_dir() {
+        return;
+    }
+    let runc = |args: &[&str]| -> Option<Output> {
+        let mut c = Command::new("runc");
+        c.arg("--root").arg(&state).args(args);
+        run(c)
     };
     let Some(list) = runc(&["list", "-q"]) else {
         return;
