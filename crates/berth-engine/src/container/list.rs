@@ -131,6 +131,11 @@ impl Engine {
             return Err(FilterError::BadHealth(v.to_string()).into());
         }
         let mut all = Vec::new();
+        // What each (name given at create, image ID) shows as `Image`, resolved once per listing:
+        // the lookup parses the name and decodes the image's record, 113,000 instructions a
+        // container of `ps -a`, where containers share a few images.
+        let mut shown_images: std::collections::HashMap<(String, String), String> =
+            Default::default();
         for c in self.all_containers()? {
             all.push(self.refresh(c)?);
         }
@@ -233,12 +238,21 @@ impl Engine {
                 (None, None)
             };
             let (ports, network_settings) = self.summary_network(&c)?;
+            let key = (c.image_ref.clone(), c.image_id.clone());
+            let image = match shown_images.get(&key) {
+                Some(shown) => shown.clone(),
+                None => {
+                    let shown = self.displayed_image(&c);
+                    shown_images.insert(key, shown.clone());
+                    shown
+                }
+            };
             let mut names = vec![format!("/{}", c.name)];
             names.extend(link_names.get(&c.name).cloned().unwrap_or_default());
             out.push(ContainerSummary {
                 id: c.id.clone(),
                 names,
-                image: self.displayed_image(&c),
+                image,
                 image_id: c.image_id.clone(),
                 command: command_line(&c.command()),
                 created: parse_time(&c.created_at)

@@ -100,14 +100,13 @@ pub fn insert_if_absent(conn: &Connection, img: &ImageRow) -> Result<(), MetaErr
 }
 
 /// The image with ID `id`.
+///
+/// Cached, as [`lookup_name`]: `ps -a` looks up each container's image (preparing the
+/// statement each time was a quarter of its instructions).
 pub fn get(conn: &Connection, id: &str) -> Result<Option<ImageRow>, MetaError> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM images WHERE id = ?1"),
-        [id],
-        image,
-    )
-    .optional()
-    .map_err(|e| MetaError::from_sqlite(what(id), e))
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM images WHERE id = ?1"))
+        .and_then(|mut stmt| stmt.query_row([id], image).optional())
+        .map_err(|e| MetaError::from_sqlite(what(id), e))
 }
 
 /// Every image.
@@ -150,13 +149,9 @@ pub fn delete(conn: &Connection, id: &str) -> Result<(), MetaError> {
 
 /// The image `name` points at.
 pub fn lookup_name(conn: &Connection, name: &str) -> Result<Option<String>, MetaError> {
-    conn.query_row(
-        "SELECT image_id FROM image_refs WHERE name = ?1",
-        [name],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(|e| MetaError::from_sqlite(format!("name {name}"), e))
+    conn.prepare_cached("SELECT image_id FROM image_refs WHERE name = ?1")
+        .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
+        .map_err(|e| MetaError::from_sqlite(format!("name {name}"), e))
 }
 
 /// All names (`image: None`) or those of one image, oldest first.

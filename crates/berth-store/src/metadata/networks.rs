@@ -183,13 +183,12 @@ pub fn network_by_id(conn: &Connection, id: &str) -> Result<Option<NetworkRow>, 
 
 /// The network with this exact name.
 pub fn network_by_name(conn: &Connection, name: &str) -> Result<Option<NetworkRow>, MetaError> {
+    // Cached: `ps -a` looks up each container's network.
     Ok(conn
-        .query_row(
-            &format!("SELECT {NETWORK_COLUMNS} FROM networks WHERE name = ?1"),
-            [name],
-            network_row,
-        )
-        .optional()?)
+        .prepare_cached(&format!(
+            "SELECT {NETWORK_COLUMNS} FROM networks WHERE name = ?1"
+        ))
+        .and_then(|mut stmt| stmt.query_row([name], network_row).optional())?)
 }
 
 /// Networks whose ID starts with `prefix` (at most `limit`).
