@@ -11,9 +11,10 @@
 //!   files, and the journal names exactly which files to look at on the next open;
 //! - `synchronous=FULL`: a committed change survives power loss, not only a killed process;
 //!   except the changes [`Db::write_relaxed`] commits, whose loss on power failure loses no
-//!   user data (a container's run state, which nothing survives a power loss anyway, and the
-//!   event log): they skip the fsync, still survive a killed process (WAL), and become durable
-//!   with the next ordinary commit.
+//!   user data (a container's run state, which nothing survives a power loss anyway, the
+//!   event log, journal entries that only a killed process needs or whose recovery is a
+//!   no-op, a `--rm` container's record): they skip the fsync, still survive a killed process
+//!   (WAL), and become durable with the next ordinary commit.
 
 use std::path::Path;
 use std::time::Duration;
@@ -216,7 +217,9 @@ impl Db {
     /// loses no user data and leaves no row pointing at missing files: events (Docker keeps them
     /// in memory only), a container's run state and pid (every container is dead after a power
     /// loss, and opening the engine reconciles them), a claim whose files a crash would leave
-    /// empty and unreferenced, the close of a journal entry whose recovery is a no-op.
+    /// empty and unreferenced, the close of a journal entry whose recovery is a no-op, a launch's
+    /// journal entry (a power loss leaves no mount or process of it), the record of a `--rm`
+    /// container (a durable journal entry names its files for the repair pass).
     pub fn write_relaxed<T, E>(
         &mut self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
@@ -236,6 +239,23 @@ impl Db {
         let value = result?;
         restored?;
         Ok(value)
+    }
+
+    /// [`Db::write_relaxed`] when `relaxed`, else [`Db::write`]: for a change whose durability
+    /// depends on what it is about (a `--rm` container's record).
+    pub fn write_relaxed_if<T, E>(
+        &mut self,
+        relaxed: bool,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<MetaError>,
+    {
+        if relaxed {
+            self.write_relaxed(f)
+        } else {
+            self.write(f)
+        }
     }
 
     /// Reads a `meta` value.

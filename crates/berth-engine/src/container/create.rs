@@ -472,14 +472,22 @@ impl Engine {
                 anonymous: m.anonymous,
             })
             .collect();
-        let result = self.store.db_mut().write(|tx| -> Result<(), MetaError> {
-            containers::insert(tx, &row, &volumes)?;
-            for e in endpoints {
-                berth_store::metadata::networks::insert_endpoint(tx, e)?;
-            }
-            journal::end(tx, "container", &c.id)?;
-            Ok(())
-        });
+        // A `--rm` container's record does not wait for the disk: it goes when its process
+        // ends, and if a power loss takes the record back, the container journal entry, which
+        // was committed durably before its files were made, names them for the repair pass
+        // (volumes made for it were committed on their own). A kept container's record is
+        // the user's and is durable.
+        let result = self.store.db_mut().write_relaxed_if(
+            c.host_config.auto_remove,
+            |tx| -> Result<(), MetaError> {
+                containers::insert(tx, &row, &volumes)?;
+                for e in endpoints {
+                    berth_store::metadata::networks::insert_endpoint(tx, e)?;
+                }
+                journal::end(tx, "container", &c.id)?;
+                Ok(())
+            },
+        );
         match result {
             Ok(()) => Ok(()),
             // A volume removed between its lookup and now: the create loses the race.

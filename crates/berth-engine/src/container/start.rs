@@ -117,13 +117,21 @@ impl Engine {
         on_attach: bool,
         console: Option<WinSize>,
     ) -> Result<Started, EngineError> {
-        berth_store::journal::begin(self.store.db().conn(), LAUNCHING, &c.id)?;
+        // The entry names what a killed launcher leaves (a waiting shim, a mounted root
+        // filesystem): it must survive a killed process, which a relaxed commit does (it is in
+        // the WAL), but not a power loss, which leaves no mount and no process to clean up.
+        self.store
+            .db_mut()
+            .write_relaxed(|tx| berth_store::journal::begin(tx, LAUNCHING, &c.id))?;
         let result = self.launch_inner(c, on_attach, console);
         if result.is_err() {
             self.detach_network(c);
             self.release_plugin_mounts(c);
             self.release_rootfs(c);
-            let _ = berth_store::journal::end(self.store.db().conn(), LAUNCHING, &c.id);
+            let _ = self
+                .store
+                .db_mut()
+                .write_relaxed(|tx| berth_store::journal::end(tx, LAUNCHING, &c.id));
         }
         result
     }
