@@ -186,6 +186,40 @@ pub fn include(filters: &Filters, ev: &EventMessage) -> bool {
         && filters.match_kv_list("label", &ev.actor.attributes)
 }
 
+/// Docker's attributes of a container event: the container's labels, its image as the user
+/// named it, its name, then `extra`.
+fn container_attributes(c: &Container, extra: &[(&str, String)]) -> BTreeMap<String, String> {
+    let mut attributes: BTreeMap<String, String> = c
+        .config
+        .labels
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if !c.config.image.is_empty() {
+        attributes.insert("image".into(), c.config.image.clone());
+    }
+    attributes.insert("name".into(), c.name.clone());
+    for (k, v) in extra {
+        attributes.insert(k.to_string(), v.clone());
+    }
+    attributes
+}
+
+/// The row of a container event ([`Engine::emit_container`]'s), for a caller that appends it in
+/// a transaction of its own with [`events::append`].
+pub(crate) fn container_event(c: &Container, action: &str, extra: &[(&str, String)]) -> EventRow {
+    EventRow {
+        seq: 0,
+        time_nano: now_nanos(),
+        kind: CONTAINER.to_string(),
+        action: action.to_string(),
+        actor_id: c.id.clone(),
+        attributes: container_attributes(c, extra),
+        scope: "local".into(),
+    }
+}
+
 impl Engine {
     /// Appends an event to the log; a failure is logged, never returned (the action it reports
     /// happened).
@@ -245,20 +279,7 @@ impl Engine {
     /// A container event with Docker's attributes: the container's labels, its image as the
     /// user named it, its name, then `extra`.
     pub fn emit_container(&mut self, c: &Container, action: &str, extra: &[(&str, String)]) {
-        let mut attributes: BTreeMap<String, String> = c
-            .config
-            .labels
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        if !c.config.image.is_empty() {
-            attributes.insert("image".into(), c.config.image.clone());
-        }
-        attributes.insert("name".into(), c.name.clone());
-        for (k, v) in extra {
-            attributes.insert(k.to_string(), v.clone());
-        }
+        let attributes = container_attributes(c, extra);
         self.emit(CONTAINER, action, &c.id, attributes);
     }
 

@@ -772,7 +772,10 @@ pub fn write_bundle(bundle: &Path, spec: &Spec) -> Result<PathBuf, SpecError> {
     };
     std::fs::create_dir_all(bundle).map_err(werr)?;
     let tmp = bundle.join(".config.json.tmp");
-    let json = serde_json::to_vec_pretty(spec).map_err(|e| werr(e.into()))?;
+    // Compact, as containerd and Docker write it: the pretty form was twice the bytes (17 kB
+    // against 9 kB with Docker's seccomp profile) for the engine to format and for every
+    // reader of the bundle (the runtime reads it at create and start) to skip.
+    let json = serde_json::to_vec(spec).map_err(|e| werr(e.into()))?;
     std::fs::write(&tmp, json).map_err(werr)?;
     std::fs::rename(&tmp, &path).map_err(werr)?;
     Ok(path)

@@ -374,20 +374,18 @@ impl Store {
             // recovery would find the same: that commit need not wait for the disk (a
             // container's removal ends here, at its image's top layer). The layer is looked
             // at again in the durable transaction below when it may go.
-            let settled = self
-                .db
-                .write_relaxed(|tx| -> Result<bool, StoreError> {
-                    let exists: bool = tx.query_row(
-                        "SELECT EXISTS(SELECT 1 FROM layers WHERE chain_id = ?1)",
-                        [&key],
-                        |r| r.get(0),
-                    )?;
-                    if exists && !Store::layer_in_use(tx, &key)? {
-                        return Ok(false);
-                    }
-                    journal::end(tx, RELEASE, &key)?;
-                    Ok(true)
-                })?;
+            let settled = self.db.write_relaxed(|tx| -> Result<bool, StoreError> {
+                let exists: bool = tx.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM layers WHERE chain_id = ?1)",
+                    [&key],
+                    |r| r.get(0),
+                )?;
+                if exists && !Store::layer_in_use(tx, &key)? {
+                    return Ok(false);
+                }
+                journal::end(tx, RELEASE, &key)?;
+                Ok(true)
+            })?;
             if settled {
                 break;
             }

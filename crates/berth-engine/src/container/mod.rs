@@ -300,15 +300,25 @@ impl Engine {
 
     /// Records a state the shim reached (its process started, or ended) and, in the same
     /// transaction, closes the [`start::LAUNCHING`] journal entry of the process that launched
-    /// it: the shim owns the container's mounts now, and waits for no one.
-    pub(crate) fn save_settled_state(&mut self, id: &str, s: &State) -> Result<(), EngineError> {
-        // Run state only (and the end of the launch's journal entry): after a power loss every
-        // container is dead and the next open reconciles both, so no fsync of its own.
+    /// it (the shim owns the container's mounts now, and waits for no one) and appends the
+    /// `events` that announce the change (`start`, `die`): one commit where there were three.
+    pub(crate) fn save_settled_state(
+        &mut self,
+        id: &str,
+        s: &State,
+        events: &[berth_store::metadata::events::EventRow],
+    ) -> Result<(), EngineError> {
+        // Run state only (and the end of the launch's journal entry, and events): after a
+        // power loss every container is dead and the next open reconciles both, so no fsync of
+        // its own.
         self.store
             .db_mut()
             .write_relaxed(|tx| -> Result<(), EngineError> {
                 write_state(tx, id, s)?;
                 berth_store::journal::end(tx, start::LAUNCHING, id)?;
+                for row in events {
+                    berth_store::metadata::events::append(tx, row)?;
+                }
                 Ok(())
             })
     }

@@ -50,8 +50,8 @@ impl ShimHooks for EngineHooks {
             started_at: rfc3339(at),
             finished_at: c.state.finished_at.clone(),
         };
-        engine.save_settled_state(&id, &state)?;
-        engine.emit_container(&c, "start", &[]);
+        let start = crate::events::container_event(&c, "start", &[]);
+        engine.save_settled_state(&id, &state, &[start])?;
         if super::health::HealthSettings::of(&c.config).is_some() {
             engine.reset_health(&c)?;
             match engine.spawn_health_monitor(&c) {
@@ -97,14 +97,18 @@ impl ShimHooks for EngineHooks {
         state.oom_killed = exit.oom_killed;
         state.error = exit.error.clone().unwrap_or_default();
         state.finished_at = rfc3339(exit.finished_at);
-        let _ = engine.save_settled_state(&id, &state);
-        berth_runtime::phases::mark("hooks.state_saved");
+        let mut events = Vec::new();
         if c.state.status != Status::Created || exit.error.is_none() {
             if exit.oom_killed {
-                engine.emit_container(&c, "oom", &[]);
+                events.push(crate::events::container_event(&c, "oom", &[]));
             }
-            engine.emit_container(&c, "die", &[("exitCode", exit.exit_code.to_string())]);
+            let code = ("exitCode", exit.exit_code.to_string());
+            events.push(crate::events::container_event(&c, "die", &[code]));
         }
+        if let Err(e) = engine.save_settled_state(&id, &state, &events) {
+            log::warn!("container {id}: exit not recorded: {e}");
+        }
+        berth_runtime::phases::mark("hooks.state_saved");
         engine.release_rootfs(&c);
         engine.release_mounts(&c);
         berth_runtime::phases::mark("hooks.released");

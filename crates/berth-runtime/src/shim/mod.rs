@@ -111,7 +111,7 @@ pub struct ShimConfig {
 impl ShimConfig {
     /// Writes the configuration to `path` (normally `<container dir>/shim.json`).
     pub fn save(&self, path: &Path) -> Result<(), ShimError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| ShimError::io(path, e.into()))?;
+        let json = serde_json::to_vec(self).map_err(|e| ShimError::io(path, e.into()))?;
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, json).map_err(|e| ShimError::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| ShimError::io(path, e))
