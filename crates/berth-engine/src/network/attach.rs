@@ -59,7 +59,14 @@ struct Allocated {
     ip: Ipv4Addr,
 }
 
+/// Writes `content` to `path` unless the file holds it already: `create` wrote the same
+/// `hostname`, `hosts` and `resolv.conf` a moment before the first start of most containers,
+/// and rewriting a file frees and allocates its data block again (on a filesystem mounted with
+/// `discard`, a synchronous discard each).
 fn write_file(path: &Path, content: &str) -> Result<(), EngineError> {
+    if std::fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
+        return Ok(());
+    }
     std::fs::write(path, content).map_err(EngineError::Io)
 }
 
