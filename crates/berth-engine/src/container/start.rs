@@ -310,7 +310,10 @@ impl Engine {
     /// Mounts the container's root filesystem (unless it already is) and returns its path.
     /// A remapped container's is an overlay over an id-mapped view of its image layers.
     pub(crate) fn mount_rootfs(&self, c: &Container) -> Result<std::path::PathBuf, EngineError> {
-        let (rootfs, _view) = self.rootfs_view(&c.id, self.remap_for(&c.host_config))?;
+        let (mut rootfs, _view) = self.rootfs_view(&c.id, self.remap_for(&c.host_config))?;
+        if c.host_config.auto_remove {
+            rootfs.make_volatile();
+        }
         if !rootfs.mounts.is_empty() && !self.mounter().is_mount_point(&rootfs.path) {
             self.mounter().mount_all(&rootfs.mounts)?;
         }

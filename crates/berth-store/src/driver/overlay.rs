@@ -88,6 +88,18 @@ impl OverlayDriver {
         }
     }
 
+    /// Clears what an earlier `volatile` mount of layer `id` left in its work dir
+    /// (`work/incompat/volatile`): the kernel refuses every later mount of the same upper and
+    /// work dirs while it is there, even after a clean unmount. The layer is about to be
+    /// mounted again (or is mounted now, and the kernel reads the marker only when mounting).
+    fn clear_volatile_marker(&self, id: &str) -> Result<(), DriverError> {
+        let marker = self
+            .root
+            .join(self.upper_and_work(id).1)
+            .join("work/incompat/volatile");
+        fsutil::remove_tree(&marker).map_err(io_err(&marker))
+    }
+
     fn link(&self, id: &str) -> Result<String, DriverError> {
         let p = self.dir(id).join("link");
         std::fs::read_to_string(&p)
@@ -266,6 +278,7 @@ impl GraphDriver for OverlayDriver {
             });
         }
         let (lower_list, upper) = if writable {
+            self.clear_volatile_marker(id)?;
             (lowers, Some(id))
         } else {
             let mut all = vec![format!("l/{own}")];
@@ -305,6 +318,7 @@ impl GraphDriver for OverlayDriver {
 
     fn rootfs_over(&self, id: &str, view: &Path) -> Result<Rootfs, DriverError> {
         let lowers = self.lowers(id)?;
+        self.clear_volatile_marker(id)?;
         let merged = self.dir(id).join("merged");
         let (upper, work) = self.upper_and_work(id);
         // The lower dirs relative to the view (which becomes the mount's cwd), the upper and
