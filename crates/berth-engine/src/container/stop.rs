@@ -120,11 +120,18 @@ impl Engine {
         let timeout = timeout
             .or(c.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
+        // A --rm container's shim removes it once it has ended, maybe before this looks again:
+        // it is answered as it was last seen, stopped (docker prints its name, exit 0).
+        let gone = |c: &Container, e: EngineError| match e {
+            EngineError::NoSuchContainer(_) if c.host_config.auto_remove => Ok(c.clone()),
+            e => Err(e),
+        };
         if !self.signal_and_wait(&c, signal, timeout)? {
-            return Ok((self.container(&c.id)?, Stopped::NotRunning));
+            let now = self.container(&c.id).or_else(|e| gone(&c, e))?;
+            return Ok((now, Stopped::NotRunning));
         }
         self.emit_container(&c, "stop", &[]);
-        let c = self.container(&c.id)?;
+        let c = self.container(&c.id).or_else(|e| gone(&c, e))?;
         // The shim tears the network down at exit; this covers a shim that could not.
         if !c.state.status.is_running() {
             self.detach_network(&c);
@@ -171,8 +178,13 @@ impl Engine {
             self.emit_container(c, "kill", &[("signal", signal.to_string())]);
         }
         self.await_exit(c, signal, timeout)?;
-        // A restart policy may have started the next run just before it saw the mark.
-        let now = self.container(&c.id)?;
+        // A restart policy may have started the next run just before it saw the mark; a --rm
+        // container's shim may have removed it already (it ended: that is what was asked).
+        let now = match self.container(&c.id) {
+            Ok(now) => now,
+            Err(EngineError::NoSuchContainer(_)) if c.host_config.auto_remove => return Ok(true),
+            Err(e) => return Err(e),
+        };
         if now.state.status.is_running() {
             if deliver(&*self.runtime_of(&now), &now, signal, true)? {
                 self.emit_container(&now, "kill", &[("signal", signal.to_string())]);
