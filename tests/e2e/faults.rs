@@ -378,3 +378,39 @@ fn kill_9_of_the_shim_then_rm_f_releases_a_size_limited_volume_and_its_loop_devi
     assert!(!data_mounted());
     b.run(&["volume", "rm", "sized"]).ok();
 }
+
+/// Issue 16: a `--rm` container's writable layer is mounted `volatile`, so its unmount does not
+/// sync the whole filesystem holding the data root (a kept container's layer is not). The
+/// marker such a mount leaves makes the kernel refuse any later mount of that layer, even after
+/// a clean unmount: a `--rm` container whose shim was killed still starts again, and `stop`
+/// answers with its name although its shim removes it on the way.
+#[test]
+fn a_rm_containers_layer_is_volatile_and_mounts_again_after_its_shim_died() {
+    let b = with_busybox();
+    let root_mount = "grep ' / ' /proc/mounts";
+    let out = b.run_rm_sh(&[], root_mount).ok();
+    // Shown as `volatile`, or `fsync=volatile` by newer kernels.
+    assert!(out.stdout.contains("volatile"), "{}", out.stdout);
+    let out = b
+        .run(&["run", "--name", "kept", "busybox", "sh", "-c", root_mount])
+        .ok();
+    assert!(
+        out.stdout.contains("upperdir=") && !out.stdout.contains("volatile"),
+        "{}",
+        out.stdout
+    );
+
+    let id = b.run_d(&["--rm", "--name", "gone", "busybox", "sleep", "1000"]);
+    let pid = b.inspect("gone")["State"]["Pid"].as_i64().unwrap();
+    let shims = shim_pids(&id);
+    assert_eq!(shims.len(), 1, "one shim per container: {shims:?}");
+    kill9(shims[0] as i64);
+    let status = b.ps_status("gone").unwrap();
+    assert!(exited(137).is_match(&status), "{status}");
+    nothing_left_running(&b, &id, pid);
+    b.run(&["start", "gone"]).ok();
+    assert_eq!(b.status_of("gone"), "running");
+    assert_eq!(b.run(&["stop", "-t", "0", "gone"]).ok().stdout, "gone\n");
+    assert_eq!(b.ps_status("gone"), None);
+    assert_eq!(mounts_under(&b.root()), Vec::<String>::new());
+}
