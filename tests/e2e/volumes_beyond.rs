@@ -68,6 +68,19 @@ fn rich_volume(b: &Berth, name: &str) {
 // ---------------------------------------------------------------------------------------------
 // system df (§9.3)
 
+/// `system df -v`'s output and the lines of its "Local Volumes space usage" table, header first.
+fn df_volume_rows(b: &Berth) -> (Run, Vec<String>) {
+    let out = b.run(&["system", "df", "-v"]).ok();
+    let section = out
+        .stdout
+        .split("Local Volumes space usage:\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let rows = section.split("\n\n").next().unwrap().lines();
+    let rows = rows.map(str::to_string).collect();
+    (out, rows)
+}
+
 #[test]
 fn system_df_counts_volumes_without_driver_options() {
     let b = vb();
@@ -120,13 +133,7 @@ fn system_df_counts_volumes_without_driver_options() {
         "Local Volumes   2         1         102.4kB   102.4kB (99%)"
     );
 
-    let out = b.run(&["system", "df", "-v"]).ok();
-    let section = out
-        .stdout
-        .split("Local Volumes space usage:\n\n")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{}", out.stdout));
-    let mut rows: Vec<&str> = section.split("\n\n").next().unwrap().lines().collect();
+    let (_, mut rows) = df_volume_rows(&b);
     assert_eq!(rows.remove(0), "VOLUME NAME   LINKS     SIZE");
     rows.sort();
     assert_eq!(
@@ -175,13 +182,7 @@ fn system_df_v_lists_every_volume_of_many_batches_aligned() {
             .stdout;
         std::fs::write(Path::new(mp.trim()).join("f"), vec![b'x'; bytes]).unwrap();
     }
-    let out = b.run(&["system", "df", "-v"]).ok();
-    let section = out
-        .stdout
-        .split("Local Volumes space usage:\n\n")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{}", out.stdout));
-    let rows: Vec<&str> = section.split("\n\n").next().unwrap().lines().collect();
+    let (out, rows) = df_volume_rows(&b);
     let width = long.len() + 3;
     assert_eq!(rows[0], format!("{:width$}LINKS     SIZE", "VOLUME NAME"));
     let mut want: Vec<String> = names
