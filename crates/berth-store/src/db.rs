@@ -8,7 +8,9 @@
 //!   name are decided by SQLite (the loser sees the winner's row);
 //! - files are created **before** the row that points at them and removed **after** it, under a
 //!   [`crate::journal`] entry, so a crash can only leave files without rows, never rows without
-//!   files, and the journal names exactly which files to look at on the next open;
+//!   files, and the journal names exactly which files to look at on the next open (one
+//!   exception, for power loss only: a plain volume's two empty directories are not flushed
+//!   before its row, and a volume whose row survived without them gets them back when used);
 //! - `synchronous=FULL`: a committed change survives power loss, not only a killed process;
 //!   except the changes [`Db::write_relaxed`] commits, whose loss on power failure loses no
 //!   user data (a container's run state, which nothing survives a power loss anyway, the

@@ -156,12 +156,37 @@ impl LocalDriver {
         if let Some(size) = sized_plain(opts) {
             self.make_image(name, size)?;
         }
-        // The row the caller commits next must not outlive these entries in a power loss, so
-        // they reach the disk first: one fsync of the volume's directory, the last one changed.
-        // On ext4 and xfs (metadata journaled, committed in order) it forces the journal up to
-        // that change, which holds the earlier mkdir in the volumes directory too; a second
-        // fsync of that directory found nothing to write and cost a device cache flush.
-        fsutil::fsync_dir(&dir).map_err(io_err(&dir))?;
+        // A plain volume's two empty directories are not flushed before the row the caller
+        // commits next: a power loss that keeps the row and takes them loses nothing (the
+        // volume was new and empty), and [`LocalDriver::restore`] makes them again when the
+        // volume is next used. A volume with options is more than empty directories (an ext4
+        // image, a mount's target), so its entries reach the disk first: one fsync of the
+        // volume's directory, the last one changed (on ext4 and xfs it forces the journal up to
+        // that change, which holds the earlier mkdir in the volumes directory too).
+        if opts.is_some_and(|o| !o.is_empty()) {
+            fsutil::fsync_dir(&dir).map_err(io_err(&dir))?;
+        }
+        Ok(())
+    }
+
+    /// Makes a plain volume's directories again if they are missing: what a power loss right
+    /// after [`LocalDriver::create`] (which does not flush them) may leave behind a committed
+    /// row. Nothing is lost with them: the volume was new and empty. One `statx` when they are
+    /// there.
+    pub fn restore(&self, name: &str) -> Result<(), LocalError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let data = self.data(name);
+        if std::fs::symlink_metadata(&data).is_ok() {
+            return Ok(());
+        }
+        for (path, mode) in [(self.dir(name), 0o701), (data, 0o755)] {
+            match std::fs::DirBuilder::new().mode(mode).create(&path) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(LocalError::Io { path, source: e })
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -231,13 +256,17 @@ impl LocalDriver {
     }
 
     /// Makes an option volume's mount at `_data` if it is not mounted yet (it stays until
-    /// [`LocalDriver::unmount`]). Plain volumes need nothing.
+    /// [`LocalDriver::unmount`]). A plain volume only gets its directories back if a power loss
+    /// took them ([`LocalDriver::restore`]).
     pub fn mount(
         &self,
         name: &str,
         opts: Option<&BTreeMap<String, String>>,
     ) -> Result<(), LocalError> {
-        if !Self::is_mounted_kind(opts) || self.is_mounted(name) {
+        if !Self::is_mounted_kind(opts) {
+            return self.restore(name);
+        }
+        if self.is_mounted(name) {
             return Ok(());
         }
         let Some(m) = self.mount_of(name, opts)? else {
@@ -541,6 +570,35 @@ mod tests {
         d.mount("plain", Some(&opts(&[("o", "x")]))).unwrap();
         assert!(sys.calls().is_empty());
         drop(t);
+    }
+
+    /// Issue 20: a plain volume's directories are created without a flush, so a power loss may
+    /// keep its row without them; mounting it (its next use) makes them again, as create did.
+    #[test]
+    fn a_plain_volume_whose_directories_are_gone_gets_them_back_when_mounted() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_t, sys, d) = recorded();
+        d.create("p", None).unwrap();
+        std::fs::write(d.data("p").join("f"), "x").unwrap();
+        d.mount("p", None).unwrap();
+        assert!(
+            d.data("p").join("f").exists(),
+            "a volume that is there is left alone"
+        );
+        std::fs::remove_dir_all(d.dir("p")).unwrap();
+        d.mount("p", None).unwrap();
+        let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(d.dir("p")), 0o701);
+        assert_eq!(mode(d.data("p")), 0o755);
+        assert_eq!(std::fs::read_dir(d.data("p")).unwrap().count(), 0);
+        // Only `_data` gone: made again inside the directory that is left.
+        std::fs::remove_dir(d.data("p")).unwrap();
+        d.restore("p").unwrap();
+        assert!(d.data("p").is_dir());
+        assert!(
+            sys.calls().is_empty(),
+            "nothing is mounted for a plain volume"
+        );
     }
 
     #[test]

@@ -430,6 +430,10 @@ impl<'s> VolumeStore<'s> {
             anonymous,
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
+        // The command's one flush: this commit's (the WAL's fsync). A plain volume's
+        // directories were not flushed before it (see `LocalDriver::create`): a killed process
+        // still leaves files without a row, never the reverse; only a power loss may keep the
+        // row without them, and the volume's next use makes them again, empty as they were.
         let inserted = self
             .store
             .db_mut()
@@ -912,6 +916,7 @@ impl VolumeStore<'_> {
         let key = format!("{old}/{new}");
         journal::begin(self.store.db().conn(), "volume-rename", &key)?;
         self.local.unmount(old)?;
+        self.local.restore(old)?;
         let (from, to) = (self.local.dir(old), self.local.dir(new));
         std::fs::rename(&from, &to).map_err(|source| LocalError::Io {
             path: from.clone(),
@@ -992,7 +997,11 @@ impl VolumeStore<'_> {
     /// Mounts an option volume for a one-off operation; returns whether it was mounted now (and
     /// so should be unmounted afterwards).
     fn mount_for_use(&self, v: &Volume) -> Result<bool, VolumeError> {
-        if !LocalDriver::is_mounted_kind(v.options.as_ref()) || self.local.is_mounted(&v.name) {
+        if !LocalDriver::is_mounted_kind(v.options.as_ref()) {
+            self.local.restore(&v.name)?;
+            return Ok(false);
+        }
+        if self.local.is_mounted(&v.name) {
             return Ok(false);
         }
         self.mount(v)?;
@@ -1062,6 +1071,7 @@ impl VolumeStore<'_> {
             }
             return r;
         }
+        self.local.restore(&v.name)?;
         let staging = self.local.dir(&v.name).join("_import");
         journal::begin(self.store.db().conn(), "volume-import", &v.name)?;
         let _ = berth_store::fsutil::remove_tree(&staging);
