@@ -493,9 +493,14 @@ def wl_d(e, ctx):
         e.run("volume", "create", f"bench-d-{i:05d}")
     res = {"d.create": time.perf_counter() - t0}
     res["d.ls1"] = e.run("volume", "ls")[0]
+    # The rows n has at 100N, here at N and 10N, so the cost per volume can be read across.
+    res["d.ls1.filter"] = e.run("volume", "ls", "--filter", "name=bench-d-0001")[0]
+    res["d.df1"] = e.run("system", "df", "-v")[0]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:  # growth is setup, not measured
         list(pool.map(lambda i: e.run("volume", "create", f"bench-d-{i:05d}"), range(n1, n2)))
     res["d.ls10"] = e.run("volume", "ls")[0]
+    res["d.ls10.filter"] = e.run("volume", "ls", "--filter", "name=bench-d-0001")[0]
+    res["d.df10"] = e.run("system", "df", "-v")[0]
     t0 = time.perf_counter()
     if remove_volumes(e, "bench-d-") != n2:
         raise EngineError(f"volume ls did not list {n2} volumes")
@@ -886,7 +891,11 @@ METRICS = {
     "c": "c. volume write+read 256 MiB",
     "d.create": "d. volume create ×N",
     "d.ls1": "d. volume ls (N volumes)",
+    "d.ls1.filter": "d. volume ls --filter name= (N volumes)",
+    "d.df1": "d. system df -v (N empty volumes)",
     "d.ls10": "d. volume ls (10N volumes)",
+    "d.ls10.filter": "d. volume ls --filter name= (10N volumes)",
+    "d.df10": "d. system df -v (10N empty volumes)",
     "d.rm": "d. volume rm all 10N",
     "e.load": "e. load (plain tar)",
     "e.load.gz": "e. load (gzip)",
