@@ -34,6 +34,36 @@ fn remapped_root() -> (u32, u32) {
     (first("/etc/subuid"), first("/etc/subgid"))
 }
 
+/// Issue 20: a plain volume's directories are not flushed at create, so a power loss may keep
+/// its row without them; made again at its next use, they are the remapped root's as create
+/// made them, and the container's root can write there.
+#[test]
+#[ignore = "needs root"]
+fn a_remapped_volume_a_power_loss_took_comes_back_the_remapped_roots() {
+    let b = remapped_berth();
+    b.run(&["volume", "create", "lost"]).ok();
+    let (uid, gid) = remapped_root();
+    let data = b.root().join("volumes/lost/_data");
+    let md = std::fs::metadata(&data).unwrap();
+    assert_eq!((md.uid(), md.gid()), (uid, gid), "as created");
+    std::fs::remove_dir_all(b.root().join("volumes/lost")).unwrap();
+    let out = b
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "lost:/d",
+            "busybox",
+            "sh",
+            "-c",
+            "stat -c '%u:%g' /d && touch /d/f && ls /d",
+        ])
+        .ok();
+    assert_eq!(out.stdout, "0:0\nf\n");
+    let md = std::fs::metadata(&data).unwrap();
+    assert_eq!((md.uid(), md.gid()), (uid, gid), "made again");
+}
+
 #[test]
 #[ignore = "needs root"]
 fn a_remapped_root_owns_its_volume_files_and_reads_layers_as_root() {

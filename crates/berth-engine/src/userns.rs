@@ -363,22 +363,6 @@ impl crate::Engine {
         }
         Ok(())
     }
-
-    /// Makes a new plain local volume's data directory the remapped root's (dockerd's local
-    /// driver does so when it creates a volume under a remapping).
-    pub(crate) fn own_new_volume(
-        &self,
-        v: &berth_volume::store::Volume,
-    ) -> Result<(), EngineError> {
-        let Some(r) = &self.config.remap else {
-            return Ok(());
-        };
-        if v.is_plugin() || v.options.as_ref().is_some_and(|o| !o.is_empty()) {
-            return Ok(());
-        }
-        std::os::unix::fs::chown(&v.mountpoint, Some(r.root_uid()), Some(r.root_gid()))?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

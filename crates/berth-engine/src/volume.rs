@@ -72,16 +72,20 @@ impl From<VolumeError> for EngineError {
 }
 
 impl Engine {
+    /// The volumes, a new plain one owned by the remapped root under `userns-remap` (dockerd's
+    /// local driver does so when it creates a volume under a remapping).
     pub(crate) fn volumes(&mut self) -> Result<VolumeStore<'_>, EngineError> {
-        Ok(VolumeStore::new(&mut self.store)?)
+        let owner = self
+            .config
+            .remap
+            .as_ref()
+            .map(|r| (r.root_uid(), r.root_gid()));
+        Ok(VolumeStore::new(&mut self.store)?.with_owner(owner))
     }
 
     /// `docker volume create`.
     pub fn create_volume(&mut self, req: &CreateVolume) -> Result<VolumeInfo, EngineError> {
-        let (v, new) = self.volumes()?.create(req)?;
-        if new {
-            self.own_new_volume(&v)?;
-        }
+        let (v, _) = self.volumes()?.create(req)?;
         self.emit_volume(&v.name, "create", &[("driver", v.driver.clone())]);
         Ok(info(&v))
     }

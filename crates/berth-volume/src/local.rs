@@ -76,6 +76,9 @@ pub fn parse_size(s: &str) -> Option<u64> {
 pub struct LocalDriver {
     root: PathBuf,
     mounter: Mounter,
+    /// Who owns a new plain volume's `_data` (uid, gid): the remapped root under
+    /// `userns-remap`, as dockerd's local driver makes it; `None`: whoever berth runs as.
+    owner: Option<(u32, u32)>,
 }
 
 impl LocalDriver {
@@ -90,7 +93,22 @@ impl LocalDriver {
         Ok(LocalDriver {
             root: root.to_path_buf(),
             mounter,
+            owner: None,
         })
+    }
+
+    /// Gives every plain volume this driver creates (or makes again, [`LocalDriver::restore`])
+    /// a `_data` owned by `owner` (uid, gid).
+    pub fn set_owner(&mut self, owner: Option<(u32, u32)>) {
+        self.owner = owner;
+    }
+
+    /// A new plain volume's `_data` made `owner`'s, if one is set.
+    fn own(&self, data: &Path) -> Result<(), LocalError> {
+        if let Some((uid, gid)) = self.owner {
+            std::os::unix::fs::chown(data, Some(uid), Some(gid)).map_err(io_err(data))?;
+        }
+        Ok(())
     }
 
     /// `<root>/volumes/<name>`.
@@ -156,6 +174,9 @@ impl LocalDriver {
         if let Some(size) = sized_plain(opts) {
             self.make_image(name, size)?;
         }
+        if opts.is_none_or(|o| o.is_empty()) {
+            self.own(&data)?;
+        }
         // A plain volume's two empty directories are not flushed before the row the caller
         // commits next: a power loss that keeps the row and takes them loses nothing (the
         // volume was new and empty), and [`LocalDriver::restore`] makes them again when the
@@ -179,7 +200,7 @@ impl LocalDriver {
         if std::fs::symlink_metadata(&data).is_ok() {
             return Ok(());
         }
-        for (path, mode) in [(self.dir(name), 0o701), (data, 0o755)] {
+        for (path, mode) in [(self.dir(name), 0o701), (data.clone(), 0o755)] {
             match std::fs::DirBuilder::new().mode(mode).create(&path) {
                 Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
                     return Err(LocalError::Io { path, source: e })
@@ -187,7 +208,7 @@ impl LocalDriver {
                 _ => {}
             }
         }
-        Ok(())
+        self.own(&data)
     }
 
     /// An ext4 filesystem of exactly `size` bytes in a sparse image file next to `_data`.

@@ -251,6 +251,13 @@ impl<'s> VolumeStore<'s> {
         Ok(VolumeStore { store, local })
     }
 
+    /// New plain volumes (and those a power loss took, made again) get a `_data` owned by
+    /// `owner` (uid, gid): the remapped root under `userns-remap`.
+    pub fn with_owner(mut self, owner: Option<(u32, u32)>) -> Self {
+        self.local.set_owner(owner);
+        self
+    }
+
     /// The local driver.
     pub fn driver(&self) -> &LocalDriver {
         &self.local

@@ -169,7 +169,6 @@ impl Engine {
                     let (v, new) = store.create(&req)?;
                     if new {
                         created.push(v.name.clone());
-                        self.own_new_volume(&v)?;
                     }
                     v
                 }
