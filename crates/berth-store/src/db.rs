@@ -1,6 +1,6 @@
 //! [`Db`] is the SQLite metadata database of a data root (`<root>/berth.db`): WAL journal, a busy
-//! timeout so concurrent CLI processes queue instead of failing, foreign keys on, and the
-//! [`crate::schema`] migrations applied on open.
+//! handler with short pauses so that concurrent CLI processes queue instead of failing, foreign
+//! keys on, and the [`crate::schema`] migrations applied on open.
 //!
 //! Ordering guarantees (the rules every store in berth follows):
 //! - every multi-step metadata change is one `IMMEDIATE` transaction ([`Db::write`]), so a crash
@@ -74,6 +74,38 @@ const WAL_SIZE_LIMIT: i64 = 4 << 20;
 /// How long a process waits for another one's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest pause between two tries for another process's lock ([`busy_wait`]).
+const BUSY_PAUSE_MAX: Duration = Duration::from_millis(2);
+
+/// The busy handler: waits before SQLite tries for the lock again, `attempt` being the number
+/// of tries so far; `false` gives up (SQLite then reports "database is locked").
+///
+/// SQLite's own handler (`busy_timeout`) sleeps 1, 2, 5, 10, 15, 20, 25 ms… between tries,
+/// while berth's commits hold the write lock for well under a millisecond (a relaxed one) or one
+/// fsync: with 16 `run --rm` at once a waiter slept on long after the lock was free. This one
+/// starts at 50 µs and doubles every second try up to [`BUSY_PAUSE_MAX`], so a waiter is at
+/// most that late; it gives up after about [`BUSY_TIMEOUT`].
+fn busy_wait(attempt: i32) -> bool {
+    match busy_pause(u32::try_from(attempt).unwrap_or(0)) {
+        Some(pause) => {
+            std::thread::sleep(pause);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The pause before try `attempt + 1` for a lock, `None` once [`BUSY_TIMEOUT`] is used up.
+fn busy_pause(attempt: u32) -> Option<Duration> {
+    // The first 12 pauses are below the cap (together under 10 ms); after them each is the cap.
+    let limit = BUSY_TIMEOUT.as_millis() / BUSY_PAUSE_MAX.as_millis() + 12;
+    (u128::from(attempt) <= limit).then(|| {
+        Duration::from_micros(50)
+            .saturating_mul(1 << (attempt / 2).min(10))
+            .min(BUSY_PAUSE_MAX)
+    })
+}
+
 /// Whether `e` is SQLite's "database is locked" (or "busy").
 fn is_busy(e: &DbError) -> bool {
     matches!(
@@ -114,8 +146,8 @@ impl Db {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let new_wal = std::fs::symlink_metadata(&wal).is_err();
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut conn = Connection::open(path)?;
+        conn.busy_handler(Some(busy_wait))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Each CLI call is a short process: SQLite's default would checkpoint the WAL and
@@ -288,6 +320,45 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writer_waits_for_another_connections_lock_in_short_pauses() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("berth.db");
+        let mut holder = Db::open(&p).unwrap();
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let mut db = Db::open(&p).unwrap();
+            locked_rx.recv().unwrap();
+            // The other connection holds the write lock: this one waits, then commits.
+            db.set_meta("storage_driver", "overlay")
+        });
+        holder
+            .write(|tx| -> Result<(), MetaError> {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_driver', 'vfs')",
+                    [],
+                )?;
+                locked_tx.send(()).unwrap();
+                // Long enough for many of the waiter's tries.
+                std::thread::sleep(Duration::from_millis(50));
+                Ok(())
+            })
+            .unwrap();
+        waiter.join().unwrap().unwrap();
+        assert_eq!(
+            holder.meta("storage_driver").unwrap().as_deref(),
+            Some("overlay")
+        );
+        // The pauses start far below SQLite's first (1 ms), stay short, and add up to the
+        // busy timeout before the handler gives up.
+        assert!(busy_pause(0).unwrap() < Duration::from_millis(1));
+        let pauses: Vec<Duration> = (0..).map_while(busy_pause).collect();
+        assert!(pauses.iter().all(|p| *p <= BUSY_PAUSE_MAX));
+        let waited: Duration = pauses.iter().sum();
+        assert!(waited >= BUSY_TIMEOUT && waited < BUSY_TIMEOUT + Duration::from_secs(1));
+        assert!(!busy_wait(i32::try_from(pauses.len()).unwrap()));
+    }
 
     #[test]
     fn opens_migrates_and_reopens() {
