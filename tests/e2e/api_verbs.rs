@@ -389,7 +389,7 @@ fn create_fields_are_applied_or_refused() {
     );
     let id = inspect["Id"].as_str().unwrap();
     let oci = std::fs::read_to_string(
-        b.root()
+        b.exec_root()
             .join("containers")
             .join(id)
             .join("bundle/config.json"),

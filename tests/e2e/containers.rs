@@ -2014,6 +2014,8 @@ fn copy_on_write_two_containers_one_image() {
         b.root().join("layers").join(&one),
         b.root().join("layers").join(format!("{one}-init")),
         b.root().join("containers").join(&one),
+        b.exec_root().join("containers").join(&one),
+        b.exec_root().join("runtime-berth").join(&one),
     ] {
         assert!(!dir.exists(), "{} left behind", dir.display());
     }

@@ -271,6 +271,16 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
     for id in ids.symmetric_difference(&dirs) {
         other.push(format!("container {id}: row and directory disagree"));
     }
+    // A run directory (under the exec root) or runtime state only for a container with a row.
+    for sub in ["containers", "runtime-berth"] {
+        for id in names_in(&b.exec_root().join(sub)) {
+            if !id.starts_with('.') && !ids.contains(&id) {
+                other.push(format!(
+                    "container {id}: {sub} under the exec root without a row"
+                ));
+            }
+        }
+    }
     // Layers: every layer directory belongs to a layer row or a container, and back.
     let layer_rows = rows(
         b,

@@ -40,6 +40,10 @@ fn rm_cleans_up(b: &Berth, name: &str, id: &str) {
         b.root().join("layers").join(id),
         b.root().join("layers").join(format!("{id}-init")),
         b.root().join("containers").join(id),
+        // Its run directory and runtime state, under the exec root.
+        b.exec_root().join("containers").join(id),
+        b.exec_root().join("runtime-berth").join(id),
+        b.exec_root().join("runtime").join(id),
     ] {
         assert!(!dir.exists(), "{} left behind", dir.display());
     }
@@ -124,8 +128,9 @@ fn kill_9_of_the_shim_shows_exited_137_and_rm_works() {
     let pid = b.inspect("orphan")["State"]["Pid"].as_i64().unwrap();
     let shims = shim_pids(&id);
     assert_eq!(shims.len(), 1, "one shim per container: {shims:?}");
-    let stamp = std::fs::read_to_string(b.root().join("containers").join(&id).join("shim.pid"))
-        .unwrap_or_default();
+    let stamp =
+        std::fs::read_to_string(b.exec_root().join("containers").join(&id).join("shim.pid"))
+            .unwrap_or_default();
     assert!(
         stamp.contains(&shims[0].to_string()),
         "shim.pid {stamp:?} names the shim {}",

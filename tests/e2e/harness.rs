@@ -305,7 +305,7 @@ impl Drop for Berth {
         let root = self.root();
         kill_processes_of(&root);
         kill_processes_of(&self.exec_root());
-        delete_runtime_containers(&root);
+        delete_runtime_containers(&self.exec_root());
         unmount_under(self.dir.path());
         if self.exec_root().exists() {
             crate::net_harness::cleanup(self.net.block, &self.net.bridge(), &self.exec_root());
@@ -593,10 +593,10 @@ pub fn kill_processes_of(root: &Path) {
 }
 
 /// Ends every container a test left behind: SIGKILL to each in-process runtime container's
-/// init (its state is `<root>/runtime-berth/<id>/state.json`) and `berth oci-runtime delete -f`
-/// of it (which removes its cgroup directories, outside the root: they were left on the host
-/// before), then `runc --root <root>/runtime delete -f` of every container runc still knows
-/// there.
+/// init (its state is `<exec root>/runtime-berth/<id>/state.json`) and `berth oci-runtime
+/// delete -f` of it (which removes its cgroup directories, outside the root: they were left on
+/// the host before), then `runc --root <exec root>/runtime delete -f` of every container runc
+/// still knows there.
 pub fn delete_runtime_containers(root: &Path) {
     let in_process = root.join("runtime-berth");
     let mut in_process_ids = Vec::new();

@@ -294,12 +294,16 @@ fn run_rm_on_a_terminal_lists_what_it_discarded() {
     t.expect("berth run -v NAME:/var/lib/mysql ...", ANSWER);
     assert_eq!(t.wait_exit(ANSWER), 0, "terminal: {:?}", t.output());
     assert!(b.ps_all().is_empty());
-    let left: Vec<_> = std::fs::read_dir(b.root().join("tmp"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    // The shim deletes the removed files (moved to its staging directory) once the client has
+    // its exit code, then leaves.
+    let left = || -> Vec<_> {
+        std::fs::read_dir(b.root().join("tmp"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect()
+    };
+    wait_for("the shim's staging to go", SOON, || left().is_empty());
 
     // In a pipe: the container's output and exit status alone, as docker's.
     let out = b

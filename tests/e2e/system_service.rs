@@ -10,7 +10,8 @@ use crate::harness::*;
 const SOON: Duration = Duration::from_secs(30);
 
 /// What a reboot does to a data root, without rebooting: every shim and container process
-/// killed, every mount under the root gone, runc's state (on tmpfs at /run) cleared.
+/// killed, every mount under the root gone, the exec root's run directories and runtime state
+/// (on tmpfs at /run) cleared.
 fn simulate_reboot(b: &Berth, running: &[&str]) {
     let pids: Vec<i64> = running
         .iter()
@@ -24,7 +25,11 @@ fn simulate_reboot(b: &Berth, running: &[&str]) {
         wait_for("a container process to die", SOON, || process_gone(pid));
     }
     unmount_under(&b.root());
-    let _ = std::fs::remove_dir_all(b.root().join("runtime"));
+    // The runtimes' cgroup directories go too (a reboot leaves none).
+    delete_runtime_containers(&b.exec_root());
+    for dir in ["containers", "runtime", "runtime-berth"] {
+        let _ = std::fs::remove_dir_all(b.exec_root().join(dir));
+    }
 }
 
 #[test]

@@ -43,6 +43,10 @@ pub struct Engine {
     pub(crate) network: NetworkConfig,
     /// The writable-layer limit of containers that set none (`storage-opts`).
     pub(crate) default_layer_size: Option<u64>,
+    /// Where removed containers' files are moved instead of deleted, when the deleting can
+    /// wait ([`Engine::defer_deletes`]: a `--rm` container's shim, whose user waits for the
+    /// removal, not for the blocks to be freed).
+    pub(crate) trash: Option<PathBuf>,
 }
 
 impl Engine {
@@ -91,6 +95,7 @@ impl Engine {
             config,
             network,
             default_layer_size,
+            trash: None,
         };
 
         engine.recover_containers()?;

@@ -256,6 +256,18 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Moves `path` (a file or a tree) to `to`, a new path on the same file system, so that it is
+/// gone from where it was at the cost of a rename, not of deleting each file (on a file system
+/// mounted with `discard`, every freed block waits for the device); where the rename fails (`to`
+/// on another file system, say) `path` is removed at once. A missing `path` is not an error.
+pub fn move_or_remove_tree(path: &Path, to: &Path) -> io::Result<()> {
+    match fs::rename(path, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(_) => remove_tree(path),
+    }
+}
+
 /// Copies the tree `src` into the new directory `dst` keeping everything a layer can hold: file
 /// types (incl. devices and fifos), owners, modes, xattrs, hardlinks and times. Regular files are
 /// reflinked where the filesystem can share extents, copied otherwise.

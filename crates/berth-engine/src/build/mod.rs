@@ -637,7 +637,7 @@ impl EngineBackend<'_, '_> {
             .engine
             .start_container(id, true, None)
             .map_err(backend_err)?;
-        let dir = self.engine.container_dir(id);
+        let dir = self.engine.run_dir(id);
         let (reader, writer) =
             rustix::pipe::pipe().map_err(|e| backend_err(std::io::Error::from(e)))?;
         let devnull = std::fs::File::open("/dev/null").map_err(backend_err)?;

@@ -72,11 +72,11 @@ impl Engine {
         // A container whose shim holds the created process for a start request counts as
         // attachable (the API attaches before it starts).
         let awaiting_start =
-            !c.state.status.is_running() && berth_runtime::shim::shim_alive(&c.dir(self));
+            !c.state.status.is_running() && berth_runtime::shim::shim_alive(&self.run_dir(&c.id));
         if !req.start && !awaiting_start {
             c.can_attach()?;
         }
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         let mut client =
             AttachClient::connect(&dir).map_err(berth_runtime::error::ProcessError::from)?;
         self.emit_container(&c, "attach", &[]);
@@ -100,7 +100,7 @@ impl Engine {
     /// container stays for the start request to report the failure and remove it.
     pub fn prepare_attach(&mut self, name: &str) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        if !c.state.status.is_running() && !berth_runtime::shim::shim_alive(&c.dir(self)) {
+        if !c.state.status.is_running() && !berth_runtime::shim::shim_alive(&self.run_dir(&c.id)) {
             self.start_container_keeping(&c.id, true, None, true)?;
         }
         Ok(())
@@ -118,7 +118,7 @@ impl Engine {
         let c = self.container(name)?;
         c.can_resize()?;
         let size = berth_runtime::term::WinSize { rows, cols };
-        AttachClient::resize(&c.dir(self), size)
+        AttachClient::resize(&self.run_dir(&c.id), size)
             .map_err(berth_runtime::error::ProcessError::from)?;
         Ok(())
     }

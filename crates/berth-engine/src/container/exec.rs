@@ -179,10 +179,10 @@ impl Engine {
     pub fn reconcile_execs(&self, container_id: Option<&str>) -> Result<(), EngineError> {
         let conn = self.store.db().conn();
         for r in execs::unfinished(conn, container_id)? {
-            let dir = self.container_dir(&r.container_id);
-            if watched(&watch_path(&dir, &r.id)) {
+            if watched(&watch_path(&self.container_dir(&r.container_id), &r.id)) {
                 continue;
             }
+            let dir = self.run_dir(&r.container_id);
             let init = match self.lookup_container(&r.container_id) {
                 Ok(c) if c.state.status.is_running() && berth_runtime::shim::shim_alive(&dir) => {
                     c.state.pid
@@ -323,7 +323,7 @@ impl Engine {
         c.can_exec()?;
         let spec = self.exec_spec(&c, config)?;
         let runtime = self.runtime_of(&c);
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         let conn = self.store.db().conn();
         let mut started = |pid: i32| {
             if let Err(e) = execs::set_running(conn, &record.id, i64::from(pid)) {
@@ -359,7 +359,8 @@ impl Engine {
         let mut env = self.link_env(c);
         env.extend(c.config.env.clone().unwrap_or_default());
         env.extend(config.env.iter().cloned());
-        let rlimits = bundle_rlimits(&c.dir(self).join("bundle")).map_err(ProcessError::from)?;
+        let rlimits =
+            bundle_rlimits(&self.run_dir(&c.id).join("bundle")).map_err(ProcessError::from)?;
         Ok(ExecSpec {
             args: config.cmd.clone(),
             env,

@@ -473,7 +473,7 @@ impl Engine {
     ) -> Result<(Option<i32>, String), EngineError> {
         let spec = self.exec_spec(c, config)?;
         let runtime = self.runtime_of(c);
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         let io_err = |e: std::io::Error| EngineError::Io(e);
         let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| io_err(e.into()))?;

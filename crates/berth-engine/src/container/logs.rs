@@ -34,7 +34,7 @@ impl Engine {
         err: &mut dyn Write,
     ) -> Result<(), EngineError> {
         let c = self.container(name)?;
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         let Some(path) = self.log_path(&c) else {
             return Err(super::runconfig::RunConfigError::LogsNotReadable.into());
         };

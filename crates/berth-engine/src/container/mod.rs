@@ -233,10 +233,26 @@ impl Container {
     }
 }
 
+/// `<exec_root>/containers/<id>`: container `id`'s run directory under the exec root (a tmpfs
+/// under `/run` by default, as containerd keeps its bundles under `/run/containerd`): a run
+/// creates and removes its files there, not on the data root's disk, and a reboot empties it,
+/// as it ends every run.
+pub(crate) fn run_dir(exec_root: &std::path::Path, id: &str) -> PathBuf {
+    exec_root.join("containers").join(id)
+}
+
 impl Engine {
-    /// `<root>/containers/<id>`.
+    /// `<root>/containers/<id>`: what the container keeps while it exists (`hosts`,
+    /// `hostname`, `resolv.conf`, its log, ...).
     pub fn container_dir(&self, id: &str) -> PathBuf {
         self.root().join("containers").join(id)
+    }
+
+    /// `<exec root>/containers/<id>` ([`run_dir`]): what the container's runs need and nothing
+    /// after a reboot does — the OCI bundle, `shim.json`, the shim's and the init's pid files,
+    /// the attach and console sockets.
+    pub fn run_dir(&self, id: &str) -> PathBuf {
+        run_dir(&self.network.exec_root, id)
     }
 
     /// Every container (state as recorded).
@@ -383,7 +399,7 @@ impl Engine {
         if !c.state.status.is_running() {
             return Ok(c);
         }
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         if berth_runtime::shim::shim_alive(&dir) {
             return Ok(c);
         }
@@ -437,12 +453,15 @@ impl Engine {
     /// command line under that name, which fails to start with "cannot run berth"
     /// (create refuses the name in such a binary, so only a data root shared with another
     /// build gets there).
+    /// Its state lives under the exec root (`runtime-berth`, `runtime`), as runc's under
+    /// Docker's: nothing of it outlives a reboot, which ends every container.
     pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::AnyRuntime {
         let name = c.host_config.runtime.as_str();
-        berth_runtime::AnyRuntime::named(name, self.root()).unwrap_or_else(|| {
+        let state_root = &self.network.exec_root;
+        berth_runtime::AnyRuntime::named(name, state_root).unwrap_or_else(|| {
             berth_runtime::AnyRuntime::Cli(berth_runtime::Runc::new(
                 name,
-                self.root().join("runtime"),
+                state_root.join("runtime"),
             ))
         })
     }

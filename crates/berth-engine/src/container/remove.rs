@@ -159,7 +159,7 @@ impl Engine {
     /// row goes, so nothing outlives the container. A shim removing its own `--rm` container is
     /// left alone: its process has ended and its runtime state is deleted.
     pub(crate) fn end_leftover_processes(&mut self, c: &Container) -> Result<(), EngineError> {
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         match shim_stamp(&dir) {
             Some(shim) if shim == ProcessStamp::current() => Ok(()),
             Some(shim) if shim.is_alive() => {
@@ -194,15 +194,56 @@ impl Engine {
         }
     }
 
-    /// Unmounts and deletes the files of container `id` (whose row is gone).
+    /// Unmounts and deletes the files of container `id` (whose row is gone), or moves them
+    /// to the trash ([`Engine::defer_deletes`]).
     pub(crate) fn remove_container_files(&mut self, id: &str) -> Result<(), EngineError> {
         self.unmount_rootfs(id)?;
         self.release_layer_quota(id)?;
+        let init = format!("{id}-init");
         let driver = self.store.driver();
-        driver.remove(id)?;
-        driver.remove(&format!("{id}-init"))?;
-        fsutil::remove_tree(&self.container_dir(id))?;
+        match &self.trash {
+            Some(trash) => {
+                driver.remove_to(id, &trash.join(id))?;
+                driver.remove_to(&init, &trash.join(&init))?;
+                let files = trash.join(format!("{id}-files"));
+                fsutil::move_or_remove_tree(&self.container_dir(id), &files)?;
+                let run = trash.join(format!("{id}-run"));
+                fsutil::move_or_remove_tree(&self.run_dir(id), &run)?;
+            }
+            None => {
+                driver.remove(id)?;
+                driver.remove(&init)?;
+                fsutil::remove_tree(&self.container_dir(id))?;
+                fsutil::remove_tree(&self.run_dir(id))?;
+            }
+        }
         Ok(())
+    }
+
+    /// From now on, removals move a container's files to a trash directory of this process
+    /// (in its staging directory, which the repair pass deletes if the process dies) instead
+    /// of deleting them; [`Engine::empty_trash`] deletes them. For the shim of a `--rm`
+    /// container: the user waits for the removal (the name free again, the exit code), not for
+    /// the file system to free each block. Without a trash directory removals delete at once.
+    pub(crate) fn defer_deletes(&mut self) {
+        if self.trash.is_some() {
+            return;
+        }
+        let Ok(trash) = self.store.staging_path("removed") else {
+            return;
+        };
+        if std::fs::create_dir(&trash).is_ok() {
+            self.trash = Some(trash);
+        }
+    }
+
+    /// Deletes what removals moved to the trash ([`Engine::defer_deletes`]).
+    pub(crate) fn empty_trash(&mut self) {
+        if let Some(trash) = self.trash.take() {
+            if let Err(e) = fsutil::remove_tree(&trash) {
+                log::warn!("deleting {}: {e}", trash.display());
+            }
+        }
     }
 
     /// `docker container prune`: removes every stopped container that `filters` (`until`,

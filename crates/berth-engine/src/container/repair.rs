@@ -42,7 +42,7 @@ impl Engine {
     /// alone (false: not finished); without a shim, the root filesystem is unmounted and
     /// whatever the runtime still has of it is killed.
     fn finish_launch(&mut self, c: &super::Container) -> Result<bool, EngineError> {
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         if let Some(shim) = shim_stamp(&dir).filter(|s| s.is_alive()) {
             let waits_for_attach = ShimConfig::load(&dir.join(SHIM_CONFIG))
                 .is_ok_and(|cfg| cfg.start == StartMode::OnAttach);

@@ -114,6 +114,8 @@ impl ShimHooks for EngineHooks {
         berth_runtime::phases::mark("hooks.released");
         if c.host_config.auto_remove {
             engine.write_discard_report(&c);
+            // The files are deleted in `finished`, once the client has the exit code.
+            engine.defer_deletes();
             let _ = engine.destroy_container(&c, true);
             berth_runtime::phases::mark("hooks.removed");
         }
@@ -121,7 +123,13 @@ impl ShimHooks for EngineHooks {
     }
 
     fn finished(&mut self) -> bool {
+        if let Some(engine) = self.engine.as_mut() {
+            engine.empty_trash();
+        }
         let Some(delay) = self.restart_after.take() else {
+            // Nothing follows: closed now, the engine removes this process's staging directory
+            // (where the trash was), which the shim's exit would leave to the repair pass.
+            self.engine = None;
             return false;
         };
         let id = self.id.clone();
@@ -135,7 +143,16 @@ impl ShimHooks for EngineHooks {
 impl Engine {
     /// The body of `berth shim <id>`: never returns.
     pub fn run_shim(opts: EngineOptions, id: &str) -> ! {
-        let dir = opts.root.join("containers").join(id);
+        // The launcher wrote the configuration in the container's run directory, under the
+        // exec root the settings file gives this data root (as Engine::open reads it).
+        let exec_root = match crate::config::EngineConfig::load(opts.config_file.as_deref()) {
+            Ok((settings, _)) => settings.network(&opts.root).exec_root,
+            Err(e) => {
+                eprintln!("berth shim: {e}");
+                std::process::exit(125);
+            }
+        };
+        let dir = super::run_dir(&exec_root, id);
         let config = match ShimConfig::load(&dir.join(SHIM_CONFIG)) {
             Ok(c) => c,
             Err(e) => {

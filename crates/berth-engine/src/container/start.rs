@@ -61,7 +61,7 @@ impl Engine {
         if c.can_start()? == CanStart::AlreadyRunning {
             return Ok((c, Started::AlreadyRunning));
         }
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         if c.state.status != Status::Created {
             // The shim of the last run may still be finishing (it answers attach clients with
             // the exit code before it unmounts and leaves): a new start waits for it rather than
@@ -253,13 +253,21 @@ impl Engine {
         let oci = spec
             .to_oci()
             .map_err(berth_runtime::error::ProcessError::from)?;
-        let bundle = dir.join("bundle");
+        let run_dir = self.run_dir(&c.id);
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o710)
+                .create(&run_dir)?;
+        }
+        let bundle = run_dir.join("bundle");
         berth_runtime::spec::write_bundle(&bundle, &oci)
             .map_err(berth_runtime::error::ProcessError::from)?;
         let shim_config = ShimConfig {
             id: c.id.clone(),
             bundle,
-            container_dir: dir.clone(),
+            container_dir: run_dir.clone(),
             runtime: self.runtime_for(c),
             log_path: self.log_path(c),
             log_rotation: super::runconfig::logging::settings(&c.host_config.log_config)?.rotation,
@@ -278,7 +286,7 @@ impl Engine {
             debug_log: log::log_enabled!(log::Level::Debug).then(|| dir.join("shim.log")),
         };
         shim_config
-            .save(&dir.join(berth_runtime::shim::SHIM_CONFIG))
+            .save(&run_dir.join(berth_runtime::shim::SHIM_CONFIG))
             .map_err(berth_runtime::error::ProcessError::from)?;
         let mut cmd = Command::new(self.shim_exe());
         cmd.arg("--root").arg(self.root());

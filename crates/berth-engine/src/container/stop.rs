@@ -197,7 +197,7 @@ impl Engine {
     /// Waits for the exit of a container sent `signal`: `timeout` seconds (negative: forever),
     /// then SIGKILL and 30 more seconds.
     fn await_exit(&mut self, c: &Container, signal: i32, timeout: i64) -> Result<(), EngineError> {
-        let Some(shim) = shim_stamp(&c.dir(self)) else {
+        let Some(shim) = shim_stamp(&self.run_dir(&c.id)) else {
             return Ok(());
         };
         if signal != libc::SIGKILL {

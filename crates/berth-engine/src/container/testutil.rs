@@ -120,8 +120,9 @@ impl Runtime for FakeRuntime {
 
 /// An engine over the vfs data root `root` whose runtime is `fake` (a second one on the same
 /// root stands for another berth process).
+/// Its exec root (run directories) is `<root>/exec`, so that nothing is left under `/run`.
 pub(crate) fn open_engine(fake: &FakeRuntime, root: &Path) -> Engine {
-    Engine::open(EngineOptions {
+    let mut engine = Engine::open(EngineOptions {
         root: root.to_path_buf(),
         storage_driver: Some("vfs".into()),
         shim_exe: None,
@@ -129,7 +130,9 @@ pub(crate) fn open_engine(fake: &FakeRuntime, root: &Path) -> Engine {
         config_file: None,
         mounter: Default::default(),
     })
-    .unwrap()
+    .unwrap();
+    engine.network.exec_root = root.join("exec");
+    engine
 }
 
 /// An engine over a fresh vfs data root whose runtime is `fake`, holding container `id` in
@@ -165,7 +168,7 @@ pub(crate) fn engine_with_container(
     };
     containers::insert(engine.store().db().conn(), &row, &[]).unwrap();
     if status.is_running() {
-        let dir = engine.container_dir(id);
+        let dir = engine.run_dir(id);
         std::fs::create_dir_all(&dir).unwrap();
         berth_runtime::shim::ProcessStamp::current()
             .save(&dir.join(berth_runtime::shim::SHIM_PID))

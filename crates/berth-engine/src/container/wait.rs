@@ -13,7 +13,7 @@ impl Engine {
         if !c.state.status.is_running() {
             return Ok(c.state.exit_code);
         }
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         // The shim reports the code itself; if it is gone already, the database has it.
         if let Ok(Some(code)) = AttachClient::wait(&dir, None) {
             return Ok(code);
@@ -42,7 +42,7 @@ impl Engine {
         abandoned: &dyn Fn() -> bool,
     ) -> Result<i32, EngineError> {
         let c = self.container(name)?;
-        let dir = c.dir(self);
+        let dir = self.run_dir(&c.id);
         let code = loop {
             if let Ok(Some(code)) = AttachClient::wait(&dir, None) {
                 break code;

@@ -5,7 +5,9 @@
 //! exit through [`ShimHooks`](crate::shim::ShimHooks) (the engine records it and cleans up) and deletes the runtime's
 //! state.
 //!
-//! A container's directory holds the shim's files: `shim.json` (its [`ShimConfig`](crate::shim::ShimConfig)),
+//! A container's run directory ([`ShimConfig::container_dir`](crate::shim::ShimConfig::container_dir):
+//! the engine's is under its exec root, a tmpfs, not the data root) holds the shim's files:
+//! `shim.json` (its [`ShimConfig`](crate::shim::ShimConfig)),
 //! `shim.pid` (a [`ProcessStamp`](crate::shim::ProcessStamp), so that a dead shim is recognised even if its pid is
 //! reused), `init.pid` (the container's init, written by the runtime) and `attach.sock`.
 //! [`recover`](crate::shim::recover) cleans up after a shim that died (`kill -9`).
@@ -83,7 +85,8 @@ pub struct ShimConfig {
     pub id: String,
     /// The bundle directory (with `config.json`).
     pub bundle: PathBuf,
-    /// The container directory: sockets and pid files live here.
+    /// The container's run directory: sockets and pid files live here (the engine keeps the
+    /// bundle and `shim.json` there too, under its exec root).
     pub container_dir: PathBuf,
     /// The runtime to drive.
     pub runtime: crate::runtime::AnyRuntime,

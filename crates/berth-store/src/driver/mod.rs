@@ -136,6 +136,14 @@ pub trait GraphDriver: Send + Sync {
     }
     /// Removes everything of layer `id`; a missing or half-created layer is not an error.
     fn remove(&self, id: &str) -> Result<(), DriverError>;
+    /// [`GraphDriver::remove`] that leaves the deleting for later: layer `id` is gone from the
+    /// driver when this returns, its files moved to `trash` (a new path on the data root's file
+    /// system, which the caller deletes when nobody waits for it). Where they cannot be moved
+    /// there they are removed as `remove` does.
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
+        let _ = trash;
+        self.remove(id)
+    }
     /// The directory a layer tar is unpacked into.
     fn apply_dir(&self, id: &str) -> PathBuf;
     /// How to see layer `id` as a full tree, writable (a container's layer) or not.

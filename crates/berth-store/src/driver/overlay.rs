@@ -100,6 +100,16 @@ impl OverlayDriver {
         fsutil::remove_tree(&marker).map_err(io_err(&marker))
     }
 
+    /// Removes layer `id`'s short name in `l/`, if it has one.
+    fn remove_link(&self, id: &str) {
+        if let Ok(short) = self.link(id) {
+            if !short.is_empty() && !short.contains('/') {
+                let l = self.root.join("l").join(short);
+                let _ = std::fs::remove_file(l);
+            }
+        }
+    }
+
     fn link(&self, id: &str) -> Result<String, DriverError> {
         let p = self.dir(id).join("link");
         std::fs::read_to_string(&p)
@@ -246,14 +256,20 @@ impl GraphDriver for OverlayDriver {
     }
 
     fn remove(&self, id: &str) -> Result<(), DriverError> {
+        self.remove_link(id);
         let dir = self.dir(id);
+        fsutil::remove_tree(&dir).map_err(io_err(&dir))
+    }
+
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
         if let Ok(short) = self.link(id) {
             if !short.is_empty() && !short.contains('/') {
                 let l = self.root.join("l").join(short);
-                let _ = std::fs::remove_file(l);
+                let _ = fsutil::move_or_remove_tree(&l, &trash.with_extension("link"));
             }
         }
-        fsutil::remove_tree(&dir).map_err(io_err(&dir))
+        let dir = self.dir(id);
+        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))
     }
 
     fn apply_dir(&self, id: &str) -> PathBuf {

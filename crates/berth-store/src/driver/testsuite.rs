@@ -224,7 +224,21 @@ fn run_suite(kind: DriverKind) {
         d.name()
     );
 
-    for id in ["replay", "ctr", "top", "base"] {
+    // Removed to a trash directory: gone from the driver at once, deleted with the trash.
+    let trash = t.path().join("trash");
+    std::fs::create_dir(&trash).unwrap();
+    for id in ["replay", "ctr"] {
+        d.remove_to(id, &trash.join(id)).unwrap();
+        assert!(d.rootfs(id, true).is_err(), "{} still has {id}", d.name());
+        assert!(
+            trash.join(id).is_dir(),
+            "{}: {id} not in the trash",
+            d.name()
+        );
+    }
+    d.remove_to("ctr", &trash.join("again")).unwrap();
+    crate::fsutil::remove_tree(&trash).unwrap();
+    for id in ["top", "base"] {
         d.remove(id).unwrap();
     }
     let left: Vec<_> = std::fs::read_dir(t.path().join("layers"))

@@ -56,6 +56,11 @@ impl GraphDriver for VfsDriver {
         fsutil::remove_tree(&dir).map_err(io_err(&dir))
     }
 
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
+        let dir = self.root.join(id);
+        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))
+    }
+
     fn apply_dir(&self, id: &str) -> PathBuf {
         self.tree(id)
     }
