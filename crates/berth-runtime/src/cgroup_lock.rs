@@ -28,14 +28,32 @@ const PERIOD: libc::timespec = libc::timespec {
 /// The most writes the child makes (about a second) if nobody ends it.
 const MAX_ROUNDS: u32 = 300;
 
-/// A started warm-up: the child's pid. Dropping it ends the child.
+/// A started warm-up: the child's pid (0: an outer warm-up of this thread's serves). Dropping
+/// it ends the child.
 pub struct Warmup(libc::pid_t);
+
+std::thread_local! {
+    /// How many [`Warmup`]s this thread holds: one started inside another (the engine's launch
+    /// inside `run`'s, which starts before the container is created) forks no second child.
+    static HELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
 
 impl Warmup {
     /// Forks the child that makes the no-op writes; `None` when there is no cgroup file to
     /// write (no cgroup hierarchy mounted where expected) or the fork failed: the create then
-    /// waits as before.
+    /// waits as before. While this thread holds one already, the new one forks nothing and
+    /// the outer one's child serves both.
     pub fn start() -> Option<Warmup> {
+        if HELD.get() > 0 {
+            HELD.set(HELD.get() + 1);
+            return Some(Warmup(0));
+        }
+        let warmup = Warmup::fork()?;
+        HELD.set(1);
+        Some(warmup)
+    }
+
+    fn fork() -> Option<Warmup> {
         let procs = own_procs_file()?;
         let fd = procs.as_raw_fd();
         // The child starts with every signal blocked, so that no handler of the caller's runs
@@ -92,6 +110,10 @@ impl Drop for Warmup {
     /// Ends the child and reaps it: it dies at once (it sleeps between writes, and by the time
     /// the runtime's own write is done the grace period its first write waited for is over).
     fn drop(&mut self) {
+        HELD.set(HELD.get().saturating_sub(1));
+        if self.0 == 0 {
+            return;
+        }
         // SAFETY: our own child, not reaped yet, so the pid is still its.
         unsafe {
             libc::kill(self.0, libc::SIGKILL);
@@ -159,6 +181,8 @@ mod tests {
             // SAFETY: waitpid(2) on the child just forked, not reaped yet.
             let pid = unsafe { libc::waitpid(w.0, &mut status, 0) };
             assert_eq!(pid, w.0);
+            // Reaped here: its Drop must not signal the pid again.
+            HELD.set(HELD.get() - 1);
             std::mem::forget(w);
             status
         };
@@ -180,6 +204,20 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string("/proc/self/cgroup").unwrap(),
             before
+        );
+        // One inside another forks no second child, and its end leaves the outer one's.
+        let outer = Warmup::start().unwrap();
+        let inner = Warmup::start().unwrap();
+        assert_eq!(inner.0, 0);
+        drop(inner);
+        // SAFETY: waitpid(2) without blocking on our own child.
+        let r = unsafe { libc::waitpid(outer.0, std::ptr::null_mut(), libc::WNOHANG) };
+        assert_eq!(r, 0, "the outer warm-up's child still runs");
+        drop(outer);
+        let again = Warmup::start().unwrap();
+        assert_ne!(
+            again.0, 0,
+            "a new warm-up after both ended forks its own child"
         );
     }
 }

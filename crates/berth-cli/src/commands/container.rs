@@ -762,6 +762,9 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     let keys = detach_keys(args.detach_keys.as_deref())?;
     let cid = CidFile::create(args.cidfile.as_deref())?;
     super::registry::ensure_image(engine, &req).map_err(run_engine_error)?;
+    // The kernel's wait at the runtime's first cgroup move runs while the container is
+    // created too, not only during its launch (which would start one: this one serves it).
+    let cgroup_lock = berth_runtime::cgroup_lock::Warmup::start();
     let c = engine.create_container(req).map_err(run_engine_error)?;
     berth_runtime::phases::mark("cli.created");
     cid.write(&c.id)?;
@@ -784,6 +787,7 @@ pub fn run(engine: &mut Engine, args: &RunArgs) -> CliResult {
     let (_, started) = engine
         .start_container(&c.id, true, console)
         .map_err(run_start_error)?;
+    drop(cgroup_lock);
     let outcome = engine
         .attach_container(
             &c.id,
