@@ -204,7 +204,16 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
         // No journal entry survives the repair: their owners are dead (a shim still starting
         // its container closes the entry of the `run` that launched it once it runs).
         let journal = rows(b, "SELECT kind, key FROM journal");
-        let done = stray.is_empty() && stray_mounts.is_empty() && journal.is_empty();
+        // A running `--rm` container's shim removes it the moment its process ends (`true`
+        // ends at once): the audit waits for that rather than read the rows and the disk
+        // while the removal moves them.
+        let finishing = rows(
+            b,
+            "SELECT id FROM containers WHERE json_extract(host_config, '$.AutoRemove')",
+        )
+        .into_iter()
+        .any(|r| !shim_pids(&r[0]).is_empty());
+        let done = stray.is_empty() && stray_mounts.is_empty() && journal.is_empty() && !finishing;
         if done || Instant::now() > deadline {
             for r in journal {
                 other.push(format!("journal entry left open: {r:?}"));
