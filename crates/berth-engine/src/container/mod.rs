@@ -251,8 +251,49 @@ impl Engine {
     /// `<exec root>/containers/<id>` ([`run_dir`]): what the container's runs need and nothing
     /// after a reboot does — the OCI bundle, `shim.json`, the shim's and the init's pid files,
     /// the attach and console sockets.
+    ///
+    /// A run an older berth started (before the exec root held run files) keeps its files in
+    /// the container's directory on the data root and its runtime state under the data root:
+    /// while its `shim.pid` is there (its shim runs, or died and its leftovers still need
+    /// cleaning up), that directory is the run directory, so an upgrade with containers running
+    /// neither loses track of them nor takes them for dead. Its shim removes `shim.pid` when
+    /// it ends; the next launch uses the exec root ([`Engine::leave_legacy_run_dir`]).
     pub fn run_dir(&self, id: &str) -> PathBuf {
-        run_dir(&self.network.exec_root, id)
+        let dir = run_dir(&self.network.exec_root, id);
+        if dir.exists() {
+            return dir;
+        }
+        let legacy = self.container_dir(id);
+        if legacy.join(berth_runtime::shim::SHIM_PID).exists() {
+            return legacy;
+        }
+        dir
+    }
+
+    /// Whether container `id`'s run files are where an older berth kept them ([`Engine::run_dir`]).
+    pub(crate) fn legacy_run_dir(&self, id: &str) -> bool {
+        self.run_dir(id) == self.container_dir(id)
+    }
+
+    /// Before a launch: a legacy run directory ([`Engine::run_dir`]) whose shim is gone is
+    /// left for the exec root: its run files, which nothing reads any more, are deleted.
+    pub(crate) fn leave_legacy_run_dir(&self, id: &str) -> Result<(), EngineError> {
+        use berth_runtime::shim::{shim_alive, INIT_PID, SHIM_CONFIG, SHIM_PID};
+        if !self.legacy_run_dir(id) {
+            return Ok(());
+        }
+        let dir = self.container_dir(id);
+        if shim_alive(&dir) {
+            return Ok(());
+        }
+        for name in [SHIM_PID, SHIM_CONFIG, INIT_PID] {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        berth_store::fsutil::remove_tree(&dir.join("bundle"))?;
+        Ok(())
     }
 
     /// Every container (state as recorded).
@@ -457,7 +498,11 @@ impl Engine {
     /// Docker's: nothing of it outlives a reboot, which ends every container.
     pub(crate) fn runtime_for(&self, c: &Container) -> berth_runtime::AnyRuntime {
         let name = c.host_config.runtime.as_str();
-        let state_root = &self.network.exec_root;
+        let state_root = if self.legacy_run_dir(&c.id) {
+            self.root()
+        } else {
+            &self.network.exec_root
+        };
         berth_runtime::AnyRuntime::named(name, state_root).unwrap_or_else(|| {
             berth_runtime::AnyRuntime::Cli(berth_runtime::Runc::new(
                 name,
@@ -483,5 +528,57 @@ impl Engine {
     pub(crate) fn release_rootfs(&self, c: &Container) {
         let _ = self.unmount_rootfs(&c.id);
         runconfig::namespaces::release_shm(self.mounter(), &c.dir(self));
+    }
+}
+
+#[cfg(test)]
+mod legacy_run_dir_tests {
+    use berth_runtime::shim::{ProcessStamp, SHIM_CONFIG, SHIM_PID};
+
+    use super::testutil::{engine_with_container, FakeRuntime};
+    use super::Status;
+
+    /// An upgrade with containers running: a run an older berth started keeps its files in
+    /// the container's directory on the data root; it is served there while its `shim.pid` is
+    /// (a live shim, or a dead one whose leftovers need cleaning up), and the next launch after
+    /// its shim is gone leaves those files for the exec root.
+    #[test]
+    fn a_run_an_older_berth_started_is_served_where_it_keeps_its_files() {
+        let fake = FakeRuntime::new();
+        let (_root, engine) = engine_with_container(&fake, "c1", Status::Exited);
+        let new = engine.network.exec_root.join("containers").join("c1");
+        let legacy = engine.container_dir("c1");
+        std::fs::create_dir_all(&legacy).unwrap();
+        assert_eq!(engine.run_dir("c1"), new);
+
+        let live = ProcessStamp::current();
+        live.save(&legacy.join(SHIM_PID)).unwrap();
+        std::fs::write(legacy.join(SHIM_CONFIG), "{}").unwrap();
+        std::fs::create_dir(legacy.join("bundle")).unwrap();
+        assert_eq!(engine.run_dir("c1"), legacy);
+        engine.leave_legacy_run_dir("c1").unwrap();
+        assert!(legacy.join(SHIM_PID).exists(), "a live shim's files stay");
+        assert_eq!(engine.run_dir("c1"), legacy);
+
+        let dead = ProcessStamp {
+            start_time: live.start_time + 1,
+            ..live
+        };
+        dead.save(&legacy.join(SHIM_PID)).unwrap();
+        assert_eq!(
+            engine.run_dir("c1"),
+            legacy,
+            "a dead shim's leftovers are found"
+        );
+        engine.leave_legacy_run_dir("c1").unwrap();
+        for gone in [SHIM_PID, SHIM_CONFIG, "bundle"] {
+            assert!(!legacy.join(gone).exists(), "{gone} is left");
+        }
+        assert_eq!(engine.run_dir("c1"), new);
+
+        // A run directory under the exec root wins over anything on the data root.
+        live.save(&legacy.join(SHIM_PID)).unwrap();
+        std::fs::create_dir_all(&new).unwrap();
+        assert_eq!(engine.run_dir("c1"), new);
     }
 }

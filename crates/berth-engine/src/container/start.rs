@@ -147,6 +147,7 @@ impl Engine {
         // for that runs from here, while the root filesystem is mounted and the shim spawned,
         // until the shim reports the container created (the end of this call).
         let _cgroup_lock = berth_runtime::cgroup_lock::Warmup::start();
+        self.leave_legacy_run_dir(&c.id)?;
         let dir = c.dir(self);
         self.check_remap(&c.host_config)?;
         let remap = self.remap_for(&c.host_config).cloned();
