@@ -48,16 +48,10 @@ fn a_remapped_volume_a_power_loss_took_comes_back_the_remapped_roots() {
     assert_eq!((md.uid(), md.gid()), (uid, gid), "as created");
     std::fs::remove_dir_all(b.root().join("volumes/lost")).unwrap();
     let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "-v",
-            "lost:/d",
-            "busybox",
-            "sh",
-            "-c",
+        .run_rm_sh(
+            &["-v", "lost:/d"],
             "stat -c '%u:%g' /d && touch /d/f && ls /d",
-        ])
+        )
         .ok();
     assert_eq!(out.stdout, "0:0\nf\n");
     let md = std::fs::metadata(&data).unwrap();

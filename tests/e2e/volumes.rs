@@ -101,22 +101,17 @@ fn r20_volume_whose_directories_a_power_loss_took_gets_them_back_on_use() {
         b.run(&["volume", "create", name]).ok();
         std::fs::remove_dir_all(b.root().join("volumes").join(name)).unwrap();
     }
+    // What volume `name` holds, seen from a container.
+    let listing = |name: &str| {
+        b.run_rm_sh(&["-v", &format!("{name}:/d")], "ls -A /d")
+            .ok()
+            .stdout
+    };
     let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "-v",
-            "r20-run:/d",
-            "busybox",
-            "sh",
-            "-c",
-            "ls -A /d; echo kept > /d/f",
-        ])
+        .run_rm_sh(&["-v", "r20-run:/d"], "ls -A /d; echo kept > /d/f")
         .ok();
     assert_eq!(out.stdout, "", "the volume is there again, empty");
-    let out = b
-        .run(&["run", "--rm", "-v", "r20-run:/d", "busybox", "cat", "/d/f"])
-        .ok();
+    let out = b.run_rm_sh(&["-v", "r20-run:/d"], "cat /d/f").ok();
     assert_eq!(out.stdout, "kept\n");
     let mode = |p: std::path::PathBuf| {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
@@ -134,33 +129,11 @@ fn r20_volume_whose_directories_a_power_loss_took_gets_them_back_on_use() {
         "{}",
         String::from_utf8_lossy(&exported.stderr)
     );
-    let listing = std::process::Command::new("tar")
-        .args(["-t", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut tar| {
-            use std::io::Write;
-            tar.stdin.take().unwrap().write_all(&exported.stdout)?;
-            tar.wait_with_output()
-        })
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&listing.stdout), "./\n");
+    let entries: Vec<String> = tar_entries(&exported.stdout).into_keys().collect();
+    assert_eq!(entries, ["./"]);
 
     b.run(&["volume", "clone", "r20-clone", "r20-copy"]).ok();
-    let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "-v",
-            "r20-copy:/d",
-            "busybox",
-            "ls",
-            "-A",
-            "/d",
-        ])
-        .ok();
-    assert_eq!(out.stdout, "");
+    assert_eq!(listing("r20-copy"), "");
 
     // The export above is a tar of the empty volume: imported, it leaves the volume empty.
     let tar = b.root().join("r20.tar");
@@ -168,19 +141,7 @@ fn r20_volume_whose_directories_a_power_loss_took_gets_them_back_on_use() {
     b.run(&["volume", "import", "r20-import", tar.to_str().unwrap()])
         .ok();
     std::fs::remove_file(&tar).unwrap();
-    let out = b
-        .run(&[
-            "run",
-            "--rm",
-            "-v",
-            "r20-import:/d",
-            "busybox",
-            "ls",
-            "-A",
-            "/d",
-        ])
-        .ok();
-    assert_eq!(out.stdout, "");
+    assert_eq!(listing("r20-import"), "");
 
     b.run(&["volume", "rm", "r20-rm"]).ok();
     assert_eq!(
