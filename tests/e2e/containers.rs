@@ -48,6 +48,17 @@ fn layer_dirs(b: &Berth) -> Vec<String> {
     v
 }
 
+/// The shared init layers (`<cache_id>-init`) over the layers among `image_layers`.
+fn shared_init_layers(b: &Berth, image_layers: &[String]) -> Vec<String> {
+    layer_dirs(b)
+        .into_iter()
+        .filter(|d| {
+            d.strip_suffix("-init")
+                .is_some_and(|l| image_layers.iter().any(|i| i == l))
+        })
+        .collect()
+}
+
 /// Snapshot of every image layer's `diff` tree: layer dir name → tree.
 fn image_layer_snapshot(
     b: &Berth,
@@ -248,7 +259,13 @@ fn run_rm_removes_the_container_and_its_layers() {
         .fails(4);
     assert_eq!(out.stdout, "bye\n");
     assert_eq!(b.ps_status("tmp"), None);
-    assert_eq!(layer_dirs(&b), before, "writable/init layers left behind");
+    // The image's layer gained its shared init layer, which stays; nothing else is left.
+    let init = shared_init_layers(&b, &before);
+    assert_eq!(init.len(), 1, "{:?}", layer_dirs(&b));
+    let mut want = before.clone();
+    want.extend(init);
+    want.sort();
+    assert_eq!(layer_dirs(&b), want, "writable/init layers left behind");
     assert_eq!(
         std::fs::read_dir(b.root().join("containers"))
             .map(|d| d.count())
@@ -1564,16 +1581,23 @@ fn inspect_has_dockers_fields_and_state_values() {
         layers.join(id).join("merged").to_str().unwrap()
     );
     let lower: Vec<&str> = data["LowerDir"].as_str().unwrap().split(':').collect();
+    assert_eq!(lower.len(), 2, "init layer + one image layer: {lower:?}");
+    assert!(std::path::Path::new(lower[1]).join("bin/busybox").exists());
+    // The init layer (shared by the containers on the image's top layer) first, as Docker's
+    // `<id>-init/diff`.
+    let image_layer = std::path::Path::new(lower[1]).parent().unwrap();
     assert_eq!(
         lower[0],
         layers
-            .join(format!("{id}-init"))
+            .join(format!(
+                "{}-init",
+                image_layer.file_name().unwrap().to_str().unwrap()
+            ))
             .join("diff")
             .to_str()
             .unwrap()
     );
-    assert_eq!(lower.len(), 2, "init layer + one image layer: {lower:?}");
-    assert!(std::path::Path::new(lower[1]).join("bin/busybox").exists());
+    assert!(std::path::Path::new(lower[0]).join(".dockerenv").exists());
 
     // -f templates.
     assert_eq!(
@@ -2034,7 +2058,13 @@ fn copy_on_write_two_containers_one_image() {
         "hello\ntwo\n"
     );
     b.run(&["rm", "-f", "two"]).ok();
-    assert_eq!(layer_dirs(&b), image_layers);
+    // What stays beside the image layers is the init layer both shared.
+    let init = shared_init_layers(&b, &image_layers);
+    assert_eq!(init.len(), 1, "{:?}", layer_dirs(&b));
+    let mut want = image_layers.clone();
+    want.extend(init);
+    want.sort();
+    assert_eq!(layer_dirs(&b), want);
     assert_eq!(mounts_under(&b.root()), Vec::<String>::new());
     assert_eq!(
         image_layer_snapshot(&b, &image_layers),
@@ -2074,7 +2104,10 @@ fn writable_layer_of_an_exited_container_survives_until_rm() {
     b.run(&["rm", "wr"]).ok();
     assert!(!upper.exists());
     assert!(!b.root().join("layers").join(format!("{id}-init")).exists());
-    assert_eq!(layer_dirs(&b), image_layers);
+    let mut want = image_layers.clone();
+    want.extend(shared_init_layers(&b, &image_layers));
+    want.sort();
+    assert_eq!(layer_dirs(&b), want);
 }
 
 /// Spec §10.3: pause → unpause keeps everything, tmpfs content included; Docker's errors for

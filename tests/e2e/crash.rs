@@ -306,10 +306,34 @@ fn repair_and_audit(b: &Berth, t: &mut Tally, what: &str) {
     }
     for id in &ids {
         want_layers.insert(id.clone());
-        want_layers.insert(format!("{id}-init"));
+    }
+    // A container's init layer: its own `<id>-init`, or the one shared by the containers on
+    // its image's top layer, `<cache_id>-init`, which must be complete (its last placeholder
+    // is there: a killed builder's half-built one is never used).
+    for r in rows(b, "SELECT id, init_layer FROM containers") {
+        let init = root.join("layers").join(&r[1]).join("diff");
+        if std::fs::symlink_metadata(init.join("etc/mtab")).is_err() {
+            other.push(format!(
+                "container {}: init layer {} incomplete",
+                r[0], r[1]
+            ));
+        }
+        want_layers.insert(r[1].clone());
     }
     let mut layer_dirs = names_in(&root.join("layers"));
     layer_dirs.remove("l");
+    // A layer's shared init layer stays with it (made by the first container on it).
+    for r in &layer_rows {
+        let init = format!("{}-init", r[0]);
+        if layer_dirs.contains(&init) {
+            if std::fs::symlink_metadata(root.join("layers").join(&init).join("diff/etc/mtab"))
+                .is_err()
+            {
+                other.push(format!("shared init layer {init} incomplete"));
+            }
+            want_layers.insert(init);
+        }
+    }
     for id in want_layers.symmetric_difference(&layer_dirs) {
         other.push(format!("layer {id}: row and directory disagree"));
     }

@@ -22,6 +22,7 @@ mod go_client;
 mod health;
 mod hostile_input;
 mod images;
+mod init_layers;
 mod layers;
 mod logging;
 mod mounts;

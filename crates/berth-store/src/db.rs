@@ -494,7 +494,35 @@ mod tests {
             "INSERT INTO volume_mounts VALUES ('m1', 'v1', 'tp', 'c1', '/data', 't');",
             &[("volume_mounts", 1)],
         ),
+        (
+            "UPDATE containers SET init_layer = 'c1-init' WHERE id = 'c1';",
+            &[("containers", 1)],
+        ),
     ];
+
+    /// v11: a container recorded before it keeps its own init layer, `<id>-init`.
+    #[test]
+    fn containers_from_before_v11_keep_their_own_init_layer() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("v10.db");
+        let c = Connection::open(&p).unwrap();
+        for (sql, (rows, _)) in schema::MIGRATIONS[..10].iter().zip(FIXTURES) {
+            c.execute_batch(sql).unwrap();
+            c.execute_batch(rows).unwrap();
+        }
+        c.pragma_update(None, "user_version", 10u32).unwrap();
+        drop(c);
+        let db = Db::open(&p).unwrap();
+        let init: String = db
+            .conn()
+            .query_row(
+                "SELECT init_layer FROM containers WHERE id = 'c1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(init, "c1-init");
+    }
 
     /// Every migration upgrades a database built by the previous version: build each version
     /// step by step with rows in every table so far, migrate to the current version, and check

@@ -56,14 +56,15 @@ fn row_to_layer(r: &rusqlite::Row<'_>) -> rusqlite::Result<Layer> {
 
 const LAYER_COLUMNS: &str = "chain_id, diff_id, parent, cache_id, size";
 
-/// True when a row points at the driver directory `cache_id`: an image layer, or a container's
-/// writable (`<id>`) or init (`<id>-init`) layer.
+/// True when a row points at the driver directory `cache_id`: an image layer, a container's
+/// writable (`<id>`) or own init (`<id>-init`, made by an older berth) layer, or the shared init
+/// layer (`<cache_id>-init`) of a layer (see [`crate::init_layer`]).
 pub fn layer_dir_claimed(conn: &rusqlite::Connection, cache_id: &str) -> rusqlite::Result<bool> {
-    let container = cache_id.strip_suffix("-init").unwrap_or(cache_id);
+    let below = cache_id.strip_suffix("-init").unwrap_or(cache_id);
     conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM layers WHERE cache_id = ?1)
+        "SELECT EXISTS(SELECT 1 FROM layers WHERE cache_id = ?1 OR cache_id = ?2)
              OR EXISTS(SELECT 1 FROM containers WHERE id = ?2)",
-        [cache_id, container],
+        [cache_id, below],
         |r| r.get(0),
     )
 }
@@ -425,6 +426,7 @@ impl Store {
             let Some((layer, blob_unused)) = freed else {
                 break;
             };
+            self.remove_init_layer(&layer.cache_id)?;
             self.driver.remove(&layer.cache_id)?;
             journal::end(self.db.conn(), "layer", &layer.cache_id)?;
             if blob_unused {
@@ -454,7 +456,13 @@ impl Store {
             journal::end(self.db.conn(), CHAIN_HOLD, &entry.key)?;
         }
         for entry in journal::abandoned(self.db.conn(), "layer")? {
+            if entry.key.ends_with("-init") {
+                // Only shared init layers are built under a `layer` entry.
+                self.recover_init_layer(&entry.key)?;
+                continue;
+            }
             if !layer_dir_claimed(self.db.conn(), &entry.key)? {
+                self.remove_init_layer(&entry.key)?;
                 self.driver.remove(&entry.key)?;
             }
             journal::end(self.db.conn(), "layer", &entry.key)?;

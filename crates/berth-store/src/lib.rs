@@ -23,6 +23,8 @@ pub mod error;
 pub mod fsutil;
 /// Partly downloaded blobs kept across interruptions, with a lock per blob.
 pub mod ingest;
+/// Init layers (a container's placeholders) shared by the containers on one image top layer.
+pub mod init_layer;
 /// The crash-recovery journal: staging dirs and paths that a crash may have left half done.
 pub mod journal;
 /// The layer store: layers unpacked once, keyed by diff-id and chain-id, freed when unused.

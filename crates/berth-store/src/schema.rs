@@ -128,6 +128,18 @@
 //!                                           row whose container is gone stays for the repair
 //!                                           pass to unmount
 //! ```
+//!
+//! Tables (v11):
+//!
+//! ```text
+//! containers.init_layer                     the driver ID of the container's init layer (its
+//!                                           placeholders, below its writable layer): the one
+//!                                           shared by every container on the same image top
+//!                                           layer, `<top layer cache_id>-init`, which goes with
+//!                                           that layer's directory; `<id>-init` (its own, gone
+//!                                           with it) for a container made by an older berth or
+//!                                           from an image without layers
+//! ```
 
 /// The migrations, in order. Index `i` upgrades a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -326,6 +338,12 @@ pub const MIGRATIONS: &[&str] = &[
         created_at   TEXT NOT NULL
     );
     CREATE INDEX volume_mounts_container ON volume_mounts(container_id);
+    "#,
+    // v11: a container's init layer is named in its row (shared per image top layer); the
+    // containers made before it keep their own `<id>-init`.
+    r#"
+    ALTER TABLE containers ADD COLUMN init_layer TEXT NOT NULL DEFAULT '';
+    UPDATE containers SET init_layer = id || '-init';
     "#,
 ];
 

@@ -140,7 +140,7 @@ impl Engine {
     ) -> Result<Option<berth_store::layer::Layer>, EngineError> {
         // A remapped container's changes carry host ids: the layer gets the container's.
         let ids = self.remap_for(&c.host_config).map(|r| r.id_maps());
-        self.layer_from_changes(&c.id, Some(&c.init_layer()), c.top_layer.as_ref(), ids)
+        self.layer_from_changes(&c.id, Some(c.init_layer()), c.top_layer.as_ref(), ids)
     }
 
     /// What the driver layer `id` changed over `base` (a container's init layer, a scratch

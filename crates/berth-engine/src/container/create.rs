@@ -245,10 +245,12 @@ impl Engine {
         };
         journal::begin(self.store.db().conn(), "container", &id)?;
         let mut created_volumes = Vec::new();
+        let mut init_layer = String::new();
         let remap = self.remap_for(&host_config).cloned();
         let prepared = self
             .prepare_container_files(&id, top_cache.as_deref(), layer_size, &config, &host_config)
-            .and_then(|_| {
+            .and_then(|init| {
+                init_layer = init;
                 self.prepare_container_volumes(
                     &id,
                     remap.as_ref(),
@@ -281,6 +283,7 @@ impl Engine {
             },
             created_at: crate::now(),
             restart_count: 0,
+            init_layer,
         };
         let named = req.name.is_some();
         self.record_created(
@@ -358,6 +361,7 @@ impl Engine {
         Ok(format!("berth_{}", &fsutil::random_hex(6)))
     }
 
+    /// Makes the container's layers (returning its init layer's driver ID) and directory.
     fn prepare_container_files(
         &mut self,
         id: &str,
@@ -365,11 +369,22 @@ impl Engine {
         layer_size: Option<u64>,
         config: &ContainerConfig,
         host_config: &crate::types::HostConfig,
-    ) -> Result<(), EngineError> {
+    ) -> Result<String, EngineError> {
+        // The init layer's placeholders depend only on the layers below: the containers on
+        // one image top layer share it. An image without layers gets one per container.
+        let init = match top_cache {
+            Some(top) => self
+                .store
+                .shared_init_layer(top, &|dir| files::populate_init_layer(dir))?,
+            None => {
+                let init = super::own_init_layer(id);
+                let driver = self.store.driver();
+                driver.create(&init, None)?;
+                files::populate_init_layer(&driver.apply_dir(&init))?;
+                init
+            }
+        };
         let driver = self.store.driver();
-        let init = format!("{id}-init");
-        driver.create(&init, top_cache)?;
-        files::populate_init_layer(&driver.apply_dir(&init))?;
         match layer_size {
             Some(size) => {
                 driver.create_sized(id, Some(&init), size)?;
@@ -386,7 +401,7 @@ impl Engine {
                 .create(&dir)?;
         }
         files::write_etc_files(&dir, &config.hostname, host_config.network_mode == "host")?;
-        Ok(())
+        Ok(init)
     }
 
     /// Creates and populates the volumes of `specs`; the rootfs is mounted only while volumes
@@ -431,7 +446,8 @@ impl Engine {
         }
         let driver = self.store.driver();
         let _ = driver.remove(id);
-        let _ = driver.remove(&format!("{id}-init"));
+        // Its own init layer, if it had one (a shared one stays).
+        let _ = driver.remove(&super::own_init_layer(id));
         let _ = fsutil::remove_tree(&self.container_dir(id));
         let _ = journal::end(self.store.db().conn(), "container", id);
     }
@@ -461,6 +477,7 @@ impl Engine {
             },
             created_at: c.created_at.clone(),
             restart_count: c.restart_count,
+            init_layer: c.init_layer.clone(),
         };
         let volumes: Vec<VolumeRef> = c
             .mounts

@@ -9,6 +9,6 @@ impl Engine {
     /// `docker diff NAME`, sorted by path.
     pub fn container_changes(&mut self, name: &str) -> Result<Vec<Change>, EngineError> {
         let c = self.container(name)?;
-        Ok(self.store.driver().changes(&c.id, Some(&c.init_layer()))?)
+        Ok(self.store.driver().changes(&c.id, Some(c.init_layer()))?)
     }
 }

@@ -16,7 +16,7 @@ impl Engine {
         let driver = self.store.driver();
         let data = driver.metadata(&c.id);
         let (size_rw, size_root_fs) = if size {
-            let rw = driver.diff_size(&c.id, Some(&c.init_layer())).unwrap_or(0) as i64;
+            let rw = driver.diff_size(&c.id, Some(c.init_layer())).unwrap_or(0) as i64;
             (Some(rw), Some(rw + self.image_size_of(&c)? as i64))
         } else {
             (None, None)

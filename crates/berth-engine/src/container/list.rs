@@ -231,7 +231,7 @@ impl Engine {
                 let rw = self
                     .store
                     .driver()
-                    .diff_size(&c.id, Some(&c.init_layer()))
+                    .diff_size(&c.id, Some(c.init_layer()))
                     .unwrap_or(0) as i64;
                 (Some(rw), Some(rw + self.image_size_of(&c)? as i64))
             } else {

@@ -97,6 +97,10 @@ pub struct Container {
     pub created_at: String,
     /// Restarts so far.
     pub restart_count: i64,
+    /// Driver ID of its init layer: the one shared by the containers on its image's top layer
+    /// (`<top layer cache_id>-init`, see `berth_store::init_layer`), or its own `<id>-init`
+    /// (a container made by an older berth, or from an image without layers).
+    pub init_layer: String,
 }
 
 /// Docker's zero time, for never-set timestamps.
@@ -129,6 +133,11 @@ fn from_row(r: ContainerRow) -> Result<Container, EngineError> {
             oom_killed: r.state.oom_killed,
             started_at: r.state.started_at,
             finished_at: r.state.finished_at,
+        },
+        init_layer: if r.init_layer.is_empty() {
+            own_init_layer(&r.id)
+        } else {
+            r.init_layer
         },
         id: r.id,
         name: r.name,
@@ -167,6 +176,11 @@ fn write_state(
     Ok(containers::set_state(conn, id, &row)?)
 }
 
+/// The driver ID of container `id`'s own init layer (one made for it alone).
+pub(crate) fn own_init_layer(id: &str) -> String {
+    format!("{id}-init")
+}
+
 /// A container record with defaults, for unit tests.
 #[cfg(test)]
 pub(crate) fn test_container(id: &str) -> Container {
@@ -190,6 +204,7 @@ pub(crate) fn test_container(id: &str) -> Container {
         },
         created_at: ZERO_TIME.into(),
         restart_count: 0,
+        init_layer: own_init_layer(id),
     }
 }
 
@@ -200,8 +215,14 @@ impl Container {
     }
 
     /// The init layer's driver ID.
-    pub fn init_layer(&self) -> String {
-        format!("{}-init", self.id)
+    pub fn init_layer(&self) -> &str {
+        &self.init_layer
+    }
+
+    /// Whether its init layer is its own (`<id>-init`), which goes with it, rather than the
+    /// shared one of its image's top layer, which `rm` never touches.
+    pub(crate) fn owns_init_layer(&self) -> bool {
+        self.init_layer == own_init_layer(&self.id)
     }
 
     /// Its command: entrypoint followed by cmd.

@@ -119,7 +119,7 @@ impl Engine {
         // Whatever option volumes it left mounted (a shim that died) and no running container
         // uses go now, so a size-limited volume does not keep its loop device.
         self.release_mounts(c);
-        self.remove_container_files(&c.id)?;
+        self.remove_container_files(&c.id, c.owns_init_layer())?;
         // The image may be gone already (rmi -f): then this container held its layers.
         if let Some(top) = &c.top_layer {
             self.store.release_layer(top)?;
@@ -195,16 +195,23 @@ impl Engine {
     }
 
     /// Unmounts and deletes the files of container `id` (whose row is gone), or moves them
-    /// to the trash ([`Engine::defer_deletes`]).
-    pub(crate) fn remove_container_files(&mut self, id: &str) -> Result<(), EngineError> {
+    /// to the trash ([`Engine::defer_deletes`]); its init layer only if it is its own
+    /// (`own_init`, see [`Container::owns_init_layer`]): a shared one stays for the others.
+    pub(crate) fn remove_container_files(
+        &mut self,
+        id: &str,
+        own_init: bool,
+    ) -> Result<(), EngineError> {
         self.unmount_rootfs(id)?;
         self.release_layer_quota(id)?;
-        let init = format!("{id}-init");
+        let init = own_init.then(|| super::own_init_layer(id));
         let driver = self.store.driver();
         match &self.trash {
             Some(trash) => {
                 driver.remove_to(id, &trash.join(id))?;
-                driver.remove_to(&init, &trash.join(&init))?;
+                if let Some(init) = &init {
+                    driver.remove_to(init, &trash.join(init))?;
+                }
                 let files = trash.join(format!("{id}-files"));
                 fsutil::move_or_remove_tree(&self.container_dir(id), &files)?;
                 let run = trash.join(format!("{id}-run"));
@@ -212,7 +219,9 @@ impl Engine {
             }
             None => {
                 driver.remove(id)?;
-                driver.remove(&init)?;
+                if let Some(init) = &init {
+                    driver.remove(init)?;
+                }
                 fsutil::remove_tree(&self.container_dir(id))?;
                 fsutil::remove_tree(&self.run_dir(id))?;
             }
@@ -259,7 +268,7 @@ impl Engine {
             let size = self
                 .store
                 .driver()
-                .diff_size(&c.id, Some(&c.init_layer()))
+                .diff_size(&c.id, Some(c.init_layer()))
                 .unwrap_or(0);
             match self.destroy_container(&c, false) {
                 Ok(()) => {

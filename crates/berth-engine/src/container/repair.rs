@@ -30,7 +30,9 @@ impl Engine {
         }
         for entry in journal::abandoned(self.store.db().conn(), "container")? {
             if self.lookup_container(&entry.key).is_err() {
-                self.remove_container_files(&entry.key)?;
+                // Its own init layer, if a creation of an image without layers (or an older
+                // berth) made one; a shared init layer is not the container's.
+                self.remove_container_files(&entry.key, true)?;
             }
             journal::end(self.store.db().conn(), "container", &entry.key)?;
         }

@@ -89,7 +89,7 @@ impl Engine {
 
     /// What container `c`'s writable layer holds, split by directory.
     pub(crate) fn written_of(&self, c: &Container) -> Result<Written, EngineError> {
-        Ok(self.store.driver().written(&c.id, Some(&c.init_layer()))?)
+        Ok(self.store.driver().written(&c.id, Some(c.init_layer()))?)
     }
 
     fn storage_view(

@@ -165,6 +165,7 @@ pub(crate) fn engine_with_container(
         },
         created_at: c.created_at.clone(),
         restart_count: 0,
+        init_layer: c.init_layer.clone(),
     };
     containers::insert(engine.store().db().conn(), &row, &[]).unwrap();
     if status.is_running() {

@@ -33,6 +33,8 @@ pub struct ContainerRow {
     pub created_at: String,
     /// Restarts by its restart policy so far.
     pub restart_count: i64,
+    /// Driver ID of its init layer (see [`crate::schema`], v11).
+    pub init_layer: String,
 }
 
 /// The state columns of a container.
@@ -66,7 +68,8 @@ pub struct VolumeRef {
 }
 
 const COLUMNS: &str = "id, name, image_id, image_ref, top_layer, config, host_config, mounts, \
-    status, pid, exit_code, error, oom_killed, created_at, started_at, finished_at, restart_count";
+    status, pid, exit_code, error, oom_killed, created_at, started_at, finished_at, restart_count, \
+    init_layer";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<ContainerRow> {
     Ok(ContainerRow {
@@ -89,6 +92,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ContainerRow> {
         },
         created_at: r.get(13)?,
         restart_count: r.get(16)?,
+        init_layer: r.get(17)?,
     })
 }
 
@@ -156,8 +160,8 @@ pub fn list(conn: &Connection) -> Result<Vec<ContainerRow>, MetaError> {
 pub fn insert(conn: &Connection, c: &ContainerRow, volumes: &[VolumeRef]) -> Result<(), MetaError> {
     conn.execute(
         "INSERT INTO containers(id, name, image_id, image_ref, top_layer, config, host_config,
-             mounts, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             mounts, status, created_at, init_layer)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             c.id,
             c.name,
@@ -168,7 +172,8 @@ pub fn insert(conn: &Connection, c: &ContainerRow, volumes: &[VolumeRef]) -> Res
             c.host_config,
             c.mounts,
             c.state.status,
-            c.created_at
+            c.created_at,
+            c.init_layer
         ],
     )
     .map_err(|e| MetaError::from_sqlite(format!("container name {:?}", c.name), e))?;
@@ -296,6 +301,7 @@ mod tests {
             },
             created_at: "t1".into(),
             restart_count: 0,
+            init_layer: format!("{id}-init"),
         }
     }
 
