@@ -1,5 +1,6 @@
-//! `create`: a container record, its init and writable layers over the image's layers, and its
-//! directory — all or nothing. The image config's defaults are merged into the request the way
+//! `create`: a container record, its writable layer over the image's layers and the init layer
+//! shared by the containers on the image's top layer (built by the first), and its directory —
+//! all or nothing. The image config's defaults are merged into the request the way
 //! Docker merges them (user values win; `Entrypoint` given without `Cmd` drops the image's `Cmd`).
 
 use berth_image::config::ContainerConfig;
