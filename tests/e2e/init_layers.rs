@@ -3,7 +3,7 @@
 //! first create (also when several race), rebuilt when a killed creator left it half made, kept
 //! by `rm` and removed with the image's layer. A container made by an older berth keeps its own
 //! `<id>-init` and still diffs, commits, starts and is removed. `diff` and `commit` leave the
-//! placeholders out; `export` has them.
+//! placeholders out; `export` has them. A create killed while building it leaves none in use.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -324,4 +324,73 @@ fn a_container_with_its_own_init_layer_from_an_older_berth_keeps_working() {
     assert!(layers.join(&shared).exists());
     b.run(&["rmi", "snap", "busybox"]).ok();
     assert_eq!(layer_dirs(&b), Vec::<String>::new());
+}
+
+/// A create killed while it builds the shared init layer (vfs: the build copies the image, so
+/// there is time to hit it) leaves no half-built one that a container uses: the repair pass
+/// of the next command removes it and the next create builds it whole.
+#[test]
+fn a_create_killed_while_building_the_init_layer_leaves_none_in_use_vfs() {
+    let b = Berth::with_driver(Some("vfs"));
+    let payload = vec![7u8; 4096];
+    let names: Vec<String> = (0..4000).map(|i| format!("bulk/f{i}")).collect();
+    let mut entries = vec![Entry::Dir("bulk", 0o755)];
+    entries.extend(names.iter().map(|n| Entry::File(n, &payload, 0o644)));
+    let (archive, _) = image_archive(
+        &[busybox_tar(), tar_of(&entries)],
+        "bulk:1",
+        serde_json::json!({}),
+    );
+    let mut mid_build = 0;
+    for attempt in 0..3 {
+        b.run_stdin(&["load"], &archive).ok();
+        let top = sqlite(&b, "SELECT cache_id FROM layers WHERE parent IS NOT NULL");
+        let init = b.root().join("layers").join(format!("{top}-init"));
+        let mut child = b
+            .command(&["create", "--name", &format!("k{attempt}"), "bulk:1", "true"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !init.exists() && t0.elapsed() < SOON {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        kill9(child.id() as i64);
+        child.wait().unwrap();
+        if sqlite(&b, "SELECT count(*) FROM journal WHERE key LIKE '%-init'") == "1" {
+            mid_build += 1;
+        }
+        // The repair pass: no entry left, and an init layer that is there is complete.
+        b.run(&["ps", "-a"]).ok();
+        assert_eq!(sqlite(&b, "SELECT count(*) FROM journal"), "0");
+        if init.exists() {
+            assert!(
+                std::fs::symlink_metadata(init.join("fs/etc/mtab")).is_ok(),
+                "a half-built init layer survived the repair pass"
+            );
+        }
+        // The next container gets a whole one.
+        let out = b
+            .run(&[
+                "run",
+                "--rm",
+                "bulk:1",
+                "ls",
+                "/.dockerenv",
+                "/etc/mtab",
+                "/bulk/f3999",
+            ])
+            .ok();
+        assert_eq!(out.stdout, "/.dockerenv\n/bulk/f3999\n/etc/mtab\n");
+        // Start over: the image's removal takes the init layer with it.
+        b.run(&["rm", "-f", &format!("k{attempt}")]);
+        b.run(&["rmi", "bulk:1"]).ok();
+        assert!(!init.exists());
+    }
+    // Killed as soon as its directory appears, with 4,000 files still to copy.
+    assert!(
+        mid_build > 0,
+        "no kill landed while the init layer was being built"
+    );
 }
