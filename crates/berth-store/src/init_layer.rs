@@ -35,7 +35,9 @@ pub fn init_layer_id(cache_id: &str) -> String {
 }
 
 /// The exclusive lock every builder and remover of shared init layers holds (released on drop).
-struct InitLock(#[allow(dead_code)] File);
+struct InitLock {
+    _file: File,
+}
 
 impl InitLock {
     fn take(root: &Path) -> Result<InitLock, StoreError> {
@@ -58,7 +60,7 @@ impl InitLock {
                     source: e.into(),
                 })?,
             }
-            return Ok(InitLock(f));
+            return Ok(InitLock { _file: f });
         }
     }
 }
