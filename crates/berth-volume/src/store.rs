@@ -385,28 +385,36 @@ impl<'s> VolumeStore<'s> {
         // The claim need not reach the disk before the files are made: a killed process leaves
         // it in the WAL for the next open's repair, and a power loss that takes it back can only
         // leave an empty directory that no row names (a later create of the name reuses it).
+        // A row found here is returned as read in the claim's transaction: a `volume rm` may
+        // take it right after, and the caller then finds the volume gone where it records its
+        // use (a container's insert), which is where losing that race is handled.
+        enum Claim {
+            Ours,
+            Exists(VolumeRow),
+            Busy,
+        }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let claimed =
                 self.store
                     .db_mut()
-                    .write_relaxed(|tx| -> Result<Option<bool>, VolumeError> {
-                        if volumes::get(tx, &name)?.is_some() {
-                            return Ok(Some(false));
+                    .write_relaxed(|tx| -> Result<Claim, VolumeError> {
+                        if let Some(row) = volumes::get(tx, &name)? {
+                            return Ok(Claim::Exists(row));
                         }
                         if journal::busy(tx, "volume", &name)? {
-                            return Ok(None);
+                            return Ok(Claim::Busy);
                         }
                         journal::begin(tx, "volume", &name)?;
-                        Ok(Some(true))
+                        Ok(Claim::Ours)
                     })?;
             match claimed {
-                Some(true) => break,
-                Some(false) => return Ok((self.require(&name)?, false)),
-                None if std::time::Instant::now() < deadline => {
+                Claim::Ours => break,
+                Claim::Exists(row) => return Ok((self.volume(row), false)),
+                Claim::Busy if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(5))
                 }
-                None => return Err(VolumeError::Busy(name)),
+                Claim::Busy => return Err(VolumeError::Busy(name)),
             }
         }
         // Another process may be creating the same name right now: whoever commits the row
@@ -441,15 +449,17 @@ impl<'s> VolumeStore<'s> {
         // directories were not flushed before it (see `LocalDriver::create`): a killed process
         // still leaves files without a row, never the reverse; only a power loss may keep the
         // row without them, and the volume's next use makes them again, empty as they were.
-        let inserted = self
-            .store
-            .db_mut()
-            .write(|tx| -> Result<bool, VolumeError> {
-                let inserted = volumes::insert_if_absent(tx, &row)?;
-                journal::end(tx, "volume", &name)?;
-                Ok(inserted)
-            })?;
-        Ok((self.require(&name)?, inserted))
+        let (inserted, row) =
+            self.store
+                .db_mut()
+                .write(|tx| -> Result<(bool, Option<VolumeRow>), VolumeError> {
+                    let inserted = volumes::insert_if_absent(tx, &row)?;
+                    journal::end(tx, "volume", &name)?;
+                    Ok((inserted, volumes::get(tx, &name)?))
+                })?;
+        // Ours, or the one another process committed first (as read in that transaction).
+        let row = row.ok_or_else(|| VolumeError::NotFound(name.clone()))?;
+        Ok((self.volume(row), inserted))
     }
 
     /// `docker volume rm NAME`: refused while referenced (even with `force`, as in Docker).
