@@ -167,19 +167,25 @@ impl Engine {
                 let runtime = self.runtime_of(c);
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
                 loop {
-                    match runtime.kill(&c.id, libc::SIGKILL, true) {
-                        Ok(()) => {}
-                        Err(e) if e.is_not_running() || e.is_not_found() => {}
-                        Err(e) => return Err(berth_runtime::error::ProcessError::from(e).into()),
-                    }
+                    let failure = match runtime.kill(&c.id, libc::SIGKILL, true) {
+                        Ok(()) => None,
+                        Err(e) if e.is_not_running() || e.is_not_found() => None,
+                        // The live shim may be writing the runtime's state at this moment (the
+                        // in-process runtime truncates its state file, then writes it), so a
+                        // state that does not read yet is tried again until the deadline.
+                        Err(e) => Some(e),
+                    };
                     if shim.wait_exit(std::time::Duration::from_millis(200)) {
                         return Ok(());
                     }
                     if std::time::Instant::now() > deadline {
-                        return Err(EngineError::Io(std::io::Error::other(format!(
-                            "container {} did not exit after SIGKILL",
-                            c.id
-                        ))));
+                        return Err(match failure {
+                            Some(e) => berth_runtime::error::ProcessError::from(e).into(),
+                            None => EngineError::Io(std::io::Error::other(format!(
+                                "container {} did not exit after SIGKILL",
+                                c.id
+                            ))),
+                        });
                     }
                 }
             }
