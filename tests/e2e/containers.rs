@@ -35,22 +35,9 @@ fn with_busybox() -> Berth {
     b
 }
 
-/// The layer directories under `<root>/layers` (not the `l/` link dir).
-fn layer_dirs(b: &Berth) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(b.root().join("layers"))
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-                .filter(|n| n != "l")
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// The shared init layers (`<cache_id>-init`) over the layers among `image_layers`.
 fn shared_init_layers(b: &Berth, image_layers: &[String]) -> Vec<String> {
-    layer_dirs(b)
+    b.layer_dirs()
         .into_iter()
         .filter(|d| {
             d.strip_suffix("-init")
@@ -244,7 +231,7 @@ fn run_exit_127_for_a_missing_executable_and_126_for_a_non_executable_file() {
 #[test]
 fn run_rm_removes_the_container_and_its_layers() {
     let b = with_busybox();
-    let before = layer_dirs(&b);
+    let before = b.layer_dirs();
     let out = b
         .run(&[
             "run",
@@ -261,11 +248,11 @@ fn run_rm_removes_the_container_and_its_layers() {
     assert_eq!(b.ps_status("tmp"), None);
     // The image's layer gained its shared init layer, which stays; nothing else is left.
     let init = shared_init_layers(&b, &before);
-    assert_eq!(init.len(), 1, "{:?}", layer_dirs(&b));
+    assert_eq!(init.len(), 1, "{:?}", b.layer_dirs());
     let mut want = before.clone();
     want.extend(init);
     want.sort();
-    assert_eq!(layer_dirs(&b), want, "writable/init layers left behind");
+    assert_eq!(b.layer_dirs(), want, "writable/init layers left behind");
     assert_eq!(
         std::fs::read_dir(b.root().join("containers"))
             .map(|d| d.count())
@@ -1933,7 +1920,7 @@ fn copy_on_write_two_containers_one_image() {
     let tar = b.scratch("spec.tar");
     std::fs::write(&tar, archive).unwrap();
     b.run(&["load", "-i", tar.to_str().unwrap()]).ok();
-    let image_layers = layer_dirs(&b);
+    let image_layers = b.layer_dirs();
     assert_eq!(image_layers.len(), 3, "{image_layers:?}");
     let before = image_layer_snapshot(&b, &image_layers);
 
@@ -2060,11 +2047,11 @@ fn copy_on_write_two_containers_one_image() {
     b.run(&["rm", "-f", "two"]).ok();
     // What stays beside the image layers is the init layer both shared.
     let init = shared_init_layers(&b, &image_layers);
-    assert_eq!(init.len(), 1, "{:?}", layer_dirs(&b));
+    assert_eq!(init.len(), 1, "{:?}", b.layer_dirs());
     let mut want = image_layers.clone();
     want.extend(init);
     want.sort();
-    assert_eq!(layer_dirs(&b), want);
+    assert_eq!(b.layer_dirs(), want);
     assert_eq!(mounts_under(&b.root()), Vec::<String>::new());
     assert_eq!(
         image_layer_snapshot(&b, &image_layers),
@@ -2076,7 +2063,7 @@ fn copy_on_write_two_containers_one_image() {
 #[test]
 fn writable_layer_of_an_exited_container_survives_until_rm() {
     let b = with_busybox();
-    let image_layers = layer_dirs(&b);
+    let image_layers = b.layer_dirs();
     let before = image_layer_snapshot(&b, &image_layers);
     b.run(&[
         "run",
@@ -2107,7 +2094,7 @@ fn writable_layer_of_an_exited_container_survives_until_rm() {
     let mut want = image_layers.clone();
     want.extend(shared_init_layers(&b, &image_layers));
     want.sort();
-    assert_eq!(layer_dirs(&b), want);
+    assert_eq!(b.layer_dirs(), want);
 }
 
 /// Spec §10.3: pause → unpause keeps everything, tmpfs content included; Docker's errors for

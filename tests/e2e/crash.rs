@@ -130,18 +130,7 @@ fn hashes(b: &Berth, vol: &str) -> BTreeMap<String, String> {
 /// `sqlite3 -readonly` over the root's metadata: the rows of `sql`, columns split on `|`.
 /// The campaign reads the database as an outside checker would, next to the files on disk.
 fn rows(b: &Berth, sql: &str) -> Vec<Vec<String>> {
-    let out = Command::new("sqlite3")
-        .arg("-readonly")
-        .arg(b.root().join("berth.db"))
-        .arg(sql)
-        .output()
-        .expect("sqlite3 is installed (CI installs it)");
-    assert!(
-        out.status.success(),
-        "sqlite3 {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    b.sqlite(&["-readonly"], sql)
         .lines()
         .map(|l| l.split('|').map(str::to_string).collect())
         .collect()

@@ -130,6 +130,39 @@ impl Berth {
         self.dir.path().join("root")
     }
 
+    /// The layer directories under `<root>/layers` (not the `l/` link dir), sorted.
+    pub fn layer_dirs(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root().join("layers"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                    .filter(|n| n != "l")
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// `sqlite3 OPTS <root>/berth.db SQL` (OPTS such as `-readonly`): what it prints, without
+    /// the last newline. Tests read (and, to stage what a crash leaves, write) the metadata as an
+    /// outside tool would.
+    #[track_caller]
+    pub fn sqlite(&self, opts: &[&str], sql: &str) -> String {
+        let out = Command::new("sqlite3")
+            .args(opts)
+            .arg(self.root().join("berth.db"))
+            .arg(sql)
+            .output()
+            .expect("sqlite3 is installed (CI installs it)");
+        assert!(
+            out.status.success(),
+            "sqlite3 {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.strip_suffix('\n').unwrap_or(&text).to_string()
+    }
+
     /// A scratch path next to the root (outside it) for test files.
     pub fn scratch(&self, name: &str) -> PathBuf {
         let p = self.dir.path().join("scratch");

@@ -10,36 +10,9 @@ use std::process::Command;
 
 use crate::harness::*;
 
-/// The layer directories under `<root>/layers` (not the `l/` link dir).
-fn layer_dirs(b: &Berth) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(b.root().join("layers"))
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-                .filter(|n| n != "l")
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn sqlite(b: &Berth, sql: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg(b.root().join("berth.db"))
-        .arg(sql)
-        .output()
-        .expect("sqlite3 is installed (CI installs it)");
-    assert!(
-        out.status.success(),
-        "sqlite3 {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The driver directory of the only layer of the busybox image.
 fn image_layer(b: &Berth) -> String {
-    sqlite(b, "SELECT cache_id FROM layers")
+    b.sqlite(&[], "SELECT cache_id FROM layers")
 }
 
 /// The tree of layer `id` (overlay's `diff`, vfs's `fs`).
@@ -79,10 +52,10 @@ fn shared_by_containers_until_the_image_goes(driver: Option<&'static str>) {
         .to_string();
     let mut want = vec![layer.clone(), init.clone(), one.clone(), two.clone()];
     want.sort();
-    assert_eq!(layer_dirs(&b), want, "one init layer for both");
+    assert_eq!(b.layer_dirs(), want, "one init layer for both");
     assert!(tree(&b, &init).join(".dockerenv").exists());
     assert_eq!(
-        sqlite(&b, "SELECT DISTINCT init_layer FROM containers"),
+        b.sqlite(&[], "SELECT DISTINCT init_layer FROM containers"),
         init
     );
     if driver.is_none() {
@@ -130,10 +103,10 @@ fn shared_by_containers_until_the_image_goes(driver: Option<&'static str>) {
     assert!(b.root().join("layers").join(&init).exists(), "rm keeps it");
     assert!(!b.root().join("layers").join(&one).exists());
     b.run(&["rmi", "snap"]).ok();
-    assert_eq!(layer_dirs(&b), vec![layer.clone(), init.clone()]);
+    assert_eq!(b.layer_dirs(), vec![layer.clone(), init.clone()]);
     // The image's removal takes it with its layer: nothing is left.
     b.run(&["rmi", "busybox"]).ok();
-    assert_eq!(layer_dirs(&b), Vec::<String>::new());
+    assert_eq!(b.layer_dirs(), Vec::<String>::new());
     if driver.is_none() {
         assert_eq!(
             std::fs::read_dir(b.root().join("layers/l"))
@@ -161,9 +134,9 @@ fn prune_removes_the_init_layer_with_the_image() {
     b.busybox("busybox");
     let layer = image_layer(&b);
     b.run(&["run", "--rm", "busybox", "true"]).ok();
-    assert_eq!(layer_dirs(&b), vec![layer.clone(), format!("{layer}-init")]);
+    assert_eq!(b.layer_dirs(), vec![layer.clone(), format!("{layer}-init")]);
     b.run(&["image", "prune", "-a", "-f"]).ok();
-    assert_eq!(layer_dirs(&b), Vec::<String>::new());
+    assert_eq!(b.layer_dirs(), Vec::<String>::new());
 }
 
 #[test]
@@ -190,7 +163,8 @@ fn the_first_creates_racing_share_one_complete_init_layer() {
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
-    let inits: Vec<String> = layer_dirs(&b)
+    let inits: Vec<String> = b
+        .layer_dirs()
         .into_iter()
         .filter(|d| d.ends_with("-init"))
         .collect();
@@ -199,7 +173,7 @@ fn the_first_creates_racing_share_one_complete_init_layer() {
         let out = b.run(&["start", "-a", &format!("r{i}")]).ok();
         assert_eq!(out.stdout, "/.dockerenv\n");
     }
-    assert_eq!(sqlite(&b, "SELECT count(*) FROM journal"), "0");
+    assert_eq!(b.sqlite(&[], "SELECT count(*) FROM journal"), "0");
 }
 
 #[test]
@@ -214,14 +188,14 @@ fn a_half_built_init_layer_of_a_killed_creator_is_never_used() {
     for p in [".dockerenv", "etc/mtab", "etc/hosts"] {
         std::fs::remove_file(tree(&b, &init).join(p)).unwrap();
     }
-    sqlite(
-        &b,
+    b.sqlite(
+        &[],
         &format!("INSERT INTO journal VALUES ('layer', '{init}', 999999999, 1, 'x')"),
     );
     // The next command's repair pass removes it…
     b.run(&["ps", "-a"]).ok();
     assert!(!b.root().join("layers").join(&init).exists());
-    assert_eq!(sqlite(&b, "SELECT count(*) FROM journal"), "0");
+    assert_eq!(b.sqlite(&[], "SELECT count(*) FROM journal"), "0");
     // …and the next create builds it whole.
     let out = b
         .run(&[
@@ -237,14 +211,14 @@ fn a_half_built_init_layer_of_a_killed_creator_is_never_used() {
     assert_eq!(out.stdout, "/.dockerenv\n/etc/hosts\n/etc/mtab\n");
     // A half-built one found by a create (its builder died just now) is rebuilt as well.
     std::fs::remove_file(tree(&b, &init).join(".dockerenv")).unwrap();
-    sqlite(
-        &b,
+    b.sqlite(
+        &[],
         &format!("INSERT INTO journal VALUES ('layer', '{init}', 999999999, 1, 'x')"),
     );
     b.run(&["create", "--name", "after", "busybox", "true"])
         .ok();
     assert!(tree(&b, &init).join(".dockerenv").exists());
-    assert_eq!(sqlite(&b, "SELECT count(*) FROM journal"), "0");
+    assert_eq!(b.sqlite(&[], "SELECT count(*) FROM journal"), "0");
 }
 
 /// Turns container `id` (overlay) into what an older berth made: its own init layer
@@ -273,8 +247,8 @@ fn make_old_layout(b: &Berth, id: &str, shared: &str) -> String {
     );
     assert_ne!(lower, replaced, "{lower}");
     std::fs::write(&lower_file, replaced).unwrap();
-    sqlite(
-        b,
+    b.sqlite(
+        &[],
         &format!("UPDATE containers SET init_layer = '{own}' WHERE id = '{id}'"),
     );
     std::fs::remove_file(layers.join("l").join(shared_link.trim())).unwrap();
@@ -323,7 +297,7 @@ fn a_container_with_its_own_init_layer_from_an_older_berth_keeps_working() {
     assert!(std::fs::symlink_metadata(layers.join("l/OLDBERTHINITLAYERLINK00001")).is_err());
     assert!(layers.join(&shared).exists());
     b.run(&["rmi", "snap", "busybox"]).ok();
-    assert_eq!(layer_dirs(&b), Vec::<String>::new());
+    assert_eq!(b.layer_dirs(), Vec::<String>::new());
 }
 
 /// A create killed while it builds the shared init layer (vfs: the build copies the image, so
@@ -344,7 +318,7 @@ fn a_create_killed_while_building_the_init_layer_leaves_none_in_use_vfs() {
     let mut mid_build = 0;
     for attempt in 0..3 {
         b.run_stdin(&["load"], &archive).ok();
-        let top = sqlite(&b, "SELECT cache_id FROM layers WHERE parent IS NOT NULL");
+        let top = b.sqlite(&[], "SELECT cache_id FROM layers WHERE parent IS NOT NULL");
         let init = b.root().join("layers").join(format!("{top}-init"));
         let mut child = b
             .command(&["create", "--name", &format!("k{attempt}"), "bulk:1", "true"])
@@ -358,12 +332,12 @@ fn a_create_killed_while_building_the_init_layer_leaves_none_in_use_vfs() {
         }
         kill9(child.id() as i64);
         child.wait().unwrap();
-        if sqlite(&b, "SELECT count(*) FROM journal WHERE key LIKE '%-init'") == "1" {
+        if b.sqlite(&[], "SELECT count(*) FROM journal WHERE key LIKE '%-init'") == "1" {
             mid_build += 1;
         }
         // The repair pass: no entry left, and an init layer that is there is complete.
         b.run(&["ps", "-a"]).ok();
-        assert_eq!(sqlite(&b, "SELECT count(*) FROM journal"), "0");
+        assert_eq!(b.sqlite(&[], "SELECT count(*) FROM journal"), "0");
         if init.exists() {
             assert!(
                 std::fs::symlink_metadata(init.join("fs/etc/mtab")).is_ok(),
