@@ -72,6 +72,10 @@ impl BackendKind {
     }
 }
 
+/// The base of every exec root berth chooses: the default data root's, and `root-<tag>` in it
+/// for any other.
+pub const RUN_DIR: &str = "/run/berth";
+
 fn root_hash(root: &Path) -> [u8; 32] {
     Sha256::digest(root.as_os_str().as_encoded_bytes()).into()
 }
@@ -81,7 +85,7 @@ impl NetworkConfig {
     pub fn for_root(root: &Path) -> NetworkConfig {
         if root == Path::new(DEFAULT_ROOT) {
             return NetworkConfig {
-                exec_root: PathBuf::from("/run/berth"),
+                exec_root: PathBuf::from(RUN_DIR),
                 bridge: "berth0".into(),
                 bip: None,
                 pools: docker_default_pools(),
@@ -99,7 +103,7 @@ impl NetworkConfig {
         let block = u32::from(u16::from_be_bytes([h[6], h[7]]) % 1024);
         let base = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 64, 0, 0)) + (block << 12));
         NetworkConfig {
-            exec_root: PathBuf::from("/run/berth").join(format!("root-{tag}")),
+            exec_root: PathBuf::from(RUN_DIR).join(format!("root-{tag}")),
             bridge: format!("berth-{}", &tag[..8]),
             bip: None,
             pools: vec![Pool {

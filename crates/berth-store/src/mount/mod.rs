@@ -9,6 +9,9 @@
 //! exact flags, the read-only bind's remount, the loop device's release on a failed mount — is
 //! tested without root.
 //!
+//! [`Mounter::ensure_tmpfs`] (module `volatile`) keeps berth's runtime directory, `/run/berth`,
+//! on a tmpfs where `/run` is not one.
+//!
 //! Overlay mounts of deep images pass lower dirs relative to the layer root (`l/XXXX`) to keep the
 //! mount data under one page; such a mount carries `cwd` (see [`LinuxSys`]).
 
@@ -24,6 +27,7 @@ mod loopdev;
 #[cfg(any(test, feature = "testutil"))]
 pub mod recording;
 mod sys;
+mod volatile;
 
 pub use sys::{LinuxSys, LoopDevice, MountArgs, Sys};
 
