@@ -46,7 +46,7 @@ pub struct Engine {
     /// Where removed containers' files are moved instead of deleted, when the deleting can
     /// wait ([`Engine::defer_deletes`]: a `--rm` container's shim, whose user waits for the
     /// removal, not for the blocks to be freed).
-    pub(crate) trash: Option<PathBuf>,
+    pub(crate) trash: Option<crate::container::remove::Trash>,
 }
 
 impl Engine {

@@ -184,13 +184,19 @@ impl Staging {
 
     /// A fresh path inside the staging dir (the dir is created if needed; the path is not).
     pub fn path(&mut self, prefix: &str) -> std::io::Result<PathBuf> {
+        Ok(self
+            .dir()?
+            .join(format!("{prefix}-{}", crate::fsutil::random_hex(8))))
+    }
+
+    /// The staging dir itself, created if needed. Names in it other than [`Staging::path`]'s
+    /// (`<prefix>-<8 hex digits>`) are the caller's to keep apart.
+    pub fn dir(&mut self) -> std::io::Result<&Path> {
         if !self.created {
             std::fs::create_dir_all(&self.dir)?;
             self.created = true;
         }
-        Ok(self
-            .dir
-            .join(format!("{prefix}-{}", crate::fsutil::random_hex(8))))
+        Ok(&self.dir)
     }
 }
 

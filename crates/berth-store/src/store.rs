@@ -196,6 +196,11 @@ impl Store {
     pub fn staging_path(&mut self, prefix: &str) -> Result<PathBuf, StoreError> {
         Ok(self.staging.path(prefix)?)
     }
+
+    /// This process's staging dir (see [`journal::Staging::dir`]), created if needed.
+    pub fn staging_dir(&mut self) -> Result<PathBuf, StoreError> {
+        Ok(self.staging.dir()?.to_path_buf())
+    }
 }
 
 /// Creates the root with mode 0710 (like Docker's), leaving an existing root's mode alone.

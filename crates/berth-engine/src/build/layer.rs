@@ -42,7 +42,7 @@ impl Engine {
         journal::begin(self.store.db().conn(), "container", &id)?;
         let made = (|| -> Result<ScratchLayer, EngineError> {
             let driver = self.store.driver();
-            driver.create(&id, top_cache.as_deref())?;
+            driver.create_rw(&id, top_cache.as_deref())?;
             let mut rootfs = driver.rootfs(&id, true)?;
             for m in &mut rootfs.mounts {
                 // Only where the mount data stays within the kernel's page for it.

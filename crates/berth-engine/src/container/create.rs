@@ -391,7 +391,7 @@ impl Engine {
                 driver.create_sized(id, Some(&init), size)?;
                 self.mount_layer_quota(id)?;
             }
-            None => driver.create(id, Some(&init))?,
+            None => driver.create_rw(id, Some(&init))?,
         }
         let dir = self.container_dir(id);
         {

@@ -36,7 +36,7 @@ mod mounts;
 mod names;
 mod pause;
 pub(crate) mod quota;
-mod remove;
+pub(crate) mod remove;
 mod rename;
 mod repair;
 pub mod restart_policy;

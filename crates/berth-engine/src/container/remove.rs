@@ -5,6 +5,7 @@
 //! finished by the next open ([`super::repair`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use berth_runtime::shim::{shim_stamp, ProcessStamp};
 use berth_store::metadata::containers;
@@ -211,52 +212,56 @@ impl Engine {
         self.unmount_rootfs(id)?;
         self.release_layer_quota(id)?;
         let init = own_init.then(|| super::own_init_layer(id));
+        let (files, run) = (self.container_dir(id), self.run_dir(id));
         let driver = self.store.driver();
-        match &self.trash {
+        match &mut self.trash {
             Some(trash) => {
-                driver.remove_to(id, &trash.join(id))?;
-                if let Some(init) = &init {
-                    driver.remove_to(init, &trash.join(init))?;
+                for layer in std::iter::once(id).chain(init.as_deref()) {
+                    // An older container layer has a short link: it goes to `<id>.link`.
+                    let to = trash.place(layer);
+                    trash.items.push(to.with_extension("link"));
+                    driver.remove_to(layer, &to)?;
                 }
-                let files = trash.join(format!("{id}-files"));
-                fsutil::move_or_remove_tree(&self.container_dir(id), &files)?;
-                let run = trash.join(format!("{id}-run"));
-                fsutil::move_or_remove_tree(&self.run_dir(id), &run)?;
+                fsutil::move_or_remove_tree(&files, &trash.place(&format!("{id}-files")))?;
+                fsutil::move_or_remove_tree(&run, &trash.place(&format!("{id}-run")))?;
             }
             None => {
                 driver.remove(id)?;
                 if let Some(init) = &init {
                     driver.remove(init)?;
                 }
-                fsutil::remove_tree(&self.container_dir(id))?;
-                fsutil::remove_tree(&self.run_dir(id))?;
+                fsutil::remove_tree(&files)?;
+                fsutil::remove_tree(&run)?;
             }
         }
         Ok(())
     }
 
-    /// From now on, removals move a container's files to a trash directory of this process
-    /// (in its staging directory, which the repair pass deletes if the process dies) instead
-    /// of deleting them; [`Engine::empty_trash`] deletes them. For the shim of a `--rm`
-    /// container: the user waits for the removal (the name free again, the exit code), not for
-    /// the file system to free each block. Without a trash directory removals delete at once.
+    /// From now on, removals move a container's files into this process's staging directory
+    /// (which the repair pass deletes if the process dies) instead of deleting them;
+    /// [`Engine::empty_trash`] deletes them. For the shim of a `--rm` container: the user waits
+    /// for the removal (the name free again, the exit code), not for the file system to free
+    /// each block. Without a trash removals delete at once.
     pub(crate) fn defer_deletes(&mut self) {
         if self.trash.is_some() {
             return;
         }
-        let Ok(trash) = self.store.staging_path("removed") else {
-            return;
-        };
-        if std::fs::create_dir(&trash).is_ok() {
-            self.trash = Some(trash);
+        if let Ok(dir) = self.store.staging_dir() {
+            self.trash = Some(Trash {
+                dir,
+                items: Vec::new(),
+            });
         }
     }
 
     /// Deletes what removals moved to the trash ([`Engine::defer_deletes`]).
     pub(crate) fn empty_trash(&mut self) {
-        if let Some(trash) = self.trash.take() {
-            if let Err(e) = fsutil::remove_tree(&trash) {
-                log::warn!("deleting {}: {e}", trash.display());
+        let Some(trash) = self.trash.take() else {
+            return;
+        };
+        for item in &trash.items {
+            if let Err(e) = fsutil::remove_tree(item) {
+                log::warn!("deleting {}: {e}", item.display());
             }
         }
     }
@@ -314,5 +319,23 @@ impl Engine {
             out.push(c);
         }
         Ok(out)
+    }
+}
+
+/// What removals moved aside to delete later ([`Engine::defer_deletes`]): entries of this
+/// process's staging directory, named after the container (`<id>`, `<id>-files`, `<id>-run`),
+/// which no staging path (`<prefix>-<8 hex digits>`) can be.
+#[derive(Debug)]
+pub(crate) struct Trash {
+    dir: PathBuf,
+    items: Vec<PathBuf>,
+}
+
+impl Trash {
+    /// The trash path for `name`, recorded for [`Engine::empty_trash`].
+    fn place(&mut self, name: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        self.items.push(path.clone());
+        path
     }
 }

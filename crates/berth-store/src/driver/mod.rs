@@ -91,6 +91,11 @@ pub trait GraphDriver: Send + Sync {
     fn whiteout_mode(&self) -> WhiteoutMode;
     /// Creates the (empty, or for vfs: parent-copy) directory of layer `id` on `parent`.
     fn create(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError>;
+    /// Creates container layer `id` on `parent` as [`GraphDriver::create`] does, for a layer no
+    /// other layer is ever made on: a driver may leave out what only a parent needs.
+    fn create_rw(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError> {
+        self.create(id, parent)
+    }
     /// True when a layer's directory holds only its own changes, so a layer tar can be unpacked
     /// before its parent exists (into a layer created without a parent) and chained onto it
     /// afterwards with [`GraphDriver::set_parent`]; pulls then unpack layers in parallel.

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! <id>/diff      the layer's own files (an image layer's content, or a container's upper dir)
-//! <id>/link      the layer's short name, e.g. 6Z4M2QH0V7J1W3XK8R5B9N2C4D
+//! <id>/link      the layer's short name, e.g. 6Z4M2QH0V7J1W3XK8R5B9N2C4D (not for a
+//!                container layer: nothing is made on it, its read-only view names <id>/diff)
 //! <id>/lower     its ancestors as short links, top-most first: l/AAA:l/BBB
 //! <id>/work      overlay's work dir (layers with a parent)
 //! <id>/merged    where the union is mounted (layers with a parent)
@@ -123,6 +124,54 @@ impl OverlayDriver {
             })
     }
 
+    /// [`GraphDriver::create`], with the short link (`link`, `l/<short>`) only if `linked`.
+    fn create_layer(
+        &self,
+        id: &str,
+        parent: Option<&str>,
+        linked: bool,
+    ) -> Result<(), DriverError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = self.dir(id);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+        let diff = dir.join("diff");
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&diff)
+            .map_err(io_err(&diff))?;
+        if linked {
+            let short = short_name();
+            let link_file = dir.join("link");
+            std::fs::write(&link_file, &short).map_err(io_err(&link_file))?;
+            let l = self.root.join("l").join(&short);
+            std::os::unix::fs::symlink(format!("../{id}/diff"), &l).map_err(io_err(&l))?;
+        }
+        let merged = dir.join("merged");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&merged)
+            .map_err(io_err(&merged))?;
+        if let Some(parent) = parent {
+            self.set_parent(id, parent)?;
+        }
+        Ok(())
+    }
+
+    /// How layer `id` is named in a lower dir list, relative to the root: `l/<short>`, or
+    /// `<id>/diff` for a container layer, which has no short link.
+    fn lower_entry(&self, id: &str) -> Result<String, DriverError> {
+        match self.link(id) {
+            Ok(short) => Ok(format!("l/{short}")),
+            Err(DriverError::NoSuchLayer(_)) if self.dir(id).join("diff").is_dir() => {
+                Ok(format!("{id}/diff"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Absolute diff dirs of the layer's ancestors, top-most first.
     fn lower_dirs(&self, id: &str) -> Result<Vec<PathBuf>, DriverError> {
         Ok(self
@@ -176,31 +225,11 @@ impl GraphDriver for OverlayDriver {
     }
 
     fn create(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError> {
-        use std::os::unix::fs::DirBuilderExt;
-        let dir = self.dir(id);
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io_err(&dir))?;
-        let diff = dir.join("diff");
-        std::fs::DirBuilder::new()
-            .mode(0o755)
-            .create(&diff)
-            .map_err(io_err(&diff))?;
-        let short = short_name();
-        let link_file = dir.join("link");
-        std::fs::write(&link_file, &short).map_err(io_err(&link_file))?;
-        let l = self.root.join("l").join(&short);
-        std::os::unix::fs::symlink(format!("../{id}/diff"), &l).map_err(io_err(&l))?;
-        let merged = dir.join("merged");
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&merged)
-            .map_err(io_err(&merged))?;
-        if let Some(parent) = parent {
-            self.set_parent(id, parent)?;
-        }
-        Ok(())
+        self.create_layer(id, parent, true)
+    }
+
+    fn create_rw(&self, id: &str, parent: Option<&str>) -> Result<(), DriverError> {
+        self.create_layer(id, parent, false)
     }
 
     fn independent_layers(&self) -> bool {
@@ -244,7 +273,7 @@ impl GraphDriver for OverlayDriver {
     fn set_parent(&self, id: &str, parent: &str) -> Result<(), DriverError> {
         use std::os::unix::fs::DirBuilderExt;
         let dir = self.dir(id);
-        let mut lower = vec![format!("l/{}", self.link(parent)?)];
+        let mut lower = vec![self.lower_entry(parent)?];
         lower.extend(self.lowers(parent)?);
         let lower_file = dir.join("lower");
         std::fs::write(&lower_file, lower.join(":")).map_err(io_err(&lower_file))?;
@@ -278,7 +307,7 @@ impl GraphDriver for OverlayDriver {
 
     fn rootfs(&self, id: &str, writable: bool) -> Result<Rootfs, DriverError> {
         let dir = self.dir(id);
-        let own = self.link(id)?;
+        let own = self.lower_entry(id)?;
         let lowers = self.lowers(id)?;
         let merged = dir.join("merged");
         if lowers.is_empty() {
@@ -297,7 +326,7 @@ impl GraphDriver for OverlayDriver {
             self.clear_volatile_marker(id)?;
             (lowers, Some(id))
         } else {
-            let mut all = vec![format!("l/{own}")];
+            let mut all = vec![own];
             all.extend(lowers);
             (all, None)
         };
@@ -569,6 +598,41 @@ mod tests {
                 }),
             ]
         );
+    }
+
+    #[test]
+    fn a_container_layer_has_no_short_link_and_its_read_only_view_names_its_diff() {
+        let t = tempfile::tempdir().unwrap();
+        let d = OverlayDriver::open(t.path()).unwrap();
+        d.create("base", None).unwrap();
+        d.create_rw("ctr", Some("base")).unwrap();
+        assert!(!t.path().join("ctr/link").exists());
+        let links = || std::fs::read_dir(t.path().join("l")).unwrap().count();
+        assert_eq!(links(), 1, "the image layer's only");
+        let root = t.path().display().to_string();
+        let base = link(&d, "base");
+        let (sys, mounter) = recording();
+        mounter
+            .mount_all(&d.rootfs("ctr", false).unwrap().mounts)
+            .unwrap();
+        assert_eq!(
+            sys.mounts()[0].data,
+            format!("{BASE_OPTIONS},lowerdir={root}/ctr/diff:{root}/{base}")
+        );
+        // Nothing is made on a container layer, but a layer made on one would still mount.
+        d.create("child", Some("ctr")).unwrap();
+        assert_eq!(
+            d.lower_dirs("child").unwrap(),
+            [t.path().join("ctr/diff"), t.path().join("base/diff")]
+        );
+        d.remove("child").unwrap();
+        d.remove("ctr").unwrap();
+        assert!(!t.path().join("ctr").exists());
+        assert_eq!(links(), 1);
+        assert!(matches!(
+            d.rootfs("ctr", false),
+            Err(DriverError::NoSuchLayer(_))
+        ));
     }
 
     #[test]
