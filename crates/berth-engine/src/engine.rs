@@ -90,11 +90,13 @@ impl Engine {
         opts.config_file = config_file;
         let network = config.network(&opts.root);
         // Runs create and delete their files under the exec root: it belongs on a tmpfs, and
-        // where `/run` is not one berth makes its own (see `Mounter::ensure_tmpfs`).
+        // where `/run` is not one berth makes its own (see `Mounter::ensure_tmpfs`). Without it
+        // (no right to mount, say) runs only cost more: a debug line, not a warning on every
+        // command.
         let run_dir = std::path::Path::new(berth_network::config::RUN_DIR);
         if network.exec_root.starts_with(run_dir) {
             if let Err(e) = store.mounter().ensure_tmpfs(run_dir) {
-                log::warn!("a tmpfs on {}: {e}", run_dir.display());
+                log::debug!("a tmpfs on {}: {e}", run_dir.display());
             }
         }
         let mut engine = Engine {
