@@ -217,13 +217,14 @@ impl Engine {
         match &mut self.trash {
             Some(trash) => {
                 for layer in std::iter::once(id).chain(init.as_deref()) {
-                    // An older container layer has a short link: it goes to `<id>.link`.
-                    let to = trash.place(layer);
-                    trash.items.push(to.with_extension("link"));
-                    driver.remove_to(layer, &to)?;
+                    let moved = driver.remove_to(layer, &trash.dir.join(layer))?;
+                    trash.items.extend(moved);
                 }
-                fsutil::move_or_remove_tree(&files, &trash.place(&format!("{id}-files")))?;
-                fsutil::move_or_remove_tree(&run, &trash.place(&format!("{id}-run")))?;
+                for (from, name) in [(&files, format!("{id}-files")), (&run, format!("{id}-run"))] {
+                    let to = trash.dir.join(name);
+                    fsutil::move_or_remove_tree(from, &to)?;
+                    trash.items.push(to);
+                }
             }
             None => {
                 driver.remove(id)?;
@@ -323,19 +324,11 @@ impl Engine {
 }
 
 /// What removals moved aside to delete later ([`Engine::defer_deletes`]): entries of this
-/// process's staging directory, named after the container (`<id>`, `<id>-files`, `<id>-run`),
-/// which no staging path (`<prefix>-<8 hex digits>`) can be.
+/// process's staging directory, named after the container (`<id>` and what the driver puts
+/// beside it, `<id>-files`, `<id>-run`), which no staging path (`<prefix>-<8 hex digits>`) can
+/// be; `items` lists exactly what was moved there.
 #[derive(Debug)]
 pub(crate) struct Trash {
     dir: PathBuf,
     items: Vec<PathBuf>,
-}
-
-impl Trash {
-    /// The trash path for `name`, recorded for [`Engine::empty_trash`].
-    fn place(&mut self, name: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        self.items.push(path.clone());
-        path
-    }
 }

@@ -143,11 +143,13 @@ pub trait GraphDriver: Send + Sync {
     fn remove(&self, id: &str) -> Result<(), DriverError>;
     /// [`GraphDriver::remove`] that leaves the deleting for later: layer `id` is gone from the
     /// driver when this returns, its files moved to `trash` (a new path on the data root's file
-    /// system, which the caller deletes when nobody waits for it). Where they cannot be moved
-    /// there they are removed as `remove` does.
-    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
+    /// system) and, for what lives outside the layer's directory, beside it; returns those
+    /// paths, which the caller deletes when nobody waits for it. Where files cannot be moved
+    /// they are removed as `remove` does.
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<Vec<PathBuf>, DriverError> {
         let _ = trash;
-        self.remove(id)
+        self.remove(id)?;
+        Ok(Vec::new())
     }
     /// The directory a layer tar is unpacked into.
     fn apply_dir(&self, id: &str) -> PathBuf;

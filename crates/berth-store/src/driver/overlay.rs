@@ -290,15 +290,20 @@ impl GraphDriver for OverlayDriver {
         fsutil::remove_tree(&dir).map_err(io_err(&dir))
     }
 
-    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<Vec<PathBuf>, DriverError> {
+        let mut moved = Vec::new();
         if let Ok(short) = self.link(id) {
             if !short.is_empty() && !short.contains('/') {
                 let l = self.root.join("l").join(short);
-                let _ = fsutil::move_or_remove_tree(&l, &trash.with_extension("link"));
+                let to = trash.with_extension("link");
+                let _ = fsutil::move_or_remove_tree(&l, &to);
+                moved.push(to);
             }
         }
         let dir = self.dir(id);
-        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))
+        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))?;
+        moved.push(trash.to_path_buf());
+        Ok(moved)
     }
 
     fn apply_dir(&self, id: &str) -> PathBuf {

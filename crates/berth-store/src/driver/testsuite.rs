@@ -228,13 +228,24 @@ fn run_suite(kind: DriverKind) {
     let trash = t.path().join("trash");
     std::fs::create_dir(&trash).unwrap();
     for id in ["replay", "ctr"] {
-        d.remove_to(id, &trash.join(id)).unwrap();
+        let moved = d.remove_to(id, &trash.join(id)).unwrap();
         assert!(d.rootfs(id, true).is_err(), "{} still has {id}", d.name());
         assert!(
             trash.join(id).is_dir(),
             "{}: {id} not in the trash",
             d.name()
         );
+        // What it returns is everything it moved: all of it is in the trash.
+        assert!(moved.contains(&trash.join(id)), "{}: {moved:?}", d.name());
+        let mut listed: Vec<_> = std::fs::read_dir(&trash)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_stem() == Some(std::ffi::OsStr::new(id)))
+            .collect();
+        listed.sort();
+        let mut moved = moved;
+        moved.sort();
+        assert_eq!(listed, moved, "{}", d.name());
     }
     d.remove_to("ctr", &trash.join("again")).unwrap();
     crate::fsutil::remove_tree(&trash).unwrap();

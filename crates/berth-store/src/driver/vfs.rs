@@ -56,9 +56,10 @@ impl GraphDriver for VfsDriver {
         fsutil::remove_tree(&dir).map_err(io_err(&dir))
     }
 
-    fn remove_to(&self, id: &str, trash: &Path) -> Result<(), DriverError> {
+    fn remove_to(&self, id: &str, trash: &Path) -> Result<Vec<PathBuf>, DriverError> {
         let dir = self.root.join(id);
-        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))
+        fsutil::move_or_remove_tree(&dir, trash).map_err(io_err(&dir))?;
+        Ok(vec![trash.to_path_buf()])
     }
 
     fn apply_dir(&self, id: &str) -> PathBuf {
