@@ -21,7 +21,8 @@
 //! when the child is gone, however it ends), and a start that finds the name taken forks
 //! nothing. Sixteen concurrent `run`s made sixteen children writing every few milliseconds, each
 //! write taking the lock every fork, exec and exit of the machine waits for: with one, the batch
-//! took 6 % less CPU and time (A/B, 6 rounds, 379 → 355 ms of CPU).
+//! took 0.248 s instead of 0.264 s and 407 ms of CPU instead of 419 (A/B, 6 rounds), a lone run
+//! the same (docs/runtime.md).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
